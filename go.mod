@@ -1,0 +1,3 @@
+module github.com/corl-go/corl
+
+go 1.26
