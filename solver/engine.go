@@ -1,0 +1,52 @@
+package solver
+
+import "context"
+
+// BasisStatus is a column's or row's status in a simplex basis. The values
+// are HiGHS's (kHighsBasisStatus*), so bases pass through unchanged.
+type BasisStatus int8
+
+const (
+	AtLower  BasisStatus = 0 // nonbasic at its lower bound
+	Basic    BasisStatus = 1
+	AtUpper  BasisStatus = 2 // nonbasic at its upper bound
+	AtZero   BasisStatus = 3 // nonbasic free variable at zero
+	Nonbasic BasisStatus = 4 // nonbasic, bound chosen by the solver
+)
+
+func (b BasisStatus) String() string {
+	switch b {
+	case AtLower:
+		return "lower"
+	case Basic:
+		return "basic"
+	case AtUpper:
+		return "upper"
+	case AtZero:
+		return "zero"
+	case Nonbasic:
+		return "nonbasic"
+	}
+	return "basis(" + itoa(int(b)) + ")"
+}
+
+// Engine is what branch-and-bound and the MIP-embedding agents need from an
+// LP/MIP engine holding one model: load, solve with warm starts after bound
+// changes, read the solution and basis, and add or remove rows (cuts).
+// The HiGHS engines in solver/highs implement it.
+type Engine interface {
+	Load(m *Model) error
+	Solve(ctx context.Context) (Status, error)
+	Objective() (float64, error)
+	// SolutionTo writes primal values, reduced costs, row activities and row
+	// duals; nil slices are skipped.
+	SolutionTo(colValue, colDual, rowValue, rowDual []float64) error
+	BasisTo(cols, rows []BasisStatus) error
+	SetBasis(cols, rows []BasisStatus) error
+	SetColBounds(j int, lower, upper float64) error
+	SetColsBounds(idx []int, lower, upper []float64) error
+	AddRows(lower, upper []float64, start, index []int, value []float64) error
+	DeleteRows(idx []int) error
+	SimplexIterations() (int, error)
+	Close() error
+}
