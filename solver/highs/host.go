@@ -63,7 +63,7 @@ func (h *host) write(p []byte) {
 		if i < 0 {
 			break
 		}
-		if line := string(bytes.TrimSpace(h.part[:i])); line != "" {
+		if line := strings.Join(strings.Fields(string(h.part[:i])), " "); line != "" {
 			h.tail[h.ntail%len(h.tail)] = line
 			h.ntail++
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/corl-go/corl/solver"
@@ -16,7 +17,8 @@ import (
 type Config struct {
 	// Runtime is "wasmtime", "wazero" or "native"; "" means DefaultRuntime().
 	Runtime string
-	// Log receives HiGHS's log; nil turns HiGHS's output off.
+	// Log receives HiGHS's log; nil discards it. Either way the last lines
+	// are kept for error messages.
 	Log io.Writer
 }
 
@@ -87,19 +89,13 @@ func New(cfg Config) (*Solver, error) {
 		inst.close()
 		return nil, err
 	}
-	if cfg.Log == nil {
-		if err := s.SetBoolOption("output_flag", false); err != nil {
-			s.Close()
-			return nil, err
-		}
-	}
 	return s, nil
 }
 
 // Runtime names the engine running this Solver.
 func (s *Solver) Runtime() string { return s.rt }
 
-// SetLog redirects HiGHS's log; nil discards it (output stays on if it was).
+// SetLog redirects HiGHS's log; nil discards it.
 func (s *Solver) SetLog(w io.Writer) { s.host.log = w }
 
 // call runs an export, refusing when the solver is closed or broken.
@@ -151,11 +147,17 @@ func (s *Solver) frame(size int) (*frame, error) {
 	return &frame{mem: s.inst.memory(), next: uint32(s.scratch), end: uint32(s.scratch) + uint32(s.scratchCap)}, nil
 }
 
-// Load passes m to HiGHS, replacing any earlier model.
+// Load passes m to HiGHS, replacing any earlier model. An invalid model is
+// refused with the *solver.FieldError that Validate reports.
 func (s *Solver) Load(m *solver.Model) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
+	return s.pass(m)
+}
+
+// pass hands m to HiGHS without validating it first.
+func (s *Solver) pass(m *solver.Model) error {
 	n, r, nz := m.NumCols(), m.NumRows(), m.NumNonzeros()
 	fr, err := s.frame(frameSize([]int{n, n, n, r, r, nz}, []int{n + 1, nz, n}, 0))
 	if err != nil {
@@ -561,6 +563,9 @@ func (s *Solver) MIPGap() (float64, error) { return s.DoubleInfo("mip_gap") }
 // HiGHS option by name; an unknown name or a wrongly typed value is an
 // error wrapping ErrOption.
 func (s *Solver) SetBoolOption(name string, v bool) error {
+	if err := s.checkType(name, "bool"); err != nil {
+		return err
+	}
 	b := 0
 	if v {
 		b = 1
@@ -569,10 +574,16 @@ func (s *Solver) SetBoolOption(name string, v bool) error {
 }
 
 func (s *Solver) SetIntOption(name string, v int) error {
+	if err := s.checkType(name, "int"); err != nil {
+		return err
+	}
 	return s.setOption(fnSetIntOptionValue, name, i32arg(v))
 }
 
 func (s *Solver) SetDoubleOption(name string, v float64) error {
+	if err := s.checkType(name, "double"); err != nil {
+		return err
+	}
 	if err := s.setDouble(name, v); err != nil {
 		return err
 	}
@@ -587,6 +598,9 @@ func (s *Solver) setDouble(name string, v float64) error {
 }
 
 func (s *Solver) SetStringOption(name, v string) error {
+	if err := s.checkType(name, "string"); err != nil {
+		return err
+	}
 	if err := s.setString(name, v); err != nil {
 		return err
 	}
@@ -625,6 +639,47 @@ func (s *Solver) setOption(f fn, name string, v uint64) error {
 		return fmt.Errorf("%w: %s: %v", ErrOption, name, s.host.logTail(1))
 	}
 	return nil
+}
+
+func (s *Solver) checkType(name, want string) error {
+	got, err := s.OptionType(name)
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return fmt.Errorf("%w: %s is a %s option, not %s", ErrOption, name, got, want)
+	}
+	return nil
+}
+
+// SetOption sets an option from its text form, parsed by the option's
+// type (as the CLI and configuration files give it).
+func (s *Solver) SetOption(name, value string) error {
+	typ, err := s.OptionType(name)
+	if err != nil {
+		return err
+	}
+	switch typ {
+	case "bool":
+		b, err := strconv.ParseBool(value)
+		if err != nil {
+			return fmt.Errorf("%w: %s wants true or false, got %q", ErrOption, name, value)
+		}
+		return s.SetBoolOption(name, b)
+	case "int":
+		i, err := strconv.Atoi(value)
+		if err != nil {
+			return fmt.Errorf("%w: %s wants an integer, got %q", ErrOption, name, value)
+		}
+		return s.SetIntOption(name, i)
+	case "double":
+		f, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			return fmt.Errorf("%w: %s wants a number, got %q", ErrOption, name, value)
+		}
+		return s.SetDoubleOption(name, f)
+	}
+	return s.SetStringOption(name, value)
 }
 
 // OptionType returns "bool", "int", "double" or "string" for a HiGHS option.
