@@ -23,24 +23,35 @@ type instance interface {
 type runtimeImpl interface {
 	name() string
 	newInstance(m *module, h *host) (instance, error)
+	close()
 }
+
+// opener brings up a runtime; cacheDir is where compiled modules are kept
+// ("" means no cache).
+type opener func(cacheDir string) (runtimeImpl, error)
 
 var (
 	runtimesMu sync.Mutex
 	runtimes   = map[string]func() (runtimeImpl, error){}
+	openers    = map[string]opener{}
 	// preference orders runtimes: the first registered one present wins.
 	preference = []string{"wasmtime", "wazero", "native"}
 )
 
 // register makes a runtime available; called from init in build-tagged files.
-func register(name string, open func() (runtimeImpl, error)) {
+// The process-wide runtime is opened once, with the user's cache directory.
+func register(name string, open opener) {
 	runtimesMu.Lock()
 	defer runtimesMu.Unlock()
 	var once sync.Once
 	var rt runtimeImpl
 	var err error
+	openers[name] = open
 	runtimes[name] = func() (runtimeImpl, error) {
-		once.Do(func() { rt, err = open() })
+		once.Do(func() {
+			dir, _ := compiledCacheDir() // no cache directory: compile every time
+			rt, err = open(dir)
+		})
 		return rt, err
 	}
 }

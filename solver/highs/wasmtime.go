@@ -35,13 +35,13 @@ type wasmtimeImport struct {
 	impl         hostFunc
 }
 
-func openWasmtime() (runtimeImpl, error) {
+func openWasmtime(cacheDir string) (runtimeImpl, error) {
 	m, err := loadModule()
 	if err != nil {
 		return nil, err
 	}
 	engine := wasmtime.NewEngine()
-	mod, err := compileWasmtime(engine, m)
+	mod, err := compileWasmtime(engine, m, cacheDir)
 	if err != nil {
 		engine.Close()
 		return nil, err
@@ -74,10 +74,10 @@ func openWasmtime() (runtimeImpl, error) {
 
 // compileWasmtime loads the compiled module from the on-disk cache, or
 // compiles it (about two seconds) and caches it for the next process.
-func compileWasmtime(engine *wasmtime.Engine, m *module) (*wasmtime.Module, error) {
+func compileWasmtime(engine *wasmtime.Engine, m *module, cacheDir string) (*wasmtime.Module, error) {
 	cachePath := ""
-	if dir, err := compiledCacheDir(); err == nil {
-		cachePath = filepath.Join(dir, fmt.Sprintf("highs-%s-wasmtime-%s-%s-%s.cwasm", m.hash[:16], wasmtimeVersion, runtime.GOOS, runtime.GOARCH))
+	if cacheDir != "" {
+		cachePath = filepath.Join(cacheDir, fmt.Sprintf("highs-%s-wasmtime-%s-%s-%s.cwasm", m.hash[:16], wasmtimeVersion, runtime.GOOS, runtime.GOARCH))
 		if mod, err := wasmtime.NewModuleDeserializeFile(engine, cachePath); err == nil {
 			return mod, nil
 		}
@@ -95,6 +95,11 @@ func compileWasmtime(engine *wasmtime.Engine, m *module) (*wasmtime.Module, erro
 }
 
 func (w *wasmtimeRuntime) name() string { return "wasmtime" }
+
+func (w *wasmtimeRuntime) close() {
+	w.module.Close()
+	w.engine.Close()
+}
 
 type wasmtimeInstance struct {
 	rt    *wasmtimeRuntime

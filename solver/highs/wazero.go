@@ -27,15 +27,15 @@ type wazeroRuntime struct {
 
 type hostKey struct{}
 
-func openWazero() (runtimeImpl, error) {
+func openWazero(cacheDir string) (runtimeImpl, error) {
 	m, err := loadModule()
 	if err != nil {
 		return nil, err
 	}
 	ctx := context.Background()
 	cfg := wazero.NewRuntimeConfig()
-	if dir, err := compiledCacheDir(); err == nil {
-		if cache, err := wazero.NewCompilationCacheWithDir(filepath.Join(dir, "wazero")); err == nil {
+	if cacheDir != "" {
+		if cache, err := wazero.NewCompilationCacheWithDir(filepath.Join(cacheDir, "wazero")); err == nil {
 			cfg = cfg.WithCompilationCache(cache)
 		}
 	}
@@ -109,6 +109,8 @@ func (w wazeroMem) grow(delta uint32) bool {
 }
 
 func (w *wazeroRuntime) name() string { return "wazero" }
+
+func (w *wazeroRuntime) close() { w.rt.Close(context.Background()) }
 
 func (w *wazeroRuntime) newInstance(_ *module, h *host) (instance, error) {
 	ctx := context.WithValue(context.Background(), hostKey{}, h)
