@@ -33,7 +33,11 @@ func (e *ParseError) Error() string {
 		file = "<input>"
 	}
 	if e.Field != "" {
-		return fmt.Sprintf("%s:%d: %q: %v", file, e.Line, e.Field, e.Err)
+		field := e.Field
+		if len(field) > 40 {
+			field = field[:37] + "..."
+		}
+		return fmt.Sprintf("%s:%d: %q: %v", file, e.Line, field, e.Err)
 	}
 	return fmt.Sprintf("%s:%d: %v", file, e.Line, e.Err)
 }

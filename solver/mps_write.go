@@ -39,6 +39,9 @@ func WriteMPSFile(path string, m *Model) (err error) {
 			return err
 		}
 	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return err
+	}
 	if err = tmp.Close(); err != nil {
 		return err
 	}

@@ -1,0 +1,7 @@
+// Command corl is the command-line interface of corl: solve MILP models
+// with HiGHS, and (as the toolkit grows) train and evaluate agents.
+package main
+
+import "os"
+
+func main() { os.Exit(run(signalContext(), os.Args, os.Stdout, os.Stderr)) }

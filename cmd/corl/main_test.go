@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/corl-go/corl/cmd/corl/embedded"
+	"github.com/corl-go/corl/internal/sharedtest"
+	"github.com/corl-go/corl/solver"
+	"github.com/corl-go/corl/solver/highs"
+)
+
+func corl(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), append([]string{"corl"}, args...), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// needHiGHS skips when the HiGHS module is not installed, unless
+// CORL_REQUIRE_HIGHS=1.
+func needHiGHS(t *testing.T) {
+	t.Helper()
+	s, err := highs.New(highs.Config{})
+	if errors.Is(err, highs.ErrModuleMissing) && os.Getenv("CORL_REQUIRE_HIGHS") != "1" {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+}
+
+func solveJSON(t *testing.T, args ...string) solveResult {
+	t.Helper()
+	code, out, errs := corl(t, append([]string{"solve", "--json"}, args...)...)
+	if code != exitOK {
+		t.Fatalf("corl solve %v: exit %d: %s", args, code, errs)
+	}
+	var r solveResult
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	return r
+}
+
+func TestSolveEmbeddedIsFeasibleAndConsistent(t *testing.T) {
+	needHiGHS(t)
+	sol := filepath.Join(t.TempDir(), "x.sol")
+	r := solveJSON(t, "--solution", sol)
+	if r.Status != "optimal" || r.Objective == nil || r.DualBound == nil || r.Nodes < 1 || r.LPIterations < 1 {
+		t.Fatalf("result %+v", r)
+	}
+	relax := solveJSON(t, "--relax")
+	if relax.Objective == nil || *relax.Objective > *r.Objective+1e-9 || relax.Integers != 0 {
+		t.Errorf("relaxation %+v above the MIP optimum %v", relax, *r.Objective)
+	}
+	// The written solution must be a cover whose cost is the objective.
+	m, err := embedded.Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := readSolution(t, sol, m)
+	const tol = 1e-6 // HiGHS's feasibility tolerance is 1e-7
+	for j, v := range x {
+		if math.Abs(v) > tol && math.Abs(v-1) > tol {
+			t.Fatalf("x[%d] = %v is not binary", j, v)
+		}
+	}
+	act := m.RowActivitiesTo(make([]float64, m.NumRows()), x)
+	for i, a := range act {
+		if a < m.RowLower[i]-tol {
+			t.Fatalf("row %s not covered", m.RowName(i))
+		}
+	}
+	if obj := m.ObjectiveValue(x); math.Abs(obj-*r.Objective) > 1e-6 {
+		t.Errorf("solution costs %v, reported objective %v", obj, *r.Objective)
+	}
+}
+
+func readSolution(t *testing.T, path string, m *solver.Model) []float64 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != m.NumCols() {
+		t.Fatalf("%d solution lines for %d columns", len(lines), m.NumCols())
+	}
+	x := make([]float64, m.NumCols())
+	for j, l := range lines {
+		name, val, _ := strings.Cut(l, " ")
+		if name != m.ColName(j) {
+			t.Fatalf("line %d names %q, want %q", j+1, name, m.ColName(j))
+		}
+		if x[j], err = strconv.ParseFloat(val, 64); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return x
+}
+
+func TestSolveSharedInstances(t *testing.T) {
+	needHiGHS(t)
+	for _, in := range sharedtest.Instances(t) {
+		t.Run(in.Name, func(t *testing.T) {
+			if in.Status == "error" {
+				code, _, errs := corl(t, "solve", in.File)
+				if code != exitInput || !strings.Contains(errs, in.Name+":") {
+					t.Fatalf("exit %d, stderr %q; want exit 2 naming the file and line", code, errs)
+				}
+				return
+			}
+			r := solveJSON(t, in.File)
+			if r.Status != in.Status {
+				t.Fatalf("status %s, want %s", r.Status, in.Status)
+			}
+			if in.Status == "optimal" && (r.Objective == nil || math.Abs(*r.Objective-in.Objective) > 1e-6*math.Max(1, math.Abs(in.Objective))) {
+				t.Errorf("objective %v, want %v", r.Objective, in.Objective)
+			}
+		})
+	}
+}
+
+func TestSolveInputErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.mps")
+	os.WriteFile(bad, []byte("NAME x\nROWS\n N obj\n L c1\nCOLUMNS\n x obj 1 c2 1\n"), 0o644)
+	code, _, errs := corl(t, "solve", bad)
+	if code != exitInput || !strings.Contains(errs, "bad.mps:6:") || !strings.Contains(errs, "c2") {
+		t.Errorf("exit %d, stderr %q; want exit 2 naming bad.mps:6 and the row", code, errs)
+	}
+	code, _, errs = corl(t, "solve", filepath.Join(dir, "missing.mps"))
+	if code != exitInput || !strings.Contains(errs, "missing.mps") {
+		t.Errorf("missing file: exit %d, %q", code, errs)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"solve", "--no-such-flag"},
+		{"solve", "a.mps", "b.mps"},
+		{"solve", "--time-limit", "-1"},
+		{"solve", "--option", "novalue"},
+		{"solve", "--engine", "nope"},
+		{"no-such-command"},
+	} {
+		if code, _, _ := corl(t, args...); code != exitUsage {
+			t.Errorf("corl %v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+}
+
+func TestBadHiGHSOptionIsUsageError(t *testing.T) {
+	needHiGHS(t)
+	code, _, errs := corl(t, "solve", "--relax", "--option", "no_such_option=1")
+	if code != exitUsage || !strings.Contains(errs, "no_such_option") {
+		t.Errorf("exit %d, %q", code, errs)
+	}
+}
+
+func TestSolutionFileKeptWhenNoSolution(t *testing.T) {
+	needHiGHS(t)
+	dir := t.TempDir()
+	sol := filepath.Join(dir, "x.sol")
+	if err := os.WriteFile(sol, []byte("earlier\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inf := filepath.Join(dir, "inf.mps")
+	os.WriteFile(inf, []byte("NAME inf\nROWS\n N obj\n G c\nCOLUMNS\n x obj 1 c 1\nRHS\n R c 5\nBOUNDS\n UP B x 1\nENDATA\n"), 0o644)
+	r := solveJSON(t, "--solution", sol, inf)
+	if r.Status != "infeasible" || r.Objective != nil {
+		t.Fatalf("result %+v", r)
+	}
+	if b, _ := os.ReadFile(sol); string(b) != "earlier\n" {
+		t.Errorf("solution file overwritten without a solution: %q", b)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("stray files left: %v", entries)
+	}
+}
+
+func TestTimeLimitStatus(t *testing.T) {
+	needHiGHS(t)
+	r := solveJSON(t, "--time-limit", "1e-9")
+	if r.Status != "time_limit" {
+		t.Errorf("status %s, want time_limit", r.Status)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	needHiGHS(t)
+	code, out, _ := corl(t, "version")
+	if code != exitOK || !strings.Contains(out, highs.Version) || !strings.Contains(out, "go1.") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
+
+func TestHelpExplains(t *testing.T) {
+	code, out, _ := corl(t, "solve", "--help")
+	if code != exitOK || !strings.Contains(out, "--time-limit") || !strings.Contains(out, "Examples") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}

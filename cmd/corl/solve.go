@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/corl-go/corl/cmd/corl/embedded"
+	"github.com/corl-go/corl/solver"
+	"github.com/corl-go/corl/solver/highs"
+)
+
+func solveCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "solve",
+		Usage:     "solve an MPS model (plain or gzipped) with HiGHS",
+		ArgsUsage: "[FILE]",
+		Description: "Reads FILE (fixed or free MPS, .mps or .mps.gz) and solves it with HiGHS: the simplex\n" +
+			"for an LP, branch-and-cut for a MIP. Without FILE it solves a set-cover MIP embedded\n" +
+			"in the binary. Prints status, objective, dual bound, gap, nodes, LP iterations and\n" +
+			"time; --json prints them as one JSON object.\n\n" +
+			"Examples:\n" +
+			"  corl solve model.mps.gz --time-limit 60\n" +
+			"  corl solve model.mps --relax --json\n" +
+			"  corl solve model.mps --option presolve=off --option mip_rel_gap=0",
+		Flags: []cli.Flag{
+			&cli.Float64Flag{Name: "time-limit", Usage: "stop after this many `SECONDS` (status time_limit)"},
+			&cli.BoolFlag{Name: "relax", Usage: "solve the LP relaxation only (integrality dropped)"},
+			engineFlag(),
+			&cli.BoolFlag{Name: "json", Usage: "print the result as one JSON object"},
+			&cli.StringFlag{Name: "solution", Usage: "write the solution to `FILE`, one 'name value' line per column"},
+			&cli.StringSliceFlag{Name: "option", Usage: "set a HiGHS option, as `NAME=VALUE` (repeatable)"},
+			&cli.BoolFlag{Name: "log", Usage: "show HiGHS's log on standard error"},
+		},
+		Action: solveAction,
+	}
+}
+
+// solveResult is what `corl solve` reports; absent values are JSON null.
+type solveResult struct {
+	File         string   `json:"file"`
+	Engine       string   `json:"engine"`
+	Rows         int      `json:"rows"`
+	Cols         int      `json:"cols"`
+	Integers     int      `json:"integers"`
+	Status       string   `json:"status"`
+	Objective    *float64 `json:"objective"`
+	DualBound    *float64 `json:"dual_bound"`
+	Gap          *float64 `json:"gap"`
+	Nodes        int64    `json:"nodes"`
+	LPIterations int64    `json:"lp_iterations"`
+	TimeSeconds  float64  `json:"time_seconds"`
+}
+
+func solveAction(c *cli.Context) error {
+	if c.NArg() > 1 {
+		return usageErr("solve takes one FILE, got %d arguments", c.NArg())
+	}
+	if tl := c.Float64("time-limit"); c.IsSet("time-limit") && (tl <= 0 || math.IsNaN(tl)) {
+		return usageErr("--time-limit must be a positive number of seconds, got %v", tl)
+	}
+	options, err := parseOptions(c.StringSlice("option"))
+	if err != nil {
+		return err
+	}
+	m, name, err := readModel(c.Args().First())
+	if err != nil {
+		return inputErr(err)
+	}
+	if c.Bool("relax") {
+		m.Type = nil
+	}
+	cfg := highs.Config{Runtime: c.String("engine")}
+	if c.Bool("log") {
+		cfg.Log = c.App.ErrWriter
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageErr("%v", err)
+	}
+	s, err := highs.New(cfg)
+	if err != nil {
+		return failedErr(err)
+	}
+	defer s.Close()
+	if c.IsSet("time-limit") {
+		options = append(options, [2]string{"time_limit", strconv.FormatFloat(c.Float64("time-limit"), 'g', -1, 64)})
+	}
+	for _, o := range options {
+		if err := s.SetOption(o[0], o[1]); err != nil {
+			return usageErr("--option %s=%s: %v", o[0], o[1], err)
+		}
+	}
+	if err := s.Load(m); err != nil {
+		var fe *solver.FieldError
+		if errors.As(err, &fe) {
+			return inputErr(fmt.Errorf("%s: %w", name, err))
+		}
+		return failedErr(err)
+	}
+	start := time.Now()
+	st, solveErr := s.Solve(c.Context)
+	elapsed := time.Since(start)
+	if solveErr != nil && st != solver.StatusInterrupted {
+		return failedErr(solveErr)
+	}
+	res, err := collect(s, m, st)
+	if err != nil {
+		return failedErr(err)
+	}
+	res.File, res.Engine, res.TimeSeconds = name, s.Runtime(), elapsed.Seconds()
+	if path := c.String("solution"); path != "" && res.Objective != nil {
+		if err := writeSolution(path, s, m); err != nil {
+			return failedErr(fmt.Errorf("writing the solution: %w", err))
+		}
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	} else {
+		printResult(c.App.Writer, res)
+	}
+	if solveErr != nil {
+		return failedErr(solveErr) // interrupted: the result is printed, then exit non-zero
+	}
+	return nil
+}
+
+func parseOptions(raw []string) ([][2]string, error) {
+	var out [][2]string
+	for _, o := range raw {
+		k, v, ok := strings.Cut(o, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, usageErr("--option wants NAME=VALUE, got %q", o)
+		}
+		out = append(out, [2]string{strings.TrimSpace(k), strings.TrimSpace(v)})
+	}
+	return out, nil
+}
+
+func readModel(path string) (*solver.Model, string, error) {
+	if path == "" {
+		m, err := embedded.Model()
+		return m, embedded.Name, err
+	}
+	m, err := solver.ReadMPSFile(path)
+	return m, path, err
+}
+
+// collect reads the solve's figures; values HiGHS does not have are nil.
+func collect(s *highs.Solver, m *solver.Model, st solver.Status) (solveResult, error) {
+	res := solveResult{Rows: m.NumRows(), Cols: m.NumCols(), Integers: m.NumIntegers(), Status: st.String()}
+	finite := func(v float64) *float64 {
+		if math.IsInf(v, 0) || math.IsNaN(v) {
+			return nil
+		}
+		return &v
+	}
+	feasible, err := s.IntInfo("primal_solution_status")
+	if err != nil {
+		return res, err
+	}
+	if feasible == 2 { // kHighsSolutionStatusFeasible
+		obj, err := s.Objective()
+		if err != nil {
+			return res, err
+		}
+		res.Objective = finite(obj)
+	}
+	if m.IsMIP() {
+		db, _ := s.MIPDualBound()
+		gap, _ := s.MIPGap()
+		res.DualBound = finite(db)
+		if res.Objective != nil {
+			res.Gap = finite(gap)
+		}
+		res.Nodes, _ = s.MIPNodes()
+	}
+	// After a MIP solve HiGHS counts every node LP's iterations here.
+	it, _ := s.SimplexIterations()
+	res.LPIterations = int64(it)
+	if m.IsMIP() {
+		return res, nil
+	}
+	if st == solver.StatusOptimal {
+		res.DualBound = res.Objective
+		zero := 0.0
+		res.Gap = &zero
+	}
+	return res, nil
+}
+
+func printResult(w io.Writer, r solveResult) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	num := func(v *float64) string {
+		if v == nil {
+			return "-"
+		}
+		return strconv.FormatFloat(*v, 'g', 10, 64)
+	}
+	gap := "-"
+	if r.Gap != nil {
+		gap = strconv.FormatFloat(100**r.Gap, 'g', 4, 64) + "%"
+	}
+	fmt.Fprintf(tw, "model\t%s (%d rows, %d columns, %d integer)\n", r.File, r.Rows, r.Cols, r.Integers)
+	fmt.Fprintf(tw, "engine\tHiGHS %s on %s\n", highs.Version, r.Engine)
+	fmt.Fprintf(tw, "status\t%s\n", r.Status)
+	fmt.Fprintf(tw, "objective\t%s\n", num(r.Objective))
+	fmt.Fprintf(tw, "dual bound\t%s\n", num(r.DualBound))
+	fmt.Fprintf(tw, "gap\t%s\n", gap)
+	fmt.Fprintf(tw, "nodes\t%d\n", r.Nodes)
+	fmt.Fprintf(tw, "lp iterations\t%d\n", r.LPIterations)
+	fmt.Fprintf(tw, "time\t%.3f s\n", r.TimeSeconds)
+	tw.Flush()
+}
+
+// writeSolution writes "name value" lines to a temporary file renamed into
+// place, so a failure never leaves a partial file or clobbers an old one.
+func writeSolution(path string, s *highs.Solver, m *solver.Model) error {
+	x, err := s.Primal()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".corl-solution-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename this is a no-op
+	bw := bufio.NewWriter(tmp)
+	for j, v := range x {
+		fmt.Fprintf(bw, "%s %s\n", m.ColName(j), strconv.FormatFloat(v, 'g', -1, 64))
+	}
+	if err := bw.Flush(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
