@@ -143,21 +143,11 @@ func ratios(sec map[string]float64) map[string]float64 {
 // timeProcess runs `corl solve --relax` of the embedded instance in a new
 // process n times (after one run that fills the cache) and returns the mean.
 func timeProcess(self, rt string, n int) (time.Duration, error) {
-	runOnce := func() error {
+	return bench.Time(func() error {
 		cmd := exec.Command(self, "solve", "--relax", "--engine", rt)
 		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 		return cmd.Run()
-	}
-	if err := runOnce(); err != nil {
-		return 0, err
-	}
-	start := time.Now()
-	for range n {
-		if err := runOnce(); err != nil {
-			return 0, err
-		}
-	}
-	return time.Since(start) / time.Duration(n), nil
+	}, n)
 }
 
 func printBench(w io.Writer, engines []string, rows []benchRow) {
