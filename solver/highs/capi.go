@@ -31,6 +31,7 @@ const (
 	fnGetNumRow
 	fnVersion
 	fnClearSolver
+	fnGetRunTime
 	fnMalloc
 	fnFree
 	numFn
@@ -65,6 +66,7 @@ var cNames = [numFn]string{
 	fnGetNumRow:             "Highs_getNumRow",
 	fnVersion:               "Highs_version",
 	fnClearSolver:           "Highs_clearSolver",
+	fnGetRunTime:            "Highs_getRunTime",
 	fnMalloc:                "malloc",
 	fnFree:                  "free",
 }

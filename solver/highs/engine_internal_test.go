@@ -319,3 +319,28 @@ func TestDefaultRuntime(t *testing.T) {
 		t.Errorf("unknown runtime: %v", err)
 	}
 }
+
+// TestTimeLimitIsPerSolve: HiGHS's own clock accumulates over runs; the
+// time_limit option must still bound each solve, not their sum.
+func TestTimeLimitIsPerSolve(t *testing.T) {
+	s := newTestSolver(t, "", nil)
+	lp := hardMIP()
+	lp.Type = nil
+	if err := s.SetDoubleOption("time_limit", 0.2); err != nil {
+		t.Fatal(err)
+	}
+	for k := 0; k < 200; k++ {
+		if err := s.Load(lp); err != nil {
+			t.Fatal(err)
+		}
+		st, err := s.Solve(context.Background())
+		if err != nil || st != solver.StatusOptimal {
+			t.Fatalf("solve %d: %v %v", k, st, err)
+		}
+		r, _ := s.call(fnGetRunTime, s.highs)
+		if math.Float64frombits(r) > 0.4 {
+			return // well past the limit in total, and every solve was optimal
+		}
+	}
+	t.Skip("solves too fast to accumulate 0.4 s of run time")
+}

@@ -155,6 +155,8 @@ func (in *nativeInstance) call(f fn, a ...uint64) (uint64, error) {
 		return ret(C.Highs_getNumRow(h))
 	case fnClearSolver:
 		return ret(C.Highs_clearSolver(h))
+	case fnGetRunTime:
+		return math.Float64bits(float64(C.Highs_getRunTime(h))), nil
 	}
 	panic("highs: native engine lacks " + cNames[f]) // a bug in this package
 }

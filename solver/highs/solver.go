@@ -54,7 +54,7 @@ type Solver struct {
 
 	ncol, nrow int
 	loaded     bool
-	timeLimit  float64 // the user's time_limit option, +Inf when unset
+	timeLimit  float64 // the user's time_limit option (per solve), +Inf when unset
 
 	noPresolveRetry bool   // set while re-solving without presolve
 	presolve        string // the user's presolve option
@@ -215,11 +215,17 @@ func (s *Solver) Solve(ctx context.Context) (solver.Status, error) {
 		// which only run under a finite limit.
 		limit = min(limit, interruptLimit)
 	}
-	if limit != s.timeLimit {
-		if err := s.setDouble("time_limit", limit); err != nil {
+	// HiGHS compares time_limit with its run clock, which accumulates over
+	// every run of this instance: a per-solve limit is added to it.
+	if !math.IsInf(limit, 1) {
+		r, err := s.call(fnGetRunTime, s.highs)
+		if err != nil {
 			return solver.StatusError, err
 		}
-		defer s.setDouble("time_limit", s.timeLimit)
+		if err := s.setDouble("time_limit", math.Float64frombits(r)+limit); err != nil {
+			return solver.StatusError, err
+		}
+		defer s.setDouble("time_limit", math.Inf(1))
 	}
 	s.host.clearTail()
 	var stop func()
@@ -584,13 +590,14 @@ func (s *Solver) SetDoubleOption(name string, v float64) error {
 	if err := s.checkType(name, "double"); err != nil {
 		return err
 	}
-	if err := s.setDouble(name, v); err != nil {
-		return err
-	}
-	if name == "time_limit" {
+	if name == "time_limit" { // applied per solve by Solve
+		if math.IsNaN(v) || v < 0 {
+			return fmt.Errorf("%w: time_limit must be a non-negative number of seconds", ErrOption)
+		}
 		s.timeLimit = v
+		return nil
 	}
-	return nil
+	return s.setDouble(name, v)
 }
 
 func (s *Solver) setDouble(name string, v float64) error {

@@ -1,0 +1,279 @@
+package bnb_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/corl-go/corl/internal/sharedtest"
+	"github.com/corl-go/corl/solver"
+	"github.com/corl-go/corl/solver/bnb"
+	"github.com/corl-go/corl/solver/highs"
+	"github.com/corl-go/corl/solver/solvertest"
+)
+
+func newLP(t testing.TB) *highs.Solver {
+	t.Helper()
+	s, err := highs.New(highs.Config{})
+	if errors.Is(err, highs.ErrModuleMissing) && os.Getenv("CORL_REQUIRE_HIGHS") != "1" {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// highsMIP solves m with HiGHS's own branch-and-cut to a zero gap.
+func highsMIP(t *testing.T, m *solver.Model) (solver.Status, float64) {
+	t.Helper()
+	s := newLP(t)
+	if err := s.Load(m); err != nil {
+		t.Fatal(err)
+	}
+	s.SetDoubleOption("mip_rel_gap", 0)
+	st, err := s.Solve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, _ := s.Objective()
+	return st, obj
+}
+
+func solveBnB(t *testing.T, m *solver.Model, rule string, cfg bnb.Config) bnb.Result {
+	t.Helper()
+	r, err := bnb.NewRule(rule, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := bnb.Solve(context.Background(), newLP(t), m, r, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func checkSolution(t *testing.T, m *solver.Model, res bnb.Result) {
+	t.Helper()
+	if res.X == nil {
+		t.Fatal("no solution")
+	}
+	const tol = 1e-6
+	for j, v := range res.X {
+		if v < m.ColLower[j]-tol || v > m.ColUpper[j]+tol {
+			t.Fatalf("x[%d] = %v outside [%v, %v]", j, v, m.ColLower[j], m.ColUpper[j])
+		}
+		if m.ColType(j) == solver.Integer && math.Abs(v-math.Round(v)) > tol {
+			t.Fatalf("x[%d] = %v not integral", j, v)
+		}
+	}
+	act := m.RowActivitiesTo(make([]float64, m.NumRows()), res.X)
+	for i, a := range act {
+		if a < m.RowLower[i]-1e-5*math.Max(1, math.Abs(m.RowLower[i])) || a > m.RowUpper[i]+1e-5*math.Max(1, math.Abs(m.RowUpper[i])) {
+			t.Fatalf("row %d: activity %v outside [%v, %v]", i, a, m.RowLower[i], m.RowUpper[i])
+		}
+	}
+	if obj := m.ObjectiveValue(res.X); math.Abs(obj-res.Objective) > 1e-6*math.Max(1, math.Abs(obj)) {
+		t.Fatalf("solution's objective %v, reported %v", obj, res.Objective)
+	}
+}
+
+// randomBinary returns a small random binary program: a mix of <= and >=
+// rows with integer coefficients, maximised or minimised.
+func randomBinary(rng *rand.Rand, n, m int) *solver.Model {
+	var b solver.Builder
+	if rng.IntN(2) == 0 {
+		b.SetSense(solver.Maximize)
+	}
+	for j := range n {
+		_ = j
+		b.AddCol("", float64(rng.IntN(21)-5), 0, 1, solver.Integer)
+	}
+	for range m {
+		var idx []int
+		var val []float64
+		sum := 0.0
+		for j := range n {
+			if rng.Float64() < 0.5 {
+				a := float64(1 + rng.IntN(9))
+				idx = append(idx, j)
+				val = append(val, a)
+				sum += a
+			}
+		}
+		if len(idx) == 0 {
+			continue
+		}
+		if rng.IntN(2) == 0 {
+			b.AddRow("", math.Inf(-1), math.Floor(sum*(0.3+0.4*rng.Float64())), idx, val)
+		} else {
+			b.AddRow("", math.Floor(sum*0.2*rng.Float64()), solver.Inf, idx, val)
+		}
+	}
+	mm, err := b.Build()
+	if err != nil {
+		panic(err)
+	}
+	return mm
+}
+
+// bruteForce enumerates every binary point.
+func bruteForce(m *solver.Model) (float64, bool) {
+	n := m.NumCols()
+	best, found := 0.0, false
+	x := make([]float64, n)
+	act := make([]float64, m.NumRows())
+	for mask := 0; mask < 1<<n; mask++ {
+		for j := range n {
+			x[j] = float64(mask >> j & 1)
+		}
+		m.RowActivitiesTo(act, x)
+		ok := true
+		for i, a := range act {
+			if a < m.RowLower[i] || a > m.RowUpper[i] {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		v := m.ObjectiveValue(x)
+		if !found || (m.Sense == solver.Maximize && v > best) || (m.Sense == solver.Minimize && v < best) {
+			best, found = v, true
+		}
+	}
+	return best, found
+}
+
+func TestBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for k := range 30 {
+		m := randomBinary(rng, 10, 5)
+		want, feasible := bruteForce(m)
+		for _, rule := range bnb.Rules {
+			for _, sel := range []bnb.NodeSelection{bnb.BestFirst, bnb.DepthFirst, bnb.BestEstimate} {
+				res := solveBnB(t, m, rule, bnb.Config{NodeSelection: sel})
+				if !feasible {
+					if res.Status != solver.StatusInfeasible {
+						t.Fatalf("instance %d, %s/%v: status %v, brute force says infeasible", k, rule, sel, res.Status)
+					}
+					continue
+				}
+				if res.Status != solver.StatusOptimal || math.Abs(res.Objective-want) > 1e-6 {
+					t.Fatalf("instance %d, %s/%v: %v %v, brute force %v", k, rule, sel, res.Status, res.Objective, want)
+				}
+				checkSolution(t, m, res)
+			}
+		}
+	}
+}
+
+func TestMatchesHiGHSOnSetCover(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for k := range 3 {
+		m := solvertest.SetCover(rng, 60, 120, 0.06, 50)
+		st, want := highsMIP(t, m)
+		if st != solver.StatusOptimal {
+			t.Fatal(st)
+		}
+		for _, rule := range bnb.Rules {
+			res := solveBnB(t, m, rule, bnb.Config{})
+			if res.Status != solver.StatusOptimal || math.Abs(res.Objective-want) > 1e-6 {
+				t.Fatalf("instance %d, %s: %v %v, HiGHS %v", k, rule, res.Status, res.Objective, want)
+			}
+			checkSolution(t, m, res)
+			if res.Stats.DualBound != res.Objective || res.Stats.Gap != 0 {
+				t.Errorf("%s: final dual bound %v, gap %v", rule, res.Stats.DualBound, res.Stats.Gap)
+			}
+		}
+	}
+}
+
+func TestSharedMIPLIB(t *testing.T) {
+	for _, in := range sharedtest.Instances(t) {
+		if in.Kind != "MILP" {
+			continue
+		}
+		t.Run(strings.TrimSuffix(in.Name, ".mps"), func(t *testing.T) {
+			m, err := solver.ReadMPSFile(in.File)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := solveBnB(t, m, "relpscost", bnb.Config{})
+			if res.Status.String() != in.Status {
+				t.Fatalf("status %v, want %s", res.Status, in.Status)
+			}
+			if in.Status == "optimal" {
+				if math.Abs(res.Objective-in.Objective) > 1e-6*math.Max(1, math.Abs(in.Objective)) {
+					t.Errorf("objective %.10g, want %.10g", res.Objective, in.Objective)
+				}
+				checkSolution(t, m, res)
+			}
+			t.Logf("%d nodes, %d LP iterations, %v", res.Stats.Nodes, res.Stats.LPIterations, res.Stats.Time)
+		})
+	}
+}
+
+func TestLimitsAreStatuses(t *testing.T) {
+	m := solvertest.SetCover(rand.New(rand.NewPCG(9, 9)), 150, 300, 0.05, 100)
+	res := solveBnB(t, m, "mostfrac", bnb.Config{NodeLimit: 3, NoHeuristics: true})
+	if res.Status != solver.StatusNodeLimit || res.Stats.Nodes != 3 {
+		t.Errorf("node limit: %v after %d nodes", res.Status, res.Stats.Nodes)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 1)
+	defer cancel()
+	r, _ := bnb.NewRule("mostfrac", 1)
+	res2, err := bnb.Solve(ctx, newLP(t), m, r, bnb.Config{})
+	if err != nil || res2.Status != solver.StatusTimeLimit {
+		t.Errorf("deadline: %v, %v", res2.Status, err)
+	}
+}
+
+func TestCutoff(t *testing.T) {
+	m := solvertest.SetCover(rand.New(rand.NewPCG(5, 6)), 60, 120, 0.06, 50)
+	_, opt := highsMIP(t, m)
+	res := solveBnB(t, m, "pscost", bnb.Config{Cutoff: opt - 0.5, HasCutoff: true})
+	if res.Status != solver.StatusInfeasible || res.X != nil {
+		t.Errorf("cutoff below the optimum: %v, %v", res.Status, res.Objective)
+	}
+	res = solveBnB(t, m, "pscost", bnb.Config{Cutoff: opt + 0.5, HasCutoff: true})
+	if res.Status != solver.StatusOptimal || res.Objective != opt {
+		t.Errorf("cutoff above the optimum: %v, %v (want %v)", res.Status, res.Objective, opt)
+	}
+}
+
+func TestBranchRefusesNonCandidate(t *testing.T) {
+	m := solvertest.SetCover(rand.New(rand.NewPCG(5, 6)), 60, 120, 0.06, 50)
+	s, err := bnb.NewSearch(context.Background(), newLP(t), m, bnb.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.Next(context.Background())
+	if err != nil || d == nil {
+		t.Fatalf("no decision at the root: %v", err)
+	}
+	nonCand := -1
+	for j := range m.NumCols() {
+		f := d.Fractionality(j)
+		if f < 1e-6 || f > 1-1e-6 {
+			nonCand = j
+			break
+		}
+	}
+	var nc *bnb.NotCandidateError
+	if err := s.Branch(nonCand); !errors.As(err, &nc) {
+		t.Fatalf("branching on integral column %d: %v", nonCand, err)
+	}
+	if err := s.Branch(d.Candidates()[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Branch(d.Candidates()[0]); !errors.Is(err, bnb.ErrNoDecision) {
+		t.Fatalf("second Branch: %v", err)
+	}
+}

@@ -1,0 +1,138 @@
+package bnb
+
+import (
+	"context"
+	"math"
+
+	"github.com/corl-go/corl/solver"
+)
+
+// Brancher chooses the column to branch on at a node.
+type Brancher interface {
+	// Select returns one of d.Candidates().
+	Select(ctx context.Context, d *Decision) (int, error)
+}
+
+// Decision is a node waiting for a branching decision. Its methods give
+// what branching rules and observation functions need; it is valid until
+// Search.Branch is called.
+type Decision struct {
+	s    *Search
+	Node *Node
+}
+
+// Candidates returns the fractional integer columns, in column order.
+func (d *Decision) Candidates() []int { return d.s.cands }
+
+// Value returns column j's value in the node's LP solution.
+func (d *Decision) Value(j int) float64 { return d.s.x[j] }
+
+// LPValue returns the node's LP objective (minimisation form).
+func (d *Decision) LPValue() float64 { return d.s.lpObj }
+
+// Fractionality returns v - floor(v) for column j.
+func (d *Decision) Fractionality(j int) float64 {
+	v := d.s.x[j]
+	return v - math.Floor(v)
+}
+
+// Pseudocosts returns the search's pseudocosts.
+func (d *Decision) Pseudocosts() *Pseudocosts { return &d.s.pc }
+
+// Search returns the search the decision belongs to.
+func (d *Decision) Search() *Search { return d.s }
+
+// StrongBranch solves the two children of branching on column j (with at
+// most iterLimit simplex iterations each, 0 for no limit) and returns their
+// LP values in minimisation form; an infeasible or cut-off child gets +Inf.
+// The node's LP state is restored afterwards. With learn set, the gains
+// update the pseudocosts.
+func (d *Decision) StrongBranch(ctx context.Context, j, iterLimit int, learn bool) (down, up float64, err error) {
+	s := d.s
+	v := s.x[j]
+	lo, hi := s.curLo[j], s.curUp[j]
+	if iterLimit > 0 && s.opts != nil {
+		if err := s.opts.SetIntOption("simplex_iteration_limit", iterLimit); err != nil {
+			return 0, 0, err
+		}
+		defer s.opts.SetIntOption("simplex_iteration_limit", math.MaxInt32)
+	}
+	child := func(clo, cup float64) (float64, error) {
+		if err := s.lp.SetColBounds(j, clo, cup); err != nil {
+			return 0, err
+		}
+		st, err := s.solveSB(ctx)
+		if err != nil {
+			return 0, err
+		}
+		switch st {
+		case solver.StatusOptimal, solver.StatusIterationLimit:
+			// At an iteration limit the dual simplex's objective is still a
+			// valid lower bound.
+			obj, err := s.lp.Objective()
+			if err != nil {
+				return 0, err
+			}
+			if s.pruned(obj) {
+				return math.Inf(1), nil
+			}
+			return obj, nil
+		case solver.StatusInfeasible, solver.StatusObjectiveBound:
+			return math.Inf(1), nil
+		}
+		return s.lpObj, nil // no information
+	}
+	fl, ce := math.Floor(v), math.Ceil(v)
+	if down, err = child(lo, fl); err != nil {
+		return 0, 0, err
+	}
+	if err := s.restore(j, lo, hi); err != nil {
+		return 0, 0, err
+	}
+	if up, err = child(ce, hi); err != nil {
+		return 0, 0, err
+	}
+	if err := s.restore(j, lo, hi); err != nil {
+		return 0, 0, err
+	}
+	if learn {
+		if !math.IsInf(down, 1) {
+			s.pc.update(j, -1, down-s.lpObj, v-fl)
+		}
+		if !math.IsInf(up, 1) {
+			s.pc.update(j, +1, up-s.lpObj, ce-v)
+		}
+	}
+	return down, up, nil
+}
+
+// restore puts column j's bounds and the node's basis back.
+func (s *Search) restore(j int, lo, hi float64) error {
+	if err := s.lp.SetColBounds(j, lo, hi); err != nil {
+		return err
+	}
+	s.lastLP = nil // HiGHS no longer holds the node's final state
+	return s.lp.SetBasis(s.cb, s.rb)
+}
+
+func (s *Search) solveSB(ctx context.Context) (solver.Status, error) {
+	before := s.stats.LPIterations
+	st, err := s.solveLP(ctx)
+	s.stats.SBIterations += s.stats.LPIterations - before
+	s.stats.SBLPs++
+	return st, err
+}
+
+// StrongBranchingScores returns the product score of full strong branching
+// for every candidate (in the order of Candidates), as SCIP computes it.
+func (d *Decision) StrongBranchingScores(ctx context.Context, dst []float64) ([]float64, error) {
+	dst = dst[:0]
+	for _, j := range d.s.cands {
+		dn, up, err := d.StrongBranch(ctx, j, 0, false)
+		if err != nil {
+			return nil, err
+		}
+		dst = append(dst, productScore(dn-d.s.lpObj, up-d.s.lpObj))
+	}
+	return dst, nil
+}

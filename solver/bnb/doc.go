@@ -1,0 +1,40 @@
+// Package bnb is corl's branch-and-bound for mixed-integer programs, with
+// node LPs solved by an LP engine (solver.Engine: HiGHS) and the branching
+// decision left to a Brancher — a built-in rule, a learned policy, or an
+// agent stepping the search through envs/milp.
+//
+// # The search
+//
+// The model is taken in minimisation form (a maximisation is negated and
+// reported back in its own sense). Each node is the root LP with tightened
+// column bounds; its LP is warm-started from its parent's basis (or hot,
+// when the parent was the last LP solved). A node is pruned when its LP is
+// infeasible or its bound reaches the cutoff: the incumbent's value (or
+// Config.Cutoff), rounded up when every objective coefficient of an integer
+// column is integral and continuous columns cost nothing. A node whose LP
+// solution is integral (within 1e-6) gives an incumbent; otherwise simple
+// rounding tries to round it to a feasible point, and the Brancher picks a
+// fractional integer column x_j = v to branch on: the children get
+// x_j <= floor(v) and x_j >= ceil(v).
+//
+// Node selection: best-first with plunging (the default: dive into the
+// child on the side v rounds to while its bound stays in the better half
+// of the gap, else take the open node with the least bound), depth-first,
+// or best-estimate (bound plus the pseudocost estimate of the cost to
+// integrality).
+//
+// Search exposes the loop one decision at a time (Next, Branch), so an
+// environment drives exactly the tree Solve would build with the same rule.
+//
+// # Limits and statistics
+//
+// Node, gap and time limits (the context's deadline) end the search with a
+// status, not an error. Stats keep nodes, LP and strong-branching
+// iterations, the bounds over time, and three integrals over wall time in
+// minimisation form, with P0 and D0 the trivial bounds from the column
+// bounds (or the root LP value where those are infinite):
+//
+//	PrimalIntegral     = ∫ (min(P0, primal(t)) - D0) dt
+//	DualIntegral       = ∫ (P0 - max(D0, dual(t))) dt
+//	PrimalDualIntegral = ∫ (min(P0, primal(t)) - max(D0, dual(t))) dt
+package bnb

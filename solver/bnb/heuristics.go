@@ -1,0 +1,61 @@
+package bnb
+
+import "math"
+
+// computeLocks counts, per column, the rows that moving it down or up
+// could violate.
+func (s *Search) computeLocks() {
+	m := s.model
+	s.dnLocks, s.upLocks = make([]int, s.n), make([]int, s.n)
+	for j := range s.n {
+		for k := m.Start[j]; k < m.Start[j+1]; k++ {
+			i, a := m.Index[k], m.Value[k]
+			hasLo, hasUp := !math.IsInf(m.RowLower[i], -1), !math.IsInf(m.RowUpper[i], 1)
+			if (a > 0 && hasLo) || (a < 0 && hasUp) {
+				s.dnLocks[j]++
+			}
+			if (a > 0 && hasUp) || (a < 0 && hasLo) {
+				s.upLocks[j]++
+			}
+		}
+	}
+}
+
+// simpleRounding rounds every fractional candidate in a direction no row
+// locks; the LP solution being feasible, the result is too. It checks the
+// rows anyway and offers the point as an incumbent.
+func (s *Search) simpleRounding() {
+	x := make([]float64, s.n)
+	copy(x, s.x)
+	for _, j := range s.cands {
+		switch {
+		case s.dnLocks[j] == 0:
+			x[j] = math.Floor(x[j])
+		case s.upLocks[j] == 0:
+			x[j] = math.Ceil(x[j])
+		default:
+			return
+		}
+	}
+	for j := range s.n {
+		if s.integer[j] {
+			x[j] = math.Round(x[j])
+		}
+		if x[j] < s.curLo[j]-feasTol || x[j] > s.curUp[j]+feasTol {
+			return
+		}
+	}
+	act := s.model.RowActivitiesTo(make([]float64, s.m), x)
+	for i, a := range act {
+		if a < s.model.RowLower[i]-feasTol*math.Max(1, math.Abs(s.model.RowLower[i])) ||
+			a > s.model.RowUpper[i]+feasTol*math.Max(1, math.Abs(s.model.RowUpper[i])) {
+			return
+		}
+	}
+	obj := 0.0
+	for j, c := range s.cost {
+		obj += c * x[j]
+	}
+	obj += s.sgn * s.model.Offset
+	s.newIncumbent(x, obj, true)
+}

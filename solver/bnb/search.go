@@ -1,0 +1,655 @@
+package bnb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/corl-go/corl/solver"
+)
+
+// Tolerances.
+const (
+	intTol  = 1e-6 // a value within this of an integer is integral
+	feasTol = 1e-6 // row feasibility of heuristic solutions
+)
+
+// optionSetter is the optional engine ability to take options by name
+// (HiGHS's presolve, iteration limit and objective bound).
+type optionSetter interface {
+	SetStringOption(name, v string) error
+	SetIntOption(name string, v int) error
+	SetDoubleOption(name string, v float64) error
+}
+
+// ErrNoDecision: Branch was called when no branching decision is pending.
+var ErrNoDecision = errors.New("bnb: no branching decision pending")
+
+// NotCandidateError: the column chosen for branching is not a fractional
+// integer column at the current node.
+type NotCandidateError struct{ Col int }
+
+func (e *NotCandidateError) Error() string {
+	return fmt.Sprintf("bnb: column %d is not a branching candidate at this node", e.Col)
+}
+
+// Search is a branch-and-bound tree search driven one decision at a time:
+// Next runs until a node needs a branching decision (or the search ends),
+// Branch applies one. Solve drives it with a Brancher.
+type Search struct {
+	cfg   Config
+	lp    solver.Engine
+	opts  optionSetter // nil when the engine takes no options
+	model *solver.Model
+	sgn   float64 // +1 minimise, -1 maximise: internal objective = sgn * model objective
+	cost  []float64
+	n, m  int
+
+	integer  []bool
+	objInt   bool // objective integral at integer points
+	rootLo   []float64
+	rootUp   []float64
+	curLo    []float64 // bounds currently in the LP
+	curUp    []float64
+	tLo, tUp []float64 // scratch: target bounds
+	idx      []int
+	lo, up   []float64
+	upLocks  []int
+	dnLocks  []int
+
+	open      *openSet
+	plunge    []*Node // preferred child, then its sibling
+	plungeLen int     // depth of the current dive
+	nextID    int64
+	cur       *Node // awaiting a decision
+	lastLP    *Node // node whose LP state HiGHS holds (nil after strong branching)
+	finished  bool
+	status    solver.Status
+
+	// The current node's LP solution.
+	x, d, act, y []float64
+	cb, rb       []solver.BasisStatus
+	lpObj        float64
+	cands        []int
+
+	incumbent []float64
+	incObj    float64 // minimisation form; +Inf when none
+	cutoffSet float64 // objective bound handed to the LP engine
+
+	pc    Pseudocosts
+	stats Stats
+	track integrals
+	start time.Time
+
+	// Per column and row: the node LP count when last basic / tight (ages).
+	lastBasic []int64
+	lastTight []int64
+	solSum    []float64 // sum of incumbents' values, for the average
+	nLPs      int64
+}
+
+// NewSearch prepares a search of m on the LP engine lp, solving the root.
+// The engine is the search's own until the search ends.
+func NewSearch(ctx context.Context, lp solver.Engine, m *solver.Model, cfg Config) (*Search, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.MaxPlungeDepth == 0 {
+		cfg.MaxPlungeDepth = 20
+	}
+	n, r := m.NumCols(), m.NumRows()
+	s := &Search{
+		cfg: cfg, lp: lp, model: m, sgn: 1, n: n, m: r,
+		open: newOpenSet(cfg.NodeSelection), incObj: math.Inf(1), cutoffSet: math.Inf(1),
+		start: time.Now(), status: solver.StatusUnknown,
+	}
+	s.opts, _ = lp.(optionSetter)
+	if m.Sense == solver.Maximize {
+		s.sgn = -1
+	}
+	lpModel := m.Clone()
+	lpModel.Type = nil
+	lpModel.Sense = solver.Minimize
+	for j := range lpModel.Cost {
+		lpModel.Cost[j] *= s.sgn
+	}
+	lpModel.Offset *= s.sgn
+	s.cost = lpModel.Cost
+	s.integer = make([]bool, n)
+	s.objInt = true
+	for j := range n {
+		s.integer[j] = m.ColType(j) == solver.Integer
+		c := s.cost[j]
+		if (s.integer[j] && c != math.Trunc(c)) || (!s.integer[j] && c != 0) {
+			s.objInt = false
+		}
+	}
+	if s.objInt && lpModel.Offset != math.Trunc(lpModel.Offset) {
+		s.objInt = false
+	}
+	s.rootLo, s.rootUp = append([]float64(nil), m.ColLower...), append([]float64(nil), m.ColUpper...)
+	for j := range n {
+		if s.integer[j] { // integer bounds can be rounded
+			s.rootLo[j] = math.Ceil(s.rootLo[j] - intTol)
+			s.rootUp[j] = math.Floor(s.rootUp[j] + intTol)
+		}
+	}
+	copy(lpModel.ColLower, s.rootLo)
+	copy(lpModel.ColUpper, s.rootUp)
+	s.curLo, s.curUp = append([]float64(nil), s.rootLo...), append([]float64(nil), s.rootUp...)
+	s.tLo, s.tUp = make([]float64, n), make([]float64, n)
+	s.x, s.d, s.act, s.y = make([]float64, n), make([]float64, n), make([]float64, r), make([]float64, r)
+	s.cb, s.rb = make([]solver.BasisStatus, n), make([]solver.BasisStatus, r)
+	s.lastBasic, s.lastTight = make([]int64, n), make([]int64, r)
+	s.solSum = make([]float64, n)
+	s.pc.init(n)
+	s.computeLocks()
+	s.track.init(s.trivialBounds(lpModel))
+	if s.opts != nil {
+		// Node LPs are warm-started re-solves: no presolve.
+		if err := s.opts.SetStringOption("presolve", "off"); err != nil {
+			return nil, err
+		}
+	}
+	if err := lp.Load(lpModel); err != nil {
+		return nil, err
+	}
+	root := &Node{ID: 0, ParentID: -1, col: -1, Bound: math.Inf(-1), Estimate: math.Inf(-1)}
+	s.nextID = 1
+	s.open.push(root)
+	return s, nil
+}
+
+// trivialBounds returns D0 and P0: the least and greatest objective over the
+// column bounds (infinite where a bound is).
+func (s *Search) trivialBounds(m *solver.Model) (d0, p0 float64) {
+	d0, p0 = m.Offset, m.Offset
+	for j, c := range m.Cost {
+		lo, up := m.ColLower[j], m.ColUpper[j]
+		switch {
+		case c > 0:
+			d0 += c * lo
+			p0 += c * up
+		case c < 0:
+			d0 += c * up
+			p0 += c * lo
+		}
+	}
+	return d0, p0
+}
+
+// cutoff returns the value a node's bound must stay below.
+func (s *Search) cutoff() float64 {
+	c := s.incObj
+	if s.cfg.HasCutoff {
+		c = math.Min(c, s.sgn*s.cfg.Cutoff)
+	}
+	return c
+}
+
+// pruned reports whether a bound cannot lead to a better solution.
+func (s *Search) pruned(bound float64) bool {
+	c := s.cutoff()
+	if math.IsInf(c, 1) {
+		return false
+	}
+	if s.objInt {
+		bound = math.Ceil(bound - 1e-6)
+		return bound >= c-1e-9
+	}
+	return bound >= c-1e-9*math.Max(1, math.Abs(c))
+}
+
+// Next processes nodes until one needs a branching decision, which it
+// returns, or until the search ends (nil). Limits end it with a status.
+func (s *Search) Next(ctx context.Context) (*Decision, error) {
+	if s.cur != nil {
+		return nil, errors.New("bnb: a branching decision is pending; call Branch")
+	}
+	for !s.finished {
+		if st, ok := s.limitReached(ctx); ok {
+			s.finish(st)
+			break
+		}
+		node := s.selectNode()
+		if node == nil {
+			if math.IsInf(s.incObj, 1) {
+				s.finish(solver.StatusInfeasible)
+			} else {
+				s.finish(solver.StatusOptimal)
+			}
+			break
+		}
+		if s.pruned(node.Bound) {
+			s.releaseBasis(node)
+			continue
+		}
+		branch, err := s.process(ctx, node)
+		if err != nil {
+			return nil, err
+		}
+		if s.finished {
+			break
+		}
+		if branch {
+			s.cur = node
+			return &Decision{s: s, Node: node}, nil
+		}
+	}
+	return nil, nil
+}
+
+func (s *Search) limitReached(ctx context.Context) (solver.Status, bool) {
+	if err := ctx.Err(); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return solver.StatusTimeLimit, true
+		}
+		return solver.StatusInterrupted, true
+	}
+	if s.cfg.NodeLimit > 0 && s.stats.Nodes >= s.cfg.NodeLimit {
+		return solver.StatusNodeLimit, true
+	}
+	if s.cfg.GapLimit > 0 && s.gap() <= s.cfg.GapLimit {
+		return solver.StatusGapLimit, true
+	}
+	return 0, false
+}
+
+func (s *Search) finish(st solver.Status) {
+	s.finished = true
+	s.status = st
+	s.cur = nil
+	s.stats.Time = time.Since(s.start)
+	if st == solver.StatusOptimal || st == solver.StatusInfeasible {
+		s.track.update(s.elapsed(), s.incObj, s.incObj)
+	} else {
+		s.track.update(s.elapsed(), s.incObj, s.dualBound())
+	}
+}
+
+func (s *Search) elapsed() float64 { return time.Since(s.start).Seconds() }
+
+// selectNode picks the next node: the plunge child when the dive goes on,
+// else by the node selection rule.
+func (s *Search) selectNode() *Node {
+	for len(s.plunge) > 0 {
+		n := s.plunge[0]
+		s.plunge = s.plunge[1:]
+		if n.done {
+			continue
+		}
+		if s.keepPlunging(n) {
+			s.open.take(n)
+			s.plungeLen++
+			return n
+		}
+	}
+	s.plunge = s.plunge[:0]
+	s.plungeLen = 0
+	return s.open.next()
+}
+
+func (s *Search) keepPlunging(n *Node) bool {
+	if s.cfg.NodeSelection == DepthFirst || s.plungeLen >= s.cfg.MaxPlungeDepth {
+		return s.cfg.NodeSelection == DepthFirst
+	}
+	c := s.cutoff()
+	if math.IsInf(c, 1) {
+		return true
+	}
+	lb, ok := s.open.minBound()
+	if !ok {
+		return true
+	}
+	return n.Bound <= lb+0.5*(c-lb)
+}
+
+// process solves a node's LP and decides its fate; it reports whether the
+// node needs branching.
+func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
+	if err := s.loadNode(node); err != nil {
+		return false, err
+	}
+	st, err := s.solveLP(ctx)
+	if err != nil {
+		return false, err
+	}
+	s.stats.Nodes++
+	s.stats.MaxDepth = max(s.stats.MaxDepth, node.Depth)
+	s.lastLP = node
+	s.releaseBasis(node)
+	s.logProgress()
+	switch st {
+	case solver.StatusOptimal:
+	case solver.StatusInfeasible, solver.StatusObjectiveBound:
+		s.updateBounds()
+		return false, nil
+	case solver.StatusTimeLimit:
+		s.finish(solver.StatusTimeLimit)
+		return false, nil
+	case solver.StatusInterrupted:
+		s.finish(solver.StatusInterrupted)
+		return false, nil
+	case solver.StatusUnbounded, solver.StatusInfeasibleOrUnbounded:
+		if node.ParentID < 0 {
+			s.finish(solver.StatusInfeasibleOrUnbounded)
+			return false, nil
+		}
+		return false, fmt.Errorf("bnb: node %d LP is %v while the root's was bounded", node.ID, st)
+	default:
+		return false, fmt.Errorf("bnb: node %d LP ended with status %v", node.ID, st)
+	}
+	obj, err := s.lp.Objective()
+	if err != nil {
+		return false, err
+	}
+	if err := s.lp.SolutionTo(s.x, s.d, s.act, s.y); err != nil {
+		return false, err
+	}
+	if err := s.lp.BasisTo(s.cb, s.rb); err != nil {
+		return false, err
+	}
+	s.lpObj = obj
+	s.nLPs++
+	s.recordAges()
+	if node.parent != nil && node.dir != 0 {
+		s.pc.update(node.col, node.dir, obj-node.parent.Bound, node.frac)
+	}
+	node.Bound = math.Max(node.Bound, obj)
+	if node.ParentID < 0 {
+		s.stats.RootBound = obj
+		s.track.setRoot(obj)
+	}
+	if s.pruned(node.Bound) {
+		s.updateBounds()
+		return false, nil
+	}
+	s.cands = s.cands[:0]
+	for j := range s.n {
+		if s.integer[j] {
+			if f := s.x[j] - math.Floor(s.x[j]); f > intTol && f < 1-intTol {
+				s.cands = append(s.cands, j)
+			}
+		}
+	}
+	if len(s.cands) == 0 {
+		s.newIncumbent(s.x, obj, false)
+		s.updateBounds()
+		return false, nil
+	}
+	if !s.cfg.NoHeuristics {
+		s.simpleRounding()
+	}
+	s.updateBounds()
+	if s.pruned(node.Bound) {
+		return false, nil
+	}
+	return true, nil
+}
+
+// loadNode sets the LP's column bounds to node's and warm-starts it.
+func (s *Search) loadNode(node *Node) error {
+	copy(s.tLo, s.rootLo)
+	copy(s.tUp, s.rootUp)
+	s.applyChain(node)
+	s.idx, s.lo, s.up = s.idx[:0], s.lo[:0], s.up[:0]
+	for j := range s.n {
+		if s.tLo[j] != s.curLo[j] || s.tUp[j] != s.curUp[j] {
+			s.idx = append(s.idx, j)
+			s.lo = append(s.lo, s.tLo[j])
+			s.up = append(s.up, s.tUp[j])
+			s.curLo[j], s.curUp[j] = s.tLo[j], s.tUp[j]
+		}
+	}
+	if len(s.idx) > 0 {
+		if err := s.lp.SetColsBounds(s.idx, s.lo, s.up); err != nil {
+			return err
+		}
+	}
+	// Hot start when HiGHS holds the parent's final state; else its basis.
+	if node.basis != nil && (s.lastLP == nil || s.lastLP != node.parent) {
+		if err := s.lp.SetBasis(node.basis.cols, node.basis.rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyChain applies the branching changes from the root down to node.
+func (s *Search) applyChain(node *Node) {
+	if node == nil || node.col < 0 {
+		return
+	}
+	s.applyChain(node.parent)
+	s.tLo[node.col] = math.Max(s.tLo[node.col], node.lo)
+	s.tUp[node.col] = math.Min(s.tUp[node.col], node.up)
+}
+
+func (s *Search) releaseBasis(n *Node) { n.basis = nil }
+
+// solveLP solves the loaded LP with the current cutoff as objective bound.
+func (s *Search) solveLP(ctx context.Context) (solver.Status, error) {
+	if s.opts != nil {
+		if c := s.cutoff(); c != s.cutoffSet && !math.IsInf(c, 1) {
+			// HiGHS's dual simplex stops once its objective passes this bound.
+			if err := s.opts.SetDoubleOption("objective_bound", c); err != nil {
+				return 0, err
+			}
+			s.cutoffSet = c
+		}
+	}
+	st, err := s.lp.Solve(ctx)
+	if err != nil && st != solver.StatusInterrupted && st != solver.StatusTimeLimit {
+		return st, err
+	}
+	it, ierr := s.lp.SimplexIterations()
+	if ierr != nil {
+		return st, ierr
+	}
+	s.stats.LPIterations += int64(it)
+	return st, nil
+}
+
+func (s *Search) recordAges() {
+	for j, b := range s.cb {
+		if b == solver.Basic {
+			s.lastBasic[j] = s.nLPs
+		}
+	}
+	for i := range s.m {
+		if s.rb[i] != solver.Basic {
+			s.lastTight[i] = s.nLPs
+		}
+	}
+}
+
+// newIncumbent records x (minimisation objective obj) if it improves.
+func (s *Search) newIncumbent(x []float64, obj float64, heuristic bool) {
+	if obj >= s.incObj-1e-9*math.Max(1, math.Abs(s.incObj)) {
+		return
+	}
+	if s.incumbent == nil {
+		s.incumbent = make([]float64, s.n)
+	}
+	for j, v := range x {
+		if s.integer[j] {
+			v = math.Round(v)
+		}
+		s.incumbent[j] = v
+	}
+	s.incObj = obj
+	s.stats.Incumbents++
+	if heuristic {
+		s.stats.HeuristicIncumbents++
+	}
+	for j, v := range x {
+		s.solSum[j] += v
+	}
+}
+
+// updateBounds records the primal and dual bounds now.
+func (s *Search) updateBounds() {
+	s.track.update(s.elapsed(), s.incObj, s.dualBound())
+}
+
+// dualBound is the least bound over the open nodes and the pending one.
+func (s *Search) dualBound() float64 {
+	b, ok := s.open.minBound()
+	if !ok {
+		b = math.Inf(1)
+	}
+	for _, n := range s.plunge {
+		if !n.done {
+			b = math.Min(b, n.Bound)
+		}
+	}
+	if s.cur != nil {
+		b = math.Min(b, s.cur.Bound)
+	}
+	if math.IsInf(b, 1) {
+		return s.incObj // nothing open: the incumbent is optimal
+	}
+	return math.Min(b, s.incObj)
+}
+
+func (s *Search) gap() float64 {
+	return relGap(s.incObj, s.dualBound())
+}
+
+// relGap is |p - d| / max(|p|, |d|), 0 when equal, +Inf without a primal bound.
+func relGap(p, d float64) float64 {
+	if math.IsInf(p, 0) || math.IsInf(d, 0) {
+		return math.Inf(1)
+	}
+	if p == d {
+		return 0
+	}
+	den := math.Max(math.Abs(p), math.Abs(d))
+	if den == 0 {
+		return 0
+	}
+	return math.Abs(p-d) / den
+}
+
+// Branch branches the pending node on column col, which must be one of the
+// decision's candidates. The refused column changes nothing.
+func (s *Search) Branch(col int) error {
+	node := s.cur
+	if node == nil {
+		return ErrNoDecision
+	}
+	if !s.isCandidate(col) {
+		return &NotCandidateError{Col: col}
+	}
+	v := s.x[col]
+	fl, ce := math.Floor(v), math.Ceil(v)
+	b := &basis{cols: append([]solver.BasisStatus(nil), s.cb...), rows: append([]solver.BasisStatus(nil), s.rb...)}
+	mk := func(dir int) *Node {
+		c := &Node{
+			ID: s.nextID, ParentID: node.ID, Depth: node.Depth + 1, Bound: node.Bound,
+			parent: node, col: col, dir: dir, basis: b,
+			lo: math.Inf(-1), up: math.Inf(1),
+		}
+		s.nextID++
+		if dir < 0 {
+			c.up, c.frac = fl, v-fl
+		} else {
+			c.lo, c.frac = ce, ce-v
+		}
+		c.Estimate = node.Bound + s.estimate()
+		return c
+	}
+	down, upc := mk(-1), mk(+1)
+	first, second := down, upc
+	if v-fl > 0.5 { // dive towards the side v rounds to
+		first, second = upc, down
+	}
+	if s.cfg.NodeSelection == DepthFirst {
+		s.open.push(second)
+		s.open.push(first)
+	} else {
+		s.open.push(first)
+		s.open.push(second)
+	}
+	s.plunge = append(s.plunge[:0], first, second)
+	s.stats.Branchings++
+	s.cur = nil
+	return nil
+}
+
+// estimate is the pseudocost estimate of the objective increase to reach
+// integrality at the current node.
+func (s *Search) estimate() float64 {
+	e := 0.0
+	for _, j := range s.cands {
+		f := s.x[j] - math.Floor(s.x[j])
+		e += math.Min(s.pc.Down(j)*f, s.pc.Up(j)*(1-f))
+	}
+	return e
+}
+
+func (s *Search) isCandidate(col int) bool {
+	for _, c := range s.cands {
+		if c == col {
+			return true
+		}
+	}
+	return false
+}
+
+// Done reports whether the search has ended.
+func (s *Search) Done() bool { return s.finished }
+
+// Status is the search's status: StatusUnknown while it runs.
+func (s *Search) Status() solver.Status { return s.status }
+
+// Incumbent returns the best solution found (nil if none) and its
+// objective in the model's sense.
+func (s *Search) Incumbent() ([]float64, float64) {
+	if s.incumbent == nil {
+		return nil, math.Inf(int(s.sgn))
+	}
+	return s.incumbent, s.sgn * s.incObj
+}
+
+// Stats returns the statistics so far, bounds in the model's sense.
+func (s *Search) Stats() Stats {
+	st := s.stats
+	if !s.finished {
+		st.Time = time.Since(s.start)
+		s.track.advance(s.elapsed())
+	}
+	st.PrimalBound = s.sgn * s.incObj
+	st.DualBound = s.sgn * s.dualBound()
+	if s.finished && (s.status == solver.StatusOptimal || s.status == solver.StatusInfeasible) {
+		st.DualBound = st.PrimalBound
+	}
+	st.Gap = relGap(st.PrimalBound, st.DualBound)
+	st.PrimalIntegral, st.DualIntegral, st.PrimalDualIntegral = s.track.primal, s.track.dual, s.track.primalDual
+	st.History = s.track.history
+	st.OpenNodes = s.open.len()
+	return st
+}
+
+// Model returns the model being solved.
+func (s *Search) Model() *solver.Model { return s.model }
+
+func (s *Search) logProgress() {
+	if s.cfg.Log == nil {
+		return
+	}
+	every := s.cfg.LogEvery
+	if every <= 0 {
+		every = 100
+	}
+	if s.stats.Nodes%every != 0 && s.stats.Nodes != 1 {
+		return
+	}
+	fmt.Fprintf(s.cfg.Log, "bnb: %8d nodes %8d open  primal %-14.8g dual %-14.8g gap %.3g%%  %.1fs\n",
+		s.stats.Nodes, s.open.len(), s.sgn*s.incObj, s.sgn*s.dualBound(), 100*s.gap(), s.elapsed())
+}

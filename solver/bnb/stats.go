@@ -1,0 +1,92 @@
+package bnb
+
+import (
+	"math"
+	"time"
+)
+
+// Stats describes a search so far. Bounds are in the model's own sense.
+type Stats struct {
+	Nodes               int64 // node LPs solved (the root included)
+	Branchings          int64
+	OpenNodes           int
+	MaxDepth            int
+	LPIterations        int64 // simplex iterations: node LPs and strong branching
+	SBIterations        int64 // of which strong branching
+	SBLPs               int64 // strong-branching child LPs
+	Incumbents          int   // improving solutions found
+	HeuristicIncumbents int   // of which by simple rounding
+	RootBound           float64
+	PrimalBound         float64 // ±Inf without a solution
+	DualBound           float64
+	Gap                 float64 // relative: |primal - dual| / max(|primal|, |dual|)
+	Time                time.Duration
+	// Integrals over wall time (seconds), minimisation form; see the package doc.
+	PrimalIntegral     float64
+	DualIntegral       float64
+	PrimalDualIntegral float64
+	History            []BoundEvent
+}
+
+// BoundEvent is a change of the primal or dual bound (minimisation form).
+type BoundEvent struct {
+	Seconds      float64
+	Primal, Dual float64
+}
+
+// integrals accumulates the bound integrals of the package doc over time.
+type integrals struct {
+	d0, p0     float64 // trivial bounds; replaced by the root LP value when infinite
+	lastT      float64
+	primal     float64 // current p(t), d(t), clipped
+	dual       float64
+	pNow, dNow float64
+	primalDual float64
+	history    []BoundEvent
+	rootSet    bool
+}
+
+func (g *integrals) init(d0, p0 float64) {
+	g.d0, g.p0 = d0, p0
+	g.pNow, g.dNow = math.Inf(1), math.Inf(-1)
+}
+
+// setRoot fills infinite trivial bounds from the root LP value.
+func (g *integrals) setRoot(v float64) {
+	if g.rootSet {
+		return
+	}
+	g.rootSet = true
+	if math.IsInf(g.d0, 0) {
+		g.d0 = v
+	}
+	if math.IsInf(g.p0, 0) {
+		g.p0 = v + math.Max(1, math.Abs(v))
+	}
+}
+
+// advance integrates the current bounds up to time t.
+func (g *integrals) advance(t float64) {
+	dt := t - g.lastT
+	if dt <= 0 {
+		return
+	}
+	g.lastT = t
+	if math.IsInf(g.d0, 0) || math.IsInf(g.p0, 0) {
+		return // before the root LP: no finite reference yet
+	}
+	p := math.Min(g.p0, g.pNow)
+	d := math.Max(g.d0, g.dNow)
+	g.primal += (p - g.d0) * dt
+	g.dual += (g.p0 - d) * dt
+	g.primalDual += math.Max(p-d, 0) * dt
+}
+
+// update integrates up to t, then records new bounds.
+func (g *integrals) update(t, primal, dual float64) {
+	g.advance(t)
+	if primal != g.pNow || dual != g.dNow {
+		g.pNow, g.dNow = primal, dual
+		g.history = append(g.history, BoundEvent{t, primal, dual})
+	}
+}
