@@ -174,38 +174,77 @@ func TestBruteForce(t *testing.T) {
 	}
 }
 
-func TestMatchesHiGHSOnSetCover(t *testing.T) {
+func TestMatchesHiGHS(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for k := range 3 {
-		m := solvertest.SetCover(rng, 60, 120, 0.06, 50)
+	var models []*solver.Model
+	for range 2 {
+		models = append(models, solvertest.SetCover(rng, 200, 400, 0.05, 100))
+	}
+	for range 4 {
+		models = append(models, randomBinary(rng, 30, 15))
+	}
+	maxNodes := int64(0)
+	for k, m := range models {
 		st, want := highsMIP(t, m)
-		if st != solver.StatusOptimal {
-			t.Fatal(st)
-		}
 		for _, rule := range bnb.Rules {
 			res := solveBnB(t, m, rule, bnb.Config{})
-			if res.Status != solver.StatusOptimal || math.Abs(res.Objective-want) > 1e-6 {
-				t.Fatalf("instance %d, %s: %v %v, HiGHS %v", k, rule, res.Status, res.Objective, want)
+			if res.Status != st {
+				t.Fatalf("instance %d, %s: status %v, HiGHS %v", k, rule, res.Status, st)
+			}
+			if st != solver.StatusOptimal {
+				continue
+			}
+			if math.Abs(res.Objective-want) > 1e-6*math.Max(1, math.Abs(want)) {
+				t.Fatalf("instance %d, %s: objective %v, HiGHS %v", k, rule, res.Objective, want)
 			}
 			checkSolution(t, m, res)
 			if res.Stats.DualBound != res.Objective || res.Stats.Gap != 0 {
 				t.Errorf("%s: final dual bound %v, gap %v", rule, res.Stats.DualBound, res.Stats.Gap)
 			}
+			maxNodes = max(maxNodes, res.Stats.Nodes)
 		}
 	}
+	if maxNodes < 20 {
+		t.Errorf("the largest tree has %d nodes: the instances do not exercise the search", maxNodes)
+	}
 }
+
+// Plain branch-and-bound without cutting planes: p0548 is solved with its
+// known optimum as the cutoff (as tree-MDP training does), and sp150x300d,
+// whose root LP bound (28) is far below its optimum (69), only under a node
+// limit, where the bounds must bracket the optimum.
+var (
+	withCutoff = map[string]bool{"p0548": true}
+	boundsOnly = map[string]bool{"sp150x300d": true}
+)
 
 func TestSharedMIPLIB(t *testing.T) {
 	for _, in := range sharedtest.Instances(t) {
 		if in.Kind != "MILP" {
 			continue
 		}
-		t.Run(strings.TrimSuffix(in.Name, ".mps"), func(t *testing.T) {
+		name := strings.TrimSuffix(in.Name, ".mps")
+		t.Run(name, func(t *testing.T) {
 			m, err := solver.ReadMPSFile(in.File)
 			if err != nil {
 				t.Fatal(err)
 			}
-			res := solveBnB(t, m, "relpscost", bnb.Config{})
+			cfg := bnb.Config{}
+			if withCutoff[name] {
+				cfg.Cutoff, cfg.HasCutoff = in.Objective+0.5, true
+			}
+			if boundsOnly[name] {
+				cfg.NodeLimit = 300
+			}
+			res := solveBnB(t, m, "relpscost", cfg)
+			t.Logf("%v: %d nodes, %d LP iterations, %v", res.Status, res.Stats.Nodes, res.Stats.LPIterations, res.Stats.Time)
+			if boundsOnly[name] {
+				tol := 1e-6 * math.Max(1, math.Abs(in.Objective))
+				if res.Status != solver.StatusNodeLimit || res.Stats.DualBound > in.Objective+tol || res.Objective < in.Objective-tol {
+					t.Fatalf("%v: bounds [%v, %v] do not bracket the optimum %v", res.Status, res.Stats.DualBound, res.Objective, in.Objective)
+				}
+				return
+			}
 			if res.Status.String() != in.Status {
 				t.Fatalf("status %v, want %s", res.Status, in.Status)
 			}
@@ -215,7 +254,6 @@ func TestSharedMIPLIB(t *testing.T) {
 				}
 				checkSolution(t, m, res)
 			}
-			t.Logf("%d nodes, %d LP iterations, %v", res.Stats.Nodes, res.Stats.LPIterations, res.Stats.Time)
 		})
 	}
 }
@@ -236,20 +274,20 @@ func TestLimitsAreStatuses(t *testing.T) {
 }
 
 func TestCutoff(t *testing.T) {
-	m := solvertest.SetCover(rand.New(rand.NewPCG(5, 6)), 60, 120, 0.06, 50)
+	m := solvertest.SetCover(rand.New(rand.NewPCG(5, 6)), 200, 400, 0.05, 100)
 	_, opt := highsMIP(t, m)
 	res := solveBnB(t, m, "pscost", bnb.Config{Cutoff: opt - 0.5, HasCutoff: true})
 	if res.Status != solver.StatusInfeasible || res.X != nil {
 		t.Errorf("cutoff below the optimum: %v, %v", res.Status, res.Objective)
 	}
 	res = solveBnB(t, m, "pscost", bnb.Config{Cutoff: opt + 0.5, HasCutoff: true})
-	if res.Status != solver.StatusOptimal || res.Objective != opt {
+	if res.Status != solver.StatusOptimal || math.Abs(res.Objective-opt) > 1e-9*opt {
 		t.Errorf("cutoff above the optimum: %v, %v (want %v)", res.Status, res.Objective, opt)
 	}
 }
 
 func TestBranchRefusesNonCandidate(t *testing.T) {
-	m := solvertest.SetCover(rand.New(rand.NewPCG(5, 6)), 60, 120, 0.06, 50)
+	m := randomBinary(rand.New(rand.NewPCG(8, 8)), 30, 15)
 	s, err := bnb.NewSearch(context.Background(), newLP(t), m, bnb.Config{})
 	if err != nil {
 		t.Fatal(err)

@@ -52,10 +52,5 @@ func (s *Search) simpleRounding() {
 			return
 		}
 	}
-	obj := 0.0
-	for j, c := range s.cost {
-		obj += c * x[j]
-	}
-	obj += s.sgn * s.model.Offset
-	s.newIncumbent(x, obj, true)
+	s.newIncumbent(x, true)
 }

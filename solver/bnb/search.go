@@ -75,7 +75,8 @@ type Search struct {
 	cands        []int
 
 	incumbent []float64
-	incObj    float64 // minimisation form; +Inf when none
+	spare     []float64 // the next incumbent's buffer
+	incObj    float64   // minimisation form; +Inf when none
 	cutoffSet float64 // objective bound handed to the LP engine
 
 	pc    Pseudocosts
@@ -378,7 +379,7 @@ func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
 		}
 	}
 	if len(s.cands) == 0 {
-		s.newIncumbent(s.x, obj, false)
+		s.newIncumbent(s.x, false)
 		s.updateBounds()
 		return false, nil
 	}
@@ -468,26 +469,31 @@ func (s *Search) recordAges() {
 	}
 }
 
-// newIncumbent records x (minimisation objective obj) if it improves.
-func (s *Search) newIncumbent(x []float64, obj float64, heuristic bool) {
-	if obj >= s.incObj-1e-9*math.Max(1, math.Abs(s.incObj)) {
-		return
+// newIncumbent records x if it improves on the incumbent and the cutoff;
+// integer columns are rounded and the objective recomputed from them.
+func (s *Search) newIncumbent(x []float64, heuristic bool) {
+	if s.spare == nil {
+		s.spare = make([]float64, s.n)
 	}
-	if s.incumbent == nil {
-		s.incumbent = make([]float64, s.n)
-	}
+	y := s.spare
+	obj := s.sgn * s.model.Offset
 	for j, v := range x {
 		if s.integer[j] {
 			v = math.Round(v)
 		}
-		s.incumbent[j] = v
+		y[j] = v
+		obj += s.cost[j] * v
 	}
+	if c := s.cutoff(); obj >= c-1e-9*math.Max(1, math.Abs(c)) {
+		return
+	}
+	s.spare, s.incumbent = s.incumbent, y
 	s.incObj = obj
 	s.stats.Incumbents++
 	if heuristic {
 		s.stats.HeuristicIncumbents++
 	}
-	for j, v := range x {
+	for j, v := range y {
 		s.solSum[j] += v
 	}
 }
@@ -608,13 +614,13 @@ func (s *Search) Done() bool { return s.finished }
 // Status is the search's status: StatusUnknown while it runs.
 func (s *Search) Status() solver.Status { return s.status }
 
-// Incumbent returns the best solution found (nil if none) and its
-// objective in the model's sense.
+// Incumbent returns a copy of the best solution found (nil if none) and
+// its objective in the model's sense.
 func (s *Search) Incumbent() ([]float64, float64) {
 	if s.incumbent == nil {
 		return nil, math.Inf(int(s.sgn))
 	}
-	return s.incumbent, s.sgn * s.incObj
+	return append([]float64(nil), s.incumbent...), s.sgn * s.incObj
 }
 
 // Stats returns the statistics so far, bounds in the model's sense.
