@@ -77,7 +77,7 @@ type Search struct {
 	incumbent []float64
 	spare     []float64 // the next incumbent's buffer
 	incObj    float64   // minimisation form; +Inf when none
-	cutoffSet float64 // objective bound handed to the LP engine
+	cutoffSet float64   // objective bound handed to the LP engine
 
 	pc    Pseudocosts
 	stats Stats
