@@ -1,0 +1,38 @@
+// Package datasets generates and loads benchmark instances: seeded MILP
+// generators for branching (set cover, combinatorial auction, capacitated
+// facility location, maximum independent set, multiple knapsack), written
+// as gzipped MPS with a manifest.
+//
+// Every generator is deterministic: the same parameters and seed give the
+// same model, and Generate writes byte-identical files.
+//
+// # The families
+//
+// setcover (Balas & Ho): minimise sum_j c_j x_j subject to every row i being
+// covered, sum_{j in S_i} x_j >= 1, x binary; rows x cols entries with
+// probability density, every column in at least one row and every row with
+// at least two columns; costs uniform in 1..MaxCost.
+//
+// cauction (Leyton-Brown et al., "arbitrary" relationships): maximise
+// sum_b price_b x_b subject to each item (and each bidder's dummy item
+// linking its substitutable bids) being sold at most once,
+// sum_{b contains i} x_b <= 1, x binary.
+//
+// facility (Cornuejols et al.): minimise sum_j f_j y_j + sum_ij t_ij x_ij
+// subject to sum_j x_ij >= 1 for each customer i, sum_i d_i x_ij <= s_j y_j
+// for each facility j, sum_j s_j y_j >= sum_i d_i, x_ij <= y_j; y binary,
+// x in [0, 1].
+//
+// indset (Bergman et al.): maximise sum_v x_v subject to sum_{v in K} x_v <= 1
+// for each clique K of a greedy clique cover of the edges of a
+// Barabasi-Albert (or Erdos-Renyi) graph, x binary.
+//
+// knapsack (multiple knapsack): maximise sum_ik p_i x_ik subject to
+// sum_k x_ik <= 1 for each item and sum_i w_i x_ik <= C_k for each
+// knapsack, x binary.
+//
+// Sizes: "easy" are the defaults of Gasse et al. (REFERENCES); "medium" and
+// "hard" double and quadruple the first number (rows of set cover, items of
+// an auction, customers of facility location, nodes of independent set,
+// items of knapsack).
+package datasets
