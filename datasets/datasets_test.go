@@ -21,7 +21,7 @@ var small = map[string]map[string]float64{
 	"cauction": {"items": 20, "bids": 60},
 	"facility": {"customers": 10, "facilities": 8},
 	"indset":   {"nodes": 50},
-	"knapsack": {"items": 12, "knapsacks": 3},
+	"knapsack": {"items": 10, "knapsacks": 2},
 }
 
 func TestGenerateIsByteIdentical(t *testing.T) {
