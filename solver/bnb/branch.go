@@ -39,6 +39,44 @@ func (d *Decision) Fractionality(j int) float64 {
 // Pseudocosts returns the search's pseudocosts.
 func (d *Decision) Pseudocosts() *Pseudocosts { return &d.s.pc }
 
+// State is a read-only view of a node's LP for observation functions. Its
+// slices belong to the search: read them before the next Branch.
+type State struct {
+	Model       *solver.Model
+	Cost        []float64 // objective in minimisation form
+	Lower       []float64 // the node's column bounds
+	Upper       []float64
+	Integer     []bool
+	X           []float64 // LP solution
+	ReducedCost []float64
+	Activity    []float64 // row activities
+	Dual        []float64 // row duals (minimisation form)
+	ColBasis    []solver.BasisStatus
+	RowBasis    []solver.BasisStatus
+	LPValue     float64
+
+	Incumbent    []float64 // nil without one
+	IncumbentSum []float64 // sum of every incumbent found, per column
+	Incumbents   int
+	ColLastBasic []int64 // node LP count when the column was last basic
+	RowLastTight []int64 // node LP count when the row was last tight (nonbasic)
+	LPs          int64   // node LPs solved
+	RootLower    []float64
+	RootUpper    []float64
+}
+
+// State returns the node's LP state.
+func (d *Decision) State() State {
+	s := d.s
+	return State{
+		Model: s.model, Cost: s.cost, Lower: s.curLo, Upper: s.curUp, Integer: s.integer,
+		X: s.x, ReducedCost: s.d, Activity: s.act, Dual: s.y, ColBasis: s.cb, RowBasis: s.rb, LPValue: s.lpObj,
+		Incumbent: s.incumbent, IncumbentSum: s.solSum, Incumbents: s.stats.Incumbents,
+		ColLastBasic: s.lastBasic, RowLastTight: s.lastTight, LPs: s.nLPs,
+		RootLower: s.rootLo, RootUpper: s.rootUp,
+	}
+}
+
 // Search returns the search the decision belongs to.
 func (d *Decision) Search() *Search { return d.s }
 

@@ -5,6 +5,7 @@ package bnb
 type Pseudocosts struct {
 	sumDown, sumUp []float64
 	nDown, nUp     []int
+	infDown, infUp []int // children found infeasible
 	totDown, totUp float64
 	cntDown, cntUp int
 }
@@ -12,7 +13,21 @@ type Pseudocosts struct {
 func (p *Pseudocosts) init(n int) {
 	p.sumDown, p.sumUp = make([]float64, n), make([]float64, n)
 	p.nDown, p.nUp = make([]int, n), make([]int, n)
+	p.infDown, p.infUp = make([]int, n), make([]int, n)
 }
+
+// infeasible records a child of branching on col that was infeasible.
+func (p *Pseudocosts) infeasible(col, dir int) {
+	if dir < 0 {
+		p.infDown[col]++
+	} else {
+		p.infUp[col]++
+	}
+}
+
+// Infeasible returns how many down and up children of branching on column
+// j were infeasible.
+func (p *Pseudocosts) Infeasible(j int) (down, up int) { return p.infDown[j], p.infUp[j] }
 
 // update records a child's objective gain for a change of frac.
 func (p *Pseudocosts) update(col, dir int, gain, frac float64) {

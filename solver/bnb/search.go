@@ -328,6 +328,9 @@ func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
 	switch st {
 	case solver.StatusOptimal:
 	case solver.StatusInfeasible, solver.StatusObjectiveBound:
+		if st == solver.StatusInfeasible && node.dir != 0 {
+			s.pc.infeasible(node.col, node.dir)
+		}
 		s.updateBounds()
 		return false, nil
 	case solver.StatusTimeLimit:
