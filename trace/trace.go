@@ -1,0 +1,113 @@
+package trace
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// Step is one environment step.
+type Step struct {
+	Run      string  `parquet:"run,dict"`
+	Env      string  `parquet:"env,dict"`
+	Policy   string  `parquet:"policy,dict"`
+	Instance string  `parquet:"instance,dict"`
+	Episode  int64   `parquet:"episode"`
+	Step     int64   `parquet:"step"`
+	Action   int64   `parquet:"action"`
+	Reward   float64 `parquet:"reward"`
+	// RedistributedReward and ValueTarget are filled by training runs.
+	RedistributedReward *float64 `parquet:"redistributed_reward,optional"`
+	ValueTarget         *float64 `parquet:"value_target,optional"`
+	Done                bool     `parquet:"done"`
+	Seconds             float64  `parquet:"seconds"` // wall time of the step
+	Nodes               *int64   `parquet:"nodes,optional"`
+	LPIterations        *int64   `parquet:"lp_iterations,optional"`
+	// Branching environment.
+	Node       *int64 `parquet:"node,optional"`
+	Depth      *int64 `parquet:"depth,optional"`
+	Candidates *int64 `parquet:"candidates,optional"`
+}
+
+// Int returns a pointer to v, for the optional columns.
+func Int(v int64) *int64 { return &v }
+
+// Float returns a pointer to v.
+func Float(v float64) *float64 { return &v }
+
+// Writer writes Steps to a Parquet file.
+type Writer struct {
+	path string
+	tmp  *os.File
+	w    *parquet.GenericWriter[Step]
+	rows int64
+}
+
+// Create starts a trace that will be at path once Close succeeds.
+func Create(path string) (*Writer, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	return &Writer{path: path, tmp: tmp, w: parquet.NewGenericWriter[Step](tmp, parquet.Compression(&parquet.Zstd))}, nil
+}
+
+// Write appends rows.
+func (w *Writer) Write(rows ...Step) error {
+	if w.w == nil {
+		return errors.New("trace: write after Close")
+	}
+	n, err := w.w.Write(rows)
+	w.rows += int64(n)
+	if err != nil {
+		return fmt.Errorf("trace: %s: %w", w.path, err)
+	}
+	return nil
+}
+
+// Rows returns how many rows were written.
+func (w *Writer) Rows() int64 { return w.rows }
+
+// Close finishes the file and moves it to its path.
+func (w *Writer) Close() error {
+	if w.w == nil {
+		return nil
+	}
+	err := w.w.Close()
+	w.w = nil
+	if err == nil {
+		err = w.tmp.Chmod(0o644)
+	}
+	if cerr := w.tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(w.tmp.Name(), w.path)
+	}
+	if err != nil {
+		os.Remove(w.tmp.Name())
+		return fmt.Errorf("trace: %s: %w", w.path, err)
+	}
+	return nil
+}
+
+// Abort discards the file.
+func (w *Writer) Abort() {
+	if w.w != nil {
+		w.w = nil
+		w.tmp.Close()
+		os.Remove(w.tmp.Name())
+	}
+}
+
+// Read reads every Step of a trace.
+func Read(path string) ([]Step, error) {
+	rows, err := parquet.ReadFile[Step](path)
+	if err != nil {
+		return nil, fmt.Errorf("trace: %s: %w", path, err)
+	}
+	return rows, nil
+}
