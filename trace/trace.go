@@ -38,25 +38,45 @@ func Int(v int64) *int64 { return &v }
 // Float returns a pointer to v.
 func Float(v float64) *float64 { return &v }
 
-// Writer writes Steps to a Parquet file.
-type Writer struct {
+// Result is one row of an evaluation: a policy on an instance.
+type Result struct {
+	Run          string  `parquet:"run,dict"`
+	Env          string  `parquet:"env,dict"`
+	Instance     string  `parquet:"instance,dict"`
+	Policy       string  `parquet:"policy,dict"`
+	Seed         int64   `parquet:"seed"`
+	Status       string  `parquet:"status,dict"`
+	Objective    float64 `parquet:"objective"` // NaN without a solution
+	DualBound    float64 `parquet:"dual_bound"`
+	Gap          float64 `parquet:"gap"`
+	Nodes        int64   `parquet:"nodes"`
+	LPIterations int64   `parquet:"lp_iterations"`
+	Seconds      float64 `parquet:"seconds"`
+	Score        float64 `parquet:"score"` // an environment's own measure (fraction of benefit, reward, ...)
+}
+
+// Writer writes rows of type T (Step, Result) to a Parquet file.
+type Writer[T any] struct {
 	path string
 	tmp  *os.File
-	w    *parquet.GenericWriter[Step]
+	w    *parquet.GenericWriter[T]
 	rows int64
 }
 
-// Create starts a trace that will be at path once Close succeeds.
-func Create(path string) (*Writer, error) {
+// Create starts a step trace that will be at path once Close succeeds.
+func Create(path string) (*Writer[Step], error) { return CreateOf[Step](path) }
+
+// CreateOf starts a Parquet file of rows of type T.
+func CreateOf[T any](path string) (*Writer[T], error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
-	return &Writer{path: path, tmp: tmp, w: parquet.NewGenericWriter[Step](tmp, parquet.Compression(&parquet.Zstd))}, nil
+	return &Writer[T]{path: path, tmp: tmp, w: parquet.NewGenericWriter[T](tmp, parquet.Compression(&parquet.Zstd))}, nil
 }
 
 // Write appends rows.
-func (w *Writer) Write(rows ...Step) error {
+func (w *Writer[T]) Write(rows ...T) error {
 	if w.w == nil {
 		return errors.New("trace: write after Close")
 	}
@@ -69,10 +89,10 @@ func (w *Writer) Write(rows ...Step) error {
 }
 
 // Rows returns how many rows were written.
-func (w *Writer) Rows() int64 { return w.rows }
+func (w *Writer[T]) Rows() int64 { return w.rows }
 
 // Close finishes the file and moves it to its path.
-func (w *Writer) Close() error {
+func (w *Writer[T]) Close() error {
 	if w.w == nil {
 		return nil
 	}
@@ -95,7 +115,7 @@ func (w *Writer) Close() error {
 }
 
 // Abort discards the file.
-func (w *Writer) Abort() {
+func (w *Writer[T]) Abort() {
 	if w.w != nil {
 		w.w = nil
 		w.tmp.Close()
@@ -104,8 +124,11 @@ func (w *Writer) Abort() {
 }
 
 // Read reads every Step of a trace.
-func Read(path string) ([]Step, error) {
-	rows, err := parquet.ReadFile[Step](path)
+func Read(path string) ([]Step, error) { return ReadOf[Step](path) }
+
+// ReadOf reads every row of a Parquet file as T.
+func ReadOf[T any](path string) ([]T, error) {
+	rows, err := parquet.ReadFile[T](path)
 	if err != nil {
 		return nil, fmt.Errorf("trace: %s: %w", path, err)
 	}

@@ -58,6 +58,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		UseShortOptionHandling: true,
 		Commands: []*cli.Command{
 			solveCommand(),
+			generateCommand(),
+			evalCommand(),
+			traceCommand(),
 			setupCommand(),
 			benchCommand(),
 			versionCommand(),
@@ -80,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		notFound = true
 		fmt.Fprintf(stderr, "corl: unknown command %q; see `corl help`\n", name)
 	}
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, interspersed(app, args))
 	if notFound {
 		return exitUsage
 	}

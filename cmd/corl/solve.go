@@ -33,16 +33,20 @@ func solveCommand() *cli.Command {
 			"Examples:\n" +
 			"  corl solve model.mps.gz --time-limit 60\n" +
 			"  corl solve model.mps --relax --json\n" +
-			"  corl solve model.mps --option presolve=off --option mip_rel_gap=0",
-		Flags: []cli.Flag{
+			"  corl solve model.mps --option presolve=off --option mip_rel_gap=0\n" +
+			"  corl solve model.mps --bnb --branching pscost --trace steps.parquet",
+		Flags: append([]cli.Flag{
 			&cli.Float64Flag{Name: "time-limit", Usage: "stop after this many `SECONDS` (status time_limit)"},
 			&cli.BoolFlag{Name: "relax", Usage: "solve the LP relaxation only (integrality dropped)"},
 			engineFlag(),
 			&cli.BoolFlag{Name: "json", Usage: "print the result as one JSON object"},
 			&cli.StringFlag{Name: "solution", Usage: "write the solution to `FILE`, one 'name value' line per column"},
 			&cli.StringSliceFlag{Name: "option", Usage: "set a HiGHS option, as `NAME=VALUE` (repeatable)"},
-			&cli.BoolFlag{Name: "log", Usage: "show HiGHS's log on standard error"},
-		},
+			&cli.BoolFlag{Name: "log", Usage: "show HiGHS's log (or, with --bnb, the search's progress) on standard error"},
+			&cli.BoolFlag{Name: "bnb", Usage: "solve with corl's own branch-and-bound (node LPs by HiGHS)"},
+			&cli.StringFlag{Name: "branching", Value: "relpscost", Usage: "with --bnb: branching rule (mostfrac, pscost, fsb, relpscost, random)"},
+			&cli.StringFlag{Name: "trace", Usage: "with --bnb: write one Parquet row per branching decision to `FILE`"},
+		}, bnbFlags()...),
 		Action: solveAction,
 	}
 }
@@ -80,6 +84,12 @@ func solveAction(c *cli.Context) error {
 	}
 	if c.Bool("relax") {
 		m.Type = nil
+	}
+	if c.Bool("bnb") {
+		return solveBnBAction(c, m, name)
+	}
+	if c.IsSet("trace") || c.IsSet("branching") {
+		return usageErr("--trace and --branching go with --bnb")
 	}
 	cfg := highs.Config{Runtime: c.String("engine")}
 	if c.Bool("log") {
@@ -216,7 +226,11 @@ func printResult(w io.Writer, r solveResult) {
 		gap = strconv.FormatFloat(100**r.Gap, 'g', 4, 64) + "%"
 	}
 	fmt.Fprintf(tw, "model\t%s (%d rows, %d columns, %d integer)\n", r.File, r.Rows, r.Cols, r.Integers)
-	fmt.Fprintf(tw, "engine\tHiGHS %s on %s\n", highs.Version, r.Engine)
+	if strings.HasPrefix(r.Engine, "corl") {
+		fmt.Fprintf(tw, "engine\t%s\n", r.Engine)
+	} else {
+		fmt.Fprintf(tw, "engine\tHiGHS %s on %s\n", highs.Version, r.Engine)
+	}
 	fmt.Fprintf(tw, "status\t%s\n", r.Status)
 	fmt.Fprintf(tw, "objective\t%s\n", num(r.Objective))
 	fmt.Fprintf(tw, "dual bound\t%s\n", num(r.DualBound))
@@ -227,13 +241,18 @@ func printResult(w io.Writer, r solveResult) {
 	tw.Flush()
 }
 
-// writeSolution writes "name value" lines to a temporary file renamed into
-// place, so a failure never leaves a partial file or clobbers an old one.
+// writeSolution writes the solver's primal solution; see writeSolutionX.
 func writeSolution(path string, s *highs.Solver, m *solver.Model) error {
 	x, err := s.Primal()
 	if err != nil {
 		return err
 	}
+	return writeSolutionX(path, x, m)
+}
+
+// writeSolutionX writes "name value" lines to a temporary file renamed into
+// place, so a failure never leaves a partial file or clobbers an old one.
+func writeSolutionX(path string, x []float64, m *solver.Model) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".corl-solution-*")
 	if err != nil {
 		return err

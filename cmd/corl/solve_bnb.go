@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/corl-go/corl/solver"
+	"github.com/corl-go/corl/solver/bnb"
+	"github.com/corl-go/corl/trace"
+)
+
+func solveBnBAction(c *cli.Context, m *solver.Model, name string) error {
+	if c.IsSet("option") {
+		return usageErr("--option sets HiGHS MIP options; it does not apply with --bnb")
+	}
+	cfg, err := bnbConfig(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Context
+	if c.IsSet("time-limit") {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(c.Float64("time-limit")*float64(time.Second)))
+		defer cancel()
+	}
+	run := bnbRun{engine: c.String("engine"), rule: c.String("branching"), seed: c.Uint64("seed"), cfg: cfg, run: "solve", instance: name}
+	if _, err := bnb.NewRule(run.rule, run.seed); err != nil {
+		return usageErr("--branching: %v", err)
+	}
+	if path := c.String("trace"); path != "" {
+		tw, err := trace.Create(path)
+		if err != nil {
+			return failedErr(err)
+		}
+		defer tw.Abort() // no-op after a successful Close
+		run.tw = tw
+	}
+	var log = c.App.ErrWriter
+	if !c.Bool("log") {
+		log = nil
+	}
+	res, err := run.solve(ctx, m, log)
+	if err != nil {
+		return err
+	}
+	if run.tw != nil {
+		if err := run.tw.Close(); err != nil {
+			return failedErr(err)
+		}
+	}
+	out := bnbResult(res, m, name, c.String("engine"))
+	if path := c.String("solution"); path != "" && res.X != nil {
+		if err := writeSolutionX(path, res.X, m); err != nil {
+			return failedErr(err)
+		}
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	printResult(c.App.Writer, out)
+	return nil
+}
+
+func bnbResult(res bnb.Result, m *solver.Model, name, engine string) solveResult {
+	finite := func(v float64) *float64 {
+		if math.IsInf(v, 0) || math.IsNaN(v) {
+			return nil
+		}
+		return &v
+	}
+	r := solveResult{
+		File: name, Engine: "corl bnb, node LPs by HiGHS", Rows: m.NumRows(), Cols: m.NumCols(), Integers: m.NumIntegers(),
+		Status: res.Status.String(), Objective: finite(res.Objective), DualBound: finite(res.Stats.DualBound),
+		Nodes: res.Stats.Nodes, LPIterations: res.Stats.LPIterations, TimeSeconds: res.Stats.Time.Seconds(),
+	}
+	if engine != "" {
+		r.Engine += " on " + engine
+	}
+	if r.Objective != nil {
+		r.Gap = finite(res.Stats.Gap)
+	}
+	return r
+}
