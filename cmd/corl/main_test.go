@@ -212,3 +212,104 @@ func TestHelpExplains(t *testing.T) {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
 }
+
+func TestGenerateTwiceIdentical(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	for _, dir := range []string{a, b} {
+		if code, _, errs := corl(t, "generate", "setcover", "--n", "3", "--seed", "7", "--out", dir); code != exitOK {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+	}
+	entries, _ := os.ReadDir(a)
+	if len(entries) != 4 {
+		t.Fatalf("%d files, want 3 instances and a manifest", len(entries))
+	}
+	for _, e := range entries {
+		x, _ := os.ReadFile(filepath.Join(a, e.Name()))
+		y, _ := os.ReadFile(filepath.Join(b, e.Name()))
+		if !bytes.Equal(x, y) {
+			t.Errorf("%s differs", e.Name())
+		}
+	}
+	if code, _, _ := corl(t, "generate", "nope", "--out", a); code != exitUsage {
+		t.Errorf("unknown family: exit %d", code)
+	}
+	if code, _, _ := corl(t, "generate", "setcover", "--size", "giant", "--out", a); code != exitUsage {
+		t.Errorf("unknown size: exit %d", code)
+	}
+}
+
+func TestSolveBnBMatchesHiGHSAndTraces(t *testing.T) {
+	needHiGHS(t)
+	dir := t.TempDir()
+	if code, _, errs := corl(t, "generate", "knapsack", "--n", "1", "--seed", "3", "--param", "items=10", "--param", "knapsacks=2", "--out", dir); code != exitOK {
+		t.Fatal(errs)
+	}
+	file := filepath.Join(dir, "knapsack-easy-0000.mps.gz")
+	want := solveJSON(t, file, "--option", "mip_rel_gap=0")
+	tr := filepath.Join(dir, "steps.parquet")
+	got := solveJSON(t, file, "--bnb", "--branching", "pscost", "--trace", tr)
+	if got.Status != "optimal" || math.Abs(*got.Objective-*want.Objective) > 1e-6*math.Abs(*want.Objective) {
+		t.Fatalf("bnb %s %v, HiGHS %v", got.Status, *got.Objective, *want.Objective)
+	}
+	code, out, errs := corl(t, "trace", "summary", tr, "--json")
+	if code != exitOK {
+		t.Fatal(errs)
+	}
+	var s struct {
+		Rows     int64 `json:"rows"`
+		Episodes int   `json:"episodes"`
+	}
+	json.Unmarshal([]byte(out), &s)
+	if got.Nodes > 1 && (s.Rows < 1 || s.Episodes != 1) {
+		t.Errorf("trace: %d rows, %d episodes (search had %d nodes)", s.Rows, s.Episodes, got.Nodes)
+	}
+	if code, _, _ := corl(t, "solve", file, "--bnb", "--branching", "nope"); code != exitUsage {
+		t.Errorf("unknown rule: exit %d", code)
+	}
+	if code, _, _ := corl(t, "trace", "summary", file); code != exitInput {
+		t.Errorf("summary of a non-Parquet file: exit %d", code)
+	}
+}
+
+func TestEvalMILP(t *testing.T) {
+	needHiGHS(t)
+	dir := t.TempDir()
+	if code, _, errs := corl(t, "generate", "setcover", "--n", "2", "--seed", "1", "--param", "rows=80", "--param", "cols=160", "--out", dir); code != exitOK {
+		t.Fatal(errs)
+	}
+	out := filepath.Join(t.TempDir(), "results.parquet")
+	code, stdout, errs := corl(t, "eval", "milp", "--set", dir, "--branching", "mostfrac,pscost", "--highs", "--json", "--out", out)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rows []evalRow
+	if err := json.Unmarshal([]byte(stdout), &rows); err != nil {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	if len(rows) != 3 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	wins := 0
+	for _, r := range rows {
+		if r.Solved != 2 || r.Disagree != 0 {
+			t.Errorf("%+v", r)
+		}
+		wins += r.Wins
+	}
+	if wins != 2 {
+		t.Errorf("%d wins over 2 instances", wins)
+	}
+	if !strings.Contains(errs, "[6/6]") {
+		t.Errorf("no progress lines: %q", errs)
+	}
+	if code, _, _ := corl(t, "eval", "milp", "--set", t.TempDir()); code != exitInput {
+		t.Errorf("empty set: exit %d", code)
+	}
+}
+
+func TestShiftedGeoMean(t *testing.T) {
+	if g := shiftedGeoMean([]float64{0, 3}, 1); math.Abs(g-1) > 1e-12 {
+		t.Errorf("sgm(0, 3; 1) = %v, want 1", g)
+	}
+}
