@@ -45,6 +45,13 @@ func (b *Builder) AddCol(name string, cost, lower, upper float64, t VarType) int
 	return j
 }
 
+// SetCost changes column j's objective coefficient (for callers that add
+// columns through another component, such as an environment's MIP fragment).
+func (b *Builder) SetCost(j int, cost float64) { b.m.Cost[j] = cost }
+
+// NumCols returns the number of columns added so far.
+func (b *Builder) NumCols() int { return len(b.m.Cost) }
+
 // AddRow adds the row lower <= sum_k val[k] x[cols[k]] <= upper and returns
 // its index. Columns must already exist; a repeated column is an error
 // reported by Build.

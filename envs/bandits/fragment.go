@@ -1,0 +1,171 @@
+package bandits
+
+import (
+	"context"
+	"math"
+	"strconv"
+
+	"github.com/corl-go/corl/solver"
+	"github.com/corl-go/corl/solver/highs"
+)
+
+// AppendFragment adds the family's constraints on the action to b, as a
+// linear MIP fragment: one binary column per action variable (returned, in
+// action order, with zero cost for the caller to set) plus auxiliary
+// columns and rows. The fragment's feasible points are exactly the
+// feasible non-empty actions (and, except for interventions, the empty one).
+func (in *Instance) AppendFragment(b *solver.Builder) []int {
+	nv := in.NumVars()
+	act := make([]int, nv)
+	for i := range nv {
+		act[i] = b.AddCol("a"+strconv.Itoa(i), 0, 0, 1, solver.Integer)
+	}
+	ninf := math.Inf(-1)
+	switch in.Family {
+	case Interventions:
+		b.AddRow("budget", float64(in.B), float64(in.B), act, ones(nv))
+	case Scheduling:
+		bySlot := map[[2]int][]int{}
+		for j := range in.J {
+			cols := []int{act[j]}
+			vals := []float64{-2}
+			for w := range in.WorkerSlots {
+				for t := range Slots {
+					if in.ArmSlots[j][t] && in.WorkerSlots[w][t] {
+						y := b.AddCol("y"+strconv.Itoa(j)+"_"+strconv.Itoa(w)+"_"+strconv.Itoa(t), 0, 0, 1, solver.Integer)
+						cols = append(cols, y)
+						vals = append(vals, 1)
+						bySlot[[2]int{w, t}] = append(bySlot[[2]int{w, t}], y)
+					}
+				}
+			}
+			b.AddRow("two_slots"+strconv.Itoa(j), 0, 0, cols, vals) // sum y = 2 x
+		}
+		for w := range in.WorkerSlots {
+			for t := range Slots {
+				if ys := bySlot[[2]int{w, t}]; len(ys) > 0 {
+					b.AddRow("slot"+strconv.Itoa(w)+"_"+strconv.Itoa(t), ninf, 1, ys, ones(len(ys)))
+				}
+			}
+		}
+	case Capacity:
+		byWorker := make([][]int, len(in.WorkerCap))
+		costs := make([][]float64, len(in.WorkerCap))
+		for j := range in.J {
+			cols, vals := []int{act[j]}, []float64{-1}
+			for w := range in.WorkerCap {
+				y := b.AddCol("y"+strconv.Itoa(j)+"_"+strconv.Itoa(w), 0, 0, 1, solver.Integer)
+				cols, vals = append(cols, y), append(vals, 1)
+				byWorker[w] = append(byWorker[w], y)
+				costs[w] = append(costs[w], float64(in.ArmCost[j]))
+			}
+			b.AddRow("assign"+strconv.Itoa(j), 0, 0, cols, vals) // sum_w y = x
+		}
+		for w, c := range in.WorkerCap {
+			b.AddRow("cap"+strconv.Itoa(w), ninf, float64(c), byWorker[w], costs[w])
+		}
+	case Path:
+		in.appendPath(b, act)
+	}
+	return act
+}
+
+// appendPath models a simple route from the source: visited nodes v, arcs u
+// (both directions of each edge), a single-commodity flow f from the
+// source that rules out cycles detached from it, at most MaxLen arcs, and
+// pulled arms (at most B) on visited nodes.
+func (in *Instance) appendPath(b *solver.Builder, act []int) {
+	g := in.Graph
+	n := len(g.Adj)
+	L := float64(in.MaxLen)
+	ninf := math.Inf(-1)
+	v := make([]int, n)
+	for i := range n {
+		lo := 0.0
+		if i == in.Source {
+			lo = 1
+		}
+		v[i] = b.AddCol("v"+strconv.Itoa(i), 0, lo, 1, solver.Integer)
+	}
+	type arc struct{ from, to, u, f int }
+	var arcs []arc
+	for a := range n {
+		for _, c := range g.Adj[a] {
+			if c == in.Source {
+				continue // nothing enters the source
+			}
+			name := strconv.Itoa(a) + "_" + strconv.Itoa(c)
+			u := b.AddCol("u"+name, 0, 0, 1, solver.Integer)
+			f := b.AddCol("f"+name, 0, 0, L, solver.Continuous)
+			arcs = append(arcs, arc{a, c, u, f})
+			b.AddRow("cap"+name, ninf, 0, []int{f, u}, []float64{1, -L}) // f <= L u
+		}
+	}
+	in1, inV := make([][]int, n), make([][]float64, n)
+	out1, outV := make([][]int, n), make([][]float64, n)
+	flowC, flowV := make([][]int, n), make([][]float64, n)
+	var all []int
+	for _, a := range arcs {
+		in1[a.to], inV[a.to] = append(in1[a.to], a.u), append(inV[a.to], 1)
+		out1[a.from], outV[a.from] = append(out1[a.from], a.u), append(outV[a.from], 1)
+		flowC[a.to], flowV[a.to] = append(flowC[a.to], a.f), append(flowV[a.to], 1)
+		flowC[a.from], flowV[a.from] = append(flowC[a.from], a.f), append(flowV[a.from], -1)
+		all = append(all, a.u)
+	}
+	for i := range n {
+		s := strconv.Itoa(i)
+		if i != in.Source {
+			// one arc in exactly when visited; flow in minus out = v
+			b.AddRow("in"+s, 0, 0, append(in1[i], v[i]), append(inV[i], -1))
+			b.AddRow("flow"+s, 0, 0, append(flowC[i], v[i]), append(flowV[i], -1))
+		}
+		// at most one arc out, and only from a visited node
+		b.AddRow("out"+s, ninf, 0, append(out1[i], v[i]), append(outV[i], -1))
+		b.AddRow("pull"+s, ninf, 0, []int{act[i], v[i]}, []float64{1, -1})
+	}
+	b.AddRow("length", ninf, L, all, ones(len(all)))
+	b.AddRow("budget", ninf, float64(in.B), act, ones(len(act)))
+}
+
+func ones(n int) []float64 {
+	o := make([]float64, n)
+	for i := range o {
+		o[i] = 1
+	}
+	return o
+}
+
+// feasibleByMIP decides feasibility of pulling exactly the given arms
+// with HiGHS on the fragment.
+func (in *Instance) feasibleByMIP(arms []int) (bool, error) {
+	var b solver.Builder
+	act := in.AppendFragment(&b)
+	m, err := b.Build()
+	if err != nil {
+		return false, err
+	}
+	pulled := map[int]bool{}
+	for _, j := range arms {
+		pulled[j] = true
+	}
+	for i, c := range act {
+		if pulled[i] {
+			m.ColLower[c] = 1
+		} else {
+			m.ColUpper[c] = 0
+		}
+	}
+	s, err := highs.New(highs.Config{})
+	if err != nil {
+		return false, err
+	}
+	defer s.Close()
+	if err := s.Load(m); err != nil {
+		return false, err
+	}
+	st, err := s.Solve(context.Background())
+	if err != nil {
+		return false, err
+	}
+	return st == solver.StatusOptimal, nil
+}
