@@ -313,3 +313,45 @@ func TestShiftedGeoMean(t *testing.T) {
 		t.Errorf("sgm(0, 3; 1) = %v, want 1", g)
 	}
 }
+
+func TestEvalBandits(t *testing.T) {
+	needHiGHS(t)
+	code, out, errs := corl(t, "eval", "bandits", "--family", "scheduling", "--arms", "10", "--budget", "3",
+		"--episodes", "4", "--horizon", "5", "--json", "--trace", filepath.Join(t.TempDir(), "b.parquet"))
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rows []banditRow
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 6 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	for _, r := range rows {
+		if r.Policy == "random" && r.Normalized != 1 {
+			t.Errorf("random normalised to %v", r.Normalized)
+		}
+		if r.Policy == "myopic" && r.MIPSeconds <= 0 {
+			t.Errorf("myopic reports no MIP time")
+		}
+	}
+	code, out, _ = corl(t, "eval", "bandits", "--family", "interventions", "--arms", "10", "--budget", "3", "--episodes", "2", "--horizon", "2")
+	if code != exitOK || !strings.Contains(out, "not defined for interventions") {
+		t.Errorf("whittle on interventions: exit %d\n%s", code, out)
+	}
+	for _, args := range [][]string{
+		{"eval", "bandits", "--family", "nope"},
+		{"eval", "bandits", "--budget", "50"},
+		{"eval", "bandits", "--policies", "oracle"},
+	} {
+		if code, _, _ := corl(t, args...); code != exitUsage {
+			t.Errorf("%v: exit %d", args, code)
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "net.csv")
+	os.WriteFile(bad, []byte("station1,station2\n1,oops\n"), 0o644)
+	if code, _, errs := corl(t, "eval", "bandits", "--family", "path", "--network", bad); code != exitInput || !strings.Contains(errs, "net.csv:2") {
+		t.Errorf("bad network: exit %d, %q", code, errs)
+	}
+}
