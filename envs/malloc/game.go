@@ -1,0 +1,437 @@
+package malloc
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/corl-go/corl/envs"
+)
+
+// Buffer is one tensor's buffer.
+type Buffer struct {
+	ID         int
+	Start, End int64 // live over [Start, End)
+	Size       int64 // bytes
+	Uses       int   // accesses (a write and its reads)
+	Benefit    float64
+}
+
+// Overlaps reports whether two buffers are live at the same time.
+func (b Buffer) Overlaps(c Buffer) bool { return b.Start < c.End && c.Start < b.End }
+
+// Model is the benefit model; see the package doc.
+type Model struct {
+	SlowBandwidth, FastBandwidth float64 // bytes per second
+}
+
+// DefaultModel: HBM-class slow memory, on-chip fast memory ten times faster.
+var DefaultModel = Model{SlowBandwidth: 1.2e12, FastBandwidth: 12e12}
+
+// Benefit returns the microseconds saved by placing a buffer.
+func (m Model) Benefit(size int64, uses int) float64 {
+	return float64(uses) * float64(size) * (1/m.SlowBandwidth - 1/m.FastBandwidth) * 1e6
+}
+
+// Instance is a set of buffers and a fast memory.
+type Instance struct {
+	Name      string
+	Buffers   []Buffer
+	Capacity  int64
+	Alignment int64 // offsets are multiples of it (0 or 1: any)
+	Note      string
+}
+
+// Validate checks the instance.
+func (in *Instance) Validate() error {
+	if in.Capacity <= 0 {
+		return fmt.Errorf("malloc: %s: capacity %d must be positive", in.Name, in.Capacity)
+	}
+	for i, b := range in.Buffers {
+		switch {
+		case b.Size <= 0:
+			return fmt.Errorf("malloc: %s: buffer %d (id %d): size %d must be positive", in.Name, i, b.ID, b.Size)
+		case b.End <= b.Start:
+			return fmt.Errorf("malloc: %s: buffer %d (id %d): empty live range [%d, %d)", in.Name, i, b.ID, b.Start, b.End)
+		case b.Benefit < 0 || math.IsNaN(b.Benefit):
+			return fmt.Errorf("malloc: %s: buffer %d (id %d): benefit %v", in.Name, i, b.ID, b.Benefit)
+		}
+	}
+	return nil
+}
+
+// TotalBenefit is the benefit of placing every buffer.
+func (in *Instance) TotalBenefit() float64 {
+	t := 0.0
+	for _, b := range in.Buffers {
+		t += b.Benefit
+	}
+	return t
+}
+
+// PeakLive is the largest total size live at one time.
+func (in *Instance) PeakLive() int64 {
+	type ev struct {
+		t int64
+		d int64
+	}
+	var evs []ev
+	for _, b := range in.Buffers {
+		evs = append(evs, ev{b.Start, b.Size}, ev{b.End, -b.Size})
+	}
+	slices.SortFunc(evs, func(a, b ev) int {
+		if a.t != b.t {
+			return int(math.Copysign(1, float64(a.t-b.t)))
+		}
+		return int(a.d - b.d) // ends before starts at the same time
+	})
+	var cur, peak int64
+	for _, e := range evs {
+		cur += e.d
+		peak = max(peak, cur)
+	}
+	return peak
+}
+
+// Order is the order in which the game presents buffers.
+type Order int
+
+const (
+	XLAOrder  Order = iota // memory-boundedness, then size, then live length (default)
+	SizeOrder              // decreasing size, then live length
+)
+
+// order returns buffer indices in presentation order.
+func (in *Instance) order(o Order) []int {
+	idx := make([]int, len(in.Buffers))
+	for i := range idx {
+		idx[i] = i
+	}
+	key := func(i int) [3]float64 {
+		b := in.Buffers[i]
+		l := float64(b.End - b.Start)
+		if o == SizeOrder {
+			return [3]float64{float64(b.Size), l, 0}
+		}
+		return [3]float64{b.Benefit / math.Sqrt(float64(b.Size)), float64(b.Size), l}
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		ka, kb := key(a), key(b)
+		for k := range ka {
+			if ka[k] != kb[k] {
+				if ka[k] > kb[k] {
+					return -1
+				}
+				return 1
+			}
+		}
+		return a - b
+	})
+	return idx
+}
+
+// Observation sizes.
+const (
+	MaxCandidates     = 16
+	OccupancyBins     = 16
+	bufferFeatures    = 6
+	candidateFeatures = 4
+	// ObsSize is the length of Obs.Features.
+	ObsSize = bufferFeatures + OccupancyBins + MaxCandidates*candidateFeatures
+	// SlowAction leaves the current buffer in slow memory.
+	SlowAction = MaxCandidates
+	// NumActions is the size of the action space.
+	NumActions = MaxCandidates + 1
+)
+
+// Obs is the observation: a fixed-size numeric encoding and the legal mask.
+type Obs struct {
+	Features []float64 // ObsSize values
+	Mask     [NumActions]bool
+	Buffer   int     // index of the current buffer in the instance
+	Offsets  []int64 // the candidate offsets, in action order
+}
+
+// StepInfo reports the step.
+type StepInfo struct {
+	Buffer    int     // index of the buffer decided
+	Offset    int64   // its offset, -1 in slow memory
+	TimeSaved float64 // microseconds saved by this placement
+}
+
+// Config configures a Game.
+type Config struct {
+	Order Order
+}
+
+// Game is the mallocGame on one instance.
+type Game struct {
+	in      *Instance
+	order   []int
+	total   float64
+	horizon float64
+	maxBen  float64
+
+	pos    int     // next buffer in order
+	offset []int64 // per buffer: offset, -1 slow, -2 undecided
+	placed []int   // indices of placed buffers
+	cands  []int64
+	reset  bool
+	saved  float64
+}
+
+var (
+	_ envs.Env[Obs, int] = (*Game)(nil)
+	_ envs.Legal[int]    = (*Game)(nil)
+	_ envs.Metered       = (*Game)(nil)
+)
+
+// New returns a game on an instance.
+func New(in *Instance, cfg Config) (*Game, error) {
+	if in == nil {
+		return nil, errors.New("malloc: nil instance")
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	g := &Game{in: in, order: in.order(cfg.Order), total: in.TotalBenefit()}
+	for _, b := range in.Buffers {
+		g.horizon = math.Max(g.horizon, float64(b.End))
+		g.maxBen = math.Max(g.maxBen, b.Benefit)
+	}
+	return g, nil
+}
+
+// Reset starts an episode (the game itself is deterministic; the seed is
+// unused).
+func (g *Game) Reset(uint64) (Obs, error) {
+	g.pos, g.saved, g.reset = 0, 0, true
+	g.offset = make([]int64, len(g.in.Buffers))
+	for i := range g.offset {
+		g.offset[i] = -2
+	}
+	g.placed = g.placed[:0]
+	g.candidates()
+	return g.observe(), nil
+}
+
+// Done reports whether every buffer has been decided.
+func (g *Game) Done() bool { return g.reset && g.pos >= len(g.order) }
+
+// Current returns the index of the buffer to decide, or -1 when done.
+func (g *Game) Current() int {
+	if g.pos >= len(g.order) {
+		return -1
+	}
+	return g.order[g.pos]
+}
+
+// Candidates returns the current candidate offsets, in action order.
+func (g *Game) Candidates() []int64 { return g.cands }
+
+func alignUp(x, a int64) int64 {
+	if a <= 1 {
+		return x
+	}
+	return (x + a - 1) / a * a
+}
+
+// candidates computes the canonical offsets where the current buffer fits.
+func (g *Game) candidates() {
+	g.cands = g.cands[:0]
+	if g.pos >= len(g.order) {
+		return
+	}
+	b := g.in.Buffers[g.order[g.pos]]
+	var live []int // placed buffers overlapping in time
+	for _, k := range g.placed {
+		if g.in.Buffers[k].Overlaps(b) {
+			live = append(live, k)
+		}
+	}
+	try := []int64{0}
+	for _, k := range live {
+		try = append(try, alignUp(g.offset[k]+g.in.Buffers[k].Size, g.in.Alignment))
+	}
+	slices.Sort(try)
+	try = slices.Compact(try)
+	for _, off := range try {
+		if off+b.Size > g.in.Capacity {
+			break
+		}
+		ok := true
+		for _, k := range live {
+			o, s := g.offset[k], g.in.Buffers[k].Size
+			if off < o+s && o < off+b.Size {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			g.cands = append(g.cands, off)
+			if len(g.cands) == MaxCandidates {
+				break
+			}
+		}
+	}
+}
+
+// Legal lists the legal actions: candidate indices, then SlowAction.
+func (g *Game) Legal() []int {
+	if g.Done() {
+		return nil
+	}
+	out := make([]int, 0, len(g.cands)+1)
+	for k := range g.cands {
+		out = append(out, k)
+	}
+	return append(out, SlowAction)
+}
+
+// Step decides the current buffer.
+func (g *Game) Step(action int) (envs.Step[Obs], error) {
+	var st envs.Step[Obs]
+	switch {
+	case !g.reset:
+		return st, envs.ErrNotReset
+	case g.Done():
+		return st, envs.ErrEpisodeOver
+	case action != SlowAction && (action < 0 || action >= len(g.cands)):
+		return st, &envs.IllegalActionError{Action: action, Reason: fmt.Sprintf("%d candidate offsets here; %d is slow memory", len(g.cands), SlowAction)}
+	}
+	i := g.order[g.pos]
+	info := StepInfo{Buffer: i, Offset: -1}
+	if action == SlowAction {
+		g.offset[i] = -1
+	} else {
+		g.offset[i] = g.cands[action]
+		g.placed = append(g.placed, i)
+		info.Offset, info.TimeSaved = g.offset[i], g.in.Buffers[i].Benefit
+		if g.total > 0 {
+			st.Reward = g.in.Buffers[i].Benefit / g.total
+		}
+		g.saved += info.TimeSaved
+	}
+	g.pos++
+	g.candidates()
+	st.Obs, st.Terminated, st.Info = g.observe(), g.Done(), info
+	return st, nil
+}
+
+// observe encodes the state.
+func (g *Game) observe() Obs {
+	o := Obs{Features: make([]float64, ObsSize), Buffer: g.Current(), Offsets: slices.Clone(g.cands)}
+	if o.Buffer < 0 {
+		return o
+	}
+	b := g.in.Buffers[o.Buffer]
+	c := float64(g.in.Capacity)
+	f := o.Features
+	f[0] = float64(b.Size) / c
+	f[1] = float64(b.End-b.Start) / g.horizon
+	f[2] = b.Benefit / math.Max(g.maxBen, 1e-300)
+	f[3] = float64(b.Start) / g.horizon
+	f[4] = float64(b.End) / g.horizon
+	f[5] = float64(len(g.order)-g.pos) / float64(len(g.order))
+	// occupancy of each address bin by buffers live with b
+	occ := f[bufferFeatures : bufferFeatures+OccupancyBins]
+	bin := c / OccupancyBins
+	for _, k := range g.placed {
+		p := g.in.Buffers[k]
+		if !p.Overlaps(b) {
+			continue
+		}
+		lo, hi := float64(g.offset[k]), float64(g.offset[k]+p.Size)
+		for z := range OccupancyBins {
+			a, e := float64(z)*bin, float64(z+1)*bin
+			if ov := math.Min(hi, e) - math.Max(lo, a); ov > 0 {
+				occ[z] += ov / bin
+			}
+		}
+	}
+	for k, off := range g.cands {
+		v := f[bufferFeatures+OccupancyBins+k*candidateFeatures:]
+		v[0] = float64(off) / c
+		v[1] = float64(off+b.Size) / c
+		v[2] = float64(g.gapAbove(off, b)) / c // free space above the buffer at this offset
+		v[3] = 1
+		o.Mask[k] = true
+	}
+	o.Mask[SlowAction] = true
+	return o
+}
+
+// gapAbove returns the free address space above [off, off+size) among the
+// buffers live with b (up to the capacity).
+func (g *Game) gapAbove(off int64, b Buffer) int64 {
+	top := off + b.Size
+	next := g.in.Capacity
+	for _, k := range g.placed {
+		p := g.in.Buffers[k]
+		if p.Overlaps(b) && g.offset[k] >= top && g.offset[k] < next {
+			next = g.offset[k]
+		}
+	}
+	return next - top
+}
+
+// Offsets returns each buffer's offset (-1 slow, -2 undecided).
+func (g *Game) Offsets() []int64 { return slices.Clone(g.offset) }
+
+// Instance returns the instance.
+func (g *Game) Instance() *Instance { return g.in }
+
+// TimeSaved is the microseconds saved so far.
+func (g *Game) TimeSaved() float64 { return g.saved }
+
+// RewardOffset is 0: Reset earns nothing.
+func (g *Game) RewardOffset() float64 { return 0 }
+
+// Metric is the fraction of the total benefit achieved so far.
+func (g *Game) Metric() float64 {
+	if g.total == 0 {
+		return 0
+	}
+	return g.saved / g.total
+}
+
+// Clone returns an independent copy of the game in its current state.
+func (g *Game) Clone() *Game {
+	c := *g
+	c.offset = slices.Clone(g.offset)
+	c.placed = slices.Clone(g.placed)
+	c.cands = slices.Clone(g.cands)
+	return &c
+}
+
+// CheckPlacement verifies that placed buffers live at the same time never
+// overlap in address and stay within capacity.
+func (in *Instance) CheckPlacement(offset []int64) error {
+	for i, b := range in.Buffers {
+		o := offset[i]
+		if o < 0 {
+			continue
+		}
+		if o+b.Size > in.Capacity {
+			return fmt.Errorf("malloc: buffer %d at [%d, %d) exceeds capacity %d", i, o, o+b.Size, in.Capacity)
+		}
+		if in.Alignment > 1 && o%in.Alignment != 0 {
+			return fmt.Errorf("malloc: buffer %d at %d is not aligned to %d", i, o, in.Alignment)
+		}
+		for j := i + 1; j < len(in.Buffers); j++ {
+			c, p := in.Buffers[j], offset[j]
+			if p >= 0 && b.Overlaps(c) && o < p+c.Size && p < o+b.Size {
+				return fmt.Errorf("malloc: buffers %d and %d overlap in time and address", i, j)
+			}
+		}
+	}
+	return nil
+}
+
+// RandomLegal returns a uniformly random legal action.
+func (g *Game) RandomLegal(rng *rand.Rand) int {
+	l := g.Legal()
+	return l[rng.IntN(len(l))]
+}

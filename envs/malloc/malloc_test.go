@@ -1,0 +1,190 @@
+package malloc_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"github.com/corl-go/corl/envs"
+	"github.com/corl-go/corl/envs/envtest"
+	"github.com/corl-go/corl/envs/malloc"
+	"github.com/corl-go/corl/solver/highs"
+)
+
+func needHiGHS(t testing.TB) {
+	t.Helper()
+	s, err := highs.New(highs.Config{})
+	if errors.Is(err, highs.ErrModuleMissing) && os.Getenv("CORL_REQUIRE_HIGHS") != "1" {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+}
+
+// randomInstance draws n buffers over a horizon with sizes up to maxSize.
+func randomInstance(rng *rand.Rand, n int, horizon, maxSize, capacity int64) *malloc.Instance {
+	in := &malloc.Instance{Name: "random", Capacity: capacity, Alignment: 1}
+	for i := range n {
+		s := rng.Int64N(horizon - 1)
+		e := s + 1 + rng.Int64N(horizon-s)
+		size := 1 + rng.Int64N(maxSize)
+		uses := 2 + rng.IntN(4)
+		in.Buffers = append(in.Buffers, malloc.Buffer{ID: i, Start: s, End: e, Size: size, Uses: uses,
+			Benefit: malloc.DefaultModel.Benefit(size, uses)})
+	}
+	return in
+}
+
+func TestConformance(t *testing.T) {
+	in := randomInstance(rand.New(rand.NewPCG(1, 1)), 30, 20, 8, 16)
+	envtest.Run(t, envtest.Config[malloc.Obs, int]{
+		New: func() envs.Env[malloc.Obs, int] {
+			g, err := malloc.New(in, malloc.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return g
+		},
+		Illegal: func(o malloc.Obs, _ []int) (int, bool) {
+			if len(o.Offsets) < malloc.MaxCandidates {
+				return len(o.Offsets), true
+			}
+			return 0, false
+		},
+		DeterministicReward: true,
+	})
+}
+
+// FuzzPlacement plays random legal actions on random instances: placed
+// buffers live at the same time never overlap in address or exceed capacity.
+func FuzzPlacement(f *testing.F) {
+	f.Add(uint64(1), uint8(20), uint8(8), uint8(16))
+	f.Add(uint64(7), uint8(60), uint8(30), uint8(40))
+	f.Fuzz(func(t *testing.T, seed uint64, n, maxSize, capacity uint8) {
+		if n == 0 || maxSize == 0 || capacity == 0 {
+			return
+		}
+		rng := rand.New(rand.NewPCG(seed, 3))
+		in := randomInstance(rng, int(n), 30, int64(maxSize), int64(capacity))
+		in.Alignment = int64(1 + seed%4)
+		g, err := malloc.New(in, malloc.Config{Order: malloc.Order(seed % 2)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.Reset(seed)
+		sum := 0.0
+		for !g.Done() {
+			st, err := g.Step(g.RandomLegal(rng))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum += st.Reward
+			for _, off := range st.Obs.Offsets {
+				if off%in.Alignment != 0 {
+					t.Fatalf("candidate offset %d not aligned to %d", off, in.Alignment)
+				}
+			}
+		}
+		if err := in.CheckPlacement(g.Offsets()); err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(sum-g.Metric()) > 1e-9 {
+			t.Fatalf("rewards sum to %v, metric %v", sum, g.Metric())
+		}
+	})
+}
+
+// bruteForce tries every integer offset (or slow memory) for each buffer.
+func bruteForce(in *malloc.Instance) float64 {
+	n := len(in.Buffers)
+	off := make([]int64, n)
+	best := 0.0
+	var rec func(i int, val float64)
+	rec = func(i int, val float64) {
+		if i == n {
+			best = math.Max(best, val)
+			return
+		}
+		rest := 0.0
+		for k := i; k < n; k++ {
+			rest += in.Buffers[k].Benefit
+		}
+		if val+rest <= best {
+			return
+		}
+		b := in.Buffers[i]
+		for o := int64(0); o+b.Size <= in.Capacity; o++ {
+			ok := true
+			for k := range i {
+				c := in.Buffers[k]
+				if off[k] >= 0 && b.Overlaps(c) && o < off[k]+c.Size && off[k] < o+b.Size {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				off[i] = o
+				rec(i+1, val+b.Benefit)
+			}
+		}
+		off[i] = -1
+		rec(i+1, val)
+	}
+	rec(0, 0)
+	return best
+}
+
+func TestMIPMatchesBruteForceAndBeatsHeuristics(t *testing.T) {
+	needHiGHS(t)
+	rng := rand.New(rand.NewPCG(5, 5))
+	for k := range 15 {
+		in := randomInstance(rng, 7, 8, 5, 8)
+		want := bruteForce(in)
+		mip, err := malloc.SolveMIP(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !mip.Optimal || math.Abs(mip.Benefit-want) > 1e-9*want {
+			t.Fatalf("instance %d: MIP %v (optimal %v), brute force %v", k, mip.Benefit, mip.Optimal, want)
+		}
+		for _, name := range []string{"xla", "firstfit", "random"} {
+			r, err := malloc.RunBaseline(context.Background(), in, name, uint64(k), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Benefit > mip.Benefit*(1+1e-9) {
+				t.Fatalf("instance %d: %s saves %v, more than the optimum %v", k, name, r.Benefit, mip.Benefit)
+			}
+		}
+	}
+}
+
+func TestCloneIsIndependent(t *testing.T) {
+	in := randomInstance(rand.New(rand.NewPCG(2, 2)), 10, 10, 4, 8)
+	g, _ := malloc.New(in, malloc.Config{})
+	g.Reset(0)
+	g.Step(malloc.SlowAction)
+	c := g.Clone()
+	c.Step(c.Legal()[0])
+	if g.Current() == c.Current() || g.TimeSaved() == c.TimeSaved() && c.TimeSaved() != 0 {
+		t.Errorf("stepping the clone moved the original")
+	}
+}
+
+func TestIllegalChangesNothing(t *testing.T) {
+	in := randomInstance(rand.New(rand.NewPCG(3, 3)), 10, 10, 4, 8)
+	g, _ := malloc.New(in, malloc.Config{})
+	obs, _ := g.Reset(0)
+	_, err := g.Step(len(obs.Offsets) + 100)
+	if !errors.Is(err, envs.ErrIllegalAction) {
+		t.Fatalf("out-of-range action: %v", err)
+	}
+	if g.Current() != obs.Buffer {
+		t.Errorf("the refused action moved the game")
+	}
+}
