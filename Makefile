@@ -1,7 +1,7 @@
 # Shortcuts; the README's commands work without make.
 GO ?= go
 
-.PHONY: run highs test bench build native-check clean
+.PHONY: run highs onnx test bench build native-check clean
 
 # Solve the instance embedded in the binary (fetches HiGHS first).
 run: highs
@@ -10,6 +10,10 @@ run: highs
 # Fetch the pinned HiGHS WebAssembly module with npm pack and check its SHA-256.
 highs:
 	$(GO) run ./cmd/corl setup
+
+# Fetch a real ONNX model (PP-OCRv4 text detector) for memory-mapping workloads.
+onnx:
+	bash scripts/fetch-onnx
 
 test:
 	bash scripts/test
