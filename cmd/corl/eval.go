@@ -24,7 +24,7 @@ func evalCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "eval",
 		Usage:       "evaluate policies and baselines on instance sets, with tables",
-		Subcommands: []*cli.Command{evalMILPCommand(), evalBanditsCommand()},
+		Subcommands: []*cli.Command{evalMILPCommand(), evalBanditsCommand(), evalMallocCommand()},
 	}
 }
 

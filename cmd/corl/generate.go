@@ -22,15 +22,24 @@ func generateCommand() *cli.Command {
 		Description: "Writes --n instances of FAMILY into --out as <family>-<size>-<i>.mps.gz, with\n" +
 			"manifest.json recording the family, size, parameters and each file's seed. The same\n" +
 			"arguments give byte-identical files.\n\nFamilies:\n" + strings.Join(fams, "\n") +
-			"\n\nExample:\n  corl generate setcover --n 20 --size easy --seed 1 --out sets/setcover-easy",
+			"\n  malloc    memory-mapping workloads (allocation CSVs): synthetic programs, or --onnx MODEL" +
+			"\n\nExamples:\n  corl generate setcover --n 20 --size easy --seed 1 --out sets/setcover-easy" +
+			"\n  corl generate malloc --n 10 --ops 200 --out sets/malloc" +
+			"\n  corl generate malloc --onnx det.onnx --input-shape 1,3,640,640 --out sets/onnx",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "n", Value: 10, Usage: "number of instances"},
 			&cli.Uint64Flag{Name: "seed", Value: 0, Usage: "master seed (each file's seed derives from it)"},
 			&cli.StringFlag{Name: "size", Value: "easy", Usage: "easy, medium or hard"},
 			&cli.StringFlag{Name: "out", Usage: "output `DIR` (required)", Required: true},
 			&cli.StringSliceFlag{Name: "param", Usage: "override a generator parameter, as `NAME=VALUE` (repeatable)"},
+			&cli.IntFlag{Name: "ops", Value: 200, Usage: "malloc: operations per synthetic workload"},
+			&cli.StringFlag{Name: "onnx", Usage: "malloc: convert this ONNX `MODEL` into a workload instead"},
+			&cli.StringFlag{Name: "input-shape", Usage: "malloc: the ONNX model's input shape, e.g. 1,3,640,640"},
 		},
 		Action: func(c *cli.Context) error {
+			if c.NArg() == 1 && c.Args().First() == "malloc" {
+				return generateMallocAction(c)
+			}
 			if c.NArg() != 1 {
 				return usageErr("generate takes one FAMILY (%s)", strings.Join(datasets.FamilyNames(), ", "))
 			}

@@ -355,3 +355,47 @@ func TestEvalBandits(t *testing.T) {
 		t.Errorf("bad network: exit %d, %q", code, errs)
 	}
 }
+
+func TestMalloc(t *testing.T) {
+	needHiGHS(t)
+	dir := t.TempDir()
+	if code, _, errs := corl(t, "generate", "malloc", "--n", "2", "--ops", "12", "--seed", "3", "--out", dir); code != exitOK {
+		t.Fatalf("generate malloc: %s", errs)
+	}
+	code, out, errs := corl(t, "eval", "malloc", "--set", dir, "--capacity-fraction", "0.5", "--json",
+		"--trace", filepath.Join(t.TempDir(), "m.parquet"))
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rows []mallocRow
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	for _, r := range rows {
+		if r.Optimum == nil {
+			t.Fatalf("%s: the MIP did not prove a 12-buffer optimum", r.Instance)
+		}
+		for p, f := range r.Fraction {
+			if f > *r.Optimum+1e-9 || f < 0 {
+				t.Errorf("%s: %s achieves %v, optimum %v", r.Instance, p, f, *r.Optimum)
+			}
+		}
+	}
+	for _, args := range [][]string{
+		{"eval", "malloc", "--set", dir, "--policies", "magic"},
+		{"eval", "malloc", "--set", dir, "--capacity-fraction", "2"},
+		{"generate", "malloc", "--ops", "1", "--out", dir},
+	} {
+		if code, _, _ := corl(t, args...); code != exitUsage {
+			t.Errorf("%v: exit %d", args, code)
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	os.WriteFile(bad, []byte("id,lower,upper,size\n0,0,x,1\n"), 0o644)
+	if code, _, errs := corl(t, "eval", "malloc", "--set", bad); code != exitInput || !strings.Contains(errs, "bad.csv:2") {
+		t.Errorf("bad CSV: exit %d, %q", code, errs)
+	}
+}
