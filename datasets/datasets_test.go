@@ -3,11 +3,12 @@ package datasets_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"math"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/corl-go/corl/internal/highstest"
 
 	"github.com/corl-go/corl/datasets"
 	"github.com/corl-go/corl/solver"
@@ -114,15 +115,4 @@ func TestBranchAndBoundMatchesHiGHS(t *testing.T) {
 	}
 }
 
-func newHiGHS(t *testing.T) *highs.Solver {
-	t.Helper()
-	s, err := highs.New(highs.Config{})
-	if errors.Is(err, highs.ErrModuleMissing) && os.Getenv("CORL_REQUIRE_HIGHS") != "1" {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
+func newHiGHS(t *testing.T) *highs.Solver { return highstest.New(t) }

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/corl-go/corl/internal/atomicfile"
+
 	"github.com/corl-go/corl/envs/malloc"
 )
 
@@ -111,7 +113,7 @@ func WriteAllocationCSV(path string, bufs []malloc.Buffer) error {
 	for _, x := range bufs {
 		fmt.Fprintf(&b, "%d,%d,%d,%d,%d\n", x.ID, x.Start, x.End, x.Size, x.Uses)
 	}
-	return writeAtomic(path, []byte(b.String()))
+	return atomicfile.Write(path, []byte(b.String()))
 }
 
 // SyntheticWorkload generates a program-like workload: ops in schedule

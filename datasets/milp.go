@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/corl-go/corl/internal/atomicfile"
+
 	"github.com/corl-go/corl/solver"
 )
 
@@ -163,27 +165,7 @@ func GenerateSet(f Family, size Size, n int, seed uint64, overrides map[string]f
 	if err != nil {
 		return Manifest{}, err
 	}
-	return man, writeAtomic(filepath.Join(dir, ManifestName), append(b, '\n'))
-}
-
-func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".corl-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return man, atomicfile.Write(filepath.Join(dir, ManifestName), append(b, '\n'))
 }
 
 // InstanceFiles lists the MPS files of a set directory (.mps, .mps.gz),

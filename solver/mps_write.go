@@ -5,54 +5,37 @@ import (
 	"compress/gzip"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
+
+	"github.com/corl-go/corl/internal/atomicfile"
 )
 
 // WriteMPSFile writes m as free MPS to path, gzipped when path ends in ".gz".
 // The file is written to a temporary name and renamed into place, so an
 // existing file is never left half-written.
-func WriteMPSFile(path string, m *Model) (err error) {
-	tmp, err := os.CreateTemp(dirOf(path), ".corl-mps-*")
+func WriteMPSFile(path string, m *Model) error {
+	f, err := atomicfile.Create(path)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	var w io.Writer = tmp
+	defer f.Abort() // no-op after Commit
+	var w io.Writer = f
 	var zw *gzip.Writer
 	if strings.HasSuffix(path, ".gz") {
-		zw, _ = gzip.NewWriterLevel(tmp, gzip.BestCompression)
+		zw, _ = gzip.NewWriterLevel(f, gzip.BestCompression)
 		zw.Name = "" // byte-identical output for identical models
 		w = zw
 	}
-	if err = WriteMPS(w, m); err != nil {
+	if err := WriteMPS(w, m); err != nil {
 		return err
 	}
 	if zw != nil {
-		if err = zw.Close(); err != nil {
+		if err := zw.Close(); err != nil {
 			return err
 		}
 	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-func dirOf(path string) string {
-	if i := strings.LastIndexAny(path, `/\`); i >= 0 {
-		return path[:i+1]
-	}
-	return "."
+	return f.Commit()
 }
 
 // WriteMPS writes m in free MPS format. Numbers are written with the fewest

@@ -3,8 +3,8 @@ package trace
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+
+	"github.com/corl-go/corl/internal/atomicfile"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -58,7 +58,7 @@ type Result struct {
 // Writer writes rows of type T (Step, Result) to a Parquet file.
 type Writer[T any] struct {
 	path string
-	tmp  *os.File
+	f    *atomicfile.File
 	w    *parquet.GenericWriter[T]
 	rows int64
 }
@@ -68,11 +68,11 @@ func Create(path string) (*Writer[Step], error) { return CreateOf[Step](path) }
 
 // CreateOf starts a Parquet file of rows of type T.
 func CreateOf[T any](path string) (*Writer[T], error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	f, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
-	return &Writer[T]{path: path, tmp: tmp, w: parquet.NewGenericWriter[T](tmp, parquet.Compression(&parquet.Zstd))}, nil
+	return &Writer[T]{path: path, f: f, w: parquet.NewGenericWriter[T](f, parquet.Compression(&parquet.Zstd))}, nil
 }
 
 // Write appends rows.
@@ -98,17 +98,11 @@ func (w *Writer[T]) Close() error {
 	}
 	err := w.w.Close()
 	w.w = nil
-	if err == nil {
-		err = w.tmp.Chmod(0o644)
-	}
-	if cerr := w.tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(w.tmp.Name(), w.path)
-	}
 	if err != nil {
-		os.Remove(w.tmp.Name())
+		w.f.Abort()
+		return fmt.Errorf("trace: %s: %w", w.path, err)
+	}
+	if err := w.f.Commit(); err != nil {
 		return fmt.Errorf("trace: %s: %w", w.path, err)
 	}
 	return nil
@@ -118,8 +112,7 @@ func (w *Writer[T]) Close() error {
 func (w *Writer[T]) Abort() {
 	if w.w != nil {
 		w.w = nil
-		w.tmp.Close()
-		os.Remove(w.tmp.Name())
+		w.f.Abort()
 	}
 }
 

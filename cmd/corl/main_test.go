@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/corl-go/corl/internal/highstest"
 
 	"github.com/corl-go/corl/cmd/corl/embedded"
 	"github.com/corl-go/corl/internal/sharedtest"
@@ -25,19 +26,7 @@ func corl(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-// needHiGHS skips when the HiGHS module is not installed, unless
-// CORL_REQUIRE_HIGHS=1.
-func needHiGHS(t *testing.T) {
-	t.Helper()
-	s, err := highs.New(highs.Config{})
-	if errors.Is(err, highs.ErrModuleMissing) && os.Getenv("CORL_REQUIRE_HIGHS") != "1" {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-}
+func needHiGHS(t *testing.T) { highstest.Need(t) }
 
 func solveJSON(t *testing.T, args ...string) solveResult {
 	t.Helper()

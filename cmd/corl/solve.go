@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/corl-go/corl/internal/atomicfile"
 
 	"github.com/urfave/cli/v2"
 
@@ -250,28 +250,20 @@ func writeSolution(path string, s *highs.Solver, m *solver.Model) error {
 	return writeSolutionX(path, x, m)
 }
 
-// writeSolutionX writes "name value" lines to a temporary file renamed into
-// place, so a failure never leaves a partial file or clobbers an old one.
+// writeSolutionX writes "name value" lines atomically: a failure never
+// leaves a partial file or clobbers an old one.
 func writeSolutionX(path string, x []float64, m *solver.Model) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".corl-solution-*")
+	f, err := atomicfile.Create(path)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // after a successful rename this is a no-op
-	bw := bufio.NewWriter(tmp)
+	defer f.Abort() // no-op after Commit
+	bw := bufio.NewWriter(f)
 	for j, v := range x {
 		fmt.Fprintf(bw, "%s %s\n", m.ColName(j), strconv.FormatFloat(v, 'g', -1, 64))
 	}
 	if err := bw.Flush(); err != nil {
-		tmp.Close()
 		return err
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return f.Commit()
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/corl-go/corl/internal/highstest"
+
 	"github.com/corl-go/corl/envs"
 	"github.com/corl-go/corl/envs/bandits"
 	"github.com/corl-go/corl/envs/envtest"
@@ -17,17 +19,7 @@ import (
 	"github.com/corl-go/corl/solver/highs"
 )
 
-func needHiGHS(t testing.TB) {
-	t.Helper()
-	s, err := highs.New(highs.Config{})
-	if errors.Is(err, highs.ErrModuleMissing) && os.Getenv("CORL_REQUIRE_HIGHS") != "1" {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-}
+func needHiGHS(t testing.TB) { highstest.Need(t) }
 
 func instance(t testing.TB, family string, j, b int, seed uint64) *bandits.Instance {
 	t.Helper()

@@ -5,26 +5,16 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
+
+	"github.com/corl-go/corl/internal/highstest"
 
 	"github.com/corl-go/corl/envs"
 	"github.com/corl-go/corl/envs/envtest"
 	"github.com/corl-go/corl/envs/malloc"
-	"github.com/corl-go/corl/solver/highs"
 )
 
-func needHiGHS(t testing.TB) {
-	t.Helper()
-	s, err := highs.New(highs.Config{})
-	if errors.Is(err, highs.ErrModuleMissing) && os.Getenv("CORL_REQUIRE_HIGHS") != "1" {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-}
+func needHiGHS(t testing.TB) { highstest.Need(t) }
 
 // randomInstance draws n buffers over a horizon with sizes up to maxSize.
 func randomInstance(rng *rand.Rand, n int, horizon, maxSize, capacity int64) *malloc.Instance {

@@ -2,11 +2,11 @@ package milp_test
 
 import (
 	"context"
-	"errors"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
+
+	"github.com/corl-go/corl/internal/highstest"
 
 	"github.com/corl-go/corl/envs"
 	"github.com/corl-go/corl/envs/envtest"
@@ -16,17 +16,7 @@ import (
 	"github.com/corl-go/corl/solver/highs"
 )
 
-func needHiGHS(t testing.TB) {
-	t.Helper()
-	s, err := highs.New(highs.Config{})
-	if errors.Is(err, highs.ErrModuleMissing) && os.Getenv("CORL_REQUIRE_HIGHS") != "1" {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-}
+func needHiGHS(t testing.TB) { highstest.Need(t) }
 
 // instances draws knapsack-like binary programs that need a few dozen nodes.
 func instances(rng *rand.Rand) (*solver.Model, error) {

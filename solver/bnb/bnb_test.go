@@ -5,9 +5,10 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/corl-go/corl/internal/highstest"
 
 	"github.com/corl-go/corl/internal/sharedtest"
 	"github.com/corl-go/corl/solver"
@@ -16,18 +17,7 @@ import (
 	"github.com/corl-go/corl/solver/solvertest"
 )
 
-func newLP(t testing.TB) *highs.Solver {
-	t.Helper()
-	s, err := highs.New(highs.Config{})
-	if errors.Is(err, highs.ErrModuleMissing) && os.Getenv("CORL_REQUIRE_HIGHS") != "1" {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
+func newLP(t testing.TB) *highs.Solver { return highstest.New(t) }
 
 // highsMIP solves m with HiGHS's own branch-and-cut to a zero gap.
 func highsMIP(t *testing.T, m *solver.Model) (solver.Status, float64) {

@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+
+	"github.com/corl-go/corl/internal/atomicfile"
 )
 
 // Install fetches the pinned HiGHS WebAssembly build with `npm pack`,
@@ -71,7 +73,7 @@ func Install(ctx context.Context, dir string, log io.Writer) (string, error) {
 		return "", err
 	}
 	for name, b := range files {
-		if err := writeFileAtomic(filepath.Join(dir, filepath.Base(name)), b); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, filepath.Base(name)), b); err != nil {
 			return "", err
 		}
 	}
@@ -126,24 +128,4 @@ func fileHash(path string) string {
 		return ""
 	}
 	return sha256Hex(b)
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 
+	"github.com/corl-go/corl/internal/atomicfile"
+
 	"github.com/bytecodealliance/wasmtime-go/v39"
 )
 
@@ -88,7 +90,7 @@ func compileWasmtime(engine *wasmtime.Engine, m *module, cacheDir string) (*wasm
 	}
 	if cachePath != "" {
 		if b, err := mod.Serialize(); err == nil {
-			writeFileAtomic(cachePath, b) // a cache: failing to write only costs time
+			atomicfile.Write(cachePath, b) // a cache: failing to write only costs time
 		}
 	}
 	return mod, nil
