@@ -127,11 +127,14 @@ func evalMILPAction(c *cli.Context) error {
 			return failedErr(err)
 		}
 	}
-	for _, w := range []interface{ Close() error }{out, steps} {
-		if w != nil && !isNilWriter(w) {
-			if err := w.Close(); err != nil {
-				return failedErr(err)
-			}
+	if out != nil {
+		if err := out.Close(); err != nil {
+			return failedErr(err)
+		}
+	}
+	if steps != nil {
+		if err := steps.Close(); err != nil {
+			return failedErr(err)
 		}
 	}
 	table := summarizeEval(policies, results)
@@ -142,16 +145,6 @@ func evalMILPAction(c *cli.Context) error {
 	}
 	printEval(c.App.Writer, table, len(files))
 	return nil
-}
-
-func isNilWriter(w interface{ Close() error }) bool {
-	switch v := w.(type) {
-	case *trace.Writer[trace.Result]:
-		return v == nil
-	case *trace.Writer[trace.Step]:
-		return v == nil
-	}
-	return false
 }
 
 func evalOne(c *cli.Context, m *solver.Model, inst, pol string, cfg bnb.Config, steps *trace.Writer[trace.Step], runID string, episode int64) (trace.Result, error) {
