@@ -123,10 +123,24 @@ func (in *Instance) packable(arms []int) bool {
 		return false
 	}
 	slices.SortFunc(cost, func(a, b int) int { return b - a })
+	rest := make([]int, len(cost)+1) // rest[k]: total cost of items k..
+	for k := len(cost) - 1; k >= 0; k-- {
+		rest[k] = rest[k+1] + cost[k]
+	}
 	var place func(k int) bool
 	place = func(k int) bool {
 		if k == len(cost) {
 			return true
+		}
+		// Room too small for the smallest remaining item is wasted.
+		usable, smallest := 0, cost[len(cost)-1]
+		for _, l := range left {
+			if l >= smallest {
+				usable += l
+			}
+		}
+		if usable < rest[k] {
+			return false
 		}
 		tried := map[int]bool{}
 		for w := range left {
