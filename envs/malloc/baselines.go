@@ -135,7 +135,9 @@ func SolveMIP(ctx context.Context, in *Instance) (Result, error) {
 	for i := range n {
 		for j := i + 1; j < n; j++ {
 			bi, bj := in.Buffers[i], in.Buffers[j]
-			if !bi.Overlaps(bj) {
+			// A buffer larger than the fast memory is never placed (p = 0):
+			// it needs no ordering rows, and its size would exceed the big M.
+			if !bi.Overlaps(bj) || bi.Size > in.Capacity || bj.Size > in.Capacity {
 				continue
 			}
 			d := b.AddCol(fmt.Sprintf("d%d_%d", i, j), 0, 0, 1, solver.Integer)
