@@ -95,40 +95,57 @@ func (d *Decision) StrongBranch(ctx context.Context, j, iterLimit int, learn boo
 		}
 		defer s.opts.SetIntOption("simplex_iteration_limit", math.MaxInt32)
 	}
-	child := func(clo, cup float64) (float64, error) {
+	// child returns the child's LP value and whether it is exact (a valid
+	// bound for the child node: solved, infeasible or cut off).
+	child := func(clo, cup float64) (float64, bool, error) {
 		if err := s.lp.SetColBounds(j, clo, cup); err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		st, err := s.solveSB(ctx)
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		switch st {
 		case solver.StatusOptimal, solver.StatusIterationLimit:
-			// At an iteration limit the dual simplex's objective is still a
-			// valid lower bound.
+			// At an iteration limit the dual simplex's objective is an
+			// estimate (a bound only in its phase 2): use it for scores.
 			obj, err := s.lp.Objective()
 			if err != nil {
-				return 0, err
+				return 0, false, err
 			}
-			if s.pruned(obj) {
-				return math.Inf(1), nil
+			if s.pruned(obj) && st == solver.StatusOptimal {
+				return math.Inf(1), true, nil
 			}
-			return obj, nil
+			return obj, st == solver.StatusOptimal, nil
 		case solver.StatusInfeasible, solver.StatusObjectiveBound:
-			return math.Inf(1), nil
+			return math.Inf(1), true, nil
 		}
-		return s.lpObj, nil // no information
+		return s.lpObj, false, nil // no information
 	}
 	fl, ce := math.Floor(v), math.Ceil(v)
-	if down, err = child(lo, fl); err != nil {
+	var exactDown, exactUp bool
+	if down, exactDown, err = child(lo, fl); err != nil {
 		return 0, 0, err
 	}
 	if err := s.restore(j, lo, hi); err != nil {
 		return 0, 0, err
 	}
-	if up, err = child(ce, hi); err != nil {
+	if up, exactUp, err = child(ce, hi); err != nil {
 		return 0, 0, err
+	}
+	// Exact child values bound the children Branch creates on j.
+	if exactDown || exactUp {
+		e, ok := s.sbBound[j]
+		if !ok {
+			e = [2]float64{math.Inf(-1), math.Inf(-1)}
+		}
+		if exactDown {
+			e[0] = down
+		}
+		if exactUp {
+			e[1] = up
+		}
+		s.sbBound[j] = e
 	}
 	if err := s.restore(j, lo, hi); err != nil {
 		return 0, 0, err

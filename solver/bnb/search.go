@@ -79,6 +79,10 @@ type Search struct {
 	incObj    float64   // minimisation form; +Inf when none
 	cutoffSet float64   // objective bound handed to the LP engine
 
+	// sbBound holds, for the current node, exact strong-branching values
+	// of the down and up children of a column (-Inf when unknown).
+	sbBound map[int][2]float64
+
 	pc    Pseudocosts
 	stats Stats
 	track integrals
@@ -106,7 +110,7 @@ func NewSearch(ctx context.Context, lp solver.Engine, m *solver.Model, cfg Confi
 	n, r := m.NumCols(), m.NumRows()
 	s := &Search{
 		cfg: cfg, lp: lp, model: m, sgn: 1, n: n, m: r,
-		open: newOpenSet(cfg.NodeSelection), incObj: math.Inf(1), cutoffSet: math.Inf(1),
+		open: newOpenSet(cfg.NodeSelection), incObj: math.Inf(1), cutoffSet: math.Inf(1), sbBound: map[int][2]float64{},
 		start: time.Now(), status: solver.StatusUnknown,
 	}
 	s.opts, _ = lp.(optionSetter)
@@ -195,6 +199,9 @@ func (s *Search) cutoff() float64 {
 
 // pruned reports whether a bound cannot lead to a better solution.
 func (s *Search) pruned(bound float64) bool {
+	if math.IsInf(bound, 1) { // an infeasible child
+		return true
+	}
 	c := s.cutoff()
 	if math.IsInf(c, 1) {
 		return false
@@ -360,6 +367,7 @@ func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
 	}
 	s.lpObj = obj
 	s.nLPs++
+	clear(s.sbBound)
 	s.recordAges()
 	if node.parent != nil && node.dir != 0 {
 		s.pc.update(node.col, node.dir, obj-node.parent.Bound, node.frac)
@@ -565,10 +573,17 @@ func (s *Search) Branch(col int) error {
 			lo: math.Inf(-1), up: math.Inf(1),
 		}
 		s.nextID++
+		sb, known := s.sbBound[col]
 		if dir < 0 {
 			c.up, c.frac = fl, v-fl
+			if known {
+				c.Bound = math.Max(c.Bound, sb[0])
+			}
 		} else {
 			c.lo, c.frac = ce, ce-v
+			if known {
+				c.Bound = math.Max(c.Bound, sb[1])
+			}
 		}
 		c.Estimate = node.Bound + s.estimate()
 		return c
