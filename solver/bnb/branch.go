@@ -187,7 +187,25 @@ func (d *Decision) StrongBranchingScores(ctx context.Context, dst []float64) ([]
 		if err != nil {
 			return nil, err
 		}
-		dst = append(dst, productScore(dn-d.s.lpObj, up-d.s.lpObj))
+		dst = append(dst, d.sbScore(dn, up))
 	}
 	return dst, nil
+}
+
+// sbScore is the product score of two strong-branching child values. An
+// infeasible or cut-off child (+Inf) counts as closing the whole gap to the
+// cutoff, as SCIP scores it, so that among such candidates the other
+// child's gain still decides.
+func (d *Decision) sbScore(down, up float64) float64 {
+	s := d.s
+	gain := func(v float64) float64 {
+		if !math.IsInf(v, 1) {
+			return v - s.lpObj
+		}
+		if c := s.cutoff(); !math.IsInf(c, 1) {
+			return math.Max(c-s.lpObj, 0)
+		}
+		return 1e6 * (1 + math.Abs(s.lpObj))
+	}
+	return productScore(gain(down), gain(up))
 }

@@ -130,7 +130,6 @@ func (r *Reliability) Select(ctx context.Context, d *Decision) (int, error) {
 	})
 	best, bestScore := r.order[0], math.Inf(-1)
 	sinceBest := 0
-	lp := d.LPValue()
 	for _, j := range r.order {
 		nd, nu := pc.Count(j)
 		var score float64
@@ -139,7 +138,7 @@ func (r *Reliability) Select(ctx context.Context, d *Decision) (int, error) {
 			if err != nil {
 				return 0, err
 			}
-			score = productScore(dn-lp, up-lp)
+			score = d.sbScore(dn, up)
 		} else {
 			score = pcScore(j)
 		}
