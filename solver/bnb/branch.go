@@ -133,8 +133,11 @@ func (d *Decision) StrongBranch(ctx context.Context, j, iterLimit int, learn boo
 	if up, exactUp, err = child(ce, hi); err != nil {
 		return 0, 0, err
 	}
-	// Exact child values bound the children Branch creates on j.
-	if exactDown || exactUp {
+	// Exact child values bound the children Branch creates on j (full
+	// strong branching). Reliability branching, which learns pseudocosts,
+	// leaves its children to be solved: a child pruned here would never
+	// teach the pseudocosts, and its candidates would stay unreliable.
+	if !learn && (exactDown || exactUp) {
 		e, ok := s.sbBound[j]
 		if !ok {
 			e = [2]float64{math.Inf(-1), math.Inf(-1)}

@@ -58,9 +58,9 @@ func (h *nodeHeap) Pop() any {
 	return n
 }
 
-// openSet holds the open nodes: a heap by bound (for the dual bound), and
-// the selection order (a heap by bound or estimate, or a stack). Processed
-// nodes are dropped lazily.
+// openSet holds the open nodes: a heap by bound (for the dual bound and
+// best-first selection), and for the other rules the selection order (a
+// heap by estimate, or a stack) from which processed nodes drop lazily.
 type openSet struct {
 	bound nodeHeap
 	sel   nodeHeap // BestFirst shares bound; BestEstimate keys by estimate
@@ -132,14 +132,10 @@ func popPlain(h *nodeHeap) *Node {
 
 // minBound returns the least bound of an open node, or ok false.
 func (o *openSet) minBound() (float64, bool) {
-	for o.bound.Len() > 0 {
-		n := o.bound.nodes[0]
-		if !n.done {
-			return n.Bound, true
-		}
-		heap.Pop(&o.bound)
+	if o.bound.Len() == 0 {
+		return 0, false
 	}
-	return 0, false
+	return o.bound.nodes[0].Bound, true
 }
 
 // next removes and returns the next node in selection order.
@@ -163,10 +159,6 @@ func (o *openSet) next() *Node {
 				return nil
 			}
 			n = o.bound.nodes[0]
-			if n.done {
-				heap.Pop(&o.bound)
-				continue
-			}
 		}
 		if n.done {
 			continue
@@ -176,9 +168,12 @@ func (o *openSet) next() *Node {
 	}
 }
 
-// take marks n as no longer open.
+// take marks n as no longer open and removes it from the bound heap, so
+// that the search may update its Bound without breaking the heap's order.
+// The selection stack and estimate heap drop taken nodes lazily.
 func (o *openSet) take(n *Node) {
 	n.done = true
+	heap.Remove(&o.bound, n.index)
 	o.count--
 }
 

@@ -130,6 +130,7 @@ func (r *Reliability) Select(ctx context.Context, d *Decision) (int, error) {
 	})
 	best, bestScore := r.order[0], math.Inf(-1)
 	sinceBest := 0
+	lp := d.LPValue()
 	for _, j := range r.order {
 		nd, nu := pc.Count(j)
 		var score float64
@@ -138,7 +139,7 @@ func (r *Reliability) Select(ctx context.Context, d *Decision) (int, error) {
 			if err != nil {
 				return 0, err
 			}
-			score = d.sbScore(dn, up)
+			score = productScore(dn-lp, up-lp)
 		} else {
 			score = pcScore(j)
 		}
