@@ -371,6 +371,9 @@ func TestMalloc(t *testing.T) {
 			if f > *r.Optimum+1e-9 || f < 0 {
 				t.Errorf("%s: %s achieves %v, optimum %v", r.Instance, p, f, *r.Optimum)
 			}
+			if g := r.Gap[p]; g < -1e-9 || math.Abs(g - (*r.Optimum-f) / *r.Optimum) > 1e-12 {
+				t.Errorf("%s: %s gap %v", r.Instance, p, g)
+			}
 		}
 	}
 	for _, args := range [][]string{
