@@ -19,8 +19,15 @@ func (none) Name() string                                             { return "
 func (none) Reset(*bnb.Search)                                        {}
 func (none) Extract(context.Context, *bnb.Decision) (struct{}, error) { return struct{}{}, nil }
 
-func benchModel() *solver.Model {
-	return solvertest.SetCover(rand.New(rand.NewPCG(2026, 3)), 300, 600, 0.04, 100)
+// treeModel needs a few hundred branching steps; graphModel is a set cover
+// of Gasse et al.'s easy size, for extraction times.
+func treeModel() *solver.Model {
+	m, _ := instances(rand.New(rand.NewPCG(2026, 3)))
+	return m
+}
+
+func graphModel() *solver.Model {
+	return solvertest.SetCover(rand.New(rand.NewPCG(2026, 3)), 500, 1000, 0.05, 100)
 }
 
 // BenchmarkEnvOverhead compares, side by side, plain bnb.Solve with the
@@ -28,7 +35,7 @@ func benchModel() *solver.Model {
 // all with pseudocost branching: the ns/op ratio is the environment's cost.
 func BenchmarkEnvOverhead(b *testing.B) {
 	needHiGHS(b)
-	m := benchModel()
+	m := treeModel()
 	b.Run("plain", func(b *testing.B) {
 		for b.Loop() {
 			lp, _ := highs.New(highs.Config{})
@@ -64,12 +71,12 @@ func benchEnv[O any](b *testing.B, m *solver.Model, obs milp.ObservationFunc[O])
 	b.ReportMetric(float64(steps)/float64(b.N), "steps/op")
 }
 
-// BenchmarkNodeBipartite times one extraction at the root of the
-// benchmark instance.
+// BenchmarkNodeBipartite times one extraction at the root of a 500x1000
+// set cover.
 func BenchmarkNodeBipartite(b *testing.B) {
 	needHiGHS(b)
 	f := &milp.NodeBipartiteFunc{}
-	env, err := milp.New(milp.Config{Instances: milp.Fixed(benchModel())}, f, milp.NNodes)
+	env, err := milp.New(milp.Config{Instances: milp.Fixed(graphModel())}, f, milp.NNodes)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -89,7 +96,7 @@ func BenchmarkNodeBipartite(b *testing.B) {
 func BenchmarkKhalil2016(b *testing.B) {
 	needHiGHS(b)
 	f := &milp.Khalil2016Func{}
-	env, err := milp.New(milp.Config{Instances: milp.Fixed(benchModel())}, f, milp.NNodes)
+	env, err := milp.New(milp.Config{Instances: milp.Fixed(graphModel())}, f, milp.NNodes)
 	if err != nil {
 		b.Fatal(err)
 	}
