@@ -25,8 +25,8 @@ func (s *Search) computeLocks() {
 // locks; the LP solution being feasible, the result is too. It checks the
 // rows anyway and offers the point as an incumbent.
 func (s *Search) simpleRounding() {
-	x := make([]float64, s.n)
-	copy(x, s.x)
+	x := append(s.roundX[:0], s.x...)
+	s.roundX = x
 	for _, j := range s.cands {
 		switch {
 		case s.dnLocks[j] == 0:
@@ -45,7 +45,10 @@ func (s *Search) simpleRounding() {
 			return
 		}
 	}
-	act := s.model.RowActivitiesTo(make([]float64, s.m), x)
+	if s.roundAct == nil {
+		s.roundAct = make([]float64, s.m)
+	}
+	act := s.model.RowActivitiesTo(s.roundAct, x)
 	for i, a := range act {
 		if a < s.model.RowLower[i]-feasTol*math.Max(1, math.Abs(s.model.RowLower[i])) ||
 			a > s.model.RowUpper[i]+feasTol*math.Max(1, math.Abs(s.model.RowUpper[i])) {

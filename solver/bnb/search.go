@@ -58,6 +58,8 @@ type Search struct {
 	lo, up   []float64
 	upLocks  []int
 	dnLocks  []int
+	roundX   []float64 // simple rounding's scratch point and row activities
+	roundAct []float64
 
 	open      *openSet
 	plunge    []*Node // preferred child, then its sibling
@@ -303,8 +305,11 @@ func (s *Search) selectNode() *Node {
 }
 
 func (s *Search) keepPlunging(n *Node) bool {
-	if s.cfg.NodeSelection == DepthFirst || s.plungeLen >= s.cfg.MaxPlungeDepth {
-		return s.cfg.NodeSelection == DepthFirst
+	if s.cfg.NodeSelection == DepthFirst {
+		return true
+	}
+	if s.plungeLen >= s.cfg.MaxPlungeDepth {
+		return false
 	}
 	c := s.cutoff()
 	if math.IsInf(c, 1) {
@@ -397,10 +402,12 @@ func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
 	if !s.cfg.NoHeuristics {
 		s.simpleRounding()
 	}
-	s.updateBounds()
 	if s.pruned(node.Bound) {
+		s.updateBounds()
 		return false, nil
 	}
+	s.cur = node // waiting for a decision, its bound is part of the dual bound
+	s.updateBounds()
 	return true, nil
 }
 
@@ -519,11 +526,6 @@ func (s *Search) dualBound() float64 {
 	b, ok := s.open.minBound()
 	if !ok {
 		b = math.Inf(1)
-	}
-	for _, n := range s.plunge {
-		if !n.done {
-			b = math.Min(b, n.Bound)
-		}
 	}
 	if s.cur != nil {
 		b = math.Min(b, s.cur.Bound)
