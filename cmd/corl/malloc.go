@@ -223,12 +223,10 @@ func printMalloc(w io.Writer, pols []string, rows []mallocRow, frac float64) {
 	fmt.Fprintf(w, "fraction of the total benefit achieved, capacity %.0f%% of peak live size\n", 100*frac)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "instance\tbuffers\t%s\toptimum\t\n", strings.Join(pols, "\t"))
-	mean := map[string]float64{}
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%d\t", r.Instance, r.Buffers)
 		for _, p := range pols {
 			fmt.Fprintf(tw, "%.4f\t", r.Fraction[p])
-			mean[p] += r.Fraction[p] / float64(len(rows))
 		}
 		if r.Optimum != nil {
 			fmt.Fprintf(tw, "%.4f\t\n", *r.Optimum)
@@ -238,50 +236,30 @@ func printMalloc(w io.Writer, pols []string, rows []mallocRow, frac float64) {
 			fmt.Fprint(tw, "-\t\n")
 		}
 	}
-	fmt.Fprint(tw, "mean\t\t")
-	for _, p := range pols {
-		fmt.Fprintf(tw, "%.4f\t", mean[p])
-	}
-	fmt.Fprintln(tw, "\t")
-	fmt.Fprint(tw, "gap to optimum\t\t")
-	for _, p := range pols {
-		g, n := 0.0, 0
-		for _, r := range rows {
-			if v, ok := r.Gap[p]; ok {
-				g, n = g+v, n+1
+	perPolicy := func(label, format string, scale float64, get func(r mallocRow, p string) (float64, bool)) {
+		fmt.Fprintf(tw, "%s\t\t", label)
+		for _, p := range pols {
+			sum, n := 0.0, 0
+			for _, r := range rows {
+				if v, ok := get(r, p); ok {
+					sum, n = sum+v, n+1
+				}
+			}
+			if n > 0 {
+				fmt.Fprintf(tw, format+"\t", scale*sum/float64(n))
+			} else {
+				fmt.Fprint(tw, "-\t")
 			}
 		}
-		if n > 0 {
-			fmt.Fprintf(tw, "%.2f%%\t", 100*g/float64(n))
-		} else {
-			fmt.Fprint(tw, "-\t")
-		}
+		fmt.Fprintln(tw, "\t")
 	}
-	fmt.Fprintln(tw, "\t")
-	fmt.Fprint(tw, "s/instance\t\t")
-	for _, p := range pols {
-		s := 0.0
-		for _, r := range rows {
-			s += r.Seconds[p]
-		}
-		fmt.Fprintf(tw, "%.4f\t", s/float64(len(rows)))
+	lookup := func(m func(mallocRow) map[string]float64) func(mallocRow, string) (float64, bool) {
+		return func(r mallocRow, p string) (float64, bool) { v, ok := m(r)[p]; return v, ok }
 	}
-	fmt.Fprintln(tw, "\t")
-	fmt.Fprint(tw, "steps/s\t\t")
-	for _, p := range pols {
-		s, n := 0.0, 0
-		for _, r := range rows {
-			if v, ok := r.StepsPerSec[p]; ok {
-				s, n = s+v, n+1
-			}
-		}
-		if n > 0 {
-			fmt.Fprintf(tw, "%.0f\t", s/float64(n))
-		} else {
-			fmt.Fprint(tw, "-\t")
-		}
-	}
-	fmt.Fprintln(tw, "\t")
+	perPolicy("mean", "%.4f", 1, lookup(func(r mallocRow) map[string]float64 { return r.Fraction }))
+	perPolicy("gap to optimum", "%.2f%%", 100, lookup(func(r mallocRow) map[string]float64 { return r.Gap }))
+	perPolicy("s/instance", "%.4f", 1, lookup(func(r mallocRow) map[string]float64 { return r.Seconds }))
+	perPolicy("steps/s", "%.0f", 1, lookup(func(r mallocRow) map[string]float64 { return r.StepsPerSec }))
 	tw.Flush()
 	gaps := 0
 	for _, r := range rows {
