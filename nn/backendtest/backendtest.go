@@ -1,0 +1,248 @@
+// Package backendtest is the conformance suite every nn backend runs.
+//
+// For each case (an operation, a loss or a layer) it checks three things:
+//
+//  1. the gradients of the float64 reference backend (nn.CPU64) against
+//     central finite differences computed in float64;
+//  2. the backend's forward values against the reference's;
+//  3. the backend's gradients against the reference's.
+//
+// The loss of a case is Σ w·out with fixed random weights w, so every
+// output element takes part. Inputs are float32 values, the same on every
+// backend; the reference computes with them in float64.
+package backendtest
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/corl-go/corl/nn"
+)
+
+// Input describes a leaf tensor of a case: its shape and how its values
+// are drawn (uniform in [−1, 1] when Gen is nil).
+type Input struct {
+	Shape []int
+	Gen   func(r *rand.Rand) float64
+}
+
+// Case is one checked computation. Build receives the inputs (needing
+// gradients) on a backend, creates any parameters (whose gradients are
+// checked too) and returns the forward computation over them, which the
+// finite differences call again after each perturbation. Build must be
+// deterministic: it runs on several backends and must create the same
+// parameters on each.
+type Case struct {
+	Name   string
+	Inputs []Input
+	Build  func(b nn.Backend, in []*nn.Tensor) (forward func() *nn.Tensor, params []*nn.Tensor)
+	// Tol scales the default tolerances (1 when 0), for deep layers whose
+	// float32 error grows with depth.
+	Tol float64
+}
+
+// result is what one run of a case gives: output values and, per leaf
+// (inputs then params), gradient values.
+type result struct {
+	out   []float64
+	grads [][]float64
+	names []string
+}
+
+func values(b nn.Backend, t *nn.Tensor) []float64 {
+	if p, ok := b.(nn.Precise); ok {
+		v := make([]float64, t.Len())
+		p.Download64(v, t.Storage())
+		return v
+	}
+	f := t.Data()
+	v := make([]float64, len(f))
+	for i, x := range f {
+		v[i] = float64(x)
+	}
+	return v
+}
+
+// inputs draws the case's input values (float32-representable).
+func inputs(c Case, seed uint64) [][]float32 {
+	r := rand.New(rand.NewPCG(seed, 7))
+	vals := make([][]float32, len(c.Inputs))
+	for i, in := range c.Inputs {
+		n := 1
+		for _, d := range in.Shape {
+			n *= d
+		}
+		vals[i] = make([]float32, n)
+		for j := range vals[i] {
+			if in.Gen != nil {
+				vals[i][j] = float32(in.Gen(r))
+			} else {
+				vals[i][j] = float32(2*r.Float64() - 1)
+			}
+		}
+	}
+	return vals
+}
+
+// build creates the case on b and returns its leaves (inputs, then
+// parameters) and the loss as a function of their current values.
+func build(b nn.Backend, c Case, vals [][]float32) (leaves []*nn.Tensor, out func() (*nn.Tensor, *nn.Tensor)) {
+	ins := make([]*nn.Tensor, len(vals))
+	for i, v := range vals {
+		ins[i] = nn.From(b, v, c.Inputs[i].Shape...).RequiresGrad()
+	}
+	forward, params := c.Build(b, ins)
+	return append(ins, params...), func() (*nn.Tensor, *nn.Tensor) {
+		y := forward()
+		r := rand.New(rand.NewPCG(99, uint64(y.Len())))
+		w := make([]float32, y.Len())
+		for i := range w {
+			w[i] = float32(2*r.Float64() - 1)
+		}
+		return y, nn.Sum(nn.Mul(y, nn.From(b, w, y.Shape()...)))
+	}
+}
+
+func run(b nn.Backend, c Case, vals [][]float32) result {
+	leaves, f := build(b, c, vals)
+	out, loss := f()
+	nn.Backward(loss)
+	res := result{out: values(b, out)}
+	for i, l := range leaves {
+		g := make([]float64, l.Len())
+		if l.Grad() != nil {
+			g = values(b, l.Grad())
+		}
+		res.grads = append(res.grads, g)
+		res.names = append(res.names, leafName(c, i))
+	}
+	return res
+}
+
+func leafName(c Case, i int) string {
+	if i < len(c.Inputs) {
+		return fmt.Sprintf("input %d", i)
+	}
+	return fmt.Sprintf("param %d", i-len(c.Inputs))
+}
+
+// maxChecked bounds the finite-difference checks per leaf tensor.
+const maxChecked = 24
+
+// checkFiniteDifferences compares the reference backend's gradients with
+// central differences of the float64 loss.
+func checkFiniteDifferences(t *testing.T, c Case, vals [][]float32) {
+	ref := nn.CPU64()
+	prec := ref.(nn.Precise)
+	leaves, f := build(ref, c, vals)
+	_, loss := f()
+	nn.Backward(loss)
+	lossAt := func() float64 {
+		_, l := f()
+		v := make([]float64, 1)
+		prec.Download64(v, l.Storage())
+		return v[0]
+	}
+	r := rand.New(rand.NewPCG(5, 5))
+	for li, leaf := range leaves {
+		x := make([]float64, leaf.Len())
+		prec.Download64(x, leaf.Storage())
+		an := make([]float64, leaf.Len())
+		if leaf.Grad() != nil {
+			prec.Download64(an, leaf.Grad().Storage())
+		}
+		idx := r.Perm(leaf.Len())
+		if len(idx) > maxChecked {
+			idx = idx[:maxChecked]
+		}
+		for _, j := range idx {
+			h := 1e-6 * math.Max(1, math.Abs(x[j]))
+			orig := x[j]
+			x[j] = orig + h
+			prec.Upload64(leaf.Storage(), x)
+			fp := lossAt()
+			x[j] = orig - h
+			prec.Upload64(leaf.Storage(), x)
+			fm := lossAt()
+			x[j] = orig
+			prec.Upload64(leaf.Storage(), x)
+			fd := (fp - fm) / (2 * h)
+			if d := math.Abs(fd - an[j]); d > 1e-5*math.Max(1, math.Max(math.Abs(fd), math.Abs(an[j]))) {
+				t.Errorf("%s: %s[%d]: gradient %.9g, finite difference %.9g", c.Name, leafName(c, li), j, an[j], fd)
+				return
+			}
+		}
+	}
+}
+
+// Run checks backend b on every case of Cases.
+func Run(t *testing.T, b nn.Backend) {
+	t.Helper()
+	for _, c := range Cases() {
+		t.Run(c.Name, func(t *testing.T) { Check(t, b, c) })
+	}
+	t.Run("Adam", func(t *testing.T) { checkAdam(t, b) })
+}
+
+// Check runs the three checks of one case on backend b.
+func Check(t *testing.T, b nn.Backend, c Case) {
+	vals := inputs(c, 1)
+	checkFiniteDifferences(t, c, vals)
+	if b == nn.CPU64() {
+		return
+	}
+	want := run(nn.CPU64(), c, vals)
+	got := run(b, c, vals)
+	tol := 1e-4
+	if c.Tol != 0 {
+		tol *= c.Tol
+	}
+	compare(t, c.Name+": output", got.out, want.out, tol)
+	for i := range want.grads {
+		compare(t, c.Name+": gradient of "+want.names[i], got.grads[i], want.grads[i], 10*tol)
+	}
+}
+
+// compare reports the first element where got and want differ by more
+// than tol relative to the larger of 1 and the tensor's largest |want|.
+func compare(t *testing.T, what string, got, want []float64, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: %d values, want %d", what, len(got), len(want))
+		return
+	}
+	scale := 1.0
+	for _, w := range want {
+		scale = math.Max(scale, math.Abs(w))
+	}
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > tol*scale || math.IsNaN(got[i]) != math.IsNaN(want[i]) {
+			t.Errorf("%s[%d] = %.7g, reference %.7g (tolerance %.2g×%.3g)", what, i, got[i], want[i], tol, scale)
+			return
+		}
+	}
+}
+
+// checkAdam compares one fused AdamW update against the reference.
+func checkAdam(t *testing.T, b nn.Backend) {
+	step := func(be nn.Backend) []float64 {
+		r := rand.New(rand.NewPCG(3, 3))
+		p := make([]float32, 1000)
+		for i := range p {
+			p[i] = float32(r.NormFloat64())
+		}
+		x := nn.From(be, p, len(p)).RequiresGrad()
+		opt := nn.NewAdamW(1e-2, 0.1)
+		ps := []nn.Param{{Name: "x", Value: x}}
+		for range 3 {
+			nn.ZeroGrad(ps)
+			nn.Backward(nn.Sum(nn.Square(nn.Affine(x, 1, 0.5))))
+			nn.ClipGradNorm(ps, 10)
+			opt.Step(ps)
+		}
+		return values(be, x)
+	}
+	compare(t, "AdamW parameters", step(b), step(nn.CPU64()), 1e-5)
+}

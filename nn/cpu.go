@@ -1,0 +1,706 @@
+package nn
+
+import (
+	"math"
+	"runtime"
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+type float interface{ ~float32 | ~float64 }
+
+// cpuBackend runs kernels on the host in T precision: float32 is the
+// production backend, float64 the reference the gradient checks use.
+type cpuBackend[T float] struct{ name string }
+
+type cpuStore[T float] struct{ v []T }
+
+func (s *cpuStore[T]) Len() int { return len(s.v) }
+
+type cpuIndex struct{ v []int32 }
+
+func (s *cpuIndex) Len() int { return len(s.v) }
+
+var (
+	cpu32 = &cpuBackend[float32]{name: "cpu"}
+	cpu64 = &cpuBackend[float64]{name: "cpu64"}
+)
+
+// CPU returns the float32 backend on gonum's BLAS, using every core
+// GOMAXPROCS allows for large kernels.
+func CPU() Backend { return cpu32 }
+
+// CPU64 returns the float64 CPU backend. Tensors on it still exchange
+// float32 values through Upload/Download, but every kernel computes and
+// stores in float64; it is the reference for gradient checks (see Precise).
+func CPU64() Backend { return cpu64 }
+
+var (
+	_ Backend = (*cpuBackend[float32])(nil)
+	_ Precise = (*cpuBackend[float64])(nil)
+)
+
+func vals[T float](s Storage) []T { return s.(*cpuStore[T]).v }
+
+func (c *cpuBackend[T]) Name() string { return c.name }
+
+func (c *cpuBackend[T]) Alloc(n int) Storage { return &cpuStore[T]{v: make([]T, n)} }
+
+func (c *cpuBackend[T]) Upload(s Storage, src []float32) {
+	v := vals[T](s)
+	for i, x := range src {
+		v[i] = T(x)
+	}
+}
+
+func (c *cpuBackend[T]) Download(dst []float32, s Storage) {
+	v := vals[T](s)
+	for i := range dst {
+		dst[i] = float32(v[i])
+	}
+}
+
+func (c *cpuBackend[T]) Upload64(s Storage, src []float64) {
+	v := vals[T](s)
+	for i, x := range src {
+		v[i] = T(x)
+	}
+}
+
+func (c *cpuBackend[T]) Download64(dst []float64, s Storage) {
+	v := vals[T](s)
+	for i := range dst {
+		dst[i] = float64(v[i])
+	}
+}
+
+func (c *cpuBackend[T]) Index(idx []int32) IndexStorage {
+	return &cpuIndex{v: append([]int32(nil), idx...)}
+}
+
+// parallelMin is the work (in elements) below which kernels stay on one core.
+const parallelMin = 1 << 15
+
+// parallelFor splits [0, n) into contiguous chunks run on up to GOMAXPROCS
+// goroutines when work (the number of elements touched) pays for it.
+func parallelFor(n, work int, fn func(lo, hi int)) {
+	p := runtime.GOMAXPROCS(0)
+	if p > n {
+		p = n
+	}
+	if p <= 1 || work < parallelMin {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + p - 1) / p
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+func (c *cpuBackend[T]) Fill(s Storage, off, n int, v float32) {
+	d := vals[T](s)[off : off+n]
+	for i := range d {
+		d[i] = T(v)
+	}
+}
+
+func (c *cpuBackend[T]) Axpy(y Storage, alpha float32, x Storage, n int) {
+	yv, xv := vals[T](y)[:n], vals[T](x)[:n]
+	a := T(alpha)
+	parallelFor(n, n, func(lo, hi int) {
+		if a == 1 {
+			for i := lo; i < hi; i++ {
+				yv[i] += xv[i]
+			}
+			return
+		}
+		for i := lo; i < hi; i++ {
+			yv[i] += a * xv[i]
+		}
+	})
+}
+
+func (c *cpuBackend[T]) Copy2D(dst Storage, dOff, dLd int, src Storage, sOff, sLd, rows, cols int, add bool) {
+	d, s := vals[T](dst), vals[T](src)
+	parallelFor(rows, rows*cols, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			dr := d[dOff+r*dLd : dOff+r*dLd+cols]
+			sr := s[sOff+r*sLd : sOff+r*sLd+cols]
+			if add {
+				for i, x := range sr {
+					dr[i] += x
+				}
+			} else {
+				copy(dr, sr)
+			}
+		}
+	})
+}
+
+func trans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+func (c *cpuBackend[T]) Gemm(g *Gemm) {
+	if g.M == 0 || g.N == 0 {
+		return
+	}
+	a, b, cc := vals[T](g.A), vals[T](g.B), vals[T](g.C)
+	one := func(i int) {
+		ao, bo, co := g.OffA+i*g.StrideA, g.OffB+i*g.StrideB, g.OffC+i*g.StrideC
+		switch av := any(a).(type) {
+		case []float32:
+			bv, cv := any(b).([]float32), any(cc).([]float32)
+			if g.K == 0 {
+				scale32(cv[co:], g.M, g.N, g.LdC, g.Beta)
+				return
+			}
+			gonum.Implementation{}.Sgemm(trans(g.TransA), trans(g.TransB), g.M, g.N, g.K,
+				g.Alpha, av[ao:], g.LdA, bv[bo:], g.LdB, g.Beta, cv[co:], g.LdC)
+		case []float64:
+			bv, cv := any(b).([]float64), any(cc).([]float64)
+			if g.K == 0 {
+				for r := 0; r < g.M; r++ {
+					row := cv[co+r*g.LdC : co+r*g.LdC+g.N]
+					for j := range row {
+						row[j] *= float64(g.Beta)
+					}
+				}
+				return
+			}
+			gonum.Implementation{}.Dgemm(trans(g.TransA), trans(g.TransB), g.M, g.N, g.K,
+				float64(g.Alpha), av[ao:], g.LdA, bv[bo:], g.LdB, float64(g.Beta), cv[co:], g.LdC)
+		}
+	}
+	batch := max(g.Batch, 1)
+	// gonum parallelises one large product itself; many small ones of a
+	// batch run side by side instead.
+	if batch > 1 && g.M*g.N*g.K < 1<<18 {
+		parallelFor(batch, batch*g.M*g.N*max(g.K, 1), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				one(i)
+			}
+		})
+		return
+	}
+	for i := range batch {
+		one(i)
+	}
+}
+
+func scale32(c []float32, m, n, ld int, beta float32) {
+	for r := 0; r < m; r++ {
+		row := c[r*ld : r*ld+n]
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+func (c *cpuBackend[T]) Map(op MapOp, dst, x Storage, n int, p, q float32) {
+	d, xv := vals[T](dst)[:n], vals[T](x)[:n]
+	P, Q := T(p), T(q)
+	parallelFor(n, n*4, func(lo, hi int) {
+		d, xv := d[lo:hi], xv[lo:hi]
+		switch op {
+		case MapReLU:
+			for i, v := range xv {
+				d[i] = max(v, 0)
+			}
+		case MapScale:
+			for i, v := range xv {
+				d[i] = P*v + Q
+			}
+		case MapSquare:
+			for i, v := range xv {
+				d[i] = v * v
+			}
+		case MapAbs:
+			for i, v := range xv {
+				d[i] = T(math.Abs(float64(v)))
+			}
+		case MapClamp:
+			for i, v := range xv {
+				d[i] = min(max(v, P), Q)
+			}
+		default:
+			for i, v := range xv {
+				d[i] = T(mapF(op, float64(v), float64(P)))
+			}
+		}
+	})
+}
+
+// mapF evaluates the functions that need float64 library calls.
+func mapF(op MapOp, x, p float64) float64 {
+	switch op {
+	case MapTanh:
+		return math.Tanh(x)
+	case MapSigmoid:
+		if x >= 0 {
+			return 1 / (1 + math.Exp(-x))
+		}
+		e := math.Exp(x)
+		return e / (1 + e)
+	case MapExp:
+		return math.Exp(x)
+	case MapLog:
+		return math.Log(x)
+	case MapLog1p:
+		return math.Log1p(x)
+	case MapSqrt:
+		return math.Sqrt(x)
+	case MapHuber:
+		a := math.Abs(x)
+		if a <= p {
+			return 0.5 * x * x
+		}
+		return p * (a - 0.5*p)
+	case MapValue:
+		return sign(x)*(math.Sqrt(math.Abs(x)+1)-1) + p*x
+	case MapValueInv:
+		return sign(x) * valueInvU(math.Abs(x), p)
+	}
+	panic("nn: map op " + op.String() + " has no float64 form")
+}
+
+func sign(x float64) float64 {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return 0
+}
+
+// valueInvU returns h⁻¹(a) for a ≥ 0: ((√(1+4ε(a+1+ε)) − 1)/(2ε))² − 1.
+func valueInvU(a, eps float64) float64 {
+	if eps == 0 {
+		u := a + 1
+		return u*u - 1
+	}
+	u := (math.Sqrt(1+4*eps*(a+1+eps)) - 1) / (2 * eps)
+	return u*u - 1
+}
+
+// mapDeriv returns f'(x) given x and y = f(x).
+func mapDeriv(op MapOp, x, y, p, q float64) float64 {
+	switch op {
+	case MapReLU:
+		if x > 0 {
+			return 1
+		}
+		return 0
+	case MapTanh:
+		return 1 - y*y
+	case MapSigmoid:
+		return y * (1 - y)
+	case MapExp:
+		return y
+	case MapLog:
+		return 1 / x
+	case MapLog1p:
+		return 1 / (1 + x)
+	case MapSquare:
+		return 2 * x
+	case MapAbs:
+		return sign(x)
+	case MapScale:
+		return p
+	case MapHuber:
+		return min(max(x, -p), p)
+	case MapValue:
+		return 1/(2*math.Sqrt(math.Abs(x)+1)) + p
+	case MapValueInv:
+		a := math.Abs(x)
+		if p == 0 {
+			return 2 * (a + 1)
+		}
+		s := math.Sqrt(1 + 4*p*(a+1+p))
+		u := (s - 1) / (2 * p)
+		return 2 * u / s
+	case MapClamp:
+		if x >= p && x <= q {
+			return 1
+		}
+		return 0
+	case MapSqrt:
+		return 0.5 / y
+	}
+	panic("nn: map op " + op.String() + " has no derivative")
+}
+
+func (c *cpuBackend[T]) MapGrad(op MapOp, dx, x, y, dy Storage, n int, p, q float32) {
+	d, xv, yv, g := vals[T](dx)[:n], vals[T](x)[:n], vals[T](y)[:n], vals[T](dy)[:n]
+	parallelFor(n, n*4, func(lo, hi int) {
+		switch op {
+		case MapReLU:
+			for i := lo; i < hi; i++ {
+				if xv[i] > 0 {
+					d[i] += g[i]
+				}
+			}
+		case MapTanh:
+			for i := lo; i < hi; i++ {
+				d[i] += g[i] * (1 - yv[i]*yv[i])
+			}
+		case MapSigmoid:
+			for i := lo; i < hi; i++ {
+				d[i] += g[i] * yv[i] * (1 - yv[i])
+			}
+		default:
+			for i := lo; i < hi; i++ {
+				d[i] += g[i] * T(mapDeriv(op, float64(xv[i]), float64(yv[i]), float64(p), float64(q)))
+			}
+		}
+	})
+}
+
+func binF[T float](op BinaryOp, a, b T) T {
+	switch op {
+	case BinAdd:
+		return a + b
+	case BinSub:
+		return a - b
+	case BinMul:
+		return a * b
+	default:
+		return a / b
+	}
+}
+
+func (c *cpuBackend[T]) Binary(op BinaryOp, dst, a, b Storage, bc *Broadcast) {
+	d, av, bv := vals[T](dst), vals[T](a), vals[T](b)
+	s := bc.Shape
+	inner := s[3]
+	outer := s[0] * s[1] * s[2]
+	full := contiguous(s)
+	if bc.A == full && bc.B == full {
+		n := outer * inner
+		parallelFor(n, n, func(lo, hi int) {
+			d, av, bv := d[lo:hi], av[lo:hi], bv[lo:hi]
+			switch op {
+			case BinAdd:
+				for i := range d {
+					d[i] = av[i] + bv[i]
+				}
+			case BinSub:
+				for i := range d {
+					d[i] = av[i] - bv[i]
+				}
+			case BinMul:
+				for i := range d {
+					d[i] = av[i] * bv[i]
+				}
+			default:
+				for i := range d {
+					d[i] = av[i] / bv[i]
+				}
+			}
+		})
+		return
+	}
+	parallelFor(outer, outer*inner, func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			i2 := o % s[2]
+			i1 := (o / s[2]) % s[1]
+			i0 := o / (s[2] * s[1])
+			ao := i0*bc.A[0] + i1*bc.A[1] + i2*bc.A[2]
+			bo := i0*bc.B[0] + i1*bc.B[1] + i2*bc.B[2]
+			dr := d[o*inner : (o+1)*inner]
+			sa, sb := bc.A[3], bc.B[3]
+			switch {
+			case sa == 1 && sb == 0:
+				y := bv[bo]
+				for j, x := range av[ao : ao+inner] {
+					dr[j] = binF(op, x, y)
+				}
+			case sa == 1 && sb == 1:
+				ar, br := av[ao:ao+inner], bv[bo:bo+inner]
+				switch op {
+				case BinAdd:
+					for j := range dr {
+						dr[j] = ar[j] + br[j]
+					}
+				case BinMul:
+					for j := range dr {
+						dr[j] = ar[j] * br[j]
+					}
+				default:
+					for j := range dr {
+						dr[j] = binF(op, ar[j], br[j])
+					}
+				}
+			default:
+				for j := range dr {
+					dr[j] = binF(op, av[ao+j*sa], bv[bo+j*sb])
+				}
+			}
+		}
+	})
+}
+
+// contiguous returns the row-major strides of shape.
+func contiguous(s [MaxDims]int) [MaxDims]int {
+	var st [MaxDims]int
+	k := 1
+	for i := MaxDims - 1; i >= 0; i-- {
+		st[i] = k
+		k *= s[i]
+	}
+	return st
+}
+
+func (c *cpuBackend[T]) ReduceTo(dst, src Storage, bc *Broadcast, alpha float32) {
+	d, sv := vals[T](dst), vals[T](src)
+	s := bc.Shape
+	inner := s[3]
+	outer := s[0] * s[1] * s[2]
+	al := T(alpha)
+	st := bc.A
+	rows := func(lo, hi int, acc []T, accOff int) {
+		for o := lo; o < hi; o++ {
+			i2 := o % s[2]
+			i1 := (o / s[2]) % s[1]
+			i0 := o / (s[2] * s[1])
+			do := i0*st[0] + i1*st[1] + i2*st[2] - accOff
+			sr := sv[o*inner : (o+1)*inner]
+			if st[3] == 0 {
+				var sum T
+				for _, x := range sr {
+					sum += x
+				}
+				acc[do] += al * sum
+				continue
+			}
+			dr := acc[do : do+inner]
+			for j, x := range sr {
+				dr[j] += al * x
+			}
+		}
+	}
+	// The common gradient of a bias: every leading dimension reduced, the
+	// last kept. Workers sum disjoint row ranges into private rows.
+	if st[0] == 0 && st[1] == 0 && st[2] == 0 && st[3] == 1 && outer*inner >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
+		p := min(runtime.GOMAXPROCS(0), outer)
+		parts := make([][]T, p)
+		chunk := (outer + p - 1) / p
+		var wg sync.WaitGroup
+		for w := range p {
+			lo, hi := w*chunk, min((w+1)*chunk, outer)
+			parts[w] = make([]T, inner)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rows(lo, hi, parts[w], 0)
+			}()
+		}
+		wg.Wait()
+		for _, part := range parts {
+			for j, x := range part {
+				d[j] += x
+			}
+		}
+		return
+	}
+	rows(0, outer, d, 0)
+}
+
+func (c *cpuBackend[T]) Softmax(dst, x, mask Storage, rows, cols, maskRows int, log bool) {
+	d, xv := vals[T](dst), vals[T](x)
+	var mv []T
+	if mask != nil {
+		mv = vals[T](mask)
+	}
+	parallelFor(rows, rows*cols*8, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, dr := xv[r*cols:(r+1)*cols], d[r*cols:(r+1)*cols]
+			var mr []T
+			if mv != nil {
+				mr = mv[(r%maskRows)*cols : (r%maskRows+1)*cols]
+			}
+			m := math.Inf(-1)
+			for j, v := range xr {
+				if mr == nil || mr[j] != 0 {
+					m = max(m, float64(v))
+				}
+			}
+			if math.IsInf(m, -1) { // every entry masked
+				for j := range dr {
+					dr[j] = 0
+				}
+				continue
+			}
+			var z float64
+			for j, v := range xr {
+				if mr == nil || mr[j] != 0 {
+					z += math.Exp(float64(v) - m)
+				}
+			}
+			lz := math.Log(z)
+			for j, v := range xr {
+				switch {
+				case mr != nil && mr[j] == 0:
+					dr[j] = 0
+				case log:
+					dr[j] = T(float64(v) - m - lz)
+				default:
+					dr[j] = T(math.Exp(float64(v)-m) / z)
+				}
+			}
+		}
+	})
+}
+
+func (c *cpuBackend[T]) SoftmaxGrad(dx, y, dy, mask Storage, rows, cols, maskRows int, log bool) {
+	d, yv, g := vals[T](dx), vals[T](y), vals[T](dy)
+	var mv []T
+	if mask != nil {
+		mv = vals[T](mask)
+	}
+	parallelFor(rows, rows*cols*4, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			yr, gr, dr := yv[r*cols:(r+1)*cols], g[r*cols:(r+1)*cols], d[r*cols:(r+1)*cols]
+			var mr []T
+			if mv != nil {
+				mr = mv[(r%maskRows)*cols : (r%maskRows+1)*cols]
+			}
+			keep := func(j int) bool { return mr == nil || mr[j] != 0 }
+			var s float64
+			for j := range yr {
+				if !keep(j) {
+					continue
+				}
+				if log {
+					s += float64(gr[j])
+				} else {
+					s += float64(gr[j]) * float64(yr[j])
+				}
+			}
+			for j := range yr {
+				if !keep(j) {
+					continue
+				}
+				if log {
+					dr[j] += gr[j] - T(math.Exp(float64(yr[j]))*s)
+				} else {
+					dr[j] += yr[j] * (gr[j] - T(s))
+				}
+			}
+		}
+	})
+}
+
+func (c *cpuBackend[T]) Normalize(y, rstd, x Storage, rows, cols int, eps float32) {
+	yv, rv, xv := vals[T](y), vals[T](rstd), vals[T](x)
+	parallelFor(rows, rows*cols*3, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, yr := xv[r*cols:(r+1)*cols], yv[r*cols:(r+1)*cols]
+			var mean float64
+			for _, v := range xr {
+				mean += float64(v)
+			}
+			mean /= float64(cols)
+			var vr float64
+			for _, v := range xr {
+				dv := float64(v) - mean
+				vr += dv * dv
+			}
+			vr /= float64(cols)
+			rs := 1 / math.Sqrt(vr+float64(eps))
+			rv[r] = T(rs)
+			for j, v := range xr {
+				yr[j] = T((float64(v) - mean) * rs)
+			}
+		}
+	})
+}
+
+func (c *cpuBackend[T]) NormalizeGrad(dx, y, rstd, dy Storage, rows, cols int) {
+	d, yv, rv, g := vals[T](dx), vals[T](y), vals[T](rstd), vals[T](dy)
+	parallelFor(rows, rows*cols*3, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			yr, gr, dr := yv[r*cols:(r+1)*cols], g[r*cols:(r+1)*cols], d[r*cols:(r+1)*cols]
+			var mg, mgy float64
+			for j := range yr {
+				mg += float64(gr[j])
+				mgy += float64(gr[j]) * float64(yr[j])
+			}
+			mg /= float64(cols)
+			mgy /= float64(cols)
+			rs := float64(rv[r])
+			for j := range yr {
+				dr[j] += T(rs * (float64(gr[j]) - mg - float64(yr[j])*mgy))
+			}
+		}
+	})
+}
+
+func (c *cpuBackend[T]) Gather(dst, src Storage, idx IndexStorage, n, cols int, add bool) {
+	d, s, iv := vals[T](dst), vals[T](src), idx.(*cpuIndex).v
+	parallelFor(n, n*cols, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			k := int(iv[i])
+			dr, sr := d[i*cols:(i+1)*cols], s[k*cols:(k+1)*cols]
+			if add {
+				for j, v := range sr {
+					dr[j] += v
+				}
+			} else {
+				copy(dr, sr)
+			}
+		}
+	})
+}
+
+func (c *cpuBackend[T]) ScatterAdd(dst, src Storage, idx IndexStorage, n, cols int) {
+	d, s, iv := vals[T](dst), vals[T](src), idx.(*cpuIndex).v
+	// Rows of dst collide, columns never do: workers own column ranges.
+	parallelFor(cols, n*cols, func(lo, hi int) {
+		for i := range n {
+			k := int(iv[i])
+			dr, sr := d[k*cols+lo:k*cols+hi], s[i*cols+lo:i*cols+hi]
+			for j, v := range sr {
+				dr[j] += v
+			}
+		}
+	})
+}
+
+func (c *cpuBackend[T]) SumSquares(x Storage, n int) float64 {
+	var s float64
+	for _, v := range vals[T](x)[:n] {
+		s += float64(v) * float64(v)
+	}
+	return s
+}
+
+func (c *cpuBackend[T]) Adam(p, g, m, v Storage, n int, h AdamStep) {
+	pv, gv, mv, vv := vals[T](p)[:n], vals[T](g)[:n], vals[T](m)[:n], vals[T](v)[:n]
+	b1, b2, eps, lr, wd := T(h.B1), T(h.B2), T(h.Eps), T(h.LR), T(h.WD)
+	c1, c2 := T(h.C1), T(h.C2)
+	parallelFor(n, n*8, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			gi := gv[i]
+			mi := b1*mv[i] + (1-b1)*gi
+			vi := b2*vv[i] + (1-b2)*gi*gi
+			mv[i], vv[i] = mi, vi
+			den := T(math.Sqrt(float64(vi/c2))) + eps
+			pv[i] -= lr*(mi/c1)/den + lr*wd*pv[i]
+		}
+	})
+}
