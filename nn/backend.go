@@ -249,3 +249,17 @@ func init() {
 	Register("cpu", func() (Backend, error) { return CPU(), nil })
 	Register("cpu64", func() (Backend, error) { return CPU64(), nil })
 }
+
+// Syncer is implemented by backends whose kernels run asynchronously
+// (CUDA): Sync waits until every kernel launched so far has finished.
+type Syncer interface {
+	Sync()
+}
+
+// Sync waits for b's queued work when b runs asynchronously; it does
+// nothing on synchronous backends. Benchmarks call it before reading the clock.
+func Sync(b Backend) {
+	if s, ok := b.(Syncer); ok {
+		s.Sync()
+	}
+}

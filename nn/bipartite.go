@@ -81,9 +81,7 @@ func (c *BipartiteConv) Params() []Param {
 // Forward passes messages from source [ns, dim] to target [nt, dim] along
 // edges (features [ne, edgeDim]) from src[k] to dst[k].
 func (c *BipartiteConv) Forward(source, target, edges *Tensor, src, dst *Index) *Tensor {
-	t := Gather(c.Target.Forward(target), dst)
-	s := Gather(c.Source.Forward(source), src)
-	m := c.Final.Forward(ReLU(Add(Add(t, s), c.Edge.Forward(edges))))
+	m := c.Final.Forward(edgeMessages(c.Target.Forward(target), c.Source.Forward(source), dst, src, edges, c.Edge.Weight))
 	agg := ScatterAdd(m, dst, target.Dim(0))
 	return c.Output.Forward(Concat(-1, c.Norm.Forward(agg), target))
 }

@@ -186,6 +186,9 @@ func (c *cpuBackend[T]) Gemm(g *Gemm) {
 		}
 	}
 	batch := max(g.Batch, 1)
+	if batch == 1 && c.splitK(g) {
+		return
+	}
 	// gonum parallelises one large product itself; many small ones of a
 	// batch run side by side instead.
 	if batch > 1 && g.M*g.N*g.K < 1<<18 {
@@ -199,6 +202,62 @@ func (c *cpuBackend[T]) Gemm(g *Gemm) {
 	for i := range batch {
 		one(i)
 	}
+}
+
+// splitK runs a product with a small result and a long inner dimension
+// (a weight gradient summed over many rows or edges) as one product per
+// core over a slice of K, summed at the end: gonum parallelises over
+// blocks of the result, of which such a product has only one or two.
+func (c *cpuBackend[T]) splitK(g *Gemm) bool {
+	p := runtime.GOMAXPROCS(0)
+	if p < 2 || g.M*g.N > 128*128 || g.K < 2048 {
+		return false
+	}
+	a, b, cc := vals[T](g.A), vals[T](g.B), vals[T](g.C)
+	chunk := (g.K + p - 1) / p
+	parts := make([][]T, 0, p)
+	var wg sync.WaitGroup
+	for lo := 0; lo < g.K; lo += chunk {
+		k := min(chunk, g.K-lo)
+		part := make([]T, g.M*g.N)
+		parts = append(parts, part)
+		// Row lo of op(A)'s K dimension: a column of A when transposed.
+		ao, bo := g.OffA+lo*g.LdA, g.OffB+lo
+		if !g.TransA {
+			ao = g.OffA + lo
+		}
+		if !g.TransB {
+			bo = g.OffB + lo*g.LdB
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			switch av := any(a).(type) {
+			case []float32:
+				gonum.Implementation{}.Sgemm(trans(g.TransA), trans(g.TransB), g.M, g.N, k, g.Alpha,
+					av[ao:], g.LdA, any(b).([]float32)[bo:], g.LdB, 0, any(part).([]float32), g.N)
+			case []float64:
+				gonum.Implementation{}.Dgemm(trans(g.TransA), trans(g.TransB), g.M, g.N, k, float64(g.Alpha),
+					av[ao:], g.LdA, any(b).([]float64)[bo:], g.LdB, 0, any(part).([]float64), g.N)
+			}
+		}()
+	}
+	wg.Wait()
+	beta := T(g.Beta)
+	for r := 0; r < g.M; r++ {
+		row := cc[g.OffC+r*g.LdC : g.OffC+r*g.LdC+g.N]
+		for j := range row {
+			v := beta * row[j]
+			if beta == 0 {
+				v = 0
+			}
+			for _, part := range parts {
+				v += part[r*g.N+j]
+			}
+			row[j] = v
+		}
+	}
+	return true
 }
 
 func scale32(c []float32, m, n, ld int, beta float32) {

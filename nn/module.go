@@ -84,13 +84,12 @@ func (l *Linear) Params() []Param {
 func (l *Linear) Forward(x *Tensor) *Tensor {
 	in, out := l.Weight.shape[1], l.Weight.shape[0]
 	mustShape("Linear", x.Dim(-1) == in, x, l.Weight)
+	if x.Rank() == 2 {
+		return linear(x, l.Weight, l.Bias)
+	}
 	shape := slices.Clone(x.shape)
 	shape[len(shape)-1] = out
-	y := MatMulT(Reshape(x, -1, in), l.Weight, false, true)
-	if l.Bias != nil {
-		y = Add(y, l.Bias)
-	}
-	return Reshape(y, shape...)
+	return Reshape(linear(Reshape(x, -1, in), l.Weight, l.Bias), shape...)
 }
 
 // Activation names a pointwise non-linearity.

@@ -31,7 +31,7 @@ func Reshape(x *Tensor, shape ...int) *Tensor {
 	if x.requiresGrad {
 		out.requiresGrad = true
 		out.inputs = []*Tensor{x}
-		out.backward = func() { x.be.Axpy(x.gradBuf().data, 1, out.grad.data, x.Len()) }
+		out.backward = func() { x.addGrad(out.grad.data) } // out's gradient is final here
 	}
 	return out
 }
@@ -166,7 +166,11 @@ func binaryOp(op BinaryOp, name string, a, b *Tensor) *Tensor {
 		gradOnly := &Broadcast{Shape: bc.Shape, A: full}
 		switch op {
 		case BinAdd, BinSub:
-			if a.requiresGrad {
+			if a.requiresGrad && a.Len() == bc.Size() && bc.A == full {
+				// out's gradient is final and only read from here on: a
+				// may take it as its own (b's reduction only reads it).
+				a.addGrad(dy)
+			} else if a.requiresGrad {
 				reduce(a, bc.A, dy, 1)
 			}
 			if b.requiresGrad {

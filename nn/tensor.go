@@ -149,6 +149,16 @@ func (t *Tensor) gradBuf() *Tensor {
 	return t.grad
 }
 
+// addGrad adds g (a buffer of t's size that nothing else will write) into
+// t's gradient; when t has none yet it takes g itself, saving a copy.
+func (t *Tensor) addGrad(g Storage) {
+	if t.grad == nil {
+		t.grad = &Tensor{shape: t.shape, data: g, be: t.be}
+		return
+	}
+	t.be.Axpy(t.grad.data, 1, g, t.Len())
+}
+
 // result makes the output of an operation over inputs: it needs a gradient
 // when any input does, and then back is recorded to propagate it.
 func result(b Backend, shape []int, back func(out *Tensor), inputs ...*Tensor) *Tensor {

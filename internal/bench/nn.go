@@ -1,0 +1,233 @@
+package bench
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/corl-go/corl/nn"
+)
+
+// NNWorkload is one network benchmark. Flops counts the floating-point
+// operations of its matrix products (2·m·n·k each); elementwise work is
+// not counted, so Flops/time is a lower bound on the rate achieved.
+type NNWorkload struct {
+	Name  string
+	Unit  string
+	Flops float64
+	// Setup prepares the workload on backend b and returns one operation;
+	// the operation waits for the backend to finish.
+	Setup func(b nn.Backend) (op func(), err error)
+}
+
+// SGEMMSizes are the square matrix sizes of the SGEMM workloads.
+var SGEMMSizes = []int{256, 512, 1024}
+
+func randTensor(b nn.Backend, r *rand.Rand, shape ...int) *nn.Tensor {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return nn.From(b, v, shape...)
+}
+
+// SGEMM returns the workload C = A·B through nn.MatMul on n×n matrices.
+func SGEMM(n int) NNWorkload {
+	return NNWorkload{
+		Name: fmt.Sprintf("sgemm-%d", n), Unit: fmt.Sprintf("nn.MatMul of two %dx%d matrices (result allocated)", n, n),
+		Flops: 2 * float64(n) * float64(n) * float64(n),
+		Setup: func(b nn.Backend) (func(), error) {
+			r := rand.New(rand.NewPCG(1, uint64(n)))
+			x, y := randTensor(b, r, n, n), randTensor(b, r, n, n)
+			return func() {
+				nn.MatMul(x, y)
+				nn.Sync(b)
+			}, nil
+		},
+	}
+}
+
+// GonumSGEMM returns the reference workload: gonum's float32 GEMM called
+// directly on n×n matrices (host memory; the backend is ignored).
+func GonumSGEMM(n int) NNWorkload {
+	return NNWorkload{
+		Name: fmt.Sprintf("gonum-sgemm-%d", n), Unit: fmt.Sprintf("gonum Sgemm of two %dx%d matrices into a preallocated result", n, n),
+		Flops: 2 * float64(n) * float64(n) * float64(n),
+		Setup: func(nn.Backend) (func(), error) {
+			r := rand.New(rand.NewPCG(1, uint64(n)))
+			a, bb, c := make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
+			for i := range a {
+				a[i], bb[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+			}
+			return func() {
+				gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, n, n, n, 1, a, n, bb, n, 0, c, n)
+			}, nil
+		},
+	}
+}
+
+// MLP step dimensions: a 3-layer MLP of width 256 at batch 256.
+const (
+	mlpWidth = 256
+	mlpBatch = 256
+	mlpDepth = 3
+)
+
+// mlpGemms is the number of matrix products of one MLP training step:
+// one per layer forward, one weight gradient per layer, and an input
+// gradient for every layer but the first (its input needs none).
+const mlpGemms = 3*mlpDepth - 1
+
+// MLPStep returns one training step (forward, MSE loss, backward, Adam)
+// of a 3-layer ReLU MLP of width 256 at batch 256.
+func MLPStep() NNWorkload {
+	return NNWorkload{
+		Name: "mlp-step", Unit: "forward, backward and Adam step of a 3-layer width-256 MLP at batch 256",
+		Flops: mlpGemms * 2 * mlpWidth * mlpWidth * mlpBatch,
+		Setup: func(b nn.Backend) (func(), error) {
+			r := rand.New(rand.NewPCG(2, 2))
+			sizes := make([]int, mlpDepth+1)
+			for i := range sizes {
+				sizes[i] = mlpWidth
+			}
+			m, err := nn.NewMLP(b, r, nn.MLPConfig{Sizes: sizes})
+			if err != nil {
+				return nil, err
+			}
+			x, y := randTensor(b, r, mlpBatch, mlpWidth), randTensor(b, r, mlpBatch, mlpWidth)
+			opt := nn.NewAdam(1e-4)
+			ps := m.Params()
+			return func() {
+				nn.ZeroGrad(ps)
+				nn.Backward(nn.MSE(m.Forward(x), y))
+				opt.Step(ps)
+				nn.Sync(b)
+			}, nil
+		},
+	}
+}
+
+// MLPMatmuls returns the matrix products of MLPStep alone, run as
+// backend GEMM calls on preallocated buffers: the floor MLPStep is
+// compared against (their ratio is the autodiff overhead).
+func MLPMatmuls() NNWorkload {
+	return NNWorkload{
+		Name: "mlp-matmuls", Unit: fmt.Sprintf("the %d matrix products of mlp-step alone, into preallocated buffers", mlpGemms),
+		Flops: mlpGemms * 2 * mlpWidth * mlpWidth * mlpBatch,
+		Setup: func(b nn.Backend) (func(), error) {
+			r := rand.New(rand.NewPCG(2, 2))
+			w, bs := mlpWidth, mlpBatch
+			x, wt, c := randTensor(b, r, bs, w), randTensor(b, r, w, w), nn.New(b, bs, w)
+			dw := nn.New(b, w, w)
+			return func() {
+				for range mlpDepth { // forward: x·Wᵀ
+					b.Gemm(&nn.Gemm{TransB: true, M: bs, N: w, K: w, Alpha: 1, A: x.Storage(), LdA: w, B: wt.Storage(), LdB: w, C: c.Storage(), LdC: w, Batch: 1})
+				}
+				for range mlpDepth { // weight gradients: dYᵀ·x
+					b.Gemm(&nn.Gemm{TransA: true, M: w, N: w, K: bs, Alpha: 1, Beta: 1, A: c.Storage(), LdA: w, B: x.Storage(), LdB: w, C: dw.Storage(), LdC: w, Batch: 1})
+				}
+				for range mlpDepth - 1 { // input gradients: dY·W
+					b.Gemm(&nn.Gemm{M: bs, N: w, K: w, Alpha: 1, Beta: 1, A: c.Storage(), LdA: w, B: wt.Storage(), LdB: w, C: x.Storage(), LdC: w, Batch: 1})
+				}
+				nn.Sync(b)
+			}, nil
+		},
+	}
+}
+
+// Set-cover-sized bipartite graph of the GCNN workload.
+const (
+	gcnnVars  = 1000
+	gcnnCons  = 500
+	gcnnEdges = 25000
+	gcnnDim   = 64
+)
+
+// SetCoverGraph returns a seeded bipartite graph of a 500x1000 set cover
+// at density 0.05 (25,000 edges, each row covering 50 distinct columns),
+// with NodeBipartite's feature counts (19 per variable, 5 per row, 1 per
+// edge) drawn at random.
+func SetCoverGraph(b nn.Backend) *nn.Bipartite {
+	r := rand.New(rand.NewPCG(2026, 1))
+	per := gcnnEdges / gcnnCons
+	ci, vi := make([]int32, 0, gcnnEdges), make([]int32, 0, gcnnEdges)
+	for c := range gcnnCons {
+		for _, v := range r.Perm(gcnnVars)[:per] {
+			ci, vi = append(ci, int32(c)), append(vi, int32(v))
+		}
+	}
+	return &nn.Bipartite{
+		Vars: randTensor(b, r, gcnnVars, 19), Cons: randTensor(b, r, gcnnCons, 5),
+		Edges:   randTensor(b, r, gcnnEdges, 1),
+		ConsIdx: nn.NewIndex(b, ci), VarIdx: nn.NewIndex(b, vi),
+	}
+}
+
+// gcnnFlops counts the matrix-product flops of one forward and backward
+// pass of the GCNN on the set-cover graph: every product m·k·n of the
+// forward pass costs 2mkn forward and 4mkn backward (input and weight
+// gradients), except the first layers, whose inputs need no gradient.
+func gcnnFlops() float64 {
+	d := float64(gcnnDim)
+	nv, nc, ne := float64(gcnnVars), float64(gcnnCons), float64(gcnnEdges)
+	var fwd, firstLayers float64
+	add := func(m, k, n float64) { fwd += 2 * m * k * n }
+	// Embeddings.
+	add(nv, 19, d)
+	add(nv, d, d)
+	add(nc, 5, d)
+	add(nc, d, d)
+	firstLayers = 2*nv*19*d + 2*nc*5*d + 2*ne*1*d*2 // edge layers of both convolutions
+	conv := func(ns, nt float64) {
+		add(nt, d, d)   // target
+		add(ns, d, d)   // source
+		add(ne, 1, d)   // edge
+		add(ne, d, d)   // final, per edge
+		add(nt, 2*d, d) // output MLP
+		add(nt, d, d)
+	}
+	conv(nv, nc)
+	conv(nc, nv)
+	add(nv, d, d) // head
+	add(nv, d, 1)
+	return 3*fwd - firstLayers
+}
+
+// GCNNStep returns one forward and backward pass (no optimizer step) of
+// the Gasse et al. GCNN (embedding size 64) on SetCoverGraph, with a
+// cross-entropy loss over all variables.
+func GCNNStep() NNWorkload {
+	return NNWorkload{
+		Name: "gcnn-step", Unit: "forward and backward of the GCNN (dim 64) on a 1000-variable, 500-row, 25,000-edge graph",
+		Flops: gcnnFlops(),
+		Setup: func(b nn.Backend) (func(), error) {
+			g, err := nn.NewGCNN(b, rand.New(rand.NewPCG(3, 3)), nn.GCNNConfig{VarFeatures: 19, ConsFeatures: 5, EdgeFeatures: 1, Dim: gcnnDim})
+			if err != nil {
+				return nil, err
+			}
+			graph := SetCoverGraph(b)
+			ps := g.Params()
+			return func() {
+				nn.ZeroGrad(ps)
+				logits := nn.Reshape(g.Forward(graph), 1, -1)
+				nn.Backward(nn.CrossEntropyLabels(logits, []int{7}, nil))
+				nn.Sync(b)
+			}, nil
+		},
+	}
+}
+
+// NNWorkloads returns every network workload in reporting order.
+func NNWorkloads() []NNWorkload {
+	var ws []NNWorkload
+	for _, n := range SGEMMSizes {
+		ws = append(ws, SGEMM(n), GonumSGEMM(n))
+	}
+	return append(ws, MLPStep(), MLPMatmuls(), GCNNStep())
+}

@@ -1,0 +1,53 @@
+package nn_test
+
+import (
+	"testing"
+
+	"github.com/corl-go/corl/internal/bench"
+	"github.com/corl-go/corl/nn"
+)
+
+// benchWorkload times w on the default backend and reports its GEMM rate.
+func benchWorkload(b *testing.B, w bench.NNWorkload) {
+	be, err := nn.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	op, err := w.Setup(be)
+	if err != nil {
+		b.Fatal(err)
+	}
+	op()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		op()
+	}
+	b.ReportMetric(w.Flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkSGEMM compares nn.MatMul with gonum's Sgemm called directly.
+func BenchmarkSGEMM(b *testing.B) {
+	for _, n := range bench.SGEMMSizes {
+		b.Run("nn/n="+itoa(n), func(b *testing.B) { benchWorkload(b, bench.SGEMM(n)) })
+		b.Run("gonum/n="+itoa(n), func(b *testing.B) { benchWorkload(b, bench.GonumSGEMM(n)) })
+	}
+}
+
+// BenchmarkMLPStep times a training step and its matrix products alone;
+// the ratio of the two is the autodiff overhead.
+func BenchmarkMLPStep(b *testing.B) {
+	b.Run("step", func(b *testing.B) { benchWorkload(b, bench.MLPStep()) })
+	b.Run("matmuls", func(b *testing.B) { benchWorkload(b, bench.MLPMatmuls()) })
+}
+
+// BenchmarkGCNN times forward and backward of the GCNN on a set-cover graph.
+func BenchmarkGCNN(b *testing.B) { benchWorkload(b, bench.GCNNStep()) }
+
+func itoa(n int) string {
+	s := ""
+	for ; n > 0; n /= 10 {
+		s = string(rune('0'+n%10)) + s
+	}
+	return s
+}
