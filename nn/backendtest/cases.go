@@ -193,7 +193,9 @@ func Cases() []Case {
 				g, _ := nn.NewGCNN(b, r, nn.GCNNConfig{VarFeatures: 4, ConsFeatures: 3, EdgeFeatures: 1, Dim: 6})
 				return g
 			},
-			func(m *nn.GCNN, b nn.Backend, in []*nn.Tensor) *nn.Tensor { return m.Forward(smallGraph(b, in[0], in[1], in[2])) })},
+			func(m *nn.GCNN, b nn.Backend, in []*nn.Tensor) *nn.Tensor {
+				return m.Forward(smallGraph(b, in[0], in[1], in[2]))
+			})},
 		{Name: "CausalSelfAttention", Inputs: []Input{in(2, 4, 6)}, Tol: 3, Build: layer(
 			func(b nn.Backend, r *rand.Rand) *nn.CausalSelfAttention { return nn.NewCausalSelfAttention(b, r, 6, 2) },
 			func(m *nn.CausalSelfAttention, _ nn.Backend, in []*nn.Tensor) *nn.Tensor { return m.Forward(in[0]) })},

@@ -1,0 +1,27 @@
+// Package cuda is the CUDA backend of package nn. It is compiled only with
+// the build tag cuda (go build -tags cuda) and registers itself with nn
+// under the name "cuda", becoming the default backend of such a binary
+// (CORL_NN_BACKEND=cpu chooses the CPU again).
+//
+// Memory lives on the device; the kernels (kernels.cu.h) are our own,
+// compiled to PTX that is committed and embedded, and loaded through the
+// CUDA driver API (gorgonia.org/cu) at start: a built binary needs only the
+// NVIDIA driver, no CUDA toolkit. Matrix products use the same tiled
+// kernel as everything else, not cuBLAS, for the same reason.
+//
+// gorgonia.org/cu initialises the driver when its package loads and exits
+// the process if there is no device, so a cuda build runs only on a
+// machine with an NVIDIA GPU. The default build never imports this package.
+//
+// The build tag cudaemu (without cuda) compiles the same backend over a
+// host emulation of the CUDA execution model instead of the driver: the
+// kernels' source is compiled as C++ and each block's threads run as real
+// threads meeting at a barrier. It needs only g++, so the kernels' logic is
+// checked by the backend conformance suite on any machine
+// (go test -tags cudaemu ./cuda); it measures nothing about speed.
+//
+// Kernels run asynchronously on the default stream; Download, SumSquares
+// and Sync wait for them. A driver error inside a kernel call (an
+// out-of-memory device, a failed launch) panics with an *Error, as gonum's
+// BLAS panics on bad arguments: the nn.Backend methods return no errors.
+package cuda
