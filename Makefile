@@ -1,7 +1,7 @@
 # Shortcuts; the README's commands work without make.
 GO ?= go
 
-.PHONY: run highs onnx test bench build native-check clean
+.PHONY: run highs onnx test bench bench-nn build native-check cuda-install cuda-toolkit cuda-check cuda-ptx cuda-emu clean
 
 # Solve the instance embedded in the binary (fetches HiGHS first).
 run: highs
@@ -20,6 +20,30 @@ test:
 
 bench: highs
 	$(GO) run ./cmd/corl bench solver
+
+bench-nn:
+	$(GO) run ./cmd/corl bench nn
+
+# Debian's CUDA packages (non-free): cuda.h and libcuda for the cuda build.
+cuda-install:
+	bash scripts/cuda-install
+
+# The same plus nvcc, to regenerate the committed PTX.
+cuda-toolkit:
+	bash scripts/cuda-install --toolkit
+
+# Compile check of the cuda build (vet, test binaries, PTX up to date); runs
+# the cuda tests and benchmarks too when a GPU is present.
+cuda-check:
+	bash scripts/cuda-check
+
+# Regenerate cuda/kernels.ptx from cuda/kernels.cu.h with nvcc.
+cuda-ptx:
+	$(GO) generate ./cuda
+
+# Run the CUDA kernels on the host emulation through the backend conformance suite.
+cuda-emu:
+	$(GO) test -tags cudaemu ./cuda/
 
 build:
 	$(GO) build -o bin/corl ./cmd/corl

@@ -10,6 +10,7 @@ func benchCommand() *cli.Command {
 		Usage: "measure corl's components side by side and print ratio tables",
 		Subcommands: []*cli.Command{
 			benchSolverCommand(),
+			benchNNCommand(),
 		},
 	}
 }

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/corl-go/corl/internal/bench"
+	"github.com/corl-go/corl/nn"
+)
+
+func benchNNCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "nn",
+		Usage: "time the network kernels: SGEMM against gonum, an MLP training step, the GCNN",
+		Description: "Runs the same workloads as `go test -bench . ./nn`, in one process, on each backend\n" +
+			"given (default: the process's default backend, see CORL_NN_BACKEND), and prints mean\n" +
+			"times, GFLOP/s of the matrix products, and three ratios:\n" +
+			"  sgemm-N/gonum   nn.MatMul time over gonum's Sgemm called directly (target <= 1.10)\n" +
+			"  autodiff        mlp-step time over the time of its 8 matrix products alone (target <= 1.5)\n" +
+			"  gcnn/sgemm      the GCNN step's GFLOP/s over SGEMM-1024's (target >= 0.5)\n" +
+			"Workloads:\n" +
+			"  sgemm-N         nn.MatMul of two NxN float32 matrices, N = 256, 512, 1024\n" +
+			"  gonum-sgemm-N   gonum's Sgemm on the same sizes, host memory\n" +
+			"  mlp-step        forward, MSE, backward and Adam of a 3-layer width-256 ReLU MLP, batch 256\n" +
+			"  mlp-matmuls     the matrix products of mlp-step alone, into preallocated buffers\n" +
+			"  gcnn-step       forward and backward of the Gasse et al. GCNN (dim 64) on a set-cover-sized\n" +
+			"                  bipartite graph: 1000 variables, 500 rows, 25,000 edges",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "backend", Usage: "backend `NAME`s to measure (registered: " + strings.Join(nn.Backends(), ", ") + ")"},
+			&cli.DurationFlag{Name: "min-time", Value: time.Second, Usage: "measure each workload for at least this long (after one warm-up run)"},
+			&cli.BoolFlag{Name: "json", Usage: "print the results as JSON"},
+		},
+		Action: benchNNAction,
+	}
+}
+
+type nnBenchRow struct {
+	Backend  string  `json:"backend"`
+	Workload string  `json:"workload"`
+	Unit     string  `json:"unit"`
+	Runs     int     `json:"runs"`
+	Seconds  float64 `json:"seconds"`
+	GFLOPS   float64 `json:"gflops"`
+}
+
+type nnBenchReport struct {
+	Machine string             `json:"machine"`
+	Rows    []nnBenchRow       `json:"rows"`
+	Ratios  map[string]float64 `json:"ratios"` // "<backend> <ratio name>"
+}
+
+func benchNNAction(c *cli.Context) error {
+	names := c.StringSlice("backend")
+	if len(names) == 0 {
+		be, err := nn.Default()
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		names = []string{be.Name()}
+	}
+	minTime := c.Duration("min-time")
+	if minTime <= 0 {
+		return usageErr("--min-time must be positive")
+	}
+	rep := nnBenchReport{
+		Machine: fmt.Sprintf("%s/%s, GOMAXPROCS %d", runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0)),
+		Ratios:  map[string]float64{},
+	}
+	progress := c.App.ErrWriter
+	for _, name := range names {
+		be, err := nn.Open(name)
+		if err != nil {
+			return usageErr("--backend: %v", err)
+		}
+		secs := map[string]float64{}
+		flops := map[string]float64{}
+		for _, w := range bench.NNWorkloads() {
+			fmt.Fprintf(progress, "bench %s on %s...\n", w.Name, name)
+			op, err := w.Setup(be)
+			if err != nil {
+				return failedErr(fmt.Errorf("%s on %s: %w", w.Name, name, err))
+			}
+			runs, d := timeFor(op, minTime)
+			row := nnBenchRow{Backend: name, Workload: w.Name, Unit: w.Unit, Runs: runs, Seconds: d.Seconds(), GFLOPS: w.Flops / d.Seconds() / 1e9}
+			rep.Rows = append(rep.Rows, row)
+			secs[w.Name], flops[w.Name] = row.Seconds, row.GFLOPS
+		}
+		for _, n := range bench.SGEMMSizes {
+			k := fmt.Sprintf("sgemm-%d", n)
+			rep.Ratios[name+" "+k+"/gonum"] = secs[k] / secs["gonum-"+k]
+		}
+		rep.Ratios[name+" autodiff"] = secs["mlp-step"] / secs["mlp-matmuls"]
+		rep.Ratios[name+" gcnn/sgemm"] = flops["gcnn-step"] / flops["sgemm-1024"]
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	printNNBench(c.App.Writer, names, rep)
+	return nil
+}
+
+// timeFor runs op once to warm up, then repeatedly for at least d, and
+// returns the number of timed runs and the mean time.
+func timeFor(op func(), d time.Duration) (int, time.Duration) {
+	op()
+	start := time.Now()
+	n := 0
+	for time.Since(start) < d || n < 3 {
+		op()
+		n++
+	}
+	return n, time.Since(start) / time.Duration(n)
+}
+
+func printNNBench(w io.Writer, backends []string, rep nnBenchReport) {
+	fmt.Fprintf(w, "machine: %s\n\n", rep.Machine)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "backend\tworkload\ttime\tGFLOP/s\truns\t\n")
+	for _, r := range rep.Rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%d\t\n", r.Backend, r.Workload, fmtDur(r.Seconds), r.GFLOPS, r.Runs)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "backend\tratio\tvalue\ttarget\t\n")
+	for _, b := range backends {
+		for _, n := range bench.SGEMMSizes {
+			k := fmt.Sprintf("sgemm-%d/gonum", n)
+			fmt.Fprintf(tw, "%s\t%s\t%.3f\t<= 1.10\t\n", b, k, rep.Ratios[b+" "+k])
+		}
+		fmt.Fprintf(tw, "%s\tautodiff (mlp-step/mlp-matmuls)\t%.3f\t<= 1.5\t\n", b, rep.Ratios[b+" autodiff"])
+		fmt.Fprintf(tw, "%s\tgcnn/sgemm-1024 rate\t%.3f\t>= 0.5\t\n", b, rep.Ratios[b+" gcnn/sgemm"])
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	seen := map[string]bool{}
+	for _, r := range rep.Rows {
+		if !seen[r.Workload] {
+			seen[r.Workload] = true
+			fmt.Fprintf(w, "  %-17s %s\n", r.Workload, r.Unit)
+		}
+	}
+}

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestBenchNN runs every network workload once or a few times and checks
+// the report's shape: the timings themselves are not asserted.
+func TestBenchNN(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the 1024 SGEMM and the GCNN")
+	}
+	code, out, errs := corl(t, "bench", "nn", "--backend", "cpu", "--min-time", "1ms", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rep nnBenchReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rows) != 9 {
+		t.Fatalf("%d rows, want 9", len(rep.Rows))
+	}
+	for _, r := range rep.Rows {
+		if r.Seconds <= 0 || r.GFLOPS <= 0 || r.Runs < 3 {
+			t.Errorf("row %+v", r)
+		}
+	}
+	for _, k := range []string{"cpu sgemm-256/gonum", "cpu autodiff", "cpu gcnn/sgemm"} {
+		if rep.Ratios[k] <= 0 {
+			t.Errorf("ratio %q missing", k)
+		}
+	}
+	code, _, errs = corl(t, "bench", "nn", "--backend", "tpu")
+	if code != exitUsage || !strings.Contains(errs, `unknown backend "tpu"`) {
+		t.Fatalf("unknown backend: exit %d, %q", code, errs)
+	}
+}
