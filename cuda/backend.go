@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/corl-go/corl/nn"
@@ -54,9 +56,16 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Backend runs nn's kernels on one GPU.
 type Backend struct {
-	dev device
-	sum dptr // one double for SumSquares
+	dev     device
+	sum     dptr         // one double for SumSquares
+	sinceGC atomic.Int64 // device bytes allocated since the last forced collection
 }
+
+// gcBytes is how much device memory may be allocated between forced
+// garbage collections. Device buffers are freed by finalizers, and Go's
+// collector, which sees only the small host-side handles, would otherwise
+// let a training loop exhaust the GPU before it ever runs.
+const gcBytes = 1 << 30
 
 // Device names the GPU.
 func (b *Backend) Device() string { return b.dev.name() }
@@ -103,7 +112,18 @@ func (b *Backend) alloc(bytes int) dptr {
 	if bytes == 0 {
 		return 0
 	}
+	if b.sinceGC.Add(int64(bytes)) > gcBytes {
+		b.sinceGC.Store(0)
+		runtime.GC()
+	}
 	p, err := b.dev.alloc(bytes)
+	for try := 0; err != nil && try < 20; try++ {
+		// Out of memory, perhaps only until unreachable buffers are
+		// finalized: collect, give the finalizers time, try again.
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+		p, err = b.dev.alloc(bytes)
+	}
 	check("alloc", err)
 	return p
 }

@@ -24,4 +24,7 @@
 // and Sync wait for them. A driver error inside a kernel call (an
 // out-of-memory device, a failed launch) panics with an *Error, as gonum's
 // BLAS panics on bad arguments: the nn.Backend methods return no errors.
+// Device buffers are freed by finalizers; the backend forces a garbage
+// collection after every GiB of device allocations, and once more before
+// it gives up on an allocation, so unreachable tensors cannot exhaust the GPU.
 package cuda
