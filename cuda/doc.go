@@ -20,7 +20,10 @@
 // checked by the backend conformance suite on any machine
 // (go test -tags cudaemu ./cuda); it measures nothing about speed.
 //
-// Kernels run asynchronously on the default stream; Download, SumSquares
+// ScatterAdd and SumSquares add with atomics, so their results (and
+// gradients through Gather) may differ in the last bits from run to run;
+// everything else is deterministic. Kernels run asynchronously on the
+// default stream; Download, SumSquares
 // and Sync wait for them. A driver error inside a kernel call (an
 // out-of-memory device, a failed launch) panics with an *Error, as gonum's
 // BLAS panics on bad arguments: the nn.Backend methods return no errors.

@@ -507,7 +507,9 @@ func Slice(x *Tensor, axis, from, to int) *Tensor {
 	return out
 }
 
-// Transpose returns the transpose of a 2-D tensor.
+// Transpose returns the transpose of a 2-D tensor. It costs a matrix
+// product with the identity (there is no transpose kernel); inside a
+// product, MatMulT's and BatchMatMul's flags transpose for free.
 func Transpose(x *Tensor) *Tensor {
 	mustShape("Transpose", x.Rank() == 2, x)
 	// xᵀ = xᵀ·I through the matrix product, which transposes for free.
