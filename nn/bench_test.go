@@ -3,12 +3,12 @@ package nn_test
 import (
 	"testing"
 
-	"github.com/corl-go/corl/internal/bench"
+	"github.com/corl-go/corl/internal/nnbench"
 	"github.com/corl-go/corl/nn"
 )
 
 // benchWorkload times w on the default backend and reports its GEMM rate.
-func benchWorkload(b *testing.B, w bench.NNWorkload) {
+func benchWorkload(b *testing.B, w nnbench.Workload) {
 	be, err := nn.Default()
 	if err != nil {
 		b.Fatal(err)
@@ -28,21 +28,21 @@ func benchWorkload(b *testing.B, w bench.NNWorkload) {
 
 // BenchmarkSGEMM compares nn.MatMul with gonum's Sgemm called directly.
 func BenchmarkSGEMM(b *testing.B) {
-	for _, n := range bench.SGEMMSizes {
-		b.Run("nn/n="+itoa(n), func(b *testing.B) { benchWorkload(b, bench.SGEMM(n)) })
-		b.Run("gonum/n="+itoa(n), func(b *testing.B) { benchWorkload(b, bench.GonumSGEMM(n)) })
+	for _, n := range nnbench.SGEMMSizes {
+		b.Run("nn/n="+itoa(n), func(b *testing.B) { benchWorkload(b, nnbench.SGEMM(n)) })
+		b.Run("gonum/n="+itoa(n), func(b *testing.B) { benchWorkload(b, nnbench.GonumSGEMM(n)) })
 	}
 }
 
 // BenchmarkMLPStep times a training step and its matrix products alone;
 // the ratio of the two is the autodiff overhead.
 func BenchmarkMLPStep(b *testing.B) {
-	b.Run("step", func(b *testing.B) { benchWorkload(b, bench.MLPStep()) })
-	b.Run("matmuls", func(b *testing.B) { benchWorkload(b, bench.MLPMatmuls()) })
+	b.Run("step", func(b *testing.B) { benchWorkload(b, nnbench.MLPStep()) })
+	b.Run("matmuls", func(b *testing.B) { benchWorkload(b, nnbench.MLPMatmuls()) })
 }
 
 // BenchmarkGCNN times forward and backward of the GCNN on a set-cover graph.
-func BenchmarkGCNN(b *testing.B) { benchWorkload(b, bench.GCNNStep()) }
+func BenchmarkGCNN(b *testing.B) { benchWorkload(b, nnbench.GCNNStep()) }
 
 func itoa(n int) string {
 	s := ""

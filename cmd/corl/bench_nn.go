@@ -11,7 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/corl-go/corl/internal/bench"
+	"github.com/corl-go/corl/internal/nnbench"
 	"github.com/corl-go/corl/nn"
 )
 
@@ -81,7 +81,7 @@ func benchNNAction(c *cli.Context) error {
 		}
 		secs := map[string]float64{}
 		flops := map[string]float64{}
-		for _, w := range bench.NNWorkloads() {
+		for _, w := range nnbench.Workloads() {
 			fmt.Fprintf(progress, "bench %s on %s...\n", w.Name, name)
 			op, err := w.Setup(be)
 			if err != nil {
@@ -92,7 +92,7 @@ func benchNNAction(c *cli.Context) error {
 			rep.Rows = append(rep.Rows, row)
 			secs[w.Name], flops[w.Name] = row.Seconds, row.GFLOPS
 		}
-		for _, n := range bench.SGEMMSizes {
+		for _, n := range nnbench.SGEMMSizes {
 			k := fmt.Sprintf("sgemm-%d", n)
 			rep.Ratios[name+" "+k+"/gonum"] = secs[k] / secs["gonum-"+k]
 		}
@@ -133,7 +133,7 @@ func printNNBench(w io.Writer, backends []string, rep nnBenchReport) {
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "backend\tratio\tvalue\ttarget\t\n")
 	for _, b := range backends {
-		for _, n := range bench.SGEMMSizes {
+		for _, n := range nnbench.SGEMMSizes {
 			k := fmt.Sprintf("sgemm-%d/gonum", n)
 			fmt.Fprintf(tw, "%s\t%s\t%.3f\t<= 1.10\t\n", b, k, rep.Ratios[b+" "+k])
 		}

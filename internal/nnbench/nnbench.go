@@ -1,4 +1,6 @@
-package bench
+// Package nnbench holds the network workloads behind `go test -bench ./nn`
+// and `corl bench nn`, so that both measure exactly the same thing.
+package nnbench
 
 import (
 	"fmt"
@@ -10,10 +12,10 @@ import (
 	"github.com/corl-go/corl/nn"
 )
 
-// NNWorkload is one network benchmark. Flops counts the floating-point
+// Workload is one network benchmark. Flops counts the floating-point
 // operations of its matrix products (2·m·n·k each); elementwise work is
 // not counted, so Flops/time is a lower bound on the rate achieved.
-type NNWorkload struct {
+type Workload struct {
 	Name  string
 	Unit  string
 	Flops float64
@@ -38,8 +40,8 @@ func randTensor(b nn.Backend, r *rand.Rand, shape ...int) *nn.Tensor {
 }
 
 // SGEMM returns the workload C = A·B through nn.MatMul on n×n matrices.
-func SGEMM(n int) NNWorkload {
-	return NNWorkload{
+func SGEMM(n int) Workload {
+	return Workload{
 		Name: fmt.Sprintf("sgemm-%d", n), Unit: fmt.Sprintf("nn.MatMul of two %dx%d matrices (result allocated)", n, n),
 		Flops: 2 * float64(n) * float64(n) * float64(n),
 		Setup: func(b nn.Backend) (func(), error) {
@@ -55,8 +57,8 @@ func SGEMM(n int) NNWorkload {
 
 // GonumSGEMM returns the reference workload: gonum's float32 GEMM called
 // directly on n×n matrices (host memory; the backend is ignored).
-func GonumSGEMM(n int) NNWorkload {
-	return NNWorkload{
+func GonumSGEMM(n int) Workload {
+	return Workload{
 		Name: fmt.Sprintf("gonum-sgemm-%d", n), Unit: fmt.Sprintf("gonum Sgemm of two %dx%d matrices into a preallocated result", n, n),
 		Flops: 2 * float64(n) * float64(n) * float64(n),
 		Setup: func(nn.Backend) (func(), error) {
@@ -86,8 +88,8 @@ const mlpGemms = 3*mlpDepth - 1
 
 // MLPStep returns one training step (forward, MSE loss, backward, Adam)
 // of a 3-layer ReLU MLP of width 256 at batch 256.
-func MLPStep() NNWorkload {
-	return NNWorkload{
+func MLPStep() Workload {
+	return Workload{
 		Name: "mlp-step", Unit: "forward, backward and Adam step of a 3-layer width-256 MLP at batch 256",
 		Flops: mlpGemms * 2 * mlpWidth * mlpWidth * mlpBatch,
 		Setup: func(b nn.Backend) (func(), error) {
@@ -116,8 +118,8 @@ func MLPStep() NNWorkload {
 // MLPMatmuls returns the matrix products of MLPStep alone, run as
 // backend GEMM calls on preallocated buffers: the floor MLPStep is
 // compared against (their ratio is the autodiff overhead).
-func MLPMatmuls() NNWorkload {
-	return NNWorkload{
+func MLPMatmuls() Workload {
+	return Workload{
 		Name: "mlp-matmuls", Unit: fmt.Sprintf("the %d matrix products of mlp-step alone, into preallocated buffers", mlpGemms),
 		Flops: mlpGemms * 2 * mlpWidth * mlpWidth * mlpBatch,
 		Setup: func(b nn.Backend) (func(), error) {
@@ -202,8 +204,8 @@ func gcnnFlops() float64 {
 // GCNNStep returns one forward and backward pass (no optimizer step) of
 // the Gasse et al. GCNN (embedding size 64) on SetCoverGraph, with a
 // cross-entropy loss over all variables.
-func GCNNStep() NNWorkload {
-	return NNWorkload{
+func GCNNStep() Workload {
+	return Workload{
 		Name: "gcnn-step", Unit: "forward and backward of the GCNN (dim 64) on a 1000-variable, 500-row, 25,000-edge graph",
 		Flops: gcnnFlops(),
 		Setup: func(b nn.Backend) (func(), error) {
@@ -223,9 +225,9 @@ func GCNNStep() NNWorkload {
 	}
 }
 
-// NNWorkloads returns every network workload in reporting order.
-func NNWorkloads() []NNWorkload {
-	var ws []NNWorkload
+// Workloads returns every network workload in reporting order.
+func Workloads() []Workload {
+	var ws []Workload
 	for _, n := range SGEMMSizes {
 		ws = append(ws, SGEMM(n), GonumSGEMM(n))
 	}
