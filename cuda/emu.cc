@@ -1,9 +1,10 @@
 //go:build cudaemu && !cuda
 
 // Host emulation of the CUDA execution model, enough to run kernels.cu.h
-// unchanged on a CPU: each block's threads run as real threads meeting at
-// __syncthreads through a barrier, blocks run one after another (so
-// __shared__ arrays can be static), atomics take a lock. It is slow and
+// unchanged on a CPU: each block's threads run as real threads (a pool
+// kept between launches) meeting at __syncthreads through a barrier,
+// blocks run one after another (so __shared__ arrays can be static),
+// atomics take a lock. It is slow and
 // only for checking the kernels' logic on machines without a GPU
 // (go test -tags cudaemu ./cuda); it says nothing about GPU speed.
 
@@ -78,23 +79,58 @@ static void call(int k, const u64 *a) {
 	}
 }
 
+// A pool of worker threads, one per thread of a block, kept between
+// launches (creating 256 threads per block made the emulation slow).
+// Blocks run one at a time: the launcher sets the block, releases the
+// workers through start, and waits for them at done.
+struct pool {
+	int threads;
+	std::vector<std::thread> workers;
+	std::barrier<> start, done, sync;
+	int kernel = 0;
+	const u64 *args = nullptr;
+	emu_dim3 block = {0, 0, 0};
+	bool quit = false;
+
+	explicit pool(int n) : threads(n), start(n + 1), done(n + 1), sync(n) {
+		for (int t = 0; t < n; t++)
+			workers.emplace_back([this, t] {
+				threadIdx = {(unsigned)t, 0, 0};
+				for (;;) {
+					start.arrive_and_wait();
+					if (quit) return;
+					blockIdx = block;
+					call(kernel, args);
+					done.arrive_and_wait();
+				}
+			});
+	}
+	~pool() {
+		quit = true;
+		start.arrive_and_wait();
+		for (auto &w : workers) w.join();
+	}
+};
+
+static pool *emu_pool;
+
 extern "C" int corl_emu_launch(int k, int gx, int gy, int gz, int threads, const u64 *args, int nargs) {
+	if (!emu_pool || emu_pool->threads != threads) {
+		delete emu_pool;
+		emu_pool = new pool(threads);
+	}
 	std::vector<u64> a(args, args + nargs);
 	gridDim = {(unsigned)gx, (unsigned)gy, (unsigned)gz};
 	blockDim = {(unsigned)threads, 1, 1};
+	emu_barrier = &emu_pool->sync;
+	emu_pool->kernel = k;
+	emu_pool->args = a.data();
 	for (int z = 0; z < gz; z++)
 		for (int y = 0; y < gy; y++)
 			for (int x = 0; x < gx; x++) {
-				std::barrier<> bar(threads);
-				emu_barrier = &bar;
-				std::vector<std::thread> ts;
-				for (int t = 0; t < threads; t++)
-					ts.emplace_back([&, t] {
-						threadIdx = {(unsigned)t, 0, 0};
-						blockIdx = {(unsigned)x, (unsigned)y, (unsigned)z};
-						call(k, a.data());
-					});
-				for (auto &t : ts) t.join();
+				emu_pool->block = {(unsigned)x, (unsigned)y, (unsigned)z};
+				emu_pool->start.arrive_and_wait();
+				emu_pool->done.arrive_and_wait();
 			}
 	return 0;
 }

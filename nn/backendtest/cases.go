@@ -78,6 +78,9 @@ func Cases() []Case {
 		binaryCase("BatchMatMul", func(a, b *nn.Tensor) *nn.Tensor { return nn.BatchMatMul(a, b, false, false) }, in(2, 3, 4), in(2, 4, 5)),
 		binaryCase("BatchMatMulTransB", func(a, b *nn.Tensor) *nn.Tensor { return nn.BatchMatMul(a, b, false, true) }, in(2, 3, 4), in(2, 5, 4)),
 		binaryCase("BatchMatMulTransA", func(a, b *nn.Tensor) *nn.Tensor { return nn.BatchMatMul(a, b, true, false) }, in(2, 4, 3), in(2, 4, 5)),
+		// Larger than one 64×64 tile of the CUDA kernel, K not a multiple of its 16.
+		binaryCase("MatMulTiles", nn.MatMul, in(70, 33), in(33, 130)),
+		binaryCase("MatMulTilesTransAB", func(a, b *nn.Tensor) *nn.Tensor { return nn.MatMulT(a, b, true, true) }, in(33, 70), in(130, 33)),
 		binaryCase("MatMulLongK", func(a, b *nn.Tensor) *nn.Tensor { return nn.MatMulT(a, b, true, false) }, in(2100, 3), in(2100, 4)),
 		binaryCase("Add", nn.Add, in(3, 4), in(3, 4)),
 		unary("AddSelf", func(x *nn.Tensor) *nn.Tensor { return nn.Add(x, x) }, in(3, 4)),
@@ -124,6 +127,8 @@ func Cases() []Case {
 		{Name: "SoftmaxBroadcastMask", Inputs: []Input{between(-3, 3, 2, 3, 4)}, Build: op(func(b nn.Backend, in []*nn.Tensor) *nn.Tensor {
 			return nn.Softmax(in[0], mask(b, 1, 4, [2]int{0, 2}))
 		})},
+		unary("SoftmaxWide", func(x *nn.Tensor) *nn.Tensor { return nn.LogSoftmax(x, nil) }, between(-3, 3, 2, 300)),
+		unary("NormalizeWide", func(x *nn.Tensor) *nn.Tensor { return nn.Normalize(x, 1e-5) }, in(2, 300)),
 		unary("Normalize", func(x *nn.Tensor) *nn.Tensor { return nn.Normalize(x, 1e-5) }, in(4, 6)),
 		{Name: "Gather", Inputs: []Input{in(4, 3)}, Build: op(func(b nn.Backend, in []*nn.Tensor) *nn.Tensor {
 			return nn.Gather(in[0], nn.NewIndex(b, []int32{2, 0, 2, 3, 2}))
