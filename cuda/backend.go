@@ -35,7 +35,7 @@ type device interface {
 // kernels lists the kernels of kernels.cu.h; launch takes their index.
 var kernels = []string{"fill", "axpy", "copy2d", "map", "map_grad", "binary", "reduce_to",
 	"softmax", "softmax_grad", "normalize", "normalize_grad", "gather", "scatter_add",
-	"sum_squares", "adam", "sgemm"}
+	"sum_squares", "adam", "sgemm", "reduce_to_wide"}
 
 var kernelIndex = func() map[string]int {
 	m := map[string]int{}
@@ -247,13 +247,23 @@ func (b *Backend) Binary(op nn.BinaryOp, dst, a, bb nn.Storage, bc *nn.Broadcast
 
 func (b *Backend) ReduceTo(dst, src nn.Storage, bc *nn.Broadcast, alpha float32) {
 	s, d := bc.Shape, bc.A
-	kept := 1
+	kept, red := 1, 1
 	for k := range nn.MaxDims {
 		if d[k] != 0 || s[k] == 1 {
 			kept *= s[k]
+		} else {
+			red *= s[k]
 		}
 	}
-	b.launch("reduce_to", kept, ptrOf(dst), ptrOf(src), s[0], s[1], s[2], s[3], d[0], d[1], d[2], d[3], alpha)
+	if kept == 0 || red == 0 {
+		return
+	}
+	args := []any{ptrOf(dst), ptrOf(src), s[0], s[1], s[2], s[3], d[0], d[1], d[2], d[3], alpha}
+	if red >= 256 { // many sources per destination: a block each
+		b.launchGrid("reduce_to_wide", rowBlocks(kept), 1, 1, 256, args...)
+		return
+	}
+	b.launch("reduce_to", kept, args...)
 }
 
 func rowBlocks(rows int) int { return max(1, min(rows, 65535)) }

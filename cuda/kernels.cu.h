@@ -153,44 +153,65 @@ extern "C" __global__ void binary(ll op, float *dst, const float *a, const float
 	}
 }
 
-// reduce_to: one thread per destination element sums, in a fixed order,
-// the source elements broadcast from it (d_k = 0 marks a reduced dimension).
+// reduction describes reduce_to's shape: Shape s (the source, contiguous),
+// destination strides d (0 marks a reduced dimension).
+struct reduction {
+	ll s[4], d[4], full[4];
+	ll kept, red; // destination elements; source elements per destination element
+};
+
+__device__ reduction make_reduction(ll s0, ll s1, ll s2, ll s3, ll d0, ll d1, ll d2, ll d3) {
+	reduction q = {{s0, s1, s2, s3}, {d0, d1, d2, d3}, {0, 0, 0, 1}, 1, 1};
+	for (int k = 2; k >= 0; k--) q.full[k] = q.full[k + 1] * q.s[k + 1];
+	for (int k = 0; k < 4; k++) {
+		if (q.d[k] != 0 || q.s[k] == 1) q.kept *= q.s[k];
+		else q.red *= q.s[k];
+	}
+	return q;
+}
+
+// reduction_at returns, for destination element o (row-major over the
+// kept dimensions), its destination offset and the source offset of its
+// first element.
+__device__ void reduction_at(const reduction &q, ll o, ll *doff, ll *base) {
+	ll idx[4] = {0, 0, 0, 0}, t = o;
+	for (int k = 3; k >= 0; k--) {
+		if (q.d[k] != 0 || q.s[k] == 1) {
+			idx[k] = t % q.s[k];
+			t /= q.s[k];
+		}
+	}
+	*doff = 0;
+	*base = 0;
+	for (int k = 0; k < 4; k++) {
+		*base += idx[k] * q.full[k];
+		*doff += idx[k] * q.d[k];
+	}
+}
+
+// reduction_src returns the source offset of reduced element r from base.
+__device__ ll reduction_src(const reduction &q, ll base, ll r) {
+	ll off = base;
+	for (int k = 3; k >= 0; k--) {
+		if (q.d[k] == 0 && q.s[k] != 1) {
+			off += (r % q.s[k]) * q.full[k];
+			r /= q.s[k];
+		}
+	}
+	return off;
+}
+
+// reduce_to: one thread per destination element sums its source elements
+// in a fixed order. For few destination elements with many sources each
+// (a bias gradient over many rows) reduce_to_wide is used instead.
 extern "C" __global__ void reduce_to(float *dst, const float *src,
 	ll s0, ll s1, ll s2, ll s3, ll d0, ll d1, ll d2, ll d3, double alpha) {
-	ll s[4] = {s0, s1, s2, s3}, d[4] = {d0, d1, d2, d3};
-	ll full[4];
-	full[3] = 1;
-	for (int k = 2; k >= 0; k--) full[k] = full[k + 1] * s[k + 1];
-	ll kept = 1, red = 1;
-	for (int k = 0; k < 4; k++) {
-		if (d[k] != 0 || s[k] == 1) kept *= s[k];
-		else red *= s[k];
-	}
-	GRID_STRIDE(o, kept) {
-		// Decompose o over the kept dimensions (row-major).
-		ll idx[4] = {0, 0, 0, 0}, t = o;
-		for (int k = 3; k >= 0; k--) {
-			if (d[k] != 0 || s[k] == 1) {
-				idx[k] = t % s[k];
-				t /= s[k];
-			}
-		}
-		ll base = 0, doff = 0;
-		for (int k = 0; k < 4; k++) {
-			base += idx[k] * full[k];
-			doff += idx[k] * d[k];
-		}
+	reduction q = make_reduction(s0, s1, s2, s3, d0, d1, d2, d3);
+	GRID_STRIDE(o, q.kept) {
+		ll doff, base;
+		reduction_at(q, o, &doff, &base);
 		double sum = 0;
-		for (ll r = 0; r < red; r++) {
-			ll u = r, off = base;
-			for (int k = 3; k >= 0; k--) {
-				if (d[k] == 0 && s[k] != 1) {
-					off += (u % s[k]) * full[k];
-					u /= s[k];
-				}
-			}
-			sum += src[off];
-		}
+		for (ll r = 0; r < q.red; r++) sum += src[reduction_src(q, base, r)];
 		dst[doff] += (float)(alpha * sum);
 	}
 }
@@ -220,6 +241,22 @@ __device__ double block_max(double v, double *sh) {
 	double r = sh[0];
 	__syncthreads();
 	return r;
+}
+
+// reduce_to_wide: one block per destination element, its threads sharing
+// the source elements (deterministic: fixed split and tree order).
+extern "C" __global__ void reduce_to_wide(float *dst, const float *src,
+	ll s0, ll s1, ll s2, ll s3, ll d0, ll d1, ll d2, ll d3, double alpha) {
+	__shared__ double sh[BLOCK];
+	reduction q = make_reduction(s0, s1, s2, s3, d0, d1, d2, d3);
+	for (ll o = blockIdx.x; o < q.kept; o += gridDim.x) {
+		ll doff, base;
+		reduction_at(q, o, &doff, &base);
+		double sum = 0;
+		for (ll r = threadIdx.x; r < q.red; r += blockDim.x) sum += src[reduction_src(q, base, r)];
+		sum = block_sum(sum, sh);
+		if (threadIdx.x == 0) dst[doff] += (float)(alpha * sum);
+	}
 }
 
 // softmax: one block per row.
