@@ -447,7 +447,7 @@ func (c *cpuBackend[T]) Binary(op BinaryOp, dst, a, b Storage, bc *Broadcast) {
 	s := bc.Shape
 	inner := s[3]
 	outer := s[0] * s[1] * s[2]
-	full := contiguous(s)
+	full := dense(s)
 	if bc.A == full && bc.B == full {
 		n := outer * inner
 		parallelFor(n, n, func(lo, hi int) {
@@ -520,6 +520,18 @@ func contiguous(s [MaxDims]int) [MaxDims]int {
 	for i := MaxDims - 1; i >= 0; i-- {
 		st[i] = k
 		k *= s[i]
+	}
+	return st
+}
+
+// dense returns the strides of a contiguous array of shape s in the form
+// Broadcast uses: 0 for dimensions of size 1 (where the index is always 0).
+func dense(s [MaxDims]int) [MaxDims]int {
+	st := contiguous(s)
+	for i, d := range s {
+		if d == 1 {
+			st[i] = 0
+		}
 	}
 	return st
 }

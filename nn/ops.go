@@ -152,7 +152,7 @@ func pad(shape []int) [MaxDims]int {
 func binaryOp(op BinaryOp, name string, a, b *Tensor) *Tensor {
 	be := sameBackend(a, b)
 	shape, bc := broadcast(name, a, b)
-	full := contiguous(bc.Shape)
+	full := dense(bc.Shape)
 	// reduce adds alpha·src (full shape) into x's gradient.
 	reduce := func(x *Tensor, strides [MaxDims]int, src Storage, alpha float32) {
 		if x.Len() == bc.Size() && strides == full {
