@@ -1,7 +1,7 @@
 # Shortcuts; the README's commands work without make.
 GO ?= go
 
-.PHONY: run highs onnx test bench bench-nn build native-check cuda-install cuda-toolkit cuda-check cuda-ptx cuda-emu clean
+.PHONY: run highs onnx test bench bench-nn build native-check cuda-install cuda-toolkit cuda-check cuda-ptx cuda-emu gpu-bundle clean
 
 # Solve the instance embedded in the binary (fetches HiGHS first).
 run: highs
@@ -44,6 +44,11 @@ cuda-ptx:
 # Run the CUDA kernels on the host emulation through the backend conformance suite.
 cuda-emu:
 	$(GO) test -tags cudaemu ./cuda/
+
+# Build the cuda test binary and corl into bin/gpu/ with a run script, for a
+# GPU machine that has only the NVIDIA driver.
+gpu-bundle:
+	bash scripts/gpu-bundle
 
 build:
 	$(GO) build -o bin/corl ./cmd/corl
