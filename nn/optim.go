@@ -55,8 +55,17 @@ func (c Cosine) Rate(t int) float64 {
 	return c.Min + 0.5*(c.Base-c.Min)*(1+math.Cos(math.Pi*f))
 }
 
+// rate returns s's rate at step t, or def when s is nil.
+func rate(s Schedule, t int, def float64) float64 {
+	if s == nil {
+		return def
+	}
+	return s.Rate(t)
+}
+
 // SGD is stochastic gradient descent with optional momentum and L2 weight
-// decay: g += WeightDecay·p; v = Momentum·v + g; p −= lr·v.
+// decay: g += WeightDecay·p; v = Momentum·v + g; p −= lr·v. A nil LR
+// means Constant(0.01).
 type SGD struct {
 	LR          Schedule
 	Momentum    float64
@@ -68,7 +77,7 @@ type SGD struct {
 
 // Step applies one update and advances the schedule.
 func (o *SGD) Step(ps []Param) {
-	lr := float32(o.LR.Rate(o.t))
+	lr := float32(rate(o.LR, o.t, 0.01))
 	o.t++
 	if o.vel == nil {
 		o.vel = map[*Tensor]Storage{}
@@ -99,7 +108,8 @@ func (o *SGD) Step(ps []Param) {
 
 // Adam is the Adam optimizer (Kingma and Ba), and AdamW (Loshchilov and
 // Hutter) when WeightDecay is set: the decay is decoupled, p −= lr·wd·p,
-// not added to the gradient. Zero B1, B2, Eps mean 0.9, 0.999, 1e-8.
+// not added to the gradient. Zero B1, B2, Eps mean 0.9, 0.999, 1e-8; a
+// nil LR means Constant(1e-3).
 type Adam struct {
 	LR          Schedule
 	B1, B2, Eps float64
@@ -130,7 +140,7 @@ func (o *Adam) Step(ps []Param) {
 	if eps == 0 {
 		eps = 1e-8
 	}
-	lr := o.LR.Rate(o.t)
+	lr := rate(o.LR, o.t, 1e-3)
 	o.t++
 	h := AdamStep{
 		LR: float32(lr), B1: float32(b1), B2: float32(b2), Eps: float32(eps), WD: float32(o.WeightDecay),

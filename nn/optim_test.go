@@ -81,3 +81,20 @@ func TestClipping(t *testing.T) {
 		t.Fatalf("clipped y gradient %v, want [0 1.8]", g)
 	}
 }
+
+// TestZeroOptimizersUseDefaults checks that the zero values are usable.
+func TestZeroOptimizersUseDefaults(t *testing.T) {
+	for _, opt := range []nn.Optimizer{&nn.SGD{}, &nn.Adam{}} {
+		x := nn.From(nn.CPU64(), []float32{1}, 1).RequiresGrad()
+		ps := []nn.Param{{Name: "x", Value: x}}
+		nn.Backward(nn.Sum(x))
+		opt.Step(ps)
+		want := 1 - 0.01
+		if _, ok := opt.(*nn.Adam); ok {
+			want = 1 - 1e-3
+		}
+		if got := float64(x.Item()); !near(got, want, 1e-6) {
+			t.Errorf("%T{}: x = %.9g after one step, want %.9g", opt, got, want)
+		}
+	}
+}
