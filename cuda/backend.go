@@ -35,7 +35,7 @@ type device interface {
 // kernels lists the kernels of kernels.cu.h; launch takes their index.
 var kernels = []string{"fill", "axpy", "copy2d", "map", "map_grad", "binary", "reduce_to",
 	"softmax", "softmax_grad", "normalize", "normalize_grad", "gather", "scatter_add",
-	"sum_squares", "adam", "sgemm", "reduce_to_wide"}
+	"sum_squares", "adam", "sgemm", "reduce_to_wide", "transpose"}
 
 var kernelIndex = func() map[string]int {
 	m := map[string]int{}
@@ -218,6 +218,10 @@ func (b *Backend) Axpy(y nn.Storage, alpha float32, x nn.Storage, n int) {
 
 func (b *Backend) Copy2D(dst nn.Storage, dOff, dLd int, src nn.Storage, sOff, sLd, rows, cols int, add bool) {
 	b.launch("copy2d", rows*cols, at(dst, dOff), dLd, at(src, sOff), sLd, rows, cols, add)
+}
+
+func (b *Backend) Transpose(dst, src nn.Storage, rows, cols int, add bool) {
+	b.launch("transpose", rows*cols, ptrOf(dst), ptrOf(src), rows, cols, add)
 }
 
 func (b *Backend) Gemm(g *nn.Gemm) {

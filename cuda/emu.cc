@@ -77,6 +77,7 @@ static void call(int k, const u64 *a) {
 	case 14: adam(F(0), F(1), F(2), F(3), L(4), D(a[5]), D(a[6]), D(a[7]), D(a[8]), D(a[9]), D(a[10]), D(a[11])); break;
 	case 15: sgemm(L(0), L(1), L(2), L(3), L(4), D(a[5]), F(6), L(7), L(8), F(9), L(10), L(11), D(a[12]), F(13), L(14), L(15)); break;
 	case 16: reduce_to_wide(F(0), F(1), L(2), L(3), L(4), L(5), L(6), L(7), L(8), L(9), D(a[10])); break;
+	case 17: transpose(F(0), F(1), L(2), L(3), L(4)); break;
 	}
 }
 

@@ -36,6 +36,15 @@ extern "C" __global__ void copy2d(float *dst, ll dLd, const float *src, ll sLd, 
 	}
 }
 
+// transpose: dst (cols×rows) = srcᵀ, or += with add.
+extern "C" __global__ void transpose(float *dst, const float *src, ll rows, ll cols, ll add) {
+	GRID_STRIDE(i, rows * cols) {
+		ll r = i / cols, c = i % cols;
+		if (add) dst[c * rows + r] += src[i];
+		else dst[c * rows + r] = src[i];
+	}
+}
+
 // Map operations, numbered as nn.MapOp.
 enum { RELU, TANH, SIGMOID, EXP, LOG, LOG1P, SQUARE, ABS, SCALE, HUBER, VALUE, VALUE_INV, CLAMP, SQRT };
 

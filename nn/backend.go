@@ -132,6 +132,9 @@ type Backend interface {
 	// Copy2D copies a rows×cols block: dst[dOff + r·dLd + c] = src[sOff + r·sLd + c],
 	// adding instead of copying when add is true.
 	Copy2D(dst Storage, dOff, dLd int, src Storage, sOff, sLd, rows, cols int, add bool)
+	// Transpose writes the transpose of the rows×cols matrix src into dst
+	// (cols×rows), adding instead when add is true.
+	Transpose(dst, src Storage, rows, cols int, add bool)
 	// Gemm runs a (batched) matrix product.
 	Gemm(g *Gemm)
 	// Map computes dst = f(x) for n elements.

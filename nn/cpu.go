@@ -147,6 +147,26 @@ func (c *cpuBackend[T]) Copy2D(dst Storage, dOff, dLd int, src Storage, sOff, sL
 	})
 }
 
+func (c *cpuBackend[T]) Transpose(dst, src Storage, rows, cols int, add bool) {
+	d, sv := vals[T](dst), vals[T](src)
+	const tile = 32 // blocks keep both sides in cache
+	parallelFor((rows+tile-1)/tile, rows*cols, func(lo, hi int) {
+		for r0 := lo * tile; r0 < min(hi*tile, rows); r0 += tile {
+			for c0 := 0; c0 < cols; c0 += tile {
+				for r := r0; r < min(r0+tile, rows); r++ {
+					for k := c0; k < min(c0+tile, cols); k++ {
+						if add {
+							d[k*rows+r] += sv[r*cols+k]
+						} else {
+							d[k*rows+r] = sv[r*cols+k]
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
 func trans(t bool) blas.Transpose {
 	if t {
 		return blas.Trans

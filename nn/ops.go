@@ -507,14 +507,17 @@ func Slice(x *Tensor, axis, from, to int) *Tensor {
 	return out
 }
 
-// Transpose returns the transpose of a 2-D tensor. It costs a matrix
-// product with the identity (there is no transpose kernel); inside a
-// product, MatMulT's and BatchMatMul's flags transpose for free.
+// Transpose returns the transpose of a 2-D tensor (a copy). Inside a
+// product, MatMulT's and BatchMatMul's flags transpose without one.
 func Transpose(x *Tensor) *Tensor {
 	mustShape("Transpose", x.Rank() == 2, x)
-	// xᵀ = xᵀ·I through the matrix product, which transposes for free.
-	eye := Eye(x.be, x.shape[0])
-	return MatMulT(x, eye, true, false)
+	be := x.be
+	r, c := x.shape[0], x.shape[1]
+	out := result(be, []int{c, r}, func(out *Tensor) {
+		be.Transpose(x.gradBuf().data, out.grad.data, c, r, true)
+	}, x)
+	be.Transpose(out.data, x.data, r, c, false)
+	return out
 }
 
 // Eye returns the n×n identity matrix.

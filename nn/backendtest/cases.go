@@ -151,6 +151,7 @@ func Cases() []Case {
 		unary("Slice", func(x *nn.Tensor) *nn.Tensor { return nn.Slice(x, 1, 1, 3) }, in(2, 4, 3)),
 		unary("SliceLast", func(x *nn.Tensor) *nn.Tensor { return nn.Slice(x, -1, 2, 5) }, in(3, 6)),
 		unary("Transpose", nn.Transpose, in(3, 5)),
+		unary("TransposeTiles", func(x *nn.Tensor) *nn.Tensor { return nn.Tanh(nn.Transpose(x)) }, in(70, 45)),
 		unary("Reshape", func(x *nn.Tensor) *nn.Tensor { return nn.Tanh(nn.Reshape(x, 3, -1)) }, in(2, 6)),
 		binaryCase("MSE", nn.MSE, in(4, 3), in(4, 3)),
 		binaryCase("Huber", func(a, b *nn.Tensor) *nn.Tensor { return nn.Huber(a, b, 1) }, between(-3, 3, 4, 3), in(4, 3)),
