@@ -59,9 +59,9 @@ __device__ double value_inv_u(double a, double eps) {
 	return u * u - 1;
 }
 
+// map_f evaluates the functions map has no single-precision case for.
 __device__ double map_f(ll op, double x, double p, double q) {
 	switch (op) {
-	case RELU: return x > 0 ? x : 0;
 	case TANH: return tanh(x);
 	case SIGMOID:
 		if (x >= 0) return 1 / (1 + exp(-x));
@@ -72,26 +72,22 @@ __device__ double map_f(ll op, double x, double p, double q) {
 	case EXP: return exp(x);
 	case LOG: return log(x);
 	case LOG1P: return log1p(x);
-	case SQUARE: return x * x;
 	case ABS: return fabs(x);
-	case SCALE: return p * x + q;
 	case HUBER: {
 		double a = fabs(x);
 		return a <= p ? 0.5 * x * x : p * (a - 0.5 * p);
 	}
 	case VALUE: return sgn(x) * (sqrt(fabs(x) + 1) - 1) + p * x;
 	case VALUE_INV: return sgn(x) * value_inv_u(fabs(x), p);
-	case CLAMP: return fmin(fmax(x, p), q);
 	case SQRT: return sqrt(x);
 	}
 	return 0;
 }
 
+// map_d returns f'(x) given y = f(x), for the functions map_grad has no
+// single-precision case for.
 __device__ double map_d(ll op, double x, double y, double p, double q) {
 	switch (op) {
-	case RELU: return x > 0 ? 1 : 0;
-	case TANH: return 1 - y * y;
-	case SIGMOID: return y * (1 - y);
 	case EXP: return y;
 	case LOG: return 1 / x;
 	case LOG1P: return 1 / (1 + x);

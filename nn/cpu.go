@@ -48,33 +48,20 @@ func (c *cpuBackend[T]) Name() string { return c.name }
 
 func (c *cpuBackend[T]) Alloc(n int) Storage { return &cpuStore[T]{v: make([]T, n)} }
 
-func (c *cpuBackend[T]) Upload(s Storage, src []float32) {
-	v := vals[T](s)
+// convert copies src into dst element by element, converting the type.
+func convert[D, S float](dst []D, src []S) {
 	for i, x := range src {
-		v[i] = T(x)
+		dst[i] = D(x)
 	}
 }
 
-func (c *cpuBackend[T]) Download(dst []float32, s Storage) {
-	v := vals[T](s)
-	for i := range dst {
-		dst[i] = float32(v[i])
-	}
-}
+func (c *cpuBackend[T]) Upload(s Storage, src []float32) { convert(vals[T](s), src) }
 
-func (c *cpuBackend[T]) Upload64(s Storage, src []float64) {
-	v := vals[T](s)
-	for i, x := range src {
-		v[i] = T(x)
-	}
-}
+func (c *cpuBackend[T]) Download(dst []float32, s Storage) { convert(dst, vals[T](s)[:len(dst)]) }
 
-func (c *cpuBackend[T]) Download64(dst []float64, s Storage) {
-	v := vals[T](s)
-	for i := range dst {
-		dst[i] = float64(v[i])
-	}
-}
+func (c *cpuBackend[T]) Upload64(s Storage, src []float64) { convert(vals[T](s), src) }
+
+func (c *cpuBackend[T]) Download64(dst []float64, s Storage) { convert(dst, vals[T](s)[:len(dst)]) }
 
 func (c *cpuBackend[T]) Index(idx []int32) IndexStorage {
 	return &cpuIndex{v: append([]int32(nil), idx...)}
@@ -181,29 +168,7 @@ func (c *cpuBackend[T]) Gemm(g *Gemm) {
 	a, b, cc := vals[T](g.A), vals[T](g.B), vals[T](g.C)
 	one := func(i int) {
 		ao, bo, co := g.OffA+i*g.StrideA, g.OffB+i*g.StrideB, g.OffC+i*g.StrideC
-		switch av := any(a).(type) {
-		case []float32:
-			bv, cv := any(b).([]float32), any(cc).([]float32)
-			if g.K == 0 {
-				scale32(cv[co:], g.M, g.N, g.LdC, g.Beta)
-				return
-			}
-			gonum.Implementation{}.Sgemm(trans(g.TransA), trans(g.TransB), g.M, g.N, g.K,
-				g.Alpha, av[ao:], g.LdA, bv[bo:], g.LdB, g.Beta, cv[co:], g.LdC)
-		case []float64:
-			bv, cv := any(b).([]float64), any(cc).([]float64)
-			if g.K == 0 {
-				for r := 0; r < g.M; r++ {
-					row := cv[co+r*g.LdC : co+r*g.LdC+g.N]
-					for j := range row {
-						row[j] *= float64(g.Beta)
-					}
-				}
-				return
-			}
-			gonum.Implementation{}.Dgemm(trans(g.TransA), trans(g.TransB), g.M, g.N, g.K,
-				float64(g.Alpha), av[ao:], g.LdA, bv[bo:], g.LdB, float64(g.Beta), cv[co:], g.LdC)
-		}
+		gemm(g.TransA, g.TransB, g.M, g.N, g.K, T(g.Alpha), a[ao:], g.LdA, b[bo:], g.LdB, T(g.Beta), cc[co:], g.LdC)
 	}
 	batch := max(g.Batch, 1)
 	if batch == 1 && c.splitK(g) {
@@ -252,14 +217,7 @@ func (c *cpuBackend[T]) splitK(g *Gemm) bool {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			switch av := any(a).(type) {
-			case []float32:
-				gonum.Implementation{}.Sgemm(trans(g.TransA), trans(g.TransB), g.M, g.N, k, g.Alpha,
-					av[ao:], g.LdA, any(b).([]float32)[bo:], g.LdB, 0, any(part).([]float32), g.N)
-			case []float64:
-				gonum.Implementation{}.Dgemm(trans(g.TransA), trans(g.TransB), g.M, g.N, k, float64(g.Alpha),
-					av[ao:], g.LdA, any(b).([]float64)[bo:], g.LdB, 0, any(part).([]float64), g.N)
-			}
+			gemm(g.TransA, g.TransB, g.M, g.N, k, T(g.Alpha), a[ao:], g.LdA, b[bo:], g.LdB, 0, part, g.N)
 		}()
 	}
 	wg.Wait()
@@ -280,12 +238,25 @@ func (c *cpuBackend[T]) splitK(g *Gemm) bool {
 	return true
 }
 
-func scale32(c []float32, m, n, ld int, beta float32) {
-	for r := 0; r < m; r++ {
-		row := c[r*ld : r*ld+n]
-		for j := range row {
-			row[j] *= beta
+// gemm is one row-major product C = alpha·op(A)·op(B) + beta·C through
+// gonum's Sgemm or Dgemm; with k = 0 it only scales C (gonum rejects k = 0).
+func gemm[T float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if k == 0 {
+		for r := range m {
+			row := c[r*ldc : r*ldc+n]
+			for j := range row {
+				row[j] *= beta
+			}
 		}
+		return
+	}
+	switch av := any(a).(type) {
+	case []float32:
+		gonum.Implementation{}.Sgemm(trans(ta), trans(tb), m, n, k, float32(alpha),
+			av, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		gonum.Implementation{}.Dgemm(trans(ta), trans(tb), m, n, k, float64(alpha),
+			av, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	}
 }
 
@@ -323,7 +294,7 @@ func (c *cpuBackend[T]) Map(op MapOp, dst, x Storage, n int, p, q float32) {
 	})
 }
 
-// mapF evaluates the functions that need float64 library calls.
+// mapF evaluates the functions Map has no single-precision loop for.
 func mapF(op MapOp, x, p float64) float64 {
 	switch op {
 	case MapTanh:
@@ -376,18 +347,10 @@ func valueInvU(a, eps float64) float64 {
 	return u*u - 1
 }
 
-// mapDeriv returns f'(x) given x and y = f(x).
+// mapDeriv returns f'(x) given x and y = f(x), for the functions MapGrad
+// has no single-precision loop for.
 func mapDeriv(op MapOp, x, y, p, q float64) float64 {
 	switch op {
-	case MapReLU:
-		if x > 0 {
-			return 1
-		}
-		return 0
-	case MapTanh:
-		return 1 - y*y
-	case MapSigmoid:
-		return y * (1 - y)
 	case MapExp:
 		return y
 	case MapLog:
