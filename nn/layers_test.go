@@ -109,3 +109,21 @@ func TestShapeErrorsPanicWithNames(t *testing.T) {
 	}()
 	nn.MatMul(nn.New(b, 2, 3), nn.New(b, 4, 5))
 }
+
+// TestIndexOutOfRangePanics checks that a bad index is named, with its
+// position, before any kernel reads out of bounds.
+func TestIndexOutOfRangePanics(t *testing.T) {
+	b := nn.CPU()
+	for _, idx := range [][]int32{{0, 5, 1}, {2, -1}} {
+		func() {
+			defer func() {
+				msg, _ := recover().(string)
+				if !strings.Contains(msg, "Gather: index 1 is") || !strings.Contains(msg, "outside [0,3)") {
+					t.Errorf("indices %v: panic %q", idx, msg)
+				}
+			}()
+			nn.Gather(nn.New(b, 3, 2), nn.NewIndex(b, idx))
+		}()
+	}
+	nn.ScatterAdd(nn.New(b, 2, 2), nn.NewIndex(b, []int32{0, 2}), 3) // in range: no panic
+}

@@ -387,14 +387,19 @@ func Normalize(x *Tensor, eps float32) *Tensor {
 // Index is a vector of row indices on a backend, for Gather, ScatterAdd
 // and Embedding.
 type Index struct {
-	data IndexStorage
-	host []int32
-	be   Backend
+	data   IndexStorage
+	host   []int32
+	be     Backend
+	lo, hi int32 // smallest and largest index, so that check is O(1)
 }
 
 // NewIndex stores idx on backend b.
 func NewIndex(b Backend, idx []int32) *Index {
-	return &Index{data: b.Index(idx), host: slices.Clone(idx), be: b}
+	ix := &Index{data: b.Index(idx), host: slices.Clone(idx), be: b}
+	if len(idx) > 0 {
+		ix.lo, ix.hi = slices.Min(idx), slices.Max(idx)
+	}
+	return ix
 }
 
 // Len is the number of indices.
@@ -403,7 +408,12 @@ func (ix *Index) Len() int { return len(ix.host) }
 // Values returns a copy of the indices.
 func (ix *Index) Values() []int32 { return slices.Clone(ix.host) }
 
+// check panics, naming the first index outside [0, n), if there is one.
+// Operations call it on every use; the bounds make that constant time.
 func (ix *Index) check(op string, n int) {
+	if len(ix.host) == 0 || (ix.lo >= 0 && int(ix.hi) < n) {
+		return
+	}
 	for i, k := range ix.host {
 		if k < 0 || int(k) >= n {
 			panic(fmt.Sprintf("nn: %s: index %d is %d, outside [0,%d)", op, i, k, n))

@@ -211,15 +211,13 @@ func Backward(loss *Tensor) {
 	loss.be.Fill(loss.gradBuf().data, 0, 1, 1)
 	for i := len(order) - 1; i >= 0; i-- {
 		t := order[i]
-		if t.backward != nil && t.grad != nil {
+		if t.backward == nil { // a leaf: its gradient is the result
+			continue
+		}
+		if t.grad != nil {
 			t.backward()
 		}
-		if t.backward != nil && t != loss {
-			t.grad = nil // intermediate gradients are not kept
-		}
-	}
-	if loss.backward != nil {
-		loss.grad = nil
+		t.grad = nil // gradients of computed tensors (the loss too) are not kept
 	}
 }
 
