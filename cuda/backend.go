@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -66,6 +67,31 @@ type Backend struct {
 // collector, which sees only the small host-side handles, would otherwise
 // let a training loop exhaust the GPU before it ever runs.
 const gcBytes = 1 << 30
+
+func init() {
+	nn.Register("cuda", Open)
+}
+
+var (
+	openOnce sync.Once
+	opened   *Backend
+	openErr  error
+)
+
+// Open returns the backend, created once per process: on GPU 0 in a cuda
+// build, on the host emulation in a cudaemu build.
+func Open() (nn.Backend, error) {
+	openOnce.Do(func() {
+		var dev device
+		if dev, openErr = openDevice(); openErr == nil {
+			opened, openErr = newBackend(dev)
+		}
+	})
+	if openErr != nil {
+		return nil, openErr
+	}
+	return opened, nil
+}
 
 // Device names the GPU.
 func (b *Backend) Device() string { return b.dev.name() }

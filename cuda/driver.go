@@ -10,36 +10,13 @@ import (
 	"unsafe"
 
 	"gorgonia.org/cu"
-
-	"github.com/corl-go/corl/nn"
 )
 
 //go:embed kernels.ptx
 var ptx string
 
-func init() {
-	nn.Register("cuda", Open)
-}
-
-var (
-	openOnce sync.Once
-	opened   *Backend
-	openErr  error
-)
-
-// Open returns the backend on GPU 0 (created once per process).
-func Open() (nn.Backend, error) {
-	openOnce.Do(func() {
-		var d *driver
-		if d, openErr = openDriver(0); openErr == nil {
-			opened, openErr = newBackend(d)
-		}
-	})
-	if openErr != nil {
-		return nil, openErr
-	}
-	return opened, nil
-}
+// openDevice opens GPU 0 through the driver (see Open).
+func openDevice() (device, error) { return openDriver(0) }
 
 // driver is a GPU through the CUDA driver API. The driver keeps the
 // current context per OS thread, so every call locks the goroutine to its

@@ -23,28 +23,10 @@ import (
 	"errors"
 	"sync"
 	"unsafe"
-
-	"github.com/corl-go/corl/nn"
 )
 
-func init() {
-	nn.Register("cuda", Open)
-}
-
-var (
-	openOnce sync.Once
-	opened   *Backend
-	openErr  error
-)
-
-// Open returns the backend on the host emulation of a GPU (cudaemu build).
-func Open() (nn.Backend, error) {
-	openOnce.Do(func() { opened, openErr = newBackend(&emulator{}) })
-	if openErr != nil {
-		return nil, openErr
-	}
-	return opened, nil
-}
+// openDevice returns the host emulation of a GPU (see Open).
+func openDevice() (device, error) { return &emulator{}, nil }
 
 // emulator runs the kernels on the host; "device" memory is C memory.
 type emulator struct{ mu sync.Mutex }
