@@ -8,27 +8,8 @@ package nn
 
 // linear returns x·Wᵀ + bias for x [m, in], W [out, in], bias [out] or nil.
 func linear(x, w, bias *Tensor) *Tensor {
-	be := sameBackend(x, w)
-	m, in, n := x.shape[0], x.shape[1], w.shape[0]
-	mustShape("Linear", w.shape[1] == in, x, w)
-	rows := &Broadcast{Shape: [MaxDims]int{1, 1, m, n}, A: [MaxDims]int{0, 0, n, 1}, B: [MaxDims]int{0, 0, 0, 1}}
-	y := result(be, []int{m, n}, func(y *Tensor) {
-		dy := y.grad.data
-		if x.requiresGrad { // dX = dY·W
-			be.Gemm(&Gemm{M: m, N: in, K: n, Alpha: 1, Beta: 1, A: dy, LdA: n, B: w.data, LdB: in, C: x.gradBuf().data, LdC: in, Batch: 1})
-		}
-		if w.requiresGrad { // dW = dYᵀ·X
-			be.Gemm(&Gemm{TransA: true, M: n, N: in, K: m, Alpha: 1, Beta: 1, A: dy, LdA: n, B: x.data, LdB: in, C: w.gradBuf().data, LdC: in, Batch: 1})
-		}
-		if bias != nil && bias.requiresGrad { // db = column sums of dY
-			be.ReduceTo(bias.gradBuf().data, dy, &Broadcast{Shape: rows.Shape, A: rows.B}, 1)
-		}
-	}, x, w, bias)
-	be.Gemm(&Gemm{TransB: true, M: m, N: n, K: in, Alpha: 1, A: x.data, LdA: in, B: w.data, LdB: in, C: y.data, LdC: n, Batch: 1})
-	if bias != nil {
-		be.Binary(BinAdd, y.data, y.data, bias.data, rows)
-	}
-	return y
+	mustShape("Linear", x.Rank() == 2 && w.Rank() == 2 && w.shape[1] == x.shape[1], x, w)
+	return batchMatMul(x, w, false, true, 1, bias)
 }
 
 // edgeMessages returns ReLU(t[dst] + s[src] + e·Weᵀ) for node terms

@@ -43,17 +43,20 @@ func MatMul(a, b *Tensor) *Tensor { return MatMulT(a, b, false, false) }
 // the flag is set.
 func MatMulT(a, b *Tensor, ta, tb bool) *Tensor {
 	mustShape("MatMul", a.Rank() == 2 && b.Rank() == 2, a, b)
-	return batchMatMul(a, b, ta, tb, 1)
+	return batchMatMul(a, b, ta, tb, 1, nil)
 }
 
 // BatchMatMul returns op(a[i])·op(b[i]) for each i of a batch of matrices
 // a [batch,m,k] and b [batch,k,n] (dimensions as seen after op).
 func BatchMatMul(a, b *Tensor, ta, tb bool) *Tensor {
 	mustShape("BatchMatMul", a.Rank() == 3 && b.Rank() == 3 && a.shape[0] == b.shape[0], a, b)
-	return batchMatMul(a, b, ta, tb, a.shape[0])
+	return batchMatMul(a, b, ta, tb, a.shape[0], nil)
 }
 
-func batchMatMul(a, b *Tensor, ta, tb bool, batch int) *Tensor {
+// batchMatMul is the product node of MatMulT, BatchMatMul and Linear.
+// A bias (nil for none) of shape [n] is added to every row in place, so a
+// linear layer is one node with one output buffer.
+func batchMatMul(a, b *Tensor, ta, tb bool, batch int, bias *Tensor) *Tensor {
 	be := sameBackend(a, b)
 	ar, ac := a.Dim(-2), a.Dim(-1)
 	br, bcols := b.Dim(-2), b.Dim(-1)
@@ -70,8 +73,17 @@ func batchMatMul(a, b *Tensor, ta, tb bool, batch int) *Tensor {
 	if a.Rank() == 3 {
 		shape = []int{batch, m, n}
 	}
+	// Every row of the result, and the bias broadcast over them.
+	rows := &Broadcast{Shape: [MaxDims]int{1, 1, batch * m, n}, A: [MaxDims]int{0, 0, n, 1}, B: [MaxDims]int{0, 0, 0, 1}}
+	if bias != nil {
+		sameBackend(a, bias)
+		mustShape("MatMul bias", bias.Len() == n, b, bias)
+	}
 	out := result(be, shape, func(out *Tensor) {
 		dc := out.grad.data
+		if bias != nil && bias.requiresGrad { // db = column sums of dC
+			be.ReduceTo(bias.gradBuf().data, dc, &Broadcast{Shape: rows.Shape, A: rows.B}, 1)
+		}
 		if a.requiresGrad {
 			g := &Gemm{M: ar, N: ac, Alpha: 1, Beta: 1, C: a.gradBuf().data, LdC: ac,
 				Batch: batch, StrideC: ar * ac}
@@ -98,11 +110,14 @@ func batchMatMul(a, b *Tensor, ta, tb bool, batch int) *Tensor {
 			}
 			be.Gemm(g)
 		}
-	}, a, b)
+	}, a, b, bias)
 	be.Gemm(&Gemm{TransA: ta, TransB: tb, M: m, N: n, K: k, Alpha: 1,
 		A: a.data, LdA: ac, StrideA: ar * ac,
 		B: b.data, LdB: bcols, StrideB: br * bcols,
 		C: out.data, LdC: n, StrideC: m * n, Batch: batch})
+	if bias != nil {
+		be.Binary(BinAdd, out.data, out.data, bias.data, rows)
+	}
 	return out
 }
 
