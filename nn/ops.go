@@ -178,7 +178,8 @@ func binaryOp(op BinaryOp, name string, a, b *Tensor) *Tensor {
 	}
 	out := result(be, shape, func(out *Tensor) {
 		dy := out.grad.data
-		gradOnly := &Broadcast{Shape: bc.Shape, A: full}
+		// times is dy (full shape) against an input read with strides st.
+		times := func(st [MaxDims]int) *Broadcast { return &Broadcast{Shape: bc.Shape, A: full, B: st} }
 		switch op {
 		case BinAdd, BinSub:
 			if a.requiresGrad && a.Len() == bc.Size() && bc.A == full {
@@ -198,30 +199,22 @@ func binaryOp(op BinaryOp, name string, a, b *Tensor) *Tensor {
 		case BinMul:
 			tmp := be.Alloc(bc.Size())
 			if a.requiresGrad {
-				g := *gradOnly
-				g.B = bc.B
-				be.Binary(BinMul, tmp, dy, b.data, &g)
+				be.Binary(BinMul, tmp, dy, b.data, times(bc.B))
 				reduce(a, bc.A, tmp, 1)
 			}
 			if b.requiresGrad {
-				g := *gradOnly
-				g.B = bc.A
-				be.Binary(BinMul, tmp, dy, a.data, &g)
+				be.Binary(BinMul, tmp, dy, a.data, times(bc.A))
 				reduce(b, bc.B, tmp, 1)
 			}
 		case BinDiv:
 			tmp := be.Alloc(bc.Size())
 			if a.requiresGrad { // d/da (a/b) = 1/b
-				g := *gradOnly
-				g.B = bc.B
-				be.Binary(BinDiv, tmp, dy, b.data, &g)
+				be.Binary(BinDiv, tmp, dy, b.data, times(bc.B))
 				reduce(a, bc.A, tmp, 1)
 			}
 			if b.requiresGrad { // d/db (a/b) = −y/b
-				be.Binary(BinMul, tmp, dy, out.data, &Broadcast{Shape: bc.Shape, A: full, B: full})
-				g := *gradOnly
-				g.B = bc.B
-				be.Binary(BinDiv, tmp, tmp, b.data, &g)
+				be.Binary(BinMul, tmp, dy, out.data, times(full))
+				be.Binary(BinDiv, tmp, tmp, b.data, times(bc.B))
 				reduce(b, bc.B, tmp, -1)
 			}
 		}
