@@ -293,19 +293,24 @@ func InverseValueTransform(x *Tensor, eps float32) *Tensor {
 	return mapOp(MapValueInv, x, eps, 0)
 }
 
+// sumTo is the node of Sum and SumAxis: the elements of x (viewed with
+// padded shape full) summed into a tensor of the given shape, whose
+// strides in full's dimensions are st (0 where summed).
+func sumTo(x *Tensor, shape []int, full, st [MaxDims]int) *Tensor {
+	be := x.be
+	out := result(be, shape, func(out *Tensor) {
+		// dx += dy broadcast back; adding in place is safe because each
+		// element reads and writes only itself.
+		g := x.gradBuf().data
+		be.Binary(BinAdd, g, g, out.grad.data, &Broadcast{Shape: full, A: dense(full), B: st})
+	}, x)
+	be.ReduceTo(out.data, x.data, &Broadcast{Shape: full, A: st}, 1)
+	return out
+}
+
 // Sum returns the sum of all elements, shape [1].
 func Sum(x *Tensor) *Tensor {
-	be := x.be
-	n := x.Len()
-	bc := &Broadcast{Shape: [MaxDims]int{1, 1, 1, n}}
-	out := result(be, []int{1}, func(out *Tensor) {
-		// dx += dy, dy broadcast over every element; adding in place is
-		// safe because each element reads and writes only itself.
-		g := x.gradBuf().data
-		be.Binary(BinAdd, g, g, out.grad.data, &Broadcast{Shape: bc.Shape, A: [MaxDims]int{0, 0, 0, 1}})
-	}, x)
-	be.ReduceTo(out.data, x.data, bc, 1)
-	return out
+	return sumTo(x, []int{1}, [MaxDims]int{1, 1, 1, x.Len()}, [MaxDims]int{})
 }
 
 // Mean returns the mean of all elements, shape [1].
@@ -319,21 +324,11 @@ func SumAxis(x *Tensor, axis int) *Tensor {
 	if axis < 0 || axis >= x.Rank() || x.Rank() > MaxDims {
 		panic(fmt.Sprintf("nn: SumAxis %d of shape %v", axis, x.shape))
 	}
-	be := x.be
-	shape := slices.Delete(slices.Clone(x.shape), axis, axis+1)
 	keep := slices.Clone(x.shape)
 	keep[axis] = 1
-	ps, pk := pad(x.shape), pad(keep)
-	st := contiguous(pk)
-	off := MaxDims - x.Rank()
-	st[off+axis] = 0
-	bc := &Broadcast{Shape: ps, A: st}
-	out := result(be, shape, func(out *Tensor) {
-		g := x.gradBuf().data
-		be.Binary(BinAdd, g, g, out.grad.data, &Broadcast{Shape: ps, A: contiguous(ps), B: st})
-	}, x)
-	be.ReduceTo(out.data, x.data, bc, 1)
-	return out
+	st := dense(pad(keep))
+	st[MaxDims-x.Rank()+axis] = 0
+	return sumTo(x, slices.Delete(slices.Clone(x.shape), axis, axis+1), pad(x.shape), st)
 }
 
 // MeanAxis averages over one axis, removing it.
