@@ -55,7 +55,30 @@ type Result struct {
 	Score        float64 `parquet:"score"` // an environment's own measure (fraction of benefit, reward, ...)
 }
 
-// Writer writes rows of type T (Step, Result) to a Parquet file.
+// Train is one row of a training trace: one epoch (or a block of steps) of
+// one phase of one run. Phase is "train" (measured on the batches the
+// optimizer saw), "valid" (a held-out split) or "eval" (held-out
+// instances). Columns an agent does not measure are null.
+type Train struct {
+	Run     string  `parquet:"run,dict"`
+	Agent   string  `parquet:"agent,dict"`
+	Phase   string  `parquet:"phase,dict"`
+	Epoch   int64   `parquet:"epoch"`
+	Step    int64   `parquet:"step"`    // optimizer steps so far
+	Samples int64   `parquet:"samples"` // samples (or transitions) seen so far
+	Loss    float64 `parquet:"loss"`
+	LR      float64 `parquet:"lr"`
+	// Top1 and Top5 are the shares of decisions where the expert's choice
+	// is the policy's first, or among its first five (imitation).
+	Top1 *float64 `parquet:"top1,optional"`
+	Top5 *float64 `parquet:"top5,optional"`
+	// Return is a mean episode return (reinforcement learning).
+	Return           *float64 `parquet:"return,optional"`
+	SamplesPerSecond float64  `parquet:"samples_per_second"`
+	Seconds          float64  `parquet:"seconds"` // wall time of the run so far
+}
+
+// Writer writes rows of type T (Step, Result, Train) to a Parquet file.
 type Writer[T any] struct {
 	path string
 	f    *atomicfile.File
