@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Optimizer updates parameters from their gradients. Parameters without a
@@ -194,4 +195,61 @@ func ClipGradValue(ps []Param, v float64) {
 			g.be.Map(MapClamp, g.data, g.data, g.Len(), float32(-v), float32(v))
 		}
 	}
+}
+
+// AdamState is an Adam optimizer's state for checkpoints: its step count
+// and, for every parameter that has been updated, the first and second
+// moment estimates under the parameter's name.
+type AdamState struct {
+	Steps int
+	M, V  []Param
+}
+
+// State returns the optimizer's state for the parameters ps (copies).
+func (o *Adam) State(ps []Param) AdamState {
+	st := AdamState{Steps: o.t}
+	for _, p := range ps {
+		s, ok := o.state[p.Value]
+		if !ok {
+			continue
+		}
+		m, v := New(p.Value.be, p.Value.shape...), New(p.Value.be, p.Value.shape...)
+		p.Value.be.Copy2D(m.data, 0, 0, s[0], 0, 0, 1, p.Value.Len(), false)
+		p.Value.be.Copy2D(v.data, 0, 0, s[1], 0, 0, 1, p.Value.Len(), false)
+		st.M = append(st.M, Param{Name: p.Name, Value: m})
+		st.V = append(st.V, Param{Name: p.Name, Value: v})
+	}
+	return st
+}
+
+// SetState restores a state from State onto the parameters ps, matched by
+// name. A moment whose parameter is missing or has another shape is an
+// error, and the optimizer is then left unchanged.
+func (o *Adam) SetState(ps []Param, st AdamState) error {
+	if len(st.M) != len(st.V) {
+		return fmt.Errorf("nn: Adam state: %d first moments but %d second moments", len(st.M), len(st.V))
+	}
+	byName := make(map[string]*Tensor, len(ps))
+	for _, p := range ps {
+		byName[p.Name] = p.Value
+	}
+	state := make(map[*Tensor][2]Storage, len(st.M))
+	for i, m := range st.M {
+		v := st.V[i]
+		x, ok := byName[m.Name]
+		switch {
+		case !ok:
+			return fmt.Errorf("nn: Adam state: no parameter %q", m.Name)
+		case v.Name != m.Name:
+			return fmt.Errorf("nn: Adam state: moments %q and %q out of order", m.Name, v.Name)
+		case !slices.Equal(x.shape, m.Value.shape) || !slices.Equal(x.shape, v.Value.shape):
+			return fmt.Errorf("nn: Adam state: %q has shape %v, moments %v and %v", m.Name, x.shape, m.Value.shape, v.Value.shape)
+		}
+		sm, sv := x.be.Alloc(x.Len()), x.be.Alloc(x.Len())
+		x.be.Upload(sm, m.Value.Data())
+		x.be.Upload(sv, v.Value.Data())
+		state[x] = [2]Storage{sm, sv}
+	}
+	o.t, o.state = st.Steps, state
+	return nil
 }
