@@ -225,13 +225,16 @@ func b2f(b bool) float64 {
 // ---- StrongBranchingScores and Pseudocosts ----
 
 // StrongBranchingScores observes the full strong branching product score of
-// every candidate (NaN for other columns). It solves two LPs per candidate.
-type StrongBranchingScores struct{}
+// every candidate (NaN for other columns). It solves two LPs per candidate,
+// each with at most IterLimit simplex iterations (0: no limit).
+type StrongBranchingScores struct {
+	IterLimit int
+}
 
 func (StrongBranchingScores) Name() string      { return "strongbranchingscores" }
 func (StrongBranchingScores) Reset(*bnb.Search) {}
-func (StrongBranchingScores) Extract(ctx context.Context, d *bnb.Decision) ([]float64, error) {
-	scores, err := d.StrongBranchingScores(ctx, nil)
+func (o StrongBranchingScores) Extract(ctx context.Context, d *bnb.Decision) ([]float64, error) {
+	scores, err := d.StrongBranchingScoresLimit(ctx, o.IterLimit, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -184,9 +184,17 @@ func (s *Search) solveSB(ctx context.Context) (solver.Status, error) {
 // StrongBranchingScores returns the product score of full strong branching
 // for every candidate (in the order of Candidates), as SCIP computes it.
 func (d *Decision) StrongBranchingScores(ctx context.Context, dst []float64) ([]float64, error) {
+	return d.StrongBranchingScoresLimit(ctx, 0, dst)
+}
+
+// StrongBranchingScoresLimit is StrongBranchingScores with at most
+// iterLimit simplex iterations per child LP (0: none), as SCIP limits
+// strong branching: a child stopped at the limit is scored by its dual
+// simplex objective so far.
+func (d *Decision) StrongBranchingScoresLimit(ctx context.Context, iterLimit int, dst []float64) ([]float64, error) {
 	dst = dst[:0]
 	for _, j := range d.s.cands {
-		dn, up, err := d.StrongBranch(ctx, j, 0, false)
+		dn, up, err := d.StrongBranch(ctx, j, iterLimit, false)
 		if err != nil {
 			return nil, err
 		}
