@@ -25,7 +25,12 @@ type Input struct {
 type Case struct {
 	Name   string
 	Inputs []Input
-	Build  func(b nn.Backend, in []*nn.Tensor) (forward func() *nn.Tensor, params []*nn.Tensor)
+	Build  func(b nn.Backend, in []*nn.Tensor) (forward func() *nn.Tensor, params []nn.Param)
+	// Want is the forward oracle: the expected output computed in float64
+	// from the input values and the parameters by name (as Build's params
+	// name them), by code written for the suite from the operation's
+	// definition, never by nn. Every case has one.
+	Want func(in [][]float64, params map[string][]float64) []float64
 	// Tol scales the default tolerances (1 when 0), for deep layers whose
 	// float32 error grows with depth.
 	Tol float64
@@ -82,7 +87,11 @@ func build(b nn.Backend, c Case, vals [][]float32) (leaves []*nn.Tensor, out fun
 		ins[i] = nn.From(b, v, c.Inputs[i].Shape...).RequiresGrad()
 	}
 	forward, params := c.Build(b, ins)
-	return append(ins, params...), func() (*nn.Tensor, *nn.Tensor) {
+	leaves = ins
+	for _, p := range params {
+		leaves = append(leaves, p.Value)
+	}
+	return leaves, func() (*nn.Tensor, *nn.Tensor) {
 		y := forward()
 		r := rand.New(rand.NewPCG(99, uint64(y.Len())))
 		w := make([]float32, y.Len())
@@ -114,6 +123,31 @@ func leafName(c Case, i int) string {
 		return fmt.Sprintf("input %d", i)
 	}
 	return fmt.Sprintf("param %d", i-len(c.Inputs))
+}
+
+// checkOracle compares the reference backend's forward values with the
+// case's oracle. The tolerance allows for the float32 constants (scales,
+// eps, positions) the operations take; any error in the computation
+// itself is far larger.
+func checkOracle(t *testing.T, c Case, vals [][]float32) {
+	t.Helper()
+	if c.Want == nil {
+		t.Errorf("%s: no forward oracle (Case.Want)", c.Name)
+		return
+	}
+	ref := nn.CPU64()
+	ins := make([]*nn.Tensor, len(vals))
+	in64 := make([][]float64, len(vals))
+	for i, v := range vals {
+		ins[i] = nn.From(ref, v, c.Inputs[i].Shape...)
+		in64[i] = values(ref, ins[i])
+	}
+	forward, params := c.Build(ref, ins)
+	ps := make(map[string][]float64, len(params))
+	for _, p := range params {
+		ps[p.Name] = values(ref, p.Value)
+	}
+	compareTo(t, c.Name+": reference output", "oracle", values(ref, forward()), c.Want(in64, ps), 1e-6)
 }
 
 // maxChecked bounds the finite-difference checks per leaf tensor.
@@ -174,9 +208,10 @@ func Run(t *testing.T, b nn.Backend) {
 	t.Run("Adam", func(t *testing.T) { checkAdam(t, b) })
 }
 
-// Check runs the three checks of one case on backend b.
+// Check runs the checks of one case on backend b.
 func Check(t *testing.T, b nn.Backend, c Case) {
 	vals := inputs(c, 1)
+	checkOracle(t, c, vals)
 	checkFiniteDifferences(t, c, vals)
 	if b == nn.CPU64() {
 		return
@@ -197,6 +232,12 @@ func Check(t *testing.T, b nn.Backend, c Case) {
 // than tol relative to the larger of 1 and the tensor's largest |want|.
 func compare(t *testing.T, what string, got, want []float64, tol float64) {
 	t.Helper()
+	compareTo(t, what, "reference", got, want, tol)
+}
+
+// compareTo is compare with want called wantName in the message.
+func compareTo(t *testing.T, what, wantName string, got, want []float64, tol float64) {
+	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("%s: %d values, want %d", what, len(got), len(want))
 		return
@@ -207,7 +248,7 @@ func compare(t *testing.T, what string, got, want []float64, tol float64) {
 	}
 	for i := range want {
 		if math.Abs(got[i]-want[i]) > tol*scale || math.IsNaN(got[i]) != math.IsNaN(want[i]) {
-			t.Errorf("%s[%d] = %.7g, reference %.7g (tolerance %.2g×%.3g)", what, i, got[i], want[i], tol, scale)
+			t.Errorf("%s[%d] = %.7g, %s %.7g (tolerance %.2g×%.3g)", what, i, got[i], wantName, want[i], tol, scale)
 			return
 		}
 	}

@@ -1,11 +1,17 @@
 // Package backendtest is the conformance suite every nn backend runs.
 //
-// For each case (an operation, a loss or a layer) it checks three things:
+// For each case (an operation, a loss or a layer) it checks four things:
 //
-//  1. the gradients of the float64 reference backend (nn.CPU64) against
-//     central finite differences computed in float64;
-//  2. the backend's forward values against the reference's;
-//  3. the backend's gradients against the reference's.
+//  1. the forward values of the float64 reference backend (nn.CPU64)
+//     against the case's oracle, plain float64 loops written in this
+//     package from the operation's definition (oracle.go), which share no
+//     code with nn; the reference and the backends are generic over the
+//     same code, so without the oracle a wrong forward pass common to all
+//     of them would pass;
+//  2. the gradients of the reference against central finite differences
+//     computed in float64;
+//  3. the backend's forward values against the reference's;
+//  4. the backend's gradients against the reference's.
 //
 // The loss of a case is Σ w·out with fixed random weights w, so every
 // output element takes part. Inputs are float32 values, the same on every
