@@ -193,7 +193,9 @@ func Cases() []Case {
 		unary("SumAxis1", func(x *nn.Tensor) *nn.Tensor { return nn.SumAxis(x, 1) }, in(2, 3, 4), func(x []float64) []float64 { return sumAxis(x, []int{2, 3, 4}, 1) }),
 		unary("SumAxisLast", func(x *nn.Tensor) *nn.Tensor { return nn.SumAxis(x, -1) }, in(2, 3, 4), func(x []float64) []float64 { return sumAxis(x, []int{2, 3, 4}, 2) }),
 		unary("MeanAxis", func(x *nn.Tensor) *nn.Tensor { return nn.MeanAxis(x, 1) }, in(3, 5),
-			func(x []float64) []float64 { return each(func(s float64) float64 { return s / 5 })(sumAxis(x, []int{3, 5}, 1)) }),
+			func(x []float64) []float64 {
+				return each(func(s float64) float64 { return s / 5 })(sumAxis(x, []int{3, 5}, 1))
+			}),
 		unary("Softmax", func(x *nn.Tensor) *nn.Tensor { return nn.Softmax(x, nil) }, between(-3, 3, 3, 5), func(x []float64) []float64 { return softmaxRows(x, 5, nil, false) }),
 		unary("LogSoftmax", func(x *nn.Tensor) *nn.Tensor { return nn.LogSoftmax(x, nil) }, between(-3, 3, 3, 5), func(x []float64) []float64 { return softmaxRows(x, 5, nil, true) }),
 		unary("SoftmaxMasked", func(x *nn.Tensor) *nn.Tensor {
@@ -336,14 +338,18 @@ func Cases() []Case {
 		{Name: "CausalSelfAttention", Inputs: []Input{in(2, 4, 6)}, Tol: 3, Build: layer(
 			func(b nn.Backend, r *rand.Rand) *nn.CausalSelfAttention { return nn.NewCausalSelfAttention(b, r, 6, 2) },
 			func(m *nn.CausalSelfAttention, _ nn.Backend, in []*nn.Tensor) *nn.Tensor { return m.Forward(in[0]) }),
-			Want: func(x [][]float64, p map[string][]float64) []float64 { return params(p).attention("", x[0], 2, 4, 6, 2) }},
+			Want: func(x [][]float64, p map[string][]float64) []float64 {
+				return params(p).attention("", x[0], 2, 4, 6, 2)
+			}},
 		{Name: "SequenceModel", Inputs: []Input{in(2, 3, 3)}, Tol: 10, Build: layer(
 			func(b nn.Backend, r *rand.Rand) *nn.SequenceModel {
 				m, _ := nn.NewSequenceModel(b, r, nn.SequenceConfig{In: 3, Dim: 4, Heads: 2, Layers: 1, MaxLen: 8})
 				return m
 			},
 			func(m *nn.SequenceModel, _ nn.Backend, in []*nn.Tensor) *nn.Tensor { return m.Forward(in[0]) }),
-			Want: func(x [][]float64, p map[string][]float64) []float64 { return params(p).sequenceModel(x[0], 2, 3, 3, 4, 2) }},
+			Want: func(x [][]float64, p map[string][]float64) []float64 {
+				return params(p).sequenceModel(x[0], 2, 3, 3, 4, 2)
+			}},
 	}
 	return cs
 }
