@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/corl-go/corl/internal/highstest"
@@ -157,15 +159,96 @@ func TestMIPMatchesBruteForceAndBeatsHeuristics(t *testing.T) {
 	}
 }
 
+// gameState is everything a caller can see of a game.
+type gameState struct {
+	Current    int
+	Offsets    []int64
+	Candidates []int64
+	Legal      []int
+	TimeSaved  float64
+	Done       bool
+}
+
+func stateOf(g *malloc.Game) gameState {
+	return gameState{g.Current(), g.Offsets(), slices.Clone(g.Candidates()), g.Legal(), g.TimeSaved(), g.Done()}
+}
+
+// newGameAfter returns a game on in after the given actions.
+func newGameAfter(t *testing.T, in *malloc.Instance, actions []int) *malloc.Game {
+	t.Helper()
+	g, err := malloc.New(in, malloc.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Reset(0); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range actions {
+		if _, err := g.Step(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return g
+}
+
+// TestCloneIsIndependent plays a game and its clone with different moves,
+// interleaved, and checks after every move that each shows what a game
+// that never had a clone shows after the same moves.
 func TestCloneIsIndependent(t *testing.T) {
-	in := randomInstance(rand.New(rand.NewPCG(2, 2)), 10, 10, 4, 8)
-	g, _ := malloc.New(in, malloc.Config{})
-	g.Reset(0)
-	g.Step(malloc.SlowAction)
+	in := randomInstance(rand.New(rand.NewPCG(2, 2)), 12, 10, 4, 12)
+	// Three buffers placed (so the internal lists have room to grow in
+	// place, where a shared backing array would show) and one in slow memory.
+	prefix := []int{0, 0, 0, malloc.SlowAction}
+	g := newGameAfter(t, in, prefix)
 	c := g.Clone()
-	c.Step(c.Legal()[0])
-	if g.Current() == c.Current() || g.TimeSaved() == c.TimeSaved() && c.TimeSaved() != 0 {
-		t.Errorf("stepping the clone moved the original")
+	if got, want := stateOf(c), stateOf(g); !reflect.DeepEqual(got, want) {
+		t.Fatalf("clone %+v, original %+v", got, want)
+	}
+	// The clone places its first buffer and no other; the original places
+	// every buffer but its first. A list the two shared would hold the
+	// original's second buffer where the clone's first should be.
+	place := func(g *malloc.Game) int { return g.Legal()[0] } // the lowest offset, else slow
+	cloneMove := func(g *malloc.Game, step int) int {
+		if step == 0 {
+			return place(g)
+		}
+		return malloc.SlowAction
+	}
+	originalMove := func(g *malloc.Game, step int) int {
+		if step == 0 {
+			return malloc.SlowAction
+		}
+		return place(g)
+	}
+	players := []struct {
+		name       string
+		game, want *malloc.Game
+		move       func(g *malloc.Game, step int) int
+	}{
+		{"clone", c, newGameAfter(t, in, prefix), cloneMove},
+		{"original", g, newGameAfter(t, in, prefix), originalMove},
+	}
+	for step := 0; !players[0].want.Done() || !players[1].want.Done(); step++ {
+		for _, p := range players {
+			if p.want.Done() {
+				continue
+			}
+			a := p.move(p.want, step)
+			if _, err := p.game.Step(a); err != nil {
+				t.Fatalf("step %d of the %s: %v", step, p.name, err)
+			}
+			if _, err := p.want.Step(a); err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range players {
+				if got, want := stateOf(q.game), stateOf(q.want); !reflect.DeepEqual(got, want) {
+					t.Fatalf("after step %d of the %s, the %s shows\n%+v\nwant\n%+v", step, p.name, q.name, got, want)
+				}
+			}
+		}
+	}
+	if slices.Equal(g.Offsets(), c.Offsets()) {
+		t.Fatal("the clone and the original ended with the same offsets, so the test proves nothing; pick other moves")
 	}
 }
 
