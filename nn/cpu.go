@@ -165,13 +165,8 @@ func (c *cpuBackend[T]) Gemm(g *Gemm) {
 	if g.M == 0 || g.N == 0 {
 		return
 	}
-	a, b, cc := vals[T](g.A), vals[T](g.B), vals[T](g.C)
-	one := func(i int) {
-		ao, bo, co := g.OffA+i*g.StrideA, g.OffB+i*g.StrideB, g.OffC+i*g.StrideC
-		gemm(g.TransA, g.TransB, g.M, g.N, g.K, T(g.Alpha), a[ao:], g.LdA, b[bo:], g.LdB, T(g.Beta), cc[co:], g.LdC)
-	}
 	batch := max(g.Batch, 1)
-	if batch == 1 && c.splitK(g) {
+	if batch == 1 && (c.thinK(g) || c.splitK(g)) {
 		return
 	}
 	// gonum parallelises one large product itself; many small ones of a
@@ -179,14 +174,71 @@ func (c *cpuBackend[T]) Gemm(g *Gemm) {
 	if batch > 1 && g.M*g.N*g.K < 1<<18 {
 		parallelFor(batch, batch*g.M*g.N*max(g.K, 1), func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				one(i)
+				gemmBatch[T](g, i)
 			}
 		})
 		return
 	}
 	for i := range batch {
-		one(i)
+		gemmBatch[T](g, i)
 	}
+}
+
+// gemmBatch runs product i of g's batch. It is a function rather than a
+// closure so that a product run in place allocates nothing.
+func gemmBatch[T float](g *Gemm, i int) {
+	a, b, c := vals[T](g.A), vals[T](g.B), vals[T](g.C)
+	ao, bo, co := g.OffA+i*g.StrideA, g.OffB+i*g.StrideB, g.OffC+i*g.StrideC
+	gemm(g.TransA, g.TransB, g.M, g.N, g.K, T(g.Alpha), a[ao:], g.LdA, b[bo:], g.LdB, T(g.Beta), c[co:], g.LdC)
+}
+
+// thinKMax is the largest inner dimension thinK computes.
+const thinKMax = 4
+
+// thinK runs a product with B transposed and an inner dimension of a
+// handful (an edge-feature layer: one feature per edge, K = 1) as K
+// scaled row additions per row of C, rows split over the cores. gonum
+// computes such a product as one dot product of length K per element of
+// C, whose call costs far more than its arithmetic.
+func (c *cpuBackend[T]) thinK(g *Gemm) bool {
+	if g.TransA || !g.TransB || g.K > thinKMax {
+		return false
+	}
+	a, b, cc := vals[T](g.A), vals[T](g.B), vals[T](g.C)
+	alpha, beta := T(g.Alpha), T(g.Beta)
+	n := g.N
+	var bt [thinKMax][]T // the rows of op(B), B's columns
+	for l := range g.K {
+		if g.LdB == 1 { // K = 1: the column is contiguous
+			bt[l] = b[g.OffB : g.OffB+n]
+			continue
+		}
+		bt[l] = make([]T, n)
+		for j := range bt[l] {
+			bt[l][j] = b[g.OffB+j*g.LdB+l]
+		}
+	}
+	parallelFor(g.M, g.M*n*max(g.K, 1), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := cc[g.OffC+i*g.LdC : g.OffC+i*g.LdC+n]
+			switch beta {
+			case 0:
+				clear(row)
+			case 1:
+			default:
+				for j := range row {
+					row[j] *= beta
+				}
+			}
+			for l := range g.K {
+				x, br := alpha*a[g.OffA+i*g.LdA+l], bt[l][:n]
+				for j := range row {
+					row[j] += x * br[j]
+				}
+			}
+		}
+	})
+	return true
 }
 
 // splitK runs a product with a small result and a long inner dimension
