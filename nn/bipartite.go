@@ -46,7 +46,14 @@ func (g *Bipartite) Validate() error {
 // Target, Source and Final are Linear(dim, dim) (Source without bias),
 // Edge is Linear(edgeDim, dim) without bias, Norm a LayerNorm and Output a
 // two-layer MLP from 2·dim to dim. Target and Source are applied per node
-// before the gather, so the only per-edge product is Final's.
+// before the gather. Final is affine, so it commutes with the sum and is
+// applied after it:
+//
+//	agg_t = W_final·Σ_{k: dst_k = t} ReLU(...) + deg_t·b_final
+//
+// with deg_t the number of edges into t. This is the same function (up to
+// rounding) for one product per target instead of one per edge, so no
+// per-edge product remains; the parameters are those of the formula above.
 type BipartiteConv struct {
 	Target, Source, Edge, Final *Linear
 	Norm                        *LayerNorm
@@ -81,8 +88,8 @@ func (c *BipartiteConv) Params() []Param {
 // Forward passes messages from source [ns, dim] to target [nt, dim] along
 // edges (features [ne, edgeDim]) from src[k] to dst[k].
 func (c *BipartiteConv) Forward(source, target, edges *Tensor, src, dst *Index) *Tensor {
-	m := c.Final.Forward(edgeMessages(c.Target.Forward(target), c.Source.Forward(source), dst, src, edges, c.Edge.Weight))
-	agg := ScatterAdd(m, dst, target.Dim(0))
+	r := edgeMessages(c.Target.Forward(target), c.Source.Forward(source), dst, src, edges, c.Edge.Weight)
+	agg := messageSum(r, dst, target.Dim(0), c.Final.Weight, c.Final.Bias)
 	return c.Output.Forward(Concat(-1, c.Norm.Forward(agg), target))
 }
 
@@ -114,12 +121,15 @@ func (c GCNNConfig) Validate() error {
 // features are embedded (two ReLU layers), a convolution
 // from variables to constraints and one back, then an MLP gives one
 // logit per variable.
+//
+// Features are used as given. Gasse et al. normalise the variable,
+// constraint and edge features with a fixed shift and scale fitted to the
+// training data before training; here that is the observation's job, so
+// the network has no such layer and its checkpoints hold only the
+// parameters Params lists.
 type GCNN struct {
 	Config          GCNNConfig
 	VarEmb, ConsEmb *MLP
-	VarNorm         *LayerNorm
-	ConsNorm        *LayerNorm
-	EdgeNorm        *LayerNorm // nil with one edge feature
 	ToCons, ToVars  *BipartiteConv
 	Head            *MLP
 }

@@ -4,7 +4,8 @@ package nn
 // kernels that work in place on the node's own buffers, saving the
 // intermediate tensors and passes over memory that composing the public
 // operations would cost. Their gradients are checked like any other
-// operation's (nn/backendtest: Linear, BipartiteConv, GCNN).
+// operation's (nn/backendtest: Linear, BipartiteConv, BipartiteConvIsolated,
+// GCNN).
 
 // linear returns x·Wᵀ + bias for x [m, in], W [out, in], bias [out] or nil.
 func linear(x, w, bias *Tensor) *Tensor {
@@ -43,4 +44,71 @@ func edgeMessages(t, s *Tensor, dst, src *Index, e, we *Tensor) *Tensor {
 	be.Gemm(&Gemm{TransB: true, M: ne, N: d, K: fe, Alpha: 1, Beta: 1, A: e.data, LdA: fe, B: we.data, LdB: fe, C: out.data, LdC: d, Batch: 1})
 	be.Map(MapReLU, out.data, out.data, ne*d, 0, 0)
 	return out
+}
+
+// messageSum returns Σ_{k: dst_k = t} (m_k·Wᵀ + b) for every target t in
+// [0, nt), for messages m [ne, d], W [out, d] and b [out] (nil for none).
+// A linear layer commutes with the sum, so it is computed as
+// (Σ_k m_k)·Wᵀ + deg_t·b, deg_t the number of edges into t: one product
+// per target instead of one per edge, and no [ne, out] intermediate.
+func messageSum(m *Tensor, dst *Index, nt int, w, bias *Tensor) *Tensor {
+	be := sameBackend(m, w)
+	ne, d, out := m.shape[0], m.shape[1], w.shape[0]
+	mustShape("message sum", m.Rank() == 2 && w.Rank() == 2 && w.shape[1] == d && dst.Len() == ne, m, w)
+	dst.check("message sum", nt)
+	var deg Storage
+	if bias != nil {
+		sameBackend(m, bias)
+		mustShape("message sum bias", bias.Len() == out, w, bias)
+		deg = be.Alloc(nt)
+		degrees(be, deg, be.Alloc(ne), dst, nt)
+	}
+	sum := be.Alloc(nt * d) // Σ m_k per target, kept for W's gradient
+	be.ScatterAdd(sum, m.data, dst.data, ne, d)
+	res := result(be, []int{nt, out}, func(res *Tensor) {
+		dy := res.grad.data
+		if w.requiresGrad { // dW = dYᵀ·sum
+			be.Gemm(&Gemm{TransA: true, M: out, N: d, K: nt, Alpha: 1, Beta: 1, A: dy, LdA: out, B: sum, LdB: d, C: w.gradBuf().data, LdC: d, Batch: 1})
+		}
+		if bias != nil && bias.requiresGrad { // db = degᵀ·dY
+			be.Gemm(&Gemm{TransA: true, M: 1, N: out, K: nt, Alpha: 1, Beta: 1, A: deg, LdA: 1, B: dy, LdB: out, C: bias.gradBuf().data, LdC: out, Batch: 1})
+		}
+		if m.requiresGrad { // dm_k = (dY·W)[dst_k]
+			ds := be.Alloc(nt * d)
+			be.Gemm(&Gemm{M: nt, N: d, K: out, Alpha: 1, A: dy, LdA: out, B: w.data, LdB: d, C: ds, LdC: d, Batch: 1})
+			be.Gather(m.gradBuf().data, ds, dst.data, ne, d, true)
+		}
+	}, m, w, bias)
+	linearSum(be, new(Gemm), res.data, sum, w.data, biasData(bias), deg, nt, d, out)
+	return res
+}
+
+// linearSum writes y = sum·Wᵀ + deg⊗b for sum [nt, d], W [out, d], b [out]
+// and deg [nt] (b nil for none), describing each product in g (a caller
+// may pass one it keeps, so that the call allocates none): the forward of
+// messageSum.
+func linearSum(be Backend, g *Gemm, y, sum, w, b, deg Storage, nt, d, out int) {
+	*g = Gemm{TransB: true, M: nt, N: out, K: d, Alpha: 1, A: sum, LdA: d, B: w, LdB: d, C: y, LdC: out, Batch: 1}
+	be.Gemm(g)
+	if b != nil { // the rank-one product deg·bᵀ
+		*g = Gemm{M: nt, N: out, K: 1, Alpha: 1, Beta: 1, A: deg, LdA: 1, B: b, LdB: out, C: y, LdC: out, Batch: 1}
+		be.Gemm(g)
+	}
+}
+
+// degrees writes into deg [nt] the number of edges into each target, the
+// sum of ones [ne] (overwritten) by target: on the backend, so that no
+// host copy waits for queued kernels.
+func degrees(be Backend, deg, ones Storage, dst *Index, nt int) {
+	ne := dst.Len()
+	be.Fill(ones, 0, ne, 1)
+	be.Fill(deg, 0, nt, 0)
+	be.ScatterAdd(deg, ones, dst.data, ne, 1)
+}
+
+func biasData(b *Tensor) Storage {
+	if b == nil {
+		return nil
+	}
+	return b.data
 }

@@ -107,6 +107,13 @@ var (
 	graphVars = []int{0, 1, 1, 2, 3, 3, 4}
 )
 
+// The edges of BipartiteConvIsolated, from source isolatedSrc[k] to
+// target isolatedDst[k]: 4 sources, 5 targets of which 2 and 4 have none.
+var (
+	isolatedSrc = []int{0, 1, 1, 3, 1, 0}
+	isolatedDst = []int{0, 0, 3, 3, 3, 1}
+)
+
 // smallGraph is a bipartite graph of 5 variables and 3 constraints.
 func smallGraph(b nn.Backend, vars, cons, edges *nn.Tensor) *nn.Bipartite {
 	return &nn.Bipartite{
@@ -316,6 +323,17 @@ func Cases() []Case {
 			}),
 			Want: func(x [][]float64, p map[string][]float64) []float64 {
 				return params(p).bipartiteConv("", x[0], x[1], x[2], graphVars, graphCons, 4)
+			}},
+		// Targets 2 and 4 receive no edge and edge 1→3 comes twice: the
+		// convolution sums before Final and adds Final's bias once per edge
+		// (deg_t·b), which must give 0 for degree 0 and count repeats.
+		{Name: "BipartiteConvIsolated", Inputs: []Input{in(4, 4), in(5, 4), in(6, 2)}, Tol: 3, Build: layer(
+			func(b nn.Backend, r *rand.Rand) *nn.BipartiteConv { return nn.NewBipartiteConv(b, r, 4, 2) },
+			func(m *nn.BipartiteConv, b nn.Backend, in []*nn.Tensor) *nn.Tensor {
+				return m.Forward(in[0], in[1], in[2], nn.NewIndex(b, int32s(isolatedSrc)), nn.NewIndex(b, int32s(isolatedDst)))
+			}),
+			Want: func(x [][]float64, p map[string][]float64) []float64 {
+				return params(p).bipartiteConv("", x[0], x[1], x[2], isolatedSrc, isolatedDst, 4)
 			}},
 		{Name: "GCNN", Inputs: []Input{in(5, 4), in(3, 3), in(7, 1)}, Tol: 10, Build: layer(
 			func(b nn.Backend, r *rand.Rand) *nn.GCNN {
