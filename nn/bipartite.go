@@ -127,6 +127,9 @@ func (c GCNNConfig) Validate() error {
 // training data before training; here that is the observation's job, so
 // the network has no such layer and its checkpoints hold only the
 // parameters Params lists.
+//
+// Forward records the autodiff graph for training; Inference runs the
+// same network for decisions, recording nothing and reusing its buffers.
 type GCNN struct {
 	Config          GCNNConfig
 	VarEmb, ConsEmb *MLP

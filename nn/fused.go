@@ -84,9 +84,8 @@ func messageSum(m *Tensor, dst *Index, nt int, w, bias *Tensor) *Tensor {
 }
 
 // linearSum writes y = sum·Wᵀ + deg⊗b for sum [nt, d], W [out, d], b [out]
-// and deg [nt] (b nil for none), describing each product in g (a caller
-// may pass one it keeps, so that the call allocates none): the forward of
-// messageSum.
+// and deg [nt] (b nil for none), describing each product in g: the
+// forward of messageSum, shared with inference, which passes a g it keeps.
 func linearSum(be Backend, g *Gemm, y, sum, w, b, deg Storage, nt, d, out int) {
 	*g = Gemm{TransB: true, M: nt, N: out, K: d, Alpha: 1, A: sum, LdA: d, B: w, LdB: d, C: y, LdC: out, Batch: 1}
 	be.Gemm(g)

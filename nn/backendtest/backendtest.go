@@ -206,6 +206,7 @@ func Run(t *testing.T, b nn.Backend) {
 		t.Run(c.Name, func(t *testing.T) { Check(t, b, c) })
 	}
 	t.Run("Adam", func(t *testing.T) { checkAdam(t, b) })
+	t.Run("GCNNInference", func(t *testing.T) { checkGCNNInference(t, b) })
 }
 
 // Check runs the checks of one case on backend b.

@@ -17,6 +17,11 @@
 // output element takes part. Inputs are float32 values, the same on every
 // backend; the reference computes with them in float64.
 //
+// Besides the cases, Run checks one fused AdamW update against the
+// reference, and GCNN inference (nn.GCNNInference, which calls the kernels
+// directly on buffers it reuses between graphs of different sizes)
+// against GCNN.Forward on the same backend.
+//
 // A backend's own test calls Run:
 //
 //	func TestConformance(t *testing.T) { backendtest.Run(t, myBackend) }
