@@ -32,6 +32,7 @@ const (
 	fnVersion
 	fnClearSolver
 	fnGetRunTime
+	fnZeroAllClocks
 	fnMalloc
 	fnFree
 	numFn
@@ -67,6 +68,7 @@ var cNames = [numFn]string{
 	fnVersion:               "Highs_version",
 	fnClearSolver:           "Highs_clearSolver",
 	fnGetRunTime:            "Highs_getRunTime",
+	fnZeroAllClocks:         "Highs_zeroAllClocks",
 	fnMalloc:                "malloc",
 	fnFree:                  "free",
 }

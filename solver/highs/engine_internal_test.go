@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/corl-go/corl/solver"
 )
@@ -192,42 +193,141 @@ func TestParallelSolvers(t *testing.T) {
 	})
 }
 
+// endlessMIP is a market split instance (Cornuéjols and Dawande, 1999): 5
+// equality rows over 40 binaries with coefficients in [0, 100) and right-hand
+// sides half the row sums. Branch-and-bound needs of the order of 2^40 nodes
+// to settle it (one row less already takes HiGHS hours here; two rows less,
+// seconds), so no machine finishes it within a test: a solve ends only by a
+// limit, a deadline or an interruption.
+func endlessMIP() *solver.Model {
+	const rows, cols = 5, 40
+	rng := rand.New(rand.NewPCG(3, 5))
+	var b solver.Builder
+	for range cols {
+		b.AddCol("", 0, 0, 1, solver.Integer)
+	}
+	for range rows {
+		idx := make([]int, cols)
+		val := make([]float64, cols)
+		sum := 0.0
+		for j := range cols {
+			idx[j], val[j] = j, float64(rng.IntN(100))
+			sum += val[j]
+		}
+		d := math.Floor(sum / 2)
+		b.AddRow("", d, d, idx, val)
+	}
+	m, _ := b.Build()
+	return m
+}
+
+// startedDeadline is a context whose deadline is d after the solver first
+// asks for it (Deadline or Done), so that the deadline is still ahead when
+// the solve begins however slow or busy the machine is, and passes while
+// HiGHS runs.
+type startedDeadline struct {
+	context.Context
+	d    time.Duration
+	once sync.Once
+	at   time.Time
+	done chan struct{}
+}
+
+func newStartedDeadline(d time.Duration) *startedDeadline {
+	return &startedDeadline{Context: context.Background(), d: d, done: make(chan struct{})}
+}
+
+func (c *startedDeadline) start() {
+	c.once.Do(func() {
+		c.at = time.Now().Add(c.d)
+		time.AfterFunc(c.d, func() { close(c.done) })
+	})
+}
+
+func (c *startedDeadline) Deadline() (time.Time, bool) { c.start(); return c.at, true }
+func (c *startedDeadline) Done() <-chan struct{}       { c.start(); return c.done }
+
+func (c *startedDeadline) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
+// TestDeadlineIsTimeLimit: a deadline that passes during a solve ends it
+// with StatusTimeLimit and no error, HiGHS having stopped on its own at
+// the deadline passed to it as its time limit. The backstop (an
+// interruption some time after the deadline) would also end with
+// StatusTimeLimit, but through a jump of HiGHS's clock past
+// interruptLimit, which the run time then shows.
 func TestDeadlineIsTimeLimit(t *testing.T) {
 	forRuntimes(t, func(t *testing.T, rt string) {
 		s := newTestSolver(t, rt, nil)
-		if err := s.Load(hardMIP()); err != nil {
+		if err := s.Load(endlessMIP()); err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 1) // already past when HiGHS starts
-		defer cancel()
+		ctx := newStartedDeadline(200 * time.Millisecond)
 		st, err := s.Solve(ctx)
-		if st != solver.StatusTimeLimit {
-			t.Fatalf("status %v (err %v), want time_limit", st, err)
+		if st != solver.StatusTimeLimit || err != nil {
+			t.Fatalf("status %v, err %v; want time_limit and no error", st, err)
+		}
+		r, err := s.call(fnGetRunTime, s.highs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run := math.Float64frombits(r); run >= interruptLimit {
+			t.Errorf("HiGHS's run clock reads %.3g s: the solve was stopped by the interruption backstop, not by the deadline as HiGHS's time limit", run)
 		}
 		mustSolve(t, s, tinyLP(), 1)
 	})
 }
 
+// TestCancelInterrupts cancels the context from HiGHS's k-th log write of
+// a solve, for k = 1..12 on the same Solver, so that the cancellation
+// always arrives while HiGHS runs a MIP it could never finish, early in
+// the solve (before presolve and the search start their clocks) as well as
+// later. Each time HiGHS must stop through the interruption, which its run
+// clock shows by the jump past interruptLimit; the time_limit option only
+// keeps a broken interruption from hanging the test.
 func TestCancelInterrupts(t *testing.T) {
 	forRuntimes(t, func(t *testing.T, rt string) {
-		var log bytes.Buffer
-		s := newTestSolver(t, rt, &log)
-		if err := s.Load(hardMIP()); err != nil {
+		s := newTestSolver(t, rt, nil)
+		if err := s.SetDoubleOption("time_limit", 30); err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		// Cancel once HiGHS has logged its first MIP progress line.
-		s.SetLog(writerFunc(func(p []byte) {
-			if bytes.Contains(p, []byte("Nodes")) {
-				cancel()
+		for k := 1; k <= 12; k++ {
+			if err := s.Load(endlessMIP()); err != nil {
+				t.Fatal(err)
 			}
-		}))
-		st, err := s.Solve(ctx)
-		cancel()
-		if st != solver.StatusInterrupted || !errors.Is(err, context.Canceled) {
-			t.Fatalf("status %v, err %v; want interrupted and context.Canceled", st, err)
+			ctx, cancel := context.WithCancel(context.Background())
+			writes := 0
+			s.SetLog(writerFunc(func([]byte) {
+				if writes++; writes == k {
+					cancel()
+				}
+			}))
+			st, err := s.Solve(ctx)
+			cancel()
+			if writes < k {
+				t.Fatalf("HiGHS wrote %d log pieces during the solve, so cancelling at the %d-th never happened", writes, k)
+			}
+			if st != solver.StatusInterrupted || !errors.Is(err, context.Canceled) {
+				t.Fatalf("cancelled at log write %d: status %v, err %v; want interrupted and context.Canceled", k, st, err)
+			}
+			r, err := s.call(fnGetRunTime, s.highs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if run := math.Float64frombits(r); run < interruptLimit {
+				t.Fatalf("cancelled at log write %d: HiGHS's run clock reads %.3g s, so the interruption went unnoticed and the solve ran to its time limit", k, run)
+			}
 		}
 		s.SetLog(nil)
+		if err := s.SetDoubleOption("time_limit", math.Inf(1)); err != nil {
+			t.Fatal(err)
+		}
 		mustSolve(t, s, tinyLP(), 1) // the solver stays usable
 		mustSolve(t, s, tinyLP(), 1)
 	})
@@ -320,27 +420,31 @@ func TestDefaultRuntime(t *testing.T) {
 	}
 }
 
-// TestTimeLimitIsPerSolve: HiGHS's own clock accumulates over runs; the
-// time_limit option must still bound each solve, not their sum.
+// TestTimeLimitIsPerSolve: HiGHS's own clocks accumulate over the runs of
+// an instance; the time_limit option must still bound each solve, not
+// their sum. An interrupted solve leaves those clocks far past any limit
+// (the interruption's jump), which a solve after it must not inherit.
 func TestTimeLimitIsPerSolve(t *testing.T) {
-	s := newTestSolver(t, "", nil)
-	lp := hardMIP()
-	lp.Type = nil
-	if err := s.SetDoubleOption("time_limit", 0.2); err != nil {
-		t.Fatal(err)
-	}
-	for k := 0; k < 200; k++ {
-		if err := s.Load(lp); err != nil {
+	forRuntimes(t, func(t *testing.T, rt string) {
+		s := newTestSolver(t, rt, nil)
+		if err := s.SetDoubleOption("time_limit", 60); err != nil {
 			t.Fatal(err)
 		}
-		st, err := s.Solve(context.Background())
-		if err != nil || st != solver.StatusOptimal {
-			t.Fatalf("solve %d: %v %v", k, st, err)
+		if err := s.Load(endlessMIP()); err != nil {
+			t.Fatal(err)
 		}
+		ctx, cancel := context.WithCancel(context.Background())
+		s.SetLog(writerFunc(func([]byte) { cancel() }))
+		if st, err := s.Solve(ctx); st != solver.StatusInterrupted {
+			t.Fatalf("cancelled solve: %v, %v", st, err)
+		}
+		s.SetLog(nil)
 		r, _ := s.call(fnGetRunTime, s.highs)
-		if math.Float64frombits(r) > 0.4 {
-			return // well past the limit in total, and every solve was optimal
+		if run := math.Float64frombits(r); run < 60 {
+			t.Fatalf("HiGHS's run clock reads %.3g s after the interruption, not past the time limit: the test proves nothing", run)
 		}
-	}
-	t.Skip("solves too fast to accumulate 0.4 s of run time")
+		for range 3 {
+			mustSolve(t, s, tinyLP(), 1) // optimal, not time_limit
+		}
+	})
 }

@@ -34,21 +34,40 @@ type host struct {
 	start time.Time
 	trap  string // what the last trapping import reported
 
-	// interrupted makes every clock HiGHS reads jump far ahead, so HiGHS
-	// stops at its next time-limit check as if its time limit had passed.
+	// interrupted makes the clocks HiGHS reads run far ahead, so HiGHS
+	// stops at its next time-limit check as if its time limit had passed;
+	// jumps counts the reads since (see now).
 	interrupted atomic.Bool
+	jumps       int64
 }
 
-// clockJump is how far the clocks jump on interruption: beyond any time
-// limit a Solver sets (see interruptLimit), within a uint64 of nanoseconds.
-const clockJump = 4e9 * time.Second
+// clockJump is how far each clock read after an interruption is ahead of
+// the one before: beyond any time limit a Solver sets (see interruptLimit).
+// maxJumps bounds the total (2e9 s) so that the real-time clock stays
+// within an int64 of nanoseconds until about 2190.
+const (
+	clockJump = 2e6 * time.Second
+	maxJumps  = 1000
+)
 
+// now is the time HiGHS reads. Once interrupted, every read is a further
+// clockJump ahead of the one before, not one fixed jump: HiGHS times its
+// phases with clocks it starts along the way, and a clock started after a
+// fixed jump would never see it, so an interruption during presolve or
+// before the search went unnoticed until the solve's own end.
 func (h *host) now() time.Time {
 	t := time.Now()
 	if h.interrupted.Load() {
-		t = t.Add(clockJump)
+		h.jumps = min(h.jumps+1, maxJumps)
+		t = t.Add(time.Duration(h.jumps) * clockJump)
 	}
 	return t
+}
+
+// resume ends an interruption: the clocks read true time again.
+func (h *host) resume() {
+	h.interrupted.Store(false)
+	h.jumps = 0
 }
 
 func newHost() *host { return &host{start: time.Now()} }

@@ -157,6 +157,8 @@ func (in *nativeInstance) call(f fn, a ...uint64) (uint64, error) {
 		return ret(C.Highs_clearSolver(h))
 	case fnGetRunTime:
 		return math.Float64bits(float64(C.Highs_getRunTime(h))), nil
+	case fnZeroAllClocks:
+		return ret(C.Highs_zeroAllClocks(h))
 	}
 	panic("highs: native engine lacks " + cNames[f]) // a bug in this package
 }

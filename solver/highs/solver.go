@@ -38,9 +38,9 @@ func (c Config) Validate() error {
 // Solver is one HiGHS instance with its own model. It is not safe for
 // concurrent use; independent Solvers run in parallel, one per goroutine.
 //
-// After a trap (an abort or an uncaught C++ exception inside HiGHS) or an
-// interruption by a cancelled context, the Solver returns ErrBroken from
-// every call; other Solvers are unaffected.
+// After a trap (an abort or an uncaught C++ exception inside HiGHS) the
+// Solver returns ErrBroken from every call; other Solvers are unaffected.
+// An interruption by a cancelled context leaves it usable.
 type Solver struct {
 	rt     string
 	inst   instance
@@ -189,8 +189,9 @@ func (s *Solver) pass(m *solver.Model) error {
 }
 
 // interruptLimit is the time limit HiGHS runs under when the context can be
-// cancelled and no smaller limit is set: about 31 years.
-const interruptLimit = 1e9
+// cancelled and no smaller limit is set: about 11 days, less than the
+// clocks' jump on interruption (clockJump).
+const interruptLimit = 1e6
 
 // Solve runs HiGHS on the loaded model (simplex, or branch-and-cut for a
 // MIP) and returns the model status. Limits reached are statuses, not
@@ -215,14 +216,15 @@ func (s *Solver) Solve(ctx context.Context) (solver.Status, error) {
 		// which only run under a finite limit.
 		limit = min(limit, interruptLimit)
 	}
-	// HiGHS compares time_limit with its run clock, which accumulates over
-	// every run of this instance: a per-solve limit is added to it.
+	// HiGHS compares time_limit with clocks that accumulate over every run
+	// of this instance (its run clock, and an earlier interruption's jumps
+	// in them), so each solve starts them from zero.
 	if !math.IsInf(limit, 1) {
-		r, err := s.call(fnGetRunTime, s.highs)
-		if err != nil {
+		r, err := s.call(fnZeroAllClocks, s.highs)
+		if err := s.status(fnZeroAllClocks, r, err); err != nil {
 			return solver.StatusError, err
 		}
-		if err := s.setDouble("time_limit", math.Float64frombits(r)+limit); err != nil {
+		if err := s.setDouble("time_limit", limit); err != nil {
 			return solver.StatusError, err
 		}
 		defer s.setDouble("time_limit", math.Inf(1))
@@ -235,7 +237,7 @@ func (s *Solver) Solve(ctx context.Context) (solver.Status, error) {
 	r, err := s.call(fnRun, s.highs)
 	if stop != nil {
 		stop()
-		s.host.interrupted.Store(false)
+		s.host.resume()
 	}
 	if err != nil {
 		return solver.StatusError, err
