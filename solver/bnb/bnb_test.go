@@ -6,7 +6,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/corl-go/corl/internal/highstest"
 
@@ -254,12 +256,97 @@ func TestLimitsAreStatuses(t *testing.T) {
 	if res.Status != solver.StatusNodeLimit || res.Stats.Nodes != 3 {
 		t.Errorf("node limit: %v after %d nodes", res.Status, res.Stats.Nodes)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 1)
-	defer cancel()
-	r, _ := bnb.NewRule("mostfrac", 1)
-	res2, err := bnb.Solve(ctx, newLP(t), m, r, bnb.Config{})
-	if err != nil || res2.Status != solver.StatusTimeLimit {
-		t.Errorf("deadline: %v, %v", res2.Status, err)
+}
+
+// expiringContext is a context with a deadline that passes when expire is
+// called (an hour ahead until then), so a test decides exactly where in a
+// search the deadline falls, however fast or slow the machine.
+type expiringContext struct {
+	context.Context
+	mu   sync.Mutex
+	at   time.Time
+	done chan struct{}
+}
+
+func newExpiringContext() *expiringContext {
+	return &expiringContext{Context: context.Background(), at: time.Now().Add(time.Hour), done: make(chan struct{})}
+}
+
+func (c *expiringContext) expire() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-c.done:
+	default:
+		c.at = time.Now()
+		close(c.done)
+	}
+}
+
+func (c *expiringContext) Deadline() (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.at, true
+}
+
+func (c *expiringContext) Done() <-chan struct{} { return c.done }
+
+func (c *expiringContext) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
+// deadlineAt is an LP engine whose deadline passes at its n-th solve:
+// before HiGHS starts it (during) or after HiGHS finished it (between).
+type deadlineAt struct {
+	solver.Engine
+	ctx    *expiringContext
+	n      int
+	during bool
+	solves int
+}
+
+func (e *deadlineAt) Solve(ctx context.Context) (solver.Status, error) {
+	e.solves++
+	if e.solves == e.n && e.during {
+		e.ctx.expire()
+	}
+	st, err := e.Engine.Solve(ctx)
+	if e.solves == e.n && !e.during {
+		e.ctx.expire()
+	}
+	return st, err
+}
+
+// TestDeadlineIsTimeLimit: a deadline that passes in the middle of a
+// search, during a node's LP or between two nodes, ends it with
+// StatusTimeLimit and no error, keeping what was found.
+func TestDeadlineIsTimeLimit(t *testing.T) {
+	m := solvertest.SetCover(rand.New(rand.NewPCG(9, 9)), 150, 300, 0.05, 100)
+	if res := solveBnB(t, m, "mostfrac", bnb.Config{NodeLimit: 20, NoHeuristics: true}); res.Status != solver.StatusNodeLimit {
+		t.Fatalf("the model takes fewer than 20 nodes (%v), so a deadline at the 10th LP falls after the search: pick another", res.Status)
+	}
+	for _, during := range []bool{true, false} {
+		name := map[bool]string{true: "during an LP", false: "between LPs"}[during]
+		t.Run(name, func(t *testing.T) {
+			ctx := newExpiringContext()
+			lp := &deadlineAt{Engine: newLP(t), ctx: ctx, n: 10, during: during}
+			r, _ := bnb.NewRule("mostfrac", 1)
+			res, err := bnb.Solve(ctx, lp, m, r, bnb.Config{NoHeuristics: true})
+			if err != nil || res.Status != solver.StatusTimeLimit {
+				t.Fatalf("status %v, err %v; want time_limit and no error", res.Status, err)
+			}
+			if lp.solves < lp.n {
+				t.Fatalf("the search ended after %d LPs, before the deadline", lp.solves)
+			}
+			if lp.solves > lp.n {
+				t.Errorf("the search started %d LP solve(s) after the deadline", lp.solves-lp.n)
+			}
+		})
 	}
 }
 
