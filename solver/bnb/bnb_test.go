@@ -350,6 +350,33 @@ func TestDeadlineIsTimeLimit(t *testing.T) {
 	}
 }
 
+// TestInfeasibleIntegralsAreFinite: proving a model infeasible makes the
+// dual bound +Inf, which closes the dual gap (counts as P0) instead of
+// making the dual integral −Inf.
+func TestInfeasibleIntegralsAreFinite(t *testing.T) {
+	var b solver.Builder
+	x := b.AddCol("x", 1, 0, 1, solver.Integer)
+	y := b.AddCol("y", 1, 0, 1, solver.Integer)
+	b.AddRow("r", 3, solver.Inf, []int{x, y}, []float64{1, 1})
+	m, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := solveBnB(t, m, "mostfrac", bnb.Config{})
+	if res.Status != solver.StatusInfeasible {
+		t.Fatalf("status %v, want infeasible", res.Status)
+	}
+	// The trivial bounds are D0 = 0 and P0 = 2: no integrand exceeds 2.
+	limit := 2 * res.Stats.Time.Seconds()
+	for name, v := range map[string]float64{
+		"primal": res.Stats.PrimalIntegral, "dual": res.Stats.DualIntegral, "primal-dual": res.Stats.PrimalDualIntegral,
+	} {
+		if !(v >= 0 && v <= limit) {
+			t.Errorf("%s integral %v, want in [0, %v]", name, v, limit)
+		}
+	}
+}
+
 func TestCutoff(t *testing.T) {
 	m := solvertest.SetCover(rand.New(rand.NewPCG(5, 6)), 200, 400, 0.05, 100)
 	_, opt := highsMIP(t, m)

@@ -35,6 +35,8 @@
 // bounds (or the root LP value where those are infinite):
 //
 //	PrimalIntegral     = ∫ (min(P0, primal(t)) - D0) dt
-//	DualIntegral       = ∫ (P0 - max(D0, dual(t))) dt
-//	PrimalDualIntegral = ∫ (min(P0, primal(t)) - max(D0, dual(t))) dt
+//	DualIntegral       = ∫ (P0 - clip(dual(t), D0, P0)) dt
+//	PrimalDualIntegral = ∫ (min(P0, primal(t)) - clip(dual(t), D0, P0)) dt
+//
+// (the dual bound of a model proven infeasible, +Inf, counts as P0).
 package bnb

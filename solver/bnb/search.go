@@ -274,11 +274,12 @@ func (s *Search) finish(st solver.Status) {
 	s.finished = true
 	s.status = st
 	s.cur = nil
+	// One reading of the clock, so that the integrals end at Stats.Time.
 	s.stats.Time = time.Since(s.start)
 	if st == solver.StatusOptimal || st == solver.StatusInfeasible {
-		s.track.update(s.elapsed(), s.incObj, s.incObj)
+		s.track.update(s.stats.Time.Seconds(), s.incObj, s.incObj)
 	} else {
-		s.track.update(s.elapsed(), s.incObj, s.dualBound())
+		s.track.update(s.stats.Time.Seconds(), s.incObj, s.dualBound())
 	}
 }
 
@@ -648,7 +649,7 @@ func (s *Search) Stats() Stats {
 	st := s.stats
 	if !s.finished {
 		st.Time = time.Since(s.start)
-		s.track.advance(s.elapsed())
+		s.track.advance(st.Time.Seconds()) // the integrals up to Time
 	}
 	st.PrimalBound = s.sgn * s.incObj
 	st.DualBound = s.sgn * s.dualBound()

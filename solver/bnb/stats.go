@@ -76,7 +76,9 @@ func (g *integrals) advance(t float64) {
 		return // before the root LP: no finite reference yet
 	}
 	p := math.Min(g.p0, g.pNow)
-	d := math.Max(g.d0, g.dNow)
+	// The dual bound is +Inf once the model is proven infeasible: clipped
+	// to P0, it closes the dual gap instead of making it −Inf.
+	d := math.Min(math.Max(g.d0, g.dNow), g.p0)
 	g.primal += (p - g.d0) * dt
 	g.dual += (g.p0 - d) * dt
 	g.primalDual += math.Max(p-d, 0) * dt
