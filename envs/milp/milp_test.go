@@ -118,6 +118,67 @@ func TestRewardsSumToMetric(t *testing.T) {
 	}
 }
 
+// integralsByHand integrates the bound history (minimisation form) from 0
+// to end, piecewise constant from each event to the next: no primal bound
+// counts as p0, and the dual bound is clipped to [d0, p0].
+func integralsByHand(history []bnb.BoundEvent, end, d0, p0 float64) (primal, dual, primalDual float64) {
+	t, p, d := 0.0, math.Inf(1), math.Inf(-1)
+	until := func(next float64) {
+		dt := next - t
+		pp, dd := math.Min(p, p0), math.Min(math.Max(d, d0), p0)
+		primal += (pp - d0) * dt
+		dual += (p0 - dd) * dt
+		primalDual += (pp - dd) * dt
+		t = next
+	}
+	for _, e := range history {
+		until(e.Seconds)
+		p, d = e.Primal, e.Dual
+	}
+	until(end)
+	return primal, dual, primalDual
+}
+
+// TestIntegralsByHand plays whole episodes with each integral reward and
+// checks the environment's cumulative metric against the integrals worked
+// out from the search's recorded bound history.
+func TestIntegralsByHand(t *testing.T) {
+	needHiGHS(t)
+	for _, r := range []milp.RewardFunc{milp.PrimalIntegral, milp.DualIntegral, milp.PrimalDualIntegral} {
+		t.Run(r.Name(), func(t *testing.T) {
+			env := newEnv[[]float64](t, milp.Pseudocosts{}, r)
+			for seed := uint64(1); seed <= 3; seed++ {
+				if _, err := env.Reset(seed); err != nil {
+					t.Fatal(err)
+				}
+				rng := rand.New(rand.NewPCG(seed, 2))
+				for !env.Done() {
+					legal := env.Legal()
+					if _, err := env.Step(legal[rng.IntN(len(legal))]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				stats := env.Search().Stats()
+				if len(stats.History) < 3 {
+					t.Fatalf("seed %d: %d bound changes; the test needs a tree that moves both bounds", seed, len(stats.History))
+				}
+				// The instances maximise Σ c·x over binaries with c > 0: in
+				// minimisation form the trivial bounds are −Σc and 0.
+				m := env.Search().Model()
+				d0, p0 := 0.0, 0.0
+				for _, c := range m.Cost {
+					d0 -= c
+				}
+				primal, dual, primalDual := integralsByHand(stats.History, stats.Time.Seconds(), d0, p0)
+				want := map[milp.RewardFunc]float64{milp.PrimalIntegral: primal, milp.DualIntegral: dual, milp.PrimalDualIntegral: primalDual}[r]
+				if got := env.Metric(); math.Abs(got-want) > 1e-9*math.Abs(want) || want <= 0 {
+					t.Errorf("seed %d: %s %v, by hand %v (history %v, end %v)", seed, r.Name(), got, want, stats.History, stats.Time.Seconds())
+				}
+			}
+		})
+	}
+}
+
 // TestSameTreeAsSolve drives the environment with each rule and compares
 // the tree with bnb.Solve's.
 func TestSameTreeAsSolve(t *testing.T) {
@@ -227,21 +288,88 @@ func TestNodeBipartiteByHand(t *testing.T) {
 	}
 }
 
-func TestKhalilAndScores(t *testing.T) {
+// TestKhalilByHand checks every Khalil2016 feature at the root of
+//
+//	min x + 2y  s.t.  r0: x + y >= 1.3,  r1: 2x - y <= 0.5,  x, y integer in [0, 3]
+//
+// whose LP optimum is x = 0.6, y = 0.7 (both rows tight, duals 5/3 and
+// -1/3), so both columns are candidates; no pseudocost is known yet (1).
+func TestKhalilByHand(t *testing.T) {
 	needHiGHS(t)
-	kh := newEnv(t, &milp.Khalil2016Func{}, milp.NNodes)
-	obs, err := kh.Reset(2)
-	if err != nil || kh.Done() {
+	var b solver.Builder
+	x := b.AddCol("x", 1, 0, 3, solver.Integer)
+	y := b.AddCol("y", 2, 0, 3, solver.Integer)
+	b.AddRow("r0", 1.3, solver.Inf, []int{x, y}, []float64{1, 1})
+	b.AddRow("r1", math.Inf(-1), 0.5, []int{x, y}, []float64{2, -1})
+	m, _ := b.Build()
+	env, err := milp.New(milp.Config{Instances: milp.Fixed(m)}, &milp.Khalil2016Func{}, milp.NNodes)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if len(obs.Features) != len(obs.Candidates)*milp.NumKhalilFeatures {
-		t.Fatalf("%d features for %d candidates", len(obs.Features), len(obs.Candidates))
+	defer env.Close()
+	obs, err := env.Reset(1)
+	if err != nil || env.Done() {
+		t.Fatalf("reset: %v, done %v", err, env.Done())
 	}
-	for k, v := range obs.Features {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			t.Fatalf("feature %s of candidate %d is %v", milp.KhalilFeatureNames[k%milp.NumKhalilFeatures], k/milp.NumKhalilFeatures, v)
+	if st := env.Decision().State(); math.Abs(st.X[x]-0.6) > 1e-9 || math.Abs(st.X[y]-0.7) > 1e-9 ||
+		math.Abs(st.Dual[0]-5./3) > 1e-9 || math.Abs(st.Dual[1]+1./3) > 1e-9 {
+		t.Fatalf("root LP x %v, duals %v; the expected features assume x = (0.6, 0.7), duals (5/3, -1/3)", st.X, st.Dual)
+	}
+	if len(obs.Candidates) != 2 || obs.Candidates[0] != x || obs.Candidates[1] != y {
+		t.Fatalf("candidates %v, want [x y]", obs.Candidates)
+	}
+	// Row sums: Σ|a| is 2 and 3, positive parts 2 and 2, negative 0 and -1;
+	// both rows have 2 columns, none fixed.
+	want := [2][milp.NumKhalilFeatures]float64{
+		{ // x: 1 in r0, 2 in r1; fractionality 0.6
+			1, 1, 0, 2, // obj_coef, its positive and negative parts, n_rows
+			2, 0, 2, 2, // degrees of its rows: mean, std, min, max
+			2, 1.5, 0.5, 1, 2, // positive coefficients: count, mean, std, min, max
+			0, 0, 0, 0, 0, // negative coefficients
+			0.4, 0.4, // slack, ceil_dist
+			0.4, 0.6, 0.4 / 0.6, 1, 0.24, // ps_up = 1·0.4, ps_down = 1·0.6, ratio, sum, product
+			0, 0, 0, 0, // infeasible children
+			2, 0, 2, 2, 1, 1, 1, // unfixed degrees at the node, ratios to the root
+			4, 1 / 1.3, 0, 0, // a/|rhs| over positive coefficients (2/0.5, 1/1.3), none negative
+			1, 0.5, 2, 2, 0, 0, 0, 0, // one-to-all: a/posSum (1/2, 2/2), a/|negSum| (r1: 2/1)
+			3, 1.5, 0.5, 2, 1, // active rows, |a|: sum, mean, std, max, min
+			1./2 + 2./3, (1./2 + 2./3) / 2, 1. / 12, 2. / 3, 0.5, // |a| / Σ|a_i|: 1/2, 2/3
+			1.5, 0.75, 0.25, 1, 0.5, // |a| / unfixed columns: 1/2, 2/2
+			7. / 3, 7. / 6, 0.5, 5. / 3, 2. / 3, // |a|·|dual|: 5/3, 2/3
+			2, 1, 2, 0, // active rows, their fraction, with a > 0, with a < 0
+		},
+		{ // y: 1 in r0, -1 in r1; fractionality 0.7
+			2, 2, 0, 2,
+			2, 0, 2, 2,
+			1, 1, 0, 1, 1,
+			1, -1, 0, -1, -1,
+			0.3, 0.3,
+			0.3, 0.7, 0.3 / 0.7, 1, 0.21,
+			0, 0, 0, 0,
+			2, 0, 2, 2, 1, 1, 1,
+			1 / 1.3, 1 / 1.3, -2, -2, // r0: 1/1.3; r1: -1/0.5
+			0.5, 0.5, 0, 0, -0.5, -0.5, -1, -1, // r0: 1/2 (no negatives); r1: -1/2 and -1/|-1|
+			2, 1, 0, 1, 1,
+			1./2 + 1./3, (1./2 + 1./3) / 2, 1. / 12, 0.5, 1. / 3, // 1/2, 1/3
+			1, 0.5, 0, 0.5, 0.5,
+			2, 1, 2. / 3, 5. / 3, 1. / 3, // 5/3, 1/3
+			2, 1, 1, 1,
+		},
+	}
+	for c := range want {
+		got := obs.Features[c*milp.NumKhalilFeatures : (c+1)*milp.NumKhalilFeatures]
+		for k, w := range want[c] {
+			if math.Abs(got[k]-w) > 1e-9 {
+				t.Errorf("candidate %d feature %d (%s): %v, want %v", c, k, milp.KhalilFeatureNames[k], got[k], w)
+			}
 		}
 	}
+}
+
+// TestStrongBranchingScores: every candidate has a positive score, every
+// other column NaN.
+func TestStrongBranchingScores(t *testing.T) {
+	needHiGHS(t)
 	sb := newEnv[[]float64](t, milp.StrongBranchingScores{}, milp.NNodes)
 	scores, err := sb.Reset(2)
 	if err != nil {
