@@ -44,6 +44,14 @@ type transition[O, A any] struct {
 	done   bool
 }
 
+// episode is one play: the observation Reset gave, the steps, and whether
+// the episode ended (rather than the suite's MaxSteps).
+type episode[O, A any] struct {
+	start O
+	steps []transition[O, A]
+	done  bool
+}
+
 // Run runs the suite on the environment described by cfg.
 func Run[O any, A comparable](t *testing.T, cfg Config[O, A]) {
 	if cfg.Equal == nil {
@@ -69,47 +77,65 @@ func Run[O any, A comparable](t *testing.T, cfg Config[O, A]) {
 		t.Run("Deterministic", func(t *testing.T) {
 			a := play(t, cfg, cfg.New(), seed)
 			b := play(t, cfg, cfg.New(), seed)
-			if len(a) != len(b) {
-				t.Fatalf("seed %d: %d steps then %d steps", seed, len(a), len(b))
-			}
-			for k := range a {
-				if a[k].action != b[k].action || a[k].done != b[k].done || !cfg.Equal(a[k].obs, b[k].obs) {
-					t.Fatalf("seed %d: trajectories differ at step %d", seed, k)
-				}
-				if cfg.DeterministicReward && a[k].reward != b[k].reward {
-					t.Fatalf("seed %d: rewards differ at step %d: %v, %v", seed, k, a[k].reward, b[k].reward)
-				}
-			}
+			sameEpisode(t, cfg, seed, "a second environment", a, b)
 		})
 		t.Run("ResetAfterEnd", func(t *testing.T) {
 			env := cfg.New()
 			first := play(t, cfg, env, seed)
-			if n := len(first); n > 0 && first[n-1].done {
-				var a A
-				if _, err := env.Step(a); !errors.Is(err, envs.ErrEpisodeOver) {
-					t.Errorf("Step after the end: %v, want ErrEpisodeOver", err)
-				}
+			if !first.done {
+				t.Fatalf("seed %d: the episode did not end within MaxSteps = %d steps, so neither Step after the end nor Reset after it can be checked; raise Config.MaxSteps", seed, cfg.MaxSteps)
+			}
+			var a A
+			if len(first.steps) > 0 {
+				a = first.steps[len(first.steps)-1].action
+			}
+			if _, err := env.Step(a); !errors.Is(err, envs.ErrEpisodeOver) {
+				t.Errorf("seed %d: Step after the end (after %d steps): %v, want ErrEpisodeOver", seed, len(first.steps), err)
 			}
 			again := play(t, cfg, env, seed) // the same env, reset
-			if len(again) != len(first) {
-				t.Fatalf("replay after Reset: %d steps, first play %d", len(again), len(first))
-			}
+			sameEpisode(t, cfg, seed, "the same environment after Reset", first, again)
 		})
-		if cfg.Illegal != nil {
-			t.Run("IllegalRefused", func(t *testing.T) { checkIllegal(t, cfg, seed) })
+		t.Run("IllegalRefused", func(t *testing.T) {
+			if cfg.Illegal == nil {
+				t.Skip("Config.Illegal is nil: the environment has no illegal action to offer")
+			}
+			checkIllegal(t, cfg, seed)
+		})
+	}
+}
+
+// sameEpisode reports the first difference between two plays of a seed:
+// the Reset observation, then each step's action, observation, end and
+// (for DeterministicReward) reward.
+func sameEpisode[O any, A comparable](t *testing.T, cfg Config[O, A], seed uint64, what string, a, b episode[O, A]) {
+	t.Helper()
+	if !cfg.Equal(a.start, b.start) {
+		t.Fatalf("seed %d: %s: Reset gives a different observation", seed, what)
+	}
+	if len(a.steps) != len(b.steps) || a.done != b.done {
+		t.Fatalf("seed %d: %s: %d steps (ended %v), first play %d (ended %v)", seed, what, len(b.steps), b.done, len(a.steps), a.done)
+	}
+	for k := range a.steps {
+		x, y := a.steps[k], b.steps[k]
+		if x.action != y.action || x.done != y.done || !cfg.Equal(x.obs, y.obs) {
+			t.Fatalf("seed %d: %s: step %d differs (action %v then %v, ended %v then %v, or the observation)", seed, what, k, x.action, y.action, x.done, y.done)
+		}
+		if cfg.DeterministicReward && x.reward != y.reward {
+			t.Fatalf("seed %d: %s: step %d reward %v, first play %v", seed, what, k, y.reward, x.reward)
 		}
 	}
 }
 
-// play runs one episode and checks Legal, Metered along the way.
-func play[O any, A comparable](t *testing.T, cfg Config[O, A], env envs.Env[O, A], seed uint64) []transition[O, A] {
+// play runs one episode (at most MaxSteps steps) and checks Legal and
+// Metered along the way.
+func play[O any, A comparable](t *testing.T, cfg Config[O, A], env envs.Env[O, A], seed uint64) episode[O, A] {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	obs, err := env.Reset(seed)
 	if err != nil {
 		t.Fatalf("Reset(%d): %v", seed, err)
 	}
-	var out []transition[O, A]
+	ep := episode[O, A]{start: obs}
 	sum := 0.0
 	done := isDoneAfterReset(env)
 	for k := 0; !done && k < cfg.MaxSteps; k++ {
@@ -127,15 +153,16 @@ func play[O any, A comparable](t *testing.T, cfg Config[O, A], env envs.Env[O, A
 		}
 		sum += st.Reward
 		obs, done = st.Obs, st.Done()
-		out = append(out, transition[O, A]{a, st.Obs, st.Reward, done})
+		ep.steps = append(ep.steps, transition[O, A]{a, st.Obs, st.Reward, done})
 	}
+	ep.done = done
 	if m, ok := env.(envs.Metered); ok && done {
 		total, metric := m.RewardOffset()+sum, m.Metric()
 		if math.Abs(total-metric) > cfg.MetricTol*math.Max(1, math.Abs(metric)) {
 			t.Errorf("seed %d: reward offset + rewards = %v, metric = %v", seed, total, metric)
 		}
 	}
-	return out
+	return ep
 }
 
 // doneAfterReset is implemented by environments whose Reset can already end
@@ -165,49 +192,58 @@ func choose[O any, A comparable](cfg Config[O, A], obs O, legal []A, rng *rand.R
 	return legal[rng.IntN(len(legal))]
 }
 
-// checkIllegal plays to the middle of an episode, tries an illegal action,
-// and checks that the rest of the episode is what it would have been.
+// checkIllegal plays to the middle of an episode (or the first step after
+// it, else before it, where Illegal offers an action), tries an illegal
+// action, and checks that the rest of the episode is what it would have
+// been.
 func checkIllegal[O any, A comparable](t *testing.T, cfg Config[O, A], seed uint64) {
-	ref := play(t, cfg, cfg.New(), seed)
+	ref := play(t, cfg, cfg.New(), seed).steps
 	if len(ref) < 1 {
-		t.Skip("episode ends at Reset")
-	}
-	env := cfg.New()
-	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	obs, err := env.Reset(seed)
-	if err != nil {
-		t.Fatal(err)
+		t.Skip("the episode ends at Reset: no state to offer an illegal action in")
 	}
 	mid := len(ref) / 2
-	for k := 0; k < mid; k++ {
-		a := choose(cfg, obs, legalOf(env), rng)
-		st, err := env.Step(a)
+	for i := range ref {
+		at := (mid + i) % len(ref)
+		env := cfg.New()
+		rng := rand.New(rand.NewPCG(seed, 0x5eed))
+		obs, err := env.Reset(seed)
 		if err != nil {
 			t.Fatal(err)
 		}
-		obs = st.Obs
-	}
-	bad, ok := cfg.Illegal(obs, legalOf(env))
-	if !ok {
-		t.Skip("every action is legal here")
-	}
-	_, err = env.Step(bad)
-	var ie *envs.IllegalActionError
-	if !errors.As(err, &ie) || !errors.Is(err, envs.ErrIllegalAction) {
-		t.Fatalf("illegal action %v: %v, want *IllegalActionError", bad, err)
-	}
-	for k := mid; k < len(ref); k++ {
-		a := choose(cfg, obs, legalOf(env), rng)
-		if a != ref[k].action {
-			t.Fatalf("after the refused action, step %d picks %v, reference %v", k, a, ref[k].action)
+		for k := 0; k < at; k++ {
+			st, err := env.Step(choose(cfg, obs, legalOf(env), rng))
+			if err != nil {
+				t.Fatal(err)
+			}
+			obs = st.Obs
 		}
-		st, err := env.Step(a)
-		if err != nil {
-			t.Fatalf("after the refused action, step %d: %v", k, err)
+		bad, ok := cfg.Illegal(obs, legalOf(env))
+		if !ok {
+			continue
 		}
-		if !cfg.Equal(st.Obs, ref[k].obs) || st.Done() != ref[k].done {
-			t.Fatalf("after the refused action, step %d differs from the reference", k)
+		_, err = env.Step(bad)
+		var ie *envs.IllegalActionError
+		if !errors.As(err, &ie) || !errors.Is(err, envs.ErrIllegalAction) {
+			t.Fatalf("step %d: illegal action %v: %v, want *IllegalActionError", at, bad, err)
 		}
-		obs = st.Obs
+		for k := at; k < len(ref); k++ {
+			a := choose(cfg, obs, legalOf(env), rng)
+			if a != ref[k].action {
+				t.Fatalf("after the refused action, step %d picks %v, reference %v", k, a, ref[k].action)
+			}
+			st, err := env.Step(a)
+			if err != nil {
+				t.Fatalf("after the refused action, step %d: %v", k, err)
+			}
+			if !cfg.Equal(st.Obs, ref[k].obs) || st.Done() != ref[k].done {
+				t.Fatalf("after the refused action, step %d differs from the reference", k)
+			}
+			if cfg.DeterministicReward && st.Reward != ref[k].reward {
+				t.Fatalf("after the refused action, step %d reward %v, reference %v", k, st.Reward, ref[k].reward)
+			}
+			obs = st.Obs
+		}
+		return
 	}
+	t.Skipf("every action is legal at each of the %d steps of seed %d", len(ref), seed)
 }
