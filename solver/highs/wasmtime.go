@@ -8,6 +8,7 @@ import (
 	"math"
 	"path/filepath"
 	"runtime"
+	"sync"
 
 	"github.com/corl-go/corl/internal/atomicfile"
 
@@ -29,6 +30,8 @@ type wasmtimeRuntime struct {
 	exports [numFn]string
 	memName string
 	ctors   string
+	// defineMu serialises the definition of imports (see newInstance).
+	defineMu sync.Mutex
 }
 
 type wasmtimeImport struct {
@@ -118,32 +121,13 @@ func (w *wasmtimeRuntime) newInstance(_ *module, h *host) (instance, error) {
 	in := &wasmtimeInstance{rt: w, store: store, host: h}
 	linker := wasmtime.NewLinker(w.engine)
 	defer linker.Close()
-	for _, imp := range w.imports {
-		impl := imp.impl
-		nres := len(imp.ty.Results())
-		resKind := wasmtime.KindI32
-		if nres > 0 {
-			resKind = imp.ty.Results()[0].Kind()
-		}
-		err := linker.FuncNew(imp.module, imp.name, imp.ty, func(c *wasmtime.Caller, args []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
-			var buf [8]uint64
-			raw := buf[:len(args)]
-			for k, a := range args {
-				raw[k] = rawVal(a)
-			}
-			r, err := impl(h, wasmtimeMem{caller: c, mem: c.GetExport(w.memName).Memory()}, raw)
-			if err != nil {
-				return nil, wasmtime.NewTrap(h.trap)
-			}
-			if nres == 0 {
-				return nil, nil
-			}
-			return []wasmtime.Val{fromRaw(resKind, r)}, nil
-		})
-		if err != nil {
-			in.close()
-			return nil, fmt.Errorf("highs: defining import %s: %w", imp.name, err)
-		}
+	// wasmtime's C API fills caches of a function type on first use
+	// (its results, its engine type) without synchronisation: two
+	// goroutines defining imports of the shared types at once abort the
+	// process ("reentrant init"). Instance creation is short; serialise it.
+	if err := w.defineImports(linker, h); err != nil {
+		in.close()
+		return nil, err
 	}
 	inst, err := linker.Instantiate(store, w.module)
 	if err != nil {
@@ -270,4 +254,37 @@ func (in *wasmtimeInstance) close() {
 		in.store.Close()
 		in.store = nil
 	}
+}
+
+// defineImports defines the host functions in linker, one goroutine at a time.
+func (w *wasmtimeRuntime) defineImports(linker *wasmtime.Linker, h *host) error {
+	w.defineMu.Lock()
+	defer w.defineMu.Unlock()
+	for _, imp := range w.imports {
+		impl := imp.impl
+		nres := len(imp.ty.Results())
+		resKind := wasmtime.KindI32
+		if nres > 0 {
+			resKind = imp.ty.Results()[0].Kind()
+		}
+		err := linker.FuncNew(imp.module, imp.name, imp.ty, func(c *wasmtime.Caller, args []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
+			var buf [8]uint64
+			raw := buf[:len(args)]
+			for k, a := range args {
+				raw[k] = rawVal(a)
+			}
+			r, err := impl(h, wasmtimeMem{caller: c, mem: c.GetExport(w.memName).Memory()}, raw)
+			if err != nil {
+				return nil, wasmtime.NewTrap(h.trap)
+			}
+			if nres == 0 {
+				return nil, nil
+			}
+			return []wasmtime.Val{fromRaw(resKind, r)}, nil
+		})
+		if err != nil {
+			return fmt.Errorf("highs: defining import %s: %w", imp.name, err)
+		}
+	}
+	return nil
 }
