@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,6 +29,8 @@ func Run(t *testing.T, newEngine Factory) {
 	t.Run("SmallMIP", func(t *testing.T) { testSmallMIP(t, newEngine) })
 	t.Run("SetCoverDuality", func(t *testing.T) { testSetCoverDuality(t, newEngine) })
 	t.Run("WarmStart", func(t *testing.T) { testWarmStart(t, newEngine) })
+	t.Run("SetBasis", func(t *testing.T) { testSetBasis(t, newEngine) })
+	t.Run("SetColsBounds", func(t *testing.T) { testSetColsBounds(t, newEngine) })
 	t.Run("Infeasible", func(t *testing.T) { testInfeasible(t, newEngine) })
 	t.Run("Unbounded", func(t *testing.T) { testUnbounded(t, newEngine) })
 	t.Run("Rejected", func(t *testing.T) { testRejected(t, newEngine) })
@@ -259,6 +262,184 @@ func testWarmStart(t *testing.T, newEngine Factory) {
 		t.Errorf("warm re-solve took %d simplex iterations, cold solve %d", warm, coldIt)
 	}
 	t.Logf("column %d fixed to 0: warm %d iterations, cold %d", j, warm, coldIt)
+}
+
+// testSetBasis: an optimal basis handed to a fresh engine with the same
+// LP is optimal as it stands (no simplex iteration, the same objective and
+// basis); a basis from another LP is a valid start that reaches that LP's
+// own optimum; a basis of the wrong size is an error.
+func testSetBasis(t *testing.T, newEngine Factory) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	m := Relax(SetCover(rng, 120, 240, 0.06, 100))
+	e := engine(t, newEngine)
+	if st := solve(t, e, m); st != solver.StatusOptimal {
+		t.Fatalf("status %v", st)
+	}
+	want, err := e.Objective()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, r := m.NumCols(), m.NumRows()
+	cb, rb := make([]solver.BasisStatus, n), make([]solver.BasisStatus, r)
+	if err := e.BasisTo(cb, rb); err != nil {
+		t.Fatal(err)
+	}
+
+	fresh := engine(t, newEngine)
+	if err := fresh.Load(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := fresh.SetBasis(cb, rb); err != nil {
+		t.Fatalf("SetBasis of an optimal basis: %v", err)
+	}
+	if st, err := fresh.Solve(context.Background()); err != nil || st != solver.StatusOptimal {
+		t.Fatalf("solve from the optimal basis: %v %v", st, err)
+	}
+	if it, err := fresh.SimplexIterations(); err != nil || it != 0 {
+		t.Errorf("solve from the optimal basis took %d simplex iterations (%v), want 0", it, err)
+	}
+	if obj, _ := fresh.Objective(); !closeTo(obj, want, 1e-9) {
+		t.Errorf("objective from the optimal basis %v, want %v", obj, want)
+	}
+	cb2, rb2 := make([]solver.BasisStatus, n), make([]solver.BasisStatus, r)
+	if err := fresh.BasisTo(cb2, rb2); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cb, cb2) || !slices.Equal(rb, rb2) {
+		t.Errorf("the basis changed on a solve that started optimal")
+	}
+
+	// Another LP (other costs, a few columns fixed to 1) from this basis: its
+	// optimum, as a cold solve finds it.
+	other := m.Clone()
+	for j := range other.Cost {
+		other.Cost[j] = float64(1 + (j*7)%13)
+	}
+	for j := 5; j < n; j += 23 {
+		other.ColLower[j] = 1
+	}
+	cold := engine(t, newEngine)
+	st := solve(t, cold, other)
+	if st != solver.StatusOptimal {
+		t.Fatalf("cold solve of the other LP: %v", st)
+	}
+	coldObj, _ := cold.Objective()
+	warm := engine(t, newEngine)
+	if err := warm.Load(other); err != nil {
+		t.Fatal(err)
+	}
+	if err := warm.SetBasis(cb, rb); err != nil {
+		t.Fatalf("SetBasis from another LP: %v", err)
+	}
+	if st, err := warm.Solve(context.Background()); err != nil || st != solver.StatusOptimal {
+		t.Fatalf("solve of the other LP from the first one's basis: %v %v", st, err)
+	}
+	if obj, _ := warm.Objective(); !closeTo(obj, coldObj, 1e-9) {
+		t.Errorf("other LP from the first one's basis: objective %v, cold solve %v", obj, coldObj)
+	}
+	checkDuality(t, warm, other)
+
+	if err := fresh.SetBasis(cb[:n-1], rb); err == nil {
+		t.Error("a basis one column short was accepted")
+	}
+}
+
+// testSetColsBounds: changing several columns' bounds in one call (out of
+// order, tightening and relaxing both sides) gives the engine the LP that
+// changing them one at a time gives, and the optimum of that LP solved from
+// scratch; inconsistent arguments are errors.
+func testSetColsBounds(t *testing.T, newEngine Factory) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	m := Relax(SetCover(rng, 100, 200, 0.06, 100))
+	n := m.NumCols()
+	var idx []int
+	var lo, up []float64
+	for j := n - 1; j >= 0; j -= 7 { // descending: out of order on purpose
+		idx = append(idx, j)
+		switch len(idx) % 3 {
+		case 0:
+			lo, up = append(lo, 0), append(up, 0) // fixed out
+		case 1:
+			lo, up = append(lo, 1), append(up, 1) // fixed in
+		default:
+			lo, up = append(lo, 0), append(up, 0.5) // tightened
+		}
+	}
+	changed := m.Clone()
+	for k, j := range idx {
+		changed.ColLower[j], changed.ColUpper[j] = lo[k], up[k]
+	}
+	cold := engine(t, newEngine)
+	if st := solve(t, cold, changed); st != solver.StatusOptimal {
+		t.Fatalf("cold solve: %v", st)
+	}
+	want, _ := cold.Objective()
+
+	set := func(e solver.Engine, oneByOne bool) []float64 {
+		t.Helper()
+		if st := solve(t, e, m); st != solver.StatusOptimal {
+			t.Fatalf("status %v", st)
+		}
+		if oneByOne {
+			for k, j := range idx {
+				if err := e.SetColBounds(j, lo[k], up[k]); err != nil {
+					t.Fatal(err)
+				}
+			}
+		} else if err := e.SetColsBounds(idx, lo, up); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := e.Solve(context.Background()); err != nil || st != solver.StatusOptimal {
+			t.Fatalf("re-solve: %v %v", st, err)
+		}
+		x := make([]float64, n)
+		if err := e.SolutionTo(x, nil, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		for k, j := range idx {
+			if x[j] < lo[k]-1e-9 || x[j] > up[k]+1e-9 {
+				t.Errorf("column %d = %v outside its new bounds [%v, %v]", j, x[j], lo[k], up[k])
+			}
+		}
+		if obj, _ := e.Objective(); !closeTo(obj, want, 1e-9) {
+			t.Errorf("objective %v after changing bounds (one by one: %v), cold solve %v", obj, oneByOne, want)
+		}
+		checkDuality(t, e, changed)
+		return x
+	}
+	all := engine(t, newEngine)
+	set(all, false)
+	set(engine(t, newEngine), true)
+
+	// Relaxing them again restores the first optimum.
+	first := engine(t, newEngine)
+	if st := solve(t, first, m); st != solver.StatusOptimal {
+		t.Fatalf("status %v", st)
+	}
+	firstObj, _ := first.Objective()
+	rlo, rup := make([]float64, len(idx)), make([]float64, len(idx))
+	for k, j := range idx {
+		rlo[k], rup[k] = m.ColLower[j], m.ColUpper[j]
+	}
+	if err := all.SetColsBounds(idx, rlo, rup); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := all.Solve(context.Background()); err != nil || st != solver.StatusOptimal {
+		t.Fatalf("re-solve with the bounds restored: %v %v", st, err)
+	}
+	if obj, _ := all.Objective(); !closeTo(obj, firstObj, 1e-9) {
+		t.Errorf("bounds restored: objective %v, want the first optimum %v", obj, firstObj)
+	}
+
+	if err := all.SetColsBounds(idx, lo[:len(lo)-1], up); err == nil {
+		t.Error("one lower bound short was accepted")
+	}
+	if err := all.SetColsBounds([]int{n}, []float64{0}, []float64{1}); err == nil {
+		t.Errorf("column %d of %d was accepted", n, n)
+	}
+	if err := all.SetColsBounds(nil, nil, nil); err != nil {
+		t.Errorf("no column: %v", err)
+	}
 }
 
 // testInfeasible: x + y >= 3 with x, y in [0, 1].
