@@ -16,7 +16,6 @@ import (
 	"github.com/corl-go/corl/envs/envtest"
 	"github.com/corl-go/corl/internal/sharedtest"
 	"github.com/corl-go/corl/solver"
-	"github.com/corl-go/corl/solver/highs"
 )
 
 func needHiGHS(t testing.TB) { highstest.Need(t) }
@@ -70,8 +69,7 @@ func TestFragmentMatchesFeasible(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, _ := highs.New(highs.Config{})
-			defer s.Close()
+			s := highstest.New(t)
 			nv := in.NumVars()
 			feasible := 0
 			for mask := 1; mask < 1<<nv; mask++ {
@@ -85,7 +83,9 @@ func TestFragmentMatchesFeasible(t *testing.T) {
 						mm.ColUpper[c] = 0
 					}
 				}
-				s.Load(mm)
+				if err := s.Load(mm); err != nil {
+					t.Fatal(err)
+				}
 				st, err := s.Solve(context.Background())
 				if err != nil {
 					t.Fatal(err)
@@ -160,9 +160,18 @@ func TestBaselinesPlayFeasibly(t *testing.T) {
 	for _, fam := range bandits.Families {
 		in := instance(t, fam, 20, 5, 3)
 		for _, name := range bandits.PolicyNames {
-			pol, _ := bandits.NewPolicy(name)
-			env, _ := bandits.NewEnv(in, 5)
-			obs, _ := env.Reset(1)
+			pol, err := bandits.NewPolicy(name)
+			if err != nil {
+				t.Fatalf("%s/%s: %v", fam, name, err)
+			}
+			env, err := bandits.NewEnv(in, 5)
+			if err != nil {
+				t.Fatalf("%s/%s: %v", fam, name, err)
+			}
+			obs, err := env.Reset(1)
+			if err != nil {
+				t.Fatalf("%s/%s: %v", fam, name, err)
+			}
 			rng := rand.New(rand.NewPCG(4, 4))
 			for range 5 {
 				a, err := pol.Act(context.Background(), obs, rng)
