@@ -405,6 +405,9 @@ func (g *onnxGraph) workload(shape []int64) ([]malloc.Buffer, error) {
 			uses[in]++
 		}
 		outs, dt, err := infer(n, shapes, dtypes, consts)
+		if err == nil {
+			err = checkDims(outs)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("node %d (%s %q): %v", step, n.op, n.name, err)
 		}
@@ -441,6 +444,30 @@ func (g *onnxGraph) workload(shape []int64) ([]malloc.Buffer, error) {
 		return nil, errors.New("no activation tensors")
 	}
 	return bufs, nil
+}
+
+// checkDims refuses inferred shapes with a negative dimension (a kernel
+// larger than its padded input, a bad Reshape), which no tensor has.
+func checkDims(outs [][]int64) error {
+	for _, o := range outs {
+		for _, d := range o {
+			if d < 0 {
+				return fmt.Errorf("infers the impossible shape %v", o)
+			}
+		}
+	}
+	return nil
+}
+
+// checkAxis returns axis (negative counts from the end) as an index into a
+// shape of the given rank, or an error when outside it; end allows rank
+// itself (Flatten's axis).
+func checkAxis(a int64, rank int, end bool) (int, error) {
+	k := normAxis(a, rank)
+	if k < 0 || k > rank || (k == rank && !end) {
+		return 0, fmt.Errorf("axis %d outside a shape of rank %d", a, rank)
+	}
+	return k, nil
 }
 
 func attrInts(n onnxNode, name string, def []int64) []int64 {
@@ -495,24 +522,39 @@ func infer(n onnxNode, shapes map[string][]int64, dtypes map[string]int, consts 
 		}
 		return [][]int64{out}, dt, nil
 	case "Concat":
-		axis := normAxis(attrInt(n, "axis", 0), len(x))
+		axis, err := checkAxis(attrInt(n, "axis", 0), len(x), false)
+		if err != nil {
+			return nil, 0, err
+		}
 		out := slices.Clone(x)
 		for k := 1; k < len(n.inputs); k++ {
+			if len(in(k)) != len(x) {
+				return nil, 0, fmt.Errorf("inputs of ranks %d and %d", len(x), len(in(k)))
+			}
 			out[axis] += in(k)[axis]
 		}
 		return [][]int64{out}, dt, nil
 	case "Transpose":
 		perm := attrInts(n, "perm", nil)
+		if perm != nil && len(perm) != len(x) {
+			return nil, 0, fmt.Errorf("perm %v for a shape of rank %d", perm, len(x))
+		}
 		out := make([]int64, len(x))
 		for k := range out {
 			if perm == nil {
 				out[k] = x[len(x)-1-k]
-			} else {
-				out[k] = x[perm[k]]
+				continue
 			}
+			if perm[k] < 0 || perm[k] >= int64(len(x)) {
+				return nil, 0, fmt.Errorf("perm %v for a shape of rank %d", perm, len(x))
+			}
+			out[k] = x[perm[k]]
 		}
 		return [][]int64{out}, dt, nil
 	case "Reshape":
+		if len(n.inputs) < 2 {
+			return nil, 0, errors.New("Reshape without a shape input")
+		}
 		t, ok := consts[n.inputs[1]]
 		if !ok {
 			return nil, 0, errors.New("Reshape with a computed shape is not supported")
@@ -521,30 +563,44 @@ func infer(n onnxNode, shapes map[string][]int64, dtypes map[string]int, consts 
 		known, neg := int64(1), -1
 		for k, d := range out {
 			switch {
-			case d == 0:
+			case d == 0 && k < len(x):
 				out[k] = x[k]
-			case d == -1:
+			case d == -1 && neg < 0:
 				neg = k
 				continue
+			case d <= 0:
+				return nil, 0, fmt.Errorf("shape %v for an input of shape %v", t.ints, x)
 			}
 			known *= out[k]
 		}
 		if neg >= 0 {
+			if known <= 0 {
+				return nil, 0, fmt.Errorf("shape %v for an input of shape %v", t.ints, x)
+			}
 			out[neg] = numel(x) / known
 		}
 		return [][]int64{out}, dt, nil
 	case "Flatten":
-		axis := normAxis(attrInt(n, "axis", 1), len(x))
+		axis, err := checkAxis(attrInt(n, "axis", 1), len(x), true)
+		if err != nil {
+			return nil, 0, err
+		}
 		return [][]int64{{numel(x[:axis]), numel(x[axis:])}}, dt, nil
 	case "Resize", "Upsample":
 		return resize(n, x, consts)
 	case "MatMul":
 		a, b := x, in(1)
+		if len(a) == 0 || len(b) == 0 {
+			return nil, 0, fmt.Errorf("inputs of shapes %v and %v", a, b)
+		}
 		out := slices.Clone(a)
 		out[len(out)-1] = b[len(b)-1]
 		return [][]int64{out}, dt, nil
 	case "Gemm":
 		a, b := x, in(1)
+		if len(a) != 2 || len(b) != 2 {
+			return nil, 0, fmt.Errorf("inputs of shapes %v and %v, want matrices", a, b)
+		}
 		m, k := a[0], a[1]
 		if attrInt(n, "transA", 0) == 1 {
 			m = k
@@ -555,6 +611,9 @@ func infer(n onnxNode, shapes map[string][]int64, dtypes map[string]int, consts 
 		}
 		return [][]int64{{m, nn}}, dt, nil
 	case "Constant":
+		if len(n.outputs) == 0 {
+			return nil, 0, errors.New("Constant without an output")
+		}
 		dims := n.ints["value.dims"]
 		consts[n.outputs[0]] = onnxTensor{dims: dims, ints: n.ints["value"], flts: n.floats["value"]}
 		return [][]int64{dims}, int(attrInt(n, "value.dtype", 1)), nil
@@ -595,8 +654,12 @@ func convLike(n onnxNode, x, w []int64) ([][]int64, int, error) {
 		return nil, 0, fmt.Errorf("input of rank %d", len(x))
 	}
 	sp := len(x) - 2
+	conv := n.op == "Conv" || n.op == "ConvTranspose"
+	if conv && len(w) != len(x) {
+		return nil, 0, fmt.Errorf("weight of shape %v for an input of shape %v", w, x)
+	}
 	kernel := attrInts(n, "kernel_shape", nil)
-	if kernel == nil && w != nil {
+	if kernel == nil && conv {
 		kernel = w[2:]
 	}
 	if len(kernel) != sp {
@@ -605,6 +668,15 @@ func convLike(n onnxNode, x, w []int64) ([][]int64, int, error) {
 	strides := attrInts(n, "strides", ones64(sp))
 	dil := attrInts(n, "dilations", ones64(sp))
 	pads := attrInts(n, "pads", make([]int64, 2*sp))
+	outPad := attrInts(n, "output_padding", make([]int64, sp))
+	if len(strides) != sp || len(dil) != sp || len(pads) != 2*sp || len(outPad) != sp {
+		return nil, 0, fmt.Errorf("strides %v, dilations %v, pads %v or output_padding %v do not fit %d spatial axes", strides, dil, pads, outPad, sp)
+	}
+	for k := range sp {
+		if strides[k] <= 0 || dil[k] <= 0 || kernel[k] <= 0 {
+			return nil, 0, fmt.Errorf("kernel %v, strides %v, dilations %v: want positive", kernel, strides, dil)
+		}
+	}
 	auto := n.strs["auto_pad"]
 	out := slices.Clone(x)
 	switch n.op {
@@ -618,8 +690,7 @@ func convLike(n onnxNode, x, w []int64) ([][]int64, int, error) {
 		in, kk, s, d := x[2+k], kernel[k], strides[k], dil[k]
 		ek := (kk-1)*d + 1
 		if n.op == "ConvTranspose" {
-			op := attrInts(n, "output_padding", make([]int64, sp))[k]
-			out[2+k] = s*(in-1) + op + ek - pads[k] - pads[sp+k]
+			out[2+k] = s*(in-1) + outPad[k] + ek - pads[k] - pads[sp+k]
 			continue
 		}
 		if auto == "SAME_UPPER" || auto == "SAME_LOWER" {
