@@ -61,6 +61,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			generateCommand(),
 			evalCommand(),
 			traceCommand(),
+			plotCommand(),
 			setupCommand(),
 			benchCommand(),
 			versionCommand(),
