@@ -426,3 +426,15 @@ func (b *Brancher) Select(ctx context.Context, d *bnb.Decision) (int, error) {
 	}
 	return argmaxCand(b.sc.logits(b.p, o, newSearch), o.Candidates), nil
 }
+
+// LoadBrancher reads a policy checkpoint and returns a branching rule
+// following it, for bnb.Solve or bnb.Search.Run: the one call from a
+// trained policy's file to a drop-in rule. Load the policy once with
+// LoadPolicy to make several branchers (one per goroutine).
+func LoadBrancher(path string) (*Brancher, error) {
+	p, err := LoadPolicy(path, nil)
+	if err != nil {
+		return nil, err
+	}
+	return p.Brancher(), nil
+}
