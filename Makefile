@@ -3,9 +3,10 @@ GO ?= go
 
 .PHONY: run highs onnx test bench bench-nn build native-check cuda-install cuda-toolkit cuda-check cuda-ptx cuda-emu gpu-bundle clean
 
-# Solve the instance embedded in the binary (fetches HiGHS first).
+# The main job: learn to branch on small set covers and compare with the
+# rules and HiGHS (fetches HiGHS first).
 run: highs
-	$(GO) run ./cmd/corl solve
+	$(GO) run ./cmd/corl demo
 
 # Fetch the pinned HiGHS WebAssembly module with npm pack and check its SHA-256.
 highs:

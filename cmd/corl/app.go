@@ -18,6 +18,8 @@ const (
 	exitUsage  = 1 // bad command line
 	exitInput  = 2 // bad input: a missing or malformed file
 	exitFailed = 3 // the solver or the environment failed (e.g. HiGHS not installed)
+
+	exitInterrupted = 130 // stopped by a signal; finished work was kept
 )
 
 // version is set at link time with -ldflags "-X main.version=...".
@@ -60,6 +62,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			solveCommand(),
 			generateCommand(),
 			evalCommand(),
+			trainCommand(),
+			demoCommand(),
 			traceCommand(),
 			plotCommand(),
 			setupCommand(),

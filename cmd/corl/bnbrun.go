@@ -39,7 +39,7 @@ func bnbConfig(c *cli.Context) (bnb.Config, error) {
 // one trace row per branching decision when tw is not nil.
 type bnbRun struct {
 	engine   string
-	rule     string
+	rule     string // the policy's name, for traces
 	seed     uint64
 	cfg      bnb.Config
 	tw       *trace.Writer[trace.Step]
@@ -49,9 +49,13 @@ type bnbRun struct {
 }
 
 func (r bnbRun) solve(ctx context.Context, m *solver.Model, log io.Writer) (bnb.Result, error) {
-	rule, err := bnb.NewRule(r.rule, r.seed)
+	newRule, err := brancherFactory(r.rule, r.seed)
 	if err != nil {
-		return bnb.Result{}, usageErr("%v", err)
+		return bnb.Result{}, err
+	}
+	rule, err := newRule()
+	if err != nil {
+		return bnb.Result{}, failedErr(err)
 	}
 	lp, err := highs.New(highs.Config{Runtime: r.engine})
 	if err != nil {

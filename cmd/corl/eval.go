@@ -39,7 +39,7 @@ func evalMILPCommand() *cli.Command {
 			"Example:\n  corl eval milp --set sets/setcover-easy --branching relpscost,pscost,fsb --highs --out results.parquet",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "set", Usage: "instance `DIR` (required)", Required: true},
-			&cli.StringFlag{Name: "branching", Value: "relpscost,pscost,mostfrac", Usage: "comma-separated rules: mostfrac, pscost, fsb, relpscost, random"},
+			&cli.StringFlag{Name: "branching", Value: "relpscost,pscost,mostfrac", Usage: "comma-separated rules: " + branchingHelp},
 			&cli.BoolFlag{Name: "highs", Usage: "also run HiGHS's own branch-and-cut"},
 			&cli.Float64Flag{Name: "time-limit", Usage: "per run, in `SECONDS` (0: none)"},
 			engineFlag(),
@@ -70,8 +70,8 @@ func evalMILPAction(c *cli.Context) error {
 	}
 	rules := splitList(c.String("branching"))
 	for _, r := range rules {
-		if _, err := bnb.NewRule(r, 1); err != nil {
-			return usageErr("--branching: %v", err)
+		if _, err := brancherFactory(r, 1); err != nil {
+			return err
 		}
 	}
 	policies := append([]string{}, rules...)
@@ -100,32 +100,17 @@ func evalMILPAction(c *cli.Context) error {
 		defer steps.Abort()
 	}
 	runID := "eval-" + time.Now().UTC().Format("20060102T150405")
-	results := make([][]trace.Result, len(files)) // per instance, per policy
-	total := len(files) * len(policies)
-	done := 0
-	for i, file := range files {
-		m, err := solver.ReadMPSFile(file)
+	opts := evalOpts{engine: c.String("engine"), timeLimit: c.Float64("time-limit"), seed: c.Uint64("seed"), cfg: cfg, steps: steps, out: out, runID: runID}
+	load := func(i int) (*solver.Model, string, error) {
+		m, err := solver.ReadMPSFile(files[i])
 		if err != nil {
-			return inputErr(err)
+			return nil, "", inputErr(err)
 		}
-		inst := filepath.Base(file)
-		for _, pol := range policies {
-			r, err := evalOne(c, m, inst, pol, cfg, steps, runID, int64(i))
-			if err != nil {
-				return err
-			}
-			results[i] = append(results[i], r)
-			if out != nil {
-				if err := out.Write(r); err != nil {
-					return failedErr(err)
-				}
-			}
-			done++
-			fmt.Fprintf(c.App.ErrWriter, "[%d/%d] %s %s: %s, %d nodes, %.3fs\n", done, total, inst, pol, r.Status, r.Nodes, r.Seconds)
-		}
-		if err := c.Context.Err(); err != nil {
-			return failedErr(err)
-		}
+		return m, filepath.Base(files[i]), nil
+	}
+	results, err := evalMILP(c.Context, len(files), load, policies, opts, c.App.ErrWriter)
+	if err != nil {
+		return err
 	}
 	if out != nil {
 		if err := out.Close(); err != nil {
@@ -147,16 +132,59 @@ func evalMILPAction(c *cli.Context) error {
 	return nil
 }
 
-func evalOne(c *cli.Context, m *solver.Model, inst, pol string, cfg bnb.Config, steps *trace.Writer[trace.Step], runID string, episode int64) (trace.Result, error) {
-	ctx := c.Context
-	if tl := c.Float64("time-limit"); tl > 0 {
+// evalOpts are the settings of one evaluation.
+type evalOpts struct {
+	engine    string
+	timeLimit float64 // per run, seconds (0: none)
+	seed      uint64
+	cfg       bnb.Config
+	steps     *trace.Writer[trace.Step] // per-decision rows, or nil
+	out       *trace.Writer[trace.Result]
+	runID     string
+}
+
+// evalMILP runs every policy on each of n instances (load gives instance
+// i and its name) and returns the results per instance, per policy.
+// Progress lines go to log.
+func evalMILP(ctx context.Context, n int, load func(i int) (*solver.Model, string, error), policies []string, o evalOpts, log io.Writer) ([][]trace.Result, error) {
+	results := make([][]trace.Result, n) // per instance, per policy
+	total := n * len(policies)
+	done := 0
+	for i := range n {
+		m, inst, err := load(i)
+		if err != nil {
+			return nil, err
+		}
+		for _, pol := range policies {
+			r, err := evalOne(ctx, m, inst, pol, o, int64(i))
+			if err != nil {
+				return nil, err
+			}
+			results[i] = append(results[i], r)
+			if o.out != nil {
+				if err := o.out.Write(r); err != nil {
+					return nil, failedErr(err)
+				}
+			}
+			done++
+			fmt.Fprintf(log, "[%d/%d] %s %s: %s, %d nodes, %.3fs\n", done, total, inst, pol, r.Status, r.Nodes, r.Seconds)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, failedErr(err)
+		}
+	}
+	return results, nil
+}
+
+func evalOne(ctx context.Context, m *solver.Model, inst, pol string, o evalOpts, episode int64) (trace.Result, error) {
+	if o.timeLimit > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(tl*float64(time.Second)))
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(o.timeLimit*float64(time.Second)))
 		defer cancel()
 	}
-	row := trace.Result{Run: runID, Env: "milp", Instance: inst, Policy: pol, Seed: int64(c.Uint64("seed"))}
+	row := trace.Result{Run: o.runID, Env: "milp", Instance: inst, Policy: pol, Seed: int64(o.seed)}
 	if pol == "highs" {
-		s, err := highs.New(highs.Config{Runtime: c.String("engine")})
+		s, err := highs.New(highs.Config{Runtime: o.engine})
 		if err != nil {
 			return row, failedErr(err)
 		}
@@ -178,7 +206,7 @@ func evalOne(c *cli.Context, m *solver.Model, inst, pol string, cfg bnb.Config, 
 		row.Objective, row.DualBound, row.Gap = orNaN(res.Objective), orNaN(res.DualBound), orNaN(res.Gap)
 		return row, nil
 	}
-	run := bnbRun{engine: c.String("engine"), rule: pol, seed: c.Uint64("seed"), cfg: cfg, tw: steps, run: runID, instance: inst, episode: episode}
+	run := bnbRun{engine: o.engine, rule: pol, seed: o.seed, cfg: o.cfg, tw: o.steps, run: o.runID, instance: inst, episode: episode}
 	res, err := run.solve(ctx, m, nil)
 	if err != nil {
 		return row, err

@@ -44,7 +44,7 @@ func solveCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "option", Usage: "set a HiGHS option, as `NAME=VALUE` (repeatable)"},
 			&cli.BoolFlag{Name: "log", Usage: "show HiGHS's log (or, with --bnb, the search's progress) on standard error"},
 			&cli.BoolFlag{Name: "bnb", Usage: "solve with corl's own branch-and-bound (node LPs by HiGHS)"},
-			&cli.StringFlag{Name: "branching", Value: "relpscost", Usage: "with --bnb: branching rule (mostfrac, pscost, fsb, relpscost, random)"},
+			&cli.StringFlag{Name: "branching", Value: "relpscost", Usage: "with --bnb: branching rule: " + branchingHelp},
 			&cli.StringFlag{Name: "trace", Usage: "with --bnb: write one Parquet row per branching decision to `FILE`"},
 		}, bnbFlags()...),
 		Action: solveAction,

@@ -28,8 +28,8 @@ func solveBnBAction(c *cli.Context, m *solver.Model, name string) error {
 		defer cancel()
 	}
 	run := bnbRun{engine: c.String("engine"), rule: c.String("branching"), seed: c.Uint64("seed"), cfg: cfg, run: "solve", instance: name}
-	if _, err := bnb.NewRule(run.rule, run.seed); err != nil {
-		return usageErr("--branching: %v", err)
+	if _, err := brancherFactory(run.rule, run.seed); err != nil {
+		return err
 	}
 	if path := c.String("trace"); path != "" {
 		tw, err := trace.Create(path)

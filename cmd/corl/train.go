@@ -1,0 +1,463 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/corl-go/corl/agents/revibranch"
+	"github.com/corl-go/corl/agents/train"
+	"github.com/corl-go/corl/datasets"
+	"github.com/corl-go/corl/internal/atomicfile"
+	"github.com/corl-go/corl/internal/progress"
+	"github.com/corl-go/corl/solver"
+	"github.com/corl-go/corl/solver/bnb"
+	"github.com/corl-go/corl/solver/highs"
+	"github.com/corl-go/corl/trace"
+	"github.com/corl-go/corl/trace/plot"
+)
+
+func trainCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "train",
+		Usage:       "train an agent; each run lives in its own directory and resumes after any interruption",
+		Subcommands: []*cli.Command{trainMILPCommand()},
+	}
+}
+
+func trainMILPCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "milp",
+		Usage: "learn a branching policy for corl's branch-and-bound",
+		Description: "With --agent il (imitation learning, Gasse et al. 2019), in one run directory --out:\n" +
+			"  1. generates --instances training instances of --family (or reads --set DIR),\n" +
+			"  2. collects --samples expert decisions: branch-and-bound episodes branch by pseudocost,\n" +
+			"     and at each node, with probability --expert-prob, full strong branching is queried,\n" +
+			"     branches, and its choice is recorded with the node's bipartite-graph observation,\n" +
+			"  3. trains the GCNN (masked cross-entropy over the candidates, Adam, rate decay on a\n" +
+			"     validation plateau, early stopping), keeping the best policy on the validation split,\n" +
+			"  4. evaluates it against --eval-branching rules (and HiGHS) on --eval-instances held-out\n" +
+			"     instances generated with other seeds,\n" +
+			"  5. writes policy.safetensors, traces, plots and summary.md.\n\n" +
+			"Ctrl-C stops at the next safe point; --resume continues the run in --out where it stopped\n" +
+			"(finished sample shards are kept; training resumes from its last checkpoint and ends with\n" +
+			"the same weights as an uninterrupted run). The policy then branches anywhere a rule does:\n" +
+			"  corl solve --bnb --branching gnn:DIR/policy.safetensors model.mps\n\n" +
+			"Example:\n" +
+			"  corl train milp --agent il --family setcover --size easy --instances 100 --samples 10000 --seed 1 --out runs/sc",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "agent", Value: "il", Usage: "il (imitation of strong branching)"},
+			&cli.StringFlag{Name: "out", Usage: "run `DIR` (required)", Required: true},
+			&cli.BoolFlag{Name: "resume", Usage: "continue the run in --out (its recorded settings apply)"},
+			&cli.StringFlag{Name: "family", Value: "setcover", Usage: "instance family: " + strings.Join(datasets.FamilyNames(), ", ")},
+			&cli.StringFlag{Name: "size", Value: "easy", Usage: "easy, medium or hard"},
+			&cli.StringSliceFlag{Name: "param", Usage: "override a generator parameter, as `NAME=VALUE` (repeatable)"},
+			&cli.IntFlag{Name: "instances", Value: 100, Usage: "training instances to generate"},
+			&cli.StringFlag{Name: "set", Usage: "train on the MPS files of `DIR` instead of generated instances"},
+			&cli.IntFlag{Name: "samples", Value: 10000, Usage: "expert samples to collect"},
+			&cli.Float64Flag{Name: "expert-prob", Value: 0.05, Usage: "probability of querying the expert at a node"},
+			&cli.IntFlag{Name: "sb-iter-limit", Usage: "simplex iterations per strong-branching child LP (0: none)"},
+			&cli.Int64Flag{Name: "episode-node-limit", Value: 20000, Usage: "nodes per collection episode at most"},
+			&cli.IntFlag{Name: "workers", Value: runtime.GOMAXPROCS(0), Usage: "collection episodes in parallel (the result does not depend on it)"},
+			&cli.IntFlag{Name: "epochs", Value: 30, Usage: "training epochs at most"},
+			&cli.IntFlag{Name: "batch-size", Value: 32, Usage: "samples per optimizer step"},
+			&cli.Float64Flag{Name: "lr", Value: 1e-3, Usage: "Adam's learning rate"},
+			&cli.IntFlag{Name: "dim", Value: 64, Usage: "GCNN embedding size"},
+			&cli.IntFlag{Name: "patience", Value: 5, Usage: "epochs without a better validation loss before the rate is divided by 5"},
+			&cli.IntFlag{Name: "early-stop", Value: 10, Usage: "epochs without a better validation loss before stopping"},
+			&cli.StringFlag{Name: "init", Usage: "start from this policy `CHECKPOINT` instead of random weights"},
+			&cli.IntFlag{Name: "eval-instances", Value: 20, Usage: "held-out instances to evaluate on (0: skip)"},
+			&cli.StringFlag{Name: "eval-size", Usage: "size of the held-out instances (default: --size)"},
+			&cli.StringFlag{Name: "eval-branching", Value: "pscost,relpscost", Usage: "rules to compare the policy with"},
+			&cli.BoolFlag{Name: "eval-highs", Value: true, Usage: "also compare with HiGHS's own MIP solver"},
+			&cli.Float64Flag{Name: "eval-time-limit", Value: 60, Usage: "per evaluation run, in `SECONDS`"},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of everything random in the run"},
+			engineFlag(),
+		},
+		Action: trainMILPAction,
+	}
+}
+
+// trainMILPConfig is a run's config.json.
+type trainMILPConfig struct {
+	Agent            string                 `json:"agent"`
+	Family           string                 `json:"family,omitempty"`
+	Size             string                 `json:"size,omitempty"`
+	Params           map[string]float64     `json:"params,omitempty"`
+	Instances        int                    `json:"instances,omitempty"`
+	Set              string                 `json:"set,omitempty"`
+	Samples          int                    `json:"samples"`
+	ExpertProb       float64                `json:"expert_prob"`
+	SBIterLimit      int                    `json:"sb_iter_limit"`
+	EpisodeNodeLimit int64                  `json:"episode_node_limit"`
+	Train            revibranch.TrainConfig `json:"train"`
+	Init             string                 `json:"init,omitempty"`
+	EvalInstances    int                    `json:"eval_instances"`
+	EvalSize         string                 `json:"eval_size,omitempty"`
+	EvalBranching    []string               `json:"eval_branching,omitempty"`
+	EvalHighs        bool                   `json:"eval_highs"`
+	EvalTimeLimit    float64                `json:"eval_time_limit"`
+	Seed             uint64                 `json:"seed"`
+	Engine           string                 `json:"engine,omitempty"`
+	Workers          int                    `json:"workers"`
+	Version          string                 `json:"corl_version"`
+}
+
+func parseParams(list []string) (map[string]float64, error) {
+	over := map[string]float64{}
+	for _, p := range list {
+		k, v, ok := strings.Cut(p, "=")
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if !ok || err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, usageErr("--param wants NAME=NUMBER, got %q", p)
+		}
+		over[strings.TrimSpace(k)] = f
+	}
+	return over, nil
+}
+
+func trainConfigFromFlags(c *cli.Context) (trainMILPConfig, error) {
+	cfg := trainMILPConfig{
+		Agent: c.String("agent"), Samples: c.Int("samples"), ExpertProb: c.Float64("expert-prob"),
+		SBIterLimit: c.Int("sb-iter-limit"), EpisodeNodeLimit: c.Int64("episode-node-limit"),
+		Train: revibranch.TrainConfig{Epochs: c.Int("epochs"), BatchSize: c.Int("batch-size"), LR: c.Float64("lr"),
+			Dim: c.Int("dim"), Patience: c.Int("patience"), EarlyStop: c.Int("early-stop"), Seed: c.Uint64("seed")},
+		Init: c.String("init"), EvalInstances: c.Int("eval-instances"), EvalSize: c.String("eval-size"),
+		EvalBranching: splitList(c.String("eval-branching")), EvalHighs: c.Bool("eval-highs"),
+		EvalTimeLimit: c.Float64("eval-time-limit"), Seed: c.Uint64("seed"), Engine: c.String("engine"),
+		Workers: c.Int("workers"), Version: version,
+	}
+	if cfg.Agent != "il" {
+		if cfg.Agent == "revibranch" {
+			return cfg, usageErr("--agent revibranch (reinforcement learning) is not available yet; use --agent il")
+		}
+		return cfg, usageErr("--agent %q: want il", cfg.Agent)
+	}
+	if set := c.String("set"); set != "" {
+		cfg.Set = set
+	} else {
+		cfg.Family, cfg.Size, cfg.Instances = c.String("family"), c.String("size"), c.Int("instances")
+		if _, err := datasets.Lookup(cfg.Family); err != nil {
+			return cfg, usageErr("--family: %v", err)
+		}
+		p, err := parseParams(c.StringSlice("param"))
+		if err != nil {
+			return cfg, err
+		}
+		if len(p) > 0 {
+			cfg.Params = p
+		}
+		if cfg.Instances < 1 {
+			return cfg, usageErr("--instances must be at least 1, got %d", cfg.Instances)
+		}
+	}
+	if cfg.EvalSize == "" {
+		cfg.EvalSize = cfg.Size
+	}
+	for _, s := range []string{cfg.Size, cfg.EvalSize} {
+		if s != "" && s != "easy" && s != "medium" && s != "hard" {
+			return cfg, usageErr("--size/--eval-size %q: want easy, medium or hard", s)
+		}
+	}
+	switch {
+	case cfg.Samples < 2:
+		return cfg, usageErr("--samples must be at least 2, got %d", cfg.Samples)
+	case cfg.ExpertProb <= 0 || cfg.ExpertProb > 1:
+		return cfg, usageErr("--expert-prob must be in (0,1], got %v", cfg.ExpertProb)
+	case cfg.SBIterLimit < 0:
+		return cfg, usageErr("--sb-iter-limit must not be negative, got %d", cfg.SBIterLimit)
+	case cfg.EpisodeNodeLimit < 1:
+		return cfg, usageErr("--episode-node-limit must be at least 1, got %d", cfg.EpisodeNodeLimit)
+	case cfg.Workers < 1:
+		return cfg, usageErr("--workers must be at least 1, got %d", cfg.Workers)
+	case cfg.Train.Epochs < 1:
+		return cfg, usageErr("--epochs must be at least 1, got %d", cfg.Train.Epochs)
+	case cfg.Train.BatchSize < 1:
+		return cfg, usageErr("--batch-size must be at least 1, got %d", cfg.Train.BatchSize)
+	case !(cfg.Train.LR > 0) || math.IsInf(cfg.Train.LR, 0):
+		return cfg, usageErr("--lr must be a positive number, got %v", cfg.Train.LR)
+	case cfg.Train.Dim < 1 || cfg.Train.Dim > 1024:
+		return cfg, usageErr("--dim must be in 1..1024, got %d", cfg.Train.Dim)
+	case cfg.Train.Patience < 1 || cfg.Train.EarlyStop < 1:
+		return cfg, usageErr("--patience and --early-stop must be at least 1")
+	case cfg.EvalInstances < 0:
+		return cfg, usageErr("--eval-instances must not be negative, got %d", cfg.EvalInstances)
+	case cfg.EvalTimeLimit < 0 || math.IsNaN(cfg.EvalTimeLimit):
+		return cfg, usageErr("--eval-time-limit must not be negative, got %v", cfg.EvalTimeLimit)
+	}
+	for _, r := range cfg.EvalBranching {
+		if _, err := brancherFactory(r, cfg.Seed); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}
+
+func trainMILPAction(c *cli.Context) error {
+	cfg, err := trainConfigFromFlags(c)
+	if err != nil {
+		return err
+	}
+	out := c.String("out")
+	var dir *train.Dir
+	if c.Bool("resume") {
+		var rec trainMILPConfig
+		if dir, err = train.Open(out, &rec); err != nil {
+			return inputErr(err)
+		}
+		// Only --out, --resume and --workers: the recorded settings apply.
+		// The original command line with --resume added: it must agree.
+		for _, f := range c.FlagNames() {
+			if c.IsSet(f) && f != "resume" && f != "out" && f != "workers" {
+				if err := train.SameConfig(rec, cfg, "workers", "corl_version"); err != nil {
+					return usageErr("--resume: %v (or give only --out and --resume to use the run's settings)", err)
+				}
+				break
+			}
+		}
+		given := rec
+		if c.IsSet("workers") {
+			given.Workers = cfg.Workers
+		}
+		cfg = given
+	} else if dir, err = train.Create(out, cfg); err != nil {
+		if errors.Is(err, train.ErrRunExists) {
+			return usageErr("%v", err)
+		}
+		return failedErr(err)
+	}
+	return runTrainMILP(c.Context, dir, cfg, c.App.Writer, c.App.ErrWriter)
+}
+
+// interrupted turns a cancelled context into the interruption exit.
+func interrupted(ctx context.Context, dir string) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	return &exitError{exitInterrupted, fmt.Errorf("interrupted; finished work is kept in %s: continue with --resume --out %s", dir, dir)}
+}
+
+// runTrainMILP runs (or resumes) the phases of a run.
+func runTrainMILP(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, stdout, stderr io.Writer) error {
+	insts, err := trainInstances(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	// 1. Collect.
+	bar := progress.New(stderr, "collect samples", int64(cfg.Samples))
+	col, err := revibranch.Collect(ctx, revibranch.CollectConfig{
+		Instances: insts, Samples: cfg.Samples, ExpertProb: cfg.ExpertProb, IterLimit: cfg.SBIterLimit,
+		Workers: cfg.Workers, Seed: cfg.Seed, Dir: dir.Join("samples"),
+		NewEngine: engineMaker(cfg.Engine), Search: bnb.Config{NodeLimit: cfg.EpisodeNodeLimit},
+		Progress: func(n int) { bar.Set(int64(n)) },
+	})
+	bar.Finish()
+	if err != nil {
+		if e := interrupted(ctx, dir.Path); e != nil {
+			return e
+		}
+		return failedErr(err)
+	}
+	samples, err := revibranch.LoadSamples(col.Shards, cfg.Samples)
+	if err != nil {
+		return failedErr(err)
+	}
+	// 2. Train.
+	var init *revibranch.Policy
+	if cfg.Init != "" {
+		if init, err = revibranch.LoadPolicy(cfg.Init, nil); err != nil {
+			return inputErr(err)
+		}
+	}
+	tp := &trainProgress{w: stderr}
+	_, res, err := revibranch.Train(ctx, samples, cfg.Train, dir, init, tp)
+	tp.bar.Finish()
+	if err != nil {
+		if e := interrupted(ctx, dir.Path); e != nil {
+			return e
+		}
+		return failedErr(err)
+	}
+	policyPath := dir.Join(revibranch.BestPolicyFile)
+	fmt.Fprintf(stdout, "trained on %d samples (%d held out): best validation epoch %d, loss %.4f, top-1 %.1f%%, top-5 %.1f%% (%s)\n",
+		res.TrainCount, res.ValidCount, res.BestEpoch, res.ValidLoss, 100*res.ValidTop1, 100*res.ValidTop5, res.Stopped)
+	fmt.Fprintf(stdout, "policy: %s\n", policyPath)
+	rows, err := dir.ReadTrace()
+	if err != nil {
+		return failedErr(err)
+	}
+	if _, err := plot.TrainingCurves(rows, dir.Join("plots"), "png"); err != nil {
+		return failedErr(err)
+	}
+	// 3. Evaluate on held-out instances.
+	var table []evalRow
+	if cfg.EvalInstances > 0 {
+		if table, err = trainEval(ctx, dir, cfg, policyPath, stdout, stderr); err != nil {
+			return err
+		}
+	}
+	return writeSummary(dir, cfg, col, res, table)
+}
+
+// trainInstances generates (or reads) the training instances.
+func trainInstances(cfg trainMILPConfig, log io.Writer) ([]revibranch.Instance, error) {
+	if cfg.Set != "" {
+		files, err := datasets.InstanceFiles(cfg.Set)
+		if err != nil {
+			return nil, inputErr(err)
+		}
+		if len(files) == 0 {
+			return nil, inputErr(fmt.Errorf("%s: no .mps or .mps.gz files", cfg.Set))
+		}
+		var out []revibranch.Instance
+		for _, f := range files {
+			m, err := solver.ReadMPSFile(f)
+			if err != nil {
+				return nil, inputErr(err)
+			}
+			out = append(out, revibranch.Instance{Name: filepath.Base(f), Model: m})
+		}
+		return out, nil
+	}
+	return generateInstances(cfg.Family, cfg.Size, cfg.Params, cfg.Seed, 0, cfg.Instances, log)
+}
+
+// generateInstances makes instances first..first+n-1 of a seeded family.
+func generateInstances(family, size string, params map[string]float64, seed uint64, first, n int, log io.Writer) ([]revibranch.Instance, error) {
+	fam, err := datasets.Lookup(family)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	bar := progress.New(log, "generate "+family+" "+size, int64(n))
+	defer bar.Finish()
+	out := make([]revibranch.Instance, 0, n)
+	for i := first; i < first+n; i++ {
+		m, _, err := fam.Generate(datasets.Size(size), datasets.FileSeed(seed, i), params)
+		if err != nil {
+			return nil, usageErr("%v", err)
+		}
+		name := fmt.Sprintf("%s-%s-%04d", family, size, i)
+		m.Name = name
+		out = append(out, revibranch.Instance{Name: name, Model: m})
+		bar.Add(1)
+	}
+	return out, nil
+}
+
+// heldOut is the index of the first held-out instance: far from any
+// training index, so held-out instances have other seeds.
+const heldOut = 1_000_000
+
+// trainEval evaluates the run's policy against the rules on held-out
+// instances; results go to trace/eval.parquet and plots/.
+func trainEval(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, policyPath string, stdout, stderr io.Writer) ([]evalRow, error) {
+	family, size := cfg.Family, cfg.EvalSize
+	if family == "" {
+		fmt.Fprintln(stderr, "evaluation skipped: the run trained on --set, so there is no family to draw held-out instances from")
+		return nil, nil
+	}
+	insts, err := generateInstances(family, size, cfg.Params, cfg.Seed, heldOut, cfg.EvalInstances, stderr)
+	if err != nil {
+		return nil, err
+	}
+	policies := append([]string{"gnn:" + policyPath}, cfg.EvalBranching...)
+	if cfg.EvalHighs {
+		policies = append(policies, "highs")
+	}
+	w, err := trace.CreateOf[trace.Result](dir.Join("trace", "eval.parquet"))
+	if err != nil {
+		return nil, failedErr(err)
+	}
+	defer w.Abort()
+	bar := progress.New(stderr, "evaluate", int64(len(insts)*len(policies)))
+	o := evalOpts{engine: cfg.Engine, timeLimit: cfg.EvalTimeLimit, seed: cfg.Seed, out: w, runID: "train-eval"}
+	results, err := evalMILP(ctx, len(insts), func(i int) (*solver.Model, string, error) {
+		bar.Add(int64(len(policies)))
+		return insts[i].Model, insts[i].Name, nil
+	}, policies, o, io.Discard)
+	bar.Finish()
+	if err != nil {
+		if e := interrupted(ctx, dir.Path); e != nil {
+			return nil, e
+		}
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, failedErr(err)
+	}
+	// Name the policy "gnn" in the table and plots, not by its long path.
+	for i := range results {
+		for j := range results[i] {
+			if results[i][j].Policy == policies[0] {
+				results[i][j].Policy = "gnn"
+			}
+		}
+	}
+	policies[0] = "gnn"
+	table := summarizeEval(policies, results)
+	fmt.Fprintf(stdout, "\nheld-out %s %s instances (%d, time limit %gs):\n", family, size, len(insts), cfg.EvalTimeLimit)
+	printEval(stdout, table, len(insts))
+	var flat []trace.Result
+	for _, r := range results {
+		flat = append(flat, r...)
+	}
+	if _, err := plot.EvalPlots(flat, dir.Join("plots"), "png"); err != nil {
+		return nil, failedErr(err)
+	}
+	return table, nil
+}
+
+func writeSummary(dir *train.Dir, cfg trainMILPConfig, col revibranch.CollectResult, res revibranch.TrainResult, table []evalRow) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# corl train milp: %s\n\n", dir.Path)
+	if cfg.Set != "" {
+		fmt.Fprintf(&b, "Instances: the MPS files of %s.\n\n", cfg.Set)
+	} else {
+		fmt.Fprintf(&b, "Instances: %d generated %s (%s), seed %d.\n\n", cfg.Instances, cfg.Family, cfg.Size, cfg.Seed)
+	}
+	perSample := col.Stats.SBSeconds / math.Max(float64(col.Samples), 1)
+	fmt.Fprintf(&b, "## Collection\n\n%d samples in %d shards (expert probability %g, strong-branching iteration limit %d).\n"+
+		"Episodes: %d nodes, %.1f s of worker time; the expert: %d LPs, %d simplex iterations, %.1f s (%.3f s per sample, %.0f%% of the time).\n\n",
+		col.Samples, len(col.Shards), cfg.ExpertProb, cfg.SBIterLimit, col.Stats.Nodes, col.Stats.Seconds, col.Stats.SBLPs,
+		col.Stats.SBIterations, col.Stats.SBSeconds, perSample, 100*col.Stats.SBSeconds/math.Max(col.Stats.Seconds, 1e-9))
+	fmt.Fprintf(&b, "## Training\n\n%d training and %d validation samples; %s; best validation epoch %d: loss %.4f, top-1 %.1f%%, top-5 %.1f%%.\n"+
+		"Policy: `policy.safetensors` (use it as `--branching gnn:%s`). Curves: `plots/`, trace: `trace/train.parquet`.\n\n",
+		res.TrainCount, res.ValidCount, res.Stopped, res.BestEpoch, res.ValidLoss, 100*res.ValidTop1, 100*res.ValidTop5,
+		dir.Join(revibranch.BestPolicyFile))
+	if table != nil {
+		fmt.Fprintf(&b, "## Held-out evaluation\n\n%d %s %s instances, time limit %g s per run; results in `trace/eval.parquet`.\n\n```\n",
+			cfg.EvalInstances, cfg.Family, cfg.EvalSize, cfg.EvalTimeLimit)
+		printEval(&b, table, cfg.EvalInstances)
+		b.WriteString("```\n")
+	}
+	return atomicfile.Write(dir.Join("summary.md"), []byte(b.String()))
+}
+
+// trainProgress shows a bar per epoch.
+type trainProgress struct {
+	w   io.Writer
+	bar *progress.Bar
+}
+
+func (p *trainProgress) Epoch(epoch, batches int) {
+	p.bar.Finish()
+	p.bar = progress.New(p.w, fmt.Sprintf("train epoch %d", epoch+1), int64(batches))
+}
+
+func (p *trainProgress) Batch(done int, loss float64) {
+	p.bar.Set(int64(done))
+	p.bar.Describe(fmt.Sprintf("loss %.3f", loss))
+}
+
+// engineMaker returns a maker of LP engines on a named runtime.
+func engineMaker(engine string) func() (solver.Engine, error) {
+	return func() (solver.Engine, error) { return highs.New(highs.Config{Runtime: engine}) }
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/corl-go/corl/agents/revibranch"
+	"github.com/corl-go/corl/datasets"
+	"github.com/corl-go/corl/solver"
+)
+
+// TestMain lets a test run this binary as the corl command (for tests that
+// kill it).
+func TestMain(m *testing.M) {
+	if os.Getenv("CORL_TEST_RUN_MAIN") == "1" {
+		os.Exit(run(signalContext(), os.Args, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// corlProcess starts corl as a child process.
+func corlProcess(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "CORL_TEST_RUN_MAIN=1")
+	return cmd
+}
+
+// The demo, at a reduced size, runs end to end and writes what it says;
+// run again, it continues the finished run instead of starting over.
+func TestDemoReduced(t *testing.T) {
+	needHiGHS(t)
+	out := filepath.Join(t.TempDir(), "demo")
+	args := []string{"demo", "--out", out, "--instances", "6", "--samples", "40", "--epochs", "2", "--eval-instances", "2"}
+	code, stdout, stderr := corl(t, args...)
+	if code != exitOK {
+		t.Fatalf("demo: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"gnn", "mostfrac", "pscost", "relpscost", "highs", "top-1"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, stdout)
+		}
+	}
+	for _, f := range []string{"policy.safetensors", "summary.md", "config.json", "trace/train.parquet", "trace/eval.parquet"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if pngs, _ := filepath.Glob(filepath.Join(out, "plots", "*.png")); len(pngs) < 2 {
+		t.Errorf("plots: %v", pngs)
+	}
+	if _, err := revibranch.LoadPolicy(filepath.Join(out, "policy.safetensors"), nil); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = corl(t, args...)
+	if code != exitOK || !strings.Contains(stderr, "continuing") {
+		t.Fatalf("second demo: exit %d\n%s", code, stderr)
+	}
+	// Another run's settings in the same directory are refused.
+	if code, _, _ := corl(t, "demo", "--out", out, "--samples", "41"); code != exitUsage {
+		t.Fatalf("demo over another run: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// gnn and gnn:PATH branch wherever a rule name is accepted; bad
+// checkpoints are input errors naming the file.
+func TestLearnedBranching(t *testing.T) {
+	needHiGHS(t)
+	dir := t.TempDir()
+	fam, _ := datasets.Lookup("setcover")
+	m, _, err := fam.Generate(datasets.Easy, 4, map[string]float64{"rows": 120, "cols": 240})
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "sc.mps")
+	if err := solver.WriteMPSFile(model, m); err != nil {
+		t.Fatal(err)
+	}
+	policy := filepath.Join(dir, "p.safetensors")
+	if err := os.WriteFile(policy, revibranch.DefaultPolicyBytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ref := solveJSON(t, model)
+	for _, name := range []string{"gnn", "gnn:" + policy} {
+		r := solveJSON(t, model, "--bnb", "--branching", name)
+		if r.Status != "optimal" || r.Objective == nil || math.Abs(*r.Objective-*ref.Objective) > 1e-6*math.Max(1, math.Abs(*ref.Objective)) {
+			t.Fatalf("%s: %+v, HiGHS says %v", name, r, *ref.Objective)
+		}
+	}
+	set := filepath.Join(dir, "set")
+	os.Mkdir(set, 0o755)
+	os.Rename(model, filepath.Join(set, "sc.mps"))
+	code, stdout, stderr := corl(t, "eval", "milp", "--set", set, "--branching", "pscost,gnn:"+policy, "--json")
+	if code != exitOK || !strings.Contains(stdout, "gnn:"+policy) {
+		t.Fatalf("eval: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	garbage := filepath.Join(dir, "garbage.safetensors")
+	os.WriteFile(garbage, []byte("not a checkpoint"), 0o644)
+	for _, bad := range []string{filepath.Join(dir, "missing.safetensors"), garbage} {
+		code, _, stderr := corl(t, "solve", filepath.Join(set, "sc.mps"), "--bnb", "--branching", "gnn:"+bad)
+		if code != exitInput || !strings.Contains(stderr, bad) {
+			t.Errorf("gnn:%s: exit %d, %q; want %d naming the file", bad, code, stderr, exitInput)
+		}
+	}
+	if code, _, _ := corl(t, "solve", filepath.Join(set, "sc.mps"), "--bnb", "--branching", "gnn:"); code != exitUsage {
+		t.Errorf("gnn: without a path: exit %d", code)
+	}
+}
+
+// corl train milp killed (SIGKILL) at random moments and resumed each
+// time ends with the same policy, bit for bit, as an uninterrupted run.
+func TestTrainKilledAndResumedIsIdentical(t *testing.T) {
+	needHiGHS(t)
+	if testing.Short() {
+		t.Skip("runs corl train several times")
+	}
+	args := func(out string) []string {
+		return []string{"train", "milp", "--family", "setcover", "--param", "rows=120", "--param", "cols=240",
+			"--instances", "6", "--samples", "60", "--expert-prob", "0.2", "--epochs", "4", "--batch-size", "8",
+			"--dim", "16", "--eval-instances", "0", "--seed", "3", "--workers", "2", "--out", out}
+	}
+	base := t.TempDir()
+	ref := filepath.Join(base, "ref")
+	start := time.Now()
+	if code, _, stderr := corl(t, args(ref)...); code != exitOK {
+		t.Fatalf("uninterrupted run: exit %d\n%s", code, stderr)
+	}
+	whole := time.Since(start)
+	want, err := os.ReadFile(filepath.Join(ref, "policy.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Four kills at random moments of the run (collection, training,
+	// between), then a resume that runs to the end.
+	rng := rand.New(rand.NewPCG(7, 7))
+	out := filepath.Join(base, "killed")
+	kills := 0
+	for try := range 5 {
+		a := args(out)
+		if try > 0 {
+			a = append(a, "--resume")
+		}
+		cmd := corlProcess(t, a...)
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		var kill <-chan time.Time
+		if try < 4 {
+			kill = time.After(300*time.Millisecond + time.Duration(rng.Float64()*0.7*float64(whole)))
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("run %d: %v\n%s", try, err, errb.String())
+			}
+		case <-kill:
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+			kills++
+		}
+	}
+	got, err := os.ReadFile(filepath.Join(out, "policy.safetensors"))
+	if err != nil {
+		t.Fatalf("after %d kills: %v", kills, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("after %d kills and resumes the policy differs from the uninterrupted run's", kills)
+	}
+	t.Logf("%d kills", kills)
+}
+
+// Ctrl-C stops a training run cleanly: exit 130, a message saying how to
+// resume, and the run directory left resumable.
+func TestTrainInterruptExits130(t *testing.T) {
+	needHiGHS(t)
+	out := filepath.Join(t.TempDir(), "run")
+	cmd := corlProcess(t, "train", "milp", "--family", "setcover", "--param", "rows=150", "--param", "cols=300",
+		"--instances", "4", "--samples", "400", "--eval-instances", "0", "--out", out)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Interrupt once the run has begun (its config is written after the
+	// signal handler is installed), however slow the machine.
+	for i := 0; i < 600; i++ {
+		if _, err := os.Stat(filepath.Join(out, "config.json")); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want %d\n%s", err, exitInterrupted, errb.String())
+	}
+	if !strings.Contains(errb.String(), "--resume") {
+		t.Errorf("no word on resuming:\n%s", errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(out, "config.json")); err != nil {
+		t.Error(err)
+	}
+}
