@@ -8,6 +8,7 @@ import (
 	"math"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -403,7 +404,7 @@ func trainEval(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, policyP
 	}
 	policies[0] = "gnn"
 	table := summarizeEval(policies, results)
-	fmt.Fprintf(stdout, "\nheld-out %s %s instances (%d, time limit %gs):\n", family, size, len(insts), cfg.EvalTimeLimit)
+	fmt.Fprintf(stdout, "\nheld-out %s instances (%s%s; %d, time limit %gs):\n", family, size, paramList(cfg.Params), len(insts), cfg.EvalTimeLimit)
 	printEval(stdout, table, len(insts))
 	var flat []trace.Result
 	for _, r := range results {
@@ -421,7 +422,7 @@ func writeSummary(dir *train.Dir, cfg trainMILPConfig, col revibranch.CollectRes
 	if cfg.Set != "" {
 		fmt.Fprintf(&b, "Instances: the MPS files of %s.\n\n", cfg.Set)
 	} else {
-		fmt.Fprintf(&b, "Instances: %d generated %s (%s), seed %d.\n\n", cfg.Instances, cfg.Family, cfg.Size, cfg.Seed)
+		fmt.Fprintf(&b, "Instances: %d generated %s (%s%s), seed %d.\n\n", cfg.Instances, cfg.Family, cfg.Size, paramList(cfg.Params), cfg.Seed)
 	}
 	perSample := col.Stats.SBSeconds / math.Max(float64(col.Samples), 1)
 	fmt.Fprintf(&b, "## Collection\n\n%d samples in %d shards (expert probability %g, strong-branching iteration limit %d).\n"+
@@ -439,6 +440,20 @@ func writeSummary(dir *train.Dir, cfg trainMILPConfig, col revibranch.CollectRes
 		b.WriteString("```\n")
 	}
 	return atomicfile.Write(dir.Join("summary.md"), []byte(b.String()))
+}
+
+// paramList shows parameter overrides as ", name=value, ...".
+func paramList(p map[string]float64) string {
+	names := make([]string, 0, len(p))
+	for k := range p {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, k := range names {
+		fmt.Fprintf(&b, ", %s=%g", k, p[k])
+	}
+	return b.String()
 }
 
 // trainProgress shows a bar per epoch.
