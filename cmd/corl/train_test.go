@@ -39,6 +39,9 @@ func corlProcess(t *testing.T, args ...string) *exec.Cmd {
 // run again, it continues the finished run instead of starting over.
 func TestDemoReduced(t *testing.T) {
 	needHiGHS(t)
+	if testing.Short() {
+		t.Skip("trains a policy end to end")
+	}
 	out := filepath.Join(t.TempDir(), "demo")
 	args := []string{"demo", "--out", out, "--instances", "6", "--samples", "40", "--epochs", "2", "--eval-instances", "2"}
 	code, stdout, stderr := corl(t, args...)
