@@ -36,7 +36,8 @@ type Summary struct {
 }
 
 // Summarize reads a Parquet file and computes per-column statistics.
-func Summarize(path string) (Summary, error) {
+func Summarize(path string) (_ Summary, err error) {
+	defer recoverCorrupt(path, &err)
 	f, err := os.Open(path)
 	if err != nil {
 		return Summary{}, err
@@ -44,6 +45,9 @@ func Summarize(path string) (Summary, error) {
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
+		return Summary{}, err
+	}
+	if err := checkFrame(f, path, info.Size()); err != nil {
 		return Summary{}, err
 	}
 	pf, err := parquet.OpenFile(f, info.Size())

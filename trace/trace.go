@@ -1,8 +1,11 @@
 package trace
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/corl-go/corl/internal/atomicfile"
 
@@ -143,10 +146,65 @@ func (w *Writer[T]) Abort() {
 func Read(path string) ([]Step, error) { return ReadOf[Step](path) }
 
 // ReadOf reads every row of a Parquet file as T.
-func ReadOf[T any](path string) ([]T, error) {
+func ReadOf[T any](path string) (_ []T, err error) {
+	defer recoverCorrupt(path, &err)
+	if err := checkFile(path); err != nil {
+		return nil, err
+	}
 	rows, err := parquet.ReadFile[T](path)
 	if err != nil {
 		return nil, fmt.Errorf("trace: %s: %w", path, err)
 	}
 	return rows, nil
+}
+
+// ErrCorrupt reports a Parquet file the reader could not make sense of.
+var ErrCorrupt = errors.New("trace: corrupt Parquet file")
+
+// checkFile checks the frame of a Parquet file (the magic number at both
+// ends, a footer length that fits the file) before the Parquet library
+// reads it: the library allocates the footer's length, as the file states
+// it, before checking it, so four damaged bytes cost gigabytes.
+func checkFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("trace: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("trace: %w", err)
+	}
+	return checkFrame(f, path, info.Size())
+}
+
+func checkFrame(f io.ReaderAt, path string, size int64) error {
+	const magic = "PAR1"
+	if size < 12 {
+		return fmt.Errorf("%w: %s: %d bytes, too short for a Parquet file", ErrCorrupt, path, size)
+	}
+	var head [4]byte
+	var tail [8]byte
+	if _, err := f.ReadAt(head[:], 0); err != nil {
+		return fmt.Errorf("trace: %s: %w", path, err)
+	}
+	if _, err := f.ReadAt(tail[:], size-8); err != nil {
+		return fmt.Errorf("trace: %s: %w", path, err)
+	}
+	if string(head[:]) != magic || string(tail[4:]) != magic {
+		return fmt.Errorf("%w: %s: no Parquet magic number at its start and end", ErrCorrupt, path)
+	}
+	if n := int64(binary.LittleEndian.Uint32(tail[:4])); n > size-12 {
+		return fmt.Errorf("%w: %s: a footer of %d bytes in a file of %d", ErrCorrupt, path, n, size)
+	}
+	return nil
+}
+
+// recoverCorrupt turns a panic of the Parquet library into an ErrCorrupt
+// error: it slices its buffers with sizes read from the file, and a
+// corrupt file (a damaged page index, for one) makes it panic.
+func recoverCorrupt(path string, err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w: %s: %v", ErrCorrupt, path, r)
+	}
 }

@@ -3,8 +3,11 @@ package trace_test
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
+	"reflect"
+	"runtime"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -59,11 +62,24 @@ func TestWriteRead(t *testing.T) {
 		t.Fatalf("%d rows, want %d", len(got), len(want))
 	}
 	for k := range want {
-		g, w := got[k], want[k]
-		if g.Run != w.Run || g.Instance != w.Instance || g.Step != w.Step || g.Reward != w.Reward || g.Done != w.Done ||
-			*g.Nodes != *w.Nodes || (g.Node == nil) != (w.Node == nil) || (g.Node != nil && *g.Node != *w.Node) {
-			t.Fatalf("row %d: %+v, want %+v", k, g, w)
+		if !reflect.DeepEqual(got[k], want[k]) {
+			t.Fatalf("row %d: %+v, want %+v", k, got[k], want[k])
 		}
+	}
+}
+
+// writeTrace writes rows to a new trace at path.
+func writeTrace(t testing.TB, path string, rows []trace.Step) {
+	t.Helper()
+	w, err := trace.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rows...); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -71,12 +87,8 @@ func TestWriteRead(t *testing.T) {
 // independent implementation of the format.
 func TestArrowReadsIt(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "t.parquet")
-	w, _ := trace.Create(path)
 	rows := sample(30)
-	w.Write(rows...)
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeTrace(t, path, rows)
 	rdr, err := file.OpenParquetFile(path, false)
 	if err != nil {
 		t.Fatal(err)
@@ -117,9 +129,7 @@ func TestArrowReadsIt(t *testing.T) {
 
 func TestSummary(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "t.parquet")
-	w, _ := trace.Create(path)
-	w.Write(sample(30)...)
-	w.Close()
+	writeTrace(t, path, sample(30))
 	s, err := trace.Summarize(path)
 	if err != nil {
 		t.Fatal(err)
@@ -127,31 +137,37 @@ func TestSummary(t *testing.T) {
 	if s.Rows != 30 || s.Episodes != 3 {
 		t.Errorf("rows %d, episodes %d; want 30, 3", s.Rows, s.Episodes)
 	}
-	for _, c := range s.Columns {
-		switch c.Name {
-		case "step":
-			if c.Min != 0 || c.Max != 29 || c.Mean != 14.5 || c.Count != 30 {
-				t.Errorf("step: %+v", c)
-			}
-		case "node":
-			if c.Nulls != 15 || c.Count != 15 {
-				t.Errorf("node: %+v", c)
-			}
-		case "instance":
-			if c.Distinct != 3 {
-				t.Errorf("instance: %d distinct", c.Distinct)
-			}
-		case "done":
-			if c.True != 4 {
-				t.Errorf("done: %d true", c.True)
+	column := func(name string) trace.ColumnSummary {
+		t.Helper()
+		for _, c := range s.Columns {
+			if c.Name == name {
+				return c
 			}
 		}
+		t.Fatalf("no column %q in the summary: %+v", name, s.Columns)
+		return trace.ColumnSummary{}
+	}
+	// sample(30): steps 0..29, a node on even steps, instances a, b, c,
+	// done on steps 6, 13, 20 and 27.
+	if c := column("step"); c.Min != 0 || c.Max != 29 || c.Mean != 14.5 || c.Count != 30 || c.Nulls != 0 {
+		t.Errorf("step: %+v", c)
+	}
+	if c := column("node"); c.Nulls != 15 || c.Count != 15 || c.Min != 0 || c.Max != 28 {
+		t.Errorf("node: %+v", c)
+	}
+	if c := column("instance"); c.Distinct != 3 || c.Count != 30 {
+		t.Errorf("instance: %+v", c)
+	}
+	if c := column("done"); c.True != 4 || c.Count != 30 {
+		t.Errorf("done: %+v", c)
 	}
 }
 
 func TestBadFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bad.parquet")
-	os.WriteFile(path, []byte("not parquet at all"), 0o644)
+	if err := os.WriteFile(path, []byte("not parquet at all"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := trace.Summarize(path); err == nil {
 		t.Error("garbage summarised")
 	}
@@ -160,17 +176,165 @@ func TestBadFile(t *testing.T) {
 	}
 }
 
+// TestDamagedFooter: a footer length damaged to claim gigabytes is an
+// ErrCorrupt error, found before anything of that size is allocated.
+func TestDamagedFooter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.parquet")
+	writeTrace(t, path, sample(5))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(b[len(b)-8:], []byte{0xf0, 0xff, 0xff, 0x7f}) // 2 GB
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, errSummary := trace.Summarize(path)
+	_, errRead := trace.Read(path)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(errSummary, trace.ErrCorrupt) || !errors.Is(errRead, trace.ErrCorrupt) {
+		t.Errorf("summary: %v; read: %v; want ErrCorrupt", errSummary, errRead)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
+		t.Errorf("reading a damaged footer allocated %d MB", n>>20)
+	}
+}
+
 func TestAbortKeepsOldFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "t.parquet")
-	os.WriteFile(path, []byte("old"), 0o644)
-	w, _ := trace.Create(path)
-	w.Write(sample(3)...)
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w, err := trace.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(sample(3)...); err != nil {
+		t.Fatal(err)
+	}
 	w.Abort()
-	if b, _ := os.ReadFile(path); string(b) != "old" {
-		t.Errorf("aborted trace replaced the old file")
+	if b, err := os.ReadFile(path); err != nil || string(b) != "old" {
+		t.Errorf("aborted trace replaced the old file: %q, %v", b, err)
 	}
-	entries, _ := os.ReadDir(filepath.Dir(path))
-	if len(entries) != 1 {
-		t.Errorf("temporary files left: %d entries", len(entries))
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil || len(entries) != 1 {
+		t.Errorf("temporary files left: %d entries, %v", len(entries), err)
 	}
+}
+
+// sameRows compares rows field by field, NaN equal to NaN and pointers by
+// what they point to.
+func sameRows[T any](a, b []T) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	var same func(x, y reflect.Value) bool
+	same = func(x, y reflect.Value) bool {
+		switch x.Kind() {
+		case reflect.Pointer:
+			if x.IsNil() || y.IsNil() {
+				return x.IsNil() == y.IsNil()
+			}
+			return same(x.Elem(), y.Elem())
+		case reflect.Float64:
+			return math.Float64bits(x.Float()) == math.Float64bits(y.Float()) || x.Float() == y.Float()
+		case reflect.Struct:
+			for i := range x.NumField() {
+				if !same(x.Field(i), y.Field(i)) {
+					return false
+				}
+			}
+			return true
+		}
+		return x.Equal(y)
+	}
+	for i := range a {
+		if !same(reflect.ValueOf(a[i]), reflect.ValueOf(b[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+// roundTrip checks that rows read from a file write and read back the same.
+func roundTrip[T any](t *testing.T, dir string, rows []T) {
+	w, err := trace.CreateOf[T](filepath.Join(dir, "again.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rows...); err != nil {
+		t.Fatalf("rows read from a file do not write: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := trace.ReadOf[T](filepath.Join(dir, "again.parquet"))
+	if err != nil {
+		t.Fatalf("rows read from a file, written again, do not read: %v", err)
+	}
+	if !sameRows(rows, again) {
+		t.Fatalf("rows change on a round trip:\n%+v\n%+v", rows, again)
+	}
+}
+
+// FuzzRead feeds the trace readers (steps, results, training rows and the
+// summary) arbitrary bytes, starting from real traces of each kind: they
+// return an error or rows that survive a round trip, never panic.
+func FuzzRead(f *testing.F) {
+	dir := f.TempDir()
+	file := func(name string, write func(string) error) {
+		p := filepath.Join(dir, name)
+		if err := write(p); err != nil {
+			f.Fatal(err)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	file("steps.parquet", func(p string) error { return writeRows(p, sample(12)) })
+	file("results.parquet", func(p string) error {
+		return writeRows(p, []trace.Result{
+			{Run: "r", Env: "milp", Instance: "a", Policy: "gnn", Seed: 1, Status: "optimal", Objective: 3, Nodes: 7, Seconds: 0.5},
+			{Run: "r", Env: "milp", Instance: "b", Policy: "gnn", Seed: 1, Status: "time_limit", Objective: math.NaN(), DualBound: 2, Gap: math.Inf(1)},
+		})
+	})
+	file("train.parquet", func(p string) error {
+		return writeRows(p, []trace.Train{
+			{Run: "r", Agent: "revibranch", Phase: "train", Epoch: 1, Step: 10, Samples: 640, Loss: 1.5, LR: 1e-3, Top1: trace.Float(0.4)},
+			{Run: "r", Agent: "revibranch", Phase: "eval", Epoch: 1, Return: trace.Float(-12)},
+		})
+	})
+	f.Add([]byte("PAR1"))
+	f.Add([]byte("PAR1PAR1"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(dir, "fuzz.parquet")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		trace.Summarize(p) // an error or a summary, never a panic
+		if rows, err := trace.Read(p); err == nil {
+			roundTrip(t, dir, rows)
+		}
+		if rows, err := trace.ReadOf[trace.Result](p); err == nil {
+			roundTrip(t, dir, rows)
+		}
+		if rows, err := trace.ReadOf[trace.Train](p); err == nil {
+			roundTrip(t, dir, rows)
+		}
+	})
+}
+
+func writeRows[T any](path string, rows []T) error {
+	w, err := trace.CreateOf[T](path)
+	if err != nil {
+		return err
+	}
+	if err := w.Write(rows...); err != nil {
+		return err
+	}
+	return w.Close()
 }
