@@ -139,6 +139,7 @@ func Collect(ctx context.Context, cfg CollectConfig) (CollectResult, error) {
 		errOnce error
 	)
 	enough := func() bool { return total >= cfg.Samples }
+	branched := false // some episode of the prefix reached a branching decision
 	// advance extends the finished prefix; call with mu held.
 	advance := func() {
 		for {
@@ -147,7 +148,11 @@ func Collect(ctx context.Context, cfg CollectConfig) (CollectResult, error) {
 				return
 			}
 			total += n
+			branched = branched || n > 0 || stats[prefix].Nodes > 1
 			prefix++
+			if prefix == len(cfg.Instances) && !branched && errOnce == nil {
+				errOnce = errors.New("revibranch: every instance is solved at the root, so there is no branching decision to learn from: use larger or harder instances")
+			}
 		}
 	}
 	take := func() (int, bool) {
@@ -165,9 +170,17 @@ func Collect(ctx context.Context, cfg CollectConfig) (CollectResult, error) {
 			sh, err := ReadShard(ShardPath(cfg.Dir, k))
 			switch {
 			case err == nil:
+				if want := cfg.Instances[k%len(cfg.Instances)].Name; sh.Instance != want {
+					errOnce = fmt.Errorf("revibranch: %s holds samples of %q, but episode %d is on %q now: the instances changed since the shard was written (use another directory)",
+						ShardPath(cfg.Dir, k), sh.Instance, k, want)
+					return 0, false
+				}
 				counts[k], stats[k] = len(sh.Samples), sh.Stats
 				resumed++
 				advance()
+				if cfg.Progress != nil {
+					cfg.Progress(min(total, cfg.Samples))
+				}
 				continue
 			case !errors.Is(err, os.ErrNotExist):
 				errOnce = err

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -135,7 +136,7 @@ func TestShardRoundTripAndCorruption(t *testing.T) {
 // observations and scores.
 func TestCollectSampleIsStrongBranchingScores(t *testing.T) {
 	highstest.Need(t)
-	insts := smallSetCover(t, 2, 60, 120, 11)
+	insts := smallSetCover(t, 2, 150, 300, 11) // large enough to branch
 	for _, iterLimit := range []int{0, 5} {
 		dir := t.TempDir()
 		cfg := CollectConfig{Instances: insts, Samples: 30, PerEpisode: 15, ExpertProb: 0.4, IterLimit: iterLimit, Dir: dir, Seed: 2, Workers: 1}
@@ -219,7 +220,7 @@ func TestCollectSampleIsStrongBranchingScores(t *testing.T) {
 // shards (a kill): Collect again fills in exactly what is missing.
 func TestCollectDeterministicAndResumable(t *testing.T) {
 	highstest.Need(t)
-	insts := smallSetCover(t, 3, 50, 100, 7)
+	insts := smallSetCover(t, 3, 150, 300, 7) // large enough to branch
 	collect := func(dir string, workers int) CollectResult {
 		res, err := Collect(context.Background(), CollectConfig{Instances: insts, Samples: 40, ExpertProb: 0.3, Dir: dir, Seed: 9, Workers: workers})
 		if err != nil {
@@ -235,9 +236,17 @@ func TestCollectDeterministicAndResumable(t *testing.T) {
 			t.Fatalf("%d shards with %d samples vs %d with %d", len(ra.Shards), ra.Samples, len(rb.Shards), rb.Samples)
 		}
 		for i := range ra.Shards {
-			x, _ := os.ReadFile(ra.Shards[i])
-			y, _ := os.ReadFile(rb.Shards[i])
-			if len(x) == 0 || !bytes.Equal(x, y) {
+			x, err := ReadShard(ra.Shards[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			y, err := ReadShard(rb.Shards[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The stats hold wall times; everything else must be equal.
+			x.Stats, y.Stats = ShardStats{}, ShardStats{}
+			if !reflect.DeepEqual(x, y) {
 				t.Fatalf("shard %d differs", i)
 			}
 		}
@@ -249,8 +258,10 @@ func TestCollectDeterministicAndResumable(t *testing.T) {
 	os.Remove(rb.Shards[1])
 	os.Remove(rb.Shards[len(rb.Shards)-1])
 	rc := collect(b, 2)
-	if rc.Resumed != len(rb.Shards)-2 {
-		t.Errorf("resumed %d shards, want %d", rc.Resumed, len(rb.Shards)-2)
+	// Episodes past the prefix that finished before being cancelled are
+	// kept too, so at least the shards left in the prefix are resumed.
+	if rc.Resumed < len(rb.Shards)-2 {
+		t.Errorf("resumed %d shards, want at least %d", rc.Resumed, len(rb.Shards)-2)
 	}
 	same(ra, rc)
 }

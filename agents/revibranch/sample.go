@@ -160,8 +160,7 @@ func readShard(r io.Reader) (*Shard, error) {
 	br.get(&s.Nodes, &s.SBLPs, &s.SBIterations, &s.SBSeconds, &s.Seconds)
 	g := &Graph{NumCols: br.u32(), NumRows: br.u32()}
 	ne := br.u32()
-	g.EdgeRow, g.EdgeCol, g.EdgeValue = make([]int32, ne), make([]int32, ne), make([]float32, ne)
-	br.get(g.EdgeRow, g.EdgeCol, g.EdgeValue)
+	g.EdgeRow, g.EdgeCol, g.EdgeValue = readN[int32](br, ne), readN[int32](br, ne), readN[float32](br, ne)
 	if br.err != nil {
 		return nil, br.err
 	}
@@ -174,14 +173,15 @@ func readShard(r io.Reader) (*Shard, error) {
 	n := br.u32()
 	sh.Samples = make([]Sample, 0, min(n, 1<<16))
 	for i := 0; i < n && br.err == nil; i++ {
-		x := Sample{Graph: g, ColFeat: make([]float32, g.NumCols*milp.NumColFeatures), RowFeat: make([]float32, g.NumRows*milp.NumRowFeatures)}
-		br.get(&x.Node, &x.Depth, x.ColFeat, x.RowFeat)
+		x := Sample{Graph: g}
+		br.get(&x.Node, &x.Depth)
+		x.ColFeat = readN[float32](br, g.NumCols*milp.NumColFeatures)
+		x.RowFeat = readN[float32](br, g.NumRows*milp.NumRowFeatures)
 		nc := br.u32()
 		if br.err == nil && (nc == 0 || nc > g.NumCols) {
 			return nil, fmt.Errorf("sample %d: %d candidates for %d columns", i, nc, g.NumCols)
 		}
-		x.Candidates, x.Scores = make([]int32, nc), make([]float32, nc)
-		br.get(x.Candidates, x.Scores)
+		x.Candidates, x.Scores = readN[int32](br, nc), readN[float32](br, nc)
 		x.Expert = br.u32()
 		if br.err != nil {
 			break
@@ -264,6 +264,20 @@ func (r *binReader) get(vs ...any) {
 			r.err = io.ErrUnexpectedEOF
 		}
 	}
+}
+
+// readN reads n values, growing the slice as the data arrives: a corrupt
+// count fails at the end of the stream instead of allocating first.
+func readN[T int32 | float32](r *binReader, n int) []T {
+	const chunk = 1 << 14
+	out := make([]T, 0, min(n, chunk))
+	buf := make([]T, min(n, chunk))
+	for len(out) < n && r.err == nil {
+		b := buf[:min(chunk, n-len(out))]
+		r.get(b)
+		out = append(out, b...)
+	}
+	return out
 }
 
 func (r *binReader) u32() int {
