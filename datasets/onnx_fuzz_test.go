@@ -263,3 +263,70 @@ func TestONNXMalformed(t *testing.T) {
 		})
 	}
 }
+
+// FuzzONNXNode builds one-node graphs from its arguments (the operator,
+// its inputs, the attributes' values and the shapes of the input and the
+// weight) so that the fuzzer explores shape inference rather than the
+// protobuf encoding: ReadONNX returns ErrONNX or valid buffers, never
+// panics.
+func FuzzONNXNode(f *testing.F) {
+	f.Add(uint8(0), uint8(2), []byte{3, 3}, []byte{1, 1}, []byte{1, 3, 8, 8}, []byte{4, 3, 3, 3})
+	f.Add(uint8(4), uint8(2), []byte{1}, []byte{0}, []byte{1, 3, 8, 8}, []byte{1, 3, 8, 8})
+	f.Add(uint8(6), uint8(3), []byte{0, 255}, []byte{}, []byte{2, 3, 4}, []byte{2})
+	ops := []string{"Conv", "ConvTranspose", "MaxPool", "AveragePool", "Concat", "Transpose", "Reshape", "Flatten",
+		"MatMul", "Gemm", "Constant", "Add", "Resize", "GlobalAveragePool", "Shape", "Relu"}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, op, nin uint8, a, b, xDims, wDims []byte) {
+		if len(a) > 8 || len(b) > 8 || len(xDims) > 6 || len(wDims) > 6 {
+			return
+		}
+		var o onnxBuilder
+		signed := func(v []byte) []int64 {
+			out := make([]int64, len(v))
+			for i, x := range v {
+				out[i] = int64(int8(x))
+			}
+			return out
+		}
+		dims := func(v []byte) []int64 {
+			out := make([]int64, len(v))
+			for i, x := range v {
+				out[i] = int64(x % 16)
+			}
+			return out
+		}
+		name := ops[int(op)%len(ops)]
+		ins := []string{"x", "W", "S", "x"}[:int(nin)%5]
+		var attrs [][]byte
+		for _, k := range []string{"kernel_shape", "perm", "output_padding"} {
+			attrs = append(attrs, o.attrInts(k, signed(a)...))
+		}
+		for _, k := range []string{"strides", "dilations", "pads"} {
+			attrs = append(attrs, o.attrInts(k, signed(b)...))
+		}
+		if len(b) > 0 {
+			attrs = append(attrs, o.attrInt("axis", int64(int8(b[0]))), o.attrInt("transA", int64(b[0]%2)))
+		}
+		var g []byte
+		g = o.msg(g, 1, o.node(name, ins, []string{"y"}, attrs...))
+		g = o.msg(g, 5, o.tensor("W", 1, dims(wDims), nil, nil))
+		g = o.msg(g, 5, o.tensor("S", 7, []int64{int64(len(a))}, signed(a), nil))
+		g = o.msg(g, 11, o.valueInfo("x", dims(xDims)...))
+		p := filepath.Join(dir, "node.onnx")
+		if err := os.WriteFile(p, o.msg(nil, 7, g), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		bufs, err := datasets.ReadONNX(p, nil)
+		if err != nil {
+			if !errors.Is(err, datasets.ErrONNX) {
+				t.Fatalf("error not ErrONNX: %v", err)
+			}
+			return
+		}
+		for i, b := range bufs {
+			if b.ID != i || b.Start < 0 || b.End <= b.Start || b.Size <= 0 || b.Uses < 1 {
+				t.Fatalf("buffer %d: %+v", i, b)
+			}
+		}
+	})
+}
