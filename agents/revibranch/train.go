@@ -105,6 +105,9 @@ type agentState struct {
 	Seen    int     `json:"seen"`
 	Done    bool    `json:"done"`
 	Stopped string  `json:"stopped,omitempty"`
+	// Seconds is the wall time of the run before this process, so the
+	// trace's times run on across resumes.
+	Seconds float64 `json:"seconds"`
 }
 
 // BestPolicyFile is the best policy's file name in a run directory.
@@ -174,6 +177,9 @@ func Train(ctx context.Context, samples []*Sample, cfg TrainConfig, dir *train.D
 		if err := json.Unmarshal(ck.Agent, &st); err != nil {
 			return nil, res, fmt.Errorf("revibranch: checkpoint state: %w", err)
 		}
+		if nb := (len(trainSet) + cfg.BatchSize - 1) / cfg.BatchSize; ck.Cursor < 0 || ck.Cursor >= nb || ck.Epoch < 0 || !(st.LR > 0) || st.Seen < 0 {
+			return nil, res, fmt.Errorf("revibranch: checkpoint state out of range (epoch %d, batch %d of %d, rate %v): not from this run's data", ck.Epoch, ck.Cursor, nb, st.LR)
+		}
 		if err := shuffle.UnmarshalBinary(ck.RNG["shuffle"]); err != nil {
 			return nil, res, fmt.Errorf("revibranch: checkpoint RNG: %w", err)
 		}
@@ -195,7 +201,9 @@ func Train(ctx context.Context, samples []*Sample, cfg TrainConfig, dir *train.D
 	rows = kept
 	runID := fmt.Sprintf("revibranch-il-%d", cfg.Seed)
 	start := time.Now()
+	before := st.Seconds
 	checkpoint := func(epoch, cursor int, epochStart []byte) error {
+		st.Seconds = before + time.Since(start).Seconds()
 		a, err := json.Marshal(st)
 		if err != nil {
 			return err
@@ -257,7 +265,7 @@ func Train(ctx context.Context, samples []*Sample, cfg TrainConfig, dir *train.D
 		rate := float64(st.Seen-seen0) / math.Max(time.Since(t0).Seconds(), 1e-9)
 		vl, v1, v5 := pol.evaluate(validSet, cfg.BatchSize)
 		seen := int64(epoch*len(trainSet) + st.Seen)
-		elapsed := time.Since(start).Seconds()
+		elapsed := before + time.Since(start).Seconds()
 		rows = append(rows,
 			trace.Train{Run: runID, Agent: "revibranch-il", Phase: "train", Epoch: int64(epoch), Step: int64(opt.Steps()), Samples: seen,
 				Loss: st.LossSum / float64(st.Seen), LR: st.LR, Top1: trace.Float(float64(st.Hits1) / float64(st.Seen)),

@@ -182,6 +182,12 @@ func (d *Dir) checkpointSteps() ([]int, error) {
 	return steps, nil
 }
 
+// HasCheckpoint reports whether the run has a complete checkpoint.
+func (d *Dir) HasCheckpoint() bool {
+	steps, err := d.checkpointSteps()
+	return err == nil && len(steps) > 0
+}
+
 // LatestCheckpoint loads the newest complete checkpoint: its state, and its
 // weights and optimizer moments into weights and opt. ok is false when the
 // run has none yet.

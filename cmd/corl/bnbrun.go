@@ -39,7 +39,7 @@ func bnbConfig(c *cli.Context) (bnb.Config, error) {
 // one trace row per branching decision when tw is not nil.
 type bnbRun struct {
 	engine   string
-	rule     string // the policy's name, for traces
+	rule     string // the branching rule or policy name (see brancherFactory)
 	seed     uint64
 	cfg      bnb.Config
 	tw       *trace.Writer[trace.Step]

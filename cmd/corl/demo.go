@@ -18,10 +18,10 @@ func demoConfig(c *cli.Context) trainMILPConfig {
 	return trainMILPConfig{
 		Agent: "il", Family: "setcover", Size: "easy", Params: map[string]float64{"rows": 150, "cols": 300},
 		Instances: c.Int("instances"), Samples: c.Int("samples"), ExpertProb: 0.1, EpisodeNodeLimit: 20000,
-		Train: revibranch.TrainConfig{Epochs: c.Int("epochs"), BatchSize: 16, LR: 1e-3, Dim: 32, Patience: 4, EarlyStop: 8, Seed: c.Uint64("seed")},
+		Train:         revibranch.TrainConfig{Epochs: c.Int("epochs"), BatchSize: 16, LR: 1e-3, Dim: 32, Patience: 4, EarlyStop: 8, Seed: c.Uint64("seed")},
 		EvalInstances: c.Int("eval-instances"), EvalSize: "easy", EvalBranching: []string{"mostfrac", "pscost", "relpscost"},
 		EvalHighs: true, EvalTimeLimit: 60, Seed: c.Uint64("seed"), Engine: c.String("engine"),
-		Workers: runtime.GOMAXPROCS(0), Version: version,
+		Workers: runtime.GOMAXPROCS(0), GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version,
 	}
 }
 
@@ -46,23 +46,45 @@ func demoCommand() *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			cfg := demoConfig(c)
+			switch {
+			case cfg.Instances < 1:
+				return usageErr("--instances must be at least 1, got %d", cfg.Instances)
+			case cfg.Samples < 2:
+				return usageErr("--samples must be at least 2, got %d", cfg.Samples)
+			case cfg.Train.Epochs < 1:
+				return usageErr("--epochs must be at least 1, got %d", cfg.Train.Epochs)
+			case cfg.EvalInstances < 0:
+				return usageErr("--eval-instances must not be negative, got %d", cfg.EvalInstances)
+			}
+			if err := checkTrainMILP(cfg); err != nil {
+				return err
+			}
 			out := c.String("out")
-			var dir *train.Dir
-			var err error
 			if _, statErr := os.Stat(filepath.Join(out, "config.json")); statErr == nil {
 				var rec trainMILPConfig
-				if dir, err = train.Open(out, &rec); err != nil {
+				dir, err := train.Open(out, &rec)
+				if err != nil {
 					return inputErr(err)
 				}
-				if err := train.SameConfig(rec, cfg, "workers", "corl_version"); err != nil {
+				if err := train.SameConfig(rec, cfg, "workers", "gomaxprocs", "corl_version"); err != nil {
 					return usageErr("%s holds another run (%v): choose another --out", out, err)
 				}
 				fmt.Fprintf(c.App.ErrWriter, "demo: continuing the run in %s\n", out)
-			} else if dir, err = train.Create(out, cfg); err != nil {
-				return failedErr(err)
-			}
-			if err := runTrainMILP(c.Context, dir, cfg, c.App.Writer, c.App.ErrWriter); err != nil {
-				return err
+				if err := resumeTrainMILP(c.Context, dir, rec, cfg, false, c.App.Writer, c.App.ErrWriter); err != nil {
+					return err
+				}
+			} else {
+				in, err := loadTrainInputs(cfg, false, c.App.ErrWriter)
+				if err != nil {
+					return err
+				}
+				dir, err := train.Create(out, cfg)
+				if err != nil {
+					return failedErr(err)
+				}
+				if err := runTrainMILP(c.Context, dir, cfg, in, c.App.Writer, c.App.ErrWriter); err != nil {
+					return err
+				}
 			}
 			fmt.Fprintf(c.App.Writer, "\nrun: %s (summary.md, plots/, policy.safetensors)\n", out)
 			fmt.Fprintf(c.App.Writer, "use the policy: corl solve --bnb --branching gnn:%s model.mps\n", filepath.Join(out, revibranch.BestPolicyFile))

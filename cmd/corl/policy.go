@@ -12,8 +12,8 @@ import (
 // branchingHelp describes what --branching accepts.
 const branchingHelp = "mostfrac, pscost, fsb, relpscost, random; gnn (the shipped set-cover policy) or gnn:PATH (a policy trained by `corl train milp`)"
 
-// policies caches learned policies by path: eval asks for one per run.
-var policies sync.Map // path -> *revibranch.Policy
+// policyCache holds learned policies by path: eval asks for one per run.
+var policyCache sync.Map // path -> *revibranch.Policy
 
 // brancherFactory resolves a branching name to a maker of fresh branchers
 // (one per search: a learned policy's brancher keeps per-search state).
@@ -39,7 +39,7 @@ func brancherFactory(name string, seed uint64) (func() (bnb.Brancher, error), er
 
 // loadPolicy loads a policy checkpoint once; "" is the shipped default.
 func loadPolicy(path string) (*revibranch.Policy, error) {
-	if p, ok := policies.Load(path); ok {
+	if p, ok := policyCache.Load(path); ok {
 		return p.(*revibranch.Policy), nil
 	}
 	var p *revibranch.Policy
@@ -52,6 +52,6 @@ func loadPolicy(path string) (*revibranch.Policy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("branching policy: %w", err)
 	}
-	policies.Store(path, p)
+	policyCache.Store(path, p)
 	return p, nil
 }

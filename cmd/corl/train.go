@@ -111,7 +111,11 @@ type trainMILPConfig struct {
 	Seed             uint64                 `json:"seed"`
 	Engine           string                 `json:"engine,omitempty"`
 	Workers          int                    `json:"workers"`
-	Version          string                 `json:"corl_version"`
+	// GOMAXPROCS is the core count the run trained under: the CPU
+	// backend's sums split by it, so a resume under another count
+	// continues with other rounding.
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	Version    string `json:"corl_version"`
 }
 
 func parseParams(list []string) (map[string]float64, error) {
@@ -136,7 +140,7 @@ func trainConfigFromFlags(c *cli.Context) (trainMILPConfig, error) {
 		Init: c.String("init"), EvalInstances: c.Int("eval-instances"), EvalSize: c.String("eval-size"),
 		EvalBranching: splitList(c.String("eval-branching")), EvalHighs: c.Bool("eval-highs"),
 		EvalTimeLimit: c.Float64("eval-time-limit"), Seed: c.Uint64("seed"), Engine: c.String("engine"),
-		Workers: c.Int("workers"), Version: version,
+		Workers: c.Int("workers"), GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version,
 	}
 	if cfg.Agent != "il" {
 		if cfg.Agent == "revibranch" {
@@ -173,7 +177,7 @@ func trainConfigFromFlags(c *cli.Context) (trainMILPConfig, error) {
 	switch {
 	case cfg.Samples < 2:
 		return cfg, usageErr("--samples must be at least 2, got %d", cfg.Samples)
-	case cfg.ExpertProb <= 0 || cfg.ExpertProb > 1:
+	case !(cfg.ExpertProb > 0 && cfg.ExpertProb <= 1):
 		return cfg, usageErr("--expert-prob must be in (0,1], got %v", cfg.ExpertProb)
 	case cfg.SBIterLimit < 0:
 		return cfg, usageErr("--sb-iter-limit must not be negative, got %d", cfg.SBIterLimit)
@@ -193,15 +197,59 @@ func trainConfigFromFlags(c *cli.Context) (trainMILPConfig, error) {
 		return cfg, usageErr("--patience and --early-stop must be at least 1")
 	case cfg.EvalInstances < 0:
 		return cfg, usageErr("--eval-instances must not be negative, got %d", cfg.EvalInstances)
-	case cfg.EvalTimeLimit < 0 || math.IsNaN(cfg.EvalTimeLimit):
+	case !(cfg.EvalTimeLimit >= 0) || math.IsInf(cfg.EvalTimeLimit, 0):
 		return cfg, usageErr("--eval-time-limit must not be negative, got %v", cfg.EvalTimeLimit)
 	}
+	if len(cfg.Params) > 0 && cfg.EvalSize != cfg.Size {
+		return cfg, usageErr("--eval-size %s with --param: the overrides apply to the held-out instances too, so they would not be %s", cfg.EvalSize, cfg.EvalSize)
+	}
+	return cfg, checkTrainMILP(cfg)
+}
+
+// checkTrainMILP checks what a run needs before its directory is made,
+// so that a mistake costs nothing: the rules to compare with, the
+// generator and its parameters, the training config.
+func checkTrainMILP(cfg trainMILPConfig) error {
 	for _, r := range cfg.EvalBranching {
 		if _, err := brancherFactory(r, cfg.Seed); err != nil {
-			return cfg, err
+			return err
 		}
 	}
-	return cfg, nil
+	if cfg.Family != "" {
+		if _, err := generateInstances(cfg.Family, cfg.Size, cfg.Params, cfg.Seed, 0, 1, io.Discard); err != nil {
+			return err
+		}
+	}
+	if err := cfg.Train.Validate(); err != nil {
+		return usageErr("%v", err)
+	}
+	return nil
+}
+
+// trainInputs are a run's instances and initial policy, read before the
+// run directory is made or resumed.
+type trainInputs struct {
+	instances []revibranch.Instance
+	init      *revibranch.Policy
+}
+
+// loadTrainInputs reads the instances, and the initial policy unless the
+// run already has a checkpoint (which then holds the weights).
+func loadTrainInputs(cfg trainMILPConfig, resumed bool, stderr io.Writer) (trainInputs, error) {
+	var in trainInputs
+	var err error
+	if cfg.Init != "" && !resumed {
+		if in.init, err = revibranch.LoadPolicy(cfg.Init, nil); err != nil {
+			return in, inputErr(err)
+		}
+		if in.init.Config.Dim != cfg.Train.Dim {
+			return in, usageErr("--init %s has embedding size %d; give --dim %d", cfg.Init, in.init.Config.Dim, in.init.Config.Dim)
+		}
+	}
+	if in.instances, err = trainInstances(cfg, stderr); err != nil {
+		return in, err
+	}
+	return in, nil
 }
 
 func trainMILPAction(c *cli.Context) error {
@@ -210,34 +258,53 @@ func trainMILPAction(c *cli.Context) error {
 		return err
 	}
 	out := c.String("out")
-	var dir *train.Dir
-	if c.Bool("resume") {
-		var rec trainMILPConfig
-		if dir, err = train.Open(out, &rec); err != nil {
-			return inputErr(err)
+	if !c.Bool("resume") {
+		in, err := loadTrainInputs(cfg, false, c.App.ErrWriter)
+		if err != nil {
+			return err
 		}
-		// Only --out, --resume and --workers: the recorded settings apply.
-		// The original command line with --resume added: it must agree.
-		for _, f := range c.FlagNames() {
-			if c.IsSet(f) && f != "resume" && f != "out" && f != "workers" {
-				if err := train.SameConfig(rec, cfg, "workers", "corl_version"); err != nil {
-					return usageErr("--resume: %v (or give only --out and --resume to use the run's settings)", err)
-				}
-				break
+		dir, err := train.Create(out, cfg)
+		if err != nil {
+			if errors.Is(err, train.ErrRunExists) {
+				return usageErr("%v", err)
 			}
+			return failedErr(err)
 		}
-		given := rec
-		if c.IsSet("workers") {
-			given.Workers = cfg.Workers
-		}
-		cfg = given
-	} else if dir, err = train.Create(out, cfg); err != nil {
-		if errors.Is(err, train.ErrRunExists) {
-			return usageErr("%v", err)
-		}
-		return failedErr(err)
+		return runTrainMILP(c.Context, dir, cfg, in, c.App.Writer, c.App.ErrWriter)
 	}
-	return runTrainMILP(c.Context, dir, cfg, c.App.Writer, c.App.ErrWriter)
+	var rec trainMILPConfig
+	dir, err := train.Open(out, &rec)
+	if err != nil {
+		return inputErr(err)
+	}
+	// Only --out, --resume and --workers: the recorded settings apply.
+	// The original command line with --resume added: it must agree.
+	for _, f := range c.FlagNames() {
+		if c.IsSet(f) && f != "resume" && f != "out" && f != "workers" {
+			if err := train.SameConfig(rec, cfg, "workers", "gomaxprocs", "corl_version"); err != nil {
+				return usageErr("--resume: %v (or give only --out and --resume to use the run's settings)", err)
+			}
+			break
+		}
+	}
+	return resumeTrainMILP(c.Context, dir, rec, cfg, c.IsSet("workers"), c.App.Writer, c.App.ErrWriter)
+}
+
+// resumeTrainMILP continues a recorded run; workers, when set, replaces
+// the recorded worker count (it does not change the result).
+func resumeTrainMILP(ctx context.Context, dir *train.Dir, rec, given trainMILPConfig, workers bool, stdout, stderr io.Writer) error {
+	if workers {
+		rec.Workers = given.Workers
+	}
+	if n := runtime.GOMAXPROCS(0); rec.GOMAXPROCS != 0 && n != rec.GOMAXPROCS {
+		fmt.Fprintf(stderr, "warning: the run trained on %d cores and resumes on %d: its sums round differently from here on, so the weights will not be bit-identical to an uninterrupted run (GOMAXPROCS=%d restores them)\n",
+			rec.GOMAXPROCS, n, rec.GOMAXPROCS)
+	}
+	in, err := loadTrainInputs(rec, dir.HasCheckpoint(), stderr)
+	if err != nil {
+		return err
+	}
+	return runTrainMILP(ctx, dir, rec, in, stdout, stderr)
 }
 
 // interrupted turns a cancelled context into the interruption exit.
@@ -249,11 +316,8 @@ func interrupted(ctx context.Context, dir string) error {
 }
 
 // runTrainMILP runs (or resumes) the phases of a run.
-func runTrainMILP(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, stdout, stderr io.Writer) error {
-	insts, err := trainInstances(cfg, stderr)
-	if err != nil {
-		return err
-	}
+func runTrainMILP(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, in trainInputs, stdout, stderr io.Writer) error {
+	insts := in.instances
 	// 1. Collect.
 	bar := progress.New(stderr, "collect samples", int64(cfg.Samples))
 	col, err := revibranch.Collect(ctx, revibranch.CollectConfig{
@@ -274,14 +338,8 @@ func runTrainMILP(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, stdo
 		return failedErr(err)
 	}
 	// 2. Train.
-	var init *revibranch.Policy
-	if cfg.Init != "" {
-		if init, err = revibranch.LoadPolicy(cfg.Init, nil); err != nil {
-			return inputErr(err)
-		}
-	}
 	tp := &trainProgress{w: stderr}
-	_, res, err := revibranch.Train(ctx, samples, cfg.Train, dir, init, tp)
+	_, res, err := revibranch.Train(ctx, samples, cfg.Train, dir, in.init, tp)
 	tp.bar.Finish()
 	if err != nil {
 		if e := interrupted(ctx, dir.Path); e != nil {
@@ -343,9 +401,9 @@ func generateInstances(family, size string, params map[string]float64, seed uint
 	defer bar.Finish()
 	out := make([]revibranch.Instance, 0, n)
 	for i := first; i < first+n; i++ {
-		m, _, err := fam.Generate(datasets.Size(size), datasets.FileSeed(seed, i), params)
+		m, err := generateOne(fam, size, datasets.FileSeed(seed, i), params)
 		if err != nil {
-			return nil, usageErr("%v", err)
+			return nil, err
 		}
 		name := fmt.Sprintf("%s-%s-%04d", family, size, i)
 		m.Name = name
@@ -353,6 +411,21 @@ func generateInstances(family, size string, params map[string]float64, seed uint
 		bar.Add(1)
 	}
 	return out, nil
+}
+
+// generateOne generates an instance; a generator that panics on a
+// parameter value it cannot use becomes a usage error naming the values.
+func generateOne(fam datasets.Family, size string, seed uint64, params map[string]float64) (m *solver.Model, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			m, err = nil, usageErr("%s cannot generate with --param values %v (size %s): %v", fam.Name, params, size, r)
+		}
+	}()
+	m, _, err = fam.Generate(datasets.Size(size), seed, params)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	return m, nil
 }
 
 // heldOut is the index of the first held-out instance: far from any
@@ -383,9 +456,12 @@ func trainEval(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, policyP
 	bar := progress.New(stderr, "evaluate", int64(len(insts)*len(policies)))
 	o := evalOpts{engine: cfg.Engine, timeLimit: cfg.EvalTimeLimit, seed: cfg.Seed, out: w, runID: "train-eval"}
 	results, err := evalMILP(ctx, len(insts), func(i int) (*solver.Model, string, error) {
-		bar.Add(int64(len(policies)))
+		bar.Set(int64(i * len(policies))) // the instances before i are done
 		return insts[i].Model, insts[i].Name, nil
 	}, policies, o, io.Discard)
+	if err == nil {
+		bar.Set(int64(len(insts) * len(policies)))
+	}
 	bar.Finish()
 	if err != nil {
 		if e := interrupted(ctx, dir.Path); e != nil {

@@ -218,3 +218,37 @@ func TestTrainInterruptExits130(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Mistakes on the command line are refused before the run directory is
+// made, so the corrected command then runs there.
+func TestTrainMistakesLeaveNoRun(t *testing.T) {
+	policy := filepath.Join(t.TempDir(), "p.safetensors")
+	if err := os.WriteFile(policy, revibranch.DefaultPolicyBytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range [][]string{
+		{"--param", "bogus=1"},
+		{"--param", "rows=-5"},
+		{"--param", "rows=0"},
+		{"--expert-prob", "NaN"},
+		{"--eval-time-limit", "-1"},
+		{"--param", "rows=100", "--eval-size", "medium"},
+		{"--init", policy}, // a dim-32 policy, --dim 64 by default
+		{"--init", filepath.Join(t.TempDir(), "missing.safetensors")},
+		{"--agent", "revibranch"},
+		{"--eval-branching", "nope"},
+	} {
+		out := filepath.Join(t.TempDir(), "run")
+		code, _, stderr := corl(t, append([]string{"train", "milp", "--out", out, "--instances", "2"}, bad...)...)
+		if code != exitUsage && code != exitInput {
+			t.Errorf("%v: exit %d (%s), want a usage or input error", bad, code, stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if strings.Contains(stderr, "panic") || !strings.HasPrefix(lines[len(lines)-1], "corl: ") {
+			t.Errorf("%v: no one-line message: %q", bad, stderr)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%v: the run directory was made", bad)
+		}
+	}
+}
