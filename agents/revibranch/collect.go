@@ -238,12 +238,7 @@ func Collect(ctx context.Context, cfg CollectConfig) (CollectResult, error) {
 	res := CollectResult{Samples: total, Resumed: resumed}
 	for k := range prefix {
 		res.Shards = append(res.Shards, ShardPath(cfg.Dir, k))
-		s := stats[k]
-		res.Stats.Nodes += s.Nodes
-		res.Stats.SBLPs += s.SBLPs
-		res.Stats.SBIterations += s.SBIterations
-		res.Stats.SBSeconds += s.SBSeconds
-		res.Stats.Seconds += s.Seconds
+		res.Stats.add(stats[k])
 	}
 	return res, nil
 }

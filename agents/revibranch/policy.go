@@ -102,6 +102,14 @@ func (p *Policy) allParams() []nn.Param {
 		nn.Param{Name: "norm.row_shift", Value: t(p.RowShift)}, nn.Param{Name: "norm.row_scale", Value: t(p.RowScale)})
 }
 
+// readNorm takes the standardisation vectors from ps, a list made by
+// allParams whose tensors were loaded since.
+func (p *Policy) readNorm(ps []nn.Param) {
+	n := len(ps)
+	p.ColShift, p.ColScale = ps[n-4].Value.Data(), ps[n-3].Value.Data()
+	p.RowShift, p.RowScale = ps[n-2].Value.Data(), ps[n-1].Value.Data()
+}
+
 // Save writes the policy as a safetensors checkpoint (atomically).
 func (p *Policy) Save(path string) error { return nn.Save(path, p.allParams(), Arch, p.Config) }
 
@@ -149,9 +157,7 @@ func policyFrom(ck *nn.Checkpoint, be nn.Backend) (*Policy, error) {
 	if err := ck.LoadInto(ps); err != nil {
 		return nil, err
 	}
-	n := len(ps)
-	p.ColShift, p.ColScale = ps[n-4].Value.Data(), ps[n-3].Value.Data()
-	p.RowShift, p.RowScale = ps[n-2].Value.Data(), ps[n-1].Value.Data()
+	p.readNorm(ps)
 	return p, nil
 }
 
@@ -346,14 +352,10 @@ func (sc *scorer) logits(p *Policy, o milp.NodeBipartite, newGraph bool) []float
 	nc, nr := o.NumCols(), o.NumRows()
 	cf, rf := p.Config.ColFeatures, p.Config.RowFeatures
 	if newGraph || sc.g.Edges == nil || nc != sc.nc || nr != sc.nr {
-		ne := len(o.EdgeRow)
-		eRow, eCol, eVal := make([]int32, ne), make([]int32, ne), make([]float32, ne)
-		for k := range ne {
-			eRow[k], eCol[k], eVal[k] = int32(o.EdgeRow[k]), int32(o.EdgeCol[k]), float32(o.EdgeValue[k])
-		}
+		e := graphOf(o)
 		sc.g = nn.Bipartite{
-			Vars: nn.New(p.be, nc, cf), Cons: nn.New(p.be, nr, rf), Edges: nn.From(p.be, eVal, ne, 1),
-			ConsIdx: nn.NewIndex(p.be, eRow), VarIdx: nn.NewIndex(p.be, eCol),
+			Vars: nn.New(p.be, nc, cf), Cons: nn.New(p.be, nr, rf), Edges: nn.From(p.be, e.EdgeValue, len(e.EdgeValue), 1),
+			ConsIdx: nn.NewIndex(p.be, e.EdgeRow), VarIdx: nn.NewIndex(p.be, e.EdgeCol),
 		}
 		sc.nc, sc.nr = nc, nr
 		sc.cols, sc.rows = make([]float32, nc*cf), make([]float32, nr*rf)

@@ -46,6 +46,14 @@ type ShardStats struct {
 	Seconds      float64 // wall time of the episode
 }
 
+func (s *ShardStats) add(o ShardStats) {
+	s.Nodes += o.Nodes
+	s.SBLPs += o.SBLPs
+	s.SBIterations += o.SBIterations
+	s.SBSeconds += o.SBSeconds
+	s.Seconds += o.Seconds
+}
+
 // Shard is the samples of one collection episode.
 type Shard struct {
 	Instance string

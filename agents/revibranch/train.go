@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/corl-go/corl/agents/train"
@@ -154,10 +155,12 @@ func Train(ctx context.Context, samples []*Sample, cfg TrainConfig, dir *train.D
 		if init.Config != pcfg {
 			return nil, TrainResult{}, fmt.Errorf("revibranch: the initial policy's config %+v differs from the training config %+v", init.Config, pcfg)
 		}
-		for i, p := range init.allParams() {
-			pol.allParams()[i].Value.Set(p.Value.Data())
+		mine := pol.Params()
+		for i, p := range init.Params() {
+			mine[i].Value.Set(p.Value.Data())
 		}
-		pol.ColShift, pol.ColScale, pol.RowShift, pol.RowScale = init.ColShift, init.ColScale, init.RowShift, init.RowScale
+		pol.ColShift, pol.ColScale = slices.Clone(init.ColShift), slices.Clone(init.ColScale)
+		pol.RowShift, pol.RowScale = slices.Clone(init.RowShift), slices.Clone(init.RowScale)
 	} else {
 		pol.SetStandardisation(trainSet)
 	}
@@ -183,9 +186,7 @@ func Train(ctx context.Context, samples []*Sample, cfg TrainConfig, dir *train.D
 		if err := shuffle.UnmarshalBinary(ck.RNG["shuffle"]); err != nil {
 			return nil, res, fmt.Errorf("revibranch: checkpoint RNG: %w", err)
 		}
-		n := len(weights)
-		pol.ColShift, pol.ColScale = weights[n-4].Value.Data(), weights[n-3].Value.Data()
-		pol.RowShift, pol.RowScale = weights[n-2].Value.Data(), weights[n-1].Value.Data()
+		pol.readNorm(weights)
 	}
 	opt.LR = nn.Constant(st.LR)
 	rows, err := dir.ReadTrace()
