@@ -200,11 +200,11 @@ func (p *Policy) SetStandardisation(samples []*Sample) {
 }
 
 // standardise writes (src - shift) * scale into dst, feature by feature.
-func standardise(dst, src, shift, scale []float32) {
+func standardise[T float32 | float64](dst []float32, src []T, shift, scale []float32) {
 	nf := len(shift)
 	for i := 0; i+nf <= len(src); i += nf {
 		for f := range nf {
-			dst[i+f] = (src[i+f] - shift[f]) * scale[f]
+			dst[i+f] = (float32(src[i+f]) - shift[f]) * scale[f]
 		}
 	}
 }
@@ -360,22 +360,12 @@ func (sc *scorer) logits(p *Policy, o milp.NodeBipartite, newGraph bool) []float
 		sc.nc, sc.nr = nc, nr
 		sc.cols, sc.rows = make([]float32, nc*cf), make([]float32, nr*rf)
 	}
-	standardise64(sc.cols, o.ColFeatures, p.ColShift, p.ColScale)
-	standardise64(sc.rows, o.RowFeatures, p.RowShift, p.RowScale)
+	standardise(sc.cols, o.ColFeatures, p.ColShift, p.ColScale)
+	standardise(sc.rows, o.RowFeatures, p.RowShift, p.RowScale)
 	sc.g.Vars.Set(sc.cols)
 	sc.g.Cons.Set(sc.rows)
 	sc.out = sc.inf.ForwardTo(sc.out, &sc.g)
 	return sc.out
-}
-
-// standardise64 is standardise from float64 features.
-func standardise64(dst []float32, src []float64, shift, scale []float32) {
-	nf := len(shift)
-	for i := 0; i+nf <= len(src); i += nf {
-		for f := range nf {
-			dst[i+f] = (float32(src[i+f]) - shift[f]) * scale[f]
-		}
-	}
 }
 
 // Choose returns the candidate column with the highest logit (the first
