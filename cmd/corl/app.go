@@ -25,9 +25,35 @@ const (
 // version is set at link time with -ldflags "-X main.version=...".
 var version = "dev"
 
-func signalContext() context.Context {
-	ctx, _ := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+// signalContext is the one signal handling of every command. The first
+// SIGINT or SIGTERM cancels the returned context: long commands stop at
+// their next safe point, flush what is finished, say what was kept and exit
+// with exitInterrupted (see interrupted). A second signal exits at once with
+// the same code; what was finished is already on disk, what was in flight
+// is lost.
+func signalContext(stderr io.Writer) context.Context {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-ch
+		cancel(fmt.Errorf("%v", sig))
+		fmt.Fprintf(stderr, "\ncorl: %v: stopping at the next safe point (again to exit now)\n", sig)
+		<-ch
+		fmt.Fprintln(stderr, "corl: stopped now; work in flight is lost")
+		os.Exit(exitInterrupted)
+	}()
 	return ctx
+}
+
+// interrupted returns the interruption exit when ctx was cancelled, and nil
+// otherwise. kept says what was kept and how to continue, e.g. "finished
+// runs are in X: continue with --resume".
+func interrupted(ctx context.Context, format string, args ...any) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	return &exitError{exitInterrupted, fmt.Errorf("interrupted; "+format, args...)}
 }
 
 // exitError carries an exit code with a message.

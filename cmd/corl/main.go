@@ -4,4 +4,4 @@ package main
 
 import "os"
 
-func main() { os.Exit(run(signalContext(), os.Args, os.Stdout, os.Stderr)) }
+func main() { os.Exit(run(signalContext(os.Stderr), os.Args, os.Stdout, os.Stderr)) }

@@ -307,12 +307,9 @@ func resumeTrainMILP(ctx context.Context, dir *train.Dir, rec, given trainMILPCo
 	return runTrainMILP(ctx, dir, rec, in, stdout, stderr)
 }
 
-// interrupted turns a cancelled context into the interruption exit.
-func interrupted(ctx context.Context, dir string) error {
-	if ctx.Err() == nil {
-		return nil
-	}
-	return &exitError{exitInterrupted, fmt.Errorf("interrupted; finished work is kept in %s: continue with --resume --out %s", dir, dir)}
+// interruptedRun is the interruption exit of a training run in dir.
+func interruptedRun(ctx context.Context, dir string) error {
+	return interrupted(ctx, "finished work is kept in %s: continue with --resume --out %s", dir, dir)
 }
 
 // runTrainMILP runs (or resumes) the phases of a run.
@@ -328,7 +325,7 @@ func runTrainMILP(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, in t
 	})
 	bar.Finish()
 	if err != nil {
-		if e := interrupted(ctx, dir.Path); e != nil {
+		if e := interruptedRun(ctx, dir.Path); e != nil {
 			return e
 		}
 		return failedErr(err)
@@ -342,7 +339,7 @@ func runTrainMILP(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, in t
 	_, res, err := revibranch.Train(ctx, samples, cfg.Train, dir, in.init, tp)
 	tp.bar.Finish()
 	if err != nil {
-		if e := interrupted(ctx, dir.Path); e != nil {
+		if e := interruptedRun(ctx, dir.Path); e != nil {
 			return e
 		}
 		return failedErr(err)
@@ -464,7 +461,7 @@ func trainEval(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, policyP
 	}
 	bar.Finish()
 	if err != nil {
-		if e := interrupted(ctx, dir.Path); e != nil {
+		if e := interruptedRun(ctx, dir.Path); e != nil {
 			return nil, e
 		}
 		return nil, err

@@ -22,7 +22,7 @@ import (
 // kill it).
 func TestMain(m *testing.M) {
 	if os.Getenv("CORL_TEST_RUN_MAIN") == "1" {
-		os.Exit(run(signalContext(), os.Args, os.Stdout, os.Stderr))
+		os.Exit(run(signalContext(os.Stderr), os.Args, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
