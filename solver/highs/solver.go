@@ -205,7 +205,11 @@ func (s *Solver) Solve(ctx context.Context) (solver.Status, error) {
 		return solver.StatusError, ErrNoModel
 	}
 	if err := ctx.Err(); err != nil {
-		return statusFromCtx(err), err
+		// A deadline already passed is a limit reached: a status only.
+		if errors.Is(err, context.DeadlineExceeded) {
+			return solver.StatusTimeLimit, nil
+		}
+		return solver.StatusInterrupted, err
 	}
 	limit := s.timeLimit
 	if dl, ok := ctx.Deadline(); ok {
@@ -257,20 +261,19 @@ func (s *Solver) Solve(ctx context.Context) (solver.Status, error) {
 		defer s.setString("presolve", s.presolve)
 		return s.Solve(ctx)
 	}
-	if (st == solver.StatusTimeLimit || st == solver.StatusInterrupted) && errors.Is(ctx.Err(), context.Canceled) {
-		return solver.StatusInterrupted, ctx.Err()
+	if st == solver.StatusTimeLimit || st == solver.StatusInterrupted {
+		switch err := ctx.Err(); {
+		case errors.Is(err, context.Canceled):
+			return solver.StatusInterrupted, err
+		case errors.Is(err, context.DeadlineExceeded):
+			// the backstop interruption after a deadline: still a limit
+			return solver.StatusTimeLimit, nil
+		}
 	}
 	if int32(r) == statusError && st == solver.StatusError {
 		return st, &CallError{Op: cNames[fnRun], Log: s.host.logTail(3)}
 	}
 	return st, nil
-}
-
-func statusFromCtx(err error) solver.Status {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return solver.StatusTimeLimit
-	}
-	return solver.StatusInterrupted
 }
 
 // Status returns the model status of the last solve.
