@@ -117,8 +117,8 @@ func evalMallocAction(c *cli.Context) error {
 	}
 	pols := splitList(c.String("policies"))
 	for _, p := range pols {
-		if !contains(malloc.Baselines, p) {
-			return usageErr("unknown policy %q (want %s)", p, strings.Join(malloc.Baselines, ", "))
+		if !contains(malloc.Baselines(), p) {
+			return usageErr("unknown policy %q (want %s)", p, strings.Join(malloc.Baselines(), ", "))
 		}
 	}
 	var tw *trace.Writer[trace.Result]
@@ -142,7 +142,7 @@ func evalMallocAction(c *cli.Context) error {
 		row := mallocRow{Instance: in.Name, Buffers: len(in.Buffers), Capacity: in.Capacity,
 			Fraction: map[string]float64{}, Seconds: map[string]float64{}, StepsPerSec: map[string]float64{}}
 		for _, p := range pols {
-			r, err := malloc.RunBaseline(c.Context, in, p, c.Uint64("seed"), time.Duration(c.Float64("mip-time-limit")*float64(time.Second)))
+			r, err := malloc.RunBaseline(c.Context, in, p, c.Uint64("seed"), malloc.MIPConfig{TimeLimit: time.Duration(c.Float64("mip-time-limit") * float64(time.Second))})
 			if err != nil {
 				return failedErr(fmt.Errorf("%s on %s: %w", p, in.Name, err))
 			}

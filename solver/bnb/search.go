@@ -16,14 +16,6 @@ const (
 	feasTol = 1e-6 // row feasibility of heuristic solutions
 )
 
-// optionSetter is the optional engine ability to take options by name
-// (HiGHS's presolve, iteration limit and objective bound).
-type optionSetter interface {
-	SetStringOption(name, v string) error
-	SetIntOption(name string, v int) error
-	SetDoubleOption(name string, v float64) error
-}
-
 // ErrNoDecision: Branch was called when no branching decision is pending.
 var ErrNoDecision = errors.New("bnb: no branching decision pending")
 
@@ -41,7 +33,7 @@ func (e *NotCandidateError) Error() string {
 type Search struct {
 	cfg   Config
 	lp    solver.Engine
-	opts  optionSetter // nil when the engine takes no options
+	opts  solver.OptionSetter // nil when the engine takes no options
 	model *solver.Model
 	sgn   float64 // +1 minimise, -1 maximise: internal objective = sgn * model objective
 	cost  []float64
@@ -115,7 +107,7 @@ func NewSearch(ctx context.Context, lp solver.Engine, m *solver.Model, cfg Confi
 		open: newOpenSet(cfg.NodeSelection), incObj: math.Inf(1), cutoffSet: math.Inf(1), sbBound: map[int][2]float64{},
 		start: time.Now(), status: solver.StatusUnknown,
 	}
-	s.opts, _ = lp.(optionSetter)
+	s.opts, _ = lp.(solver.OptionSetter)
 	if m.Sense == solver.Maximize {
 		s.sgn = -1
 	}

@@ -17,12 +17,6 @@ import (
 // Factory returns a fresh engine; the suite closes it.
 type Factory func(t testing.TB) solver.Engine
 
-// optionSetter is implemented by engines that take options by name; the
-// suite uses it to ask MIP solves for a proven optimum (zero relative gap).
-type optionSetter interface {
-	SetDoubleOption(name string, v float64) error
-}
-
 // Run runs the conformance suite. Subtests that need the shared reference
 // instances skip when they are absent (unless CORL_REQUIRE_SHARED=1).
 func Run(t *testing.T, newEngine Factory) {
@@ -84,7 +78,7 @@ func solve(t *testing.T, e solver.Engine, m *solver.Model) solver.Status {
 		t.Fatalf("Load: %v", err)
 	}
 	if m.IsMIP() {
-		if o, ok := e.(optionSetter); ok {
+		if o, ok := e.(solver.OptionSetter); ok {
 			if err := o.SetDoubleOption("mip_rel_gap", 0); err != nil {
 				t.Fatal(err)
 			}
