@@ -69,7 +69,7 @@ func evalBanditsAction(c *cli.Context) error {
 	names := splitList(c.String("policies"))
 	var pols []bandits.Policy
 	for _, n := range names {
-		p, err := bandits.NewPolicy(n)
+		p, err := bandits.NewPolicy(n, bandits.PolicyConfig{})
 		if err != nil {
 			return usageErr("%v", err)
 		}

@@ -71,7 +71,10 @@ func (e *Env) Step(a Action) (envs.Step[Obs], error) {
 		return st, envs.ErrNotReset
 	case e.done:
 		return st, envs.ErrEpisodeOver
-	case !e.inst.Feasible(a):
+	}
+	if ok, err := e.inst.Feasible(a); err != nil {
+		return st, err
+	} else if !ok {
 		return st, &envs.IllegalActionError{Action: a, Reason: "violates the " + e.inst.Family + " constraints"}
 	}
 	e.p = e.inst.UpProbs(a, e.p)
