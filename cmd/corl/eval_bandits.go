@@ -138,7 +138,7 @@ func evalBanditsAction(c *cli.Context) error {
 
 // playBandit plays one episode and returns its average expected reward.
 func playBandit(c *cli.Context, inst *bandits.Instance, pol bandits.Policy, seed uint64, horizon int, tw *trace.Writer[trace.Step], run string, ep int64) (float64, error) {
-	env, err := bandits.NewEnv(inst, horizon)
+	env, err := bandits.New(inst, horizon)
 	if err != nil {
 		return 0, err
 	}

@@ -72,7 +72,7 @@ func TestConformance(t *testing.T) {
 			in := instance(t, fam, 20, 5, 1)
 			envtest.Run(t, envtest.Config[bandits.Obs, bandits.Action]{
 				New: func() envs.Env[bandits.Obs, bandits.Action] {
-					e, err := bandits.NewEnv(in, 20)
+					e, err := bandits.New(in, 20)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -202,7 +202,7 @@ func TestBaselinesPlayFeasibly(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s/%s: %v", fam, name, err)
 			}
-			env, err := bandits.NewEnv(in, 5)
+			env, err := bandits.New(in, 5)
 			if err != nil {
 				t.Fatalf("%s/%s: %v", fam, name, err)
 			}

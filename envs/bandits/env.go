@@ -36,8 +36,8 @@ type Env struct {
 
 var _ envs.Env[Obs, Action] = (*Env)(nil)
 
-// NewEnv returns an environment on an instance; horizon 0 means 20.
-func NewEnv(inst *Instance, horizon int) (*Env, error) {
+// New returns an environment on an instance; horizon 0 means 20.
+func New(inst *Instance, horizon int) (*Env, error) {
 	if inst == nil {
 		return nil, errors.New("bandits: nil instance")
 	}

@@ -28,7 +28,7 @@ type Result struct {
 }
 
 // Play runs a step policy through the game and returns its placement.
-func Play(in *Instance, cfg Config, name string, choose func(g *Game) int) (Result, error) {
+func Play(in *Instance, cfg Config, name string, choose func(g *Env) int) (Result, error) {
 	g, err := New(in, cfg)
 	if err != nil {
 		return Result{}, err
@@ -51,7 +51,7 @@ func Play(in *Instance, cfg Config, name string, choose func(g *Game) int) (Resu
 // BestFit is XLA's rule inside the game: the candidate offset leaving the
 // smallest free gap above the buffer (lowest offset on ties), or slow
 // memory when none fits.
-func BestFit(g *Game) int {
+func BestFit(g *Env) int {
 	cands := g.Candidates()
 	if len(cands) == 0 {
 		return SlowAction
@@ -67,7 +67,7 @@ func BestFit(g *Game) int {
 }
 
 // FirstFit takes the lowest candidate offset, or slow memory.
-func FirstFit(g *Game) int {
+func FirstFit(g *Env) int {
 	if len(g.Candidates()) == 0 {
 		return SlowAction
 	}
@@ -86,7 +86,7 @@ func RunBaseline(ctx context.Context, in *Instance, name string, seed uint64, mi
 		return playFirstFit(in)
 	case "random":
 		rng := rand.New(rand.NewPCG(seed, 0x6d616c6c))
-		return Play(in, Config{}, "random", func(g *Game) int { return g.RandomLegal(rng) })
+		return Play(in, Config{}, "random", func(g *Env) int { return g.RandomLegal(rng) })
 	case "mip":
 		return SolveMIP(ctx, in, mip)
 	}

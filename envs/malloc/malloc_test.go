@@ -200,12 +200,12 @@ type gameState struct {
 	Done       bool
 }
 
-func stateOf(g *malloc.Game) gameState {
+func stateOf(g *malloc.Env) gameState {
 	return gameState{g.Current(), g.Offsets(), slices.Clone(g.Candidates()), g.Legal(), g.TimeSaved(), g.Done()}
 }
 
 // newGameAfter returns a game on in after the given actions.
-func newGameAfter(t *testing.T, in *malloc.Instance, actions []int) *malloc.Game {
+func newGameAfter(t *testing.T, in *malloc.Instance, actions []int) *malloc.Env {
 	t.Helper()
 	g, err := malloc.New(in, malloc.Config{})
 	if err != nil {
@@ -238,14 +238,14 @@ func TestCloneIsIndependent(t *testing.T) {
 	// The clone places its first buffer and no other; the original places
 	// every buffer but its first. A list the two shared would hold the
 	// original's second buffer where the clone's first should be.
-	place := func(g *malloc.Game) int { return g.Legal()[0] } // the lowest offset, else slow
-	cloneMove := func(g *malloc.Game, step int) int {
+	place := func(g *malloc.Env) int { return g.Legal()[0] } // the lowest offset, else slow
+	cloneMove := func(g *malloc.Env, step int) int {
 		if step == 0 {
 			return place(g)
 		}
 		return malloc.SlowAction
 	}
-	originalMove := func(g *malloc.Game, step int) int {
+	originalMove := func(g *malloc.Env, step int) int {
 		if step == 0 {
 			return malloc.SlowAction
 		}
@@ -253,8 +253,8 @@ func TestCloneIsIndependent(t *testing.T) {
 	}
 	players := []struct {
 		name       string
-		game, want *malloc.Game
-		move       func(g *malloc.Game, step int) int
+		game, want *malloc.Env
+		move       func(g *malloc.Env, step int) int
 	}{
 		{"clone", c, newGameAfter(t, in, prefix), cloneMove},
 		{"original", g, newGameAfter(t, in, prefix), originalMove},
