@@ -67,7 +67,7 @@ func instance(t testing.TB, family string, j, b int, seed uint64) *bandits.Insta
 }
 
 func TestConformance(t *testing.T) {
-	for _, fam := range bandits.Families {
+	for _, fam := range bandits.Families() {
 		t.Run(fam, func(t *testing.T) {
 			in := instance(t, fam, 20, 5, 1)
 			envtest.Run(t, envtest.Config[bandits.Obs, bandits.Action]{
@@ -98,7 +98,7 @@ func TestConformance(t *testing.T) {
 // says so, and the sampler only draws feasible actions.
 func TestFragmentMatchesFeasible(t *testing.T) {
 	needHiGHS(t)
-	for _, fam := range bandits.Families {
+	for _, fam := range bandits.Families() {
 		t.Run(fam, func(t *testing.T) {
 			in := instance(t, fam, 8, 3, 2)
 			var b solver.Builder
@@ -153,7 +153,7 @@ func TestFragmentMatchesFeasible(t *testing.T) {
 // expected next-step reward of all feasible actions.
 func TestMyopicMatchesBruteForce(t *testing.T) {
 	needHiGHS(t)
-	for _, fam := range bandits.Families {
+	for _, fam := range bandits.Families() {
 		t.Run(fam, func(t *testing.T) {
 			for seed := uint64(1); seed <= 3; seed++ {
 				in := instance(t, fam, 8, 3, seed)
@@ -195,7 +195,7 @@ func TestMyopicMatchesBruteForce(t *testing.T) {
 
 func TestBaselinesPlayFeasibly(t *testing.T) {
 	needHiGHS(t)
-	for _, fam := range bandits.Families {
+	for _, fam := range bandits.Families() {
 		in := instance(t, fam, 20, 5, 3)
 		for _, name := range bandits.PolicyNames() {
 			pol, err := bandits.NewPolicy(name, bandits.PolicyConfig{})
