@@ -19,8 +19,9 @@ import (
 )
 
 // Store keeps finished runs on disk as they finish, so that a killed
-// evaluation loses only the runs in flight and those finished since the
-// last flush, and a resumed one runs only what is missing.
+// evaluation loses only the runs in flight (and, with FlushEvery, those
+// finished since the last flush), and a resumed one runs only what is
+// missing.
 //
 // Runs go to small Parquet part files in a directory beside the output,
 // Out + ".parts" (or Trace + ".parts" without Out): NNNNNN.parquet holds
@@ -57,7 +58,8 @@ type StoreConfig struct {
 	// refused with a *SettingsError.
 	Settings map[string]string
 	// FlushEvery is the longest time a finished run waits in memory
-	// (0: one second; negative: every run is flushed at once).
+	// before its part is written (0: none, a part per finished run, so a
+	// kill loses only the runs in flight).
 	FlushEvery time.Duration
 }
 
@@ -71,9 +73,6 @@ func OpenStore(cfg StoreConfig) (*Store, error) {
 	}
 	if primary == "" {
 		return nil, &ConfigError{"StoreConfig.Out", `""`, "a file (or a Trace)"}
-	}
-	if cfg.FlushEvery == 0 {
-		cfg.FlushEvery = time.Second
 	}
 	settings := map[string]string{"trace": strconv.FormatBool(cfg.Trace != "")}
 	for k, v := range cfg.Settings {

@@ -45,7 +45,7 @@ func readBoth(t *testing.T, out, tr string) ([]trace.Result, []trace.Step) {
 func evaluate(t *testing.T, dir string, workers int, resume bool, fn Func) (string, string, error) {
 	t.Helper()
 	out, tr := filepath.Join(dir, "out.parquet"), filepath.Join(dir, "steps.parquet")
-	s, err := OpenStore(StoreConfig{Out: out, Trace: tr, Resume: resume, FlushEvery: -1})
+	s, err := OpenStore(StoreConfig{Out: out, Trace: tr, Resume: resume})
 	if err != nil {
 		return out, tr, err
 	}
@@ -106,7 +106,7 @@ func TestInterruptAndResume(t *testing.T) {
 			}
 			return fake(ctx, j)
 		}
-		s, err := OpenStore(StoreConfig{Out: filepath.Join(dir, "out.parquet"), Trace: filepath.Join(dir, "steps.parquet"), FlushEvery: -1})
+		s, err := OpenStore(StoreConfig{Out: filepath.Join(dir, "out.parquet"), Trace: filepath.Join(dir, "steps.parquet")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,7 +180,7 @@ func checkParts(t *testing.T, dir string) int {
 // is dropped, and its runs run again.
 func TestOrphanStepsPartIsDropped(t *testing.T) {
 	dir := t.TempDir()
-	s, err := OpenStore(StoreConfig{Out: filepath.Join(dir, "out.parquet"), Trace: filepath.Join(dir, "steps.parquet"), FlushEvery: -1})
+	s, err := OpenStore(StoreConfig{Out: filepath.Join(dir, "out.parquet"), Trace: filepath.Join(dir, "steps.parquet")})
 	if err != nil {
 		t.Fatal(err)
 	}
