@@ -56,9 +56,12 @@ func (c MILP) Validate() error {
 	return c.BnB.Validate()
 }
 
-// Check resolves every policy name once, so a bad name or a checkpoint
-// that does not load fails before any run.
+// Check validates the configuration and resolves every policy name once,
+// so a bad name or a checkpoint that does not load fails before any run.
 func (c MILP) Check(policies []string, seed uint64) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
 	for _, p := range policies {
 		if p == HiGHS {
 			continue

@@ -80,12 +80,10 @@ func evalMILPAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range policies[:len(policies)-boolInt(c.Bool("highs"))] {
-		if _, err := brancherFactory(p, c.Uint64("seed")); err != nil {
-			return err
-		}
-	}
 	cfg := eval.MILP{Engine: c.String("engine"), TimeLimit: timeLimit, BnB: bnbCfg, Resolve: brancherFactory, Steps: c.String("trace") != ""}
+	if err := cfg.Check(policies, c.Uint64("seed")); err != nil {
+		return err // a usage or input error from brancherFactory
+	}
 	e, err := startEval(c, c.String("out"), c.String("trace"), map[string]string{
 		"engine": cfg.Engine, "time_limit": fmt.Sprint(timeLimit), "node_selection": bnbCfg.NodeSelection.String(), "node_limit": fmt.Sprint(bnbCfg.NodeLimit)})
 	if err != nil {
@@ -195,13 +193,6 @@ func seconds(c *cli.Context, name string) (float64, error) {
 		return 0, usageErr("--%s %v: want seconds >= 0 (0: none)", name, v)
 	}
 	return v, nil
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 func printJSON(w io.Writer, v any) error {
