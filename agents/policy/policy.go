@@ -1,8 +1,3 @@
-// Package policy resolves the names of branching policies, rules and
-// learned ones alike, for the commands that evaluate them: a rule name of
-// bnb.NewRule (mostfrac, pscost, fsb, relpscost, random), "gnn" for the
-// shipped set-cover policy, or "gnn:PATH" for a checkpoint written by
-// `corl train milp`.
 package policy
 
 import (
@@ -28,7 +23,7 @@ type NameError struct {
 	Reason string
 }
 
-func (e *NameError) Error() string { return fmt.Sprintf("policy: branching %q: %s", e.Name, e.Reason) }
+func (e *NameError) Error() string        { return fmt.Sprintf("policy: branching %q: %s", e.Name, e.Reason) }
 func (e *NameError) Is(target error) bool { return target == ErrName }
 
 // cache holds learned policies by path: an evaluation asks for one per run.
@@ -74,11 +69,6 @@ func load(path string) (*revibranch.Policy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("branching policy: %w", err)
 	}
-	p, _ = cacheStore(path, p)
-	return p, nil
-}
-
-func cacheStore(path string, p *revibranch.Policy) (*revibranch.Policy, bool) {
-	v, loaded := cache.LoadOrStore(path, p)
-	return v.(*revibranch.Policy), loaded
+	v, _ := cache.LoadOrStore(path, p) // a concurrent load may have won
+	return v.(*revibranch.Policy), nil
 }
