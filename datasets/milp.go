@@ -2,10 +2,12 @@ package datasets
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -169,8 +171,26 @@ func GenerateSet(f Family, size Size, n int, seed uint64, overrides map[string]f
 }
 
 // InstanceFiles lists the MPS files of a set directory (.mps, .mps.gz),
-// sorted by name.
-func InstanceFiles(dir string) ([]string, error) {
+// sorted by name; none is a *NoInstancesError.
+func InstanceFiles(dir string) ([]string, error) { return setFiles(dir, ".mps", ".mps.gz") }
+
+// ErrNoInstances: a set holds no instance files.
+var ErrNoInstances = errors.New("datasets: no instances")
+
+// NoInstancesError: the directory holds no file with one of the suffixes
+// (errors.Is ErrNoInstances).
+type NoInstancesError struct {
+	Dir      string
+	Suffixes []string
+}
+
+func (e *NoInstancesError) Error() string {
+	return fmt.Sprintf("datasets: no %s files in %s", strings.Join(e.Suffixes, " or "), e.Dir)
+}
+func (e *NoInstancesError) Is(target error) bool { return target == ErrNoInstances }
+
+// setFiles lists the files of dir ending in one of suffixes, sorted.
+func setFiles(dir string, suffixes ...string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -178,12 +198,12 @@ func InstanceFiles(dir string) ([]string, error) {
 	var out []string
 	for _, e := range entries {
 		n := e.Name()
-		if !e.IsDir() && (strings.HasSuffix(n, ".mps") || strings.HasSuffix(n, ".mps.gz")) {
+		if !e.IsDir() && slices.ContainsFunc(suffixes, func(s string) bool { return strings.HasSuffix(n, s) }) {
 			out = append(out, filepath.Join(dir, n))
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("datasets: no .mps or .mps.gz files in %s", dir)
+		return nil, &NoInstancesError{Dir: dir, Suffixes: suffixes}
 	}
 	sort.Strings(out)
 	return out, nil
