@@ -149,6 +149,7 @@ func writeSet(ctx context.Context, cfg SetConfig, man Manifest, gen func(i int, 
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return Manifest{}, err
 	}
+	removeTemporaries(cfg.Dir, ManifestName)
 	done := make([]*ManifestFile, cfg.N)
 	ndone := 0
 	for i := range cfg.N {
