@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -163,26 +162,9 @@ func TestGenerateKilledAndRerun(t *testing.T) {
 func TestGenerateInterruptExits130(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "set")
 	cmd := corlProcess(t, "generate", "knapsack", "--n", "500", "--param", "items=200", "--param", "knapsacks=8", "--out", out)
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	first := filepath.Join(out, "knapsack-easy-0000.mps.gz")
-	for i := 0; i < 600; i++ {
-		if _, err := os.Stat(first); err == nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	cmd.Process.Signal(os.Interrupt)
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
-		t.Fatalf("exit: %v, want %d\n%s", err, exitInterrupted, errb.String())
-	}
-	if !strings.Contains(errb.String(), "rerun the same command") {
-		t.Errorf("no word on continuing:\n%s", errb.String())
+	stderr := interruptOnceExists(t, cmd, filepath.Join(out, "knapsack-easy-0000.mps.gz"))
+	if !strings.Contains(stderr, "rerun the same command") {
+		t.Errorf("no word on continuing:\n%s", stderr)
 	}
 	man, err := datasets.ReadManifest(out)
 	if err != nil || man.Complete || len(man.Files) < 1 || len(man.Files) >= 500 {
