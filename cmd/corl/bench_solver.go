@@ -13,6 +13,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/corl-go/corl/internal/progress"
+
 	"github.com/corl-go/corl/internal/bench"
 	"github.com/corl-go/corl/solver"
 	"github.com/corl-go/corl/solver/highs"
@@ -49,8 +51,8 @@ type benchRow struct {
 
 func benchSolverAction(c *cli.Context) error {
 	n := c.Int("repeat")
-	if n < 1 {
-		return usageErr("--repeat must be at least 1")
+	if n < 1 || n > 10000 {
+		return usageErr("--repeat must be in 1..10000, got %d", n)
 	}
 	var mip *solver.Model
 	mipPath := c.String("mip")
@@ -68,12 +70,14 @@ func benchSolverAction(c *cli.Context) error {
 		mip = m
 	}
 	engines := highs.Runtimes()
-	progress := c.App.ErrWriter
+	workloads := bench.SolverWorkloads(mip)
+	bar := progress.New(c.App.ErrWriter, "bench solver", int64((len(workloads)+1)*len(engines)))
+	defer bar.Finish()
 	var rows []benchRow
-	for _, w := range bench.SolverWorkloads(mip) {
+	for _, w := range workloads {
 		row := benchRow{Workload: w.Name, Unit: w.Unit, Seconds: map[string]float64{}}
 		for _, rt := range engines {
-			fmt.Fprintf(progress, "bench %s on %s...\n", w.Name, rt)
+			bar.Describe(w.Name + " on " + rt)
 			op, cleanup, err := w.Setup(rt)
 			if err != nil {
 				return failedErr(fmt.Errorf("%s on %s: %w", w.Name, rt, err))
@@ -84,6 +88,7 @@ func benchSolverAction(c *cli.Context) error {
 				return failedErr(fmt.Errorf("%s on %s: %w", w.Name, rt, err))
 			}
 			row.Seconds[rt] = d.Seconds()
+			bar.Add(1)
 		}
 		rows = append(rows, row)
 	}
@@ -92,10 +97,11 @@ func benchSolverAction(c *cli.Context) error {
 	proc := benchRow{Workload: "process", Unit: "new process: corl solve --relax of the embedded instance, module cached", Seconds: map[string]float64{}}
 	self, selfErr := os.Executable()
 	for _, rt := range engines {
+		bar.Describe("start-up on " + rt)
 		if rt == "native" {
+			bar.Add(1)
 			continue
 		}
-		fmt.Fprintf(progress, "bench start-up on %s...\n", rt)
 		s, err := highs.MeasureStartup(rt)
 		if err != nil {
 			return failedErr(err)
@@ -105,9 +111,10 @@ func benchSolverAction(c *cli.Context) error {
 			if d, err := timeProcess(self, rt, n); err == nil {
 				proc.Seconds[rt] = d.Seconds()
 			} else {
-				fmt.Fprintf(progress, "process start-up on %s: %v\n", rt, err)
+				fmt.Fprintf(c.App.ErrWriter, "process start-up on %s: %v\n", rt, err)
 			}
 		}
+		bar.Add(1)
 	}
 	rows = append(rows, cold, cached)
 	if len(proc.Seconds) > 0 {

@@ -3,11 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -16,59 +12,6 @@ import (
 	"github.com/corl-go/corl/envs/malloc"
 	"github.com/corl-go/corl/eval"
 )
-
-// generateMallocAction writes synthetic workloads, or converts an ONNX
-// model, as allocation CSVs (id,lower,upper,size,uses).
-func generateMallocAction(c *cli.Context) error {
-	out := c.String("out")
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return failedErr(err)
-	}
-	if p := c.String("onnx"); p != "" {
-		shape, err := parseShape(c.String("input-shape"))
-		if err != nil {
-			return usageErr("--input-shape: %v", err)
-		}
-		bufs, err := datasets.ReadONNX(p, shape)
-		if err != nil {
-			return inputErr(err)
-		}
-		dst := filepath.Join(out, strings.TrimSuffix(filepath.Base(p), ".onnx")+".csv")
-		if err := datasets.WriteAllocationCSV(dst, bufs); err != nil {
-			return failedErr(err)
-		}
-		fmt.Fprintf(c.App.Writer, "wrote %d buffers to %s\n", len(bufs), dst)
-		return nil
-	}
-	n, ops := c.Int("n"), c.Int("ops")
-	if n < 1 || ops < 2 {
-		return usageErr("--n must be at least 1 and --ops at least 2")
-	}
-	for i := range n {
-		seed := datasets.FileSeed(c.Uint64("seed"), i)
-		bufs := datasets.SyntheticWorkload(rand.New(rand.NewPCG(seed, 0x5e)), ops)
-		if err := datasets.WriteAllocationCSV(filepath.Join(out, fmt.Sprintf("synthetic-%04d.csv", i)), bufs); err != nil {
-			return failedErr(err)
-		}
-	}
-	fmt.Fprintf(c.App.Writer, "wrote %d synthetic workloads of %d ops to %s\n", n, ops, out)
-	return nil
-}
-
-func parseShape(s string) ([]int64, error) {
-	if s == "" {
-		return nil, nil
-	}
-	var out []int64
-	for _, f := range strings.Split(s, ",") {
-		d, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
-		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("%q is not a list of positive integers", s)
-		}
-		out = append(out, d)
-	}
-	return out, nil
-}
 
 func evalMallocCommand() *cli.Command {
 	return &cli.Command{

@@ -24,7 +24,7 @@ func solveBnBAction(c *cli.Context, m *solver.Model, name string) error {
 		return err
 	}
 	ctx := c.Context
-	if c.IsSet("time-limit") {
+	if c.Float64("time-limit") > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(c.Float64("time-limit")*float64(time.Second)))
 		defer cancel()
@@ -72,9 +72,15 @@ func solveBnBAction(c *cli.Context, m *solver.Model, name string) error {
 	if c.Bool("json") {
 		enc := json.NewEncoder(c.App.Writer)
 		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	} else {
+		printResult(c.App.Writer, out)
 	}
-	printResult(c.App.Writer, out)
+	if res.Status == solver.StatusInterrupted {
+		return interrupted(c.Context, "the best solution found is printed above")
+	}
 	return nil
 }
 

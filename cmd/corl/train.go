@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -117,19 +116,6 @@ type trainMILPConfig struct {
 	// continues with other rounding.
 	GOMAXPROCS int    `json:"gomaxprocs"`
 	Version    string `json:"corl_version"`
-}
-
-func parseParams(list []string) (map[string]float64, error) {
-	over := map[string]float64{}
-	for _, p := range list {
-		k, v, ok := strings.Cut(p, "=")
-		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if !ok || err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return nil, usageErr("--param wants NAME=NUMBER, got %q", p)
-		}
-		over[strings.TrimSpace(k)] = f
-	}
-	return over, nil
 }
 
 func trainConfigFromFlags(c *cli.Context) (trainMILPConfig, error) {
@@ -393,7 +379,7 @@ func trainInstances(cfg trainMILPConfig, log io.Writer) ([]revibranch.Instance, 
 func generateInstances(family, size string, params map[string]float64, seed uint64, first, n int, log io.Writer) ([]revibranch.Instance, error) {
 	fam, err := datasets.Lookup(family)
 	if err != nil {
-		return nil, usageErr("%v", err)
+		return nil, generateErr(err)
 	}
 	bar := progress.New(log, "generate "+family+" "+size, int64(n))
 	defer bar.Finish()
@@ -411,17 +397,12 @@ func generateInstances(family, size string, params map[string]float64, seed uint
 	return out, nil
 }
 
-// generateOne generates an instance; a generator that panics on a
-// parameter value it cannot use becomes a usage error naming the values.
-func generateOne(fam datasets.Family, size string, seed uint64, params map[string]float64) (m *solver.Model, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			m, err = nil, usageErr("%s cannot generate with --param values %v (size %s): %v", fam.Name, params, size, r)
-		}
-	}()
-	m, _, err = fam.Generate(datasets.Size(size), seed, params)
+// generateOne generates an instance; bad parameters are usage errors
+// naming them (checked before the run directory is made).
+func generateOne(fam datasets.Family, size string, seed uint64, params map[string]float64) (*solver.Model, error) {
+	m, _, err := fam.Generate(datasets.Size(size), seed, params)
 	if err != nil {
-		return nil, usageErr("%v", err)
+		return nil, generateErr(err)
 	}
 	return m, nil
 }
