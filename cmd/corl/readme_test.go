@@ -26,8 +26,8 @@ import (
 //
 // Each ```sh block is marked by the line just before its fence:
 //
-//	<!-- readme-test: run -->           run it (also under -short)
-//	<!-- readme-test: slow -->          run it, except under -short
+//	<!-- readme-test: run -->           run it (also under -short; seconds each)
+//	<!-- readme-test: slow -->          run it only with CORL_README_SLOW=1 (minutes each)
 //	<!-- readme-test: skip REASON -->   never run it; REASON says why
 //
 // An unmarked ```sh block fails the test, so a new block is a decision.
@@ -70,8 +70,8 @@ func TestREADME(t *testing.T) {
 		case strings.HasPrefix(b.mark, "skip"):
 			t.Logf("README.md:%d: skipped: %s", b.line, strings.TrimSpace(strings.TrimPrefix(b.mark, "skip")))
 			continue
-		case b.mark == "slow" && testing.Short():
-			t.Logf("README.md:%d: slow block skipped under -short", b.line)
+		case b.mark == "slow" && (testing.Short() || os.Getenv("CORL_README_SLOW") != "1"):
+			t.Logf("README.md:%d: slow block skipped (CORL_README_SLOW=1 runs it)", b.line)
 			continue
 		case b.mark != "run" && b.mark != "slow":
 			t.Errorf("README.md:%d: unknown mark %q (run, slow or skip REASON)", b.line, b.mark)
