@@ -36,11 +36,8 @@ func TestFetchCommandLine(t *testing.T) {
 }
 
 func TestFetchFromMirror(t *testing.T) {
-	src := sharedtest.MiniMalloc(t)
-	mirror := httptest.NewServer(http.StripPrefix("/minimalloc/", http.FileServer(http.Dir(src))))
-	defer mirror.Close()
 	root := t.TempDir()
-	t.Setenv("CORL_FETCH_BASE_URL", mirror.URL)
+	t.Setenv("CORL_FETCH_BASE_URL", sharedtest.Mirror(t))
 	for run := 0; run < 2; run++ { // the second run finds everything in place
 		code, out, errs := corl(t, "fetch", "--dir", root, "minimalloc")
 		if code != exitOK || strings.TrimSpace(out) != filepath.Join(root, "minimalloc") {

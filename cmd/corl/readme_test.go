@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -226,15 +224,6 @@ func readmeEnv(t *testing.T, clone string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	for name, dir := range map[string]string{
-		"highs-instances": filepath.Dir(sharedtest.InstanceFile(t, "p0548.mps")),
-		"minimalloc":      sharedtest.MiniMalloc(t),
-	} {
-		mux.Handle("/"+name+"/", http.StripPrefix("/"+name+"/", http.FileServer(http.Dir(dir))))
-	}
-	mirror := httptest.NewServer(mux)
-	t.Cleanup(mirror.Close)
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
@@ -245,7 +234,7 @@ func readmeEnv(t *testing.T, clone string) []string {
 		env = append(env, kv)
 	}
 	return append(env, "XDG_CACHE_HOME="+cache, "GOCACHE="+strings.TrimSpace(string(gocache)),
-		"CORL_FETCH_BASE_URL="+mirror.URL)
+		"CORL_FETCH_BASE_URL="+sharedtest.Mirror(t))
 }
 
 func runReadmeCommand(dir string, env []string, command string) ([]byte, error) {

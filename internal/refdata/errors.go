@@ -3,6 +3,7 @@ package refdata
 import (
 	"errors"
 	"fmt"
+	"net/url"
 )
 
 // ErrUnknownSet reports a set name that is not in Sets.
@@ -39,7 +40,12 @@ func (e *DownloadError) Error() string {
 	if e.Status != "" {
 		return fmt.Sprintf("refdata: GET %s: %s", e.URL, e.Status)
 	}
-	return fmt.Sprintf("refdata: GET %s: %v", e.URL, e.Err)
+	err := e.Err
+	var ue *url.Error // it repeats the URL
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return fmt.Sprintf("refdata: GET %s: %v", e.URL, err)
 }
 
 // Unwrap returns ErrDownload and the transport error, so errors.Is finds

@@ -292,27 +292,15 @@ func TestCatalog(t *testing.T) {
 // The pinned sums are those of the reference copies beside the checkout,
 // and the whole catalog fetches from a mirror laid out as documented.
 func TestCatalogMatchesSharedCopies(t *testing.T) {
-	shared := sharedtest.Dir(t)
-	local := map[string]string{
-		"highs-instances": filepath.Join(shared, "instances", "mps"),
-		"minimalloc":      filepath.Join(shared, "malloc", "minimalloc"),
-	}
-	mirror := http.NewServeMux()
+	mirror := sharedtest.Mirror(t)
 	for _, s := range refdata.Sets {
-		src, ok := local[s.Name]
-		if !ok {
-			t.Fatalf("set %s has no reference copy to check against", s.Name)
-		}
-		mirror.Handle("/"+s.Name+"/", http.StripPrefix("/"+s.Name+"/", http.FileServer(http.Dir(src))))
-		if n, _ := filepath.Glob(filepath.Join(src, "*")); len(n) != len(s.Files) {
-			t.Errorf("%s: %d files pinned, %d in %s", s.Name, len(s.Files), len(n), src)
+		if n, _ := filepath.Glob(filepath.Join(sharedtest.SetDir(t, s.Name), "*")); len(n) != len(s.Files) {
+			t.Errorf("%s: %d files pinned, %d in the reference copy", s.Name, len(s.Files), len(n))
 		}
 	}
-	srv := httptest.NewServer(mirror)
-	defer srv.Close()
 	root := t.TempDir()
 	for _, s := range refdata.Sets {
-		dir, err := refdata.Fetch(context.Background(), s, refdata.Options{Root: root, BaseURL: srv.URL})
+		dir, err := refdata.Fetch(context.Background(), s, refdata.Options{Root: root, BaseURL: mirror})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,8 @@ import (
 	"bytes"
 	_ "embed"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -128,6 +130,33 @@ type Instance struct {
 	Rows      int
 	Cols      int
 	Integers  int
+}
+
+// SetDir returns the directory holding the files of the fetchable set
+// name ("highs-instances" or "minimalloc").
+func SetDir(t testing.TB, name string) string {
+	t.Helper()
+	switch name {
+	case "highs-instances":
+		return locate(t, filepath.Join("instances", "mps"), name)
+	case "minimalloc":
+		return MiniMalloc(t)
+	}
+	t.Fatalf("sharedtest: no reference copy of set %q", name)
+	return ""
+}
+
+// Mirror serves every fetchable set the way a `corl fetch` mirror does
+// (BASE/NAME/FILE) from a local server, and returns BASE.
+func Mirror(t testing.TB) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	for _, s := range refdata.Sets {
+		mux.Handle("/"+s.Name+"/", http.StripPrefix("/"+s.Name+"/", http.FileServer(http.Dir(SetDir(t, s.Name)))))
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // Instances returns every highs-instances file with its published outcome:

@@ -2,8 +2,6 @@ package sharedtest_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -16,19 +14,14 @@ import (
 // fetched sets in the user cache: fetched here from a mirror of the shared
 // copies, into a temporary cache.
 func TestFetchedSetsStandInForShared(t *testing.T) {
-	shared := sharedtest.Dir(t)
 	want := sharedtest.Instances(t)
-	mux := http.NewServeMux()
-	mux.Handle("/highs-instances/", http.StripPrefix("/highs-instances/", http.FileServer(http.Dir(filepath.Join(shared, "instances", "mps")))))
-	mux.Handle("/minimalloc/", http.StripPrefix("/minimalloc/", http.FileServer(http.Dir(filepath.Join(shared, "malloc", "minimalloc")))))
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	mirror := sharedtest.Mirror(t)
 
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	t.Setenv("HOME", t.TempDir()) // the cache directory elsewhere than Linux
 	t.Setenv("CORL_SHARED", "off")
 	for _, s := range refdata.Sets {
-		if _, err := refdata.Fetch(context.Background(), s, refdata.Options{BaseURL: srv.URL}); err != nil {
+		if _, err := refdata.Fetch(context.Background(), s, refdata.Options{BaseURL: mirror}); err != nil {
 			t.Fatal(err)
 		}
 	}
