@@ -17,7 +17,7 @@ import (
 )
 
 func TestMiniMallocInstances(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(sharedtest.Dir(t), "malloc", "minimalloc", "*.csv"))
+	files, _ := filepath.Glob(filepath.Join(sharedtest.MiniMalloc(t), "*.csv"))
 	if len(files) == 0 {
 		t.Fatal("no MiniMalloc files")
 	}

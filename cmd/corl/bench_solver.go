@@ -16,6 +16,7 @@ import (
 	"github.com/corl-go/corl/internal/progress"
 
 	"github.com/corl-go/corl/internal/bench"
+	"github.com/corl-go/corl/internal/refdata"
 	"github.com/corl-go/corl/solver"
 	"github.com/corl-go/corl/solver/highs"
 )
@@ -30,7 +31,8 @@ func benchSolverCommand() *cli.Command {
 			"  lp       LP relaxation of a seeded 500x1000 set-cover instance (density 0.05, costs 1..100)\n" +
 			"  load     loading that model (Go-side marshalling plus HiGHS's own copy)\n" +
 			"  warm     200 warm-started re-solves, each changing one column bound, then restoring it\n" +
-			"  mip      MIP solve of --mip (default: p0548.mps of the shared reference set, when present)\n" +
+			"  mip      MIP solve of --mip (default: p0548.mps of `corl fetch highs-instances`, when\n" +
+			"           fetched; without either the row is left out, with a note saying so)\n" +
 			"  start    module compile and first instance, cold (empty cache) and cached\n" +
 			"  process  a whole `corl solve --relax` of the embedded instance in a new process (cached)",
 		Flags: []cli.Flag{
@@ -55,13 +57,14 @@ func benchSolverAction(c *cli.Context) error {
 		return usageErr("--repeat must be in 1..10000, got %d", n)
 	}
 	var mip *solver.Model
-	mipPath := c.String("mip")
+	mipPath, noMIP := c.String("mip"), ""
 	if mipPath == "" {
-		if p := filepath.Join("..", "shared", "instances", "mps", "p0548.mps"); fileExists(p) {
-			mipPath = p
-		}
+		mipPath = defaultBenchMIP()
 	}
-	if mipPath != "" {
+	if mipPath == "" {
+		noMIP = "no mip row: no --mip FILE given and p0548.mps not fetched (run `corl fetch highs-instances`)"
+		fmt.Fprintln(c.App.ErrWriter, "bench: "+noMIP)
+	} else {
 		m, err := solver.ReadMPSFile(mipPath)
 		if err != nil {
 			return inputErr(err)
@@ -129,7 +132,22 @@ func benchSolverAction(c *cli.Context) error {
 		return enc.Encode(rows)
 	}
 	printBench(c.App.Writer, engines, rows)
+	if noMIP != "" {
+		fmt.Fprintln(c.App.Writer, noMIP)
+	}
 	return nil
+}
+
+// defaultBenchMIP returns p0548.mps of the fetched highs-instances set, or
+// of the shared reference data beside a checkout, or "" when neither is there.
+func defaultBenchMIP() string {
+	if dir, err := refdata.Dir("", "highs-instances"); err == nil && fileExists(filepath.Join(dir, "p0548.mps")) {
+		return filepath.Join(dir, "p0548.mps")
+	}
+	if p := filepath.Join("..", "shared", "instances", "mps", "p0548.mps"); fileExists(p) {
+		return p
+	}
+	return ""
 }
 
 func ratios(sec map[string]float64) map[string]float64 {
