@@ -119,37 +119,129 @@ type Bounds struct {
 	Lo, Hi [][]float64
 }
 
-// Propagate bounds every hidden pre-activation by interval arithmetic when
-// the first nFree inputs range over [0, 1] (the action's binaries) and the
-// others are fixed to fixed[k-nFree] (the state). It is exact for the first
-// layer over the box and sound, not tight, after it.
-func (n Net) Propagate(nFree int, fixed []float64) Bounds {
-	lo := make([]float64, nFree+len(fixed))
-	hi := make([]float64, len(lo))
-	for k := range nFree {
-		hi[k] = 1
+// Propagate bounds every hidden pre-activation when the first nFree inputs
+// are binaries with at most card of them set (the action: card is the
+// largest feasible action's size; card <= 0 or >= nFree means no limit)
+// and the others are fixed to fixed (the state).
+//
+// Each neuron carries two affine functions of the binaries, one below and
+// one above its pre-activation on the whole domain (the first layer's are
+// exact), and its bounds are their extremes over the domain: the constant
+// plus the card largest (smallest) coefficients. Through a ReLU whose
+// bounds [L, U] straddle 0, the upper function becomes U(z − L)/(U − L)
+// and the lower one z or 0 (whichever loses less area), the linear
+// relaxation of symbolic interval propagation (DeepPoly, CROWN). Plain
+// interval arithmetic is computed too and the tighter of the two kept.
+func (n Net) Propagate(nFree int, fixed []float64, card int) Bounds {
+	if card <= 0 || card > nFree {
+		card = nFree
 	}
-	copy(lo[nFree:], fixed)
-	copy(hi[nFree:], fixed)
+	// lo, hi: per input of the current layer, affine functions of the
+	// binaries bounding it; box: its interval-arithmetic bounds.
+	lo := make([]linear, nFree+len(fixed))
+	hi := make([]linear, len(lo))
+	boxLo, boxHi := make([]float64, len(lo)), make([]float64, len(lo))
+	for k := range nFree {
+		e := linear{coef: make([]float64, nFree)}
+		e.coef[k] = 1
+		lo[k], hi[k] = e, e
+		boxHi[k] = 1
+	}
+	for k, v := range fixed {
+		lo[nFree+k], hi[nFree+k] = linear{c: v}, linear{c: v}
+		boxLo[nFree+k], boxHi[nFree+k] = v, v
+	}
 	var b Bounds
 	for _, ly := range n.Layers[:len(n.Layers)-1] {
-		zl, zh := make([]float64, len(ly.W)), make([]float64, len(ly.W))
+		m := len(ly.W)
+		zl, zh := make([]float64, m), make([]float64, m)
+		nlo, nhi := make([]linear, m), make([]linear, m)
 		for i, row := range ly.W {
-			l, h := ly.B[i], ly.B[i]
+			up, down := linear{c: ly.B[i], coef: make([]float64, nFree)}, linear{c: ly.B[i], coef: make([]float64, nFree)}
+			il, ih := ly.B[i], ly.B[i]
 			for k, w := range row {
 				if w >= 0 {
-					l, h = l+w*lo[k], h+w*hi[k]
+					up.add(w, hi[k])
+					down.add(w, lo[k])
+					il, ih = il+w*boxLo[k], ih+w*boxHi[k]
 				} else {
-					l, h = l+w*hi[k], h+w*lo[k]
+					up.add(w, lo[k])
+					down.add(w, hi[k])
+					il, ih = il+w*boxHi[k], ih+w*boxLo[k]
 				}
 			}
-			zl[i], zh[i] = l, h
+			zl[i] = max(down.min(card), il)
+			zh[i] = min(up.max(card), ih)
+			nlo[i], nhi[i] = down, up
 		}
 		b.Lo, b.Hi = append(b.Lo, zl), append(b.Hi, zh)
-		lo, hi = make([]float64, len(zl)), make([]float64, len(zh))
-		for i := range zl {
-			lo[i], hi[i] = max(zl[i], 0), max(zh[i], 0)
+		// through the ReLUs
+		boxLo, boxHi = make([]float64, m), make([]float64, m)
+		for i := range m {
+			L, U := zl[i], zh[i]
+			boxLo[i], boxHi[i] = max(L, 0), max(U, 0)
+			switch {
+			case U <= 0:
+				nlo[i], nhi[i] = linear{}, linear{}
+			case L >= 0:
+			default:
+				s := U / (U - L)
+				nhi[i] = nhi[i].scaled(s, -s*L)
+				if U < -L {
+					nlo[i] = linear{}
+				}
+			}
 		}
+		lo, hi = nlo, nhi
 	}
 	return b
+}
+
+// linear is c + coef·x over the binaries (a nil coef is all zeros).
+type linear struct {
+	coef []float64
+	c    float64
+}
+
+// add adds w·e.
+func (l *linear) add(w float64, e linear) {
+	l.c += w * e.c
+	for k, v := range e.coef {
+		l.coef[k] += w * v
+	}
+}
+
+// scaled returns s·l + t.
+func (l linear) scaled(s, t float64) linear {
+	out := linear{c: s*l.c + t, coef: make([]float64, len(l.coef))}
+	for k, v := range l.coef {
+		out.coef[k] = s * v
+	}
+	return out
+}
+
+// max is the largest value over binaries with at most card set: the
+// constant plus the card largest positive coefficients.
+func (l linear) max(card int) float64 { return l.c + topSum(l.coef, card, 1) }
+
+// min is the smallest value over the same domain.
+func (l linear) min(card int) float64 { return l.c - topSum(l.coef, card, -1) }
+
+// topSum returns the sum of the card largest positive values of sign·v.
+func topSum(v []float64, card int, sign float64) float64 {
+	var pos []float64
+	for _, x := range v {
+		if sign*x > 0 {
+			pos = append(pos, sign*x)
+		}
+	}
+	if len(pos) > card {
+		slices.Sort(pos)
+		pos = pos[len(pos)-card:]
+	}
+	s := 0.0
+	for _, x := range pos {
+		s += x
+	}
+	return s
 }

@@ -103,7 +103,7 @@ func TestBestIsBruteForceMax(t *testing.T) {
 }
 
 // Propagated bounds contain every pre-activation seen on random inputs in
-// the domain (binary actions, the fixed state).
+// the domain (binary actions of at most card ones, the fixed state).
 func TestBoundsContainActivations(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	for trial := range 20 {
@@ -113,15 +113,14 @@ func TestBoundsContainActivations(t *testing.T) {
 		for k := range fixed {
 			fixed[k] = float64(rng.IntN(2))
 		}
-		bd := net.Propagate(nAct, fixed)
+		card := 1 + rng.IntN(nAct)
+		bd := net.Propagate(nAct, fixed, card)
 		x := make([]float64, nAct+nFix)
 		copy(x[nAct:], fixed)
 		for range 200 {
-			for k := range nAct {
-				x[k] = float64(rng.IntN(2))
-				if trial%2 == 1 { // the LP relaxation's box too
-					x[k] = rng.Float64()
-				}
+			clear(x[:nAct])
+			for _, k := range rng.Perm(nAct)[:rng.IntN(card+1)] {
+				x[k] = 1
 			}
 			var acts [][]float64
 			net.Forward(x, &acts)
@@ -141,7 +140,7 @@ func TestBoundsContainActivations(t *testing.T) {
 func TestFirstLayerBoundsAreTight(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 8))
 	net := randomNet(rng, 1, 6, 4, 1)
-	bd := net.Propagate(6, nil)
+	bd := net.Propagate(6, nil, 0)
 	for i, row := range net.Layers[0].W {
 		lo, hi := net.Layers[0].B[i], net.Layers[0].B[i]
 		for _, w := range row {

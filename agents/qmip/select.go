@@ -3,6 +3,7 @@ package qmip
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/corl-go/corl/envs/bandits"
@@ -45,6 +46,45 @@ func Input(in *bandits.Instance, states []int, a bandits.Action, dst []float64) 
 	}
 	StateFeatures(in, states, dst[nv:])
 	return dst
+}
+
+// MaxActionSize bounds the number of action variables a feasible action
+// sets, from the family's data alone: B interventions, at most B arms on
+// a path, as many of the cheapest arms as the total capacity holds, half
+// the available worker-slots. Tighter than the box, it tightens every
+// neuron's bounds.
+func MaxActionSize(in *bandits.Instance) int {
+	switch in.Family {
+	case bandits.Interventions, bandits.Path:
+		return in.B
+	case bandits.Capacity:
+		room := 0
+		for _, c := range in.WorkerCap {
+			room += c
+		}
+		costs := slices.Clone(in.ArmCost)
+		slices.Sort(costs)
+		k := 0
+		for _, c := range costs {
+			if room < c {
+				break
+			}
+			room -= c
+			k++
+		}
+		return k
+	case bandits.Scheduling:
+		free := 0
+		for _, w := range in.WorkerSlots {
+			for _, ok := range w {
+				if ok {
+					free++
+				}
+			}
+		}
+		return min(in.J, free/2)
+	}
+	return in.NumVars()
 }
 
 // SelectConfig sets how an action is chosen; the zero value means exact
@@ -129,7 +169,7 @@ func (sel *Selector) Model(net Net, states []int) (*solver.Model, []int, Encodin
 		return nil, nil, Encoding{}, fmt.Errorf("qmip: network takes %d inputs, the instance gives %d", net.In(), NumInputs(in))
 	}
 	fixed := StateFeatures(in, states, nil)
-	bd := net.Propagate(in.NumVars(), fixed)
+	bd := net.Propagate(in.NumVars(), fixed, MaxActionSize(in))
 	if sel.cfg.BigM > 0 {
 		for l := range bd.Lo {
 			for i := range bd.Lo[l] {
