@@ -53,7 +53,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return "cuda: " + e.Op + ": " + e.Err.Error() }
-func (e *Error) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() []error { return []error{nn.ErrDevice, e.Err} }
 
 // Backend runs nn's kernels on one GPU.
 type Backend struct {
@@ -150,7 +150,9 @@ func (b *Backend) alloc(bytes int) dptr {
 		time.Sleep(time.Millisecond)
 		p, err = b.dev.alloc(bytes)
 	}
-	check("alloc", err)
+	if err != nil {
+		panic(&nn.AllocError{Backend: "cuda", Elems: bytes / 4, Err: err})
+	}
 	return p
 }
 

@@ -24,9 +24,11 @@
 // gradients through Gather) may differ in the last bits from run to run;
 // everything else is deterministic. Kernels run asynchronously on the
 // default stream; Download, SumSquares
-// and Sync wait for them. A driver error inside a kernel call (an
-// out-of-memory device, a failed launch) panics with an *Error, as gonum's
-// BLAS panics on bad arguments: the nn.Backend methods return no errors.
+// and Sync wait for them. The nn.Backend methods return no errors, so a
+// driver error inside a kernel call (a failed launch) panics with an *Error
+// and a failed allocation with an *nn.AllocError, both wrapping
+// nn.ErrDevice: a training step run under nn.Guard gets them as errors
+// (errors.Is(err, nn.ErrOutOfMemory) for device memory exhausted).
 // Device buffers are freed by finalizers; the backend forces a garbage
 // collection after every GiB of device allocations, and once more before
 // it gives up on an allocation, so unreachable tensors cannot exhaust the GPU.

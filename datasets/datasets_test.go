@@ -30,11 +30,11 @@ func TestGenerateIsByteIdentical(t *testing.T) {
 		t.Run(fam, func(t *testing.T) {
 			f, _ := datasets.Lookup(fam)
 			a, b := t.TempDir(), t.TempDir()
-			ma, err := datasets.GenerateSet(f, datasets.Easy, 2, 7, small[fam], a, nil)
+			ma, err := datasets.GenerateSet(context.Background(), f, datasets.Easy, small[fam], datasets.SetConfig{Dir: a, N: 2, Seed: 7})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := datasets.GenerateSet(f, datasets.Easy, 2, 7, small[fam], b, nil); err != nil {
+			if _, err := datasets.GenerateSet(context.Background(), f, datasets.Easy, small[fam], datasets.SetConfig{Dir: b, N: 2, Seed: 7}); err != nil {
 				t.Fatal(err)
 			}
 			for _, mf := range append(ma.Files, datasets.ManifestFile{File: datasets.ManifestName}) {

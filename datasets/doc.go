@@ -35,4 +35,14 @@
 // "hard" double and quadruple the first number (rows of set cover, items of
 // an auction, customers of facility location, nodes of independent set,
 // items of knapsack).
+//
+// # Parameters and sets
+//
+// Family.Check validates every parameter against its range (integers where
+// the generator counts), the constraints between parameters and a size
+// limit (MaxNonzeros) before anything is built; its errors are typed
+// (ParamError, UnknownParamError, SizeError, ...) and wrap ErrBadInput.
+// GenerateSet writes each file atomically and records it in the manifest
+// with its seed and SHA-256; stopped by its context, it keeps what is done,
+// and run again it continues, keeping the files whose checksum matches.
 package datasets

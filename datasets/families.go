@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -82,139 +83,167 @@ type bid struct {
 	price float64
 }
 
-// buildAuction follows Leyton-Brown et al.'s "arbitrary relationships":
-// items have common values and pairwise compatibilities; each bidder has
-// private values, bids on a bundle grown from its favourite item by
-// compatibility, and adds substitutable bundles of the same size within its
-// budget, tied together by a dummy item.
-func buildAuction(rng *rand.Rand, p map[string]float64) *solver.Model {
-	nItems, nBids := int(p["items"]), int(p["bids"])
+// auction is the market of buildAuction, which follows Leyton-Brown et
+// al.'s "arbitrary relationships": items have common values and pairwise
+// compatibilities; each bidder has private values, bids on a bundle grown
+// from its favourite item by compatibility, and adds substitutable bundles
+// of the same size within its budget, tied together by a dummy item.
+type auction struct {
+	rng    *rand.Rand
+	p      map[string]float64
+	values []float64   // common value of each item
+	compat [][]float64 // compat[i][j]: how well j goes with i; rows sum to 1
+	// the current bidder's
+	interest, private []float64
+	// scratch of next and grow
+	weights  []float64
+	inBundle []bool
+}
+
+// newAuction draws the items' common values and compatibilities.
+func newAuction(rng *rand.Rand, p map[string]float64) *auction {
+	n := int(p["items"])
+	a := &auction{rng: rng, p: p, values: make([]float64, n), compat: make([][]float64, n),
+		interest: make([]float64, n), private: make([]float64, n), weights: make([]float64, n), inBundle: make([]bool, n)}
 	minV, maxV := p["min_value"], p["max_value"]
-	values := make([]float64, nItems)
-	for i := range values {
-		values[i] = minV + (maxV-minV)*rng.Float64()
+	for i := range a.values {
+		a.values[i] = minV + (maxV-minV)*rng.Float64()
 	}
-	compat := make([][]float64, nItems)
-	for i := range compat {
-		compat[i] = make([]float64, nItems)
+	for i := range a.compat {
+		a.compat[i] = make([]float64, n)
 	}
-	for i := range nItems {
-		for j := i + 1; j < nItems; j++ {
+	for i := range n {
+		for j := i + 1; j < n; j++ {
 			v := rng.Float64()
-			compat[i][j], compat[j][i] = v, v
+			a.compat[i][j], a.compat[j][i] = v, v
 		}
 	}
-	for i := range nItems { // normalise rows
+	for _, row := range a.compat { // normalise rows
 		s := 0.0
-		for _, v := range compat[i] {
+		for _, v := range row {
 			s += v
 		}
-		for j := range compat[i] {
-			compat[i][j] /= s
+		for j := range row {
+			row[j] /= s
 		}
 	}
-	interest := make([]float64, nItems)
-	private := make([]float64, nItems)
-	weights := make([]float64, nItems)
-	inBundle := make([]bool, nItems)
-	pick := func(w []float64) int {
-		total := 0.0
-		for _, x := range w {
-			total += x
-		}
-		r := rng.Float64() * total
-		for i, x := range w {
-			if r -= x; r < 0 {
-				return i
-			}
-		}
-		for i := len(w) - 1; i >= 0; i-- {
-			if w[i] > 0 {
-				return i
-			}
-		}
-		return 0
+	return a
+}
+
+// pick draws an index with probability proportional to w.
+func (a *auction) pick(w []float64) int {
+	total := 0.0
+	for _, x := range w {
+		total += x
 	}
-	// next picks an item outside the bundle by interest times mean compatibility.
-	next := func(bundle []int) int {
-		for i := range weights {
-			weights[i] = 0
-			if inBundle[i] {
-				continue
-			}
-			c := 0.0
-			for _, b := range bundle {
-				c += compat[b][i]
-			}
-			weights[i] = interest[i] * c / float64(len(bundle))
+	r := a.rng.Float64() * total
+	for i, x := range w {
+		if r -= x; r < 0 {
+			return i
 		}
-		return pick(weights)
 	}
-	price := func(bundle []int) float64 {
-		s := 0.0
-		for _, i := range bundle {
-			s += private[i]
+	for i := len(w) - 1; i >= 0; i-- {
+		if w[i] > 0 {
+			return i
 		}
-		return s + math.Pow(float64(len(bundle)), 1+p["additivity"])
 	}
-	grow := func(first, size int, prob float64) []int {
-		clear(inBundle)
-		bundle := []int{first}
-		inBundle[first] = true
-		for (size > 0 && len(bundle) < size) || (size == 0 && len(bundle) < nItems && rng.Float64() < prob) {
-			it := next(bundle)
-			inBundle[it] = true
-			bundle = append(bundle, it)
-		}
-		slices.Sort(bundle)
-		return bundle
-	}
-	var bids []bid
-	dummies := 0
-	var bidderOf []int // dummy index per bid, -1 for none
-	for len(bids) < nBids {
-		for i := range interest {
-			interest[i] = rng.Float64()
-			private[i] = values[i] + maxV*p["value_deviation"]*(2*interest[i]-1)
-		}
-		bundle := grow(pick(interest), 0, p["add_item_prob"])
-		pr := price(bundle)
-		if pr < 0 {
+	return 0
+}
+
+// next picks an item outside the bundle by interest times mean compatibility.
+func (a *auction) next(bundle []int) int {
+	for i := range a.weights {
+		a.weights[i] = 0
+		if a.inBundle[i] {
 			continue
 		}
-		mine := []bid{{bundle, pr}}
-		budget := p["budget_factor"] * pr
-		resale := 0.0
-		for _, i := range bundle {
-			resale += values[i]
+		c := 0.0
+		for _, b := range bundle {
+			c += a.compat[b][i]
 		}
-		var subs []bid
-		for _, it := range bundle {
-			sb := grow(it, len(bundle), 0)
-			subs = append(subs, bid{sb, price(sb)})
+		a.weights[i] = a.interest[i] * c / float64(len(bundle))
+	}
+	return a.pick(a.weights)
+}
+
+// price is the bidder's value of a bundle: its private values plus the
+// bundle's size to the power 1+additivity.
+func (a *auction) price(bundle []int) float64 {
+	s := 0.0
+	for _, i := range bundle {
+		s += a.private[i]
+	}
+	return s + math.Pow(float64(len(bundle)), 1+a.p["additivity"])
+}
+
+// grow grows a bundle from first: to size items, or with size 0 by one
+// more item with probability prob each time.
+func (a *auction) grow(first, size int, prob float64) []int {
+	clear(a.inBundle)
+	bundle := []int{first}
+	a.inBundle[first] = true
+	for (size > 0 && len(bundle) < size) || (size == 0 && len(bundle) < len(a.values) && a.rng.Float64() < prob) {
+		it := a.next(bundle)
+		a.inBundle[it] = true
+		bundle = append(bundle, it)
+	}
+	slices.Sort(bundle)
+	return bundle
+}
+
+// bidder draws a new bidder and returns its bids, at most room: the
+// bundle it wants most, then substitutes of the same size within its
+// budget and resale value, dearest first. It returns none when the first
+// bundle's price is negative.
+func (a *auction) bidder(room int) []bid {
+	maxV := a.p["max_value"]
+	for i := range a.interest {
+		a.interest[i] = a.rng.Float64()
+		a.private[i] = a.values[i] + maxV*a.p["value_deviation"]*(2*a.interest[i]-1)
+	}
+	bundle := a.grow(a.pick(a.interest), 0, a.p["add_item_prob"])
+	pr := a.price(bundle)
+	if pr < 0 {
+		return nil
+	}
+	mine := []bid{{bundle, pr}}
+	budget := a.p["budget_factor"] * pr
+	resale := a.resale(bundle)
+	var subs []bid
+	for _, it := range bundle {
+		sb := a.grow(it, len(bundle), 0)
+		subs = append(subs, bid{sb, a.price(sb)})
+	}
+	slices.SortStableFunc(subs, func(x, y bid) int { return cmp.Compare(y.price, x.price) })
+	for _, sb := range subs {
+		if len(mine) >= int(a.p["max_sub_bids"])+1 || len(mine) >= room {
+			break
 		}
-		slices.SortStableFunc(subs, func(a, b bid) int {
-			switch {
-			case a.price > b.price:
-				return -1
-			case a.price < b.price:
-				return 1
-			}
-			return 0
-		})
-		for _, sb := range subs {
-			if len(mine) >= int(p["max_sub_bids"])+1 || len(bids)+len(mine) >= nBids {
-				break
-			}
-			rv := 0.0
-			for _, i := range sb.items {
-				rv += values[i]
-			}
-			if sb.price < 0 || sb.price > budget || rv < p["resale_factor"]*resale || containsBundle(mine, sb.items) {
-				continue
-			}
-			mine = append(mine, sb)
+		if sb.price < 0 || sb.price > budget || a.resale(sb.items) < a.p["resale_factor"]*resale || containsBundle(mine, sb.items) {
+			continue
 		}
+		mine = append(mine, sb)
+	}
+	return mine
+}
+
+// resale is a bundle's common value.
+func (a *auction) resale(bundle []int) float64 {
+	s := 0.0
+	for _, i := range bundle {
+		s += a.values[i]
+	}
+	return s
+}
+
+func buildAuction(rng *rand.Rand, p map[string]float64) *solver.Model {
+	a := newAuction(rng, p)
+	nBids := int(p["bids"])
+	var bids []bid
+	var bidderOf []int // dummy item of each bid, -1 for none
+	dummies := 0
+	for len(bids) < nBids {
+		mine := a.bidder(nBids - len(bids))
 		dummy := -1
 		if len(mine) > 1 {
 			dummy = dummies
@@ -225,6 +254,12 @@ func buildAuction(rng *rand.Rand, p map[string]float64) *solver.Model {
 			bidderOf = append(bidderOf, dummy)
 		}
 	}
+	return auctionModel(bids, bidderOf, len(a.values), dummies)
+}
+
+// auctionModel writes the winner determination problem: a column per
+// bid, a row per item and per dummy item, each sold at most once.
+func auctionModel(bids []bid, bidderOf []int, nItems, dummies int) *solver.Model {
 	var b solver.Builder
 	b.SetSense(solver.Maximize)
 	byItem := make([][]int, nItems+dummies)

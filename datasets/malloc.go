@@ -31,6 +31,20 @@ func (e *CSVError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Li
 // (MiniMalloc's CSVs): one write and one read.
 const DefaultUses = 2
 
+// AllocationFiles lists the allocation CSVs of a set: the .csv files of a
+// directory, sorted by name (none is a *NoInstancesError), or the one
+// file set names.
+func AllocationFiles(set string) ([]string, error) {
+	st, err := os.Stat(set)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return []string{set}, nil
+	}
+	return setFiles(set, ".csv")
+}
+
 // ReadAllocationCSV reads buffers in MiniMalloc's format, "id,lower,upper,size"
 // with each buffer live over [lower, upper), and an optional fifth column
 // "uses". The instance's capacity is capacityFraction of the peak live size

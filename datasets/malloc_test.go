@@ -17,7 +17,7 @@ import (
 )
 
 func TestMiniMallocInstances(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(sharedtest.Dir(t), "malloc", "minimalloc", "*.csv"))
+	files, _ := filepath.Glob(filepath.Join(sharedtest.MiniMalloc(t), "*.csv"))
 	if len(files) == 0 {
 		t.Fatal("no MiniMalloc files")
 	}
@@ -202,7 +202,7 @@ func TestRealONNXModel(t *testing.T) {
 	}
 	in.Capacity = in.PeakLive() / 4
 	for _, name := range []string{"xla", "firstfit", "random"} {
-		r, err := malloc.RunBaseline(t.Context(), in, name, 1, 0)
+		r, err := malloc.RunBaseline(t.Context(), in, name, 1, malloc.MIPConfig{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,15 +1,14 @@
 package datasets
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
-
-	"github.com/corl-go/corl/internal/atomicfile"
 
 	"github.com/corl-go/corl/solver"
 )
@@ -33,7 +32,7 @@ func (s Size) scale() (int, error) {
 	case Hard:
 		return 4, nil
 	}
-	return 0, fmt.Errorf("datasets: unknown size %q (want easy, medium or hard)", s)
+	return 0, &UnknownSizeError{Size: s}
 }
 
 // Family is a seeded MILP generator.
@@ -42,17 +41,26 @@ type Family struct {
 	Doc  string
 	// Params returns the generator's parameters at a size.
 	Params func(scale int) map[string]float64
-	// Build generates one instance from parameters.
+	// Build generates one instance from parameters that passed Check.
 	Build func(rng *rand.Rand, p map[string]float64) *solver.Model
+
+	ranges map[string]paramRange                        // each parameter's allowed values
+	check  func(p map[string]float64) error             // constraints between parameters
+	size   func(p map[string]float64) (string, float64) // what grows, and how big it gets
 }
 
 // Families lists the MILP generators by name.
 var Families = map[string]Family{
-	"setcover": {Name: "setcover", Doc: "set cover (Balas & Ho)", Params: setCoverParams, Build: buildSetCover},
-	"cauction": {Name: "cauction", Doc: "combinatorial auction (Leyton-Brown, arbitrary relationships)", Params: auctionParams, Build: buildAuction},
-	"facility": {Name: "facility", Doc: "capacitated facility location (Cornuejols et al.)", Params: facilityParams, Build: buildFacility},
-	"indset":   {Name: "indset", Doc: "maximum independent set, clique formulation (Barabasi-Albert graphs)", Params: indsetParams, Build: buildIndset},
-	"knapsack": {Name: "knapsack", Doc: "multiple knapsack", Params: knapsackParams, Build: buildKnapsack},
+	"setcover": {Name: "setcover", Doc: "set cover (Balas & Ho)", Params: setCoverParams, Build: buildSetCover,
+		ranges: setCoverRanges, size: setCoverSize},
+	"cauction": {Name: "cauction", Doc: "combinatorial auction (Leyton-Brown, arbitrary relationships)", Params: auctionParams, Build: buildAuction,
+		ranges: auctionRanges, check: auctionCheck, size: auctionSize},
+	"facility": {Name: "facility", Doc: "capacitated facility location (Cornuejols et al.)", Params: facilityParams, Build: buildFacility,
+		ranges: facilityRanges, size: facilitySize},
+	"indset": {Name: "indset", Doc: "maximum independent set, clique formulation (Barabasi-Albert graphs)", Params: indsetParams, Build: buildIndset,
+		ranges: indsetRanges, size: indsetSize},
+	"knapsack": {Name: "knapsack", Doc: "multiple knapsack", Params: knapsackParams, Build: buildKnapsack,
+		ranges: knapsackRanges, check: knapsackCheck, size: knapsackSize},
 }
 
 // FamilyNames returns the family names, sorted.
@@ -69,30 +77,29 @@ func FamilyNames() []string {
 func Lookup(name string) (Family, error) {
 	f, ok := Families[strings.ToLower(name)]
 	if !ok {
-		return Family{}, fmt.Errorf("datasets: unknown family %q (want one of %s)", name, strings.Join(FamilyNames(), ", "))
+		return Family{}, &UnknownFamilyError{Name: name, Known: FamilyNames()}
 	}
 	return f, nil
 }
 
 // Generate returns one instance of the family at a size from a seed, with
 // parameters overridden by name; it also returns the parameters used.
+// Parameters are checked first (see Check): bad ones return an error
+// wrapping ErrBadInput and build nothing.
 func (f Family) Generate(size Size, seed uint64, overrides map[string]float64) (*solver.Model, map[string]float64, error) {
-	k, err := size.scale()
+	p, err := f.Check(size, overrides)
 	if err != nil {
 		return nil, nil, err
 	}
-	p := f.Params(k)
-	for name, v := range overrides {
-		if _, ok := p[name]; !ok {
-			return nil, nil, fmt.Errorf("datasets: %s has no parameter %q (have %s)", f.Name, name, strings.Join(keys(p), ", "))
-		}
-		p[name] = v
-	}
-	m := f.Build(rand.New(rand.NewPCG(seed, 0x6e6e7261)), p)
-	return m, p, nil
+	return f.build(seed, p), p, nil
 }
 
-func keys(m map[string]float64) []string {
+// build generates an instance from checked parameters.
+func (f Family) build(seed uint64, p map[string]float64) *solver.Model {
+	return f.Build(rand.New(rand.NewPCG(seed, 0x6e6e7261)), p)
+}
+
+func keys[V any](m map[string]V) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)
@@ -109,68 +116,27 @@ func FileSeed(seed uint64, i int) uint64 {
 	return z ^ z>>31
 }
 
-// Manifest describes a generated set.
-type Manifest struct {
-	Family string             `json:"family"`
-	Size   Size               `json:"size"`
-	Seed   uint64             `json:"seed"`
-	Params map[string]float64 `json:"params"`
-	Files  []ManifestFile     `json:"files"`
-}
-
-// ManifestFile is one instance of a set.
-type ManifestFile struct {
-	File string `json:"file"`
-	Seed uint64 `json:"seed"`
-	Rows int    `json:"rows"`
-	Cols int    `json:"cols"`
-}
-
-// ManifestName is the manifest's file name inside a set's directory.
-const ManifestName = "manifest.json"
-
-// GenerateSet writes n instances of a family into dir as
-// <family>-<size>-<i>.mps.gz plus manifest.json; progress, if not nil, is
-// called after each file.
-func GenerateSet(f Family, size Size, n int, seed uint64, overrides map[string]float64, dir string, progress func(done int)) (Manifest, error) {
-	if n < 1 {
-		return Manifest{}, fmt.Errorf("datasets: --n must be at least 1, got %d", n)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return Manifest{}, err
-	}
-	if size == "" {
-		size = Easy
-	}
-	man := Manifest{Family: f.Name, Size: size, Seed: seed}
-	for i := range n {
-		fs := FileSeed(seed, i)
-		m, p, err := f.Generate(size, fs, overrides)
-		if err != nil {
-			return Manifest{}, err
-		}
-		name := fmt.Sprintf("%s-%s-%04d", f.Name, size, i)
-		m.Name = name
-		file := name + ".mps.gz"
-		if err := solver.WriteMPSFile(filepath.Join(dir, file), m); err != nil {
-			return Manifest{}, err
-		}
-		man.Params = p
-		man.Files = append(man.Files, ManifestFile{File: file, Seed: fs, Rows: m.NumRows(), Cols: m.NumCols()})
-		if progress != nil {
-			progress(i + 1)
-		}
-	}
-	b, err := json.MarshalIndent(man, "", "  ")
-	if err != nil {
-		return Manifest{}, err
-	}
-	return man, atomicfile.Write(filepath.Join(dir, ManifestName), append(b, '\n'))
-}
-
 // InstanceFiles lists the MPS files of a set directory (.mps, .mps.gz),
-// sorted by name.
-func InstanceFiles(dir string) ([]string, error) {
+// sorted by name; none is a *NoInstancesError.
+func InstanceFiles(dir string) ([]string, error) { return setFiles(dir, ".mps", ".mps.gz") }
+
+// ErrNoInstances: a set holds no instance files.
+var ErrNoInstances = errors.New("datasets: no instances")
+
+// NoInstancesError: the directory holds no file with one of the suffixes
+// (errors.Is ErrNoInstances).
+type NoInstancesError struct {
+	Dir      string
+	Suffixes []string
+}
+
+func (e *NoInstancesError) Error() string {
+	return fmt.Sprintf("datasets: no %s files in %s", strings.Join(e.Suffixes, " or "), e.Dir)
+}
+func (e *NoInstancesError) Is(target error) bool { return target == ErrNoInstances }
+
+// setFiles lists the files of dir ending in one of suffixes, sorted.
+func setFiles(dir string, suffixes ...string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -178,12 +144,12 @@ func InstanceFiles(dir string) ([]string, error) {
 	var out []string
 	for _, e := range entries {
 		n := e.Name()
-		if !e.IsDir() && (strings.HasSuffix(n, ".mps") || strings.HasSuffix(n, ".mps.gz")) {
+		if !e.IsDir() && slices.ContainsFunc(suffixes, func(s string) bool { return strings.HasSuffix(n, s) }) {
 			out = append(out, filepath.Join(dir, n))
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("datasets: no .mps or .mps.gz files in %s", dir)
+		return nil, &NoInstancesError{Dir: dir, Suffixes: suffixes}
 	}
 	sort.Strings(out)
 	return out, nil

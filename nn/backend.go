@@ -209,7 +209,11 @@ func Open(name string) (Backend, error) {
 	open, ok := registry[name]
 	registryMu.Unlock()
 	if !ok {
-		return nil, fmt.Errorf("%w %q (registered: %v)", ErrUnknownBackend, name, Backends())
+		hint := ""
+		if name == "cuda" {
+			hint = "; this binary was built without CUDA: build it with -tags cuda on a machine with the CUDA toolkit"
+		}
+		return nil, fmt.Errorf("%w %q (registered: %v)%s", ErrUnknownBackend, name, Backends(), hint)
 	}
 	return open()
 }

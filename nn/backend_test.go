@@ -17,6 +17,7 @@ func TestDefaultBackendFromEnvironment(t *testing.T) {
 		{"", "cpu", ""},
 		{"cpu64", "cpu64", ""},
 		{"tpu", "", `CORL_NN_BACKEND: nn: unknown backend "tpu" (registered: [cpu cpu64])`},
+		{"cuda", "", `built without CUDA: build it with -tags cuda`},
 	} {
 		reset()
 		t.Setenv(EnvBackend, tc.env)

@@ -1,9 +1,11 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"runtime"
 	"sync"
+	"unsafe"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -46,7 +48,19 @@ func vals[T float](s Storage) []T { return s.(*cpuStore[T]).v }
 
 func (c *cpuBackend[T]) Name() string { return c.name }
 
-func (c *cpuBackend[T]) Alloc(n int) Storage { return &cpuStore[T]{v: make([]T, n)} }
+// maxHostBytes is the user address space of 64-bit Linux, macOS and
+// Windows (47 bits); no allocation beyond it can succeed.
+const maxHostBytes = 1 << 47
+
+// Alloc returns n zeroed elements. A request no address space can hold
+// raises an *AllocError (see Guard); running out of memory below that
+// size ends the process, as any Go allocation does.
+func (c *cpuBackend[T]) Alloc(n int) Storage {
+	if n < 0 || uint64(n) > maxHostBytes/uint64(unsafe.Sizeof(T(0))) {
+		panic(&AllocError{Backend: c.name, Elems: n, Err: fmt.Errorf("%d elements exceed the address space", n)})
+	}
+	return &cpuStore[T]{v: make([]T, n)}
+}
 
 // convert copies src into dst element by element, converting the type.
 func convert[D, S float](dst []D, src []S) {

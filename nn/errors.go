@@ -13,7 +13,46 @@ var (
 	// ErrMismatch is wrapped when a checkpoint does not fit a model: a
 	// missing or extra tensor, or a wrong dtype or shape.
 	ErrMismatch = errors.New("nn: checkpoint does not match model")
+	// ErrDevice is wrapped by every device failure a backend raises inside
+	// a kernel or an allocation; Guard turns them into errors.
+	ErrDevice = errors.New("nn: device failure")
+	// ErrOutOfMemory is wrapped when a backend cannot allocate storage.
+	ErrOutOfMemory = errors.New("nn: out of memory")
 )
+
+// AllocError is the failure of Backend.Alloc: Backend could not allocate
+// Elems elements. It wraps ErrDevice, ErrOutOfMemory and the backend's
+// own error.
+type AllocError struct {
+	Backend string
+	Elems   int
+	Err     error
+}
+
+func (e *AllocError) Error() string {
+	return fmt.Sprintf("nn: %s backend: cannot allocate %d elements: %v", e.Backend, e.Elems, e.Err)
+}
+
+func (e *AllocError) Unwrap() []error { return []error{ErrDevice, ErrOutOfMemory, e.Err} }
+
+// Guard runs f and returns its error, or the device failure a backend
+// raised while f ran (an error wrapping ErrDevice, such as an *AllocError
+// for memory the device does not have). Backend methods return no errors,
+// so they raise device failures by panicking; a training step run under
+// Guard gets them as errors it can act on (a smaller batch, a checkpoint
+// and a clean exit). Other panics go on.
+func Guard(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(error); ok && errors.Is(e, ErrDevice) {
+				err = e
+				return
+			}
+			panic(r)
+		}
+	}()
+	return f()
+}
 
 // CheckpointError locates a checkpoint problem: the file, and the tensor or
 // header field concerned.

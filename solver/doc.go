@@ -28,6 +28,9 @@
 //
 // ReadMPS and ReadMPSFile read fixed and free MPS, plain or gzipped, with
 // OBJSENSE, RANGES, every common bound type and INTORG/INTEND markers; a
-// malformed file gives a *ParseError naming file and line. WriteMPS writes
+// malformed file gives a *ParseError naming file and line. Only a whole file
+// reads: one cut short (no ENDATA) fails with ErrTruncated, a damaged gzip
+// stream with ErrGzip, and anything but comments after ENDATA with
+// ErrSyntax. WriteMPS writes
 // free MPS that reads back to the same model.
 package solver

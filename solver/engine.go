@@ -50,3 +50,31 @@ type Engine interface {
 	SimplexIterations() (int, error)
 	Close() error
 }
+
+// The optional abilities below are found by type assertion on an Engine,
+// so a new engine starts with Engine alone. The HiGHS engines have them all.
+
+// OptionSetter takes solver options by name (HiGHS's option names).
+type OptionSetter interface {
+	SetStringOption(name, v string) error
+	SetIntOption(name string, v int) error
+	SetDoubleOption(name string, v float64) error
+}
+
+// CostSetter changes objective coefficients of the loaded model.
+type CostSetter interface {
+	SetColsCost(idx []int, cost []float64) error
+}
+
+// MIPStarter takes a feasible assignment of every column as the start (the
+// first incumbent) of the next MIP solve.
+type MIPStarter interface {
+	SetSolution(colValue []float64) error
+}
+
+// MIPReporter reports on the last MIP solve: the proven bound on the
+// optimum and whether a feasible solution is held.
+type MIPReporter interface {
+	MIPDualBound() (float64, error)
+	HasSolution() (bool, error)
+}

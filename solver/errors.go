@@ -14,6 +14,12 @@ var (
 	// ErrUnsupported reports an MPS feature corl does not model (quadratic
 	// objectives, SOS, semi-continuous variables, ...).
 	ErrUnsupported = errors.New("solver: unsupported")
+	// ErrTruncated reports an MPS file that ends before its ENDATA line: a
+	// file cut short, which must not read as a smaller model.
+	ErrTruncated = errors.New("solver: truncated input")
+	// ErrGzip reports a gzipped MPS file whose stream is damaged or cut
+	// short (bad header, checksum mismatch, unexpected end).
+	ErrGzip = errors.New("solver: broken gzip stream")
 	// ErrInvalidModel reports a model whose fields are inconsistent.
 	ErrInvalidModel = errors.New("solver: invalid model")
 )

@@ -42,21 +42,32 @@ func ReadMPSFile(path string) (*Model, error) {
 
 // ReadMPS reads an MPS model from r; name is used in error messages.
 // Gzipped input is recognised by its magic number.
+//
+// The input must be whole: ROWS and COLUMNS sections (NAME and RHS are
+// optional), sections in their order (ROWS before COLUMNS, COLUMNS before
+// RHS, RANGES and BOUNDS, none twice), an ENDATA line, and after it nothing
+// but blank or comment lines. A file cut short fails with ErrTruncated, a
+// damaged or cut gzip stream with ErrGzip, so a partial file never reads as
+// a smaller model.
 func ReadMPS(r io.Reader, name string, format MPSFormat) (*Model, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
+	gzipped := false
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, &ParseError{File: name, Line: 0, Err: fmt.Errorf("%w: bad gzip header: %v", ErrSyntax, err)}
+			return nil, &ParseError{File: name, Line: 0, Err: fmt.Errorf("%w: bad header: %v", ErrGzip, err)}
 		}
 		defer zr.Close()
 		br = bufio.NewReaderSize(zr, 1<<16)
+		gzipped = true
 	}
 	p := mpsParser{
-		file:   name,
-		format: format,
-		rowIdx: map[string]int{},
-		colIdx: map[string]int{},
+		file:    name,
+		format:  format,
+		gzipped: gzipped,
+		rowIdx:  map[string]int{},
+		colIdx:  map[string]int{},
+		seen:    map[string]int{},
 	}
 	if err := p.parse(br); err != nil {
 		return nil, err
@@ -87,8 +98,10 @@ type mpsCol struct {
 type mpsParser struct {
 	file    string
 	format  MPSFormat
+	gzipped bool
 	line    int
 	section string
+	seen    map[string]int // section header -> the line it appeared on
 
 	name     string
 	sense    Sense
@@ -111,26 +124,38 @@ func (p *mpsParser) errf(field string, base error, format string, args ...any) e
 func (p *mpsParser) parse(br *bufio.Reader) error {
 	for {
 		raw, err := br.ReadString('\n')
+		if err != nil && err != io.EOF {
+			// A read error comes before the partial line it cut, so a broken
+			// stream is never reported as a syntax error in that line.
+			if p.gzipped {
+				return &ParseError{File: p.file, Line: p.line + 1, Err: fmt.Errorf("%w: %v", ErrGzip, err)}
+			}
+			return &ParseError{File: p.file, Line: p.line + 1, Err: err}
+		}
 		if len(raw) > 0 {
 			p.line++
-			if perr := p.parseLine(strings.TrimRight(raw, "\r\n")); perr != nil {
-				return perr
-			}
+			line := strings.TrimRight(raw, "\r\n")
 			if p.ended {
-				return nil
+				// Read on to the end: trailing data is an error, and a gzip
+				// stream's checksum is only checked at its end.
+				if t := strings.TrimSpace(line); t != "" && t[0] != '*' {
+					return p.errf(firstField(t), ErrSyntax, "data after ENDATA (line %d)", p.seen["ENDATA"])
+				}
+			} else if perr := p.parseLine(line); perr != nil {
+				return perr
 			}
 		}
 		if err == io.EOF {
 			break
 		}
-		if err != nil {
-			return &ParseError{File: p.file, Line: p.line + 1, Err: err}
-		}
 	}
 	if !p.sawRows {
 		return &ParseError{File: p.file, Line: max(p.line, 1), Err: fmt.Errorf("%w: not an MPS file: no ROWS section", ErrSyntax)}
 	}
-	return nil // a missing ENDATA is tolerated, as most readers do
+	if !p.ended {
+		return &ParseError{File: p.file, Line: max(p.line, 1), Err: fmt.Errorf("%w: the file ends in the %s section, without ENDATA", ErrTruncated, p.section)}
+	}
+	return nil
 }
 
 func (p *mpsParser) parseLine(line string) error {
@@ -168,6 +193,24 @@ func (p *mpsParser) header(line string) error {
 	if !p.sawRows && sec != "NAME" && sec != "ROWS" && sec != "OBJSENSE" && sec != "OBJSENS" && sec != "OBJNAME" {
 		return p.errf(fields[0], ErrSyntax, "expected NAME or ROWS section header; not an MPS file")
 	}
+	if at, twice := p.seen[sec]; twice {
+		return p.errf(fields[0], ErrSyntax, "section %s already began on line %d", sec, at)
+	}
+	switch sec {
+	case "NAME":
+		if p.sawRows {
+			return p.errf(fields[0], ErrSyntax, "NAME section after ROWS")
+		}
+	case "RHS", "RANGES", "BOUNDS":
+		if _, ok := p.seen["COLUMNS"]; !ok {
+			return p.errf(fields[0], ErrSyntax, "%s section before COLUMNS", sec)
+		}
+	case "ENDATA":
+		if _, ok := p.seen["COLUMNS"]; !ok {
+			return p.errf(fields[0], ErrSyntax, "ENDATA without a COLUMNS section")
+		}
+	}
+	p.seen[sec] = p.line
 	switch sec {
 	case "NAME":
 		if len(fields) > 1 {

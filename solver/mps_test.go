@@ -248,6 +248,14 @@ func roundTrip(t *testing.T, m *solver.Model) {
 func FuzzReadMPS(f *testing.F) {
 	f.Add(allBounds)
 	f.Add("NAME\nROWS\n N obj\n L c\nCOLUMNS\n x obj 1 c 1\nRHS\n R c 3\nENDATA\n")
+	f.Add(allBounds[:len(allBounds)/2])       // cut mid-section
+	f.Add(allBounds + "junk after the end\n") // trailing data
+	var z bytes.Buffer                        // gzipped, whole and cut
+	zw := gzip.NewWriter(&z)
+	zw.Write([]byte(allBounds))
+	zw.Close()
+	f.Add(z.String())
+	f.Add(z.String()[:z.Len()/2])
 	f.Fuzz(func(t *testing.T, src string) {
 		m, err := solver.ReadMPS(strings.NewReader(src), "fuzz.mps", solver.MPSAuto)
 		if err != nil {
@@ -256,6 +264,10 @@ func FuzzReadMPS(f *testing.F) {
 				t.Fatalf("error %v is not a *ParseError", err)
 			}
 			return
+		}
+		// Only a whole file reads: plain text must hold its ENDATA line.
+		if !strings.HasPrefix(src, "\x1f\x8b") && !strings.Contains(strings.ToUpper(src), "ENDATA") {
+			t.Fatalf("accepted a file without ENDATA: %q", src)
 		}
 		// Whatever parses must survive a round trip when its names are plain.
 		for _, n := range append(append([]string{m.ObjName}, m.ColNames...), m.RowNames...) {

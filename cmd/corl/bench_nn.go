@@ -11,6 +11,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/corl-go/corl/internal/progress"
+
 	"github.com/corl-go/corl/internal/nnbench"
 	"github.com/corl-go/corl/nn"
 )
@@ -66,23 +68,28 @@ func benchNNAction(c *cli.Context) error {
 		names = []string{be.Name()}
 	}
 	minTime := c.Duration("min-time")
-	if minTime <= 0 {
-		return usageErr("--min-time must be positive")
+	if minTime <= 0 || minTime > time.Hour {
+		return usageErr("--min-time must be in (0s, 1h], got %v", minTime)
 	}
 	rep := nnBenchReport{
 		Machine: fmt.Sprintf("%s/%s, GOMAXPROCS %d", runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0)),
 		Ratios:  map[string]float64{},
 	}
-	progress := c.App.ErrWriter
-	for _, name := range names {
-		be, err := nn.Open(name)
-		if err != nil {
+	backends := make([]nn.Backend, len(names))
+	for i, name := range names {
+		var err error
+		if backends[i], err = nn.Open(name); err != nil {
 			return usageErr("--backend: %v", err)
 		}
+	}
+	bar := progress.New(c.App.ErrWriter, "bench nn", int64(len(names)*len(nnbench.Workloads())))
+	defer bar.Finish()
+	for i, name := range names {
+		be := backends[i]
 		secs := map[string]float64{}
 		flops := map[string]float64{}
 		for _, w := range nnbench.Workloads() {
-			fmt.Fprintf(progress, "bench %s on %s...\n", w.Name, name)
+			bar.Describe(w.Name + " on " + name)
 			op, err := w.Setup(be)
 			if err != nil {
 				return failedErr(fmt.Errorf("%s on %s: %w", w.Name, name, err))
@@ -91,6 +98,7 @@ func benchNNAction(c *cli.Context) error {
 			row := nnBenchRow{Backend: name, Workload: w.Name, Unit: w.Unit, Runs: runs, Seconds: d.Seconds(), GFLOPS: w.Flops / d.Seconds() / 1e9}
 			rep.Rows = append(rep.Rows, row)
 			secs[w.Name], flops[w.Name] = row.Seconds, row.GFLOPS
+			bar.Add(1)
 		}
 		for _, n := range nnbench.SGEMMSizes {
 			k := fmt.Sprintf("sgemm-%d", n)

@@ -13,7 +13,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/corl-go/corl/internal/progress"
+
 	"github.com/corl-go/corl/internal/bench"
+	"github.com/corl-go/corl/internal/refdata"
 	"github.com/corl-go/corl/solver"
 	"github.com/corl-go/corl/solver/highs"
 )
@@ -28,7 +31,8 @@ func benchSolverCommand() *cli.Command {
 			"  lp       LP relaxation of a seeded 500x1000 set-cover instance (density 0.05, costs 1..100)\n" +
 			"  load     loading that model (Go-side marshalling plus HiGHS's own copy)\n" +
 			"  warm     200 warm-started re-solves, each changing one column bound, then restoring it\n" +
-			"  mip      MIP solve of --mip (default: p0548.mps of the shared reference set, when present)\n" +
+			"  mip      MIP solve of --mip (default: p0548.mps of `corl fetch highs-instances`, when\n" +
+			"           fetched; without either the row is left out, with a note saying so)\n" +
 			"  start    module compile and first instance, cold (empty cache) and cached\n" +
 			"  process  a whole `corl solve --relax` of the embedded instance in a new process (cached)",
 		Flags: []cli.Flag{
@@ -49,17 +53,18 @@ type benchRow struct {
 
 func benchSolverAction(c *cli.Context) error {
 	n := c.Int("repeat")
-	if n < 1 {
-		return usageErr("--repeat must be at least 1")
+	if n < 1 || n > 10000 {
+		return usageErr("--repeat must be in 1..10000, got %d", n)
 	}
 	var mip *solver.Model
-	mipPath := c.String("mip")
+	mipPath, noMIP := c.String("mip"), ""
 	if mipPath == "" {
-		if p := filepath.Join("..", "shared", "instances", "mps", "p0548.mps"); fileExists(p) {
-			mipPath = p
-		}
+		mipPath = defaultBenchMIP()
 	}
-	if mipPath != "" {
+	if mipPath == "" {
+		noMIP = "no mip row: no --mip FILE given and p0548.mps not fetched (run `corl fetch highs-instances`)"
+		fmt.Fprintln(c.App.ErrWriter, "bench: "+noMIP)
+	} else {
 		m, err := solver.ReadMPSFile(mipPath)
 		if err != nil {
 			return inputErr(err)
@@ -68,12 +73,14 @@ func benchSolverAction(c *cli.Context) error {
 		mip = m
 	}
 	engines := highs.Runtimes()
-	progress := c.App.ErrWriter
+	workloads := bench.SolverWorkloads(mip)
+	bar := progress.New(c.App.ErrWriter, "bench solver", int64((len(workloads)+1)*len(engines)))
+	defer bar.Finish()
 	var rows []benchRow
-	for _, w := range bench.SolverWorkloads(mip) {
+	for _, w := range workloads {
 		row := benchRow{Workload: w.Name, Unit: w.Unit, Seconds: map[string]float64{}}
 		for _, rt := range engines {
-			fmt.Fprintf(progress, "bench %s on %s...\n", w.Name, rt)
+			bar.Describe(w.Name + " on " + rt)
 			op, cleanup, err := w.Setup(rt)
 			if err != nil {
 				return failedErr(fmt.Errorf("%s on %s: %w", w.Name, rt, err))
@@ -84,6 +91,7 @@ func benchSolverAction(c *cli.Context) error {
 				return failedErr(fmt.Errorf("%s on %s: %w", w.Name, rt, err))
 			}
 			row.Seconds[rt] = d.Seconds()
+			bar.Add(1)
 		}
 		rows = append(rows, row)
 	}
@@ -92,10 +100,11 @@ func benchSolverAction(c *cli.Context) error {
 	proc := benchRow{Workload: "process", Unit: "new process: corl solve --relax of the embedded instance, module cached", Seconds: map[string]float64{}}
 	self, selfErr := os.Executable()
 	for _, rt := range engines {
+		bar.Describe("start-up on " + rt)
 		if rt == "native" {
+			bar.Add(1)
 			continue
 		}
-		fmt.Fprintf(progress, "bench start-up on %s...\n", rt)
 		s, err := highs.MeasureStartup(rt)
 		if err != nil {
 			return failedErr(err)
@@ -105,9 +114,10 @@ func benchSolverAction(c *cli.Context) error {
 			if d, err := timeProcess(self, rt, n); err == nil {
 				proc.Seconds[rt] = d.Seconds()
 			} else {
-				fmt.Fprintf(progress, "process start-up on %s: %v\n", rt, err)
+				fmt.Fprintf(c.App.ErrWriter, "process start-up on %s: %v\n", rt, err)
 			}
 		}
+		bar.Add(1)
 	}
 	rows = append(rows, cold, cached)
 	if len(proc.Seconds) > 0 {
@@ -122,7 +132,22 @@ func benchSolverAction(c *cli.Context) error {
 		return enc.Encode(rows)
 	}
 	printBench(c.App.Writer, engines, rows)
+	if noMIP != "" {
+		fmt.Fprintln(c.App.Writer, noMIP)
+	}
 	return nil
+}
+
+// defaultBenchMIP returns p0548.mps of the fetched highs-instances set, or
+// of the shared reference data beside a checkout, or "" when neither is there.
+func defaultBenchMIP() string {
+	if dir, err := refdata.Dir("", "highs-instances"); err == nil && fileExists(filepath.Join(dir, "p0548.mps")) {
+		return filepath.Join(dir, "p0548.mps")
+	}
+	if p := filepath.Join("..", "shared", "instances", "mps", "p0548.mps"); fileExists(p) {
+		return p
+	}
+	return ""
 }
 
 func ratios(sec map[string]float64) map[string]float64 {

@@ -3,20 +3,19 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/corl-go/corl/datasets"
+	"github.com/corl-go/corl/eval"
 	"github.com/corl-go/corl/solver"
-	"github.com/corl-go/corl/solver/bnb"
-	"github.com/corl-go/corl/solver/highs"
 	"github.com/corl-go/corl/trace"
 )
 
@@ -28,6 +27,15 @@ func evalCommand() *cli.Command {
 	}
 }
 
+// evalFlags are the flags every eval command has.
+func evalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "workers", Value: 1, Usage: "runs at a time, each with its own HiGHS; the default 1 keeps timings free of contention (results are the same for any `N`)"},
+		&cli.BoolFlag{Name: "resume", Usage: "continue an interrupted evaluation with the same --out/--trace: finished runs are kept, only the missing ones run"},
+		&cli.BoolFlag{Name: "json", Usage: "print the table as JSON"},
+	}
+}
+
 func evalMILPCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "milp",
@@ -35,9 +43,11 @@ func evalMILPCommand() *cli.Command {
 		Description: "Solves every .mps/.mps.gz file of --set with corl's branch-and-bound under each rule of\n" +
 			"--branching, and with HiGHS's MIP solver when --highs is given, then prints per policy:\n" +
 			"instances solved, the 1-shifted geometric means of time (seconds) and of nodes over all\n" +
-			"instances, and wins (instances a policy solved fastest). Progress goes to standard error.\n\n" +
+			"instances, and wins (instances a policy solved fastest). Progress goes to standard error.\n" +
+			"Finished runs are kept as they finish (in FILE.parts/ beside --out or --trace); after an\n" +
+			"interruption the same command with --resume runs only what is missing.\n\n" +
 			"Example:\n  corl eval milp --set sets/setcover-easy --branching relpscost,pscost,fsb --highs --out results.parquet",
-		Flags: append([]cli.Flag{
+		Flags: append(append([]cli.Flag{
 			&cli.StringFlag{Name: "set", Usage: "instance `DIR` (required)", Required: true},
 			&cli.StringFlag{Name: "branching", Value: "relpscost,pscost,mostfrac", Usage: "comma-separated rules: " + branchingHelp},
 			&cli.BoolFlag{Name: "highs", Usage: "also run HiGHS's own branch-and-cut"},
@@ -45,22 +55,9 @@ func evalMILPCommand() *cli.Command {
 			engineFlag(),
 			&cli.StringFlag{Name: "out", Usage: "write one Parquet row per run to `FILE`"},
 			&cli.StringFlag{Name: "trace", Usage: "write one Parquet row per branching decision to `FILE`"},
-			&cli.BoolFlag{Name: "json", Usage: "print the table as JSON"},
-		}, bnbFlags()...),
+		}, bnbFlags()...), evalFlags()...),
 		Action: evalMILPAction,
 	}
-}
-
-// evalRow is one policy's line of the table.
-type evalRow struct {
-	Policy    string  `json:"policy"`
-	Solved    int     `json:"solved"`
-	Instances int     `json:"instances"`
-	TimeSGM   float64 `json:"time_sgm_seconds"`
-	NodesSGM  float64 `json:"nodes_sgm"`
-	Wins      int     `json:"wins"`
-	TotalTime float64 `json:"total_seconds"`
-	Disagree  int     `json:"disagreements"` // solved instances whose optimum differs from the others'
 }
 
 func evalMILPAction(c *cli.Context) error {
@@ -68,162 +65,140 @@ func evalMILPAction(c *cli.Context) error {
 	if err != nil {
 		return inputErr(err)
 	}
-	rules := splitList(c.String("branching"))
-	for _, r := range rules {
-		if _, err := brancherFactory(r, 1); err != nil {
-			return err
-		}
-	}
-	policies := append([]string{}, rules...)
+	policies := splitList(c.String("branching"))
 	if c.Bool("highs") {
-		policies = append(policies, "highs")
+		policies = append(policies, eval.HiGHS)
 	}
 	if len(policies) == 0 {
 		return usageErr("nothing to run: give --branching rules or --highs")
 	}
-	cfg, err := bnbConfig(c)
+	timeLimit, err := seconds(c, "time-limit")
 	if err != nil {
 		return err
 	}
-	var out *trace.Writer[trace.Result]
-	if p := c.String("out"); p != "" {
-		if out, err = trace.CreateOf[trace.Result](p); err != nil {
-			return failedErr(err)
-		}
-		defer out.Abort()
+	bnbCfg, err := bnbConfig(c)
+	if err != nil {
+		return err
 	}
-	var steps *trace.Writer[trace.Step]
-	if p := c.String("trace"); p != "" {
-		if steps, err = trace.Create(p); err != nil {
-			return failedErr(err)
-		}
-		defer steps.Abort()
+	cfg := eval.MILP{Engine: c.String("engine"), TimeLimit: timeLimit, BnB: bnbCfg, Resolve: brancherFactory, Steps: c.String("trace") != ""}
+	if err := cfg.Check(policies, c.Uint64("seed")); err != nil {
+		return err // a usage or input error from brancherFactory
 	}
-	runID := "eval-" + time.Now().UTC().Format("20060102T150405")
-	opts := evalOpts{engine: c.String("engine"), timeLimit: c.Float64("time-limit"), seed: c.Uint64("seed"), cfg: cfg, steps: steps, out: out, runID: runID}
-	load := func(i int) (*solver.Model, string, error) {
-		m, err := solver.ReadMPSFile(files[i])
+	e, err := startEval(c, c.String("out"), c.String("trace"), map[string]string{
+		"engine": cfg.Engine, "time_limit": fmt.Sprint(timeLimit), "node_selection": bnbCfg.NodeSelection.String(), "node_limit": fmt.Sprint(bnbCfg.NodeLimit)})
+	if err != nil {
+		return err
+	}
+	cfg.Run = e.run
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = filepath.Base(f)
+	}
+	jobs := eval.InstanceJobs(names, policies, c.Uint64("seed"))
+	results, err := e.execute(c, jobs, func(ctx context.Context, j eval.Job) (eval.Outcome, error) {
+		m, err := solver.ReadMPSFile(files[j.Episode])
 		if err != nil {
-			return nil, "", inputErr(err)
+			return eval.Outcome{}, inputErr(err)
 		}
-		return m, filepath.Base(files[i]), nil
-	}
-	results, err := evalMILP(c.Context, len(files), load, policies, opts, c.App.ErrWriter)
+		return cfg.Solve(ctx, m, j)
+	})
 	if err != nil {
 		return err
 	}
-	if out != nil {
-		if err := out.Close(); err != nil {
-			return failedErr(err)
-		}
-	}
-	if steps != nil {
-		if err := steps.Close(); err != nil {
-			return failedErr(err)
-		}
-	}
-	table := summarizeEval(policies, results)
+	table := eval.SummarizeMILP(policies, eval.Group(results, len(policies)))
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(table)
+		return printJSON(c.App.Writer, table)
 	}
-	printEval(c.App.Writer, table, len(files))
+	eval.PrintMILP(c.App.Writer, table, len(files))
 	return nil
 }
 
-// evalOpts are the settings of one evaluation.
-type evalOpts struct {
-	engine    string
-	timeLimit float64 // per run, seconds (0: none)
-	seed      uint64
-	cfg       bnb.Config
-	steps     *trace.Writer[trace.Step] // per-decision rows, or nil
-	out       *trace.Writer[trace.Result]
-	runID     string
+// evalSession is what the eval commands share: where finished runs are
+// kept, the run's name, and how many run at a time.
+type evalSession struct {
+	store  *eval.Store // nil without --out and --trace
+	run    string
+	runner eval.Runner
 }
 
-// evalMILP runs every policy on each of n instances (load gives instance
-// i and its name) and returns the results per instance, per policy.
-// Progress lines go to log.
-func evalMILP(ctx context.Context, n int, load func(i int) (*solver.Model, string, error), policies []string, o evalOpts, log io.Writer) ([][]trace.Result, error) {
-	results := make([][]trace.Result, n) // per instance, per policy
-	total := n * len(policies)
-	done := 0
-	for i := range n {
-		m, inst, err := load(i)
-		if err != nil {
-			return nil, err
+// startEval checks the shared flags and opens the store of finished runs
+// (out or tracePath + ".parts"), resuming it with --resume. settings are
+// the flags that results depend on beyond the job: a resume with others
+// is refused.
+func startEval(c *cli.Context, out, tracePath string, settings map[string]string) (*evalSession, error) {
+	workers := c.Int("workers")
+	if workers < 1 {
+		return nil, usageErr("--workers %d: want at least 1", workers)
+	}
+	e := &evalSession{run: "eval-" + time.Now().UTC().Format("20060102T150405"),
+		runner: eval.Runner{Workers: workers, Progress: c.App.ErrWriter}}
+	if out == "" && tracePath == "" {
+		if c.Bool("resume") {
+			return nil, usageErr("--resume needs the --out (or --trace) of the evaluation to continue")
 		}
-		for _, pol := range policies {
-			r, err := evalOne(ctx, m, inst, pol, o, int64(i))
-			if err != nil {
-				return nil, err
-			}
-			results[i] = append(results[i], r)
-			if o.out != nil {
-				if err := o.out.Write(r); err != nil {
-					return nil, failedErr(err)
-				}
-			}
-			done++
-			fmt.Fprintf(log, "[%d/%d] %s %s: %s, %d nodes, %.3fs\n", done, total, inst, pol, r.Status, r.Nodes, r.Seconds)
+		return e, nil
+	}
+	store, err := eval.OpenStore(eval.StoreConfig{Out: out, Trace: tracePath, Resume: c.Bool("resume"), Settings: settings})
+	var unfinished *eval.UnfinishedError
+	var changed *eval.SettingsError
+	switch {
+	case errors.As(err, &unfinished):
+		return nil, usageErr("%s holds %d finished runs of an evaluation that did not finish: continue it with --resume, or remove the directory to start over",
+			unfinished.Dir, unfinished.Runs)
+	case errors.As(err, &changed):
+		return nil, usageErr("--resume: the finished runs in %s were made with %s %s, not %s", changed.Dir, changed.Name, changed.Was, changed.Now)
+	case err != nil:
+		return nil, inputErr(err)
+	}
+	if r := store.Run(); r != "" {
+		e.run = r
+	}
+	if n := store.Resumed(); n > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "resuming: %d runs already finished in %s\n", n, store.Dir())
+	}
+	e.store, e.runner.Store = store, store
+	return e, nil
+}
+
+// execute runs the jobs, then writes --out and --trace. Interrupted, it
+// keeps the finished runs and says how to continue.
+func (e *evalSession) execute(c *cli.Context, jobs []eval.Job, fn eval.Func) ([]trace.Result, error) {
+	results, err := e.runner.Run(c.Context, jobs, fn)
+	if errors.Is(err, eval.ErrInterrupted) {
+		if e.store == nil {
+			return nil, interrupted(c.Context, "no runs were kept (give --out to keep finished runs)")
 		}
-		if err := ctx.Err(); err != nil {
+		return nil, interrupted(c.Context, "%d of %d runs finished and kept in %s: continue with the same command and --resume",
+			e.store.Finished(), len(jobs), e.store.Dir())
+	}
+	if err != nil {
+		var ee *exitError
+		if !errors.As(err, &ee) {
+			err = failedErr(err)
+		}
+		return nil, err
+	}
+	if e.store != nil {
+		if err := e.store.Finish(jobs); err != nil {
 			return nil, failedErr(err)
 		}
 	}
 	return results, nil
 }
 
-func evalOne(ctx context.Context, m *solver.Model, inst, pol string, o evalOpts, episode int64) (trace.Result, error) {
-	if o.timeLimit > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(o.timeLimit*float64(time.Second)))
-		defer cancel()
+// seconds reads a duration flag in seconds: a number >= 0, 0 meaning none.
+func seconds(c *cli.Context, name string) (float64, error) {
+	v := c.Float64(name)
+	if !(v >= 0) || math.IsInf(v, 1) {
+		return 0, usageErr("--%s %v: want seconds >= 0 (0: none)", name, v)
 	}
-	row := trace.Result{Run: o.runID, Env: "milp", Instance: inst, Policy: pol, Seed: int64(o.seed)}
-	if pol == "highs" {
-		s, err := highs.New(highs.Config{Runtime: o.engine})
-		if err != nil {
-			return row, failedErr(err)
-		}
-		defer s.Close()
-		if err := s.Load(m); err != nil {
-			return row, failedErr(err)
-		}
-		start := time.Now()
-		st, err := s.Solve(ctx)
-		if err != nil && st != solver.StatusTimeLimit {
-			return row, failedErr(err)
-		}
-		row.Seconds = time.Since(start).Seconds()
-		res, err := collect(s, m, st)
-		if err != nil {
-			return row, failedErr(err)
-		}
-		row.Status, row.Nodes, row.LPIterations = res.Status, res.Nodes, res.LPIterations
-		row.Objective, row.DualBound, row.Gap = orNaN(res.Objective), orNaN(res.DualBound), orNaN(res.Gap)
-		return row, nil
-	}
-	run := bnbRun{engine: o.engine, rule: pol, seed: o.seed, cfg: o.cfg, tw: o.steps, run: o.runID, instance: inst, episode: episode}
-	res, err := run.solve(ctx, m, nil)
-	if err != nil {
-		return row, err
-	}
-	row.Status, row.Nodes, row.LPIterations, row.Seconds = res.Status.String(), res.Stats.Nodes, res.Stats.LPIterations, res.Stats.Time.Seconds()
-	row.Objective, row.DualBound, row.Gap = res.Objective, res.Stats.DualBound, res.Stats.Gap
-	if math.IsInf(row.Objective, 0) {
-		row.Objective = math.NaN()
-	}
-	return row, nil
+	return v, nil
 }
 
-func orNaN(p *float64) float64 {
-	if p == nil {
-		return math.NaN()
-	}
-	return *p
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 func splitList(s string) []string {
@@ -234,75 +209,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-func solved(r trace.Result) bool { return r.Status == "optimal" || r.Status == "infeasible" }
-
-// shiftedGeoMean is exp(mean(log(x + s))) - s.
-func shiftedGeoMean(xs []float64, s float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	sum := 0.0
-	for _, x := range xs {
-		sum += math.Log(x + s)
-	}
-	return math.Exp(sum/float64(len(xs))) - s
-}
-
-func summarizeEval(policies []string, results [][]trace.Result) []evalRow {
-	rows := make([]evalRow, len(policies))
-	times := make([][]float64, len(policies))
-	nodes := make([][]float64, len(policies))
-	for p, name := range policies {
-		rows[p].Policy = name
-	}
-	for _, inst := range results {
-		best, bestT := -1, math.Inf(1)
-		ref, haveRef := 0.0, false
-		for p, r := range inst {
-			rows[p].Instances++
-			rows[p].TotalTime += r.Seconds
-			times[p] = append(times[p], r.Seconds)
-			nodes[p] = append(nodes[p], float64(r.Nodes))
-			if !solved(r) {
-				continue
-			}
-			rows[p].Solved++
-			if r.Seconds < bestT {
-				best, bestT = p, r.Seconds
-			}
-			if r.Status == "optimal" && !haveRef {
-				ref, haveRef = r.Objective, true
-			}
-		}
-		if best >= 0 {
-			rows[best].Wins++
-		}
-		for p, r := range inst {
-			if r.Status == "optimal" && haveRef && math.Abs(r.Objective-ref) > 1e-6*math.Max(1, math.Abs(ref)) {
-				rows[p].Disagree++
-			}
-		}
-	}
-	for p := range rows {
-		rows[p].TimeSGM = shiftedGeoMean(times[p], 1)
-		rows[p].NodesSGM = shiftedGeoMean(nodes[p], 1)
-	}
-	return rows
-}
-
-func printEval(w io.Writer, rows []evalRow, n int) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "policy\tsolved\ttime sgm (s)\tnodes sgm\twins\ttotal time (s)\t")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d/%d\t%.3f\t%.1f\t%d\t%.2f\t\n", r.Policy, r.Solved, n, r.TimeSGM, r.NodesSGM, r.Wins, r.TotalTime)
-	}
-	tw.Flush()
-	for _, r := range rows {
-		if r.Disagree > 0 {
-			fmt.Fprintf(w, "warning: %s's optimum differs from the other policies' on %d instances\n", r.Policy, r.Disagree)
-		}
-	}
-	fmt.Fprintln(w, "sgm: 1-shifted geometric mean over all instances (unsolved ones at their limit); highs nodes are HiGHS's own B&C nodes")
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/corl-go/corl/eval"
 	"github.com/corl-go/corl/internal/highstest"
 
 	"github.com/corl-go/corl/cmd/corl/embedded"
@@ -272,7 +273,7 @@ func TestEvalMILP(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	var rows []evalRow
+	var rows []eval.MILPRow
 	if err := json.Unmarshal([]byte(stdout), &rows); err != nil {
 		t.Fatalf("%v: %s", err, stdout)
 	}
@@ -286,20 +287,14 @@ func TestEvalMILP(t *testing.T) {
 		}
 		wins += r.Wins
 	}
-	if wins != 2 {
+	if wins < 2 {
 		t.Errorf("%d wins over 2 instances", wins)
 	}
-	if !strings.Contains(errs, "[6/6]") {
+	if !strings.Contains(errs, "6/6") {
 		t.Errorf("no progress lines: %q", errs)
 	}
 	if code, _, _ := corl(t, "eval", "milp", "--set", t.TempDir()); code != exitInput {
 		t.Errorf("empty set: exit %d", code)
-	}
-}
-
-func TestShiftedGeoMean(t *testing.T) {
-	if g := shiftedGeoMean([]float64{0, 3}, 1); math.Abs(g-1) > 1e-12 {
-		t.Errorf("sgm(0, 3; 1) = %v, want 1", g)
 	}
 }
 
@@ -310,7 +305,7 @@ func TestEvalBandits(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	var rows []banditRow
+	var rows []eval.BanditRow
 	if err := json.Unmarshal([]byte(out), &rows); err != nil {
 		t.Fatal(err)
 	}
@@ -321,8 +316,8 @@ func TestEvalBandits(t *testing.T) {
 		if r.Policy == "random" && r.Normalized != 1 {
 			t.Errorf("random normalised to %v", r.Normalized)
 		}
-		if r.Policy == "myopic" && r.MIPSeconds <= 0 {
-			t.Errorf("myopic reports no MIP time")
+		if r.Skipped == "" && !(r.SecondsPerStep > 0) {
+			t.Errorf("%s reports no time per step", r.Policy)
 		}
 	}
 	code, out, _ = corl(t, "eval", "bandits", "--family", "interventions", "--arms", "10", "--budget", "3", "--episodes", "2", "--horizon", "2")
@@ -356,7 +351,7 @@ func TestMalloc(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	var rows []mallocRow
+	var rows []eval.MallocRow
 	if err := json.Unmarshal([]byte(out), &rows); err != nil {
 		t.Fatal(err)
 	}
@@ -371,7 +366,8 @@ func TestMalloc(t *testing.T) {
 			if f > *r.Optimum+1e-9 || f < 0 {
 				t.Errorf("%s: %s achieves %v, optimum %v", r.Instance, p, f, *r.Optimum)
 			}
-			if g := r.Gap[p]; g < -1e-9 || math.Abs(g - (*r.Optimum-f) / *r.Optimum) > 1e-12 {
+			// Written so that a NaN gap fails.
+			if g, ok := r.Gap[p]; !ok || !(g >= -1e-9) || !(math.Abs(g - (*r.Optimum-f) / *r.Optimum) <= 1e-12) {
 				t.Errorf("%s: %s gap %v", r.Instance, p, g)
 			}
 		}

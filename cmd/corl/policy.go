@@ -1,57 +1,52 @@
 package main
 
 import (
-	"fmt"
-	"strings"
-	"sync"
+	"errors"
 
-	"github.com/corl-go/corl/agents/revibranch"
+	"github.com/urfave/cli/v2"
+
+	"github.com/corl-go/corl/agents/policy"
+	"github.com/corl-go/corl/eval"
 	"github.com/corl-go/corl/solver/bnb"
 )
 
 // branchingHelp describes what --branching accepts.
-const branchingHelp = "mostfrac, pscost, fsb, relpscost, random; gnn (the shipped set-cover policy) or gnn:PATH (a policy trained by `corl train milp`)"
+const branchingHelp = policy.Help
 
-// policyCache holds learned policies by path: eval asks for one per run.
-var policyCache sync.Map // path -> *revibranch.Policy
-
-// brancherFactory resolves a branching name to a maker of fresh branchers
-// (one per search: a learned policy's brancher keeps per-search state).
-// A bad name is a usage error; a checkpoint that cannot be loaded is an
-// input error naming the file.
-func brancherFactory(name string, seed uint64) (func() (bnb.Brancher, error), error) {
-	kind, path, hasPath := strings.Cut(name, ":")
-	if strings.EqualFold(kind, "gnn") {
-		if hasPath && path == "" {
-			return nil, usageErr("--branching %s: give the checkpoint's path after gnn:", name)
-		}
-		p, err := loadPolicy(path)
-		if err != nil {
-			return nil, inputErr(err)
-		}
-		return func() (bnb.Brancher, error) { return p.Brancher(), nil }, nil
-	}
-	if _, err := bnb.NewRule(name, seed); err != nil {
-		return nil, usageErr("--branching: %v (or gnn, gnn:PATH)", err)
-	}
-	return func() (bnb.Brancher, error) { return bnb.NewRule(name, seed) }, nil
-}
-
-// loadPolicy loads a policy checkpoint once; "" is the shipped default.
-func loadPolicy(path string) (*revibranch.Policy, error) {
-	if p, ok := policyCache.Load(path); ok {
-		return p.(*revibranch.Policy), nil
-	}
-	var p *revibranch.Policy
-	var err error
-	if path == "" {
-		p, err = revibranch.DefaultPolicy()
-	} else {
-		p, err = revibranch.LoadPolicy(path, nil)
+// brancherFactory resolves a branching name (see agents/policy): a bad
+// name is a usage error, a checkpoint that cannot be loaded an input
+// error naming the file.
+func brancherFactory(name string, seed uint64) (eval.BrancherFactory, error) {
+	f, err := policy.Branching(name, seed)
+	if errors.Is(err, policy.ErrName) {
+		return nil, usageErr("--branching: %v", err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("branching policy: %w", err)
+		return nil, inputErr(err)
 	}
-	policyCache.Store(path, p)
-	return p, nil
+	return f, nil
+}
+
+// bnbFlags are the flags of corl's own branch-and-bound.
+func bnbFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "node-selection", Value: "best", Usage: "best (best-first with plunging), dfs or estimate"},
+		&cli.Int64Flag{Name: "node-limit", Usage: "stop after this many nodes (status node_limit; 0: none)"},
+		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random branching rule"},
+	}
+}
+
+func bnbConfig(c *cli.Context) (bnb.Config, error) {
+	sel, err := bnb.ParseNodeSelection(c.String("node-selection"))
+	if err != nil {
+		return bnb.Config{}, usageErr("--node-selection: %v", err)
+	}
+	cfg := bnb.Config{NodeSelection: sel, NodeLimit: c.Int64("node-limit")}
+	if cfg.NodeLimit < 0 {
+		return cfg, usageErr("--node-limit %d: want 0 (none) or more", cfg.NodeLimit)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageErr("%v", err)
+	}
+	return cfg, nil
 }

@@ -36,7 +36,7 @@ func solveCommand() *cli.Command {
 			"  corl solve model.mps --option presolve=off --option mip_rel_gap=0\n" +
 			"  corl solve model.mps --bnb --branching pscost --trace steps.parquet",
 		Flags: append([]cli.Flag{
-			&cli.Float64Flag{Name: "time-limit", Usage: "stop after this many `SECONDS` (status time_limit)"},
+			&cli.Float64Flag{Name: "time-limit", Usage: "stop after this many `SECONDS` (status time_limit; 0: no limit)"},
 			&cli.BoolFlag{Name: "relax", Usage: "solve the LP relaxation only (integrality dropped)"},
 			engineFlag(),
 			&cli.BoolFlag{Name: "json", Usage: "print the result as one JSON object"},
@@ -71,11 +71,17 @@ func solveAction(c *cli.Context) error {
 	if c.NArg() > 1 {
 		return usageErr("solve takes one FILE, got %d arguments", c.NArg())
 	}
-	if tl := c.Float64("time-limit"); c.IsSet("time-limit") && (tl <= 0 || math.IsNaN(tl)) {
-		return usageErr("--time-limit must be a positive number of seconds, got %v", tl)
+	if err := checkTimeLimit("time-limit", c.Float64("time-limit")); err != nil {
+		return err
+	}
+	if n := c.Int64("node-limit"); n < 0 {
+		return usageErr("--node-limit must not be negative (0: no limit), got %d", n)
 	}
 	options, err := parseOptions(c.StringSlice("option"))
 	if err != nil {
+		return err
+	}
+	if err := checkOutputFiles(c, "solution", "trace"); err != nil {
 		return err
 	}
 	m, name, err := readModel(c.Args().First())
@@ -103,7 +109,7 @@ func solveAction(c *cli.Context) error {
 		return failedErr(err)
 	}
 	defer s.Close()
-	if c.IsSet("time-limit") {
+	if c.Float64("time-limit") > 0 {
 		options = append(options, [2]string{"time_limit", strconv.FormatFloat(c.Float64("time-limit"), 'g', -1, 64)})
 	}
 	for _, o := range options {
@@ -143,8 +149,11 @@ func solveAction(c *cli.Context) error {
 	} else {
 		printResult(c.App.Writer, res)
 	}
+	if st == solver.StatusInterrupted {
+		return interrupted(c.Context, "the best solution found is printed above")
+	}
 	if solveErr != nil {
-		return failedErr(solveErr) // interrupted: the result is printed, then exit non-zero
+		return failedErr(solveErr)
 	}
 	return nil
 }

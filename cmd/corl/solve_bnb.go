@@ -8,8 +8,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/corl-go/corl/eval"
 	"github.com/corl-go/corl/solver"
 	"github.com/corl-go/corl/solver/bnb"
+	"github.com/corl-go/corl/solver/highs"
 	"github.com/corl-go/corl/trace"
 )
 
@@ -22,33 +24,42 @@ func solveBnBAction(c *cli.Context, m *solver.Model, name string) error {
 		return err
 	}
 	ctx := c.Context
-	if c.IsSet("time-limit") {
+	if c.Float64("time-limit") > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(c.Float64("time-limit")*float64(time.Second)))
 		defer cancel()
 	}
-	run := bnbRun{engine: c.String("engine"), rule: c.String("branching"), seed: c.Uint64("seed"), cfg: cfg, run: "solve", instance: name}
-	if _, err := brancherFactory(run.rule, run.seed); err != nil {
-		return err
-	}
-	if path := c.String("trace"); path != "" {
-		tw, err := trace.Create(path)
-		if err != nil {
-			return failedErr(err)
-		}
-		defer tw.Abort() // no-op after a successful Close
-		run.tw = tw
-	}
-	var log = c.App.ErrWriter
-	if !c.Bool("log") {
-		log = nil
-	}
-	res, err := run.solve(ctx, m, log)
+	newRule, err := brancherFactory(c.String("branching"), c.Uint64("seed"))
 	if err != nil {
 		return err
 	}
-	if run.tw != nil {
-		if err := run.tw.Close(); err != nil {
+	rule, err := newRule()
+	if err != nil {
+		return failedErr(err)
+	}
+	var tw *trace.Writer[trace.Step]
+	if path := c.String("trace"); path != "" {
+		if tw, err = trace.Create(path); err != nil {
+			return failedErr(err)
+		}
+		defer tw.Abort() // no-op after a successful Close
+		job := eval.Job{Instance: name, Policy: c.String("branching"), Seed: c.Uint64("seed")}
+		cfg.Observe = func(e bnb.Decided) error { return tw.Write(eval.DecisionStep(e, "solve", job)) }
+	}
+	if c.Bool("log") {
+		cfg.Log = c.App.ErrWriter
+	}
+	lp, err := highs.New(highs.Config{Runtime: c.String("engine")})
+	if err != nil {
+		return failedErr(err)
+	}
+	defer lp.Close()
+	res, err := bnb.Solve(ctx, lp, m, rule, cfg)
+	if err != nil {
+		return failedErr(err)
+	}
+	if tw != nil {
+		if err := tw.Close(); err != nil {
 			return failedErr(err)
 		}
 	}
@@ -61,9 +72,15 @@ func solveBnBAction(c *cli.Context, m *solver.Model, name string) error {
 	if c.Bool("json") {
 		enc := json.NewEncoder(c.App.Writer)
 		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	} else {
+		printResult(c.App.Writer, out)
 	}
-	printResult(c.App.Writer, out)
+	if res.Status == solver.StatusInterrupted {
+		return interrupted(c.Context, "the best solution found is printed above")
+	}
 	return nil
 }
 

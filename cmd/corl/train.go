@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -17,6 +16,7 @@ import (
 	"github.com/corl-go/corl/agents/revibranch"
 	"github.com/corl-go/corl/agents/train"
 	"github.com/corl-go/corl/datasets"
+	"github.com/corl-go/corl/eval"
 	"github.com/corl-go/corl/internal/atomicfile"
 	"github.com/corl-go/corl/internal/progress"
 	"github.com/corl-go/corl/solver"
@@ -116,19 +116,6 @@ type trainMILPConfig struct {
 	// continues with other rounding.
 	GOMAXPROCS int    `json:"gomaxprocs"`
 	Version    string `json:"corl_version"`
-}
-
-func parseParams(list []string) (map[string]float64, error) {
-	over := map[string]float64{}
-	for _, p := range list {
-		k, v, ok := strings.Cut(p, "=")
-		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if !ok || err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return nil, usageErr("--param wants NAME=NUMBER, got %q", p)
-		}
-		over[strings.TrimSpace(k)] = f
-	}
-	return over, nil
 }
 
 func trainConfigFromFlags(c *cli.Context) (trainMILPConfig, error) {
@@ -356,7 +343,7 @@ func runTrainMILP(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, in t
 		return failedErr(err)
 	}
 	// 3. Evaluate on held-out instances.
-	var table []evalRow
+	var table []eval.MILPRow
 	if cfg.EvalInstances > 0 {
 		if table, err = trainEval(ctx, dir, cfg, policyPath, stdout, stderr); err != nil {
 			return err
@@ -392,7 +379,7 @@ func trainInstances(cfg trainMILPConfig, log io.Writer) ([]revibranch.Instance, 
 func generateInstances(family, size string, params map[string]float64, seed uint64, first, n int, log io.Writer) ([]revibranch.Instance, error) {
 	fam, err := datasets.Lookup(family)
 	if err != nil {
-		return nil, usageErr("%v", err)
+		return nil, generateErr(err)
 	}
 	bar := progress.New(log, "generate "+family+" "+size, int64(n))
 	defer bar.Finish()
@@ -410,17 +397,12 @@ func generateInstances(family, size string, params map[string]float64, seed uint
 	return out, nil
 }
 
-// generateOne generates an instance; a generator that panics on a
-// parameter value it cannot use becomes a usage error naming the values.
-func generateOne(fam datasets.Family, size string, seed uint64, params map[string]float64) (m *solver.Model, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			m, err = nil, usageErr("%s cannot generate with --param values %v (size %s): %v", fam.Name, params, size, r)
-		}
-	}()
-	m, _, err = fam.Generate(datasets.Size(size), seed, params)
+// generateOne generates an instance; bad parameters are usage errors
+// naming them (checked before the run directory is made).
+func generateOne(fam datasets.Family, size string, seed uint64, params map[string]float64) (*solver.Model, error) {
+	m, _, err := fam.Generate(datasets.Size(size), seed, params)
 	if err != nil {
-		return nil, usageErr("%v", err)
+		return nil, generateErr(err)
 	}
 	return m, nil
 }
@@ -431,7 +413,7 @@ const heldOut = 1_000_000
 
 // trainEval evaluates the run's policy against the rules on held-out
 // instances; results go to trace/eval.parquet and plots/.
-func trainEval(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, policyPath string, stdout, stderr io.Writer) ([]evalRow, error) {
+func trainEval(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, policyPath string, stdout, stderr io.Writer) ([]eval.MILPRow, error) {
 	family, size := cfg.Family, cfg.EvalSize
 	if family == "" {
 		fmt.Fprintln(stderr, "evaluation skipped: the run trained on --set, so there is no family to draw held-out instances from")
@@ -450,48 +432,45 @@ func trainEval(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, policyP
 		return nil, failedErr(err)
 	}
 	defer w.Abort()
-	bar := progress.New(stderr, "evaluate", int64(len(insts)*len(policies)))
-	o := evalOpts{engine: cfg.Engine, timeLimit: cfg.EvalTimeLimit, seed: cfg.Seed, out: w, runID: "train-eval"}
-	results, err := evalMILP(ctx, len(insts), func(i int) (*solver.Model, string, error) {
-		bar.Set(int64(i * len(policies))) // the instances before i are done
-		return insts[i].Model, insts[i].Name, nil
-	}, policies, o, io.Discard)
-	if err == nil {
-		bar.Set(int64(len(insts) * len(policies)))
+	ev := eval.MILP{Engine: cfg.Engine, TimeLimit: cfg.EvalTimeLimit, Resolve: brancherFactory, Run: "train-eval"}
+	names := make([]string, len(insts))
+	for i, in := range insts {
+		names[i] = in.Name
 	}
-	bar.Finish()
+	jobs := eval.InstanceJobs(names, policies, cfg.Seed)
+	runner := eval.Runner{Workers: 1, Progress: stderr}
+	results, err := runner.Run(ctx, jobs, func(ctx context.Context, j eval.Job) (eval.Outcome, error) {
+		return ev.Solve(ctx, insts[j.Episode].Model, j)
+	})
 	if err != nil {
 		if e := interruptedRun(ctx, dir.Path); e != nil {
 			return nil, e
 		}
-		return nil, err
+		return nil, failedErr(err)
+	}
+	if err := w.Write(results...); err != nil {
+		return nil, failedErr(err)
 	}
 	if err := w.Close(); err != nil {
 		return nil, failedErr(err)
 	}
 	// Name the policy "gnn" in the table and plots, not by its long path.
 	for i := range results {
-		for j := range results[i] {
-			if results[i][j].Policy == policies[0] {
-				results[i][j].Policy = "gnn"
-			}
+		if results[i].Policy == policies[0] {
+			results[i].Policy = "gnn"
 		}
 	}
 	policies[0] = "gnn"
-	table := summarizeEval(policies, results)
+	table := eval.SummarizeMILP(policies, eval.Group(results, len(policies)))
 	fmt.Fprintf(stdout, "\nheld-out %s instances (%s%s; %d, time limit %gs):\n", family, size, paramList(cfg.Params), len(insts), cfg.EvalTimeLimit)
-	printEval(stdout, table, len(insts))
-	var flat []trace.Result
-	for _, r := range results {
-		flat = append(flat, r...)
-	}
-	if _, err := plot.EvalPlots(flat, dir.Join("plots"), "png"); err != nil {
+	eval.PrintMILP(stdout, table, len(insts))
+	if _, err := plot.EvalPlots(results, dir.Join("plots"), "png"); err != nil {
 		return nil, failedErr(err)
 	}
 	return table, nil
 }
 
-func writeSummary(dir *train.Dir, cfg trainMILPConfig, col revibranch.CollectResult, res revibranch.TrainResult, table []evalRow) error {
+func writeSummary(dir *train.Dir, cfg trainMILPConfig, col revibranch.CollectResult, res revibranch.TrainResult, table []eval.MILPRow) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# corl train milp: %s\n\n", dir.Path)
 	if cfg.Set != "" {
@@ -511,7 +490,7 @@ func writeSummary(dir *train.Dir, cfg trainMILPConfig, col revibranch.CollectRes
 	if table != nil {
 		fmt.Fprintf(&b, "## Held-out evaluation\n\n%d %s %s instances, time limit %g s per run; results in `trace/eval.parquet`.\n\n```\n",
 			cfg.EvalInstances, cfg.Family, cfg.EvalSize, cfg.EvalTimeLimit)
-		printEval(&b, table, cfg.EvalInstances)
+		eval.PrintMILP(&b, table, cfg.EvalInstances)
 		b.WriteString("```\n")
 	}
 	return atomicfile.Write(dir.Join("summary.md"), []byte(b.String()))

@@ -35,6 +35,30 @@ func corlProcess(t *testing.T, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// interruptOnceExists starts cmd, sends it SIGINT once path exists, and
+// checks that it exits 130; it returns its standard error.
+func interruptOnceExists(t *testing.T, cmd *exec.Cmd, path string) string {
+	t.Helper()
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 600; i++ {
+		if _, err := os.Stat(path); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want %d\n%s", err, exitInterrupted, errb.String())
+	}
+	return errb.String()
+}
+
 // The demo, at a reduced size, runs end to end and writes what it says;
 // run again, it continues the finished run instead of starting over.
 func TestDemoReduced(t *testing.T) {
@@ -192,27 +216,11 @@ func TestTrainInterruptExits130(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	cmd := corlProcess(t, "train", "milp", "--family", "setcover", "--param", "rows=150", "--param", "cols=300",
 		"--instances", "4", "--samples", "400", "--eval-instances", "0", "--out", out)
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	// Interrupt once the run has begun (its config is written after the
 	// signal handler is installed), however slow the machine.
-	for i := 0; i < 600; i++ {
-		if _, err := os.Stat(filepath.Join(out, "config.json")); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	cmd.Process.Signal(os.Interrupt)
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
-		t.Fatalf("exit: %v, want %d\n%s", err, exitInterrupted, errb.String())
-	}
-	if !strings.Contains(errb.String(), "--resume") {
-		t.Errorf("no word on resuming:\n%s", errb.String())
+	stderr := interruptOnceExists(t, cmd, filepath.Join(out, "config.json"))
+	if !strings.Contains(stderr, "--resume") {
+		t.Errorf("no word on resuming:\n%s", stderr)
 	}
 	if _, err := os.Stat(filepath.Join(out, "config.json")); err != nil {
 		t.Error(err)

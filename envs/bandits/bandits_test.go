@@ -20,6 +20,43 @@ import (
 
 func needHiGHS(t testing.TB) { highstest.Need(t) }
 
+// feasible is Instance.Feasible for actions it must decide.
+func feasible(t testing.TB, in *bandits.Instance, a bandits.Action) bool {
+	t.Helper()
+	ok, err := in.Feasible(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}
+
+// failingEngine is a HiGHS engine whose solves fail.
+type failingEngine struct{ solver.Engine }
+
+var errSolve = errors.New("solve failed")
+
+func (failingEngine) Solve(context.Context) (solver.Status, error) {
+	return solver.StatusError, errSolve
+}
+
+// TestFeasibleMIPSurfacesFailures: a failing solve is an error, never an
+// infeasible action; a working engine agrees with Feasible.
+func TestFeasibleMIPSurfacesFailures(t *testing.T) {
+	needHiGHS(t)
+	in := instance(t, bandits.Path, 8, 3, 2)
+	a := in.Sample(rand.New(rand.NewPCG(3, 3)))
+	ok, err := in.FeasibleMIP(t.Context(), failingEngine{highstest.New(t)}, a)
+	if !errors.Is(err, errSolve) || ok {
+		t.Fatalf("failing engine: %v, %v; want the solve's error", ok, err)
+	}
+	for _, b := range []bandits.Action{a, bandits.ActionOf(0, 1, 2, 3, 4, 5, 6)} {
+		ok, err := in.FeasibleMIP(t.Context(), highstest.New(t), b)
+		if err != nil || ok != feasible(t, in, b) {
+			t.Fatalf("action %v: FeasibleMIP %v (%v), Feasible %v", b, ok, err, feasible(t, in, b))
+		}
+	}
+}
+
 func instance(t testing.TB, family string, j, b int, seed uint64) *bandits.Instance {
 	t.Helper()
 	in, err := bandits.Generate(bandits.Config{Family: family, J: j, B: b}, rand.New(rand.NewPCG(seed, 9)))
@@ -30,12 +67,12 @@ func instance(t testing.TB, family string, j, b int, seed uint64) *bandits.Insta
 }
 
 func TestConformance(t *testing.T) {
-	for _, fam := range bandits.Families {
+	for _, fam := range bandits.Families() {
 		t.Run(fam, func(t *testing.T) {
 			in := instance(t, fam, 20, 5, 1)
 			envtest.Run(t, envtest.Config[bandits.Obs, bandits.Action]{
 				New: func() envs.Env[bandits.Obs, bandits.Action] {
-					e, err := bandits.NewEnv(in, 20)
+					e, err := bandits.New(in, 20)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -47,7 +84,8 @@ func TestConformance(t *testing.T) {
 					for i := range o.Inst.NumVars() {
 						all = all.Set(i)
 					}
-					return all, !o.Inst.Feasible(all)
+					ok, err := o.Inst.Feasible(all)
+					return all, err == nil && !ok
 				},
 				DeterministicReward: true,
 			})
@@ -60,7 +98,7 @@ func TestConformance(t *testing.T) {
 // says so, and the sampler only draws feasible actions.
 func TestFragmentMatchesFeasible(t *testing.T) {
 	needHiGHS(t)
-	for _, fam := range bandits.Families {
+	for _, fam := range bandits.Families() {
 		t.Run(fam, func(t *testing.T) {
 			in := instance(t, fam, 8, 3, 2)
 			var b solver.Builder
@@ -71,7 +109,7 @@ func TestFragmentMatchesFeasible(t *testing.T) {
 			}
 			s := highstest.New(t)
 			nv := in.NumVars()
-			feasible := 0
+			nFeasible := 0
 			for mask := 1; mask < 1<<nv; mask++ {
 				var a bandits.Action
 				mm := m.Clone()
@@ -90,23 +128,23 @@ func TestFragmentMatchesFeasible(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if (st == solver.StatusOptimal) != in.Feasible(a) {
-					t.Fatalf("action %v: fragment says %v, Feasible says %v", a, st, in.Feasible(a))
+				if (st == solver.StatusOptimal) != feasible(t, in, a) {
+					t.Fatalf("action %v: fragment says %v, Feasible says %v", a, st, feasible(t, in, a))
 				}
-				if in.Feasible(a) {
-					feasible++
+				if feasible(t, in, a) {
+					nFeasible++
 				}
 			}
-			if feasible == 0 {
+			if nFeasible == 0 {
 				t.Fatal("no feasible action at all")
 			}
 			rng := rand.New(rand.NewPCG(1, 1))
 			for range 200 {
-				if a := in.Sample(rng); !in.Feasible(a) {
+				if a := in.Sample(rng); !feasible(t, in, a) {
 					t.Fatalf("sampler drew infeasible %v", a)
 				}
 			}
-			t.Logf("%d feasible actions of %d", feasible, 1<<nv-1)
+			t.Logf("%d feasible actions of %d", nFeasible, 1<<nv-1)
 		})
 	}
 }
@@ -115,7 +153,7 @@ func TestFragmentMatchesFeasible(t *testing.T) {
 // expected next-step reward of all feasible actions.
 func TestMyopicMatchesBruteForce(t *testing.T) {
 	needHiGHS(t)
-	for _, fam := range bandits.Families {
+	for _, fam := range bandits.Families() {
 		t.Run(fam, func(t *testing.T) {
 			for seed := uint64(1); seed <= 3; seed++ {
 				in := instance(t, fam, 8, 3, seed)
@@ -135,7 +173,7 @@ func TestMyopicMatchesBruteForce(t *testing.T) {
 								a = a.Set(i)
 							}
 						}
-						if in.Feasible(a) {
+						if feasible(t, in, a) {
 							best = math.Max(best, in.ExpectedReward(states, a))
 						}
 					}
@@ -143,7 +181,7 @@ func TestMyopicMatchesBruteForce(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if !in.Feasible(a) {
+					if !feasible(t, in, a) {
 						t.Fatalf("myopic chose infeasible %v", a)
 					}
 					if got := in.ExpectedReward(states, a); math.Abs(got-best) > 1e-7 {
@@ -157,14 +195,14 @@ func TestMyopicMatchesBruteForce(t *testing.T) {
 
 func TestBaselinesPlayFeasibly(t *testing.T) {
 	needHiGHS(t)
-	for _, fam := range bandits.Families {
+	for _, fam := range bandits.Families() {
 		in := instance(t, fam, 20, 5, 3)
-		for _, name := range bandits.PolicyNames {
-			pol, err := bandits.NewPolicy(name)
+		for _, name := range bandits.PolicyNames() {
+			pol, err := bandits.NewPolicy(name, bandits.PolicyConfig{})
 			if err != nil {
 				t.Fatalf("%s/%s: %v", fam, name, err)
 			}
-			env, err := bandits.NewEnv(in, 5)
+			env, err := bandits.New(in, 5)
 			if err != nil {
 				t.Fatalf("%s/%s: %v", fam, name, err)
 			}

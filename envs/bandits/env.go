@@ -36,8 +36,8 @@ type Env struct {
 
 var _ envs.Env[Obs, Action] = (*Env)(nil)
 
-// NewEnv returns an environment on an instance; horizon 0 means 20.
-func NewEnv(inst *Instance, horizon int) (*Env, error) {
+// New returns an environment on an instance; horizon 0 means 20.
+func New(inst *Instance, horizon int) (*Env, error) {
 	if inst == nil {
 		return nil, errors.New("bandits: nil instance")
 	}
@@ -71,7 +71,10 @@ func (e *Env) Step(a Action) (envs.Step[Obs], error) {
 		return st, envs.ErrNotReset
 	case e.done:
 		return st, envs.ErrEpisodeOver
-	case !e.inst.Feasible(a):
+	}
+	if ok, err := e.inst.Feasible(a); err != nil {
+		return st, err
+	} else if !ok {
 		return st, &envs.IllegalActionError{Action: a, Reason: "violates the " + e.inst.Family + " constraints"}
 	}
 	e.p = e.inst.UpProbs(a, e.p)

@@ -1,6 +1,8 @@
 package bandits
 
 import (
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 )
@@ -46,27 +48,46 @@ func (in *Instance) ExpectedReward(states []int, a Action) float64 {
 	return e
 }
 
+// ErrUndecided: the route search of the path family ran out of its
+// budget before deciding an action; FeasibleMIP decides it.
+var ErrUndecided = errors.New("bandits: route search budget exhausted before deciding feasibility")
+
 // Feasible reports whether the action satisfies the family's constraints.
-// The empty action ("no action") is always feasible.
-func (in *Instance) Feasible(a Action) bool {
+// The empty action ("no action") is always feasible. For the path family
+// the route search has a budget; past it Feasible returns ErrUndecided
+// (wrapped), and FeasibleMIP gives the answer.
+func (in *Instance) Feasible(a Action) (bool, error) {
+	ok, decided := in.feasible(a)
+	if !decided {
+		return false, fmt.Errorf("action %v: %w", a, ErrUndecided)
+	}
+	return ok, nil
+}
+
+// feasible is Feasible without the error: decided is false only for a
+// path action the route search could not settle.
+func (in *Instance) feasible(a Action) (ok, decided bool) {
 	if a == (Action{}) {
-		return true
+		return true, true
 	}
 	m := a.Members()
 	if m[len(m)-1] >= in.NumVars() {
-		return false
+		return false, true
 	}
 	switch in.Family {
 	case Interventions:
-		return len(m) == in.B
+		return len(m) == in.B, true
 	case Scheduling:
-		return in.schedulable(m)
+		return in.schedulable(m), true
 	case Capacity:
-		return in.packable(m)
+		return in.packable(m), true
 	case Path:
-		return len(m) <= in.B && in.onRoute(m)
+		if len(m) > in.B {
+			return false, true
+		}
+		return in.onRoute(m)
 	}
-	return false
+	return false, true
 }
 
 // schedulable finds two compatible worker-slots for each pulled arm, each
@@ -160,8 +181,9 @@ func (in *Instance) packable(arms []int) bool {
 
 // onRoute reports whether one simple path from the source with at most
 // MaxLen edges visits every node in nodes (depth-first search, pruned by
-// the distance to the nearest node still unvisited).
-func (in *Instance) onRoute(nodes []int) bool {
+// the distance to the nearest node still unvisited); decided is false when
+// the search ran out of its budget.
+func (in *Instance) onRoute(nodes []int) (ok, decided bool) {
 	g := in.Graph
 	n := len(g.Adj)
 	need := make([]bool, n)
@@ -173,7 +195,7 @@ func (in *Instance) onRoute(nodes []int) bool {
 		}
 	}
 	if left == 0 {
-		return true
+		return true, true
 	}
 	distTo := map[int][]int{} // BFS distances from each needed node
 	for _, v := range nodes {
@@ -214,13 +236,9 @@ func (in *Instance) onRoute(nodes []int) bool {
 	}
 	visited[in.Source] = true
 	if walk(in.Source, 0, left) {
-		return true
+		return true, true
 	}
-	if budget >= 0 {
-		return false // the search was exhaustive
-	}
-	ok, err := in.feasibleByMIP(nodes)
-	return err == nil && ok
+	return false, budget >= 0 // false and decided when the search was exhaustive
 }
 
 func bfs(g *Graph, s int) []int {
@@ -278,9 +296,16 @@ func (in *Instance) Sample(rng *rand.Rand) Action {
 		if a.Len() >= target {
 			break
 		}
-		if b := a.Set(j); in.Feasible(b) {
+		if b := a.Set(j); in.packableOrSchedulable(b) {
 			a = b
 		}
 	}
 	return a
+}
+
+// packableOrSchedulable is the scheduling and capacity check, which is
+// always decided.
+func (in *Instance) packableOrSchedulable(a Action) bool {
+	ok, _ := in.feasible(a)
+	return ok
 }

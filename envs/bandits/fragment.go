@@ -2,11 +2,12 @@ package bandits
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/corl-go/corl/solver"
-	"github.com/corl-go/corl/solver/highs"
 )
 
 // AppendFragment adds the family's constraints on the action to b, as a
@@ -23,7 +24,7 @@ func (in *Instance) AppendFragment(b *solver.Builder) []int {
 	ninf := math.Inf(-1)
 	switch in.Family {
 	case Interventions:
-		b.AddRow("budget", float64(in.B), float64(in.B), act, ones(nv))
+		b.AddRow("budget", float64(in.B), float64(in.B), act, slices.Repeat([]float64{1}, nv))
 	case Scheduling:
 		bySlot := map[[2]int][]int{}
 		for j := range in.J {
@@ -44,7 +45,7 @@ func (in *Instance) AppendFragment(b *solver.Builder) []int {
 		for w := range in.WorkerSlots {
 			for t := range Slots {
 				if ys := bySlot[[2]int{w, t}]; len(ys) > 0 {
-					b.AddRow("slot"+strconv.Itoa(w)+"_"+strconv.Itoa(t), ninf, 1, ys, ones(len(ys)))
+					b.AddRow("slot"+strconv.Itoa(w)+"_"+strconv.Itoa(t), ninf, 1, ys, slices.Repeat([]float64{1}, len(ys)))
 				}
 			}
 		}
@@ -123,49 +124,40 @@ func (in *Instance) appendPath(b *solver.Builder, act []int) {
 		b.AddRow("out"+s, ninf, 0, append(out1[i], v[i]), append(outV[i], -1))
 		b.AddRow("pull"+s, ninf, 0, []int{act[i], v[i]}, []float64{1, -1})
 	}
-	b.AddRow("length", ninf, L, all, ones(len(all)))
-	b.AddRow("budget", ninf, float64(in.B), act, ones(len(act)))
+	b.AddRow("length", ninf, L, all, slices.Repeat([]float64{1}, len(all)))
+	b.AddRow("budget", ninf, float64(in.B), act, slices.Repeat([]float64{1}, len(act)))
 }
 
-func ones(n int) []float64 {
-	o := make([]float64, n)
-	for i := range o {
-		o[i] = 1
-	}
-	return o
-}
-
-// feasibleByMIP decides feasibility of pulling exactly the given arms
-// with HiGHS on the fragment.
-func (in *Instance) feasibleByMIP(arms []int) (bool, error) {
+// FeasibleMIP decides with a MIP engine whether the action is feasible:
+// the fragment with the action's variables fixed (pulled ones to 1, the
+// others to 0) has a solution. The engine's model is replaced. A status
+// other than optimal or infeasible (a limit, a failure) is an error.
+func (in *Instance) FeasibleMIP(ctx context.Context, e solver.Engine, a Action) (bool, error) {
 	var b solver.Builder
 	act := in.AppendFragment(&b)
 	m, err := b.Build()
 	if err != nil {
 		return false, err
 	}
-	pulled := map[int]bool{}
-	for _, j := range arms {
-		pulled[j] = true
-	}
 	for i, c := range act {
-		if pulled[i] {
+		if a.Has(i) {
 			m.ColLower[c] = 1
 		} else {
 			m.ColUpper[c] = 0
 		}
 	}
-	s, err := highs.New(highs.Config{})
+	if err := e.Load(m); err != nil {
+		return false, err
+	}
+	st, err := e.Solve(ctx)
 	if err != nil {
 		return false, err
 	}
-	defer s.Close()
-	if err := s.Load(m); err != nil {
-		return false, err
+	switch st {
+	case solver.StatusOptimal:
+		return true, nil
+	case solver.StatusInfeasible:
+		return false, nil
 	}
-	st, err := s.Solve(context.Background())
-	if err != nil {
-		return false, err
-	}
-	return st == solver.StatusOptimal, nil
+	return false, fmt.Errorf("bandits: feasibility of %v undecided: the MIP ended %v", a, st)
 }

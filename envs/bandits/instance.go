@@ -17,8 +17,8 @@ const (
 	Path          = "path"
 )
 
-// Families lists the family names.
-var Families = []string{Interventions, Scheduling, Capacity, Path}
+// Families returns the family names.
+func Families() []string { return []string{Interventions, Scheduling, Capacity, Path} }
 
 // Slots is the number of time slots of the scheduling family.
 const Slots = 5
@@ -81,8 +81,8 @@ type Config struct {
 
 // Validate checks the configuration.
 func (c Config) Validate() error {
-	if !slices.Contains(Families, c.Family) {
-		return fmt.Errorf("bandits: unknown family %q (want one of %s)", c.Family, strings.Join(Families, ", "))
+	if !slices.Contains(Families(), c.Family) {
+		return fmt.Errorf("bandits: unknown family %q (want one of %s)", c.Family, strings.Join(Families(), ", "))
 	}
 	switch {
 	case c.J < 2 || c.J > MaxVars:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,11 +22,29 @@ type Policy interface {
 // ErrUndefined: the policy is not defined for the family.
 var ErrUndefined = errors.New("bandits: policy not defined for this family")
 
-// PolicyNames lists the baselines.
-var PolicyNames = []string{"null", "random", "sampling", "myopic", "iterative", "whittle"}
+// PolicyNames returns the baselines' names.
+func PolicyNames() []string {
+	return []string{"null", "random", "sampling", "myopic", "iterative", "whittle"}
+}
+
+// PolicyConfig configures the baselines; the zero value uses HiGHS.
+type PolicyConfig struct {
+	// NewEngine creates the MIP engine of the policies that solve MIPs
+	// (myopic, whittle, and iterative's hardest path checks); nil: HiGHS,
+	// default engine.
+	NewEngine func() (solver.Engine, error)
+}
+
+func (c PolicyConfig) newEngine() (solver.Engine, error) {
+	if c.NewEngine == nil {
+		return highs.New(highs.Config{})
+	}
+	return c.NewEngine()
+}
 
 // NewPolicy returns a baseline by name; Close it when done.
-func NewPolicy(name string) (Policy, error) {
+func NewPolicy(name string, cfg PolicyConfig) (Policy, error) {
+	mip := mipPolicy{newEngine: cfg.newEngine}
 	switch strings.ToLower(name) {
 	case "null":
 		return Null{}, nil
@@ -34,13 +53,13 @@ func NewPolicy(name string) (Policy, error) {
 	case "sampling":
 		return Sampling{K: 100}, nil
 	case "myopic":
-		return &Myopic{}, nil
+		return &Myopic{mip}, nil
 	case "iterative":
-		return Iterative{}, nil
+		return Iterative{NewEngine: cfg.NewEngine}, nil
 	case "whittle":
-		return &Whittle{}, nil
+		return &Whittle{mipPolicy: mip}, nil
 	}
-	return nil, fmt.Errorf("bandits: unknown policy %q (want one of %s)", name, strings.Join(PolicyNames, ", "))
+	return nil, fmt.Errorf("bandits: unknown policy %q (want one of %s)", name, strings.Join(PolicyNames(), ", "))
 }
 
 // Null takes no action.
@@ -76,10 +95,14 @@ func (p Sampling) Act(_ context.Context, o Obs, rng *rand.Rand) (Action, error) 
 // Iterative is greedy myopic play: add the action variable with the
 // largest gain in expected next-step reward while the action stays
 // feasible and the gain positive (interventions: exactly B of them).
-type Iterative struct{}
+type Iterative struct {
+	// NewEngine creates the MIP engine for the path checks the route
+	// search leaves undecided (nil: HiGHS, default engine).
+	NewEngine func() (solver.Engine, error)
+}
 
 func (Iterative) Name() string { return "iterative" }
-func (Iterative) Act(_ context.Context, o Obs, _ *rand.Rand) (Action, error) {
+func (p Iterative) Act(ctx context.Context, o Obs, _ *rand.Rand) (Action, error) {
 	in := o.Inst
 	var a Action
 	cur := in.ExpectedReward(o.States, a)
@@ -96,8 +119,14 @@ func (Iterative) Act(_ context.Context, o Obs, _ *rand.Rand) (Action, error) {
 				continue
 			}
 			b := a.Set(i)
-			if in.Family != Interventions && !in.Feasible(b) {
-				continue
+			if in.Family != Interventions {
+				ok, err := p.feasible(ctx, in, b)
+				if err != nil {
+					return Action{}, err
+				}
+				if !ok {
+					continue
+				}
 			}
 			if v := in.ExpectedReward(o.States, b); v > bestV {
 				best, bestV = i, v
@@ -111,18 +140,35 @@ func (Iterative) Act(_ context.Context, o Obs, _ *rand.Rand) (Action, error) {
 	return a, nil
 }
 
+// feasible is Instance.Feasible, with the undecided cases settled by MIP.
+func (p Iterative) feasible(ctx context.Context, in *Instance, a Action) (bool, error) {
+	ok, err := in.Feasible(a)
+	if !errors.Is(err, ErrUndecided) {
+		return ok, err
+	}
+	e, err := PolicyConfig{NewEngine: p.NewEngine}.newEngine()
+	if err != nil {
+		return false, err
+	}
+	defer e.Close()
+	return in.FeasibleMIP(ctx, e, a)
+}
+
 // mipPolicy solves "maximise the weights of the chosen action variables"
 // over the family's fragment with HiGHS, keeping one warm solver per
 // instance.
 type mipPolicy struct {
-	inst    *Instance
-	s       *highs.Solver
-	act     []int
-	lambda  [][]int // interventions: per arm, one binary per count of linked interventions on
-	idx     []int
-	cost    []float64
-	Elapsed time.Duration // total solve time
-	Solves  int
+	newEngine func() (solver.Engine, error)
+	inst      *Instance
+	s         solver.Engine
+	m         *solver.Model // the loaded model, for engines that cannot change costs
+	x         []float64
+	act       []int
+	lambda    [][]int // interventions: per arm, one binary per count of linked interventions on
+	idx       []int
+	cost      []float64
+	Elapsed   time.Duration // total solve time
+	Solves    int
 }
 
 func (p *mipPolicy) prepare(in *Instance) error {
@@ -146,7 +192,7 @@ func (p *mipPolicy) prepare(in *Instance) error {
 				lam = append(lam, c)
 				cols, vals = append(cols, c), append(vals, float64(m))
 			}
-			b.AddRow(fmt.Sprintf("one%d", j), 1, 1, lam, ones(len(lam)))
+			b.AddRow(fmt.Sprintf("one%d", j), 1, 1, lam, slices.Repeat([]float64{1}, len(lam)))
 			for _, k := range links {
 				cols, vals = append(cols, p.act[k]), append(vals, -1)
 			}
@@ -158,7 +204,11 @@ func (p *mipPolicy) prepare(in *Instance) error {
 	if err != nil {
 		return err
 	}
-	s, err := highs.New(highs.Config{})
+	newEngine := p.newEngine
+	if newEngine == nil { // a zero Myopic or Whittle
+		newEngine = PolicyConfig{}.newEngine
+	}
+	s, err := newEngine()
 	if err != nil {
 		return err
 	}
@@ -166,15 +216,32 @@ func (p *mipPolicy) prepare(in *Instance) error {
 		s.Close()
 		return err
 	}
-	s.SetDoubleOption("mip_rel_gap", 1e-9)
-	s.SetDoubleOption("mip_abs_gap", 1e-9)
-	p.s, p.inst = s, in
+	if o, ok := s.(solver.OptionSetter); ok {
+		for _, name := range []string{"mip_rel_gap", "mip_abs_gap"} {
+			if err := o.SetDoubleOption(name, 1e-9); err != nil {
+				s.Close()
+				return err
+			}
+		}
+	}
+	p.s, p.inst, p.m, p.x = s, in, m, make([]float64, m.NumCols())
 	return nil
+}
+
+// setCosts sets the objective coefficients p.cost on the columns p.idx.
+func (p *mipPolicy) setCosts() error {
+	if c, ok := p.s.(solver.CostSetter); ok {
+		return c.SetColsCost(p.idx, p.cost)
+	}
+	for k, j := range p.idx {
+		p.m.Cost[j] = p.cost[k]
+	}
+	return p.s.Load(p.m)
 }
 
 // solve maximises sum_i w[i] a_i (plus lambda weights) and returns the action.
 func (p *mipPolicy) solve(ctx context.Context) (Action, error) {
-	if err := p.s.SetColsCost(p.idx, p.cost); err != nil {
+	if err := p.setCosts(); err != nil {
 		return Action{}, err
 	}
 	start := time.Now()
@@ -187,8 +254,8 @@ func (p *mipPolicy) solve(ctx context.Context) (Action, error) {
 	if st != solver.StatusOptimal {
 		return Action{}, fmt.Errorf("bandits: MIP ended %v", st)
 	}
-	x, err := p.s.Primal()
-	if err != nil {
+	x := p.x
+	if err := p.s.SolutionTo(x, nil, nil, nil); err != nil {
 		return Action{}, err
 	}
 	var a Action

@@ -12,8 +12,8 @@ import (
 	"github.com/corl-go/corl/solver/highs"
 )
 
-// Baselines lists the baseline policies by name.
-var Baselines = []string{"xla", "firstfit", "random", "mip"}
+// Baselines returns the baseline policies' names.
+func Baselines() []string { return []string{"xla", "firstfit", "random", "mip"} }
 
 // Result is a policy's placement of an instance.
 type Result struct {
@@ -28,7 +28,7 @@ type Result struct {
 }
 
 // Play runs a step policy through the game and returns its placement.
-func Play(in *Instance, cfg Config, name string, choose func(g *Game) int) (Result, error) {
+func Play(in *Instance, cfg Config, name string, choose func(g *Env) int) (Result, error) {
 	g, err := New(in, cfg)
 	if err != nil {
 		return Result{}, err
@@ -51,7 +51,7 @@ func Play(in *Instance, cfg Config, name string, choose func(g *Game) int) (Resu
 // BestFit is XLA's rule inside the game: the candidate offset leaving the
 // smallest free gap above the buffer (lowest offset on ties), or slow
 // memory when none fits.
-func BestFit(g *Game) int {
+func BestFit(g *Env) int {
 	cands := g.Candidates()
 	if len(cands) == 0 {
 		return SlowAction
@@ -67,7 +67,7 @@ func BestFit(g *Game) int {
 }
 
 // FirstFit takes the lowest candidate offset, or slow memory.
-func FirstFit(g *Game) int {
+func FirstFit(g *Env) int {
 	if len(g.Candidates()) == 0 {
 		return SlowAction
 	}
@@ -76,28 +76,47 @@ func FirstFit(g *Game) int {
 
 // RunBaseline runs a named baseline: xla (XLA's order and best fit),
 // firstfit (decreasing size, lowest offset), random (uniform legal
-// actions, seeded) or mip (the exact optimum, within timeLimit).
-func RunBaseline(ctx context.Context, in *Instance, name string, seed uint64, timeLimit time.Duration) (Result, error) {
+// actions, seeded) or mip (the exact optimum within mip's limits, started
+// from the better of xla and firstfit).
+func RunBaseline(ctx context.Context, in *Instance, name string, seed uint64, mip MIPConfig) (Result, error) {
 	switch strings.ToLower(name) {
 	case "xla":
-		return Play(in, Config{Order: XLAOrder}, "xla", BestFit)
+		return playXLA(in)
 	case "firstfit":
-		return Play(in, Config{Order: SizeOrder}, "firstfit", FirstFit)
+		return playFirstFit(in)
 	case "random":
 		rng := rand.New(rand.NewPCG(seed, 0x6d616c6c))
-		return Play(in, Config{}, "random", func(g *Game) int { return g.RandomLegal(rng) })
+		return Play(in, Config{}, "random", func(g *Env) int { return g.RandomLegal(rng) })
 	case "mip":
-		if timeLimit > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, timeLimit)
-			defer cancel()
-		}
-		return SolveMIP(ctx, in)
+		return SolveMIP(ctx, in, mip)
 	}
-	return Result{}, fmt.Errorf("malloc: unknown baseline %q (want one of %s)", name, strings.Join(Baselines, ", "))
+	return Result{}, fmt.Errorf("malloc: unknown baseline %q (want one of %s)", name, strings.Join(Baselines(), ", "))
 }
 
-// SolveMIP finds the best placement with HiGHS:
+// MIPConfig configures SolveMIP. The zero value solves with HiGHS to
+// optimality (or the context's deadline).
+type MIPConfig struct {
+	// NewEngine creates the MIP engine (nil: HiGHS, default engine).
+	NewEngine func() (solver.Engine, error)
+	// TimeLimit bounds the solve (0: none but the context's deadline).
+	TimeLimit time.Duration
+	// NodeLimit bounds the branch-and-bound nodes (0: none); unlike a
+	// time limit, its result does not depend on the machine's speed.
+	NodeLimit int
+}
+
+// Validate checks the configuration.
+func (c MIPConfig) Validate() error {
+	switch {
+	case c.TimeLimit < 0:
+		return fmt.Errorf("malloc: MIPConfig.TimeLimit %v is negative", c.TimeLimit)
+	case c.NodeLimit < 0:
+		return fmt.Errorf("malloc: MIPConfig.NodeLimit %d is negative", c.NodeLimit)
+	}
+	return nil
+}
+
+// SolveMIP finds the best placement with a MIP engine:
 //
 //	maximise sum_i Benefit_i p_i
 //	subject to  o_i in [0, Capacity - Size_i]  (multiples of Alignment)
@@ -107,31 +126,110 @@ func RunBaseline(ctx context.Context, in *Instance, name string, seed uint64, ti
 //	            for each start time t: sum of s_i p_i over buffers live at t <= C
 //	            p_i binary.
 //
-// A context deadline stops it with the best placement found (Optimal false).
-func SolveMIP(ctx context.Context, in *Instance) (Result, error) {
+// The solve starts from the better of the xla and firstfit placements, so
+// a limit (time, nodes, the context's deadline) ends it with a placement at
+// least as good as theirs (Optimal false). A solver failure is an error.
+func SolveMIP(ctx context.Context, in *Instance, cfg MIPConfig) (Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return Result{}, err
+	}
+	if cfg.NewEngine == nil {
+		cfg.NewEngine = func() (solver.Engine, error) { return highs.New(highs.Config{}) }
+	}
+	if cfg.TimeLimit > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.TimeLimit)
+		defer cancel()
+	}
 	start := time.Now()
+	best, err := bestHeuristic(in)
+	if err != nil {
+		return Result{}, err
+	}
+	mm, err := buildMIP(in)
+	if err != nil {
+		return Result{}, err
+	}
+	e, err := cfg.NewEngine()
+	if err != nil {
+		return Result{}, err
+	}
+	defer e.Close()
+	if err := e.Load(mm.model); err != nil {
+		return Result{}, err
+	}
+	if err := mm.configure(e, cfg, best.Offsets); err != nil {
+		return Result{}, err
+	}
+	st, err := e.Solve(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	r, err := mm.result(e, st)
+	if err != nil {
+		return Result{}, err
+	}
+	if r.Offsets == nil || r.Benefit < best.Benefit {
+		// no incumbent better than the start (an engine without MIP starts)
+		r.Offsets, r.Benefit, r.Fraction = best.Offsets, best.Benefit, best.Fraction
+	}
+	r.Seconds = time.Since(start).Seconds()
+	return r, nil
+}
+
+func playXLA(in *Instance) (Result, error) { return Play(in, Config{Order: XLAOrder}, "xla", BestFit) }
+
+func playFirstFit(in *Instance) (Result, error) {
+	return Play(in, Config{Order: SizeOrder}, "firstfit", FirstFit)
+}
+
+// bestHeuristic is the better of the xla and firstfit placements.
+func bestHeuristic(in *Instance) (Result, error) {
+	var best Result
+	for _, play := range []func(*Instance) (Result, error){playXLA, playFirstFit} {
+		r, err := play(in)
+		if err != nil {
+			return Result{}, err
+		}
+		if best.Offsets == nil || r.Benefit > best.Benefit {
+			best = r
+		}
+	}
+	return best, nil
+}
+
+// mipModel is SolveMIP's model and where its columns are.
+type mipModel struct {
+	in    *Instance
+	model *solver.Model
+	p, o  []int    // per buffer: placed (binary), offset in alignment units
+	d     [][3]int // per ordered pair: i, j and its order column
+	align float64
+	total float64
+}
+
+func buildMIP(in *Instance) (*mipModel, error) {
 	n := len(in.Buffers)
 	C := float64(in.Capacity)
-	total := in.TotalBenefit()
+	mm := &mipModel{in: in, p: make([]int, n), o: make([]int, n), align: float64(max(in.Alignment, 1)), total: in.TotalBenefit()}
 	scale := 1.0 // the objective is the fraction of the total benefit
-	if total > 0 {
-		scale = 1 / total
+	if mm.total > 0 {
+		scale = 1 / mm.total
 	}
 	var b solver.Builder
 	b.SetSense(solver.Maximize)
-	p, o := make([]int, n), make([]int, n)
-	align := float64(max(in.Alignment, 1))
 	for i, buf := range in.Buffers {
 		up := 1.0
 		if buf.Size > in.Capacity {
 			up = 0
 		}
-		p[i] = b.AddCol(fmt.Sprintf("p%d", i), buf.Benefit*scale, 0, up, solver.Integer)
+		mm.p[i] = b.AddCol(fmt.Sprintf("p%d", i), buf.Benefit*scale, 0, up, solver.Integer)
 		room := math.Max(C-float64(buf.Size), 0)
 		// offsets are integers (in units of the alignment), so the
 		// placement is exact in bytes
-		o[i] = b.AddCol(fmt.Sprintf("k%d", i), 0, 0, math.Floor(room/align), solver.Integer)
+		mm.o[i] = b.AddCol(fmt.Sprintf("k%d", i), 0, 0, math.Floor(room/mm.align), solver.Integer)
 	}
+	p, o, align := mm.p, mm.o, mm.align
 	for i := range n {
 		for j := i + 1; j < n; j++ {
 			bi, bj := in.Buffers[i], in.Buffers[j]
@@ -141,6 +239,7 @@ func SolveMIP(ctx context.Context, in *Instance) (Result, error) {
 				continue
 			}
 			d := b.AddCol(fmt.Sprintf("d%d_%d", i, j), 0, 0, 1, solver.Integer)
+			mm.d = append(mm.d, [3]int{i, j, d})
 			si, sj := float64(bi.Size), float64(bj.Size)
 			b.AddRow(fmt.Sprintf("a%d_%d", i, j), math.Inf(-1), 3*C-si,
 				[]int{o[i], o[j], d, p[i], p[j]}, []float64{align, -align, C, C, C})
@@ -165,49 +264,87 @@ func SolveMIP(ctx context.Context, in *Instance) (Result, error) {
 	}
 	m, err := b.Build()
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	s, err := highs.New(highs.Config{})
-	if err != nil {
-		return Result{}, err
+	mm.model = m
+	return mm, nil
+}
+
+// startValues are the column values of a valid placement: d_ij = 0 puts
+// buffer i below j, 1 puts j below i.
+func (mm *mipModel) startValues(offsets []int64) []float64 {
+	x := make([]float64, mm.model.NumCols())
+	for i, off := range offsets {
+		if off >= 0 {
+			x[mm.p[i]] = 1
+			x[mm.o[i]] = float64(off) / mm.align
+		}
 	}
-	defer s.Close()
-	if err := s.Load(m); err != nil {
-		return Result{}, err
+	for _, d := range mm.d {
+		if i, j := d[0], d[1]; offsets[i] >= 0 && offsets[j] >= 0 && offsets[j] < offsets[i] {
+			x[d[2]] = 1
+		}
 	}
-	if err := s.SetDoubleOption("mip_rel_gap", 1e-7); err != nil {
-		return Result{}, err
+	return x
+}
+
+// configure sets the gaps, limits and start the engine can take.
+func (mm *mipModel) configure(e solver.Engine, cfg MIPConfig, start []int64) error {
+	if o, ok := e.(solver.OptionSetter); ok {
+		if err := o.SetDoubleOption("mip_rel_gap", 1e-7); err != nil {
+			return err
+		}
+		if err := o.SetDoubleOption("mip_abs_gap", 1e-9); err != nil {
+			return err
+		}
+		if cfg.NodeLimit > 0 {
+			if err := o.SetIntOption("mip_max_nodes", cfg.NodeLimit); err != nil {
+				return err
+			}
+		}
+	} else if cfg.NodeLimit > 0 {
+		return fmt.Errorf("malloc: MIPConfig.NodeLimit needs an engine that takes options")
 	}
-	if err := s.SetDoubleOption("mip_abs_gap", 1e-9); err != nil {
-		return Result{}, err
+	if s, ok := e.(solver.MIPStarter); ok {
+		return s.SetSolution(mm.startValues(start))
 	}
-	st, err := s.Solve(ctx)
-	if err != nil && st != solver.StatusTimeLimit {
-		return Result{}, err
-	}
-	r := Result{Policy: "mip", Optimal: st == solver.StatusOptimal, Seconds: time.Since(start).Seconds()}
-	if bound, err := s.MIPDualBound(); err == nil {
+	return nil
+}
+
+// result reads the placement and bound the engine ended with (Offsets nil
+// when it holds no solution).
+func (mm *mipModel) result(e solver.Engine, st solver.Status) (Result, error) {
+	r := Result{Policy: "mip", Optimal: st == solver.StatusOptimal, Bound: 1}
+	has := st == solver.StatusOptimal
+	if rep, ok := e.(solver.MIPReporter); ok {
+		bound, err := rep.MIPDualBound()
+		if err != nil {
+			return r, err
+		}
+		if has, err = rep.HasSolution(); err != nil {
+			return r, err
+		}
 		r.Bound = math.Min(bound, 1)
 	}
-	if feasible, err := s.IntInfo("primal_solution_status"); err != nil || feasible != 2 {
-		return r, err // no solution within the limit
+	if !has {
+		return r, nil
 	}
-	x, err := s.Primal()
-	if err != nil {
+	x := make([]float64, mm.model.NumCols())
+	if err := e.SolutionTo(x, nil, nil, nil); err != nil {
 		return r, err
 	}
-	r.Offsets = make([]int64, n)
-	for i, buf := range in.Buffers {
+	r.Offsets = make([]int64, len(mm.in.Buffers))
+	for i, buf := range mm.in.Buffers {
 		r.Offsets[i] = -1
-		if x[p[i]] > 0.5 {
-			r.Offsets[i] = int64(math.Round(x[o[i]] * align))
+		if x[mm.p[i]] > 0.5 {
+			r.Offsets[i] = int64(math.Round(x[mm.o[i]] * mm.align))
 			r.Benefit += buf.Benefit
 		}
 	}
-	if total > 0 {
-		r.Fraction = r.Benefit / total
+	if mm.total > 0 {
+		r.Fraction = r.Benefit / mm.total
 	}
-	if err := in.CheckPlacement(r.Offsets); err != nil {
+	if err := mm.in.CheckPlacement(r.Offsets); err != nil {
 		return r, fmt.Errorf("malloc: the MIP's placement is invalid: %w", err)
 	}
 	return r, nil

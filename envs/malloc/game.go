@@ -161,13 +161,13 @@ type StepInfo struct {
 	TimeSaved float64 // microseconds saved by this placement
 }
 
-// Config configures a Game.
+// Config configures an Env.
 type Config struct {
 	Order Order
 }
 
-// Game is the mallocGame on one instance.
-type Game struct {
+// Env is the mallocGame on one instance.
+type Env struct {
 	in      *Instance
 	order   []int
 	total   float64
@@ -183,20 +183,20 @@ type Game struct {
 }
 
 var (
-	_ envs.Env[Obs, int] = (*Game)(nil)
-	_ envs.Legal[int]    = (*Game)(nil)
-	_ envs.Metered       = (*Game)(nil)
+	_ envs.Env[Obs, int] = (*Env)(nil)
+	_ envs.Legal[int]    = (*Env)(nil)
+	_ envs.Metered       = (*Env)(nil)
 )
 
 // New returns a game on an instance.
-func New(in *Instance, cfg Config) (*Game, error) {
+func New(in *Instance, cfg Config) (*Env, error) {
 	if in == nil {
 		return nil, errors.New("malloc: nil instance")
 	}
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	g := &Game{in: in, order: in.order(cfg.Order), total: in.TotalBenefit()}
+	g := &Env{in: in, order: in.order(cfg.Order), total: in.TotalBenefit()}
 	for _, b := range in.Buffers {
 		g.horizon = math.Max(g.horizon, float64(b.End))
 		g.maxBen = math.Max(g.maxBen, b.Benefit)
@@ -206,7 +206,7 @@ func New(in *Instance, cfg Config) (*Game, error) {
 
 // Reset starts an episode (the game itself is deterministic; the seed is
 // unused).
-func (g *Game) Reset(uint64) (Obs, error) {
+func (g *Env) Reset(uint64) (Obs, error) {
 	g.pos, g.saved, g.reset = 0, 0, true
 	g.offset = make([]int64, len(g.in.Buffers))
 	for i := range g.offset {
@@ -218,10 +218,10 @@ func (g *Game) Reset(uint64) (Obs, error) {
 }
 
 // Done reports whether every buffer has been decided.
-func (g *Game) Done() bool { return g.reset && g.pos >= len(g.order) }
+func (g *Env) Done() bool { return g.reset && g.pos >= len(g.order) }
 
 // Current returns the index of the buffer to decide, or -1 when done.
-func (g *Game) Current() int {
+func (g *Env) Current() int {
 	if g.pos >= len(g.order) {
 		return -1
 	}
@@ -229,7 +229,7 @@ func (g *Game) Current() int {
 }
 
 // Candidates returns the current candidate offsets, in action order.
-func (g *Game) Candidates() []int64 { return g.cands }
+func (g *Env) Candidates() []int64 { return g.cands }
 
 func alignUp(x, a int64) int64 {
 	if a <= 1 {
@@ -239,7 +239,7 @@ func alignUp(x, a int64) int64 {
 }
 
 // candidates computes the canonical offsets where the current buffer fits.
-func (g *Game) candidates() {
+func (g *Env) candidates() {
 	g.cands = g.cands[:0]
 	if g.pos >= len(g.order) {
 		return
@@ -279,7 +279,7 @@ func (g *Game) candidates() {
 }
 
 // Legal lists the legal actions: candidate indices, then SlowAction.
-func (g *Game) Legal() []int {
+func (g *Env) Legal() []int {
 	if g.Done() {
 		return nil
 	}
@@ -291,7 +291,7 @@ func (g *Game) Legal() []int {
 }
 
 // Step decides the current buffer.
-func (g *Game) Step(action int) (envs.Step[Obs], error) {
+func (g *Env) Step(action int) (envs.Step[Obs], error) {
 	var st envs.Step[Obs]
 	switch {
 	case !g.reset:
@@ -321,7 +321,7 @@ func (g *Game) Step(action int) (envs.Step[Obs], error) {
 }
 
 // observe encodes the state.
-func (g *Game) observe() Obs {
+func (g *Env) observe() Obs {
 	o := Obs{Features: make([]float64, ObsSize), Buffer: g.Current(), Offsets: slices.Clone(g.cands)}
 	if o.Buffer < 0 {
 		return o
@@ -365,7 +365,7 @@ func (g *Game) observe() Obs {
 
 // gapAbove returns the free address space above [off, off+size) among the
 // buffers live with b (up to the capacity).
-func (g *Game) gapAbove(off int64, b Buffer) int64 {
+func (g *Env) gapAbove(off int64, b Buffer) int64 {
 	top := off + b.Size
 	next := g.in.Capacity
 	for _, k := range g.placed {
@@ -378,19 +378,19 @@ func (g *Game) gapAbove(off int64, b Buffer) int64 {
 }
 
 // Offsets returns each buffer's offset (-1 slow, -2 undecided).
-func (g *Game) Offsets() []int64 { return slices.Clone(g.offset) }
+func (g *Env) Offsets() []int64 { return slices.Clone(g.offset) }
 
 // Instance returns the instance.
-func (g *Game) Instance() *Instance { return g.in }
+func (g *Env) Instance() *Instance { return g.in }
 
 // TimeSaved is the microseconds saved so far.
-func (g *Game) TimeSaved() float64 { return g.saved }
+func (g *Env) TimeSaved() float64 { return g.saved }
 
 // RewardOffset is 0: Reset earns nothing.
-func (g *Game) RewardOffset() float64 { return 0 }
+func (g *Env) RewardOffset() float64 { return 0 }
 
 // Metric is the fraction of the total benefit achieved so far.
-func (g *Game) Metric() float64 {
+func (g *Env) Metric() float64 {
 	if g.total == 0 {
 		return 0
 	}
@@ -398,7 +398,7 @@ func (g *Game) Metric() float64 {
 }
 
 // Clone returns an independent copy of the game in its current state.
-func (g *Game) Clone() *Game {
+func (g *Env) Clone() *Env {
 	c := *g
 	c.offset = slices.Clone(g.offset)
 	c.placed = slices.Clone(g.placed)
@@ -431,7 +431,7 @@ func (in *Instance) CheckPlacement(offset []int64) error {
 }
 
 // RandomLegal returns a uniformly random legal action.
-func (g *Game) RandomLegal(rng *rand.Rand) int {
+func (g *Env) RandomLegal(rng *rand.Rand) int {
 	l := g.Legal()
 	return l[rng.IntN(len(l))]
 }

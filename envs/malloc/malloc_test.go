@@ -140,7 +140,7 @@ func TestMIPMatchesBruteForceAndBeatsHeuristics(t *testing.T) {
 			in = randomInstance(rng, 7, 8, 24, 8)
 		}
 		want := bruteForce(in)
-		mip, err := malloc.SolveMIP(context.Background(), in)
+		mip, err := malloc.SolveMIP(context.Background(), in, malloc.MIPConfig{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +148,7 @@ func TestMIPMatchesBruteForceAndBeatsHeuristics(t *testing.T) {
 			t.Fatalf("instance %d: MIP %v (optimal %v), brute force %v", k, mip.Benefit, mip.Optimal, want)
 		}
 		for _, name := range []string{"xla", "firstfit", "random"} {
-			r, err := malloc.RunBaseline(context.Background(), in, name, uint64(k), 0)
+			r, err := malloc.RunBaseline(context.Background(), in, name, uint64(k), malloc.MIPConfig{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -156,6 +156,37 @@ func TestMIPMatchesBruteForceAndBeatsHeuristics(t *testing.T) {
 				t.Fatalf("instance %d: %s saves %v, more than the optimum %v", k, name, r.Benefit, mip.Benefit)
 			}
 		}
+	}
+}
+
+// TestMIPStartsFromBestHeuristic stops the MIP after one node, where it has
+// not yet found much on its own: started from the better of the xla and
+// firstfit placements, it still ends at least as good as both, with a
+// valid placement.
+func TestMIPStartsFromBestHeuristic(t *testing.T) {
+	needHiGHS(t)
+	rng := rand.New(rand.NewPCG(8, 8))
+	for k := range 4 {
+		in := randomInstance(rng, 30, 20, 16, 40)
+		mip, err := malloc.SolveMIP(t.Context(), in, malloc.MIPConfig{NodeLimit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		best := 0.0
+		for _, name := range []string{"xla", "firstfit"} {
+			r, err := malloc.RunBaseline(t.Context(), in, name, 0, malloc.MIPConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			best = max(best, r.Fraction)
+		}
+		if mip.Fraction < best-1e-12 {
+			t.Errorf("instance %d: mip ends at %.4f of the benefit, below the heuristics' %.4f", k, mip.Fraction, best)
+		}
+		if err := in.CheckPlacement(mip.Offsets); err != nil {
+			t.Errorf("instance %d: %v", k, err)
+		}
+		t.Logf("instance %d: mip %.4f (optimal %v, bound %.4f), best heuristic %.4f", k, mip.Fraction, mip.Optimal, mip.Bound, best)
 	}
 }
 
@@ -169,12 +200,12 @@ type gameState struct {
 	Done       bool
 }
 
-func stateOf(g *malloc.Game) gameState {
+func stateOf(g *malloc.Env) gameState {
 	return gameState{g.Current(), g.Offsets(), slices.Clone(g.Candidates()), g.Legal(), g.TimeSaved(), g.Done()}
 }
 
 // newGameAfter returns a game on in after the given actions.
-func newGameAfter(t *testing.T, in *malloc.Instance, actions []int) *malloc.Game {
+func newGameAfter(t *testing.T, in *malloc.Instance, actions []int) *malloc.Env {
 	t.Helper()
 	g, err := malloc.New(in, malloc.Config{})
 	if err != nil {
@@ -207,14 +238,14 @@ func TestCloneIsIndependent(t *testing.T) {
 	// The clone places its first buffer and no other; the original places
 	// every buffer but its first. A list the two shared would hold the
 	// original's second buffer where the clone's first should be.
-	place := func(g *malloc.Game) int { return g.Legal()[0] } // the lowest offset, else slow
-	cloneMove := func(g *malloc.Game, step int) int {
+	place := func(g *malloc.Env) int { return g.Legal()[0] } // the lowest offset, else slow
+	cloneMove := func(g *malloc.Env, step int) int {
 		if step == 0 {
 			return place(g)
 		}
 		return malloc.SlowAction
 	}
-	originalMove := func(g *malloc.Game, step int) int {
+	originalMove := func(g *malloc.Env, step int) int {
 		if step == 0 {
 			return malloc.SlowAction
 		}
@@ -222,8 +253,8 @@ func TestCloneIsIndependent(t *testing.T) {
 	}
 	players := []struct {
 		name       string
-		game, want *malloc.Game
-		move       func(g *malloc.Game, step int) int
+		game, want *malloc.Env
+		move       func(g *malloc.Env, step int) int
 	}{
 		{"clone", c, newGameAfter(t, in, prefix), cloneMove},
 		{"original", g, newGameAfter(t, in, prefix), originalMove},

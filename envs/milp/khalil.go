@@ -221,9 +221,9 @@ func (f *Khalil2016Func) Extract(_ context.Context, d *bnb.Decision) (Khalil2016
 		copy(v[29:33], cs)
 		rs := rd.meanStdMinMax()
 		v[33], v[34], v[35] = ratio(cs[0], rs[0]), ratio(cs[2], rs[2]), ratio(cs[3], rs[3])
-		v[36], v[37], v[38], v[39] = finite(prMax), finite(prMin), finite(nrMax), finite(nrMin)
+		v[36], v[37], v[38], v[39] = orZero(prMax), orZero(prMin), orZero(nrMax), orZero(nrMin)
 		for q := range ota {
-			v[40+q] = finite(ota[q])
+			v[40+q] = orZero(ota[q])
 		}
 		for q := range ac {
 			ms := ac[q].meanStdMinMax()
@@ -245,7 +245,8 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
-func finite(v float64) float64 {
+// orZero is v, or 0 where v is infinite or NaN (a feature with no value).
+func orZero(v float64) float64 {
 	if math.IsInf(v, 0) || math.IsNaN(v) {
 		return 0
 	}

@@ -73,7 +73,7 @@ func TestEnvConformance(t *testing.T) {
 
 func TestRewardsSumToMetric(t *testing.T) {
 	needHiGHS(t)
-	for _, r := range milp.Rewards {
+	for _, r := range milp.Rewards() {
 		t.Run(r.Name(), func(t *testing.T) {
 			env := newEnv[[]float64](t, milp.Pseudocosts{}, r)
 			for seed := uint64(1); seed <= 3; seed++ {

@@ -32,13 +32,15 @@ var (
 	PrimalDualIntegral RewardFunc = &rewardFunc{"primaldualintegral", func(s bnb.Stats) float64 { return s.PrimalDualIntegral }}
 )
 
-// Rewards lists the reward functions by name.
-var Rewards = []RewardFunc{NNodes, LPIterations, SolvingTime, DualIntegral, PrimalIntegral, PrimalDualIntegral}
+// Rewards returns the reward functions.
+func Rewards() []RewardFunc {
+	return []RewardFunc{NNodes, LPIterations, SolvingTime, DualIntegral, PrimalIntegral, PrimalDualIntegral}
+}
 
 // RewardByName returns the reward function called name.
 func RewardByName(name string) (RewardFunc, error) {
 	var names []string
-	for _, r := range Rewards {
+	for _, r := range Rewards() {
 		if strings.EqualFold(r.Name(), name) {
 			return r, nil
 		}

@@ -8,15 +8,19 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/corl-go/corl/datasets"
 	"github.com/corl-go/corl/solver"
 	"github.com/corl-go/corl/solver/highs"
-	"github.com/corl-go/corl/solver/solvertest"
 )
 
 // SetCoverLP is the LP relaxation of the seeded 500x1000 set-cover instance
-// (density 0.05, costs 1..100) the solver benchmarks use.
+// (datasets' setcover family: density 0.05, costs 1..100) the solver
+// benchmarks use.
 func SetCoverLP() *solver.Model {
-	return solvertest.Relax(solvertest.SetCover(rand.New(rand.NewPCG(2026, 1)), 500, 1000, 0.05, 100))
+	m := datasets.Families["setcover"].Build(rand.New(rand.NewPCG(2026, 1)),
+		map[string]float64{"rows": 500, "cols": 1000, "density": 0.05, "max_cost": 100})
+	m.Type = nil // every column continuous
+	return m
 }
 
 // Workload is one benchmark: Setup prepares a solver and returns the

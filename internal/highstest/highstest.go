@@ -14,7 +14,14 @@ import (
 // New returns a solver on the default engine, closed when the test ends.
 func New(t testing.TB) *highs.Solver {
 	t.Helper()
-	s, err := highs.New(highs.Config{})
+	return OnRuntime(t, "")
+}
+
+// OnRuntime returns a solver on the named runtime ("": the default),
+// closed when the test ends.
+func OnRuntime(t testing.TB, runtime string) *highs.Solver {
+	t.Helper()
+	s, err := highs.New(highs.Config{Runtime: runtime})
 	if errors.Is(err, highs.ErrModuleMissing) && os.Getenv("CORL_REQUIRE_HIGHS") != "1" {
 		t.Skip(err)
 	}

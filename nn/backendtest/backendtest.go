@@ -207,6 +207,7 @@ func Run(t *testing.T, b nn.Backend) {
 	}
 	t.Run("Adam", func(t *testing.T) { checkAdam(t, b) })
 	t.Run("GCNNInference", func(t *testing.T) { checkGCNNInference(t, b) })
+	t.Run("AllocFailure", func(t *testing.T) { checkAllocFailure(t, b) })
 }
 
 // Check runs the checks of one case on backend b.

@@ -148,7 +148,7 @@ func TestBruteForce(t *testing.T) {
 	for k := range 30 {
 		m := randomBinary(rng, 10, 5)
 		want, feasible := bruteForce(m)
-		for _, rule := range bnb.Rules {
+		for _, rule := range bnb.Rules() {
 			for _, sel := range []bnb.NodeSelection{bnb.BestFirst, bnb.DepthFirst, bnb.BestEstimate} {
 				res := solveBnB(t, m, rule, bnb.Config{NodeSelection: sel})
 				if !feasible {
@@ -178,7 +178,7 @@ func TestMatchesHiGHS(t *testing.T) {
 	maxNodes := int64(0)
 	for k, m := range models {
 		st, want := highsMIP(t, m)
-		for _, rule := range bnb.Rules {
+		for _, rule := range bnb.Rules() {
 			res := solveBnB(t, m, rule, bnb.Config{})
 			if res.Status != st {
 				t.Fatalf("instance %d, %s: status %v, HiGHS %v", k, rule, res.Status, st)

@@ -59,6 +59,11 @@ type Config struct {
 	// Log receives one progress line every LogEvery nodes (nil: none).
 	Log      io.Writer
 	LogEvery int64
+	// Observe, when set, is called by Run (and Solve) once per branching
+	// decision, after the search has gone on to its next decision or its
+	// end; an error from it stops the search and is returned. Driving the
+	// step API by hand calls nothing.
+	Observe func(Decided) error
 }
 
 // Validate checks the configuration.

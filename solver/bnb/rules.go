@@ -9,8 +9,8 @@ import (
 	"strings"
 )
 
-// Rules lists the built-in branching rules by name.
-var Rules = []string{"mostfrac", "pscost", "fsb", "relpscost", "random"}
+// Rules returns the built-in branching rules' names.
+func Rules() []string { return []string{"mostfrac", "pscost", "fsb", "relpscost", "random"} }
 
 // NewRule returns the built-in rule called name; seed drives "random".
 func NewRule(name string, seed uint64) (Brancher, error) {
@@ -26,7 +26,7 @@ func NewRule(name string, seed uint64) (Brancher, error) {
 	case "random":
 		return NewRandom(rand.New(rand.NewPCG(seed, 0xb4a2c4))), nil
 	}
-	return nil, fmt.Errorf("bnb: unknown branching rule %q (want one of %s)", name, strings.Join(Rules, ", "))
+	return nil, fmt.Errorf("bnb: unknown branching rule %q (want one of %s)", name, strings.Join(Rules(), ", "))
 }
 
 var (

@@ -16,14 +16,6 @@ const (
 	feasTol = 1e-6 // row feasibility of heuristic solutions
 )
 
-// optionSetter is the optional engine ability to take options by name
-// (HiGHS's presolve, iteration limit and objective bound).
-type optionSetter interface {
-	SetStringOption(name, v string) error
-	SetIntOption(name string, v int) error
-	SetDoubleOption(name string, v float64) error
-}
-
 // ErrNoDecision: Branch was called when no branching decision is pending.
 var ErrNoDecision = errors.New("bnb: no branching decision pending")
 
@@ -41,7 +33,7 @@ func (e *NotCandidateError) Error() string {
 type Search struct {
 	cfg   Config
 	lp    solver.Engine
-	opts  optionSetter // nil when the engine takes no options
+	opts  solver.OptionSetter // nil when the engine takes no options
 	model *solver.Model
 	sgn   float64 // +1 minimise, -1 maximise: internal objective = sgn * model objective
 	cost  []float64
@@ -115,7 +107,7 @@ func NewSearch(ctx context.Context, lp solver.Engine, m *solver.Model, cfg Confi
 		open: newOpenSet(cfg.NodeSelection), incObj: math.Inf(1), cutoffSet: math.Inf(1), sbBound: map[int][2]float64{},
 		start: time.Now(), status: solver.StatusUnknown,
 	}
-	s.opts, _ = lp.(optionSetter)
+	s.opts, _ = lp.(solver.OptionSetter)
 	if m.Sense == solver.Maximize {
 		s.sgn = -1
 	}
@@ -326,20 +318,63 @@ func (s *Search) keepPlunging(n *Node) bool {
 // process solves a node's LP and decides its fate; it reports whether the
 // node needs branching.
 func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
-	if err := s.loadNode(node); err != nil {
+	st, err := s.solveNode(ctx, node)
+	if err != nil {
 		return false, err
+	}
+	if open, err := s.lpOptimal(node, st); !open || err != nil {
+		return false, err
+	}
+	if err := s.readLP(node); err != nil {
+		return false, err
+	}
+	if s.pruned(node.Bound) {
+		s.updateBounds()
+		return false, nil
+	}
+	s.fractionalCandidates()
+	if len(s.cands) == 0 {
+		s.newIncumbent(s.x, false)
+		s.updateBounds()
+		return false, nil
+	}
+	if !s.cfg.NoHeuristics {
+		s.simpleRounding()
+	}
+	if s.pruned(node.Bound) {
+		s.updateBounds()
+		return false, nil
+	}
+	s.cur = node // waiting for a decision, its bound is part of the dual bound
+	s.updateBounds()
+	return true, nil
+}
+
+// solveNode loads the node's bounds into the LP, solves it and counts the
+// node.
+func (s *Search) solveNode(ctx context.Context, node *Node) (solver.Status, error) {
+	if err := s.loadNode(node); err != nil {
+		return 0, err
 	}
 	st, err := s.solveLP(ctx)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	s.stats.Nodes++
 	s.stats.MaxDepth = max(s.stats.MaxDepth, node.Depth)
 	s.lastLP = node
 	s.releaseBasis(node)
 	s.logProgress()
+	return st, nil
+}
+
+// lpOptimal reports whether the node's LP was solved to optimality, so
+// the node goes on; otherwise the node is closed (infeasible, past the
+// cutoff) or the search finished (a limit, an unbounded root).
+func (s *Search) lpOptimal(node *Node, st solver.Status) (bool, error) {
 	switch st {
 	case solver.StatusOptimal:
+		return true, nil
 	case solver.StatusInfeasible, solver.StatusObjectiveBound:
 		if st == solver.StatusInfeasible && node.dir != 0 {
 			s.pc.infeasible(node.col, node.dir)
@@ -358,18 +393,22 @@ func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
 			return false, nil
 		}
 		return false, fmt.Errorf("bnb: node %d LP is %v while the root's was bounded", node.ID, st)
-	default:
-		return false, fmt.Errorf("bnb: node %d LP ended with status %v", node.ID, st)
 	}
+	return false, fmt.Errorf("bnb: node %d LP ended with status %v", node.ID, st)
+}
+
+// readLP reads the optimal LP's objective, solution and basis, and
+// updates the pseudocosts, the node's bound and the root bound with them.
+func (s *Search) readLP(node *Node) error {
 	obj, err := s.lp.Objective()
 	if err != nil {
-		return false, err
+		return err
 	}
 	if err := s.lp.SolutionTo(s.x, s.d, s.act, s.y); err != nil {
-		return false, err
+		return err
 	}
 	if err := s.lp.BasisTo(s.cb, s.rb); err != nil {
-		return false, err
+		return err
 	}
 	s.lpObj = obj
 	s.nLPs++
@@ -383,10 +422,11 @@ func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
 		s.stats.RootBound = obj
 		s.track.setRoot(obj)
 	}
-	if s.pruned(node.Bound) {
-		s.updateBounds()
-		return false, nil
-	}
+	return nil
+}
+
+// fractionalCandidates lists the integer columns with a fractional LP value.
+func (s *Search) fractionalCandidates() {
 	s.cands = s.cands[:0]
 	for j := range s.n {
 		if s.integer[j] {
@@ -395,21 +435,6 @@ func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
 			}
 		}
 	}
-	if len(s.cands) == 0 {
-		s.newIncumbent(s.x, false)
-		s.updateBounds()
-		return false, nil
-	}
-	if !s.cfg.NoHeuristics {
-		s.simpleRounding()
-	}
-	if s.pruned(node.Bound) {
-		s.updateBounds()
-		return false, nil
-	}
-	s.cur = node // waiting for a decision, its bound is part of the dual bound
-	s.updateBounds()
-	return true, nil
 }
 
 // loadNode sets the LP's column bounds to node's and warm-starts it.

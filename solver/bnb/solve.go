@@ -23,23 +23,42 @@ func Solve(ctx context.Context, lp solver.Engine, m *solver.Model, rule Brancher
 	return s.Run(ctx, rule)
 }
 
-// Run drives the search to its end with rule.
+// Decided tells Config.Observe about one branching decision of Run.
+type Decided struct {
+	Step       int64 // decisions before this one
+	Node       *Node // the node branched on
+	Candidates int   // its fractional candidates
+	Column     int   // the column the rule chose
+	Before     Stats // when the decision was asked for
+	After      Stats // when the next one was asked for, or the search ended
+	Done       bool  // the search ended before another decision
+}
+
+// Run drives the search to its end with rule, telling s's Config.Observe
+// about each decision.
 func (s *Search) Run(ctx context.Context, rule Brancher) (Result, error) {
-	for {
-		d, err := s.Next(ctx)
-		if err != nil {
-			return Result{}, err
+	observe := s.cfg.Observe
+	d, err := s.Next(ctx)
+	for step := int64(0); err == nil && d != nil; step++ {
+		var ev Decided
+		if observe != nil {
+			ev = Decided{Step: step, Node: d.Node, Candidates: len(d.Candidates()), Before: s.Stats()}
 		}
-		if d == nil {
-			break
-		}
-		col, err := rule.Select(ctx, d)
-		if err != nil {
-			return Result{}, err
+		col, serr := rule.Select(ctx, d)
+		if serr != nil {
+			return Result{}, serr
 		}
 		if err := s.Branch(col); err != nil {
 			return Result{}, err
 		}
+		d, err = s.Next(ctx)
+		if observe != nil && err == nil {
+			ev.Column, ev.After, ev.Done = col, s.Stats(), d == nil
+			err = observe(ev)
+		}
+	}
+	if err != nil {
+		return Result{}, err
 	}
 	x, obj := s.Incumbent()
 	return Result{Status: s.Status(), Objective: obj, X: x, Stats: s.Stats()}, nil

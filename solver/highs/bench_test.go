@@ -1,7 +1,6 @@
 package highs_test
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/corl-go/corl/internal/bench"
@@ -14,7 +13,7 @@ import (
 // side: compare ns/op across the rt= sub-benchmarks.
 func BenchmarkSolver(b *testing.B) {
 	var mip *solver.Model
-	if m, err := solver.ReadMPSFile(filepath.Join(sharedtest.Dir(b), "instances", "mps", "p0548.mps")); err == nil {
+	if m, err := solver.ReadMPSFile(sharedtest.InstanceFile(b, "p0548.mps")); err == nil {
 		mip = m
 	}
 	for _, w := range bench.SolverWorkloads(mip) {

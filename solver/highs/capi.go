@@ -16,7 +16,6 @@ const (
 	fnChangeColBounds
 	fnChangeColsBoundsBySet
 	fnChangeColsCostBySet
-	fnChangeRowBounds
 	fnAddRows
 	fnDeleteRowsBySet
 	fnGetIntInfoValue
@@ -30,7 +29,7 @@ const (
 	fnGetNumCol
 	fnGetNumRow
 	fnVersion
-	fnClearSolver
+	fnSetSolution
 	fnGetRunTime
 	fnZeroAllClocks
 	fnMalloc
@@ -52,7 +51,6 @@ var cNames = [numFn]string{
 	fnChangeColBounds:       "Highs_changeColBounds",
 	fnChangeColsBoundsBySet: "Highs_changeColsBoundsBySet",
 	fnChangeColsCostBySet:   "Highs_changeColsCostBySet",
-	fnChangeRowBounds:       "Highs_changeRowBounds",
 	fnAddRows:               "Highs_addRows",
 	fnDeleteRowsBySet:       "Highs_deleteRowsBySet",
 	fnGetIntInfoValue:       "Highs_getIntInfoValue",
@@ -66,7 +64,7 @@ var cNames = [numFn]string{
 	fnGetNumCol:             "Highs_getNumCol",
 	fnGetNumRow:             "Highs_getNumRow",
 	fnVersion:               "Highs_version",
-	fnClearSolver:           "Highs_clearSolver",
+	fnSetSolution:           "Highs_setSolution",
 	fnGetRunTime:            "Highs_getRunTime",
 	fnZeroAllClocks:         "Highs_zeroAllClocks",
 	fnMalloc:                "malloc",
@@ -87,6 +85,8 @@ const (
 	optionInt    = 1
 	optionDouble = 2
 	optionString = 3
+
+	solutionStatusFeasible = 2 // kHighsSolutionStatusFeasible
 )
 
 // HighsModelStatus values.

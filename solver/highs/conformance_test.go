@@ -1,10 +1,9 @@
 package highs_test
 
 import (
-	"errors"
-	"os"
 	"testing"
 
+	"github.com/corl-go/corl/internal/highstest"
 	"github.com/corl-go/corl/solver"
 	"github.com/corl-go/corl/solver/highs"
 	"github.com/corl-go/corl/solver/solvertest"
@@ -13,15 +12,7 @@ import (
 // newSolver returns a solver on runtime rt, skipping when the module is not
 // installed (failing under CORL_REQUIRE_HIGHS=1).
 func newSolver(t testing.TB, rt string) *highs.Solver {
-	t.Helper()
-	s, err := highs.New(highs.Config{Runtime: rt})
-	if errors.Is(err, highs.ErrModuleMissing) && os.Getenv("CORL_REQUIRE_HIGHS") != "1" {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return highstest.OnRuntime(t, rt)
 }
 
 func TestConformance(t *testing.T) {

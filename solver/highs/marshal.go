@@ -88,12 +88,6 @@ func readF64(dst []float64, mem []byte, p uint64) {
 	}
 }
 
-func readI32(dst []int32, mem []byte, p uint64) {
-	for k := range dst {
-		dst[k] = int32(binary.LittleEndian.Uint32(mem[p+4*uint64(k):]))
-	}
-}
-
 func readCString(mem []byte, p uint64) string {
 	end := p
 	for end < uint64(len(mem)) && mem[end] != 0 {

@@ -127,8 +127,6 @@ func (in *nativeInstance) call(f fn, a ...uint64) (uint64, error) {
 		return ret(C.Highs_changeColsBoundsBySet(h, hi(a[1]), in.intp(a[2]), in.f64p(a[3]), in.f64p(a[4])))
 	case fnChangeColsCostBySet:
 		return ret(C.Highs_changeColsCostBySet(h, hi(a[1]), in.intp(a[2]), in.f64p(a[3])))
-	case fnChangeRowBounds:
-		return ret(C.Highs_changeRowBounds(h, hi(a[1]), dbl(a[2]), dbl(a[3])))
 	case fnAddRows:
 		return ret(C.Highs_addRows(h, hi(a[1]), in.f64p(a[2]), in.f64p(a[3]), hi(a[4]), in.intp(a[5]), in.intp(a[6]), in.f64p(a[7])))
 	case fnDeleteRowsBySet:
@@ -153,8 +151,8 @@ func (in *nativeInstance) call(f fn, a ...uint64) (uint64, error) {
 		return ret(C.Highs_getNumCol(h))
 	case fnGetNumRow:
 		return ret(C.Highs_getNumRow(h))
-	case fnClearSolver:
-		return ret(C.Highs_clearSolver(h))
+	case fnSetSolution:
+		return ret(C.Highs_setSolution(h, in.f64p(a[1]), in.f64p(a[2]), in.f64p(a[3]), in.f64p(a[4])))
 	case fnGetRunTime:
 		return math.Float64bits(float64(C.Highs_getRunTime(h))), nil
 	case fnZeroAllClocks:

@@ -60,7 +60,13 @@ type Solver struct {
 	presolve        string // the user's presolve option
 }
 
-var _ solver.Engine = (*Solver)(nil)
+var (
+	_ solver.Engine       = (*Solver)(nil)
+	_ solver.OptionSetter = (*Solver)(nil)
+	_ solver.CostSetter   = (*Solver)(nil)
+	_ solver.MIPStarter   = (*Solver)(nil)
+	_ solver.MIPReporter  = (*Solver)(nil)
+)
 
 // New creates a Solver. It fails with ErrModuleMissing (and how to get the
 // module) when the WebAssembly module is not installed.
@@ -205,7 +211,11 @@ func (s *Solver) Solve(ctx context.Context) (solver.Status, error) {
 		return solver.StatusError, ErrNoModel
 	}
 	if err := ctx.Err(); err != nil {
-		return statusFromCtx(err), err
+		// A deadline already passed is a limit reached: a status only.
+		if errors.Is(err, context.DeadlineExceeded) {
+			return solver.StatusTimeLimit, nil
+		}
+		return solver.StatusInterrupted, err
 	}
 	limit := s.timeLimit
 	if dl, ok := ctx.Deadline(); ok {
@@ -257,20 +267,19 @@ func (s *Solver) Solve(ctx context.Context) (solver.Status, error) {
 		defer s.setString("presolve", s.presolve)
 		return s.Solve(ctx)
 	}
-	if (st == solver.StatusTimeLimit || st == solver.StatusInterrupted) && errors.Is(ctx.Err(), context.Canceled) {
-		return solver.StatusInterrupted, ctx.Err()
+	if st == solver.StatusTimeLimit || st == solver.StatusInterrupted {
+		switch err := ctx.Err(); {
+		case errors.Is(err, context.Canceled):
+			return solver.StatusInterrupted, err
+		case errors.Is(err, context.DeadlineExceeded):
+			// the backstop interruption after a deadline: still a limit
+			return solver.StatusTimeLimit, nil
+		}
 	}
 	if int32(r) == statusError && st == solver.StatusError {
 		return st, &CallError{Op: cNames[fnRun], Log: s.host.logTail(3)}
 	}
 	return st, nil
-}
-
-func statusFromCtx(err error) solver.Status {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return solver.StatusTimeLimit
-	}
-	return solver.StatusInterrupted
 }
 
 // Status returns the model status of the last solve.
@@ -441,6 +450,20 @@ func (s *Solver) SetColsBounds(idx []int, lower, upper []float64) error {
 	return s.status(fnChangeColsBoundsBySet, r, err)
 }
 
+// SetSolution gives HiGHS a value for every column, kept as the first
+// incumbent of the next MIP solve when it is feasible (HiGHS checks it).
+func (s *Solver) SetSolution(colValue []float64) error {
+	if len(colValue) != s.ncol {
+		return fmt.Errorf("highs: solution has %d values, want %d", len(colValue), s.ncol)
+	}
+	fr, err := s.frame(frameSize([]int{len(colValue)}, nil, 0))
+	if err != nil {
+		return err
+	}
+	r, err := s.call(fnSetSolution, s.highs, fr.f64(colValue), 0, 0, 0)
+	return s.status(fnSetSolution, r, err)
+}
+
 // SetColsCost changes the objective coefficients of the columns in idx.
 func (s *Solver) SetColsCost(idx []int, cost []float64) error {
 	if len(cost) != len(idx) {
@@ -455,15 +478,6 @@ func (s *Solver) SetColsCost(idx []int, cost []float64) error {
 	}
 	r, err := s.call(fnChangeColsCostBySet, s.highs, i32arg(len(idx)), fr.i32(idx), fr.f64(cost))
 	return s.status(fnChangeColsCostBySet, r, err)
-}
-
-// SetRowBounds changes one row's bounds.
-func (s *Solver) SetRowBounds(i int, lower, upper float64) error {
-	if i < 0 || i >= s.nrow {
-		return fmt.Errorf("highs: row %d out of range [0,%d)", i, s.nrow)
-	}
-	r, err := s.call(fnChangeRowBounds, s.highs, i32arg(i), f64arg(lower), f64arg(upper))
-	return s.status(fnChangeRowBounds, r, err)
 }
 
 func (s *Solver) checkIndices(what string, idx []int, n int) error {
@@ -553,6 +567,13 @@ func (s *Solver) info(f fn, name string) (uint64, error) {
 	}
 	mem := s.inst.memory()
 	return uint64(leU32(mem, pv)) | uint64(leU32(mem, pv+4))<<32, nil
+}
+
+// HasSolution reports whether HiGHS holds a feasible primal solution (for
+// a MIP: an incumbent, found or given by SetSolution).
+func (s *Solver) HasSolution() (bool, error) {
+	st, err := s.IntInfo("primal_solution_status")
+	return st == solutionStatusFeasible, err
 }
 
 // SimplexIterations returns the simplex iterations of the last solve.
@@ -723,12 +744,6 @@ func (s *Solver) HiGHSVersion() (string, error) {
 		return "", err
 	}
 	return readCString(s.inst.memory(), p&0xffffffff), nil
-}
-
-// ClearSolver discards the solution and basis so the next Solve starts cold.
-func (s *Solver) ClearSolver() error {
-	r, err := s.call(fnClearSolver, s.highs)
-	return s.status(fnClearSolver, r, err)
 }
 
 // Close frees the HiGHS instance. It is safe to call more than once.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/corl-go/corl/internal/sharedtest"
 	"github.com/corl-go/corl/solver"
@@ -15,12 +16,6 @@ import (
 
 // Factory returns a fresh engine; the suite closes it.
 type Factory func(t testing.TB) solver.Engine
-
-// optionSetter is implemented by engines that take options by name; the
-// suite uses it to ask MIP solves for a proven optimum (zero relative gap).
-type optionSetter interface {
-	SetDoubleOption(name string, v float64) error
-}
 
 // Run runs the conformance suite. Subtests that need the shared reference
 // instances skip when they are absent (unless CORL_REQUIRE_SHARED=1).
@@ -36,6 +31,38 @@ func Run(t *testing.T, newEngine Factory) {
 	t.Run("Rejected", func(t *testing.T) { testRejected(t, newEngine) })
 	t.Run("AddDeleteRows", func(t *testing.T) { testAddDeleteRows(t, newEngine) })
 	t.Run("Shared", func(t *testing.T) { testShared(t, newEngine) })
+	t.Run("ExpiredDeadline", func(t *testing.T) { testExpiredDeadline(t, newEngine) })
+}
+
+// testExpiredDeadline: a deadline already passed is a limit reached, so
+// Solve reports StatusTimeLimit and no error; a cancelled context is an
+// interruption, StatusInterrupted with the context's error. The engine
+// solves normally afterwards.
+func testExpiredDeadline(t *testing.T, newEngine Factory) {
+	e := engine(t, newEngine)
+	var b solver.Builder
+	x := b.AddCol("x", 1, 2, 5, solver.Continuous)
+	b.AddRow("r", 3, solver.Inf, []int{x}, []float64{1})
+	m, _ := b.Build()
+	if err := e.Load(m); err != nil {
+		t.Fatal(err)
+	}
+	past, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer cancel()
+	if st, err := e.Solve(past); st != solver.StatusTimeLimit || err != nil {
+		t.Errorf("expired deadline: status %v, err %v; want time_limit and no error", st, err)
+	}
+	stopped, stop := context.WithCancel(context.Background())
+	stop()
+	if st, err := e.Solve(stopped); st != solver.StatusInterrupted || !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled context: status %v, err %v; want interrupted and context.Canceled", st, err)
+	}
+	if st := solve(t, e, m); st != solver.StatusOptimal {
+		t.Fatalf("after the limits: status %v, want optimal", st)
+	}
+	if obj, err := e.Objective(); err != nil || obj != 3 {
+		t.Errorf("objective %v (err %v), want 3", obj, err)
+	}
 }
 
 func engine(t *testing.T, newEngine Factory) solver.Engine {
@@ -51,7 +78,7 @@ func solve(t *testing.T, e solver.Engine, m *solver.Model) solver.Status {
 		t.Fatalf("Load: %v", err)
 	}
 	if m.IsMIP() {
-		if o, ok := e.(optionSetter); ok {
+		if o, ok := e.(solver.OptionSetter); ok {
 			if err := o.SetDoubleOption("mip_rel_gap", 0); err != nil {
 				t.Fatal(err)
 			}

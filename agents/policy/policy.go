@@ -1,0 +1,74 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/corl-go/corl/agents/revibranch"
+	"github.com/corl-go/corl/eval"
+	"github.com/corl-go/corl/solver/bnb"
+)
+
+// Help describes the names Branching accepts.
+const Help = "mostfrac, pscost, fsb, relpscost, random; gnn (the shipped set-cover policy) or gnn:PATH (a policy trained by `corl train milp`)"
+
+// ErrName: a branching name that names no rule or policy.
+var ErrName = errors.New("policy: unknown branching name")
+
+// NameError: a bad branching name (errors.Is ErrName).
+type NameError struct {
+	Name   string
+	Reason string
+}
+
+func (e *NameError) Error() string        { return fmt.Sprintf("policy: branching %q: %s", e.Name, e.Reason) }
+func (e *NameError) Is(target error) bool { return target == ErrName }
+
+// cache holds learned policies by path: an evaluation asks for one per run.
+var cache sync.Map // path -> *revibranch.Policy
+
+// Branching resolves a branching name to a maker of fresh branchers, one
+// per search (a learned policy's brancher keeps per-search state). A bad
+// name is a *NameError; a checkpoint that cannot be loaded is revibranch's
+// error naming the file. It is an eval.Resolver.
+func Branching(name string, seed uint64) (eval.BrancherFactory, error) {
+	kind, path, hasPath := strings.Cut(name, ":")
+	if strings.EqualFold(kind, "gnn") {
+		if hasPath && path == "" {
+			return nil, &NameError{name, "give the checkpoint's path after gnn:"}
+		}
+		p, err := load(path)
+		if err != nil {
+			return nil, err
+		}
+		return func() (bnb.Brancher, error) { return p.Brancher(), nil }, nil
+	}
+	f, err := eval.RuleResolver(name, seed)
+	if err != nil {
+		return nil, &NameError{name, fmt.Sprintf("%v (or gnn, gnn:PATH)", err)}
+	}
+	return f, nil
+}
+
+var _ eval.Resolver = Branching
+
+// load loads a policy checkpoint once; "" is the shipped default.
+func load(path string) (*revibranch.Policy, error) {
+	if p, ok := cache.Load(path); ok {
+		return p.(*revibranch.Policy), nil
+	}
+	var p *revibranch.Policy
+	var err error
+	if path == "" {
+		p, err = revibranch.DefaultPolicy()
+	} else {
+		p, err = revibranch.LoadPolicy(path, nil)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("branching policy: %w", err)
+	}
+	v, _ := cache.LoadOrStore(path, p) // a concurrent load may have won
+	return v.(*revibranch.Policy), nil
+}

@@ -1,0 +1,22 @@
+package policy_test
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/corl-go/corl/agents/policy"
+)
+
+func ExampleBranching() {
+	newRule, err := policy.Branching("pscost", 1)
+	if err != nil {
+		panic(err)
+	}
+	rule, _ := newRule()
+	fmt.Printf("%T\n", rule)
+	_, err = policy.Branching("gnn:", 1)
+	fmt.Println(errors.Is(err, policy.ErrName), err)
+	// Output:
+	// bnb.PseudoCost
+	// true policy: branching "gnn:": give the checkpoint's path after gnn:
+}

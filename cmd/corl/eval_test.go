@@ -1,0 +1,340 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/corl-go/corl/eval"
+	"github.com/corl-go/corl/trace"
+)
+
+// deterministic is what a run's row must reproduce: everything but
+// the wall time and the run's name.
+type deterministic struct {
+	Instance, Policy, Status    string
+	Seed, Nodes, LPIterations   int64
+	Objective, DualBound, Score float64
+}
+
+func detRows(t *testing.T, path string) []deterministic {
+	t.Helper()
+	rows, err := trace.ReadOf[trace.Result](path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]deterministic, len(rows))
+	for i, r := range rows {
+		out[i] = deterministic{r.Instance, r.Policy, r.Status, r.Seed, r.Nodes, r.LPIterations, nan0(r.Objective), nan0(r.DualBound), nan0(r.Score)}
+	}
+	return out
+}
+
+// nan0 makes NaN comparable.
+func nan0(v float64) float64 {
+	if math.IsNaN(v) {
+		return -math.MaxFloat64
+	}
+	return v
+}
+
+func sameRows(t *testing.T, what string, got, want []deterministic) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d rows, want %d", what, len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("%s: row %d is %+v, want %+v", what, i, got[i], want[i])
+		}
+	}
+}
+
+func smallSet(t *testing.T, n string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if code, _, errs := corl(t, "generate", "setcover", "--n", n, "--seed", "3", "--param", "rows=60", "--param", "cols=120", "--out", dir); code != exitOK {
+		t.Fatal(errs)
+	}
+	return dir
+}
+
+// --workers 2 writes the rows and prints the table (its deterministic
+// columns) that --workers 1 does.
+func TestEvalWorkersSameTable(t *testing.T) {
+	needHiGHS(t)
+	set := smallSet(t, "3")
+	var tables [2][]eval.MILPRow
+	var files [2][]deterministic
+	for k, w := range []string{"1", "2"} {
+		out := filepath.Join(t.TempDir(), "r.parquet")
+		code, stdout, errs := corl(t, "eval", "milp", "--set", set, "--branching", "mostfrac,pscost,random", "--highs", "--workers", w, "--json", "--out", out)
+		if code != exitOK {
+			t.Fatalf("--workers %s: exit %d: %s", w, code, errs)
+		}
+		if err := json.Unmarshal([]byte(stdout), &tables[k]); err != nil {
+			t.Fatal(err)
+		}
+		files[k] = detRows(t, out)
+	}
+	sameRows(t, "--workers 2", files[1], files[0])
+	for p := range tables[0] {
+		a, b := tables[0][p], tables[1][p]
+		if a.Policy != b.Policy || a.Solved != b.Solved || a.NodesSGM != b.NodesSGM || a.Disagree != b.Disagree || a.Instances != b.Instances {
+			t.Errorf("--workers 2 row %+v, --workers 1 %+v", b, a)
+		}
+	}
+}
+
+// partsRuns reads every visible file beside and in out's parts directory
+// and returns the runs finished in the parts.
+func partsRuns(t *testing.T, out string) int {
+	t.Helper()
+	entries, err := os.ReadDir(out + ".parts")
+	if errors.Is(err, os.ErrNotExist) {
+		return 0
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	runs := 0
+	for _, e := range entries {
+		p := filepath.Join(out+".parts", e.Name())
+		switch {
+		case strings.HasPrefix(e.Name(), "."), strings.HasSuffix(e.Name(), ".json"):
+		case strings.HasSuffix(e.Name(), ".steps.parquet"):
+			if _, err := trace.Read(p); err != nil {
+				t.Errorf("after a kill: %v", err)
+			}
+		default:
+			rows, err := trace.ReadOf[trace.Result](p)
+			if err != nil {
+				t.Errorf("after a kill: %v", err)
+			}
+			runs += len(rows)
+		}
+	}
+	return runs
+}
+
+// killed runs corl with args, kills it with SIGKILL after a random time
+// below limit (or lets it finish), and checks the files out and tr (if
+// given) where they exist.
+func killed(t *testing.T, rng *rand.Rand, limit time.Duration, out, tr string, args ...string) (finished bool) {
+	t.Helper()
+	cmd := corlProcess(t, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("corl %v: %v", args, err)
+		}
+		finished = true
+	case <-time.After(time.Duration(rng.Int64N(int64(limit)))):
+		cmd.Process.Kill()
+		<-done
+	}
+	if _, err := os.Stat(out); err == nil {
+		if _, err := trace.ReadOf[trace.Result](out); err != nil {
+			t.Errorf("after a kill: %v", err)
+		}
+	}
+	if _, err := os.Stat(tr); tr != "" && err == nil {
+		if _, err := trace.Read(tr); err != nil {
+			t.Errorf("after a kill: %v", err)
+		}
+	}
+	return finished
+}
+
+// eval milp killed with SIGKILL at random moments: every file left is
+// readable, no run flushed is lost, and --resume ends with the rows an
+// uninterrupted evaluation writes.
+func TestEvalMILPKilledAndResumed(t *testing.T) {
+	needHiGHS(t)
+	set := smallSet(t, "6")
+	dir := t.TempDir()
+	base := []string{"eval", "milp", "--set", set, "--branching", "mostfrac,pscost", "--highs"}
+	whole, wholeTrace := filepath.Join(dir, "whole.parquet"), filepath.Join(dir, "whole.trace.parquet")
+	start := time.Now()
+	if code, _, errs := corl(t, append(base, "--out", whole, "--trace", wholeTrace)...); code != exitOK {
+		t.Fatal(errs)
+	}
+	limit := time.Since(start) + 300*time.Millisecond // the child also starts HiGHS
+	kills := 20
+	if testing.Short() {
+		kills = 4
+	}
+	rng := rand.New(rand.NewPCG(7, uint64(time.Now().UnixNano())))
+	out, tr := filepath.Join(dir, "r.parquet"), filepath.Join(dir, "r.trace.parquet")
+	args := append(base, "--out", out, "--trace", tr, "--resume")
+	kept, rounds := 0, 0
+	for k := 0; k < kills; {
+		if killed(t, rng, limit, out, tr, args...) {
+			// Finished: check it, and start again to kill more.
+			checkResumed(t, out, tr, whole, wholeTrace)
+			os.Remove(out)
+			os.Remove(tr)
+			kept, rounds = 0, rounds+1
+			continue
+		}
+		k++
+		n := partsRuns(t, out)
+		if n < kept {
+			t.Fatalf("kill %d: %d runs kept, %d before", k, n, kept)
+		}
+		kept = n
+	}
+	if code, _, errs := corl(t, args...); code != exitOK {
+		t.Fatalf("final resume: exit %d: %s", code, errs)
+	}
+	checkResumed(t, out, tr, whole, wholeTrace)
+	t.Logf("%d kills over %d finished evaluations", kills, rounds+1)
+	if _, err := os.Stat(out + ".parts"); !os.IsNotExist(err) {
+		t.Errorf("parts left after the evaluation finished: %v", err)
+	}
+}
+
+// checkResumed compares an evaluation resumed after kills with an
+// uninterrupted one.
+func checkResumed(t *testing.T, out, tr, whole, wholeTrace string) {
+	t.Helper()
+	sameRows(t, "resumed", detRows(t, out), detRows(t, whole))
+	steps, err := trace.Read(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := trace.Read(wholeTrace)
+	if len(steps) != len(want) {
+		t.Fatalf("resumed trace: %d rows, want %d", len(steps), len(want))
+	}
+	for i := range want {
+		a, b := steps[i], want[i]
+		if a.Instance != b.Instance || a.Policy != b.Policy || a.Step != b.Step || a.Action != b.Action || *a.Nodes != *b.Nodes {
+			t.Fatalf("resumed trace row %d: %+v, want %+v", i, a, b)
+		}
+	}
+}
+
+// The same for eval malloc on tiny synthetic workloads.
+func TestEvalMallocKilledAndResumed(t *testing.T) {
+	needHiGHS(t)
+	set := t.TempDir()
+	if code, _, errs := corl(t, "generate", "malloc", "--n", "3", "--ops", "10", "--seed", "5", "--out", set); code != exitOK {
+		t.Fatal(errs)
+	}
+	dir := t.TempDir()
+	base := []string{"eval", "malloc", "--set", set}
+	whole := filepath.Join(dir, "whole.parquet")
+	start := time.Now()
+	if code, _, errs := corl(t, append(base, "--out", whole)...); code != exitOK {
+		t.Fatal(errs)
+	}
+	limit := max(2*time.Since(start), time.Second)
+	kills := 6
+	if testing.Short() {
+		kills = 2
+	}
+	rng := rand.New(rand.NewPCG(8, uint64(time.Now().UnixNano())))
+	out := filepath.Join(dir, "r.parquet")
+	args := append(base, "--out", out, "--resume")
+	for k := 0; k < kills; k++ {
+		if killed(t, rng, limit, out, "", args...) {
+			break
+		}
+		partsRuns(t, out)
+	}
+	if code, _, errs := corl(t, args...); code != exitOK {
+		t.Fatalf("final resume: exit %d: %s", code, errs)
+	}
+	sameRows(t, "resumed", detRows(t, out), detRows(t, whole))
+}
+
+// The first SIGINT stops at the next safe point: exit 130, the finished
+// runs kept and the way to continue said; --resume then finishes.
+func TestEvalInterruptKeepsRuns(t *testing.T) {
+	needHiGHS(t)
+	set := smallSet(t, "4")
+	out := filepath.Join(t.TempDir(), "r.parquet")
+	args := []string{"eval", "milp", "--set", set, "--branching", "mostfrac,pscost,fsb", "--out", out}
+	cmd := corlProcess(t, args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for partsRuns(t, out) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == exitInterrupted {
+		if !strings.Contains(stderr.String(), "--resume") || partsRuns(t, out) == 0 {
+			t.Errorf("interrupted, but no runs kept or no word of --resume: %q", stderr.String())
+		}
+	} else if err != nil {
+		t.Fatalf("interrupted: %v, %s", err, stderr.String())
+	} // else it finished before the signal arrived
+	if code, _, errs := corl(t, append(args, "--resume")...); code != exitOK {
+		t.Fatalf("resume: exit %d: %s", code, errs)
+	}
+	if rows := detRows(t, out); len(rows) != 12 {
+		t.Errorf("%d rows after resume, want 12", len(rows))
+	}
+}
+
+func TestEvalFlagsChecked(t *testing.T) {
+	set := t.TempDir()
+	os.WriteFile(filepath.Join(set, "a.csv"), []byte("id,lower,upper,size\n0,0,2,4\n"), 0o644)
+	for _, c := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"eval", "milp", "--set", set, "--time-limit", "-1"}, "--time-limit"},
+		{[]string{"eval", "milp", "--set", set, "--time-limit", "NaN"}, "--time-limit"},
+		{[]string{"eval", "milp", "--set", set, "--workers", "0"}, "--workers"},
+		{[]string{"eval", "milp", "--set", set, "--node-limit", "-3"}, "--node-limit"},
+		{[]string{"eval", "milp", "--set", set, "--resume"}, "--resume"},
+		{[]string{"eval", "malloc", "--set", set, "--mip-time-limit", "-1"}, "--mip-time-limit"},
+		{[]string{"eval", "malloc", "--set", set, "--alignment", "0"}, "--alignment"},
+		{[]string{"eval", "malloc", "--set", set, "--workers", "-2"}, "--workers"},
+		{[]string{"eval", "bandits", "--episodes", "1"}, "--episodes"},
+		{[]string{"eval", "bandits", "--horizon", "0"}, "--horizon"},
+		{[]string{"eval", "bandits", "--family", "capacity", "--network", "x.csv"}, "--network"},
+	} {
+		// milp's empty set is an input error only after the flags pass.
+		if strings.Contains(strings.Join(c.args, " "), "milp") {
+			os.WriteFile(filepath.Join(set, "m.mps"), []byte("NAME x\nENDATA\n"), 0o644)
+		}
+		code, _, errs := corl(t, c.args...)
+		if code != exitUsage || !strings.Contains(errs, c.flag) {
+			t.Errorf("%v: exit %d, %q (want %d naming %s)", c.args, code, errs, exitUsage, c.flag)
+		}
+	}
+}
+
+// A parts directory left by an unfinished evaluation is never overwritten
+// by a new one without --resume.
+func TestEvalRefusesUnfinishedParts(t *testing.T) {
+	needHiGHS(t)
+	set := smallSet(t, "1")
+	out := filepath.Join(t.TempDir(), "r.parquet")
+	os.MkdirAll(out+".parts", 0o755)
+	code, _, errs := corl(t, "eval", "milp", "--set", set, "--branching", "mostfrac", "--out", out)
+	if code != exitUsage || !strings.Contains(errs, "--resume") {
+		t.Errorf("exit %d, %q", code, errs)
+	}
+}

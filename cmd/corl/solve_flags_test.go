@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Numeric flags out of range and output files in missing directories are
+// refused before any work, with the flag named.
+func TestSolveFlagsChecked(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no", "such")
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"solve", "--time-limit", "-1"}, exitUsage, "--time-limit"},
+		{[]string{"solve", "--time-limit", "NaN"}, exitUsage, "--time-limit"},
+		{[]string{"solve", "--time-limit", "Inf"}, exitUsage, "--time-limit"},
+		{[]string{"solve", "--bnb", "--node-limit", "-1"}, exitUsage, "--node-limit"},
+		{[]string{"solve", "--solution", filepath.Join(missing, "x.sol")}, exitInput, "--solution"},
+		{[]string{"solve", "--bnb", "--trace", filepath.Join(missing, "t.parquet")}, exitInput, "--trace"},
+		{[]string{"bench", "solver", "--repeat", "0"}, exitUsage, "--repeat"},
+		{[]string{"bench", "nn", "--min-time", "0s"}, exitUsage, "--min-time"},
+		{[]string{"bench", "nn", "--min-time", "-1s"}, exitUsage, "--min-time"},
+		{[]string{"bench", "nn", "--backend", "tpu"}, exitUsage, "tpu"},
+	} {
+		code, _, stderr := corl(t, c.args...)
+		if code != c.code {
+			t.Errorf("corl %v: exit %d, want %d", c.args, code, c.code)
+		}
+		oneLine(t, c.args, stderr, c.want)
+	}
+	if _, err := os.Stat(filepath.Dir(missing)); err == nil {
+		t.Error("a missing output directory was made")
+	}
+}
+
+// The help's default of --time-limit is accepted: 0 is no limit.
+func TestSolveTimeLimitZeroIsNoLimit(t *testing.T) {
+	needHiGHS(t)
+	_, help, _ := corl(t, "solve", "--help")
+	if !strings.Contains(help, "0: no limit") {
+		t.Errorf("help does not say what 0 means:\n%s", help)
+	}
+	for _, bnb := range [][]string{nil, {"--bnb"}} {
+		r := solveJSON(t, append(bnb, "--time-limit", "0")...)
+		if r.Status != "optimal" {
+			t.Errorf("%v --time-limit 0: status %s", bnb, r.Status)
+		}
+	}
+}
+
+// An interrupted solve, by HiGHS or by corl's branch-and-bound, prints
+// what it found and exits 130.
+func TestSolveInterruptedExits130(t *testing.T) {
+	needHiGHS(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, args := range [][]string{{"solve"}, {"solve", "--bnb"}} {
+		var out, errb strings.Builder
+		code := run(ctx, append([]string{"corl"}, args...), &out, &errb)
+		if code != exitInterrupted {
+			t.Errorf("corl %v: exit %d, want %d (%s)", args, code, exitInterrupted, errb.String())
+		}
+		if !strings.Contains(out.String(), "interrupted") || !strings.Contains(errb.String(), "interrupted") {
+			t.Errorf("corl %v: stdout %q, stderr %q: want the result and a word on the interruption", args, out.String(), errb.String())
+		}
+	}
+}

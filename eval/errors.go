@@ -1,0 +1,44 @@
+package eval
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrInterrupted: the context was cancelled before every job finished.
+// The runs that finished are kept.
+var ErrInterrupted = errors.New("eval: interrupted")
+
+// UnfinishedError: a store's directory holds the runs of an evaluation
+// that did not finish, and the store was opened without resuming. Nothing
+// is removed.
+type UnfinishedError struct {
+	Dir  string
+	Runs int // finished runs in Dir
+}
+
+func (e *UnfinishedError) Error() string {
+	return fmt.Sprintf("eval: %s holds %d finished runs of an evaluation that did not finish", e.Dir, e.Runs)
+}
+
+// SettingsError: a resumed evaluation's settings differ from the ones its
+// finished runs were made with.
+type SettingsError struct {
+	Dir, Name string
+	Was, Now  string
+}
+
+func (e *SettingsError) Error() string {
+	return fmt.Sprintf("eval: %s: its runs were made with %s %s, not %s", e.Dir, e.Name, e.Was, e.Now)
+}
+
+// ConfigError: a field of a configuration is out of range.
+type ConfigError struct {
+	Field string
+	Value any
+	Want  string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("eval: %s = %v: want %s", e.Field, e.Value, e.Want)
+}
