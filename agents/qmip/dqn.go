@@ -257,7 +257,7 @@ func episodeSeed(seed uint64, k int, eval bool) uint64 {
 
 // episode plays one training episode with updates along the way.
 func (t *trainer) episode(ctx context.Context) (Progress, error) {
-	env, err := bandits.NewEnv(t.inst, t.cfg.Horizon)
+	env, err := bandits.New(t.inst, t.cfg.Horizon)
 	if err != nil {
 		return Progress{}, err
 	}
@@ -424,7 +424,7 @@ func (t *trainer) evaluate(ctx context.Context) (float64, error) {
 	}
 	sum := 0.0
 	for k := range t.cfg.EvalEpisodes {
-		env, err := bandits.NewEnv(t.inst, t.cfg.Horizon)
+		env, err := bandits.New(t.inst, t.cfg.Horizon)
 		if err != nil {
 			return 0, err
 		}
@@ -452,6 +452,15 @@ func (t *trainer) evaluate(ctx context.Context) (float64, error) {
 // next-step reward, on random states and feasible actions (a quarter of
 // them empty), then copies it to the target.
 func (t *trainer) warmStart() error {
+	if last, ok := t.warmStartFit(); ok {
+		t.row("warm", math.NaN(), last)
+	}
+	t.st.Warm = true
+	return nil
+}
+
+// warmStartFit fits the network and returns the last batch's loss, if it ran.
+func (t *trainer) warmStartFit() (float64, bool) {
 	n := t.cfg.WarmSamples
 	if n > 0 {
 		nIn := NumInputs(t.inst)
@@ -493,8 +502,7 @@ func (t *trainer) warmStart() error {
 			}
 		}
 		t.m.sync()
-		t.row("warm", math.NaN(), last)
+		return last, true
 	}
-	t.st.Warm = true
-	return nil
+	return 0, false
 }

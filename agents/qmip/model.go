@@ -110,6 +110,12 @@ func LoadPolicy(path string, cfg SelectConfig) (*Policy, error) {
 	return &Policy{Config: pc, File: path, net: net, cfg: cfg}, nil
 }
 
+// Fresh returns a copy of the loaded policy with its own HiGHS instance
+// (made on its first Act), for another goroutine or episode.
+func (p *Policy) Fresh() *Policy {
+	return &Policy{Config: p.Config, File: p.File, net: p.net, cfg: p.cfg}
+}
+
 // Name is "sequoia".
 func (p *Policy) Name() string { return "sequoia" }
 
@@ -117,9 +123,8 @@ func (p *Policy) Name() string { return "sequoia" }
 // instance must be the one the policy was trained on.
 func (p *Policy) Act(ctx context.Context, o bandits.Obs, _ *rand.Rand) (bandits.Action, error) {
 	if p.sel == nil || p.sel.inst != o.Inst {
-		if fp := Fingerprint(o.Inst); fp != p.Config.Fingerprint {
-			return bandits.Action{}, fmt.Errorf("%s: trained on %s J=%d B=%d seed %d (instance %s), asked to play another instance (%s): evaluate with the same family, arms, budget and seed",
-				p.File, p.Config.Family, p.Config.J, p.Config.B, p.Config.Seed, p.Config.Fingerprint, fp)
+		if err := p.Check(o.Inst); err != nil {
+			return bandits.Action{}, err
 		}
 		if p.sel != nil {
 			p.sel.Close()
@@ -134,6 +139,15 @@ func (p *Policy) Act(ctx context.Context, o bandits.Obs, _ *rand.Rand) (bandits.
 	p.Solves++
 	p.Elapsed += c.Solve
 	return c.Action, err
+}
+
+// Check reports whether in is the instance the policy was trained on.
+func (p *Policy) Check(in *bandits.Instance) error {
+	if fp := Fingerprint(in); fp != p.Config.Fingerprint {
+		return fmt.Errorf("%s: trained on %s J=%d B=%d seed %d (instance %s), not on this %s J=%d B=%d instance (%s): evaluate with the family, arms, budget and seed it was trained with",
+			p.File, p.Config.Family, p.Config.J, p.Config.B, p.Config.Seed, p.Config.Fingerprint, in.Family, in.J, in.B, fp)
+	}
+	return nil
 }
 
 // MeanSolveTime is the average MIP time per step.

@@ -38,12 +38,17 @@ func randomStates(rng *rand.Rand, j int) []int {
 }
 
 // feasibleActions enumerates every feasible action of a small instance.
-func feasibleActions(in *bandits.Instance) []bandits.Action {
+func feasibleActions(t *testing.T, in *bandits.Instance) []bandits.Action {
+	t.Helper()
 	nv := in.NumVars()
 	var out []bandits.Action
 	for mask := range uint64(1) << nv {
 		a := bandits.Action{mask, 0}
-		if in.Feasible(a) {
+		ok, err := in.Feasible(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
 			out = append(out, a)
 		}
 	}
@@ -64,7 +69,7 @@ func instance(t *testing.T, family string, j, b int, seed uint64) *bandits.Insta
 func TestBestIsBruteForceMax(t *testing.T) {
 	highstest.Need(t)
 	ctx := context.Background()
-	for _, fam := range bandits.Families {
+	for _, fam := range bandits.Families() {
 		t.Run(fam, func(t *testing.T) {
 			for trial := range 6 {
 				rng := rand.New(rand.NewPCG(uint64(trial), 17))
@@ -79,7 +84,7 @@ func TestBestIsBruteForceMax(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer sel.Close()
-				actions := feasibleActions(in)
+				actions := feasibleActions(t, in)
 				for range 3 {
 					states := randomStates(rng, in.J)
 					best := math.Inf(-1)
@@ -90,8 +95,8 @@ func TestBestIsBruteForceMax(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if !in.Feasible(c.Action) {
-						t.Fatalf("infeasible action %v", c.Action)
+					if ok, err := in.Feasible(c.Action); err != nil || !ok {
+						t.Fatalf("infeasible action %v (%v)", c.Action, err)
 					}
 					if math.Abs(c.Q-best) > 1e-6*max(1, math.Abs(best)) {
 						t.Fatalf("trial %d: MIP's action %v has Q %.9g, brute force max %.9g (%d feasible actions, %+v)", trial, c.Action, c.Q, best, len(actions), c.Enc)
@@ -193,7 +198,7 @@ func TestStableNetworkAddsNoBinaries(t *testing.T) {
 		t.Fatal(err)
 	}
 	best := math.Inf(-1)
-	for _, a := range feasibleActions(in) {
+	for _, a := range feasibleActions(t, in) {
 		best = max(best, net.Forward(Input(in, states, a, nil), nil))
 	}
 	if math.Abs(c.Q-best) > 1e-6 {

@@ -218,7 +218,7 @@ func (sel *Selector) Best(ctx context.Context, net Net, states []int) (Choice, e
 	default: // the fragment always has a point: anything else is a failure
 		return c, fmt.Errorf("qmip: action MIP ended %v", st)
 	}
-	if !sel.inst.Feasible(c.Action) {
+	if ok, err := sel.inst.Feasible(c.Action); err == nil && !ok { // undecided: the fragment's word stands
 		return c, fmt.Errorf("qmip: the MIP's action %v breaks the %s constraints", c.Action, sel.inst.Family)
 	}
 	if err := ctx.Err(); err != nil {
