@@ -112,6 +112,9 @@ func Train(ctx context.Context, dir *train.Dir, cfg Config, progress func(Progre
 		defer s.Close()
 	}
 	if !t.st.Warm {
+		if err := ctx.Err(); err != nil {
+			return t.summary(), err
+		}
 		if err := t.warmStart(); err != nil {
 			return Summary{}, err
 		}
