@@ -331,7 +331,16 @@ func (s *Store) Finish(jobs []Job) error {
 			return err
 		}
 	}
-	if err := os.RemoveAll(s.dir); err != nil {
+	// The parts go in one rename, so a kill while they are deleted leaves
+	// the finished files and no half-emptied parts directory to resume.
+	trash := s.dir + ".removing"
+	if err := os.RemoveAll(trash); err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	if err := os.Rename(s.dir, trash); err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	if err := os.RemoveAll(trash); err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
 	return nil
