@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/ebitengine/purego"
@@ -84,11 +85,17 @@ type sgemmArgs struct {
 	alpha, beta   float32
 }
 
+// sgemmArgPool recycles the scalar blocks: the C side reads them through
+// pointers, so they live on the heap, and a product should not allocate.
+var sgemmArgPool = sync.Pool{New: func() any { return new(sgemmArgs) }}
+
 // callSgemm computes the row-major product C = alpha·op(A)·op(B) + beta·C
 // as the column-major Cᵀ = alpha·op(B)ᵀ·op(A)ᵀ + beta·Cᵀ that the
 // Fortran interface computes, so A and B trade places.
 func (ob *openBLAS) callSgemm(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	p := &sgemmArgs{
+	p := sgemmArgPool.Get().(*sgemmArgs)
+	defer sgemmArgPool.Put(p)
+	*p = sgemmArgs{
 		ta: 'N', tb: 'N',
 		m: int32(n), n: int32(m), k: int32(k),
 		lda: int32(ldb), ldb: int32(lda), ldc: int32(ldc),
