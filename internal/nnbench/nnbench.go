@@ -89,6 +89,18 @@ const (
 // gradient for every layer but the first (its input needs none).
 const mlpGemms = 3*mlpDepth - 1
 
+// benchMLP builds the seeded MLP of the MLP workloads and returns it with
+// the generator that drew its weights, to draw the inputs from.
+func benchMLP(b nn.Backend) (*nn.MLP, *rand.Rand, error) {
+	r := rand.New(rand.NewPCG(2, 2))
+	sizes := make([]int, mlpDepth+1)
+	for i := range sizes {
+		sizes[i] = mlpWidth
+	}
+	m, err := nn.NewMLP(b, r, nn.MLPConfig{Sizes: sizes})
+	return m, r, err
+}
+
 // MLPStep returns one training step (forward, MSE loss, backward, Adam)
 // of a 3-layer ReLU MLP of width 256 at batch 256.
 func MLPStep() Workload {
@@ -96,12 +108,7 @@ func MLPStep() Workload {
 		Name: "mlp-step", Unit: "forward, backward and Adam step of a 3-layer width-256 MLP at batch 256",
 		Flops: mlpGemms * 2 * mlpWidth * mlpWidth * mlpBatch,
 		Setup: func(b nn.Backend) (func(), error) {
-			r := rand.New(rand.NewPCG(2, 2))
-			sizes := make([]int, mlpDepth+1)
-			for i := range sizes {
-				sizes[i] = mlpWidth
-			}
-			m, err := nn.NewMLP(b, r, nn.MLPConfig{Sizes: sizes})
+			m, r, err := benchMLP(b)
 			if err != nil {
 				return nil, err
 			}
@@ -125,12 +132,7 @@ func MLPForward() Workload {
 		Name: "mlp-fwd", Unit: "forward pass of mlp-step's network at batch 256",
 		Flops: mlpDepth * 2 * mlpWidth * mlpWidth * mlpBatch,
 		Setup: func(b nn.Backend) (func(), error) {
-			r := rand.New(rand.NewPCG(2, 2))
-			sizes := make([]int, mlpDepth+1)
-			for i := range sizes {
-				sizes[i] = mlpWidth
-			}
-			m, err := nn.NewMLP(b, r, nn.MLPConfig{Sizes: sizes})
+			m, r, err := benchMLP(b)
 			if err != nil {
 				return nil, err
 			}
