@@ -243,6 +243,15 @@ func gcnnProducts() (fwd, firstLayers float64) {
 	return fwd, firstLayers
 }
 
+// benchGCNN builds the seeded GCNN of the GCNN workloads and their graph.
+func benchGCNN(b nn.Backend) (*nn.GCNN, *nn.Bipartite, error) {
+	g, err := nn.NewGCNN(b, rand.New(rand.NewPCG(3, 3)), nn.GCNNConfig{VarFeatures: 19, ConsFeatures: 5, EdgeFeatures: 1, Dim: gcnnDim})
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, SetCoverGraph(b), nil
+}
+
 // GCNNForward returns the GCNN's forward pass on SetCoverGraph as a
 // branching policy runs it: through nn.GCNNInference, without autodiff,
 // into reused buffers.
@@ -251,11 +260,10 @@ func GCNNForward() Workload {
 		Name: "gcnn-fwd", Unit: "forward pass of gcnn-step's network without autodiff (nn.GCNNInference)",
 		Flops: gcnnForwardFlops(),
 		Setup: func(b nn.Backend) (func(), error) {
-			g, err := nn.NewGCNN(b, rand.New(rand.NewPCG(3, 3)), nn.GCNNConfig{VarFeatures: 19, ConsFeatures: 5, EdgeFeatures: 1, Dim: gcnnDim})
+			g, graph, err := benchGCNN(b)
 			if err != nil {
 				return nil, err
 			}
-			graph := SetCoverGraph(b)
 			inf := g.Inference()
 			var logits []float32
 			return func() {
@@ -273,11 +281,10 @@ func GCNNStep() Workload {
 		Name: "gcnn-step", Unit: "forward and backward of the GCNN (dim 64) on a 1000-variable, 500-row, 25,000-edge graph",
 		Flops: gcnnFlops(),
 		Setup: func(b nn.Backend) (func(), error) {
-			g, err := nn.NewGCNN(b, rand.New(rand.NewPCG(3, 3)), nn.GCNNConfig{VarFeatures: 19, ConsFeatures: 5, EdgeFeatures: 1, Dim: gcnnDim})
+			g, graph, err := benchGCNN(b)
 			if err != nil {
 				return nil, err
 			}
-			graph := SetCoverGraph(b)
 			ps := g.Params()
 			return func() {
 				nn.ZeroGrad(ps)
