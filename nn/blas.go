@@ -48,6 +48,27 @@ func (i BLASInfo) String() string {
 	return fmt.Sprintf("%s, %d threads", s, i.Threads)
 }
 
+// openBLASNames are the names dlopen is asked for, in turn: the versioned
+// name Debian's and Fedora's packages install, the development link, and
+// macOS's Homebrew and MacPorts builds.
+var openBLASNames = map[string][]string{
+	"darwin": {
+		"libopenblas.0.dylib", "libopenblas.dylib",
+		"/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
+		"/usr/local/opt/openblas/lib/libopenblas.dylib",
+		"/opt/local/lib/libopenblas.dylib",
+	},
+}
+
+// openBLASCandidates lists the names to try on this platform; tests
+// replace it to see the library missing.
+var openBLASCandidates = func() []string {
+	if names, ok := openBLASNames[runtime.GOOS]; ok {
+		return names
+	}
+	return []string{"libopenblas.so.0", "libopenblas.so"}
+}
+
 // openBLAS is a loaded OpenBLAS: symbol addresses and the thread setting.
 type openBLAS struct {
 	library, config       string
@@ -153,14 +174,16 @@ func pickCPU(env string, load func() (*openBLAS, error), logf func(format string
 	case err != nil:
 		info.Err = fmt.Errorf("%s=%s: %w", EnvBLAS, env, err)
 	case be.(*cpuBackend[float32]).blas == nil && env == "":
-		_, err = load()
-		info.Err = fmt.Errorf("%w (install libopenblas0-openmp, or set %s=gonum to silence this)", err, EnvBLAS)
+		_, info.Err = load()
+		if !canLoadBLAS {
+			return c, info // a build without run-time loading: nothing to warn about
+		}
 	default:
 		c = be.(*cpuBackend[float32])
 		info = c.BLAS()
 	}
 	if info.Err != nil {
-		logf("nn: %v; matrix products run on gonum's pure-Go GEMM", info.Err)
+		logf("%v; matrix products run on gonum's pure-Go GEMM (set %s=gonum to silence this)", info.Err, EnvBLAS)
 	}
 	return c, info
 }

@@ -29,6 +29,9 @@ func openBLASOrSkip(t *testing.T) *openBLAS {
 // TestOpenBLASMissing loads from names no system has: the error wraps
 // ErrNoBLAS and names what dlopen tried.
 func TestOpenBLASMissing(t *testing.T) {
+	if !canLoadBLAS {
+		t.Skip("this build cannot load libraries at run time")
+	}
 	saved := openBLASCandidates
 	defer func() { openBLASCandidates = saved }()
 	openBLASCandidates = func() []string { return []string{"libcorl-no-such-blas.so.0"} }
@@ -67,7 +70,8 @@ func TestPickCPU(t *testing.T) {
 		if !errors.Is(info.Err, tc.wantErr) || (tc.wantErr == nil) != (info.Err == nil) {
 			t.Errorf("%s=%q: err %v, want %v", EnvBLAS, tc.env, info.Err, tc.wantErr)
 		}
-		if wantLog := tc.wantErr != nil; wantLog != (len(lines) == 1) || len(lines) > 1 {
+		// A build that cannot load libraries says nothing when left to choose.
+		if wantLog := tc.wantErr != nil && (tc.env != "" || canLoadBLAS); wantLog != (len(lines) == 1) || len(lines) > 1 {
 			t.Errorf("%s=%q: log lines %q", EnvBLAS, tc.env, lines)
 		} else if wantLog && !strings.Contains(lines[0], "gonum") {
 			t.Errorf("%s=%q: log line %q does not say gonum takes over", EnvBLAS, tc.env, lines[0])

@@ -1,7 +1,9 @@
-//go:build (darwin || freebsd || linux || netbsd) && !android && !faketime && (amd64 || arm64)
+//go:build cgo && (darwin || freebsd || linux || netbsd) && !android && !faketime && (amd64 || arm64)
 
 // This file and openblas_none.go define loadOpenBLAS with the same
-// signature; keep them in sync.
+// signature; keep them in sync. It needs cgo: without it purego links the
+// binary against the C library itself, and the pure-Go build would no
+// longer be a static executable.
 
 package nn
 
@@ -16,26 +18,8 @@ import (
 	"github.com/ebitengine/purego"
 )
 
-// openBLASNames are the names dlopen is asked for, in turn: the versioned
-// name Debian's and Fedora's packages install, the development link, and
-// macOS's Homebrew and MacPorts builds.
-var openBLASNames = map[string][]string{
-	"darwin": {
-		"libopenblas.0.dylib", "libopenblas.dylib",
-		"/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
-		"/usr/local/opt/openblas/lib/libopenblas.dylib",
-		"/opt/local/lib/libopenblas.dylib",
-	},
-}
-
-// openBLASCandidates lists the names to try on this platform; tests
-// replace it to see the library missing.
-var openBLASCandidates = func() []string {
-	if names, ok := openBLASNames[runtime.GOOS]; ok {
-		return names
-	}
-	return []string{"libopenblas.so.0", "libopenblas.so"}
-}
+// canLoadBLAS says whether this build can load OpenBLAS at run time.
+const canLoadBLAS = true
 
 // loadOpenBLAS opens OpenBLAS with dlopen (no cgo link dependency) and
 // resolves the symbols the backend calls.
@@ -52,7 +36,7 @@ func loadOpenBLAS() (*openBLAS, error) {
 		errs = append(errs, err)
 	}
 	if h == 0 {
-		return nil, fmt.Errorf("%w: %w", ErrNoBLAS, errors.Join(errs...))
+		return nil, fmt.Errorf("%w (install libopenblas0-openmp on Debian or Ubuntu): %w", ErrNoBLAS, errors.Join(errs...))
 	}
 	sym := func(s string) (uintptr, error) {
 		p, err := purego.Dlsym(h, s)

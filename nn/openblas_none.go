@@ -1,4 +1,4 @@
-//go:build !((darwin || freebsd || linux || netbsd) && !android && !faketime && (amd64 || arm64))
+//go:build !(cgo && (darwin || freebsd || linux || netbsd) && !android && !faketime && (amd64 || arm64))
 
 // This file and openblas_dl.go define loadOpenBLAS with the same
 // signature; keep them in sync.
@@ -10,9 +10,13 @@ import (
 	"runtime"
 )
 
-// loadOpenBLAS fails: this platform has no dlopen that works without cgo.
+// canLoadBLAS says whether this build can load OpenBLAS at run time.
+const canLoadBLAS = false
+
+// loadOpenBLAS fails: the binary was built without cgo (kept a static
+// executable), or the platform has no dlopen purego supports.
 func loadOpenBLAS() (*openBLAS, error) {
-	return nil, fmt.Errorf("%w: run-time loading is not supported on %s/%s", ErrNoBLAS, runtime.GOOS, runtime.GOARCH)
+	return nil, fmt.Errorf("%w: this binary cannot load libraries at run time (built with CGO_ENABLED=0, or on %s/%s)", ErrNoBLAS, runtime.GOOS, runtime.GOARCH)
 }
 
 func (ob *openBLAS) callSgemm(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
