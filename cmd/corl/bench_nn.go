@@ -108,11 +108,12 @@ func benchNNAction(c *cli.Context) error {
 				return failedErr(fmt.Errorf("%s on %s: %w", w.Name, name, err))
 			}
 			var m0, m1 runtime.MemStats
+			op() // warm-up: first-run allocations (reused buffers) are not counted
 			runtime.ReadMemStats(&m0)
 			runs, d := timeFor(op, minTime)
 			runtime.ReadMemStats(&m1)
 			row := nnBenchRow{Backend: name, Workload: w.Name, Unit: w.Unit, Runs: runs, Seconds: d.Seconds(), GFLOPS: w.Flops / d.Seconds() / 1e9,
-				// runs+1: timeFor's warm-up run is counted too.
+				// runs+1: timeFor's own warm-up run is counted too.
 				Bytes: float64(m1.TotalAlloc-m0.TotalAlloc) / float64(runs+1), Allocs: float64(m1.Mallocs-m0.Mallocs) / float64(runs+1)}
 			rep.Rows = append(rep.Rows, row)
 			secs[w.Name], flops[w.Name] = row.Seconds, row.GFLOPS
