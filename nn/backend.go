@@ -253,7 +253,13 @@ func Default() (Backend, error) {
 }
 
 func init() {
-	Register("cpu", func() (Backend, error) { return CPU(), nil })
+	Register("cpu", func() (Backend, error) {
+		be := CPU()
+		if cpuForced && cpuInfo.Err != nil {
+			return nil, cpuInfo.Err
+		}
+		return be, nil
+	})
 	Register("cpu64", func() (Backend, error) { return CPU64(), nil })
 }
 

@@ -15,7 +15,10 @@ type float interface{ ~float32 | ~float64 }
 
 // cpuBackend runs kernels on the host in T precision: float32 is the
 // production backend, float64 the reference the gradient checks use.
-type cpuBackend[T float] struct{ name string }
+type cpuBackend[T float] struct {
+	name string
+	blas *openBLAS // float32 products run on OpenBLAS when set, else on gonum
+}
 
 type cpuStore[T float] struct{ v []T }
 
@@ -26,13 +29,18 @@ type cpuIndex struct{ v []int32 }
 func (s *cpuIndex) Len() int { return len(s.v) }
 
 var (
-	cpu32 = &cpuBackend[float32]{name: "cpu"}
+	cpu32 *cpuBackend[float32] // chosen by chooseCPU
 	cpu64 = &cpuBackend[float64]{name: "cpu64"}
 )
 
-// CPU returns the float32 backend on gonum's BLAS, using every core
-// GOMAXPROCS allows for large kernels.
-func CPU() Backend { return cpu32 }
+// CPU returns the float32 backend, using every core GOMAXPROCS allows for
+// large kernels. Its matrix products run on OpenBLAS when the library
+// loads and on gonum's pure-Go GEMM otherwise (with a log line saying
+// so); CORL_NN_BLAS forces one (see EnvBLAS and CPUBLAS).
+func CPU() Backend {
+	chooseCPU()
+	return cpu32
+}
 
 // CPU64 returns the float64 CPU backend. Tensors on it still exchange
 // float32 values through Upload/Download, but every kernel computes and
@@ -180,7 +188,7 @@ func (c *cpuBackend[T]) Gemm(g *Gemm) {
 		return
 	}
 	batch := max(g.Batch, 1)
-	if batch == 1 && (c.thinK(g) || c.splitK(g)) {
+	if batch == 1 && (c.thinK(g) || c.blas == nil && c.splitK(g)) {
 		return
 	}
 	// gonum parallelises one large product itself; many small ones of a
@@ -188,22 +196,22 @@ func (c *cpuBackend[T]) Gemm(g *Gemm) {
 	if batch > 1 && g.M*g.N*g.K < 1<<18 {
 		parallelFor(batch, batch*g.M*g.N*max(g.K, 1), func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				gemmBatch[T](g, i)
+				c.gemmBatch(g, i)
 			}
 		})
 		return
 	}
 	for i := range batch {
-		gemmBatch[T](g, i)
+		c.gemmBatch(g, i)
 	}
 }
 
-// gemmBatch runs product i of g's batch. It is a function rather than a
+// gemmBatch runs product i of g's batch. It is a method rather than a
 // closure so that a product run in place allocates nothing.
-func gemmBatch[T float](g *Gemm, i int) {
-	a, b, c := vals[T](g.A), vals[T](g.B), vals[T](g.C)
+func (c *cpuBackend[T]) gemmBatch(g *Gemm, i int) {
+	a, b, cv := vals[T](g.A), vals[T](g.B), vals[T](g.C)
 	ao, bo, co := g.OffA+i*g.StrideA, g.OffB+i*g.StrideB, g.OffC+i*g.StrideC
-	gemm(g.TransA, g.TransB, g.M, g.N, g.K, T(g.Alpha), a[ao:], g.LdA, b[bo:], g.LdB, T(g.Beta), c[co:], g.LdC)
+	c.gemm(g.TransA, g.TransB, g.M, g.N, g.K, T(g.Alpha), a[ao:], g.LdA, b[bo:], g.LdB, T(g.Beta), cv[co:], g.LdC)
 }
 
 // thinKMax is the largest inner dimension thinK computes.
@@ -283,7 +291,7 @@ func (c *cpuBackend[T]) splitK(g *Gemm) bool {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			gemm(g.TransA, g.TransB, g.M, g.N, k, T(g.Alpha), a[ao:], g.LdA, b[bo:], g.LdB, 0, part, g.N)
+			c.gemm(g.TransA, g.TransB, g.M, g.N, k, T(g.Alpha), a[ao:], g.LdA, b[bo:], g.LdB, 0, part, g.N)
 		}()
 	}
 	wg.Wait()
@@ -305,8 +313,9 @@ func (c *cpuBackend[T]) splitK(g *Gemm) bool {
 }
 
 // gemm is one row-major product C = alpha·op(A)·op(B) + beta·C through
-// gonum's Sgemm or Dgemm; with k = 0 it only scales C (gonum rejects k = 0).
-func gemm[T float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+// OpenBLAS (float32, when loaded) or gonum's Sgemm or Dgemm; with k = 0 it
+// only scales C (gonum rejects k = 0).
+func (cb *cpuBackend[T]) gemm(ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if k == 0 {
 		for r := range m {
 			row := c[r*ldc : r*ldc+n]
@@ -318,6 +327,10 @@ func gemm[T float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 	}
 	switch av := any(a).(type) {
 	case []float32:
+		if cb.blas != nil && max(m, n, k, lda, ldb, ldc) <= math.MaxInt32 {
+			cb.blas.sgemm(ta, tb, m, n, k, float32(alpha), av, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+			return
+		}
 		gonum.Implementation{}.Sgemm(trans(ta), trans(tb), m, n, k, float32(alpha),
 			av, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 	case []float64:

@@ -49,7 +49,9 @@
 //
 // # Backends
 //
-// The Backend interface holds the kernels. CPU is float32 on gonum's BLAS,
+// The Backend interface holds the kernels. CPU is float32, its matrix
+// products on OpenBLAS when the library loads at run time and on gonum's
+// pure-Go BLAS otherwise (CORL_NN_BLAS forces one; CPUBLAS says which),
 // using every core for large kernels; CPU64 computes in float64 and is the
 // reference of the conformance suite (nn/backendtest), which checks every
 // operation's gradient against finite differences and every backend

@@ -16,6 +16,10 @@ var (
 	// ErrDevice is wrapped by every device failure a backend raises inside
 	// a kernel or an allocation; Guard turns them into errors.
 	ErrDevice = errors.New("nn: device failure")
+	// ErrNoBLAS is wrapped when OpenBLAS cannot be loaded.
+	ErrNoBLAS = errors.New("nn: OpenBLAS not available")
+	// ErrUnknownBLAS is returned for a CORL_NN_BLAS value naming no library.
+	ErrUnknownBLAS = errors.New("nn: unknown BLAS")
 	// ErrOutOfMemory is wrapped when a backend cannot allocate storage.
 	ErrOutOfMemory = errors.New("nn: out of memory")
 )

@@ -74,20 +74,32 @@ func TestGCNNInferenceFollowsWeights(t *testing.T) {
 // graph's size.
 const gcnnInferenceAllocs = 37
 
+// gcnnInferenceProducts is the number of matrix products one ForwardTo
+// hands to the BLAS. On OpenBLAS each allocates one block of 13 argument
+// words (the variadic call into C), not a buffer.
+const gcnnInferenceProducts = 20
+
 // TestGCNNInferenceAllocs checks that a warmed-up runner allocates no
 // buffers for a graph no larger than one it has seen.
 func TestGCNNInferenceAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not kept under the race detector")
+	}
 	g := testGCNN(t, 10)
 	inf := g.Inference()
 	r := rand.New(rand.NewPCG(11, 11))
 	big := randomGraph(nn.CPU(), r, 40, 20, 19, 5, 0.3)
 	small := randomGraph(nn.CPU(), r, 30, 10, 19, 5, 0.2)
 	dst := inf.ForwardTo(nil, big)
+	allowed := gcnnInferenceAllocs
+	if nn.CPUBLAS().Name == nn.BLASOpenBLAS {
+		allowed += gcnnInferenceProducts
+	}
 	for _, x := range []*nn.Bipartite{big, small} {
 		n := testing.AllocsPerRun(20, func() { dst = inf.ForwardTo(dst, x) })
 		t.Logf("%d variables, %d edges: %.0f allocations per call", x.Vars.Dim(0), x.Edges.Dim(0), n)
-		if n > gcnnInferenceAllocs {
-			t.Errorf("%d variables: %.0f allocations per call, want at most %d", x.Vars.Dim(0), n, gcnnInferenceAllocs)
+		if n > float64(allowed) {
+			t.Errorf("%d variables: %.0f allocations per call, want at most %d", x.Vars.Dim(0), n, allowed)
 		}
 	}
 }

@@ -31,9 +31,13 @@ func benchNNCommand() *cli.Command {
 			"  sgemm-N         nn.MatMul of two NxN float32 matrices, N = 256, 512, 1024\n" +
 			"  gonum-sgemm-N   gonum's Sgemm on the same sizes, host memory\n" +
 			"  mlp-step        forward, MSE, backward and Adam of a 3-layer width-256 ReLU MLP, batch 256\n" +
+			"  mlp-fwd         the forward pass of mlp-step's network\n" +
 			"  mlp-matmuls     the matrix products of mlp-step alone, into preallocated buffers\n" +
 			"  gcnn-step       forward and backward of the Gasse et al. GCNN (dim 64) on a set-cover-sized\n" +
-			"                  bipartite graph: 1000 variables, 500 rows, 25,000 edges",
+			"                  bipartite graph: 1000 variables, 500 rows, 25,000 edges\n" +
+			"  gcnn-fwd        its forward pass as a branching policy runs it (no autodiff, reused buffers)\n" +
+			"The cpu backend's matrix products run on OpenBLAS when it loads, else on gonum (CORL_NN_BLAS\n" +
+			"forces one); the header says which. KiB/run and allocs/run are Go heap allocations per run.",
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "backend", Usage: "backend `NAME`s to measure (registered: " + strings.Join(nn.Backends(), ", ") + ")"},
 			&cli.DurationFlag{Name: "min-time", Value: time.Second, Usage: "measure each workload for at least this long (after one warm-up run)"},
@@ -50,10 +54,17 @@ type nnBenchRow struct {
 	Runs     int     `json:"runs"`
 	Seconds  float64 `json:"seconds"`
 	GFLOPS   float64 `json:"gflops"`
+	Bytes    float64 `json:"bytes_per_run"`  // Go heap allocated per run
+	Allocs   float64 `json:"allocs_per_run"` // Go heap allocations per run
 }
 
 type nnBenchReport struct {
-	Machine string             `json:"machine"`
+	Machine string `json:"machine"`
+	// BLAS is what the cpu backend's matrix products run on (see CORL_NN_BLAS).
+	BLAS string `json:"blas"`
+	// Peak is the nominal float32 peak in GFLOP/s, 0 where it cannot be read.
+	Peak    float64            `json:"peak_gflops"`
+	PeakHow string             `json:"peak_how"`
 	Rows    []nnBenchRow       `json:"rows"`
 	Ratios  map[string]float64 `json:"ratios"` // "<backend> <ratio name>"
 }
@@ -73,8 +84,10 @@ func benchNNAction(c *cli.Context) error {
 	}
 	rep := nnBenchReport{
 		Machine: fmt.Sprintf("%s/%s, GOMAXPROCS %d", runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0)),
+		BLAS:    nn.CPUBLAS().String(),
 		Ratios:  map[string]float64{},
 	}
+	rep.Peak, rep.PeakHow = nnbench.Peak(runtime.GOMAXPROCS(0))
 	backends := make([]nn.Backend, len(names))
 	for i, name := range names {
 		var err error
@@ -94,8 +107,14 @@ func benchNNAction(c *cli.Context) error {
 			if err != nil {
 				return failedErr(fmt.Errorf("%s on %s: %w", w.Name, name, err))
 			}
+			var m0, m1 runtime.MemStats
+			op() // warm-up: first-run allocations (reused buffers) are not counted
+			runtime.ReadMemStats(&m0)
 			runs, d := timeFor(op, minTime)
-			row := nnBenchRow{Backend: name, Workload: w.Name, Unit: w.Unit, Runs: runs, Seconds: d.Seconds(), GFLOPS: w.Flops / d.Seconds() / 1e9}
+			runtime.ReadMemStats(&m1)
+			row := nnBenchRow{Backend: name, Workload: w.Name, Unit: w.Unit, Runs: runs, Seconds: d.Seconds(), GFLOPS: w.Flops / d.Seconds() / 1e9,
+				// runs+1: timeFor's own warm-up run is counted too.
+				Bytes: float64(m1.TotalAlloc-m0.TotalAlloc) / float64(runs+1), Allocs: float64(m1.Mallocs-m0.Mallocs) / float64(runs+1)}
 			rep.Rows = append(rep.Rows, row)
 			secs[w.Name], flops[w.Name] = row.Seconds, row.GFLOPS
 			bar.Add(1)
@@ -130,11 +149,21 @@ func timeFor(op func(), d time.Duration) (int, time.Duration) {
 }
 
 func printNNBench(w io.Writer, backends []string, rep nnBenchReport) {
-	fmt.Fprintf(w, "machine: %s\n\n", rep.Machine)
+	fmt.Fprintf(w, "machine: %s\n", rep.Machine)
+	fmt.Fprintf(w, "cpu BLAS: %s\n", rep.BLAS)
+	if rep.Peak > 0 {
+		fmt.Fprintf(w, "peak: %.1f GFLOP/s float32 (%s)\n\n", rep.Peak, rep.PeakHow)
+	} else {
+		fmt.Fprintf(w, "%s\n\n", rep.PeakHow)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprint(tw, "backend\tworkload\ttime\tGFLOP/s\truns\t\n")
+	fmt.Fprint(tw, "backend\tworkload\ttime\tGFLOP/s\t% peak\tKiB/run\tallocs/run\truns\t\n")
 	for _, r := range rep.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%d\t\n", r.Backend, r.Workload, fmtDur(r.Seconds), r.GFLOPS, r.Runs)
+		pct := "-"
+		if rep.Peak > 0 {
+			pct = fmt.Sprintf("%.0f%%", 100*r.GFLOPS/rep.Peak)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\t%.1f\t%.0f\t%d\t\n", r.Backend, r.Workload, fmtDur(r.Seconds), r.GFLOPS, pct, r.Bytes/1024, r.Allocs, r.Runs)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -143,7 +172,7 @@ func printNNBench(w io.Writer, backends []string, rep nnBenchReport) {
 	for _, b := range backends {
 		for _, n := range nnbench.SGEMMSizes {
 			k := fmt.Sprintf("sgemm-%d/gonum", n)
-			fmt.Fprintf(tw, "%s\t%s\t%.3f\t<= 1.10\t\n", b, k, rep.Ratios[b+" "+k])
+			fmt.Fprintf(tw, "%s\t%s\t%.3f\t<= 1.10 (on gonum)\t\n", b, k, rep.Ratios[b+" "+k])
 		}
 		fmt.Fprintf(tw, "%s\tautodiff (mlp-step/mlp-matmuls)\t%.3f\t<= 1.5\t\n", b, rep.Ratios[b+" autodiff"])
 		fmt.Fprintf(tw, "%s\tgcnn/sgemm-1024 rate\t%.3f\t>= 0.5\t\n", b, rep.Ratios[b+" gcnn/sgemm"])

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/corl-go/corl/nn"
 )
 
 // TestBenchNN runs every network workload once or a few times and checks
@@ -20,8 +22,11 @@ func TestBenchNN(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Rows) != 9 {
-		t.Fatalf("%d rows, want 9", len(rep.Rows))
+	if len(rep.Rows) != 11 {
+		t.Fatalf("%d rows, want 11", len(rep.Rows))
+	}
+	if want := nn.CPUBLAS().Name; !strings.HasPrefix(rep.BLAS, want) {
+		t.Errorf("report says BLAS %q, the backend runs on %s", rep.BLAS, want)
 	}
 	for _, r := range rep.Rows {
 		if r.Seconds <= 0 || r.GFLOPS <= 0 || r.Runs < 3 {

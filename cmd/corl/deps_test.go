@@ -1,7 +1,11 @@
 package main
 
 import (
+	"debug/elf"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -21,5 +25,41 @@ func TestBinaryDoesNotLinkTesting(t *testing.T) {
 		if pkg == "testing" {
 			t.Fatal("corl links the testing package; a test helper is imported by non-test code (go list -deps ./cmd/corl)")
 		}
+	}
+}
+
+// TestPureGoBuildIsStatic: built with CGO_ENABLED=0, corl is a static
+// executable (no dynamic loader, no shared libraries), so it runs on any
+// Linux, containers without a C library included. Loading OpenBLAS at run
+// time is left to cgo builds for this reason.
+func TestPureGoBuildIsStatic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds corl")
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("checks a Linux ELF executable")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build with")
+	}
+	bin := filepath.Join(t.TempDir(), "corl")
+	cmd := exec.Command(goTool, "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("CGO_ENABLED=0 go build: %v\n%s", err, out)
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Error("the CGO_ENABLED=0 binary asks for a dynamic loader")
+		}
+	}
+	if libs, err := f.ImportedLibraries(); err != nil || len(libs) > 0 {
+		t.Errorf("the CGO_ENABLED=0 binary needs shared libraries %v (%v)", libs, err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/corl-go/corl/cmd/corl/embedded"
 	"github.com/corl-go/corl/internal/sharedtest"
+	"github.com/corl-go/corl/nn"
 	"github.com/corl-go/corl/solver"
 	"github.com/corl-go/corl/solver/highs"
 )
@@ -191,7 +192,8 @@ func TestTimeLimitStatus(t *testing.T) {
 func TestVersion(t *testing.T) {
 	needHiGHS(t)
 	code, out, _ := corl(t, "version")
-	if code != exitOK || !strings.Contains(out, highs.Version) || !strings.Contains(out, "go1.") {
+	if code != exitOK || !strings.Contains(out, highs.Version) || !strings.Contains(out, "go1.") ||
+		!strings.Contains(out, "blas     "+nn.CPUBLAS().Name) {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
 }

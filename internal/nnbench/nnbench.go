@@ -5,6 +5,9 @@ package nnbench
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -86,6 +89,18 @@ const (
 // gradient for every layer but the first (its input needs none).
 const mlpGemms = 3*mlpDepth - 1
 
+// benchMLP builds the seeded MLP of the MLP workloads and returns it with
+// the generator that drew its weights, to draw the inputs from.
+func benchMLP(b nn.Backend) (*nn.MLP, *rand.Rand, error) {
+	r := rand.New(rand.NewPCG(2, 2))
+	sizes := make([]int, mlpDepth+1)
+	for i := range sizes {
+		sizes[i] = mlpWidth
+	}
+	m, err := nn.NewMLP(b, r, nn.MLPConfig{Sizes: sizes})
+	return m, r, err
+}
+
 // MLPStep returns one training step (forward, MSE loss, backward, Adam)
 // of a 3-layer ReLU MLP of width 256 at batch 256.
 func MLPStep() Workload {
@@ -93,12 +108,7 @@ func MLPStep() Workload {
 		Name: "mlp-step", Unit: "forward, backward and Adam step of a 3-layer width-256 MLP at batch 256",
 		Flops: mlpGemms * 2 * mlpWidth * mlpWidth * mlpBatch,
 		Setup: func(b nn.Backend) (func(), error) {
-			r := rand.New(rand.NewPCG(2, 2))
-			sizes := make([]int, mlpDepth+1)
-			for i := range sizes {
-				sizes[i] = mlpWidth
-			}
-			m, err := nn.NewMLP(b, r, nn.MLPConfig{Sizes: sizes})
+			m, r, err := benchMLP(b)
 			if err != nil {
 				return nil, err
 			}
@@ -109,6 +119,26 @@ func MLPStep() Workload {
 				nn.ZeroGrad(ps)
 				nn.Backward(nn.MSE(m.Forward(x), y))
 				opt.Step(ps)
+				nn.Sync(b)
+			}, nil
+		},
+	}
+}
+
+// MLPForward returns the forward pass alone of MLPStep's network on the
+// same batch.
+func MLPForward() Workload {
+	return Workload{
+		Name: "mlp-fwd", Unit: "forward pass of mlp-step's network at batch 256",
+		Flops: mlpDepth * 2 * mlpWidth * mlpWidth * mlpBatch,
+		Setup: func(b nn.Backend) (func(), error) {
+			m, r, err := benchMLP(b)
+			if err != nil {
+				return nil, err
+			}
+			x := randTensor(b, r, mlpBatch, mlpWidth)
+			return func() {
+				m.Forward(x)
 				nn.Sync(b)
 			}, nil
 		},
@@ -176,9 +206,21 @@ func SetCoverGraph(b nn.Backend) *nn.Bipartite {
 // forward pass costs 2mkn forward and 4mkn backward (input and weight
 // gradients), except the first layers, whose inputs need no gradient.
 func gcnnFlops() float64 {
+	fwd, firstLayers := gcnnProducts()
+	return 3*fwd - firstLayers
+}
+
+// gcnnForwardFlops counts the matrix-product flops of one forward pass.
+func gcnnForwardFlops() float64 {
+	fwd, _ := gcnnProducts()
+	return fwd
+}
+
+// gcnnProducts returns the forward pass's matrix-product flops and those
+// of its first layers, whose inputs need no gradient.
+func gcnnProducts() (fwd, firstLayers float64) {
 	d := float64(gcnnDim)
 	nv, nc, ne := float64(gcnnVars), float64(gcnnCons), float64(gcnnEdges)
-	var fwd, firstLayers float64
 	add := func(m, k, n float64) { fwd += 2 * m * k * n }
 	// Embeddings.
 	add(nv, 19, d)
@@ -198,7 +240,37 @@ func gcnnFlops() float64 {
 	conv(nc, nv)
 	add(nv, d, d) // head
 	add(nv, d, 1)
-	return 3*fwd - firstLayers
+	return fwd, firstLayers
+}
+
+// benchGCNN builds the seeded GCNN of the GCNN workloads and their graph.
+func benchGCNN(b nn.Backend) (*nn.GCNN, *nn.Bipartite, error) {
+	g, err := nn.NewGCNN(b, rand.New(rand.NewPCG(3, 3)), nn.GCNNConfig{VarFeatures: 19, ConsFeatures: 5, EdgeFeatures: 1, Dim: gcnnDim})
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, SetCoverGraph(b), nil
+}
+
+// GCNNForward returns the GCNN's forward pass on SetCoverGraph as a
+// branching policy runs it: through nn.GCNNInference, without autodiff,
+// into reused buffers.
+func GCNNForward() Workload {
+	return Workload{
+		Name: "gcnn-fwd", Unit: "forward pass of gcnn-step's network without autodiff (nn.GCNNInference)",
+		Flops: gcnnForwardFlops(),
+		Setup: func(b nn.Backend) (func(), error) {
+			g, graph, err := benchGCNN(b)
+			if err != nil {
+				return nil, err
+			}
+			inf := g.Inference()
+			var logits []float32
+			return func() {
+				logits = inf.ForwardTo(logits, graph)
+			}, nil
+		},
+	}
 }
 
 // GCNNStep returns one forward and backward pass (no optimizer step) of
@@ -209,11 +281,10 @@ func GCNNStep() Workload {
 		Name: "gcnn-step", Unit: "forward and backward of the GCNN (dim 64) on a 1000-variable, 500-row, 25,000-edge graph",
 		Flops: gcnnFlops(),
 		Setup: func(b nn.Backend) (func(), error) {
-			g, err := nn.NewGCNN(b, rand.New(rand.NewPCG(3, 3)), nn.GCNNConfig{VarFeatures: 19, ConsFeatures: 5, EdgeFeatures: 1, Dim: gcnnDim})
+			g, graph, err := benchGCNN(b)
 			if err != nil {
 				return nil, err
 			}
-			graph := SetCoverGraph(b)
 			ps := g.Params()
 			return func() {
 				nn.ZeroGrad(ps)
@@ -231,5 +302,31 @@ func Workloads() []Workload {
 	for _, n := range SGEMMSizes {
 		ws = append(ws, SGEMM(n), GonumSGEMM(n))
 	}
-	return append(ws, MLPStep(), MLPMatmuls(), GCNNStep())
+	return append(ws, MLPStep(), MLPForward(), MLPMatmuls(), GCNNStep(), GCNNForward())
+}
+
+// Peak returns the machine's nominal float32 peak over cores cores in
+// GFLOP/s, and how it was computed, where the maximum clock can be read
+// (Linux cpufreq) and the vector width is known from the CPU flags: AVX2
+// with FMA does 32 float32 flops per cycle per core (two 8-lane FMA
+// units), the rate OpenBLAS's AVX2 kernels can reach. It returns 0 and the
+// reason where either is unknown.
+func Peak(cores int) (float64, string) {
+	flags, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return 0, "peak not readable: no /proc/cpuinfo"
+	}
+	if !strings.Contains(string(flags), " avx2") || !strings.Contains(string(flags), " fma") {
+		return 0, "peak not known: no AVX2 with FMA"
+	}
+	khz, err := os.ReadFile("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq")
+	if err != nil {
+		return 0, "peak not readable: no cpufreq maximum clock (a virtual machine?)"
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(string(khz)), 64)
+	if err != nil || f <= 0 {
+		return 0, "peak not readable: bad cpufreq maximum clock"
+	}
+	ghz := f / 1e6
+	return float64(cores) * ghz * 32, fmt.Sprintf("%d cores x %.2f GHz x 32 flop/cycle (AVX2 FMA)", cores, ghz)
 }
