@@ -3,23 +3,18 @@ package muzero
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/corl-go/corl/agents/train"
-	"github.com/corl-go/corl/datasets"
 	"github.com/corl-go/corl/envs/malloc"
 )
 
 func trainInstances(n int) []*malloc.Instance {
-	rng := rand.New(rand.NewPCG(9, 9))
-	var out []*malloc.Instance
-	for range n {
-		in := &malloc.Instance{Name: "synthetic", Buffers: datasets.SyntheticWorkload(rng, 6)}
-		in.Capacity = in.PeakLive() / 2
-		out = append(out, in)
+	insts, err := SyntheticInstances(9, n, 6, 0.5)
+	if err != nil {
+		panic(err)
 	}
-	return out
+	return insts
 }
 
 func tinyTrain(model string) TrainConfig {
@@ -53,7 +48,7 @@ func TestResumeSameWeights(t *testing.T) {
 		if err := full.Run(context.Background(), d1, func(it Iteration) { its = append(its, it) }); err != nil {
 			t.Fatal(err)
 		}
-		if len(its) != 3 || its[2].Step != 6 || its[2].Positions == 0 {
+		if len(its) != 3 || its[2].Step != 6 || its[2].Positions == 0 || !(its[0].Return > 0 && its[0].Return <= 1) {
 			t.Fatalf("%s: iterations %+v", model, its)
 		}
 
