@@ -30,7 +30,7 @@ func trainCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "train",
 		Usage:       "train an agent; each run lives in its own directory and resumes after any interruption",
-		Subcommands: []*cli.Command{trainMILPCommand()},
+		Subcommands: []*cli.Command{trainMILPCommand(), trainMallocCommand()},
 	}
 }
 
