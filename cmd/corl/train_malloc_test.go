@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func trainMallocArgs(out string) []string {
+	return []string{"train", "malloc", "--agent", "muzero", "--simulations", "4", "--steps", "12", "--steps-per-iteration", "2",
+		"--games", "2", "--batch-size", "8", "--latent", "8", "--hidden", "16", "--instances", "4", "--ops", "8", "--seed", "5", "--out", out}
+}
+
+// checkpointsWritten counts the complete checkpoints of a run directory.
+func checkpointsWritten(dir string) int {
+	m, _ := filepath.Glob(filepath.Join(dir, "checkpoints", "ckpt-*.json"))
+	return len(m)
+}
+
+// corl train malloc killed (SIGKILL) right after each of its first
+// checkpoints and resumed each time ends with the same network, bit for
+// bit, as an uninterrupted run; its trace has one row per iteration.
+func TestTrainMallocKilledAndResumed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs corl train malloc several times")
+	}
+	base := t.TempDir()
+	ref := filepath.Join(base, "ref")
+	if code, stdout, stderr := corl(t, trainMallocArgs(ref)...); code != exitOK || !strings.Contains(stdout, "policy:") {
+		t.Fatalf("uninterrupted run: exit %d\n%s%s", code, stdout, stderr)
+	}
+	want, err := os.ReadFile(filepath.Join(ref, mallocPolicyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"summary.md", "plots/loss.png", "plots/return.png", "trace/train.parquet"} {
+		if _, err := os.Stat(filepath.Join(ref, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	out := filepath.Join(base, "killed")
+	kills := 0
+	for try := 0; ; try++ {
+		args := trainMallocArgs(out)
+		if try > 0 {
+			args = []string{"train", "malloc", "--out", out, "--resume"}
+		}
+		cmd := corlProcess(t, args...)
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		// Kill once a new checkpoint lands, while the next iteration runs.
+		seen := checkpointsWritten(out)
+		killed := false
+	wait:
+		for {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("run %d: %v\n%s", try, err, errb.String())
+				}
+				break wait
+			case <-time.After(5 * time.Millisecond):
+				if try < 3 && checkpointsWritten(out) > seen {
+					cmd.Process.Signal(syscall.SIGKILL)
+					<-done
+					kills, killed = kills+1, true
+					break wait
+				}
+			}
+		}
+		if !killed {
+			break
+		}
+	}
+	got, err := os.ReadFile(filepath.Join(out, mallocPolicyFile))
+	if err != nil {
+		t.Fatalf("after %d kills: %v", kills, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("after %d kills and resumes the network differs from the uninterrupted run's", kills)
+	}
+	if kills == 0 {
+		t.Error("the run finished before any kill")
+	}
+	t.Logf("%d kills", kills)
+}
+
+// Mistakes on the command line are usage errors, refused before a run
+// directory is made.
+func TestTrainMallocMistakes(t *testing.T) {
+	for _, bad := range [][]string{
+		{"--agent", "alphazero"}, {"--search", "ucb"}, {"--model", "oracle"}, {"--simulations", "0"},
+		{"--capacity-fraction", "1.5"}, {"--steps", "0"}, {"--lr", "-1"}, {"--instances", "0"},
+	} {
+		out := filepath.Join(t.TempDir(), "run")
+		args := append(trainMallocArgs(out), bad...)
+		code, _, stderr := corl(t, args...)
+		if code != exitUsage {
+			t.Errorf("%v: exit %d, want %d\n%s", bad, code, exitUsage, stderr)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%v: the run directory was made", bad)
+		}
+	}
+	if code, _, _ := corl(t, "train", "malloc", "--out", filepath.Join(t.TempDir(), "none"), "--resume"); code != exitInput {
+		t.Errorf("resume of no run: exit %d, want %d", code, exitInput)
+	}
+}
+
+// corl eval malloc plays a trained network and the network-free search
+// next to the baselines; bad policy names and files are refused.
+func TestEvalMallocMuZero(t *testing.T) {
+	base := t.TempDir()
+	run, set := filepath.Join(base, "run"), filepath.Join(base, "set")
+	if code, _, stderr := corl(t, trainMallocArgs(run)...); code != exitOK {
+		t.Fatalf("train: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := corl(t, "generate", "malloc", "--n", "2", "--ops", "10", "--seed", "9", "--out", set); code != exitOK {
+		t.Fatalf("generate: exit %d\n%s", code, stderr)
+	}
+	pol := "muzero:" + filepath.Join(run, mallocPolicyFile)
+	for _, model := range []string{"learned", "true"} {
+		code, stdout, stderr := corl(t, "eval", "malloc", "--set", set, "--policies", "xla,"+pol+",mcts", "--simulations", "4", "--model", model)
+		if code != exitOK || !strings.Contains(stdout, pol) || !strings.Contains(stdout, "mcts") {
+			t.Fatalf("%s: exit %d\n%s%s", model, code, stdout, stderr)
+		}
+	}
+	for _, c := range []struct {
+		policy string
+		code   int
+	}{{"muzero", exitUsage}, {"muzero:", exitUsage}, {"alphago", exitUsage},
+		{"muzero:" + filepath.Join(base, "missing.safetensors"), exitInput}, {"muzero:" + filepath.Join(run, "config.json"), exitInput}} {
+		if code, _, stderr := corl(t, "eval", "malloc", "--set", set, "--policies", c.policy); code != c.code {
+			t.Errorf("%s: exit %d, want %d\n%s", c.policy, code, c.code, stderr)
+		}
+	}
+}
