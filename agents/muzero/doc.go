@@ -42,7 +42,8 @@
 //
 // A Trainer alternates self-play (Games games searched as one batch, with
 // exploration) and learning from a replay buffer of the last Replay
-// games: positions drawn uniformly, unrolled Unroll moves through the
+// games: positions drawn by priority (|z - v| + 0.001)^Priority and
+// weighted by importance, unrolled Unroll moves through the
 // dynamics, cross-entropy on the policy targets, on the n-step value
 // targets z_t = sum_{k<TDSteps} Discount^k r_{t+k} + Discount^TDSteps
 // v_{t+TDSteps} (the search's root value; 0 past the end) and on the

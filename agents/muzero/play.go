@@ -24,6 +24,8 @@ type Step struct {
 	Reward float32   `json:"reward"`
 	Policy []float32 `json:"policy"` // the search's policy target
 	Value  float32   `json:"value"`  // the search's root value
+	// Priority is the replay priority (see TrainConfig.Priority).
+	Priority float32 `json:"priority,omitempty"`
 }
 
 // Trajectory is one played game.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/corl-go/corl/agents/train"
@@ -29,7 +30,12 @@ type TrainConfig struct {
 	TDSteps    int     `json:"td_steps,omitempty"`     // n of the n-step value targets (0: 10)
 	Replay     int     `json:"replay,omitempty"`       // games kept in the replay buffer (0: 256)
 	LR         float64 `json:"lr,omitempty"`           // Adam's learning rate (0: 1e-3)
-	Seed       uint64  `json:"seed"`
+	// Priority is the exponent alpha of prioritised replay: positions are
+	// drawn with probability proportional to (|z - v| + 0.001)^alpha, z the
+	// n-step target and v the search's value when played, and weighted by
+	// 1/(N P) over its batch maximum (0: 1; negative: uniform draws).
+	Priority float64 `json:"priority,omitempty"`
+	Seed     uint64  `json:"seed"`
 }
 
 func (c TrainConfig) withDefaults() TrainConfig {
@@ -43,6 +49,9 @@ func (c TrainConfig) withDefaults() TrainConfig {
 	}
 	if c.LR == 0 {
 		c.LR = 1e-3
+	}
+	if c.Priority == 0 {
+		c.Priority = 1
 	}
 	if c.Model == "" {
 		c.Model = ModelLearned
@@ -111,6 +120,8 @@ type Trainer struct {
 	iter   int
 	step   int
 	rows   []trace.Train
+	cum    []float64  // scratch: cumulative priorities
+	pos    [][2]int32 // scratch: (trajectory, step) of each position
 }
 
 // NewTrainer returns a trainer on instances.
@@ -208,6 +219,9 @@ func (t *Trainer) iterate(ctx context.Context) (Iteration, error) {
 	for _, tr := range trajs {
 		it.Return += tr.Return() / float64(len(trajs))
 	}
+	for k := range trajs {
+		t.prioritise(&trajs[k])
+	}
 	t.replay = append(t.replay, trajs...)
 	t.replay = t.replay[max(0, len(t.replay)-t.cfg.Replay):]
 	steps := min(t.cfg.StepsPerIt, t.cfg.Steps-t.step)
@@ -224,6 +238,17 @@ func (t *Trainer) iterate(ctx context.Context) (Iteration, error) {
 		it.Positions += len(tr.Steps)
 	}
 	return it, nil
+}
+
+// prioritise sets the replay priorities of a new trajectory.
+func (t *Trainer) prioritise(tr *Trajectory) {
+	for i := range tr.Steps {
+		p := 1.0
+		if t.cfg.Priority > 0 {
+			p = math.Pow(math.Abs(float64(t.valueTarget(tr, i)-tr.Steps[i].Value))+0.001, t.cfg.Priority)
+		}
+		tr.Steps[i].Priority = float32(p)
+	}
 }
 
 // valueTarget is the n-step target at position i of tr: the discounted
@@ -248,7 +273,8 @@ func (t *Trainer) valueTarget(tr *Trajectory, i int) float32 {
 	return float32(v)
 }
 
-// learn takes one optimizer step on a batch of positions unrolled K moves:
+// learn takes one optimizer step on a batch of positions (drawn by
+// priority, weighted by importance) unrolled K moves:
 // policy and value cross-entropies at every unroll step, reward
 // cross-entropy after each move, the unrolled steps weighted 1/K. Moves
 // past the end of a game are random actions into absorbing states of zero
@@ -256,9 +282,15 @@ func (t *Trainer) valueTarget(tr *Trajectory, i int) float32 {
 func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 	c := t.cfg
 	A, K, B := malloc.NumActions, c.Unroll, c.Batch
-	total := 0
-	for _, tr := range t.replay {
-		total += len(tr.Steps)
+	// cum[i] is the priority mass of the positions before position i + 1.
+	t.cum, t.pos = t.cum[:0], t.pos[:0]
+	mass := 0.0
+	for ti, tr := range t.replay {
+		for i, st := range tr.Steps {
+			mass += float64(st.Priority)
+			t.cum = append(t.cum, mass)
+			t.pos = append(t.pos, [2]int32{int32(ti), int32(i)})
+		}
 	}
 	obs := make([]float32, 0, B*c.Net.Obs)
 	pol := make([][]float32, K+1)
@@ -271,13 +303,13 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 			acts[k] = make([]int, B)
 		}
 	}
+	weight, maxW := make([]float32, B), float32(0)
 	for b := range B {
-		p := rng.IntN(total)
-		ti := 0
-		for p >= len(t.replay[ti].Steps) {
-			p -= len(t.replay[ti].Steps)
-			ti++
-		}
+		j, _ := slices.BinarySearch(t.cum, rng.Float64()*mass)
+		j = min(j, len(t.cum)-1)
+		ti, p := int(t.pos[j][0]), int(t.pos[j][1])
+		weight[b] = float32(mass / (float64(t.replay[ti].Steps[p].Priority) * float64(len(t.cum))))
+		maxW = max(maxW, weight[b])
 		tr := &t.replay[ti]
 		obs = append(obs, tr.Steps[p].Obs...)
 		for k := range K + 1 {
@@ -298,6 +330,15 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 			}
 		}
 	}
+	for b := range B {
+		weight[b] /= maxW
+		for k := range K + 1 {
+			for a := range A {
+				pol[k][b*A+a] *= weight[b]
+			}
+		}
+	}
+	iw := nn.From(t.net.be, weight, B, 1)
 	ps := t.net.Params()
 	var loss float64
 	err := nn.Guard(func() error {
@@ -311,10 +352,10 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 				w = 1 / float32(K)
 				var r *nn.Tensor
 				s, r = t.net.Dynamics(s, acts[k-1])
-				l = nn.Add(l, nn.Scale(nn.CrossEntropy(r, t.net.Targets(rew[k]), nil), w))
+				l = nn.Add(l, nn.Scale(nn.CrossEntropy(r, nn.Mul(t.net.Targets(rew[k]), iw), nil), w))
 			}
 			p, v := t.net.Predict(s)
-			term := nn.Add(nn.CrossEntropy(p, nn.From(be, pol[k], B, A), nil), nn.CrossEntropy(v, t.net.Targets(val[k]), nil))
+			term := nn.Add(nn.CrossEntropy(p, nn.From(be, pol[k], B, A), nil), nn.CrossEntropy(v, nn.Mul(t.net.Targets(val[k]), iw), nil))
 			if l == nil {
 				l = term
 			} else {

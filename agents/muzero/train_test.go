@@ -3,10 +3,14 @@ package muzero
 import (
 	"context"
 	"errors"
+	"math"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/corl-go/corl/agents/train"
 	"github.com/corl-go/corl/envs/malloc"
+	"github.com/corl-go/corl/nn"
 )
 
 func trainInstances(n int) []*malloc.Instance {
@@ -96,6 +100,46 @@ func TestValueTarget(t *testing.T) {
 	for i, w := range want {
 		if got := tr.valueTarget(g, i); got != w {
 			t.Errorf("target at %d = %v, want %v", i, got, w)
+		}
+	}
+}
+
+// TestPriorities: (|z - v| + 0.001)^alpha with the n-step targets z; a
+// negative alpha makes every position equally likely.
+func TestPriorities(t *testing.T) {
+	g := &Trajectory{Steps: []Step{{Reward: 1, Value: 0.5}, {Reward: 2, Value: 2}}}
+	tr := &Trainer{cfg: TrainConfig{TDSteps: 1, Priority: 2}}
+	tr.prioritise(g)
+	// z = 1 + 2 (the next root value) = 3 and 2 + 0 = 2
+	for i, want := range []float64{math.Pow(2.5+0.001, 2), math.Pow(0.001, 2)} {
+		if got := float64(g.Steps[i].Priority); math.Abs(got-want) > 1e-6*want {
+			t.Errorf("priority %d = %v, want %v", i, got, want)
+		}
+	}
+	tr.cfg.Priority = -1
+	tr.prioritise(g)
+	if g.Steps[0].Priority != 1 || g.Steps[1].Priority != 1 {
+		t.Errorf("uniform priorities %v, %v", g.Steps[0].Priority, g.Steps[1].Priority)
+	}
+}
+
+// TestLoadNetworkRefusesOthers: a checkpoint of another architecture or
+// other sizes is ErrCheckpoint, naming the file.
+func TestLoadNetworkRefusesOthers(t *testing.T) {
+	dir := t.TempDir()
+	n := testNet(t) // 5 observations, 3 actions: not the game's
+	path := filepath.Join(dir, "small.safetensors")
+	if err := nn.Save(path, n.Params(), Arch, n.Config); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "other.safetensors")
+	if err := nn.Save(other, n.Params(), "corl.gcnn", n.Config); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, other} {
+		_, err := LoadNetwork(p)
+		if !errors.Is(err, ErrCheckpoint) || !strings.Contains(err.Error(), p) {
+			t.Errorf("%s: %v", p, err)
 		}
 	}
 }
