@@ -52,7 +52,7 @@ type Error struct {
 	Err error
 }
 
-func (e *Error) Error() string { return "cuda: " + e.Op + ": " + e.Err.Error() }
+func (e *Error) Error() string   { return "cuda: " + e.Op + ": " + e.Err.Error() }
 func (e *Error) Unwrap() []error { return []error{nn.ErrDevice, e.Err} }
 
 // Backend runs nn's kernels on one GPU.

@@ -20,6 +20,9 @@ type Bandits struct {
 	Horizon int    // steps per episode (at least 1)
 	Steps   bool   // record one trace.Step per step
 	Run     string // the Run column of the rows
+	// NewPolicy makes a fresh policy from its name for each run; nil:
+	// the baselines of bandits.NewPolicy. Learned policies come in here.
+	NewPolicy func(name string) (bandits.Policy, error)
 }
 
 // Validate checks the configuration.
@@ -42,7 +45,11 @@ const Undefined = "undefined"
 func (c Bandits) Play(ctx context.Context, inst *bandits.Instance, j Job) (Outcome, error) {
 	row := trace.Result{Run: c.Run, Env: "bandits-" + inst.Family, Instance: j.Instance, Policy: j.Policy, Seed: int64(j.Seed),
 		Objective: math.NaN(), DualBound: math.NaN(), Gap: math.NaN()}
-	pol, err := bandits.NewPolicy(j.Policy, bandits.PolicyConfig{})
+	newPolicy := c.NewPolicy
+	if newPolicy == nil {
+		newPolicy = func(name string) (bandits.Policy, error) { return bandits.NewPolicy(name, bandits.PolicyConfig{}) }
+	}
+	pol, err := newPolicy(j.Policy)
 	if err != nil {
 		return Outcome{}, err
 	}

@@ -83,7 +83,7 @@ func TestMPSSections(t *testing.T) {
 	for _, src := range []string{
 		"NAME\nROWS\n N obj\nCOLUMNS\n x obj 1\nENDATA\n\n   \n* comment\n",
 		"ROWS\n N obj\n L c\nCOLUMNS\n x obj 1 c 1\nENDATA", // no NAME, no RHS, no final newline
-		"NAME\nROWS\n N obj\nCOLUMNS\nENDATA\n",            // an empty COLUMNS section: no columns
+		"NAME\nROWS\n N obj\nCOLUMNS\nENDATA\n",             // an empty COLUMNS section: no columns
 	} {
 		if _, err := solver.ReadMPS(strings.NewReader(src), "ok.mps", solver.MPSAuto); err != nil {
 			t.Errorf("%q: %v", src, err)

@@ -1,6 +1,11 @@
-// Package policy resolves the names of branching policies, rules and
-// learned ones alike, for the commands that evaluate them: a rule name of
-// bnb.NewRule (mostfrac, pscost, fsb, relpscost, random), "gnn" for the
-// shipped set-cover policy, or "gnn:PATH" for a checkpoint written by
-// `corl train milp`.
+// Package policy resolves the names of policies, baselines and learned
+// ones alike, for the commands that evaluate them.
+//
+// Branching (MILP): a rule name of bnb.NewRule (mostfrac, pscost, fsb,
+// relpscost, random), "gnn" for the shipped set-cover policy, or
+// "gnn:PATH" for a checkpoint written by `corl train milp`.
+//
+// Coupled bandits: a baseline of bandits.NewPolicy (null, random,
+// sampling, myopic, iterative, whittle), or "sequoia:PATH" for a
+// checkpoint written by `corl train bandits`.
 package policy

@@ -8,11 +8,10 @@ import (
 
 // fuzzCommands are the command lines the fuzzer starts from. Commands that
 // run for minutes when their arguments are valid whatever the context
-// (bench, demo, setup, and train, which generates its instances before it
-// looks at the context) are left to the table tests.
+// (bench, demo, setup) are left to the table tests.
 var fuzzCommands = [][]string{
 	{"solve"}, {"generate"}, {"generate", "setcover"}, {"generate", "malloc"}, {"generate", "knapsack"},
-	{"eval", "milp"}, {"eval", "malloc"}, {"eval", "bandits"},
+	{"eval", "milp"}, {"eval", "malloc"}, {"eval", "bandits"}, {"train", "milp"}, {"train", "bandits"},
 	{"trace", "summary"}, {"plot", "train"}, {"plot", "eval"}, {"version"}, {"nope"}, {},
 }
 
@@ -24,6 +23,7 @@ var fuzzTokens = []string{
 	"--set", "--policies", "--capacity-fraction", "--mip-time-limit", "--alignment", "--format", "--help", "--x",
 	"-1", "0", "1", "2", "0.5", "1e9", "-1e308", "NaN", "Inf", "", "=", "rows=-5", "items=0", "cols=0.5",
 	"max_weight=0", "density=-1", "nodes=-1", "bogus=1", "rows=NaN", "easy", "giant", "out", "x.mps", "a,b", "--",
+	"--agent", "--family", "--arms", "--budget", "--episodes", "--hidden", "--gamma", "--replay", "--batch-size", "sequoia", "capacity", "16,x",
 }
 
 // FuzzArgs runs corl in-process on arbitrary argument lists built from

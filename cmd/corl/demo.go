@@ -74,7 +74,7 @@ func demoCommand() *cli.Command {
 					return err
 				}
 			} else {
-				in, err := loadTrainInputs(cfg, false, c.App.ErrWriter)
+				in, err := loadTrainInputs(c.Context, cfg, false, c.App.ErrWriter)
 				if err != nil {
 					return err
 				}

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/corl-go/corl/agents/policy"
+	"github.com/corl-go/corl/agents/qmip"
 	"github.com/corl-go/corl/envs/bandits"
 	"github.com/corl-go/corl/eval"
 )
@@ -14,18 +17,21 @@ import (
 func evalBanditsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "bandits",
-		Usage: "run coupled restless bandit baselines on a seeded instance",
+		Usage: "run coupled restless bandit policies (baselines and trained SEQUOIA agents) on a seeded instance",
 		Description: "Draws one instance of --family with --arms J and --budget B from --seed, plays --episodes\n" +
 			"episodes of --horizon steps with each policy (the same initial states and randomness for\n" +
 			"every policy), and prints the mean and 95% interval of the average expected next-step\n" +
 			"reward (SEQUOIA's metric), also normalised to random = 1, and the wall time per step.\n" +
 			"With --out or --trace, finished episodes are kept as they finish; --resume continues.\n\n" +
-			"Example:\n  corl eval bandits --family capacity --arms 20 --budget 5 --episodes 50",
+			"A trained agent plays as sequoia:PATH; it must be evaluated on the instance it was trained on\n" +
+			"(the same --family, --arms, --budget and --seed as `corl train bandits`).\n\n" +
+			"Examples:\n  corl eval bandits --family capacity --arms 20 --budget 5 --episodes 50\n" +
+			"  corl eval bandits --family capacity --arms 20 --budget 5 --seed 1 --policies sequoia:runs/cap/policy.safetensors,myopic,whittle",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "family", Value: "capacity", Usage: "interventions, scheduling, capacity or path"},
 			&cli.IntFlag{Name: "arms", Value: 20, Usage: "number of arms J"},
 			&cli.IntFlag{Name: "budget", Value: 5, Usage: "budget B"},
-			&cli.StringFlag{Name: "policies", Value: "null,random,sampling,myopic,iterative,whittle", Usage: "comma-separated baselines"},
+			&cli.StringFlag{Name: "policies", Value: "null,random,sampling,myopic,iterative,whittle", Usage: "comma-separated policies: " + policy.BanditHelp},
 			&cli.IntFlag{Name: "episodes", Value: 50, Usage: "evaluation episodes (at least 2)"},
 			&cli.IntFlag{Name: "horizon", Value: 20, Usage: "steps per episode (at least 1)"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the instance and the episodes"},
@@ -59,18 +65,26 @@ func evalBanditsAction(c *cli.Context) error {
 	if horizon < 1 {
 		return usageErr("--horizon %d: want at least 1", horizon)
 	}
-	names := splitList(c.String("policies"))
-	for _, n := range names {
-		p, err := bandits.NewPolicy(n, bandits.PolicyConfig{})
-		if err != nil {
-			return usageErr("--policies: %v", err)
-		}
-		bandits.ClosePolicy(p)
-	}
 	seed := c.Uint64("seed")
 	inst, err := bandits.Generate(cfg, rand.New(rand.NewPCG(seed, 0x1057)))
 	if err != nil {
 		return usageErr("%v", err)
+	}
+	names := splitList(c.String("policies"))
+	for _, n := range names {
+		p, err := policy.Bandit(n)
+		if errors.Is(err, policy.ErrName) {
+			return usageErr("--policies: %v", err)
+		}
+		if err != nil {
+			return inputErr(err)
+		}
+		if q, ok := p.(*qmip.Policy); ok {
+			if err := q.Check(inst); err != nil {
+				return usageErr("--policies: %v", err)
+			}
+		}
+		bandits.ClosePolicy(p)
 	}
 	name := fmt.Sprintf("bandits-%s-%d-%d-%d", cfg.Family, cfg.J, cfg.B, seed)
 	e, err := startEval(c, c.String("out"), c.String("trace"), map[string]string{
@@ -78,7 +92,7 @@ func evalBanditsAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	play := eval.Bandits{Horizon: horizon, Steps: c.String("trace") != "", Run: e.run}
+	play := eval.Bandits{Horizon: horizon, Steps: c.String("trace") != "", Run: e.run, NewPolicy: policy.Bandit}
 	results, err := e.execute(c, eval.BanditJobs(name, names, seed, episodes), func(ctx context.Context, j eval.Job) (eval.Outcome, error) {
 		return play.Play(ctx, inst, j)
 	})

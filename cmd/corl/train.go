@@ -30,7 +30,7 @@ func trainCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "train",
 		Usage:       "train an agent; each run lives in its own directory and resumes after any interruption",
-		Subcommands: []*cli.Command{trainMILPCommand(), trainMallocCommand()},
+		Subcommands: []*cli.Command{trainMILPCommand(), trainBanditsCommand(), trainMallocCommand()},
 	}
 }
 
@@ -203,7 +203,7 @@ func checkTrainMILP(cfg trainMILPConfig) error {
 		}
 	}
 	if cfg.Family != "" {
-		if _, err := generateInstances(cfg.Family, cfg.Size, cfg.Params, cfg.Seed, 0, 1, io.Discard); err != nil {
+		if _, err := generateInstances(context.Background(), cfg.Family, cfg.Size, cfg.Params, cfg.Seed, 0, 1, io.Discard); err != nil {
 			return err
 		}
 	}
@@ -222,7 +222,7 @@ type trainInputs struct {
 
 // loadTrainInputs reads the instances, and the initial policy unless the
 // run already has a checkpoint (which then holds the weights).
-func loadTrainInputs(cfg trainMILPConfig, resumed bool, stderr io.Writer) (trainInputs, error) {
+func loadTrainInputs(ctx context.Context, cfg trainMILPConfig, resumed bool, stderr io.Writer) (trainInputs, error) {
 	var in trainInputs
 	var err error
 	if cfg.Init != "" && !resumed {
@@ -233,7 +233,7 @@ func loadTrainInputs(cfg trainMILPConfig, resumed bool, stderr io.Writer) (train
 			return in, usageErr("--init %s has embedding size %d; give --dim %d", cfg.Init, in.init.Config.Dim, in.init.Config.Dim)
 		}
 	}
-	if in.instances, err = trainInstances(cfg, stderr); err != nil {
+	if in.instances, err = trainInstances(ctx, cfg, stderr); err != nil {
 		return in, err
 	}
 	return in, nil
@@ -246,7 +246,7 @@ func trainMILPAction(c *cli.Context) error {
 	}
 	out := c.String("out")
 	if !c.Bool("resume") {
-		in, err := loadTrainInputs(cfg, false, c.App.ErrWriter)
+		in, err := loadTrainInputs(c.Context, cfg, false, c.App.ErrWriter)
 		if err != nil {
 			return err
 		}
@@ -287,7 +287,7 @@ func resumeTrainMILP(ctx context.Context, dir *train.Dir, rec, given trainMILPCo
 		fmt.Fprintf(stderr, "warning: the run trained on %d cores and resumes on %d: its sums round differently from here on, so the weights will not be bit-identical to an uninterrupted run (GOMAXPROCS=%d restores them)\n",
 			rec.GOMAXPROCS, n, rec.GOMAXPROCS)
 	}
-	in, err := loadTrainInputs(rec, dir.HasCheckpoint(), stderr)
+	in, err := loadTrainInputs(ctx, rec, dir.HasCheckpoint(), stderr)
 	if err != nil {
 		return err
 	}
@@ -353,7 +353,7 @@ func runTrainMILP(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, in t
 }
 
 // trainInstances generates (or reads) the training instances.
-func trainInstances(cfg trainMILPConfig, log io.Writer) ([]revibranch.Instance, error) {
+func trainInstances(ctx context.Context, cfg trainMILPConfig, log io.Writer) ([]revibranch.Instance, error) {
 	if cfg.Set != "" {
 		files, err := datasets.InstanceFiles(cfg.Set)
 		if err != nil {
@@ -372,11 +372,13 @@ func trainInstances(cfg trainMILPConfig, log io.Writer) ([]revibranch.Instance, 
 		}
 		return out, nil
 	}
-	return generateInstances(cfg.Family, cfg.Size, cfg.Params, cfg.Seed, 0, cfg.Instances, log)
+	return generateInstances(ctx, cfg.Family, cfg.Size, cfg.Params, cfg.Seed, 0, cfg.Instances, log)
 }
 
-// generateInstances makes instances first..first+n-1 of a seeded family.
-func generateInstances(family, size string, params map[string]float64, seed uint64, first, n int, log io.Writer) ([]revibranch.Instance, error) {
+// generateInstances makes instances first..first+n-1 of a seeded family;
+// an interrupt stops it between instances (they are regenerated, the
+// same, on the next start).
+func generateInstances(ctx context.Context, family, size string, params map[string]float64, seed uint64, first, n int, log io.Writer) ([]revibranch.Instance, error) {
 	fam, err := datasets.Lookup(family)
 	if err != nil {
 		return nil, generateErr(err)
@@ -385,6 +387,9 @@ func generateInstances(family, size string, params map[string]float64, seed uint
 	defer bar.Finish()
 	out := make([]revibranch.Instance, 0, n)
 	for i := first; i < first+n; i++ {
+		if e := interrupted(ctx, "instances are generated again, the same, on the next start"); e != nil {
+			return nil, e
+		}
 		m, err := generateOne(fam, size, datasets.FileSeed(seed, i), params)
 		if err != nil {
 			return nil, err
@@ -419,7 +424,7 @@ func trainEval(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, policyP
 		fmt.Fprintln(stderr, "evaluation skipped: the run trained on --set, so there is no family to draw held-out instances from")
 		return nil, nil
 	}
-	insts, err := generateInstances(family, size, cfg.Params, cfg.Seed, heldOut, cfg.EvalInstances, stderr)
+	insts, err := generateInstances(ctx, family, size, cfg.Params, cfg.Seed, heldOut, cfg.EvalInstances, stderr)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -168,13 +169,30 @@ func TestTrainKilledAndResumedIsIdentical(t *testing.T) {
 	}
 	// Four kills at random moments of the run (collection, training,
 	// between), then a resume that runs to the end.
-	rng := rand.New(rand.NewPCG(7, 7))
 	out := filepath.Join(base, "killed")
+	kills := killAndResume(t, args(out), whole, 4, 7)
+	got, err := os.ReadFile(filepath.Join(out, "policy.safetensors"))
+	if err != nil {
+		t.Fatalf("after %d kills: %v", kills, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("after %d kills and resumes the policy differs from the uninterrupted run's", kills)
+	}
+	t.Logf("%d kills", kills)
+}
+
+// killAndResume runs corl with args, kills it with SIGKILL at a random
+// moment of a run of length whole, resumes it (args plus --resume), and so
+// on n times, then lets the last resume finish. It returns the kills that
+// landed before the run ended by itself.
+func killAndResume(t *testing.T, args []string, whole time.Duration, n int, seed uint64) int {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, seed))
 	kills := 0
-	for try := range 5 {
-		a := args(out)
+	for try := range n + 1 {
+		a := args
 		if try > 0 {
-			a = append(a, "--resume")
+			a = append(slices.Clone(args), "--resume")
 		}
 		cmd := corlProcess(t, a...)
 		var errb bytes.Buffer
@@ -185,13 +203,16 @@ func TestTrainKilledAndResumedIsIdentical(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		var kill <-chan time.Time
-		if try < 4 {
-			kill = time.After(300*time.Millisecond + time.Duration(rng.Float64()*0.7*float64(whole)))
+		if try < n {
+			kill = time.After(200*time.Millisecond + time.Duration(rng.Float64()*0.4*float64(whole)))
 		}
 		select {
 		case err := <-done:
 			if err != nil {
 				t.Fatalf("run %d: %v\n%s", try, err, errb.String())
+			}
+			if try < n {
+				return kills // finished before the kill: nothing left to resume
 			}
 		case <-kill:
 			cmd.Process.Signal(syscall.SIGKILL)
@@ -199,14 +220,7 @@ func TestTrainKilledAndResumedIsIdentical(t *testing.T) {
 			kills++
 		}
 	}
-	got, err := os.ReadFile(filepath.Join(out, "policy.safetensors"))
-	if err != nil {
-		t.Fatalf("after %d kills: %v", kills, err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("after %d kills and resumes the policy differs from the uninterrupted run's", kills)
-	}
-	t.Logf("%d kills", kills)
+	return kills
 }
 
 // Ctrl-C stops a training run cleanly: exit 130, a message saying how to

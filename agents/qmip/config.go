@@ -1,0 +1,147 @@
+package qmip
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/corl-go/corl/envs/bandits"
+)
+
+// Config is a SEQUOIA training run. Zero fields take the defaults noted.
+type Config struct {
+	Family  string `json:"family"`
+	J       int    `json:"arms"`
+	B       int    `json:"budget"`
+	Seed    uint64 `json:"seed"`    // draws the instance (as `corl eval bandits --seed` does) and the run's randomness
+	Horizon int    `json:"horizon"` // steps per episode; 20
+
+	Episodes int     `json:"episodes"` // training episodes; 100
+	Hidden   []int   `json:"hidden"`   // hidden layer sizes; SEQUOIA's [16, 32]
+	Gamma    float64 `json:"gamma"`    // discount; 0.95
+	LR       float64 `json:"lr"`       // Adam's rate; 1e-3
+	Batch    int     `json:"batch"`    // transitions per update; 32
+	Replay   int     `json:"replay"`   // replay capacity in transitions; 10000
+	// TrainEvery is the number of environment steps per update (1), and
+	// TargetEvery the number of updates between target-network syncs (50).
+	TrainEvery  int `json:"train_every"`
+	TargetEvery int `json:"target_every"`
+	// Epsilon decays linearly from EpsStart (1) to EpsEnd (0.05) over the
+	// first EpsDecay (0.5) of the episodes; exploration draws from the
+	// family's sampler of feasible actions.
+	EpsStart float64 `json:"eps_start"`
+	EpsEnd   float64 `json:"eps_end"`
+	EpsDecay float64 `json:"eps_decay"`
+	// The warm start fits the network to the myopic reward (the expected
+	// next-step reward) on WarmSamples random (state, feasible action)
+	// pairs for WarmEpochs epochs; 4096 and 30. WarmSamples < 0 skips it.
+	WarmSamples int `json:"warm_samples"`
+	WarmEpochs  int `json:"warm_epochs"`
+	// Workers solve the target MIPs of an update in parallel, each on its
+	// own HiGHS instance; 1.
+	Workers int `json:"workers"`
+	// CheckpointEvery is the number of episodes between checkpoints (5);
+	// EvalEvery the number between greedy evaluations (10) of EvalEpisodes
+	// episodes (5) each.
+	CheckpointEvery int `json:"checkpoint_every"`
+	EvalEvery       int `json:"eval_every"`
+	EvalEpisodes    int `json:"eval_episodes"`
+
+	Select SelectConfig `json:"select"`
+}
+
+// WithDefaults returns c with zero fields set to their defaults.
+func (c Config) WithDefaults() Config {
+	def := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	deff := func(p *float64, v float64) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	def(&c.Horizon, 20)
+	def(&c.Episodes, 100)
+	if len(c.Hidden) == 0 {
+		c.Hidden = []int{16, 32}
+	}
+	deff(&c.Gamma, 0.95)
+	deff(&c.LR, 1e-3)
+	def(&c.Batch, 32)
+	def(&c.Replay, 10000)
+	def(&c.TrainEvery, 1)
+	def(&c.TargetEvery, 50)
+	deff(&c.EpsStart, 1)
+	deff(&c.EpsEnd, 0.05)
+	deff(&c.EpsDecay, 0.5)
+	def(&c.WarmSamples, 4096)
+	def(&c.WarmEpochs, 30)
+	def(&c.Workers, 1)
+	def(&c.CheckpointEvery, 5)
+	def(&c.EvalEvery, 10)
+	def(&c.EvalEpisodes, 5)
+	return c
+}
+
+// Validate checks c (after WithDefaults), naming the first bad field.
+func (c Config) Validate() error {
+	if err := (bandits.Config{Family: c.Family, J: c.J, B: c.B}).Validate(); err != nil {
+		return err
+	}
+	bad := func(field string, v any, want string) error {
+		return fmt.Errorf("qmip: Config.%s = %v, want %s", field, v, want)
+	}
+	ints := []struct {
+		name string
+		v    int
+	}{{"Horizon", c.Horizon}, {"Episodes", c.Episodes}, {"Batch", c.Batch}, {"TrainEvery", c.TrainEvery},
+		{"TargetEvery", c.TargetEvery}, {"WarmEpochs", c.WarmEpochs}, {"Workers", c.Workers},
+		{"CheckpointEvery", c.CheckpointEvery}, {"EvalEvery", c.EvalEvery}, {"EvalEpisodes", c.EvalEpisodes}}
+	for _, f := range ints {
+		if f.v < 1 {
+			return bad(f.name, f.v, ">= 1")
+		}
+	}
+	switch {
+	case c.Replay < c.Batch:
+		return bad("Replay", c.Replay, fmt.Sprintf(">= Batch (%d)", c.Batch))
+	case !(c.Gamma >= 0 && c.Gamma < 1):
+		return bad("Gamma", c.Gamma, "in [0, 1)")
+	case !(c.LR > 0 && c.LR < 1):
+		return bad("LR", c.LR, "in (0, 1)")
+	case !(c.EpsStart >= 0 && c.EpsStart <= 1):
+		return bad("EpsStart", c.EpsStart, "in [0, 1]")
+	case !(c.EpsEnd >= 0 && c.EpsEnd <= 1):
+		return bad("EpsEnd", c.EpsEnd, "in [0, 1]")
+	case !(c.EpsDecay > 0 && c.EpsDecay <= 1):
+		return bad("EpsDecay", c.EpsDecay, "in (0, 1]")
+	}
+	for i, h := range c.Hidden {
+		if h < 1 || h > 4096 {
+			return bad(fmt.Sprintf("Hidden[%d]", i), h, "in 1..4096")
+		}
+	}
+	return c.Select.Validate()
+}
+
+// NewInstance draws the instance of (family, J, B, seed) exactly as
+// `corl eval bandits --seed` does, so a policy trained under a seed is
+// evaluated on its own instance.
+func NewInstance(family string, j, b int, seed uint64) (*bandits.Instance, error) {
+	return bandits.Generate(bandits.Config{Family: family, J: j, B: b}, rand.New(rand.NewPCG(seed, 0x1057)))
+}
+
+// Fingerprint identifies an instance's data (arms, links, slots, costs,
+// graph), so a policy refuses an instance it was not trained on.
+func Fingerprint(in *bandits.Instance) string {
+	b, err := json.Marshal(in)
+	if err != nil {
+		panic(err) // an Instance is plain data
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:8])
+}

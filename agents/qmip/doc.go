@@ -1,0 +1,52 @@
+// Package qmip is SEQUOIA (Xu, Wilder, Khalil, Tambe, ICLR 2025) for the
+// coupled restless bandits of envs/bandits: a ReLU Q-network over
+// [action, state] embedded in a MIP with the family's constraints, so that
+// choosing the best action — a combinatorial set — is one HiGHS solve, and
+// trained by DQN.
+//
+// # The network and its inputs
+//
+// Q(s, a) = Net([a, onehot(s)]): one input per action variable (arm, or
+// intervention), then a one-hot of each arm's state (NumInputs). Net is
+// ReLU after every layer but the last, one output; SEQUOIA's sizes are
+// 16 and 32 hidden units (Config.Hidden).
+//
+// # The MIP
+//
+// With the state fixed, the first layer is affine in the binaries a. A
+// hidden neuron y = max(0, z) whose pre-activation is bounded by [L, U]
+// on the feasible actions is written (Net.Encode)
+//
+//	U ≤ 0:  nothing (y = 0)
+//	L ≥ 0:  y = z, substituted into the next layer
+//	else:   y ≥ z, y ≥ 0, y ≤ z − L(1 − w), y ≤ U·w, w binary
+//
+// and the objective is the output neuron. The bounds come from
+// Net.Propagate: symbolic (linear) bounds through the layers over binaries
+// with at most MaxActionSize of them set, intersected with interval
+// arithmetic; never a constant big-M (SelectConfig.BigM gives one, for
+// comparison only). The family's fragment (bandits.Instance.AppendFragment)
+// supplies the action's constraints; Selector.Best solves it and compares
+// with the empty action, always allowed.
+//
+// # Training
+//
+// Train warm-starts the network on the myopic reward (Q ≈ the expected
+// next-step reward on random states and feasible actions), then plays
+// Config.Episodes episodes: epsilon-greedy, exploring with the family's
+// sampler of feasible actions and otherwise taking the MIP's action. The
+// reward learned from is the environment's expected next-step reward
+// (SEQUOIA's metric). Each update samples a batch from the replay buffer
+// and regresses Q(s, a) on r + γ·max_a' Q_target(s', a') with the Huber
+// loss; the max is one MIP per distinct s', solved by Config.Workers HiGHS
+// instances in parallel and memoised until the target network changes.
+// The state holds no clock, so the end of an episode is a time limit, not
+// a terminal state: targets always bootstrap.
+//
+// A run lives in a directory (agents/train): checkpoints every
+// Config.CheckpointEvery episodes hold the weights of both networks, Adam's
+// moments, the replay buffer and the random generator, so a run resumed
+// after a kill ends with the weights of an uninterrupted one. Policy plays
+// a trained checkpoint as a bandits.Policy; it refuses an instance other
+// than the one it was trained on (Fingerprint).
+package qmip

@@ -1,0 +1,511 @@
+package qmip
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/corl-go/corl/agents/train"
+	"github.com/corl-go/corl/envs/bandits"
+	"github.com/corl-go/corl/nn"
+	"github.com/corl-go/corl/trace"
+)
+
+// transition is one environment step in the replay buffer. The reward is
+// the expected next-step reward the environment reports (SEQUOIA's
+// metric), not the sampled one: same mean, less variance.
+type transition struct {
+	S  []byte         `json:"s"` // arm states before the step
+	A  bandits.Action `json:"a"`
+	R  float64        `json:"r"`
+	S2 []byte         `json:"s2"` // arm states after it
+}
+
+// state is the trainer's state besides weights, moments and the generator:
+// all a checkpoint needs to continue exactly.
+type state struct {
+	Episode int          `json:"episode"` // episodes finished
+	Steps   int          `json:"steps"`   // environment steps taken
+	Updates int          `json:"updates"` // optimizer steps of the DQN phase
+	Replay  []transition `json:"replay"`
+	Next    int          `json:"next"` // the ring's next slot once full
+	Warm    bool         `json:"warm"` // the warm start is done
+
+	Solves       int64   `json:"solves"`    // target MIPs solved
+	MemoHits     int64   `json:"memo_hits"` // target values found in the memo instead
+	SolveSeconds float64 `json:"solve_seconds"`
+	Seconds      float64 `json:"seconds"` // wall time of the run so far
+}
+
+// Progress is reported after every episode.
+type Progress struct {
+	Episode, Episodes int
+	Return            float64 // mean expected reward per step of the episode
+	Eval              float64 // the latest greedy evaluation (NaN before the first)
+	Epsilon, Loss     float64
+	Solves, MemoHits  int64
+}
+
+// Summary is the outcome of a run.
+type Summary struct {
+	Episodes, Steps, Updates int
+	Eval                     float64 // the last greedy evaluation's mean expected reward per step
+	Solves, MemoHits         int64
+	SolveSeconds, Seconds    float64
+}
+
+// trainer is one run.
+type trainer struct {
+	cfg   Config
+	inst  *bandits.Instance
+	dir   *train.Dir
+	m     *model
+	opt   *nn.Adam
+	pcg   *rand.PCG
+	rng   *rand.Rand
+	st    state
+	sels  []*Selector
+	memo  map[string]float64 // max target Q per next state, for the current target network
+	rows  []trace.Train
+	eval  float64
+	start time.Time
+	x     []float64
+}
+
+// Train runs (or, when dir holds a checkpoint, resumes) SEQUOIA's DQN on
+// the instance of cfg: a warm start on the myopic reward, then episodes of
+// epsilon-greedy play where the greedy action is the Q-network's MIP
+// optimum, each update regressing Q(s, a) on r + γ·max_a' Q_target(s', a')
+// with one MIP per distinct s'. A resumed run under the same settings ends
+// with the same weights as an uninterrupted one. The final policy is
+// written to dir/policy.safetensors.
+func Train(ctx context.Context, dir *train.Dir, cfg Config, progress func(Progress)) (Summary, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return Summary{}, err
+	}
+	inst, err := NewInstance(cfg.Family, cfg.J, cfg.B, cfg.Seed)
+	if err != nil {
+		return Summary{}, err
+	}
+	t := &trainer{cfg: cfg, inst: inst, dir: dir, memo: map[string]float64{}, eval: math.NaN(), start: time.Now()}
+	t.pcg = rand.NewPCG(cfg.Seed, 0x5e9)
+	t.rng = rand.New(t.pcg)
+	if t.m, err = newModel(nn.CPU(), t.rng, NumInputs(inst), cfg.Hidden); err != nil {
+		return Summary{}, err
+	}
+	t.opt = nn.NewAdam(cfg.LR)
+	if err := t.resume(); err != nil {
+		return Summary{}, err
+	}
+	for range cfg.Workers {
+		s, err := NewSelector(inst, cfg.Select)
+		if err != nil {
+			return Summary{}, err
+		}
+		t.sels = append(t.sels, s)
+		defer s.Close()
+	}
+	if !t.st.Warm {
+		if err := ctx.Err(); err != nil {
+			return t.summary(), err
+		}
+		if err := t.warmStart(); err != nil {
+			return Summary{}, err
+		}
+		if err := t.checkpoint(); err != nil {
+			return Summary{}, err
+		}
+	}
+	for t.st.Episode < cfg.Episodes {
+		if err := ctx.Err(); err != nil {
+			return t.summary(), err
+		}
+		p, err := t.episode(ctx)
+		if err != nil {
+			return t.summary(), err
+		}
+		ep := t.st.Episode
+		if ep%cfg.EvalEvery == 0 || ep == cfg.Episodes {
+			if t.eval, err = t.evaluate(ctx); err != nil {
+				return t.summary(), err
+			}
+			t.row("eval", t.eval, math.NaN())
+		}
+		p.Eval = t.eval
+		if ep%cfg.CheckpointEvery == 0 || ep == cfg.Episodes {
+			if err := t.checkpoint(); err != nil {
+				return t.summary(), err
+			}
+		}
+		if progress != nil {
+			progress(p)
+		}
+	}
+	if err := t.m.saveAs(dir.Join("policy.safetensors"), t.policyConfig()); err != nil {
+		return t.summary(), err
+	}
+	return t.summary(), nil
+}
+
+func (t *trainer) summary() Summary {
+	return Summary{Episodes: t.st.Episode, Steps: t.st.Steps, Updates: t.st.Updates, Eval: t.eval,
+		Solves: t.st.Solves, MemoHits: t.st.MemoHits, SolveSeconds: t.st.SolveSeconds, Seconds: t.seconds()}
+}
+
+func (t *trainer) seconds() float64 { return t.st.Seconds + time.Since(t.start).Seconds() }
+
+func (t *trainer) policyConfig() PolicyConfig {
+	return PolicyConfig{Family: t.cfg.Family, J: t.cfg.J, B: t.cfg.B, Seed: t.cfg.Seed,
+		Inputs: NumInputs(t.inst), Hidden: t.cfg.Hidden, Fingerprint: Fingerprint(t.inst)}
+}
+
+func (m *model) saveAs(path string, pc PolicyConfig) error {
+	return nn.Save(path, m.params(), Arch, pc)
+}
+
+// resume loads the newest checkpoint, if any.
+func (t *trainer) resume() error {
+	ck, ok, err := t.dir.LatestCheckpoint(t.m.params(), t.opt)
+	if err != nil || !ok {
+		return err
+	}
+	if err := json.Unmarshal(ck.Agent, &t.st); err != nil {
+		return fmt.Errorf("qmip: checkpoint state: %w", err)
+	}
+	if t.st.Episode < 0 || t.st.Episode > t.cfg.Episodes || len(t.st.Replay) > t.cfg.Replay || t.st.Next < 0 || t.st.Next >= max(t.cfg.Replay, 1) {
+		return fmt.Errorf("qmip: checkpoint state out of range (episode %d, %d transitions): not from this run", t.st.Episode, len(t.st.Replay))
+	}
+	if err := t.pcg.UnmarshalBinary(ck.RNG["run"]); err != nil {
+		return fmt.Errorf("qmip: checkpoint RNG: %w", err)
+	}
+	rows, err := t.dir.ReadTrace()
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if int(r.Epoch) <= t.st.Episode {
+			t.rows = append(t.rows, r)
+			if r.Phase == "eval" && r.Return != nil {
+				t.eval = *r.Return
+			}
+		}
+	}
+	return nil
+}
+
+func (t *trainer) checkpoint() error {
+	t.st.Seconds = t.seconds()
+	t.start = time.Now()
+	agent, err := json.Marshal(t.st)
+	if err != nil {
+		return err
+	}
+	rng, err := t.pcg.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	ck := train.Checkpoint{Step: t.st.Steps, Epoch: t.st.Episode, RNG: map[string][]byte{"run": rng}, Agent: agent}
+	if err := t.dir.SaveCheckpoint(ck, t.m.params(), Arch, t.policyConfig(), t.opt); err != nil {
+		return err
+	}
+	return t.dir.WriteTrace(t.rows)
+}
+
+func (t *trainer) row(phase string, ret, loss float64) {
+	r := trace.Train{Run: t.dir.Path, Agent: "sequoia", Phase: phase, Epoch: int64(t.st.Episode), Step: int64(t.st.Updates),
+		Samples: int64(t.st.Steps), Loss: loss, LR: t.cfg.LR, Seconds: t.seconds()}
+	if !math.IsNaN(ret) {
+		r.Return = trace.Float(ret)
+	}
+	t.rows = append(t.rows, r)
+}
+
+func (t *trainer) epsilon() float64 {
+	c := t.cfg
+	f := min(1, float64(t.st.Episode)/(c.EpsDecay*float64(c.Episodes)))
+	return c.EpsStart + (c.EpsEnd-c.EpsStart)*f
+}
+
+func packStates(s []int) []byte {
+	b := make([]byte, len(s))
+	for i, v := range s {
+		b[i] = byte(v)
+	}
+	return b
+}
+
+func unpackStates(b []byte) []int {
+	s := make([]int, len(b))
+	for i, v := range b {
+		s[i] = int(v)
+	}
+	return s
+}
+
+// episodeSeed derives episode k's environment seed; evaluation episodes
+// use the other half of the seed space.
+func episodeSeed(seed uint64, k int, eval bool) uint64 {
+	s := seed*0x9e3779b97f4a7c15 + uint64(k)
+	if eval {
+		s ^= 1 << 63
+	}
+	return s
+}
+
+// episode plays one training episode with updates along the way.
+func (t *trainer) episode(ctx context.Context) (Progress, error) {
+	env, err := bandits.New(t.inst, t.cfg.Horizon)
+	if err != nil {
+		return Progress{}, err
+	}
+	obs, err := env.Reset(episodeSeed(t.cfg.Seed, t.st.Episode, false))
+	if err != nil {
+		return Progress{}, err
+	}
+	eps := t.epsilon()
+	net, err := FromMLP(t.m.q)
+	if err != nil {
+		return Progress{}, err
+	}
+	sum, losses, nloss := 0.0, 0.0, 0
+	for range t.cfg.Horizon {
+		var a bandits.Action
+		if t.rng.Float64() < eps {
+			a = t.inst.Sample(t.rng)
+		} else {
+			c, err := t.sels[0].Best(ctx, net, obs.States)
+			if err != nil {
+				return Progress{}, err
+			}
+			a = c.Action
+		}
+		step, err := env.Step(a)
+		if err != nil {
+			return Progress{}, err
+		}
+		r := step.Info.(bandits.StepInfo).Expected
+		sum += r
+		t.push(transition{S: packStates(obs.States), A: a, R: r, S2: packStates(step.Obs.States)})
+		t.st.Steps++
+		obs = step.Obs
+		if len(t.st.Replay) >= t.cfg.Batch && t.st.Steps%t.cfg.TrainEvery == 0 {
+			l, err := t.update(ctx)
+			if err != nil {
+				return Progress{}, err
+			}
+			losses, nloss = losses+l, nloss+1
+			if net, err = FromMLP(t.m.q); err != nil {
+				return Progress{}, err
+			}
+		}
+	}
+	t.st.Episode++
+	ret, loss := sum/float64(t.cfg.Horizon), math.NaN()
+	if nloss > 0 {
+		loss = losses / float64(nloss)
+	}
+	t.row("train", ret, loss)
+	return Progress{Episode: t.st.Episode, Episodes: t.cfg.Episodes, Return: ret, Epsilon: eps, Loss: loss,
+		Solves: t.st.Solves, MemoHits: t.st.MemoHits}, nil
+}
+
+func (t *trainer) push(tr transition) {
+	if len(t.st.Replay) < t.cfg.Replay {
+		t.st.Replay = append(t.st.Replay, tr)
+		return
+	}
+	t.st.Replay[t.st.Next] = tr
+	t.st.Next = (t.st.Next + 1) % t.cfg.Replay
+}
+
+// update takes one optimizer step on a sampled batch and returns its loss.
+func (t *trainer) update(ctx context.Context) (float64, error) {
+	n := t.cfg.Batch
+	batch := make([]*transition, n)
+	for i := range batch {
+		batch[i] = &t.st.Replay[t.rng.IntN(len(t.st.Replay))]
+	}
+	next := make([][]byte, n)
+	for i, tr := range batch {
+		next[i] = tr.S2
+	}
+	maxQ, err := t.targets(ctx, next)
+	if err != nil {
+		return 0, err
+	}
+	nIn := NumInputs(t.inst)
+	x := make([]float32, 0, n*nIn)
+	y := make([]float32, n)
+	for i, tr := range batch {
+		t.x = Input(t.inst, unpackStates(tr.S), tr.A, t.x)
+		for _, v := range t.x {
+			x = append(x, float32(v))
+		}
+		y[i] = float32(tr.R + t.cfg.Gamma*maxQ[i])
+	}
+	be := nn.CPU()
+	ps := t.m.q.Params()
+	loss := nn.Huber(t.m.q.Forward(nn.From(be, x, n, nIn)), nn.From(be, y, n, 1), 1)
+	nn.Backward(loss)
+	t.opt.Step(ps)
+	nn.ZeroGrad(ps)
+	t.st.Updates++
+	if t.st.Updates%t.cfg.TargetEvery == 0 {
+		t.m.sync()
+		clear(t.memo)
+	}
+	return float64(loss.Item()), nil
+}
+
+// targets returns max_a' Q_target(s', a') for each next state: from the
+// memo when the current target network has already answered for s', else
+// by one MIP per distinct s', solved in parallel by the workers.
+func (t *trainer) targets(ctx context.Context, next [][]byte) ([]float64, error) {
+	var todo []string
+	seen := map[string]bool{}
+	for _, s := range next {
+		k := string(s)
+		if _, ok := t.memo[k]; ok || seen[k] {
+			t.st.MemoHits++
+			continue
+		}
+		seen[k] = true
+		todo = append(todo, k)
+	}
+	if len(todo) > 0 {
+		net, err := FromMLP(t.m.target)
+		if err != nil {
+			return nil, err
+		}
+		vals := make([]float64, len(todo))
+		secs := make([]float64, len(todo))
+		errs := make([]error, len(t.sels))
+		var wg sync.WaitGroup
+		for w, sel := range t.sels {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < len(todo); i += len(t.sels) {
+					c, err := sel.Best(ctx, net, unpackStates([]byte(todo[i])))
+					if err != nil {
+						errs[w] = err
+						return
+					}
+					vals[i], secs[i] = c.Q, c.Solve.Seconds()
+				}
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return nil, err
+		}
+		for i, k := range todo {
+			t.memo[k] = vals[i]
+			t.st.SolveSeconds += secs[i]
+		}
+		t.st.Solves += int64(len(todo))
+	}
+	out := make([]float64, len(next))
+	for i, s := range next {
+		out[i] = t.memo[string(s)]
+	}
+	return out, nil
+}
+
+// evaluate plays EvalEpisodes greedy episodes and returns the mean
+// expected reward per step.
+func (t *trainer) evaluate(ctx context.Context) (float64, error) {
+	net, err := FromMLP(t.m.q)
+	if err != nil {
+		return 0, err
+	}
+	sum := 0.0
+	for k := range t.cfg.EvalEpisodes {
+		env, err := bandits.New(t.inst, t.cfg.Horizon)
+		if err != nil {
+			return 0, err
+		}
+		obs, err := env.Reset(episodeSeed(t.cfg.Seed, k, true))
+		if err != nil {
+			return 0, err
+		}
+		for range t.cfg.Horizon {
+			c, err := t.sels[0].Best(ctx, net, obs.States)
+			if err != nil {
+				return 0, err
+			}
+			step, err := env.Step(c.Action)
+			if err != nil {
+				return 0, err
+			}
+			sum += step.Info.(bandits.StepInfo).Expected
+			obs = step.Obs
+		}
+	}
+	return sum / float64(t.cfg.EvalEpisodes*t.cfg.Horizon), nil
+}
+
+// warmStart fits the network to the myopic reward: Q(s, a) ≈ the expected
+// next-step reward, on random states and feasible actions (a quarter of
+// them empty), then copies it to the target.
+func (t *trainer) warmStart() error {
+	if last, ok := t.warmStartFit(); ok {
+		t.row("warm", math.NaN(), last)
+	}
+	t.st.Warm = true
+	return nil
+}
+
+// warmStartFit fits the network and returns the last batch's loss, if it ran.
+func (t *trainer) warmStartFit() (float64, bool) {
+	n := t.cfg.WarmSamples
+	if n > 0 {
+		nIn := NumInputs(t.inst)
+		x := make([]float32, n*nIn)
+		y := make([]float32, n)
+		states := make([]int, t.inst.J)
+		for i := range n {
+			for j := range states {
+				states[j] = t.rng.IntN(bandits.NumStates)
+			}
+			var a bandits.Action
+			if i%4 != 0 {
+				a = t.inst.Sample(t.rng)
+			}
+			t.x = Input(t.inst, states, a, t.x)
+			for k, v := range t.x {
+				x[i*nIn+k] = float32(v)
+			}
+			y[i] = float32(t.inst.ExpectedReward(states, a))
+		}
+		be := nn.CPU()
+		opt := nn.NewAdam(t.cfg.LR)
+		ps := t.m.q.Params()
+		bs := min(4*t.cfg.Batch, n)
+		xb, yb := make([]float32, bs*nIn), make([]float32, bs)
+		last := 0.0
+		for range t.cfg.WarmEpochs {
+			perm := t.rng.Perm(n)
+			for at := 0; at+bs <= n; at += bs {
+				for r, i := range perm[at : at+bs] {
+					copy(xb[r*nIn:(r+1)*nIn], x[i*nIn:(i+1)*nIn])
+					yb[r] = y[i]
+				}
+				loss := nn.MSE(t.m.q.Forward(nn.From(be, xb, bs, nIn)), nn.From(be, yb, bs, 1))
+				nn.Backward(loss)
+				opt.Step(ps)
+				nn.ZeroGrad(ps)
+				last = float64(loss.Item())
+			}
+		}
+		t.m.sync()
+		return last, true
+	}
+	return 0, false
+}

@@ -1,0 +1,167 @@
+package qmip
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/corl-go/corl/envs/bandits"
+	"github.com/corl-go/corl/nn"
+)
+
+// Arch is the checkpoint architecture name of a SEQUOIA policy.
+const Arch = "corl.bandits.sequoia"
+
+// PolicyConfig is what a checkpoint records about its network and the
+// instance it was trained on.
+type PolicyConfig struct {
+	Family      string `json:"family"`
+	J           int    `json:"arms"`
+	B           int    `json:"budget"`
+	Seed        uint64 `json:"seed"`
+	Inputs      int    `json:"inputs"`
+	Hidden      []int  `json:"hidden"`
+	Fingerprint string `json:"instance"`
+}
+
+// model is the online Q-network and its target copy.
+type model struct {
+	q, target *nn.MLP
+}
+
+func newModel(b nn.Backend, rng *rand.Rand, inputs int, hidden []int) (*model, error) {
+	sizes := append(append([]int{inputs}, hidden...), 1)
+	q, err := nn.NewMLP(b, rng, nn.MLPConfig{Sizes: sizes})
+	if err != nil {
+		return nil, err
+	}
+	t, err := nn.NewMLP(b, rng, nn.MLPConfig{Sizes: sizes})
+	if err != nil {
+		return nil, err
+	}
+	m := &model{q: q, target: t}
+	m.sync()
+	return m, nil
+}
+
+// params are the checkpoint's tensors: "q.*" and "target.*".
+func (m *model) params() []nn.Param {
+	var ps []nn.Param
+	for _, p := range m.q.Params() {
+		ps = append(ps, nn.Param{Name: "q." + p.Name, Value: p.Value})
+	}
+	for _, p := range m.target.Params() {
+		ps = append(ps, nn.Param{Name: "target." + p.Name, Value: p.Value})
+	}
+	return ps
+}
+
+// sync copies the online weights into the target network.
+func (m *model) sync() {
+	tp := m.target.Params()
+	for i, p := range m.q.Params() {
+		tp[i].Value.Set(p.Value.Data())
+	}
+}
+
+// Policy plays a trained SEQUOIA network: each step it solves the
+// network's MIP over the family's constraints for the action of largest Q.
+// It implements bandits.Policy.
+type Policy struct {
+	Config PolicyConfig
+	File   string
+	net    Net
+	cfg    SelectConfig
+	sel    *Selector
+
+	Solves  int
+	Elapsed time.Duration
+}
+
+// LoadPolicy reads a SEQUOIA checkpoint (a run's checkpoint or the final
+// policy.safetensors of `corl train bandits`).
+func LoadPolicy(path string, cfg SelectConfig) (*Policy, error) {
+	ck, err := nn.ReadCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	if ck.Arch() != Arch {
+		return nil, fmt.Errorf("%s: a %q checkpoint, not a SEQUOIA policy (%s)", path, ck.Arch(), Arch)
+	}
+	var pc PolicyConfig
+	if err := ck.Config(&pc); err != nil {
+		return nil, err
+	}
+	if err := (bandits.Config{Family: pc.Family, J: pc.J, B: pc.B}).Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	m, err := newModel(nn.CPU(), rand.New(rand.NewPCG(0, 0)), pc.Inputs, pc.Hidden)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := ck.LoadInto(m.params()); err != nil {
+		return nil, err
+	}
+	net, err := FromMLP(m.q)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &Policy{Config: pc, File: path, net: net, cfg: cfg}, nil
+}
+
+// Fresh returns a copy of the loaded policy with its own HiGHS instance
+// (made on its first Act), for another goroutine or episode.
+func (p *Policy) Fresh() *Policy {
+	return &Policy{Config: p.Config, File: p.File, net: p.net, cfg: p.cfg}
+}
+
+// Name is "sequoia".
+func (p *Policy) Name() string { return "sequoia" }
+
+// Act returns the feasible action of largest Q in o's states. The
+// instance must be the one the policy was trained on.
+func (p *Policy) Act(ctx context.Context, o bandits.Obs, _ *rand.Rand) (bandits.Action, error) {
+	if p.sel == nil || p.sel.inst != o.Inst {
+		if err := p.Check(o.Inst); err != nil {
+			return bandits.Action{}, err
+		}
+		if p.sel != nil {
+			p.sel.Close()
+		}
+		sel, err := NewSelector(o.Inst, p.cfg)
+		if err != nil {
+			return bandits.Action{}, err
+		}
+		p.sel = sel
+	}
+	c, err := p.sel.Best(ctx, p.net, o.States)
+	p.Solves++
+	p.Elapsed += c.Solve
+	return c.Action, err
+}
+
+// Check reports whether in is the instance the policy was trained on.
+func (p *Policy) Check(in *bandits.Instance) error {
+	if fp := Fingerprint(in); fp != p.Config.Fingerprint {
+		return fmt.Errorf("%s: trained on %s J=%d B=%d seed %d (instance %s), not on this %s J=%d B=%d instance (%s): evaluate with the family, arms, budget and seed it was trained with",
+			p.File, p.Config.Family, p.Config.J, p.Config.B, p.Config.Seed, p.Config.Fingerprint, in.Family, in.J, in.B, fp)
+	}
+	return nil
+}
+
+// MeanSolveTime is the average MIP time per step.
+func (p *Policy) MeanSolveTime() time.Duration {
+	if p.Solves == 0 {
+		return 0
+	}
+	return p.Elapsed / time.Duration(p.Solves)
+}
+
+// Close frees the policy's HiGHS instance.
+func (p *Policy) Close() error {
+	if p.sel != nil {
+		return p.sel.Close()
+	}
+	return nil
+}

@@ -1,0 +1,232 @@
+package qmip
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/corl-go/corl/envs/bandits"
+	"github.com/corl-go/corl/solver"
+	"github.com/corl-go/corl/solver/highs"
+)
+
+// NumInputs is the network's input size on an instance: one input per
+// action variable, then a one-hot of each arm's state.
+func NumInputs(in *bandits.Instance) int { return in.NumVars() + bandits.NumStates*in.J }
+
+// StateFeatures writes the one-hot state part of the input (the inputs
+// that stay fixed while the MIP chooses the action).
+func StateFeatures(in *bandits.Instance, states []int, dst []float64) []float64 {
+	n := bandits.NumStates * in.J
+	if cap(dst) < n {
+		dst = make([]float64, n)
+	}
+	dst = dst[:n]
+	clear(dst)
+	for j, s := range states {
+		dst[j*bandits.NumStates+s] = 1
+	}
+	return dst
+}
+
+// Input writes the whole input [action, state] of Q(state, a).
+func Input(in *bandits.Instance, states []int, a bandits.Action, dst []float64) []float64 {
+	nv := in.NumVars()
+	n := NumInputs(in)
+	if cap(dst) < n {
+		dst = make([]float64, n)
+	}
+	dst = dst[:n]
+	for i := range nv {
+		dst[i] = 0
+		if a.Has(i) {
+			dst[i] = 1
+		}
+	}
+	StateFeatures(in, states, dst[nv:])
+	return dst
+}
+
+// MaxActionSize bounds the number of action variables a feasible action
+// sets, from the family's data alone: B interventions, at most B arms on
+// a path, as many of the cheapest arms as the total capacity holds, half
+// the available worker-slots. Tighter than the box, it tightens every
+// neuron's bounds.
+func MaxActionSize(in *bandits.Instance) int {
+	switch in.Family {
+	case bandits.Interventions, bandits.Path:
+		return in.B
+	case bandits.Capacity:
+		room := 0
+		for _, c := range in.WorkerCap {
+			room += c
+		}
+		costs := slices.Clone(in.ArmCost)
+		slices.Sort(costs)
+		k := 0
+		for _, c := range costs {
+			if room < c {
+				break
+			}
+			room -= c
+			k++
+		}
+		return k
+	case bandits.Scheduling:
+		free := 0
+		for _, w := range in.WorkerSlots {
+			for _, ok := range w {
+				if ok {
+					free++
+				}
+			}
+		}
+		return min(in.J, free/2)
+	}
+	return in.NumVars()
+}
+
+// SelectConfig sets how an action is chosen; the zero value means exact
+// (relative gap 1e-6), no time limit, propagated bounds.
+type SelectConfig struct {
+	Runtime   string        // HiGHS engine ("": the default)
+	Gap       float64       // relative MIP gap; 0 means 1e-6
+	TimeLimit time.Duration // per choice; 0 means none
+	// BigM, when positive, replaces every unstable neuron's bounds by ±BigM
+	// and keeps a binary for every neuron (the published code's constant
+	// M = 1e5), for comparison only: it is weaker and slower.
+	BigM float64
+}
+
+// Validate checks the options.
+func (c SelectConfig) Validate() error {
+	if c.Gap < 0 || c.Gap >= 1 {
+		return fmt.Errorf("qmip: SelectConfig.Gap = %g, want in [0, 1)", c.Gap)
+	}
+	if c.TimeLimit < 0 {
+		return fmt.Errorf("qmip: SelectConfig.TimeLimit = %v, want >= 0", c.TimeLimit)
+	}
+	if c.BigM < 0 {
+		return fmt.Errorf("qmip: SelectConfig.BigM = %g, want >= 0", c.BigM)
+	}
+	return highs.Config{Runtime: c.Runtime}.Validate()
+}
+
+// Choice is the outcome of one action selection.
+type Choice struct {
+	Action bandits.Action
+	Q      float64 // the network's value of Action (its own forward pass)
+	Enc    Encoding
+	Status solver.Status // the MIP's status: optimal, or a limit with an incumbent
+	Solve  time.Duration
+}
+
+// Selector chooses argmax_a Q(state, a) over an instance's feasible actions
+// by solving the network's MIP encoding over the family's fragment with
+// HiGHS. It holds one HiGHS instance: use one Selector per goroutine.
+type Selector struct {
+	cfg  SelectConfig
+	inst *bandits.Instance
+	s    *highs.Solver
+	x    []float64 // input scratch
+}
+
+// NewSelector returns a Selector for an instance.
+func NewSelector(inst *bandits.Instance, cfg SelectConfig) (*Selector, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s, err := highs.New(highs.Config{Runtime: cfg.Runtime})
+	if err != nil {
+		return nil, err
+	}
+	gap := cfg.Gap
+	if gap == 0 {
+		gap = 1e-6
+	}
+	opts := map[string]float64{"mip_rel_gap": gap, "mip_abs_gap": 1e-9}
+	if cfg.TimeLimit > 0 {
+		opts["time_limit"] = cfg.TimeLimit.Seconds()
+	}
+	for k, v := range opts {
+		if err := s.SetDoubleOption(k, v); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return &Selector{cfg: cfg, inst: inst, s: s}, nil
+}
+
+// Close frees the HiGHS instance.
+func (sel *Selector) Close() error { return sel.s.Close() }
+
+// Model returns the MIP whose optimum is the best action in states, and the
+// action columns.
+func (sel *Selector) Model(net Net, states []int) (*solver.Model, []int, Encoding, error) {
+	in := sel.inst
+	if net.In() != NumInputs(in) {
+		return nil, nil, Encoding{}, fmt.Errorf("qmip: network takes %d inputs, the instance gives %d", net.In(), NumInputs(in))
+	}
+	fixed := StateFeatures(in, states, nil)
+	bd := net.Propagate(in.NumVars(), fixed, MaxActionSize(in))
+	if sel.cfg.BigM > 0 {
+		for l := range bd.Lo {
+			for i := range bd.Lo[l] {
+				bd.Lo[l][i], bd.Hi[l][i] = -sel.cfg.BigM, sel.cfg.BigM
+			}
+		}
+	}
+	var b solver.Builder
+	b.SetSense(solver.Maximize)
+	act := in.AppendFragment(&b)
+	enc := net.Encode(&b, act, fixed, bd)
+	m, err := b.Build()
+	return m, act, enc, err
+}
+
+// Best returns the feasible action with the largest Q in states (within
+// the configured gap), comparing against the empty action, which is always
+// allowed but not a point of every family's fragment.
+func (sel *Selector) Best(ctx context.Context, net Net, states []int) (Choice, error) {
+	m, act, enc, err := sel.Model(net, states)
+	if err != nil {
+		return Choice{}, err
+	}
+	if err := sel.s.Load(m); err != nil {
+		return Choice{}, err
+	}
+	start := time.Now()
+	st, err := sel.s.Solve(ctx)
+	c := Choice{Enc: enc, Status: st, Solve: time.Since(start)}
+	if err != nil && !st.IsLimit() {
+		return c, err
+	}
+	switch {
+	case st == solver.StatusOptimal || st.IsLimit():
+		x, err := sel.s.Primal()
+		if err != nil && !st.IsLimit() {
+			return c, err
+		}
+		if err == nil { // at a limit without an incumbent, the empty action stands
+			for i, col := range act {
+				if x[col] > 0.5 {
+					c.Action = c.Action.Set(i)
+				}
+			}
+		}
+	default: // the fragment always has a point: anything else is a failure
+		return c, fmt.Errorf("qmip: action MIP ended %v", st)
+	}
+	if ok, err := sel.inst.Feasible(c.Action); err == nil && !ok { // undecided: the fragment's word stands
+		return c, fmt.Errorf("qmip: the MIP's action %v breaks the %s constraints", c.Action, sel.inst.Family)
+	}
+	if err := ctx.Err(); err != nil {
+		return c, err
+	}
+	c.Q = net.Forward(Input(sel.inst, states, c.Action, sel.x), nil)
+	if q0 := net.Forward(Input(sel.inst, states, bandits.Action{}, sel.x), nil); q0 > c.Q {
+		c.Action, c.Q = bandits.Action{}, q0
+	}
+	return c, nil
+}

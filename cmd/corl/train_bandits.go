@@ -1,0 +1,222 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/corl-go/corl/agents/qmip"
+	"github.com/corl-go/corl/agents/train"
+	"github.com/corl-go/corl/internal/atomicfile"
+	"github.com/corl-go/corl/internal/progress"
+	"github.com/corl-go/corl/trace/plot"
+)
+
+func trainBanditsCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "bandits",
+		Usage: "learn a SEQUOIA agent for a coupled restless bandit instance",
+		Description: "With --agent sequoia (Xu et al., ICLR 2025), in one run directory --out:\n" +
+			"  1. draws the instance of --family, --arms J, --budget B and --seed (the instance\n" +
+			"     `corl eval bandits` plays under the same flags),\n" +
+			"  2. warm-starts a ReLU Q-network over [action, state] (--hidden, SEQUOIA's 16,32) on the\n" +
+			"     myopic reward,\n" +
+			"  3. trains it by DQN for --episodes episodes: each greedy action is the network's MIP\n" +
+			"     optimum over the family's constraints, solved by HiGHS; every update needs\n" +
+			"     max over feasible actions of the target network for each next state, one MIP each,\n" +
+			"     solved by --workers HiGHS instances in parallel and memoised per target network,\n" +
+			"  4. writes policy.safetensors, the training trace, plots and summary.md.\n\n" +
+			"Ctrl-C stops at the next safe point; --resume continues from the last checkpoint (every\n" +
+			"--checkpoint-every episodes) and ends with the weights of an uninterrupted run. Then:\n" +
+			"  corl eval bandits --family F --arms J --budget B --seed S --policies sequoia:DIR/policy.safetensors,myopic,whittle\n\n" +
+			"Example:\n" +
+			"  corl train bandits --agent sequoia --family capacity --arms 20 --budget 5 --episodes 100 --seed 1 --out runs/cap",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "agent", Value: "sequoia", Usage: "sequoia (a Q-network embedded in a MIP, trained by DQN)"},
+			&cli.StringFlag{Name: "out", Usage: "run `DIR` (required)", Required: true},
+			&cli.BoolFlag{Name: "resume", Usage: "continue the run in --out (its recorded settings apply)"},
+			&cli.StringFlag{Name: "family", Value: "capacity", Usage: "interventions, scheduling, capacity or path"},
+			&cli.IntFlag{Name: "arms", Value: 20, Usage: "number of arms J"},
+			&cli.IntFlag{Name: "budget", Value: 5, Usage: "budget B"},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the instance and of training"},
+			&cli.IntFlag{Name: "episodes", Value: 100, Usage: "training episodes"},
+			&cli.IntFlag{Name: "horizon", Value: 20, Usage: "steps per episode"},
+			&cli.StringFlag{Name: "hidden", Value: "16,32", Usage: "hidden layer sizes of the ReLU Q-network"},
+			&cli.Float64Flag{Name: "gamma", Value: 0.95, Usage: "discount factor, in [0, 1)"},
+			&cli.Float64Flag{Name: "lr", Value: 1e-3, Usage: "Adam's learning rate"},
+			&cli.IntFlag{Name: "batch-size", Value: 32, Usage: "transitions per update"},
+			&cli.IntFlag{Name: "replay", Value: 10000, Usage: "replay buffer capacity, in transitions"},
+			&cli.IntFlag{Name: "train-every", Value: 1, Usage: "environment steps per update"},
+			&cli.IntFlag{Name: "target-every", Value: 50, Usage: "updates between target-network syncs"},
+			&cli.Float64Flag{Name: "eps-start", Value: 1, Usage: "initial exploration rate"},
+			&cli.Float64Flag{Name: "eps-end", Value: 0.05, Usage: "final exploration rate"},
+			&cli.Float64Flag{Name: "eps-decay", Value: 0.5, Usage: "share of the episodes over which exploration decays"},
+			&cli.IntFlag{Name: "warm-samples", Value: 4096, Usage: "(state, action) pairs of the myopic warm start (negative: skip it)"},
+			&cli.IntFlag{Name: "warm-epochs", Value: 30, Usage: "epochs of the warm start"},
+			&cli.IntFlag{Name: "workers", Value: runtime.GOMAXPROCS(0), Usage: "HiGHS instances solving target MIPs in parallel (the result does not depend on it)"},
+			&cli.IntFlag{Name: "checkpoint-every", Value: 5, Usage: "episodes between checkpoints"},
+			&cli.IntFlag{Name: "eval-every", Value: 10, Usage: "episodes between greedy evaluations"},
+			&cli.IntFlag{Name: "eval-episodes", Value: 5, Usage: "episodes per greedy evaluation"},
+			&cli.Float64Flag{Name: "gap", Value: 1e-6, Usage: "relative MIP gap of each action choice"},
+			&cli.Float64Flag{Name: "mip-time-limit", Usage: "seconds per action MIP (0: none; a limit makes choices depend on the machine's speed)"},
+		},
+		Action: trainBanditsAction,
+	}
+}
+
+// trainBanditsConfig is what config.json records.
+type trainBanditsConfig struct {
+	Agent      string      `json:"agent"`
+	Config     qmip.Config `json:"sequoia"`
+	GOMAXPROCS int         `json:"gomaxprocs"`
+	Version    string      `json:"corl_version"`
+}
+
+func parseSizes(flag, s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v < 1 || v > 4096 {
+			return nil, usageErr("--%s %q: want a comma-separated list of sizes in 1..4096", flag, s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func trainBanditsConfigFromFlags(c *cli.Context) (trainBanditsConfig, error) {
+	if a := c.String("agent"); a != "sequoia" {
+		return trainBanditsConfig{}, usageErr("--agent %q: want sequoia", a)
+	}
+	hidden, err := parseSizes("hidden", c.String("hidden"))
+	if err != nil {
+		return trainBanditsConfig{}, err
+	}
+	if err := checkTimeLimit("mip-time-limit", c.Float64("mip-time-limit")); err != nil {
+		return trainBanditsConfig{}, err
+	}
+	q := qmip.Config{
+		Family: c.String("family"), J: c.Int("arms"), B: c.Int("budget"), Seed: c.Uint64("seed"),
+		Horizon: c.Int("horizon"), Episodes: c.Int("episodes"), Hidden: hidden, Gamma: c.Float64("gamma"), LR: c.Float64("lr"),
+		Batch: c.Int("batch-size"), Replay: c.Int("replay"), TrainEvery: c.Int("train-every"), TargetEvery: c.Int("target-every"),
+		EpsStart: c.Float64("eps-start"), EpsEnd: c.Float64("eps-end"), EpsDecay: c.Float64("eps-decay"),
+		WarmSamples: c.Int("warm-samples"), WarmEpochs: c.Int("warm-epochs"), Workers: c.Int("workers"),
+		CheckpointEvery: c.Int("checkpoint-every"), EvalEvery: c.Int("eval-every"), EvalEpisodes: c.Int("eval-episodes"),
+		Select: qmip.SelectConfig{Gap: c.Float64("gap"), TimeLimit: time.Duration(c.Float64("mip-time-limit") * float64(time.Second))},
+	}
+	// Every flag has a non-zero default, so a zero here was typed: refuse
+	// it rather than let WithDefaults replace it.
+	zeroes := map[string]bool{"episodes": q.Episodes == 0, "horizon": q.Horizon == 0, "lr": q.LR == 0, "batch-size": q.Batch == 0,
+		"replay": q.Replay == 0, "train-every": q.TrainEvery == 0, "target-every": q.TargetEvery == 0, "eps-decay": q.EpsDecay == 0,
+		"warm-epochs": q.WarmEpochs == 0, "workers": q.Workers == 0, "checkpoint-every": q.CheckpointEvery == 0,
+		"eval-every": q.EvalEvery == 0, "eval-episodes": q.EvalEpisodes == 0}
+	for _, f := range []string{"episodes", "horizon", "lr", "batch-size", "replay", "train-every", "target-every", "eps-decay", "warm-epochs", "workers", "checkpoint-every", "eval-every", "eval-episodes"} {
+		if zeroes[f] {
+			return trainBanditsConfig{}, usageErr("--%s 0: want a positive value", f)
+		}
+	}
+	q = q.WithDefaults()
+	if err := q.Validate(); err != nil {
+		return trainBanditsConfig{}, usageErr("%v", err)
+	}
+	return trainBanditsConfig{Agent: "sequoia", Config: q, GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version}, nil
+}
+
+func trainBanditsAction(c *cli.Context) error {
+	cfg, err := trainBanditsConfigFromFlags(c)
+	if err != nil {
+		return err
+	}
+	out := c.String("out")
+	var dir *train.Dir
+	if !c.Bool("resume") {
+		if dir, err = train.Create(out, cfg); err != nil {
+			if errors.Is(err, train.ErrRunExists) {
+				return usageErr("%v", err)
+			}
+			return failedErr(err)
+		}
+	} else {
+		var rec trainBanditsConfig
+		if dir, err = train.Open(out, &rec); err != nil {
+			return inputErr(err)
+		}
+		if err := train.SameConfig(rec, cfg, "workers", "gomaxprocs", "corl_version"); err != nil {
+			if given := flagsGiven(c, "resume", "out", "workers"); len(given) > 0 {
+				return usageErr("%v (resume with only --out, --resume and --workers)", err)
+			}
+		}
+		rec.Config.Workers = cfg.Config.Workers
+		cfg = rec
+	}
+	return runTrainBandits(c, dir, cfg)
+}
+
+// flagsGiven lists the flags set on the command line other than those allowed.
+func flagsGiven(c *cli.Context, allowed ...string) []string {
+	var out []string
+	for _, f := range c.FlagNames() {
+		if c.IsSet(f) && !slices.Contains(allowed, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func runTrainBandits(c *cli.Context, dir *train.Dir, cfg trainBanditsConfig) error {
+	q := cfg.Config
+	stderr := c.App.ErrWriter
+	bar := progress.New(stderr, "train sequoia", int64(q.Episodes))
+	sum, err := qmip.Train(c.Context, dir, q, func(p qmip.Progress) {
+		bar.Describe(fmt.Sprintf("return %.3f eval %.3f eps %.2f", p.Return, p.Eval, p.Epsilon))
+		bar.Set(int64(p.Episode))
+	})
+	bar.Finish()
+	if e := interruptedRun(c.Context, dir.Path); e != nil {
+		return e
+	}
+	if err != nil {
+		return failedErr(err)
+	}
+	rows, err := dir.ReadTrace()
+	if err != nil {
+		return failedErr(err)
+	}
+	if _, err := plot.TrainingCurves(rows, dir.Join("plots"), "png"); err != nil {
+		return failedErr(err)
+	}
+	if err := writeBanditsSummary(dir, cfg, sum); err != nil {
+		return failedErr(err)
+	}
+	fmt.Fprintf(c.App.Writer, "trained %d episodes (%d updates): greedy mean expected reward %.4f per step\n", sum.Episodes, sum.Updates, sum.Eval)
+	fmt.Fprintf(c.App.Writer, "policy: %s\nevaluate: corl eval bandits --family %s --arms %d --budget %d --seed %d --policies sequoia:%s,myopic,whittle\n",
+		dir.Join("policy.safetensors"), q.Family, q.J, q.B, q.Seed, dir.Join("policy.safetensors"))
+	return nil
+}
+
+func writeBanditsSummary(dir *train.Dir, cfg trainBanditsConfig, s qmip.Summary) error {
+	q := cfg.Config
+	var b strings.Builder
+	fmt.Fprintf(&b, "# SEQUOIA on %s, J=%d, B=%d, seed %d\n\n", q.Family, q.J, q.B, q.Seed)
+	fmt.Fprintf(&b, "- network: ReLU %v -> 1 over [action, state]\n", q.Hidden)
+	fmt.Fprintf(&b, "- episodes: %d x %d steps, %d updates of %d transitions\n", s.Episodes, q.Horizon, s.Updates, q.Batch)
+	fmt.Fprintf(&b, "- greedy evaluation (%d episodes): mean expected reward %.4f per step\n", q.EvalEpisodes, s.Eval)
+	lookups := s.Solves + s.MemoHits
+	saved := math.NaN()
+	if lookups > 0 {
+		saved = float64(s.MemoHits) / float64(lookups)
+	}
+	fmt.Fprintf(&b, "- target MIPs: %d solved, %d answered by the memo (%.0f%% of %d lookups saved), %.1f s solving (%.1f ms each)\n",
+		s.Solves, s.MemoHits, 100*saved, lookups, s.SolveSeconds, 1000*s.SolveSeconds/math.Max(float64(s.Solves), 1))
+	fmt.Fprintf(&b, "- wall time: %.1f s on %d cores (this invocation and those it resumed)\n", s.Seconds, cfg.GOMAXPROCS)
+	fmt.Fprintf(&b, "\nCompare with the baselines on the same instance:\n\n    corl eval bandits --family %s --arms %d --budget %d --seed %d --policies sequoia:%s,null,random,sampling,myopic,iterative,whittle\n",
+		q.Family, q.J, q.B, q.Seed, dir.Join("policy.safetensors"))
+	return atomicfile.Write(dir.Join("summary.md"), []byte(b.String()))
+}
