@@ -150,40 +150,25 @@ func trainMallocAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	out := c.String("out")
-	if !c.Bool("resume") {
-		insts, err := mallocTrainInstances(cfg)
-		if err != nil {
+	var insts []*malloc.Instance
+	if !c.Bool("resume") { // read before the run directory is made, so a bad set costs nothing
+		if insts, err = mallocTrainInstances(cfg); err != nil {
 			return err
 		}
-		dir, err := train.Create(out, cfg)
-		if err != nil {
-			if errors.Is(err, train.ErrRunExists) {
-				return usageErr("%v", err)
-			}
-			return failedErr(err)
-		}
-		return runTrainMalloc(c.Context, dir, cfg, insts, c.App.Writer, c.App.ErrWriter)
 	}
 	var rec trainMallocConfig
-	dir, err := train.Open(out, &rec)
+	dir, resumed, err := startRun(c, cfg, &rec, nil, "gomaxprocs", "corl_version")
 	if err != nil {
-		return inputErr(err)
+		return err
 	}
-	for _, f := range c.FlagNames() {
-		if c.IsSet(f) && f != "resume" && f != "out" {
-			if err := train.SameConfig(rec, cfg, "gomaxprocs", "corl_version"); err != nil {
-				return usageErr("--resume: %v (or give only --out and --resume to use the run's settings)", err)
-			}
-			break
-		}
+	if !resumed {
+		return runTrainMalloc(c.Context, dir, cfg, insts, c.App.Writer, c.App.ErrWriter)
 	}
 	if n := runtime.GOMAXPROCS(0); rec.GOMAXPROCS != 0 && n != rec.GOMAXPROCS {
 		fmt.Fprintf(c.App.ErrWriter, "warning: the run trained on %d cores and resumes on %d: its sums round differently from here on (GOMAXPROCS=%d restores them)\n",
 			rec.GOMAXPROCS, n, rec.GOMAXPROCS)
 	}
-	insts, err := mallocTrainInstances(rec)
-	if err != nil {
+	if insts, err = mallocTrainInstances(rec); err != nil {
 		return err
 	}
 	return runTrainMalloc(c.Context, dir, rec, insts, c.App.Writer, c.App.ErrWriter)
