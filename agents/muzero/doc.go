@@ -47,7 +47,9 @@
 // dynamics, cross-entropy on the policy targets, on the n-step value
 // targets z_t = sum_{k<TDSteps} Discount^k r_{t+k} + Discount^TDSteps
 // v_{t+TDSteps} (the search's root value; 0 past the end) and on the
-// rewards, the unrolled steps weighted 1/Unroll. It checkpoints into an
+// rewards, the unrolled steps weighted 1/Unroll; a Reanalyse fraction of
+// the positions get fresh root policy targets from a search with the
+// latest network. It checkpoints into an
 // agents/train run directory after every iteration (weights, Adam's
 // moments, the replay buffer); every iteration's randomness is drawn from
 // (Seed, iteration), so a resumed run reaches the same weights.

@@ -35,7 +35,11 @@ type TrainConfig struct {
 	// n-step target and v the search's value when played, and weighted by
 	// 1/(N P) over its batch maximum (0: 1; negative: uniform draws).
 	Priority float64 `json:"priority,omitempty"`
-	Seed     uint64  `json:"seed"`
+	// Reanalyse is the fraction of a batch's positions whose policy target
+	// is recomputed by a fresh search with the latest network (learned
+	// model only; 0: none).
+	Reanalyse float64 `json:"reanalyse,omitempty"`
+	Seed      uint64  `json:"seed"`
 }
 
 func (c TrainConfig) withDefaults() TrainConfig {
@@ -80,6 +84,9 @@ func (c TrainConfig) Validate() error {
 		if f.v < 0 {
 			return &ConfigError{f.name, f.v, ">= 1 (0: default)"}
 		}
+	}
+	if !(c.Reanalyse >= 0 && c.Reanalyse <= 1) {
+		return &ConfigError{"Reanalyse", c.Reanalyse, "a fraction in [0, 1]"}
 	}
 	if !(c.LR >= 0) || math.IsInf(c.LR, 1) {
 		return &ConfigError{"LR", c.LR, "a positive rate (0: 1e-3)"}
@@ -251,6 +258,46 @@ func (t *Trainer) prioritise(tr *Trajectory) {
 	}
 }
 
+// reanalyse replaces the root policy targets of a Reanalyse fraction of
+// the sampled positions by those of a fresh search with the current
+// network, all of them searched as one batch.
+func (t *Trainer) reanalyse(rng *rand.Rand, sampled [][2]int, pol []float32) error {
+	if t.cfg.Reanalyse == 0 || t.cfg.Model != ModelLearned {
+		return nil
+	}
+	A := malloc.NumActions
+	var rows []int
+	var obs []float32
+	var legal []bool
+	for b, s := range sampled {
+		if rng.Float64() < t.cfg.Reanalyse {
+			st := &t.replay[s[0]].Steps[s[1]]
+			rows, obs, legal = append(rows, b), append(obs, st.Obs...), append(legal, st.Legal...)
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	cfg := t.cfg.Search
+	cfg.Explore = false
+	s, err := NewSearch(cfg, len(rows), A)
+	if err != nil {
+		return err
+	}
+	m := NewLearned(t.net)
+	if err := m.SetRoots(obs, legal); err != nil {
+		return err
+	}
+	var res Result
+	if err := s.Run(context.Background(), m, nil, &res); err != nil {
+		return err
+	}
+	for i, b := range rows {
+		copy(pol[b*A:(b+1)*A], res.Policy[i*A:(i+1)*A])
+	}
+	return nil
+}
+
 // valueTarget is the n-step target at position i of tr: the discounted
 // rewards of the next n moves plus the discounted root value n moves on
 // (0 past the end).
@@ -304,6 +351,7 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 		}
 	}
 	weight, maxW := make([]float32, B), float32(0)
+	sampled := make([][2]int, B)
 	for b := range B {
 		j, _ := slices.BinarySearch(t.cum, rng.Float64()*mass)
 		j = min(j, len(t.cum)-1)
@@ -311,6 +359,7 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 		weight[b] = float32(mass / (float64(t.replay[ti].Steps[p].Priority) * float64(len(t.cum))))
 		maxW = max(maxW, weight[b])
 		tr := &t.replay[ti]
+		sampled[b] = [2]int{ti, p}
 		obs = append(obs, tr.Steps[p].Obs...)
 		for k := range K + 1 {
 			i := p + k
@@ -329,6 +378,9 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 				}
 			}
 		}
+	}
+	if err := t.reanalyse(rng, sampled, pol[0]); err != nil {
+		return 0, err
 	}
 	for b := range B {
 		weight[b] /= maxW

@@ -23,7 +23,7 @@ func trainInstances(n int) []*malloc.Instance {
 
 func tinyTrain(model string) TrainConfig {
 	return TrainConfig{Search: SearchConfig{Simulations: 4}, Net: NetConfig{Latent: 8, Hidden: 16, Layers: 1},
-		Model: model, Steps: 6, Games: 2, StepsPerIt: 2, Batch: 4, Seed: 3}
+		Model: model, Steps: 6, Games: 2, StepsPerIt: 2, Batch: 4, Reanalyse: 0.5, Seed: 3}
 }
 
 func weights(t *testing.T, tr *Trainer) []float32 {

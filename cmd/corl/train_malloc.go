@@ -54,6 +54,7 @@ func trainMallocCommand() *cli.Command {
 			&cli.IntFlag{Name: "td-steps", Value: 10, Usage: "n of the n-step value targets"},
 			&cli.IntFlag{Name: "replay", Value: 256, Usage: "games kept in the replay buffer"},
 			&cli.Float64Flag{Name: "lr", Value: 1e-3, Usage: "Adam's learning rate"},
+			&cli.Float64Flag{Name: "reanalyse", Usage: "fraction of each batch's positions re-searched with the latest network (learned model)"},
 			&cli.IntFlag{Name: "latent", Value: 64, Usage: "latent state size"},
 			&cli.IntFlag{Name: "hidden", Value: 128, Usage: "hidden layer width"},
 			&cli.StringFlag{Name: "set", Usage: "train on the allocation CSVs of `DIR` instead of synthetic workloads"},
@@ -87,7 +88,7 @@ func trainMallocConfigFromFlags(c *cli.Context) (trainMallocConfig, error) {
 			Net:    muzero.NetConfig{Latent: c.Int("latent"), Hidden: c.Int("hidden")},
 			Model:  c.String("model"), Steps: c.Int("steps"), Games: c.Int("games"), StepsPerIt: c.Int("steps-per-iteration"),
 			Batch: c.Int("batch-size"), Unroll: c.Int("unroll"), TDSteps: c.Int("td-steps"), Replay: c.Int("replay"),
-			LR: c.Float64("lr"), Seed: c.Uint64("seed")}}
+			LR: c.Float64("lr"), Reanalyse: c.Float64("reanalyse"), Seed: c.Uint64("seed")}}
 	if cfg.Agent != "muzero" {
 		return cfg, usageErr("--agent %q: want muzero", cfg.Agent)
 	}

@@ -11,7 +11,7 @@ import (
 
 func trainMallocArgs(out string) []string {
 	return []string{"train", "malloc", "--agent", "muzero", "--simulations", "4", "--steps", "60", "--steps-per-iteration", "2",
-		"--games", "2", "--batch-size", "8", "--latent", "8", "--hidden", "16", "--instances", "4", "--ops", "8", "--seed", "5", "--out", out}
+		"--games", "2", "--batch-size", "8", "--latent", "8", "--hidden", "16", "--reanalyse", "0.25", "--instances", "4", "--ops", "8", "--seed", "5", "--out", out}
 }
 
 // corl train malloc killed (SIGKILL) at random moments and resumed each
@@ -53,7 +53,7 @@ func TestTrainMallocKilledAndResumed(t *testing.T) {
 func TestTrainMallocMistakes(t *testing.T) {
 	for _, bad := range [][]string{
 		{"--agent", "alphazero"}, {"--search", "ucb"}, {"--model", "oracle"}, {"--simulations", "0"},
-		{"--capacity-fraction", "1.5"}, {"--steps", "0"}, {"--lr", "-1"}, {"--instances", "0"},
+		{"--capacity-fraction", "1.5"}, {"--reanalyse", "2"}, {"--steps", "0"}, {"--lr", "-1"}, {"--instances", "0"},
 	} {
 		out := filepath.Join(t.TempDir(), "run")
 		args := append(trainMallocArgs(out), bad...)
