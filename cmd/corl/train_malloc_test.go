@@ -83,7 +83,7 @@ func TestEvalMallocMuZero(t *testing.T) {
 	}
 	pol := "muzero:" + filepath.Join(run, mallocPolicyFile)
 	for _, model := range []string{"learned", "true"} {
-		code, stdout, stderr := corl(t, "eval", "malloc", "--set", set, "--policies", "xla,"+pol+",mcts", "--simulations", "4", "--model", model)
+		code, stdout, stderr := corl(t, "eval", "malloc", "--set", set, "--policies", "xla,"+pol+",mcts", "--simulations", "4", "--model", model, "--workers", "2")
 		if code != exitOK || !strings.Contains(stdout, pol) || !strings.Contains(stdout, "mcts") {
 			t.Fatalf("%s: exit %d\n%s%s", model, code, stdout, stderr)
 		}
