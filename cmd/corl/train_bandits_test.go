@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func trainBanditsArgs(out string) []string {
@@ -26,15 +25,7 @@ func TestTrainBanditsKilledAndResumedIsIdentical(t *testing.T) {
 	}
 	base := t.TempDir()
 	ref := filepath.Join(base, "ref")
-	start := time.Now()
-	if code, _, stderr := corl(t, trainBanditsArgs(ref)...); code != exitOK {
-		t.Fatalf("uninterrupted run: exit %d\n%s", code, stderr)
-	}
-	whole := time.Since(start)
-	want, err := os.ReadFile(filepath.Join(ref, "policy.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	want, whole := uninterruptedRun(t, trainBanditsArgs(ref))
 	for _, f := range []string{"summary.md", "trace/train.parquet", "plots/return.png", "config.json"} {
 		if _, err := os.Stat(filepath.Join(ref, f)); err != nil {
 			t.Errorf("the run wrote no %s: %v", f, err)

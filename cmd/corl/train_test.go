@@ -157,16 +157,7 @@ func TestTrainKilledAndResumedIsIdentical(t *testing.T) {
 			"--dim", "16", "--eval-instances", "0", "--seed", "3", "--workers", "2", "--out", out}
 	}
 	base := t.TempDir()
-	ref := filepath.Join(base, "ref")
-	start := time.Now()
-	if code, _, stderr := corl(t, args(ref)...); code != exitOK {
-		t.Fatalf("uninterrupted run: exit %d\n%s", code, stderr)
-	}
-	whole := time.Since(start)
-	want, err := os.ReadFile(filepath.Join(ref, "policy.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	want, whole := uninterruptedRun(t, args(filepath.Join(base, "ref")))
 	// Four kills at random moments of the run (collection, training,
 	// between), then a resume that runs to the end.
 	out := filepath.Join(base, "killed")
@@ -179,6 +170,22 @@ func TestTrainKilledAndResumedIsIdentical(t *testing.T) {
 		t.Fatalf("after %d kills and resumes the policy differs from the uninterrupted run's", kills)
 	}
 	t.Logf("%d kills", kills)
+}
+
+// uninterruptedRun runs a training command (its --out last) to the end and
+// returns the policy it wrote and how long it took.
+func uninterruptedRun(t *testing.T, args []string) ([]byte, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	if code, _, stderr := corl(t, args...); code != exitOK {
+		t.Fatalf("uninterrupted run: exit %d\n%s", code, stderr)
+	}
+	whole := time.Since(start)
+	policy, err := os.ReadFile(filepath.Join(args[len(args)-1], "policy.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return policy, whole
 }
 
 // killAndResume runs corl with args, kills it with SIGKILL at a random

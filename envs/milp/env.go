@@ -21,9 +21,6 @@ type Config struct {
 	NewEngine func() (solver.Engine, error)
 	// Search configures the tree search (limits, node selection).
 	Search bnb.Config
-	// Context bounds each episode (nil: context.Background()); its
-	// deadline truncates the episode with a time-limit status.
-	Context context.Context
 }
 
 // Fixed returns an Instances function that always gives m.
@@ -83,14 +80,18 @@ func New[O any](cfg Config, obs ObservationFunc[O], reward RewardFunc) (*Env[O],
 	if cfg.NewEngine == nil {
 		cfg.NewEngine = func() (solver.Engine, error) { return highs.New(highs.Config{}) }
 	}
-	if cfg.Context == nil {
-		cfg.Context = context.Background()
-	}
 	return &Env[O]{cfg: cfg, obs: obs, reward: reward}, nil
 }
 
-// Reset starts an episode on an instance drawn with the seed.
-func (e *Env[O]) Reset(seed uint64) (O, error) {
+// Reset starts an episode on an instance drawn with the seed, bounded only
+// by the search's own limits (ResetContext bounds it by a context).
+func (e *Env[O]) Reset(seed uint64) (O, error) { return e.ResetContext(context.Background(), seed) }
+
+// ResetContext starts an episode that ctx bounds: its deadline truncates
+// the episode with a time-limit status, its cancellation interrupts it.
+// The episode's steps run under ctx (the environment contract's Step takes
+// none).
+func (e *Env[O]) ResetContext(ctx context.Context, seed uint64) (O, error) {
 	var zero O
 	e.closeEpisode()
 	rng := rand.New(rand.NewPCG(seed, 0x4d494c50))
@@ -102,7 +103,7 @@ func (e *Env[O]) Reset(seed uint64) (O, error) {
 	if err != nil {
 		return zero, err
 	}
-	e.lp, e.model, e.ctx = lp, m, e.cfg.Context
+	e.lp, e.model, e.ctx = lp, m, ctx
 	s, err := bnb.NewSearch(e.ctx, lp, m, e.cfg.Search)
 	if err != nil {
 		e.closeEpisode()

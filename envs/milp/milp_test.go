@@ -2,6 +2,7 @@ package milp_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -383,5 +384,33 @@ func TestStrongBranchingScores(t *testing.T) {
 		if legal[j] == math.IsNaN(v) || (legal[j] && v <= 0) {
 			t.Errorf("column %d (candidate %v): score %v", j, legal[j], v)
 		}
+	}
+}
+
+// An episode started with ResetContext runs under that context: a
+// cancelled one ends at once (an error naming the cancellation, or an
+// episode already over), while the same instance under a live context
+// branches.
+func TestResetContextBoundsTheEpisode(t *testing.T) {
+	needHiGHS(t)
+	env := newEnv(t, &milp.NodeBipartiteFunc{}, milp.NNodes)
+	if _, err := env.ResetContext(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	legal := env.Legal()
+	if len(legal) == 0 {
+		t.Fatal("the instance is solved at the root: the test needs one that branches")
+	}
+	if _, err := env.Step(legal[0]); err != nil {
+		t.Fatalf("live episode: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := env.ResetContext(ctx, 1)
+	if err == nil {
+		_, err = env.Step(legal[0])
+	}
+	if !errors.Is(err, context.Canceled) && !errors.Is(err, envs.ErrEpisodeOver) {
+		t.Fatalf("cancelled episode: %v, want it over or context.Canceled", err)
 	}
 }
