@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func trainMallocArgs(out string) []string {
@@ -22,15 +21,7 @@ func TestTrainMallocKilledAndResumed(t *testing.T) {
 	}
 	base := t.TempDir()
 	ref := filepath.Join(base, "ref")
-	start := time.Now()
-	if code, stdout, stderr := corl(t, trainMallocArgs(ref)...); code != exitOK || !strings.Contains(stdout, "policy:") {
-		t.Fatalf("uninterrupted run: exit %d\n%s%s", code, stdout, stderr)
-	}
-	whole := time.Since(start)
-	want, err := os.ReadFile(filepath.Join(ref, mallocPolicyFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	want, whole := uninterruptedRun(t, trainMallocArgs(ref))
 	for _, f := range []string{"summary.md", "plots/loss.png", "plots/return.png", "trace/train.parquet"} {
 		if _, err := os.Stat(filepath.Join(ref, f)); err != nil {
 			t.Error(err)
