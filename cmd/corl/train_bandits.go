@@ -17,7 +17,6 @@ import (
 	"github.com/corl-go/corl/agents/train"
 	"github.com/corl-go/corl/internal/atomicfile"
 	"github.com/corl-go/corl/internal/progress"
-	"github.com/corl-go/corl/trace/plot"
 )
 
 func trainBanditsCommand() *cli.Command {
@@ -208,11 +207,7 @@ func runTrainBandits(c *cli.Context, dir *train.Dir, cfg trainBanditsConfig) err
 	if err != nil {
 		return failedErr(err)
 	}
-	rows, err := dir.ReadTrace()
-	if err != nil {
-		return failedErr(err)
-	}
-	if _, err := plot.TrainingCurves(rows, dir.Join("plots"), "png"); err != nil {
+	if err := drawTraining(dir); err != nil {
 		return failedErr(err)
 	}
 	if err := writeBanditsSummary(dir, cfg, sum); err != nil {

@@ -17,7 +17,6 @@ import (
 	"github.com/corl-go/corl/internal/atomicfile"
 	"github.com/corl-go/corl/internal/progress"
 	"github.com/corl-go/corl/nn"
-	"github.com/corl-go/corl/trace/plot"
 )
 
 // mallocPolicyFile is the trained network a malloc run leaves.
@@ -198,11 +197,7 @@ func runTrainMalloc(ctx context.Context, dir *train.Dir, cfg trainMallocConfig, 
 	if err := nn.Save(dir.Join(mallocPolicyFile), net.Params(), muzero.Arch, net.Config); err != nil {
 		return failedErr(err)
 	}
-	rows, err := dir.ReadTrace()
-	if err != nil {
-		return failedErr(err)
-	}
-	if _, err := plot.TrainingCurves(rows, dir.Join("plots"), "png"); err != nil {
+	if err := drawTraining(dir); err != nil {
 		return failedErr(err)
 	}
 	fmt.Fprintf(stdout, "trained %d steps on %d instances: last self-play return %.4f, loss %.4f\npolicy: %s\n",
