@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -18,6 +19,15 @@ import (
 type Malloc struct {
 	MIPTimeLimit float64 // seconds per instance for the mip baseline (0: none)
 	Run          string  // the Run column of the rows
+	// NewPolicy resolves a name that is not a baseline to a policy
+	// (agents/policy.Malloc resolves muzero:PATH); nil: baselines only.
+	NewPolicy func(name string) (MallocPolicy, error)
+}
+
+// MallocPolicy is a learned memory-mapping policy: it maps an instance,
+// its randomness (if any) drawn from seed.
+type MallocPolicy interface {
+	Play(ctx context.Context, in *malloc.Instance, seed uint64) (malloc.Result, error)
 }
 
 // Validate checks the configuration.
@@ -38,12 +48,22 @@ func (e *UnknownPolicyError) Error() string {
 	return fmt.Sprintf("eval: unknown policy %q (want %s)", e.Name, strings.Join(e.Want, ", "))
 }
 
-// Play runs job's baseline on in. The result's Score is the fraction of
+// Play runs job's baseline (or, through NewPolicy, a learned policy) on in. The result's Score is the fraction of
 // the total benefit achieved, Objective the benefit, DualBound the MIP's
 // bound on the fraction (mip), Nodes the game steps played (heuristics),
 // and Status "optimal" when the MIP proved it, "feasible" otherwise.
 func (c Malloc) Play(ctx context.Context, in *malloc.Instance, j Job) (Outcome, error) {
-	r, err := malloc.RunBaseline(ctx, in, j.Policy, j.Seed, malloc.MIPConfig{TimeLimit: time.Duration(c.MIPTimeLimit * float64(time.Second))})
+	var r malloc.Result
+	var err error
+	if c.NewPolicy != nil && !slices.Contains(malloc.Baselines(), j.Policy) {
+		var p MallocPolicy
+		if p, err = c.NewPolicy(j.Policy); err != nil {
+			return Outcome{}, err
+		}
+		r, err = p.Play(ctx, in, j.Seed)
+	} else {
+		r, err = malloc.RunBaseline(ctx, in, j.Policy, j.Seed, malloc.MIPConfig{TimeLimit: time.Duration(c.MIPTimeLimit * float64(time.Second))})
+	}
 	if err != nil {
 		return Outcome{}, err
 	}

@@ -8,4 +8,9 @@
 // Coupled bandits: a baseline of bandits.NewPolicy (null, random,
 // sampling, myopic, iterative, whittle), or "sequoia:PATH" for a
 // checkpoint written by `corl train bandits`.
+//
+// Memory mapping: a baseline of malloc.Baselines (xla, firstfit, random,
+// mip, played by eval.Malloc itself), "muzero:PATH" for a network written
+// by `corl train malloc`, played with its search, or "mcts", the search on
+// the game itself with best-fit rollouts (Malloc).
 package policy

@@ -13,6 +13,7 @@ var fuzzCommands = [][]string{
 	{"solve"}, {"generate"}, {"generate", "setcover"}, {"generate", "malloc"}, {"generate", "knapsack"},
 	{"eval", "milp"}, {"eval", "malloc"}, {"eval", "bandits"}, {"train", "milp"}, {"train", "bandits"},
 	{"trace", "summary"}, {"plot", "train"}, {"plot", "eval"}, {"version"}, {"nope"}, {},
+	{"train", "malloc"},
 }
 
 // fuzzTokens are the flags and values the fuzzer strings together.
@@ -24,6 +25,7 @@ var fuzzTokens = []string{
 	"-1", "0", "1", "2", "0.5", "1e9", "-1e308", "NaN", "Inf", "", "=", "rows=-5", "items=0", "cols=0.5",
 	"max_weight=0", "density=-1", "nodes=-1", "bogus=1", "rows=NaN", "easy", "giant", "out", "x.mps", "a,b", "--",
 	"--agent", "--family", "--arms", "--budget", "--episodes", "--hidden", "--gamma", "--replay", "--batch-size", "sequoia", "capacity", "16,x",
+	"--search", "--simulations", "--model", "--unroll", "--games", "muzero", "gumbel", "puct", "learned", "true", "muzero:x", "mcts",
 }
 
 // FuzzArgs runs corl in-process on arbitrary argument lists built from

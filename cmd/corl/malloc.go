@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/corl-go/corl/agents/muzero"
+	"github.com/corl-go/corl/agents/policy"
 	"github.com/corl-go/corl/datasets"
 	"github.com/corl-go/corl/envs/malloc"
 	"github.com/corl-go/corl/eval"
@@ -27,7 +29,10 @@ func evalMallocCommand() *cli.Command {
 			"Example:\n  corl eval malloc --set minimalloc/ --policies xla,firstfit,random,mip --capacity-fraction 0.25",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "set", Usage: "directory of allocation CSVs, or one CSV file", Required: true},
-			&cli.StringFlag{Name: "policies", Value: "xla,firstfit,random,mip", Usage: "comma-separated baselines"},
+			&cli.StringFlag{Name: "policies", Value: "xla,firstfit,random,mip", Usage: "comma-separated policies: " + policy.MallocHelp},
+			&cli.StringFlag{Name: "search", Value: "gumbel", Usage: "the search of learned policies: gumbel or puct"},
+			&cli.IntFlag{Name: "simulations", Value: 16, Usage: "simulations per move of learned policies"},
+			&cli.StringFlag{Name: "model", Value: "learned", Usage: "what muzero:PATH plans with: learned (its dynamics) or true (the game)"},
 			&cli.Float64Flag{Name: "capacity-fraction", Value: 0.5, Usage: "fast memory as a fraction of the peak live size, in (0, 1]"},
 			&cli.Int64Flag{Name: "alignment", Value: 1, Usage: "offsets are multiples of this many bytes (at least 1)"},
 			&cli.Float64Flag{Name: "mip-time-limit", Value: 60, Usage: "seconds per instance for the mip baseline (0: none)"},
@@ -44,9 +49,25 @@ func evalMallocAction(c *cli.Context) error {
 		return inputErr(err)
 	}
 	pols := splitList(c.String("policies"))
+	search := muzero.SearchConfig{Algorithm: muzero.Algorithm(c.String("search")), Simulations: c.Int("simulations")}
+	if err := search.Validate(); err != nil || search.Simulations < 1 {
+		return usageErr("--search %q, --simulations %d: want gumbel or puct, and at least 1", c.String("search"), search.Simulations)
+	}
+	model := c.String("model")
+	if model != muzero.ModelLearned && model != muzero.ModelTrue {
+		return usageErr("--model %q: want learned or true", model)
+	}
+	newPolicy := policy.Malloc(search, model)
 	for _, p := range pols {
-		if !slices.Contains(malloc.Baselines(), p) {
-			return usageErr("--policies: unknown policy %q (want %s)", p, strings.Join(malloc.Baselines(), ", "))
+		if slices.Contains(malloc.Baselines(), p) {
+			continue
+		}
+		if _, err := newPolicy(p); err != nil {
+			var ne *policy.NameError
+			if errors.As(err, &ne) {
+				return usageErr("--policies: %v", err)
+			}
+			return inputErr(err)
 		}
 	}
 	frac, align := c.Float64("capacity-fraction"), c.Int64("alignment")
@@ -74,7 +95,7 @@ func evalMallocAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	play := eval.Malloc{MIPTimeLimit: mipLimit, Run: e.run}
+	play := eval.Malloc{MIPTimeLimit: mipLimit, Run: e.run, NewPolicy: newPolicy}
 	results, err := e.execute(c, eval.InstanceJobs(names, pols, c.Uint64("seed")), func(ctx context.Context, j eval.Job) (eval.Outcome, error) {
 		return play.Play(ctx, insts[j.Episode], j)
 	})

@@ -30,7 +30,7 @@ func trainCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "train",
 		Usage:       "train an agent; each run lives in its own directory and resumes after any interruption",
-		Subcommands: []*cli.Command{trainMILPCommand(), trainBanditsCommand()},
+		Subcommands: []*cli.Command{trainMILPCommand(), trainBanditsCommand(), trainMallocCommand()},
 	}
 }
 
@@ -335,11 +335,7 @@ func runTrainMILP(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, in t
 	fmt.Fprintf(stdout, "trained on %d samples (%d held out): best validation epoch %d, loss %.4f, top-1 %.1f%%, top-5 %.1f%% (%s)\n",
 		res.TrainCount, res.ValidCount, res.BestEpoch, res.ValidLoss, 100*res.ValidTop1, 100*res.ValidTop5, res.Stopped)
 	fmt.Fprintf(stdout, "policy: %s\n", policyPath)
-	rows, err := dir.ReadTrace()
-	if err != nil {
-		return failedErr(err)
-	}
-	if _, err := plot.TrainingCurves(rows, dir.Join("plots"), "png"); err != nil {
+	if err := drawTraining(dir); err != nil {
 		return failedErr(err)
 	}
 	// 3. Evaluate on held-out instances.
@@ -534,4 +530,14 @@ func (p *trainProgress) Batch(done int, loss float64) {
 // engineMaker returns a maker of LP engines on a named runtime.
 func engineMaker(engine string) func() (solver.Engine, error) {
 	return func() (solver.Engine, error) { return highs.New(highs.Config{Runtime: engine}) }
+}
+
+// drawTraining draws a run's training curves from its trace into plots/.
+func drawTraining(dir *train.Dir) error {
+	rows, err := dir.ReadTrace()
+	if err != nil {
+		return err
+	}
+	_, err = plot.TrainingCurves(rows, dir.Join("plots"), "png")
+	return err
 }

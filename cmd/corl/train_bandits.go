@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -16,7 +17,6 @@ import (
 	"github.com/corl-go/corl/agents/train"
 	"github.com/corl-go/corl/internal/atomicfile"
 	"github.com/corl-go/corl/internal/progress"
-	"github.com/corl-go/corl/trace/plot"
 )
 
 func trainBanditsCommand() *cli.Command {
@@ -134,29 +134,51 @@ func trainBanditsAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	out := c.String("out")
-	var dir *train.Dir
-	if !c.Bool("resume") {
-		if dir, err = train.Create(out, cfg); err != nil {
-			if errors.Is(err, train.ErrRunExists) {
-				return usageErr("%v", err)
-			}
-			return failedErr(err)
-		}
-	} else {
-		var rec trainBanditsConfig
-		if dir, err = train.Open(out, &rec); err != nil {
-			return inputErr(err)
-		}
-		if err := train.SameConfig(rec, cfg, "workers", "gomaxprocs", "corl_version"); err != nil {
-			if given := flagsGiven(c, "resume", "out", "workers"); len(given) > 0 {
-				return usageErr("%v (resume with only --out, --resume and --workers)", err)
-			}
-		}
+	var rec trainBanditsConfig
+	dir, resumed, err := startRun(c, cfg, &rec, []string{"workers"}, "workers", "gomaxprocs", "corl_version")
+	if err != nil {
+		return err
+	}
+	if resumed {
 		rec.Config.Workers = cfg.Config.Workers
 		cfg = rec
 	}
 	return runTrainBandits(c, dir, cfg)
+}
+
+// startRun makes the run directory --out for cfg or, with --resume, opens
+// it and decodes its recorded settings into rec (a pointer). A resume
+// that gives flags besides --out, --resume and the allowed ones must agree
+// with the record, the ignored config fields aside.
+func startRun(c *cli.Context, cfg, rec any, allowed []string, ignore ...string) (dir *train.Dir, resumed bool, err error) {
+	out := c.String("out")
+	if !c.Bool("resume") {
+		if dir, err = train.Create(out, cfg); err != nil {
+			if errors.Is(err, train.ErrRunExists) {
+				return nil, false, usageErr("%v", err)
+			}
+			return nil, false, failedErr(err)
+		}
+		return dir, false, nil
+	}
+	if dir, err = train.Open(out, rec); err != nil {
+		return nil, false, inputErr(err)
+	}
+	if err := train.SameConfig(reflect.ValueOf(rec).Elem().Interface(), cfg, ignore...); err != nil {
+		if given := flagsGiven(c, append([]string{"resume", "out"}, allowed...)...); len(given) > 0 {
+			return nil, false, usageErr("%v (resume with only --out and --resume%s)", err, flagList(allowed))
+		}
+	}
+	return dir, true, nil
+}
+
+// flagList shows flags as ", --a, --b".
+func flagList(flags []string) string {
+	var b strings.Builder
+	for _, f := range flags {
+		b.WriteString(", --" + f)
+	}
+	return b.String()
 }
 
 // flagsGiven lists the flags set on the command line other than those allowed.
@@ -185,11 +207,7 @@ func runTrainBandits(c *cli.Context, dir *train.Dir, cfg trainBanditsConfig) err
 	if err != nil {
 		return failedErr(err)
 	}
-	rows, err := dir.ReadTrace()
-	if err != nil {
-		return failedErr(err)
-	}
-	if _, err := plot.TrainingCurves(rows, dir.Join("plots"), "png"); err != nil {
+	if err := drawTraining(dir); err != nil {
 		return failedErr(err)
 	}
 	if err := writeBanditsSummary(dir, cfg, sum); err != nil {

@@ -1,0 +1,94 @@
+package muzero
+
+import (
+	"fmt"
+	"math"
+)
+
+// Algorithm names a search.
+type Algorithm string
+
+// The searches.
+const (
+	Gumbel Algorithm = "gumbel" // Gumbel MuZero (the default)
+	PUCT   Algorithm = "puct"   // MuZero's pUCT
+)
+
+// SearchConfig configures a search. The zero value is Gumbel MuZero with
+// 16 simulations and mctx's constants, undiscounted, without exploration
+// noise.
+type SearchConfig struct {
+	Algorithm   Algorithm `json:"algorithm,omitempty"`   // "" is Gumbel
+	Simulations int       `json:"simulations,omitempty"` // per move (0: 16)
+	// Discount of future rewards (0: 1, the episodic game undiscounted).
+	Discount float64 `json:"discount,omitempty"`
+
+	// Gumbel: actions considered at the root (0: 16), c_visit (0: 50) and
+	// c_scale (0: 0.1) of sigma(q) = (c_visit + max N) * c_scale * q.
+	MaxConsidered int     `json:"max_considered,omitempty"`
+	CVisit        float64 `json:"c_visit,omitempty"`
+	CScale        float64 `json:"c_scale,omitempty"`
+
+	// PUCT: c1 (0: 1.25) and c2 (0: 19652); Dirichlet noise at the root
+	// with DirichletAlpha (0: 0.3) mixed in with DirichletFraction (0: 0.25)
+	// when exploring.
+	C1                float64 `json:"c1,omitempty"`
+	C2                float64 `json:"c2,omitempty"`
+	DirichletAlpha    float64 `json:"dirichlet_alpha,omitempty"`
+	DirichletFraction float64 `json:"dirichlet_fraction,omitempty"`
+
+	// Explore is for self-play: Gumbel samples its root noise (otherwise
+	// zero, so the search is deterministic), PUCT adds Dirichlet noise and
+	// samples its move from the visit counts (otherwise the most visited).
+	Explore bool `json:"explore,omitempty"`
+}
+
+func (c SearchConfig) withDefaults() SearchConfig {
+	def := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if c.Algorithm == "" {
+		c.Algorithm = Gumbel
+	}
+	if c.Simulations == 0 {
+		c.Simulations = 16
+	}
+	if c.MaxConsidered == 0 {
+		c.MaxConsidered = 16
+	}
+	def(&c.Discount, 1)
+	def(&c.CVisit, 50)
+	def(&c.CScale, 0.1)
+	def(&c.C1, 1.25)
+	def(&c.C2, 19652)
+	def(&c.DirichletAlpha, 0.3)
+	def(&c.DirichletFraction, 0.25)
+	return c
+}
+
+// Validate checks the configuration; errors name the field.
+func (c SearchConfig) Validate() error {
+	if c.Algorithm != "" && c.Algorithm != Gumbel && c.Algorithm != PUCT {
+		return &ConfigError{"Algorithm", c.Algorithm, "gumbel or puct"}
+	}
+	if c.Simulations < 0 {
+		return &ConfigError{"Simulations", c.Simulations, ">= 1 (0: 16)"}
+	}
+	if c.MaxConsidered < 0 {
+		return &ConfigError{"MaxConsidered", c.MaxConsidered, ">= 1 (0: 16)"}
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+		hi   float64
+	}{{"Discount", c.Discount, 1}, {"DirichletFraction", c.DirichletFraction, 1},
+		{"CVisit", c.CVisit, math.MaxFloat64}, {"CScale", c.CScale, math.MaxFloat64},
+		{"C1", c.C1, math.MaxFloat64}, {"C2", c.C2, math.MaxFloat64}, {"DirichletAlpha", c.DirichletAlpha, math.MaxFloat64}} {
+		if !(f.v >= 0 && f.v <= f.hi) {
+			return &ConfigError{f.name, f.v, fmt.Sprintf("in [0, %g]", f.hi)}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,56 @@
+// Package muzero is mallocMuZero: Monte Carlo tree search with MuZero's
+// learned model (or the true game), trained by self-play, first on the
+// memory-mapping game (envs/malloc).
+//
+// # Search
+//
+// A Search holds B trees as flat arrays of (Simulations + 1) nodes x
+// actions and runs them in lockstep: each simulation descends every tree
+// to an unexpanded action (or a terminal state), asks the Model once for
+// all the expansions, and backs the leaf values up, Q(s, a) = r + Discount
+// V(s'). Two rules choose actions:
+//
+//   - PUCT (MuZero): argmax Q_norm(s,a) + P(s,a) sqrt(N(s)) / (1 + N(s,a))
+//     (C1 + log((N(s) + C2 + 1) / C2)), Q min-max normalised over the tree,
+//     0 for unvisited actions; Dirichlet(DirichletAlpha) noise mixed into
+//     the root priors and the move sampled from the visit counts when
+//     exploring, the most visited otherwise; the policy target is the
+//     visit distribution.
+//   - Gumbel (Gumbel MuZero, as mctx): at the root, Gumbel noise g (zero
+//     unless exploring) and sequential halving over the top
+//     m = min(MaxConsidered, legal) actions by g + logits; sigma(q) =
+//     (CVisit + max N) CScale q with the completed Q (visited actions' Q,
+//     the mixed value for the others) min-max rescaled over the node's
+//     legal actions; the move is argmax g + logits + sigma(q) among the
+//     most visited; below the root, argmax pi'(a) - N(a) / (1 + sum N)
+//     with pi' = softmax(logits + sigma(q)); the policy target is pi' at
+//     the root.
+//
+// Illegal actions (the Model's mask) are never selected and get target 0.
+//
+// # Models
+//
+// Learned evaluates the Network: the representation h(obs) -> s, the
+// dynamics g(s, a) -> (s', r) and the prediction f(s) -> (policy logits,
+// value), with latent states min-max scaled to [0, 1] and rewards and
+// values categorical over -Support..Support of h(Scale x), h(x) =
+// sign(x)(sqrt(|x|+1) - 1) + 0.001 x. True plays the game itself on
+// clones (any Game: an envs.Env with Legal and Clone), with priors and
+// values from an Evaluator: the network's f(h(obs)), or BestFitRollout.
+//
+// # Training
+//
+// A Trainer alternates self-play (Games games searched as one batch, with
+// exploration) and learning from a replay buffer of the last Replay
+// games: positions drawn by priority (|z - v| + 0.001)^Priority and
+// weighted by importance, unrolled Unroll moves through the
+// dynamics, cross-entropy on the policy targets, on the n-step value
+// targets z_t = sum_{k<TDSteps} Discount^k r_{t+k} + Discount^TDSteps
+// v_{t+TDSteps} (the search's root value; 0 past the end) and on the
+// rewards, the unrolled steps weighted 1/Unroll; a Reanalyse fraction of
+// the positions get fresh root policy targets from a search with the
+// latest network. It checkpoints into an
+// agents/train run directory after every iteration (weights, Adam's
+// moments, the replay buffer); every iteration's randomness is drawn from
+// (Seed, iteration), so a resumed run reaches the same weights.
+package muzero

@@ -1,0 +1,232 @@
+package muzero
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/corl-go/corl/envs/malloc"
+	"github.com/corl-go/corl/nn"
+)
+
+// Model kinds: what the search plans with.
+const (
+	ModelLearned = "learned" // the network's dynamics (MuZero)
+	ModelTrue    = "true"    // the game itself through Clone (AlphaZero-style)
+)
+
+// Step is one decision of a played game.
+type Step struct {
+	Obs    []float32 `json:"obs"`
+	Legal  []bool    `json:"legal"`
+	Action int       `json:"action"`
+	Reward float32   `json:"reward"`
+	Policy []float32 `json:"policy"` // the search's policy target
+	Value  float32   `json:"value"`  // the search's root value
+	// Priority is the replay priority (see TrainConfig.Priority).
+	Priority float32 `json:"priority,omitempty"`
+}
+
+// Trajectory is one played game.
+type Trajectory struct {
+	Instance int    `json:"instance"`
+	Steps    []Step `json:"steps"`
+}
+
+// Return is the sum of the rewards.
+func (t *Trajectory) Return() float64 {
+	s := 0.0
+	for _, st := range t.Steps {
+		s += float64(st.Reward)
+	}
+	return s
+}
+
+// netEvaluator gives the true model f(h(obs)).
+type netEvaluator struct {
+	net *Network
+	buf []float32
+}
+
+func (e *netEvaluator) Evaluate(_ context.Context, _ []*malloc.Env, obs []malloc.Obs, logits, values []float32) error {
+	e.buf = e.buf[:0]
+	for _, o := range obs {
+		e.buf = appendFeatures(e.buf, o)
+	}
+	p, v := e.net.Predict(e.net.Represent(nn.From(e.net.be, e.buf, len(obs), e.net.Config.Obs)))
+	copy(logits, p.Data())
+	e.net.Scalars(v, values)
+	return nil
+}
+
+func appendFeatures(dst []float32, o malloc.Obs) []float32 {
+	for _, f := range o.Features {
+		dst = append(dst, float32(f))
+	}
+	return dst
+}
+
+// player plays batches of memory-mapping games with a search.
+type player struct {
+	net     *Network // nil: the true model with best-fit rollouts
+	model   string
+	search  *Search
+	learned *Learned
+	truth   *MallocTrue
+	res     Result
+	obs     []float32
+	legal   []bool
+}
+
+func newPlayer(net *Network, model string, cfg SearchConfig, games int) (*player, error) {
+	if model == "" {
+		model = ModelLearned
+	}
+	s, err := NewSearch(cfg, games, malloc.NumActions)
+	if err != nil {
+		return nil, err
+	}
+	p := &player{net: net, model: model, search: s}
+	switch {
+	case model == ModelTrue && net == nil:
+		p.truth = NewTrue[malloc.Obs, *malloc.Env](malloc.NumActions, BestFitRollout{})
+	case model == ModelTrue:
+		p.truth = NewTrue[malloc.Obs, *malloc.Env](malloc.NumActions, &netEvaluator{net: net})
+	case model == ModelLearned && net != nil:
+		p.learned = NewLearned(net)
+	case model == ModelLearned:
+		return nil, &ConfigError{"model", model, "a network for the learned model"}
+	default:
+		return nil, &ConfigError{"model", model, "learned or true"}
+	}
+	return p, nil
+}
+
+// play plays the instances to their ends, len(ins) at a time in lockstep
+// (one search over all of them per move), recording trajectories.
+func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rng *rand.Rand) ([]Trajectory, []*malloc.Env, error) {
+	n := len(ins)
+	if n != p.search.b {
+		return nil, nil, fmt.Errorf("muzero: %d games for a search over %d", n, p.search.b)
+	}
+	games, obs := make([]*malloc.Env, n), make([]malloc.Obs, n)
+	trajs := make([]Trajectory, n)
+	for i, in := range ins {
+		g, err := malloc.New(in, malloc.Config{})
+		if err != nil {
+			return nil, nil, err
+		}
+		if obs[i], err = g.Reset(0); err != nil {
+			return nil, nil, err
+		}
+		games[i], trajs[i].Instance = g, ids[i]
+	}
+	for {
+		live := false
+		p.obs, p.legal = p.obs[:0], p.legal[:0]
+		for i, g := range games {
+			live = live || !g.Done()
+			p.obs = appendFeatures(p.obs, obs[i])
+			for a := range malloc.NumActions {
+				p.legal = append(p.legal, !g.Done() && obs[i].Mask[a])
+			}
+		}
+		if !live {
+			return trajs, games, nil
+		}
+		var m Model
+		if p.learned != nil {
+			if err := p.learned.SetRoots(p.obs, p.legal); err != nil {
+				return nil, nil, err
+			}
+			m = p.learned
+		} else {
+			p.truth.SetRoots(games, obs)
+			m = p.truth
+		}
+		if err := p.search.Run(ctx, m, rng, &p.res); err != nil {
+			return nil, nil, err
+		}
+		A := malloc.NumActions
+		for i, g := range games {
+			if g.Done() {
+				continue
+			}
+			a := p.res.Action[i]
+			st, err := g.Step(a)
+			if err != nil {
+				return nil, nil, fmt.Errorf("muzero: the search chose %d: %w", a, err)
+			}
+			trajs[i].Steps = append(trajs[i].Steps, Step{Obs: append([]float32(nil), p.obs[i*len(obs[i].Features):(i+1)*len(obs[i].Features)]...),
+				Legal: append([]bool(nil), p.legal[i*A:(i+1)*A]...), Action: a, Reward: float32(st.Reward),
+				Policy: append([]float32(nil), p.res.Policy[i*A:(i+1)*A]...), Value: p.res.Value[i]})
+			obs[i] = st.Obs
+		}
+	}
+}
+
+// Policy is a trained network with the search it plays with.
+type Policy struct {
+	Net    *Network // nil: the true model with best-fit rollouts
+	Model  string   // ModelLearned (default) or ModelTrue
+	Search SearchConfig
+}
+
+// LoadPolicy reads a muzero checkpoint (a run's checkpoint or its
+// policy.safetensors) to play with the given search and model.
+func LoadPolicy(path string, model string, search SearchConfig) (*Policy, error) {
+	net, err := LoadNetwork(path)
+	if err != nil {
+		return nil, err
+	}
+	return &Policy{Net: net, Model: model, Search: search}, nil
+}
+
+// Play maps an instance: one search per buffer, the move the search
+// chooses (no exploration noise: the search is deterministic), the
+// placement checked. seed drives nothing unless the search explores.
+func (p *Policy) Play(ctx context.Context, in *malloc.Instance, seed uint64) (malloc.Result, error) {
+	start := time.Now()
+	cfg := p.Search
+	cfg.Explore = false
+	pl, err := newPlayer(p.Net, p.Model, cfg, 1)
+	if err != nil {
+		return malloc.Result{}, err
+	}
+	trajs, games, err := pl.play(ctx, []*malloc.Instance{in}, []int{0}, rand.New(rand.NewPCG(seed, 0x3e20)))
+	if err != nil {
+		return malloc.Result{}, err
+	}
+	g := games[0]
+	r := malloc.Result{Policy: "muzero", Benefit: g.TimeSaved(), Fraction: g.Metric(), Seconds: time.Since(start).Seconds(),
+		Steps: len(trajs[0].Steps), Offsets: g.Offsets()}
+	return r, in.CheckPlacement(r.Offsets)
+}
+
+// LoadNetwork reads a muzero network checkpoint; one of another
+// architecture or observation size is an ErrCheckpoint naming the file.
+func LoadNetwork(path string) (*Network, error) {
+	ck, err := nn.ReadCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	if ck.Arch() != Arch {
+		return nil, fmt.Errorf("%w: %s holds %q, want %q", ErrCheckpoint, path, ck.Arch(), Arch)
+	}
+	var c NetConfig
+	if err := ck.Config(&c); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrCheckpoint, path, err)
+	}
+	if c.Obs != malloc.ObsSize || c.Actions != malloc.NumActions {
+		return nil, fmt.Errorf("%w: %s: observations %d and actions %d, the game has %d and %d", ErrCheckpoint, path, c.Obs, c.Actions, malloc.ObsSize, malloc.NumActions)
+	}
+	net, err := NewNetwork(nn.CPU(), rand.New(rand.NewPCG(0, 0)), c)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrCheckpoint, path, err)
+	}
+	if err := ck.LoadInto(net.Params()); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrCheckpoint, path, err)
+	}
+	return net, nil
+}

@@ -1,0 +1,427 @@
+package muzero
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/corl-go/corl/agents/train"
+	"github.com/corl-go/corl/envs/malloc"
+	"github.com/corl-go/corl/nn"
+	"github.com/corl-go/corl/trace"
+)
+
+// TrainConfig configures training. The zero value of each field means its
+// default.
+type TrainConfig struct {
+	Search SearchConfig `json:"search"`          // self-play's search (exploring)
+	Net    NetConfig    `json:"net"`             // Obs and Actions are the game's
+	Model  string       `json:"model,omitempty"` // ModelLearned (default) or ModelTrue
+
+	Steps      int     `json:"steps,omitempty"`        // optimizer steps in all (0: 200)
+	Games      int     `json:"games,omitempty"`        // self-play games per iteration, played in lockstep (0: 8)
+	StepsPerIt int     `json:"steps_per_it,omitempty"` // optimizer steps per iteration (0: 20)
+	Batch      int     `json:"batch,omitempty"`        // positions per step (0: 32)
+	Unroll     int     `json:"unroll,omitempty"`       // K, dynamics steps unrolled (0: 5; none with the true model)
+	TDSteps    int     `json:"td_steps,omitempty"`     // n of the n-step value targets (0: 10)
+	Replay     int     `json:"replay,omitempty"`       // games kept in the replay buffer (0: 256)
+	LR         float64 `json:"lr,omitempty"`           // Adam's learning rate (0: 1e-3)
+	// Priority is the exponent alpha of prioritised replay: positions are
+	// drawn with probability proportional to (|z - v| + 0.001)^alpha, z the
+	// n-step target and v the search's value when played, and weighted by
+	// 1/(N P) over its batch maximum (0: 1; negative: uniform draws).
+	Priority float64 `json:"priority,omitempty"`
+	// Reanalyse is the fraction of a batch's positions whose policy target
+	// is recomputed by a fresh search with the latest network (learned
+	// model only; 0: none).
+	Reanalyse float64 `json:"reanalyse,omitempty"`
+	Seed      uint64  `json:"seed"`
+}
+
+func (c TrainConfig) withDefaults() TrainConfig {
+	for _, f := range []struct {
+		v *int
+		d int
+	}{{&c.Steps, 200}, {&c.Games, 8}, {&c.StepsPerIt, 20}, {&c.Batch, 32}, {&c.Unroll, 5}, {&c.TDSteps, 10}, {&c.Replay, 256}} {
+		if *f.v == 0 {
+			*f.v = f.d
+		}
+	}
+	if c.LR == 0 {
+		c.LR = 1e-3
+	}
+	if c.Priority == 0 {
+		c.Priority = 1
+	}
+	if c.Model == "" {
+		c.Model = ModelLearned
+	}
+	if c.Model == ModelTrue {
+		c.Unroll = 0
+	}
+	c.Net.Obs, c.Net.Actions = malloc.ObsSize, malloc.NumActions
+	c.Net = c.Net.WithDefaults()
+	c.Search.Explore = true
+	return c
+}
+
+// Validate checks the configuration; errors name the field.
+func (c TrainConfig) Validate() error {
+	if err := c.Search.Validate(); err != nil {
+		return err
+	}
+	if c.Model != "" && c.Model != ModelLearned && c.Model != ModelTrue {
+		return &ConfigError{"Model", c.Model, "learned or true"}
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"Steps", c.Steps}, {"Games", c.Games}, {"StepsPerIt", c.StepsPerIt}, {"Batch", c.Batch}, {"Unroll", c.Unroll}, {"TDSteps", c.TDSteps}, {"Replay", c.Replay}} {
+		if f.v < 0 {
+			return &ConfigError{f.name, f.v, ">= 1 (0: default)"}
+		}
+	}
+	if !(c.Reanalyse >= 0 && c.Reanalyse <= 1) {
+		return &ConfigError{"Reanalyse", c.Reanalyse, "a fraction in [0, 1]"}
+	}
+	if !(c.LR >= 0) || math.IsInf(c.LR, 1) {
+		return &ConfigError{"LR", c.LR, "a positive rate (0: 1e-3)"}
+	}
+	n := c.Net
+	n.Obs, n.Actions = malloc.ObsSize, malloc.NumActions
+	return n.Validate()
+}
+
+// Iteration reports one iteration of training.
+type Iteration struct {
+	Iteration, Iterations int
+	Step                  int     // optimizer steps so far
+	Return                float64 // mean self-play return (fraction of the total benefit)
+	Loss                  float64 // mean training loss of the iteration
+	Positions             int     // positions in the replay buffer
+}
+
+// agentState is the agent's part of a checkpoint: the replay buffer.
+type agentState struct {
+	Iteration int          `json:"iteration"`
+	Replay    []Trajectory `json:"replay"`
+}
+
+// Trainer learns a network by self-play on memory-mapping instances:
+// each iteration plays Games games with the current network (instances
+// drawn at random), adds them to the replay buffer (the oldest beyond
+// Replay dropped), takes StepsPerIt optimizer steps on positions drawn
+// uniformly from it, and checkpoints. Every iteration's randomness comes
+// from (Seed, iteration), so a run resumed from its last checkpoint ends
+// with the same weights as one never interrupted.
+type Trainer struct {
+	cfg    TrainConfig
+	insts  []*malloc.Instance
+	net    *Network
+	opt    *nn.Adam
+	replay []Trajectory
+	iter   int
+	step   int
+	rows   []trace.Train
+	cum    []float64  // scratch: cumulative priorities
+	pos    [][2]int32 // scratch: (trajectory, step) of each position
+}
+
+// NewTrainer returns a trainer on instances.
+func NewTrainer(cfg TrainConfig, insts []*malloc.Instance) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if len(insts) == 0 {
+		return nil, fmt.Errorf("muzero: no instances to train on")
+	}
+	cfg = cfg.withDefaults()
+	net, err := NewNetwork(nn.CPU(), rand.New(rand.NewPCG(cfg.Seed, 0x1e7)), cfg.Net)
+	if err != nil {
+		return nil, err
+	}
+	return &Trainer{cfg: cfg, insts: insts, net: net, opt: nn.NewAdam(cfg.LR)}, nil
+}
+
+// Network is the network being trained.
+func (t *Trainer) Network() *Network { return t.net }
+
+// Config is the configuration with defaults filled in.
+func (t *Trainer) Config() TrainConfig { return t.cfg }
+
+// Iterations is the number of iterations the run takes.
+func (t *Trainer) Iterations() int { return (t.cfg.Steps + t.cfg.StepsPerIt - 1) / t.cfg.StepsPerIt }
+
+// Run trains in dir, resuming from its latest checkpoint, and calls report
+// after each iteration (nil: none). It checkpoints after every iteration,
+// writes the trace, and returns ctx's error when cancelled between
+// iterations' steps (the last checkpoint stays).
+func (t *Trainer) Run(ctx context.Context, dir *train.Dir, report func(Iteration)) error {
+	ck, ok, err := dir.LatestCheckpoint(t.net.Params(), t.opt)
+	if err != nil {
+		return err
+	}
+	if ok {
+		var st agentState
+		if err := json.Unmarshal(ck.Agent, &st); err != nil {
+			return fmt.Errorf("muzero: %s: checkpoint state: %w", dir.Path, err)
+		}
+		t.iter, t.step, t.replay = st.Iteration, ck.Step, st.Replay
+		if t.rows, err = dir.ReadTrace(); err != nil {
+			return err
+		}
+		t.rows = t.rows[:min(len(t.rows), t.iter)]
+	}
+	start := time.Now()
+	for t.iter < t.Iterations() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		it, err := t.iterate(ctx)
+		if err != nil {
+			return err
+		}
+		t.iter++
+		ret := it.Return
+		t.rows = append(t.rows, trace.Train{Agent: "muzero", Phase: "train", Epoch: int64(t.iter), Step: int64(t.step),
+			Samples: int64(t.step * t.cfg.Batch), Loss: it.Loss, LR: t.cfg.LR, Return: &ret, Seconds: time.Since(start).Seconds()})
+		if err := dir.WriteTrace(t.rows); err != nil {
+			return err
+		}
+		state, err := json.Marshal(agentState{Iteration: t.iter, Replay: t.replay})
+		if err != nil {
+			return err
+		}
+		if err := dir.SaveCheckpoint(train.Checkpoint{Step: t.step, Epoch: t.iter, Agent: state}, t.net.Params(), Arch, t.net.Config, t.opt); err != nil {
+			return err
+		}
+		if report != nil {
+			report(it)
+		}
+	}
+	return nil
+}
+
+// iterate plays and learns one iteration.
+func (t *Trainer) iterate(ctx context.Context) (Iteration, error) {
+	rng := rand.New(rand.NewPCG(t.cfg.Seed, uint64(t.iter)+1))
+	pl, err := newPlayer(t.net, t.cfg.Model, t.cfg.Search, t.cfg.Games)
+	if err != nil {
+		return Iteration{}, err
+	}
+	ins, ids := make([]*malloc.Instance, t.cfg.Games), make([]int, t.cfg.Games)
+	for i := range ins {
+		ids[i] = rng.IntN(len(t.insts))
+		ins[i] = t.insts[ids[i]]
+	}
+	trajs, _, err := pl.play(ctx, ins, ids, rng)
+	if err != nil {
+		return Iteration{}, err
+	}
+	it := Iteration{Iteration: t.iter + 1, Iterations: t.Iterations()}
+	for _, tr := range trajs {
+		it.Return += tr.Return() / float64(len(trajs))
+	}
+	for k := range trajs {
+		t.prioritise(&trajs[k])
+	}
+	t.replay = append(t.replay, trajs...)
+	t.replay = t.replay[max(0, len(t.replay)-t.cfg.Replay):]
+	steps := min(t.cfg.StepsPerIt, t.cfg.Steps-t.step)
+	for range steps {
+		loss, err := t.learn(rng)
+		if err != nil {
+			return it, err
+		}
+		it.Loss += loss / float64(steps)
+		t.step++
+	}
+	it.Step = t.step
+	for _, tr := range t.replay {
+		it.Positions += len(tr.Steps)
+	}
+	return it, nil
+}
+
+// prioritise sets the replay priorities of a new trajectory.
+func (t *Trainer) prioritise(tr *Trajectory) {
+	for i := range tr.Steps {
+		p := 1.0
+		if t.cfg.Priority > 0 {
+			p = math.Pow(math.Abs(float64(t.valueTarget(tr, i)-tr.Steps[i].Value))+0.001, t.cfg.Priority)
+		}
+		tr.Steps[i].Priority = float32(p)
+	}
+}
+
+// reanalyse replaces the root policy targets of a Reanalyse fraction of
+// the sampled positions by those of a fresh search with the current
+// network, all of them searched as one batch.
+func (t *Trainer) reanalyse(rng *rand.Rand, sampled [][2]int, pol []float32) error {
+	if t.cfg.Reanalyse == 0 || t.cfg.Model != ModelLearned {
+		return nil
+	}
+	A := malloc.NumActions
+	var rows []int
+	var obs []float32
+	var legal []bool
+	for b, s := range sampled {
+		if rng.Float64() < t.cfg.Reanalyse {
+			st := &t.replay[s[0]].Steps[s[1]]
+			rows, obs, legal = append(rows, b), append(obs, st.Obs...), append(legal, st.Legal...)
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	cfg := t.cfg.Search
+	cfg.Explore = false
+	s, err := NewSearch(cfg, len(rows), A)
+	if err != nil {
+		return err
+	}
+	m := NewLearned(t.net)
+	if err := m.SetRoots(obs, legal); err != nil {
+		return err
+	}
+	var res Result
+	if err := s.Run(context.Background(), m, nil, &res); err != nil {
+		return err
+	}
+	for i, b := range rows {
+		copy(pol[b*A:(b+1)*A], res.Policy[i*A:(i+1)*A])
+	}
+	return nil
+}
+
+// valueTarget is the n-step target at position i of tr: the discounted
+// rewards of the next n moves plus the discounted root value n moves on
+// (0 past the end).
+func (t *Trainer) valueTarget(tr *Trajectory, i int) float32 {
+	gamma := t.cfg.Search.withDefaults().Discount
+	if i >= len(tr.Steps) {
+		return 0
+	}
+	v, d := 0.0, 1.0
+	for k := range t.cfg.TDSteps {
+		if i+k >= len(tr.Steps) {
+			return float32(v)
+		}
+		v += d * float64(tr.Steps[i+k].Reward)
+		d *= gamma
+	}
+	if j := i + t.cfg.TDSteps; j < len(tr.Steps) {
+		v += d * float64(tr.Steps[j].Value)
+	}
+	return float32(v)
+}
+
+// learn takes one optimizer step on a batch of positions (drawn by
+// priority, weighted by importance) unrolled K moves:
+// policy and value cross-entropies at every unroll step, reward
+// cross-entropy after each move, the unrolled steps weighted 1/K. Moves
+// past the end of a game are random actions into absorbing states of zero
+// value and reward, with no policy target.
+func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
+	c := t.cfg
+	A, K, B := malloc.NumActions, c.Unroll, c.Batch
+	// cum[i] is the priority mass of the positions before position i + 1.
+	t.cum, t.pos = t.cum[:0], t.pos[:0]
+	mass := 0.0
+	for ti, tr := range t.replay {
+		for i, st := range tr.Steps {
+			mass += float64(st.Priority)
+			t.cum = append(t.cum, mass)
+			t.pos = append(t.pos, [2]int32{int32(ti), int32(i)})
+		}
+	}
+	obs := make([]float32, 0, B*c.Net.Obs)
+	pol := make([][]float32, K+1)
+	val := make([][]float32, K+1)
+	rew := make([][]float32, K+1)
+	acts := make([][]int, K)
+	for k := range K + 1 {
+		pol[k], val[k], rew[k] = make([]float32, B*A), make([]float32, B), make([]float32, B)
+		if k < K {
+			acts[k] = make([]int, B)
+		}
+	}
+	weight, maxW := make([]float32, B), float32(0)
+	sampled := make([][2]int, B)
+	for b := range B {
+		j, _ := slices.BinarySearch(t.cum, rng.Float64()*mass)
+		j = min(j, len(t.cum)-1)
+		ti, p := int(t.pos[j][0]), int(t.pos[j][1])
+		weight[b] = float32(mass / (float64(t.replay[ti].Steps[p].Priority) * float64(len(t.cum))))
+		maxW = max(maxW, weight[b])
+		tr := &t.replay[ti]
+		sampled[b] = [2]int{ti, p}
+		obs = append(obs, tr.Steps[p].Obs...)
+		for k := range K + 1 {
+			i := p + k
+			val[k][b] = t.valueTarget(tr, i)
+			if i < len(tr.Steps) {
+				copy(pol[k][b*A:(b+1)*A], tr.Steps[i].Policy)
+			}
+			if k > 0 && i-1 < len(tr.Steps) {
+				rew[k][b] = tr.Steps[i-1].Reward
+			}
+			if k < K {
+				if i < len(tr.Steps) {
+					acts[k][b] = tr.Steps[i].Action
+				} else {
+					acts[k][b] = rng.IntN(A)
+				}
+			}
+		}
+	}
+	if err := t.reanalyse(rng, sampled, pol[0]); err != nil {
+		return 0, err
+	}
+	for b := range B {
+		weight[b] /= maxW
+		for k := range K + 1 {
+			for a := range A {
+				pol[k][b*A+a] *= weight[b]
+			}
+		}
+	}
+	iw := nn.From(t.net.be, weight, B, 1)
+	ps := t.net.Params()
+	var loss float64
+	err := nn.Guard(func() error {
+		nn.ZeroGrad(ps)
+		be := t.net.be
+		s := t.net.Represent(nn.From(be, obs, B, c.Net.Obs))
+		var l *nn.Tensor
+		for k := range K + 1 {
+			w := float32(1)
+			if k > 0 {
+				w = 1 / float32(K)
+				var r *nn.Tensor
+				s, r = t.net.Dynamics(s, acts[k-1])
+				l = nn.Add(l, nn.Scale(nn.CrossEntropy(r, nn.Mul(t.net.Targets(rew[k]), iw), nil), w))
+			}
+			p, v := t.net.Predict(s)
+			term := nn.Add(nn.CrossEntropy(p, nn.From(be, pol[k], B, A), nil), nn.CrossEntropy(v, nn.Mul(t.net.Targets(val[k]), iw), nil))
+			if l == nil {
+				l = term
+			} else {
+				l = nn.Add(l, nn.Scale(term, w))
+			}
+		}
+		nn.Backward(l)
+		loss = float64(l.Item())
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	nn.ClipGradNorm(ps, 5)
+	t.opt.Step(ps)
+	return loss, nil
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func trainMallocArgs(out string) []string {
+	return []string{"train", "malloc", "--agent", "muzero", "--simulations", "4", "--steps", "60", "--steps-per-iteration", "2",
+		"--games", "2", "--batch-size", "8", "--latent", "8", "--hidden", "16", "--reanalyse", "0.25", "--instances", "4", "--ops", "8", "--seed", "5", "--out", out}
+}
+
+// corl train malloc killed (SIGKILL) at random moments and resumed each
+// time ends with the same network, bit for bit, as an uninterrupted run.
+func TestTrainMallocKilledAndResumed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs corl train malloc several times")
+	}
+	base := t.TempDir()
+	ref := filepath.Join(base, "ref")
+	want, whole := uninterruptedRun(t, trainMallocArgs(ref))
+	for _, f := range []string{"summary.md", "plots/loss.png", "plots/return.png", "trace/train.parquet"} {
+		if _, err := os.Stat(filepath.Join(ref, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	out := filepath.Join(base, "killed")
+	kills := killAndResume(t, trainMallocArgs(out), whole, 3, 5)
+	got, err := os.ReadFile(filepath.Join(out, mallocPolicyFile))
+	if err != nil {
+		t.Fatalf("after %d kills: %v", kills, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("after %d kills and resumes the network differs from the uninterrupted run's", kills)
+	}
+	t.Logf("%d kills in a run of %v", kills, whole)
+}
+
+// Mistakes on the command line are usage errors, refused before a run
+// directory is made.
+func TestTrainMallocMistakes(t *testing.T) {
+	for _, bad := range [][]string{
+		{"--agent", "alphazero"}, {"--search", "ucb"}, {"--model", "oracle"}, {"--simulations", "0"},
+		{"--capacity-fraction", "1.5"}, {"--reanalyse", "2"}, {"--steps", "0"}, {"--lr", "-1"}, {"--instances", "0"},
+	} {
+		out := filepath.Join(t.TempDir(), "run")
+		args := append(trainMallocArgs(out), bad...)
+		code, _, stderr := corl(t, args...)
+		if code != exitUsage {
+			t.Errorf("%v: exit %d, want %d\n%s", bad, code, exitUsage, stderr)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%v: the run directory was made", bad)
+		}
+	}
+	if code, _, _ := corl(t, "train", "malloc", "--out", filepath.Join(t.TempDir(), "none"), "--resume"); code != exitInput {
+		t.Errorf("resume of no run: exit %d, want %d", code, exitInput)
+	}
+}
+
+// corl eval malloc plays a trained network and the network-free search
+// next to the baselines; bad policy names and files are refused.
+func TestEvalMallocMuZero(t *testing.T) {
+	base := t.TempDir()
+	run, set := filepath.Join(base, "run"), filepath.Join(base, "set")
+	if code, _, stderr := corl(t, trainMallocArgs(run)...); code != exitOK {
+		t.Fatalf("train: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := corl(t, "generate", "malloc", "--n", "2", "--ops", "10", "--seed", "9", "--out", set); code != exitOK {
+		t.Fatalf("generate: exit %d\n%s", code, stderr)
+	}
+	pol := "muzero:" + filepath.Join(run, mallocPolicyFile)
+	for _, model := range []string{"learned", "true"} {
+		code, stdout, stderr := corl(t, "eval", "malloc", "--set", set, "--policies", "xla,"+pol+",mcts", "--simulations", "4", "--model", model, "--workers", "2")
+		if code != exitOK || !strings.Contains(stdout, pol) || !strings.Contains(stdout, "mcts") {
+			t.Fatalf("%s: exit %d\n%s%s", model, code, stdout, stderr)
+		}
+	}
+	for _, c := range []struct {
+		policy string
+		code   int
+	}{{"muzero", exitUsage}, {"muzero:", exitUsage}, {"alphago", exitUsage},
+		{"muzero:" + filepath.Join(base, "missing.safetensors"), exitInput}, {"muzero:" + filepath.Join(run, "config.json"), exitInput}} {
+		if code, _, stderr := corl(t, "eval", "malloc", "--set", set, "--policies", c.policy); code != c.code {
+			t.Errorf("%s: exit %d, want %d\n%s", c.policy, code, c.code, stderr)
+		}
+	}
+}
