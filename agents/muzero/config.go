@@ -3,6 +3,8 @@ package muzero
 import (
 	"fmt"
 	"math"
+
+	"github.com/corl-go/corl/agents/train"
 )
 
 // Algorithm names a search.
@@ -44,27 +46,16 @@ type SearchConfig struct {
 }
 
 func (c SearchConfig) withDefaults() SearchConfig {
-	def := func(v *float64, d float64) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	if c.Algorithm == "" {
-		c.Algorithm = Gumbel
-	}
-	if c.Simulations == 0 {
-		c.Simulations = 16
-	}
-	if c.MaxConsidered == 0 {
-		c.MaxConsidered = 16
-	}
-	def(&c.Discount, 1)
-	def(&c.CVisit, 50)
-	def(&c.CScale, 0.1)
-	def(&c.C1, 1.25)
-	def(&c.C2, 19652)
-	def(&c.DirichletAlpha, 0.3)
-	def(&c.DirichletFraction, 0.25)
+	train.Default(&c.Algorithm, Gumbel)
+	train.Default(&c.Simulations, 16)
+	train.Default(&c.MaxConsidered, 16)
+	train.Default(&c.Discount, 1)
+	train.Default(&c.CVisit, 50)
+	train.Default(&c.CScale, 0.1)
+	train.Default(&c.C1, 1.25)
+	train.Default(&c.C2, 19652)
+	train.Default(&c.DirichletAlpha, 0.3)
+	train.Default(&c.DirichletFraction, 0.25)
 	return c
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/corl-go/corl/agents/train"
 	"github.com/corl-go/corl/envs/bandits"
 )
 
@@ -54,36 +55,26 @@ type Config struct {
 
 // WithDefaults returns c with zero fields set to their defaults.
 func (c Config) WithDefaults() Config {
-	def := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	deff := func(p *float64, v float64) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	def(&c.Horizon, 20)
-	def(&c.Episodes, 100)
+	train.Default(&c.Horizon, 20)
+	train.Default(&c.Episodes, 100)
 	if len(c.Hidden) == 0 {
 		c.Hidden = []int{16, 32}
 	}
-	deff(&c.Gamma, 0.95)
-	deff(&c.LR, 1e-3)
-	def(&c.Batch, 32)
-	def(&c.Replay, 10000)
-	def(&c.TrainEvery, 1)
-	def(&c.TargetEvery, 50)
-	deff(&c.EpsStart, 1)
-	deff(&c.EpsEnd, 0.05)
-	deff(&c.EpsDecay, 0.5)
-	def(&c.WarmSamples, 4096)
-	def(&c.WarmEpochs, 30)
-	def(&c.Workers, 1)
-	def(&c.CheckpointEvery, 5)
-	def(&c.EvalEvery, 10)
-	def(&c.EvalEpisodes, 5)
+	train.Default(&c.Gamma, 0.95)
+	train.Default(&c.LR, 1e-3)
+	train.Default(&c.Batch, 32)
+	train.Default(&c.Replay, 10000)
+	train.Default(&c.TrainEvery, 1)
+	train.Default(&c.TargetEvery, 50)
+	train.Default(&c.EpsStart, 1)
+	train.Default(&c.EpsEnd, 0.05)
+	train.Default(&c.EpsDecay, 0.5)
+	train.Default(&c.WarmSamples, 4096)
+	train.Default(&c.WarmEpochs, 30)
+	train.Default(&c.Workers, 1)
+	train.Default(&c.CheckpointEvery, 5)
+	train.Default(&c.EvalEvery, 10)
+	train.Default(&c.EvalEpisodes, 5)
 	return c
 }
 
