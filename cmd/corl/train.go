@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -244,35 +243,21 @@ func trainMILPAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	out := c.String("out")
-	if !c.Bool("resume") {
-		in, err := loadTrainInputs(c.Context, cfg, false, c.App.ErrWriter)
-		if err != nil {
+	var in trainInputs
+	if !c.Bool("resume") { // inputs checked before the run directory exists
+		if in, err = loadTrainInputs(c.Context, cfg, false, c.App.ErrWriter); err != nil {
 			return err
 		}
-		dir, err := train.Create(out, cfg)
-		if err != nil {
-			if errors.Is(err, train.ErrRunExists) {
-				return usageErr("%v", err)
-			}
-			return failedErr(err)
-		}
-		return runTrainMILP(c.Context, dir, cfg, in, c.App.Writer, c.App.ErrWriter)
 	}
+	// On --resume only --out and --workers may be given, or the original
+	// command line with --resume added: it must agree with the record.
 	var rec trainMILPConfig
-	dir, err := train.Open(out, &rec)
+	dir, resumed, err := startRun(c, cfg, &rec, []string{"workers"}, "workers", "gomaxprocs", "corl_version")
 	if err != nil {
-		return inputErr(err)
+		return err
 	}
-	// Only --out, --resume and --workers: the recorded settings apply.
-	// The original command line with --resume added: it must agree.
-	for _, f := range c.FlagNames() {
-		if c.IsSet(f) && f != "resume" && f != "out" && f != "workers" {
-			if err := train.SameConfig(rec, cfg, "workers", "gomaxprocs", "corl_version"); err != nil {
-				return usageErr("--resume: %v (or give only --out and --resume to use the run's settings)", err)
-			}
-			break
-		}
+	if !resumed {
+		return runTrainMILP(c.Context, dir, cfg, in, c.App.Writer, c.App.ErrWriter)
 	}
 	return resumeTrainMILP(c.Context, dir, rec, cfg, c.IsSet("workers"), c.App.Writer, c.App.ErrWriter)
 }
