@@ -6,15 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/corl-go/corl/datasets"
 	"github.com/corl-go/corl/eval"
+	"github.com/corl-go/corl/internal/evalcli"
 	"github.com/corl-go/corl/solver"
 	"github.com/corl-go/corl/trace"
 )
@@ -29,11 +26,7 @@ func evalCommand() *cli.Command {
 
 // evalFlags are the flags every eval command has.
 func evalFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.IntFlag{Name: "workers", Value: 1, Usage: "runs at a time, each with its own HiGHS; the default 1 keeps timings free of contention (results are the same for any `N`)"},
-		&cli.BoolFlag{Name: "resume", Usage: "continue an interrupted evaluation with the same --out/--trace: finished runs are kept, only the missing ones run"},
-		&cli.BoolFlag{Name: "json", Usage: "print the table as JSON"},
-	}
+	return append([]cli.Flag{evalcli.Workers()}, evalcli.Common()...)
 }
 
 func evalMILPCommand() *cli.Command {
@@ -47,56 +40,24 @@ func evalMILPCommand() *cli.Command {
 			"Finished runs are kept as they finish (in FILE.parts/ beside --out or --trace); after an\n" +
 			"interruption the same command with --resume runs only what is missing.\n\n" +
 			"Example:\n  corl eval milp --set sets/setcover-easy --branching relpscost,pscost,fsb --highs --out results.parquet",
-		Flags: append(append([]cli.Flag{
-			&cli.StringFlag{Name: "set", Usage: "instance `DIR` (required)", Required: true},
-			&cli.StringFlag{Name: "branching", Value: "relpscost,pscost,mostfrac", Usage: "comma-separated rules: " + branchingHelp},
-			&cli.BoolFlag{Name: "highs", Usage: "also run HiGHS's own branch-and-cut"},
-			&cli.Float64Flag{Name: "time-limit", Usage: "per run, in `SECONDS` (0: none)"},
-			engineFlag(),
-			&cli.StringFlag{Name: "out", Usage: "write one Parquet row per run to `FILE`"},
-			&cli.StringFlag{Name: "trace", Usage: "write one Parquet row per branching decision to `FILE`"},
-		}, bnbFlags()...), evalFlags()...),
+		Flags:  append(evalcli.MILP(), evalFlags()...),
 		Action: evalMILPAction,
 	}
 }
 
 func evalMILPAction(c *cli.Context) error {
-	files, err := datasets.InstanceFiles(c.String("set"))
+	ev, err := evalcli.ParseMILP(c)
 	if err != nil {
-		return inputErr(err)
+		return cliErr(err)
 	}
-	policies := splitList(c.String("branching"))
-	if c.Bool("highs") {
-		policies = append(policies, eval.HiGHS)
-	}
-	if len(policies) == 0 {
-		return usageErr("nothing to run: give --branching rules or --highs")
-	}
-	timeLimit, err := seconds(c, "time-limit")
+	e, err := startEval(c, c.String("out"), c.String("trace"), ev.Settings)
 	if err != nil {
 		return err
 	}
-	bnbCfg, err := bnbConfig(c)
-	if err != nil {
-		return err
-	}
-	cfg := eval.MILP{Engine: c.String("engine"), TimeLimit: timeLimit, BnB: bnbCfg, Resolve: brancherFactory, Steps: c.String("trace") != ""}
-	if err := cfg.Check(policies, c.Uint64("seed")); err != nil {
-		return err // a usage or input error from brancherFactory
-	}
-	e, err := startEval(c, c.String("out"), c.String("trace"), map[string]string{
-		"engine": cfg.Engine, "time_limit": fmt.Sprint(timeLimit), "node_selection": bnbCfg.NodeSelection.String(), "node_limit": fmt.Sprint(bnbCfg.NodeLimit)})
-	if err != nil {
-		return err
-	}
+	cfg := ev.Config
 	cfg.Run = e.run
-	names := make([]string, len(files))
-	for i, f := range files {
-		names[i] = filepath.Base(f)
-	}
-	jobs := eval.InstanceJobs(names, policies, c.Uint64("seed"))
-	results, err := e.execute(c, jobs, func(ctx context.Context, j eval.Job) (eval.Outcome, error) {
-		m, err := solver.ReadMPSFile(files[j.Episode])
+	results, err := e.execute(c, ev.Jobs(), func(ctx context.Context, j eval.Job) (eval.Outcome, error) {
+		m, err := solver.ReadMPSFile(ev.Files[j.Episode])
 		if err != nil {
 			return eval.Outcome{}, inputErr(err)
 		}
@@ -105,12 +66,24 @@ func evalMILPAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	table := eval.SummarizeMILP(policies, eval.Group(results, len(policies)))
+	table := eval.SummarizeMILP(ev.Policies, eval.Group(results, len(ev.Policies)))
 	if c.Bool("json") {
 		return printJSON(c.App.Writer, table)
 	}
-	eval.PrintMILP(c.App.Writer, table, len(files))
+	eval.PrintMILP(c.App.Writer, table, len(ev.Files))
 	return nil
+}
+
+// cliErr gives an evalcli error its exit code.
+func cliErr(err error) error {
+	var ce *evalcli.Error
+	if !errors.As(err, &ce) {
+		return err
+	}
+	if ce.Kind == evalcli.Usage {
+		return &exitError{exitUsage, ce.Err}
+	}
+	return inputErr(ce.Err)
 }
 
 // evalSession is what the eval commands share: where finished runs are
@@ -188,11 +161,8 @@ func (e *evalSession) execute(c *cli.Context, jobs []eval.Job, fn eval.Func) ([]
 
 // seconds reads a duration flag in seconds: a number >= 0, 0 meaning none.
 func seconds(c *cli.Context, name string) (float64, error) {
-	v := c.Float64(name)
-	if !(v >= 0) || math.IsInf(v, 1) {
-		return 0, usageErr("--%s %v: want seconds >= 0 (0: none)", name, v)
-	}
-	return v, nil
+	v, err := evalcli.Seconds(c, name)
+	return v, cliErr(err)
 }
 
 func printJSON(w io.Writer, v any) error {
@@ -201,12 +171,4 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
+func splitList(s string) []string { return evalcli.SplitList(s) }

@@ -1,12 +1,11 @@
 package main
 
 import (
-	"errors"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/corl-go/corl/agents/policy"
 	"github.com/corl-go/corl/eval"
+	"github.com/corl-go/corl/internal/evalcli"
 	"github.com/corl-go/corl/solver/bnb"
 )
 
@@ -17,36 +16,14 @@ const branchingHelp = policy.Help
 // name is a usage error, a checkpoint that cannot be loaded an input
 // error naming the file.
 func brancherFactory(name string, seed uint64) (eval.BrancherFactory, error) {
-	f, err := policy.Branching(name, seed)
-	if errors.Is(err, policy.ErrName) {
-		return nil, usageErr("--branching: %v", err)
-	}
-	if err != nil {
-		return nil, inputErr(err)
-	}
-	return f, nil
+	f, err := evalcli.Brancher(name, seed)
+	return f, cliErr(err)
 }
 
 // bnbFlags are the flags of corl's own branch-and-bound.
-func bnbFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "node-selection", Value: "best", Usage: "best (best-first with plunging), dfs or estimate"},
-		&cli.Int64Flag{Name: "node-limit", Usage: "stop after this many nodes (status node_limit; 0: none)"},
-		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random branching rule"},
-	}
-}
+func bnbFlags() []cli.Flag { return evalcli.BnB() }
 
 func bnbConfig(c *cli.Context) (bnb.Config, error) {
-	sel, err := bnb.ParseNodeSelection(c.String("node-selection"))
-	if err != nil {
-		return bnb.Config{}, usageErr("--node-selection: %v", err)
-	}
-	cfg := bnb.Config{NodeSelection: sel, NodeLimit: c.Int64("node-limit")}
-	if cfg.NodeLimit < 0 {
-		return cfg, usageErr("--node-limit %d: want 0 (none) or more", cfg.NodeLimit)
-	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, usageErr("%v", err)
-	}
-	return cfg, nil
+	cfg, err := evalcli.BnBConfig(c)
+	return cfg, cliErr(err)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/corl-go/corl/internal/evalcli"
 	"github.com/corl-go/corl/nn"
 	"github.com/corl-go/corl/solver/highs"
 )
@@ -45,10 +46,4 @@ func versionCommand() *cli.Command {
 	}
 }
 
-func engineFlag() cli.Flag {
-	return &cli.StringFlag{
-		Name:    "engine",
-		Usage:   "HiGHS engine: wasmtime, wazero or native (default: wasmtime when built with cgo, else wazero)",
-		EnvVars: []string{highs.EnvRuntime},
-	}
-}
+func engineFlag() cli.Flag { return evalcli.Engine() }

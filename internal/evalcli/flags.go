@@ -1,0 +1,95 @@
+package evalcli
+
+import (
+	"errors"
+	"math"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/corl-go/corl/agents/policy"
+	"github.com/corl-go/corl/eval"
+	"github.com/corl-go/corl/solver/bnb"
+	"github.com/corl-go/corl/solver/highs"
+)
+
+// Engine is the --engine flag: the HiGHS runtime.
+func Engine() cli.Flag {
+	return &cli.StringFlag{
+		Name:    "engine",
+		Usage:   "HiGHS engine: wasmtime, wazero or native (default: wasmtime when built with cgo, else wazero)",
+		EnvVars: []string{highs.EnvRuntime},
+	}
+}
+
+// Workers is the --workers flag of the local evaluations.
+func Workers() cli.Flag {
+	return &cli.IntFlag{Name: "workers", Value: 1, Usage: "runs at a time, each with its own HiGHS; the default 1 keeps timings free of contention (results are the same for any `N`)"}
+}
+
+// Common are the flags every evaluation has besides --workers.
+func Common() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "resume", Usage: "continue an interrupted evaluation with the same --out/--trace: finished runs are kept, only the missing ones run"},
+		&cli.BoolFlag{Name: "json", Usage: "print the table as JSON"},
+	}
+}
+
+// BnB are the flags of corl's own branch-and-bound.
+func BnB() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "node-selection", Value: "best", Usage: "best (best-first with plunging), dfs or estimate"},
+		&cli.Int64Flag{Name: "node-limit", Usage: "stop after this many nodes (status node_limit; 0: none)"},
+		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random branching rule"},
+	}
+}
+
+// BnBConfig reads the BnB flags.
+func BnBConfig(c *cli.Context) (bnb.Config, error) {
+	sel, err := bnb.ParseNodeSelection(c.String("node-selection"))
+	if err != nil {
+		return bnb.Config{}, usage("--node-selection: %v", err)
+	}
+	cfg := bnb.Config{NodeSelection: sel, NodeLimit: c.Int64("node-limit")}
+	if cfg.NodeLimit < 0 {
+		return cfg, usage("--node-limit %d: want 0 (none) or more", cfg.NodeLimit)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, usage("%v", err)
+	}
+	return cfg, nil
+}
+
+// Brancher resolves a --branching name (see agents/policy): a bad name is
+// a Usage error, a checkpoint that cannot be loaded an Input error naming
+// the file.
+func Brancher(name string, seed uint64) (eval.BrancherFactory, error) {
+	f, err := policy.Branching(name, seed)
+	if errors.Is(err, policy.ErrName) {
+		return nil, usage("--branching: %v", err)
+	}
+	if err != nil {
+		return nil, input(err)
+	}
+	return f, nil
+}
+
+// Seconds reads a duration flag in seconds: a number >= 0, 0 meaning none.
+func Seconds(c *cli.Context, name string) (float64, error) {
+	v := c.Float64(name)
+	if !(v >= 0) || math.IsInf(v, 1) {
+		return 0, usage("--%s %v: want seconds >= 0 (0: none)", name, v)
+	}
+	return v, nil
+}
+
+// SplitList splits a comma-separated flag value, dropping empty items.
+func SplitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -1,0 +1,110 @@
+package evalcli
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/corl-go/corl/agents/muzero"
+	"github.com/corl-go/corl/agents/policy"
+	"github.com/corl-go/corl/datasets"
+	"github.com/corl-go/corl/envs/malloc"
+	"github.com/corl-go/corl/eval"
+)
+
+// Malloc are the flags of a memory-mapping evaluation, --workers and
+// Common aside.
+func Malloc() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "set", Usage: "directory of allocation CSVs, or one CSV file", Required: true},
+		&cli.StringFlag{Name: "policies", Value: "xla,firstfit,random,mip", Usage: "comma-separated policies: " + policy.MallocHelp},
+		&cli.StringFlag{Name: "search", Value: "gumbel", Usage: "the search of learned policies: gumbel or puct"},
+		&cli.IntFlag{Name: "simulations", Value: 16, Usage: "simulations per move of learned policies"},
+		&cli.StringFlag{Name: "model", Value: "learned", Usage: "what muzero:PATH plans with: learned (its dynamics) or true (the game)"},
+		&cli.Float64Flag{Name: "capacity-fraction", Value: 0.5, Usage: "fast memory as a fraction of the peak live size, in (0, 1]"},
+		&cli.Int64Flag{Name: "alignment", Value: 1, Usage: "offsets are multiples of this many bytes (at least 1)"},
+		&cli.Float64Flag{Name: "mip-time-limit", Value: 60, Usage: "seconds per instance for the mip baseline (0: none)"},
+		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random baseline"},
+		&cli.StringFlag{Name: "out", Aliases: []string{"trace"}, Usage: "write one Parquet row per instance and policy to `FILE`"},
+	}
+}
+
+// MallocEval is a memory-mapping evaluation as its flags describe it.
+type MallocEval struct {
+	Files     []string           // allocation CSVs, in set order
+	Instances []*malloc.Instance // read from them
+	Names     []string           // their names: the Instance column
+	Policies  []string
+	Seed      uint64
+	Fraction  float64     // --capacity-fraction
+	Config    eval.Malloc // Run left empty
+	Settings  map[string]string
+}
+
+// Jobs lists the evaluation's jobs, instance-major.
+func (e MallocEval) Jobs() []eval.Job { return eval.InstanceJobs(e.Names, e.Policies, e.Seed) }
+
+// ParseMalloc reads the memory-mapping flags and the instances, and
+// resolves every policy once.
+func ParseMalloc(c *cli.Context) (MallocEval, error) {
+	files, err := datasets.AllocationFiles(c.String("set"))
+	if err != nil {
+		return MallocEval{}, input(err)
+	}
+	pols := SplitList(c.String("policies"))
+	search := muzero.SearchConfig{Algorithm: muzero.Algorithm(c.String("search")), Simulations: c.Int("simulations")}
+	if err := search.Validate(); err != nil || search.Simulations < 1 {
+		return MallocEval{}, usage("--search %q, --simulations %d: want gumbel or puct, and at least 1", c.String("search"), search.Simulations)
+	}
+	model := c.String("model")
+	if model != muzero.ModelLearned && model != muzero.ModelTrue {
+		return MallocEval{}, usage("--model %q: want learned or true", model)
+	}
+	newPolicy := policy.Malloc(search, model)
+	for _, p := range pols {
+		if slices.Contains(malloc.Baselines(), p) {
+			continue
+		}
+		if _, err := newPolicy(p); err != nil {
+			var ne *policy.NameError
+			if errors.As(err, &ne) {
+				return MallocEval{}, usage("--policies: %v", err)
+			}
+			return MallocEval{}, input(err)
+		}
+	}
+	frac, align := c.Float64("capacity-fraction"), c.Int64("alignment")
+	if !(frac > 0 && frac <= 1) {
+		return MallocEval{}, usage("--capacity-fraction %v: want a fraction in (0, 1]", frac)
+	}
+	if align < 1 {
+		return MallocEval{}, usage("--alignment %d: want at least 1", align)
+	}
+	mipLimit, err := Seconds(c, "mip-time-limit")
+	if err != nil {
+		return MallocEval{}, err
+	}
+	insts := make([]*malloc.Instance, len(files))
+	names := make([]string, len(files))
+	for k, f := range files {
+		if insts[k], err = ReadAllocation(f, frac, align); err != nil {
+			return MallocEval{}, input(err)
+		}
+		names[k] = insts[k].Name
+	}
+	return MallocEval{Files: files, Instances: insts, Names: names, Policies: pols, Seed: c.Uint64("seed"), Fraction: frac,
+		Config:   eval.Malloc{MIPTimeLimit: mipLimit, NewPolicy: newPolicy},
+		Settings: map[string]string{"capacity_fraction": fmt.Sprint(frac), "alignment": fmt.Sprint(align), "mip_time_limit": fmt.Sprint(mipLimit)}}, nil
+}
+
+// ReadAllocation reads one allocation CSV as the evaluation sees it.
+func ReadAllocation(file string, frac float64, align int64) (*malloc.Instance, error) {
+	in, err := datasets.ReadAllocationCSV(file, frac, malloc.DefaultModel)
+	if err != nil {
+		return nil, err
+	}
+	in.Alignment = align
+	return in, nil
+}

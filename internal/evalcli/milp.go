@@ -1,0 +1,119 @@
+package evalcli
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/corl-go/corl/agents/policy"
+	"github.com/corl-go/corl/datasets"
+	"github.com/corl-go/corl/eval"
+)
+
+// MILP are the flags of a MILP evaluation, --workers and Common aside.
+func MILP() []cli.Flag {
+	return append([]cli.Flag{
+		&cli.StringFlag{Name: "set", Usage: "instance `DIR`, or a text file listing MPS files one per line (required)", Required: true},
+		&cli.StringFlag{Name: "branching", Value: "relpscost,pscost,mostfrac", Usage: "comma-separated rules: " + policy.Help},
+		&cli.BoolFlag{Name: "highs", Usage: "also run HiGHS's own branch-and-cut"},
+		&cli.Float64Flag{Name: "time-limit", Usage: "per run, in `SECONDS` (0: none)"},
+		Engine(),
+		&cli.StringFlag{Name: "out", Usage: "write one Parquet row per run to `FILE`"},
+		&cli.StringFlag{Name: "trace", Usage: "write one Parquet row per branching decision to `FILE`"},
+	}, BnB()...)
+}
+
+// MILPEval is a MILP evaluation as its flags describe it.
+type MILPEval struct {
+	Files    []string // instance files, in set order
+	Names    []string // their base names: the Instance column
+	Policies []string // branching rules, then eval.HiGHS with --highs
+	Seed     uint64
+	Config   eval.MILP // Run left empty
+	// Settings are the flags results depend on beyond the job: a resume
+	// with others is refused.
+	Settings map[string]string
+}
+
+// Jobs lists the evaluation's jobs, instance-major.
+func (e MILPEval) Jobs() []eval.Job { return eval.InstanceJobs(e.Names, e.Policies, e.Seed) }
+
+// ParseMILP reads the MILP flags, lists the set and resolves every
+// policy once, so a bad name or checkpoint fails before any run.
+func ParseMILP(c *cli.Context) (MILPEval, error) {
+	files, err := InstanceFiles(c.String("set"))
+	if err != nil {
+		return MILPEval{}, input(err)
+	}
+	policies := SplitList(c.String("branching"))
+	if c.Bool("highs") {
+		policies = append(policies, eval.HiGHS)
+	}
+	if len(policies) == 0 {
+		return MILPEval{}, usage("nothing to run: give --branching rules or --highs")
+	}
+	timeLimit, err := Seconds(c, "time-limit")
+	if err != nil {
+		return MILPEval{}, err
+	}
+	bnbCfg, err := BnBConfig(c)
+	if err != nil {
+		return MILPEval{}, err
+	}
+	cfg := eval.MILP{Engine: c.String("engine"), TimeLimit: timeLimit, BnB: bnbCfg, Resolve: Brancher, Steps: c.String("trace") != ""}
+	if err := cfg.Check(policies, c.Uint64("seed")); err != nil {
+		return MILPEval{}, err // a Usage or Input error from Brancher
+	}
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = filepath.Base(f)
+	}
+	return MILPEval{Files: files, Names: names, Policies: policies, Seed: c.Uint64("seed"), Config: cfg,
+		Settings: map[string]string{"engine": cfg.Engine, "time_limit": fmt.Sprint(timeLimit),
+			"node_selection": bnbCfg.NodeSelection.String(), "node_limit": fmt.Sprint(bnbCfg.NodeLimit)}}, nil
+}
+
+// InstanceFiles lists a set's MPS files: the .mps and .mps.gz files of a
+// directory (datasets.InstanceFiles), or the paths a text file lists one
+// per line (blank lines and lines starting with # skipped; relative paths
+// are relative to the list's directory).
+func InstanceFiles(set string) ([]string, error) {
+	info, err := os.Stat(set)
+	if err != nil {
+		return nil, err
+	}
+	if info.IsDir() {
+		return datasets.InstanceFiles(set)
+	}
+	f, err := os.Open(set)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var files []string
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		p := strings.TrimSpace(sc.Text())
+		if p == "" || strings.HasPrefix(p, "#") {
+			continue
+		}
+		if strings.ContainsRune(p, 0) {
+			return nil, fmt.Errorf("%s:%d: not a text file listing instances", set, line)
+		}
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(filepath.Dir(set), p)
+		}
+		files = append(files, p)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", set, err)
+	}
+	if len(files) == 0 {
+		return nil, &datasets.NoInstancesError{Dir: set, Suffixes: []string{"listed"}}
+	}
+	return files, nil
+}
