@@ -69,16 +69,65 @@ func Install(ctx context.Context, dir string, log io.Writer) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := writeFiles(dir, files); err != nil {
 		return "", err
-	}
-	for name, b := range files {
-		if err := atomicfile.Write(filepath.Join(dir, filepath.Base(name)), b); err != nil {
-			return "", err
-		}
 	}
 	fmt.Fprintf(log, "installed HiGHS %s WebAssembly module in %s\n", Version, dir)
 	return wasmFile, nil
+}
+
+// writeFiles writes files (by base name) into dir, each by an atomic rename.
+func writeFiles(dir string, files map[string][]byte) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for name, b := range files {
+		if err := atomicfile.Write(filepath.Join(dir, filepath.Base(name)), b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ModuleFiles returns the verified module this process loads (see
+// EnvWasm) and its glue file, so that they can be handed to a machine
+// that has no copy, which installs them with InstallFiles.
+func ModuleFiles() (wasm, glue []byte, err error) {
+	m, err := loadModule()
+	if err != nil {
+		return nil, nil, err
+	}
+	jsPath := filepath.Join(filepath.Dir(m.path), "highs.js")
+	glue, err = os.ReadFile(jsPath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: the glue file %s beside the module: %v; %s", ErrModuleMissing, jsPath, err, howToGet)
+	}
+	return m.wasm, glue, nil
+}
+
+// InstallFiles checks a module and its glue file, as ModuleFiles returns
+// them, against the pinned build's SHA-256 sums and writes them into dir
+// ("" means DefaultDir()), where a process finds them. An already valid
+// installation is left alone; files that are not the pinned build are
+// refused with ErrModuleCorrupt and nothing is written.
+func InstallFiles(dir string, wasm, glue []byte) (string, error) {
+	if dir == "" {
+		var err error
+		if dir, err = DefaultDir(); err != nil {
+			return "", err
+		}
+	}
+	wasmFile := filepath.Join(dir, "highs.wasm")
+	if h := sha256Hex(wasm); h != wasmSHA256 {
+		return "", fmt.Errorf("%w: the module handed over has SHA-256 %s, want %s (highs@%s)", ErrModuleCorrupt, h[:16], wasmSHA256[:16], NPMVersion)
+	}
+	if h := sha256Hex(glue); h != jsSHA256 {
+		return "", fmt.Errorf("%w: the glue file handed over has SHA-256 %s, want %s (highs@%s)", ErrModuleCorrupt, h[:16], jsSHA256[:16], NPMVersion)
+	}
+	if fileHash(wasmFile) == wasmSHA256 && fileHash(filepath.Join(dir, "highs.js")) == jsSHA256 {
+		return wasmFile, nil
+	}
+	return wasmFile, writeFiles(dir, map[string][]byte{"highs.wasm": wasm, "highs.js": glue})
 }
 
 func untar(tgz []byte, want map[string]string) (map[string][]byte, error) {
