@@ -38,7 +38,10 @@ type MallocEval struct {
 	Names     []string           // their names: the Instance column
 	Policies  []string
 	Seed      uint64
-	Fraction  float64     // --capacity-fraction
+	Fraction  float64 // --capacity-fraction
+	Alignment int64   // --alignment
+	Search    muzero.SearchConfig
+	Model     string      // --model
 	Config    eval.Malloc // Run left empty
 	Settings  map[string]string
 }
@@ -95,6 +98,7 @@ func ParseMalloc(c *cli.Context) (MallocEval, error) {
 		names[k] = insts[k].Name
 	}
 	return MallocEval{Files: files, Instances: insts, Names: names, Policies: pols, Seed: c.Uint64("seed"), Fraction: frac,
+		Alignment: align, Search: search, Model: model,
 		Config:   eval.Malloc{MIPTimeLimit: mipLimit, NewPolicy: newPolicy},
 		Settings: map[string]string{"capacity_fraction": fmt.Sprint(frac), "alignment": fmt.Sprint(align), "mip_time_limit": fmt.Sprint(mipLimit)}}, nil
 }

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/corl-go/corl/internal/evalcli"
+)
+
+// Exit codes, as corl's.
+const (
+	exitUsage       = 1   // bad command line
+	exitInput       = 2   // a missing or malformed file
+	exitFailed      = 3   // the pipeline or the solver failed
+	exitInterrupted = 130 // stopped by a signal
+)
+
+// signalContext cancels the returned context on the first SIGINT or
+// SIGTERM; a second exits at once.
+func signalContext(stderr io.Writer) context.Context {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-ch
+		cancel(fmt.Errorf("%v", sig))
+		fmt.Fprintf(stderr, "\ncorl-beam: %v: cancelling the pipeline (again to exit now)\n", sig)
+		<-ch
+		os.Exit(exitInterrupted)
+	}()
+	return ctx
+}
+
+// exitError carries an exit code with a message.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{exitUsage, fmt.Errorf(format, args...)}
+}
+func inputErr(err error) error  { return &exitError{exitInput, err} }
+func failedErr(err error) error { return &exitError{exitFailed, err} }
+
+// cliErr gives an evalcli error its exit code.
+func cliErr(err error) error {
+	var ce *evalcli.Error
+	switch {
+	case !errors.As(err, &ce):
+		return err
+	case ce.Kind == evalcli.Usage:
+		return &exitError{exitUsage, ce.Err}
+	default:
+		return inputErr(ce.Err)
+	}
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:  "corl-beam",
+		Usage: "corl's evaluations and expert-sample collection as Apache Beam pipelines",
+		Description: "Runs the work of `corl eval milp`, `corl eval malloc` and the collection phase of\n" +
+			"`corl train milp` as Beam pipelines: one element per run (instance, policy, seed), the\n" +
+			"same code and the same output files as the corl commands. The Prism runner runs in this\n" +
+			"process by default; --runner flink|spark|dataflow with --endpoint (a job server) or the\n" +
+			"Dataflow options send the pipeline to a cluster.",
+		Writer:    stdout,
+		ErrWriter: stderr,
+		Commands: []*cli.Command{
+			{Name: "eval", Usage: "evaluate policies on instance sets, as corl eval does", Subcommands: []*cli.Command{evalMILPCommand(), evalMallocCommand()}},
+			{Name: "collect", Usage: "collect training samples, as corl train collects them", Subcommands: []*cli.Command{collectMILPCommand()}},
+		},
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+}
+
+// run runs the command line and returns its exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := newApp(stdout, stderr).RunContext(ctx, args)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(stderr, "corl-beam: %v\n", err)
+	var ee *exitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.code
+	case ctx.Err() != nil:
+		return exitInterrupted
+	default:
+		return exitUsage // urfave/cli's own errors are about the command line
+	}
+}
+
+func jsonEncode(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+	"reflect"
+	"runtime/debug"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+
+	"github.com/corl-go/corl/agents/muzero"
+	"github.com/corl-go/corl/agents/policy"
+	"github.com/corl-go/corl/eval"
+	"github.com/corl-go/corl/internal/evalcli"
+	"github.com/corl-go/corl/solver"
+	"github.com/corl-go/corl/solver/bnb"
+	"github.com/corl-go/corl/trace"
+)
+
+func init() {
+	beam.RegisterType(reflect.TypeOf((*runElem)(nil)).Elem())
+	register.DoFn3x1[context.Context, *sdf.LockRTracker, runElem, error](&evalFn{})
+}
+
+// runElem is one element of an evaluation: one run, (instance, policy,
+// seed), and its place in the evaluation's job list.
+type runElem struct {
+	Index    int64  // the job's index: the name of its part files
+	File     string // the instance file, absolute
+	Instance string // the Instance column
+	Policy   string
+	Seed     uint64
+	Episode  int64 // the instance's index in its set
+}
+
+func (e runElem) job() eval.Job {
+	return eval.Job{Instance: e.Instance, Policy: e.Policy, Seed: e.Seed, Episode: e.Episode}
+}
+
+// milpSpec is what a worker needs to rebuild the eval.MILP of the
+// command line (eval.MILP holds functions, which do not travel).
+type milpSpec struct {
+	Engine        string
+	TimeLimit     float64
+	NodeSelection bnb.NodeSelection
+	NodeLimit     int64
+	Steps         bool
+}
+
+func milpSpecOf(c eval.MILP) milpSpec {
+	return milpSpec{Engine: c.Engine, TimeLimit: c.TimeLimit, NodeSelection: c.BnB.NodeSelection, NodeLimit: c.BnB.NodeLimit, Steps: c.Steps}
+}
+
+func (s milpSpec) config(run string) eval.MILP {
+	return eval.MILP{Engine: s.Engine, TimeLimit: s.TimeLimit, BnB: bnb.Config{NodeSelection: s.NodeSelection, NodeLimit: s.NodeLimit},
+		Resolve: evalcli.Brancher, Steps: s.Steps, Run: run}
+}
+
+// mallocSpec is what a worker needs to rebuild the eval.Malloc and read
+// the instances as the command line does.
+type mallocSpec struct {
+	Fraction     float64
+	Alignment    int64
+	MIPTimeLimit float64
+	Search       muzero.SearchConfig
+	Model        string
+}
+
+// evalFn runs one element with the eval package's functions and writes
+// its part files. It is a splittable DoFn with a one-position restriction
+// per element only so that runners which split work only in splittable
+// stages (Prism) hand the elements of a bundle to parallel bundles.
+type evalFn struct {
+	Env    string // "milp" or "malloc"
+	Parts  string // the directory of part files
+	Run    string // the Run column
+	MILP   milpSpec
+	Malloc mallocSpec
+	HiGHS  shippedModule // empty when the workers share this machine's cache
+
+	play func(ctx context.Context, e runElem) (eval.Outcome, error)
+}
+
+// Setup installs the shipped HiGHS module if the worker has none and
+// builds the run function.
+func (f *evalFn) Setup() error {
+	if err := f.HiGHS.install(); err != nil {
+		return err
+	}
+	switch f.Env {
+	case "milp":
+		cfg := f.MILP.config(f.Run)
+		f.play = func(ctx context.Context, e runElem) (eval.Outcome, error) {
+			m, err := solver.ReadMPSFile(e.File)
+			if err != nil {
+				return eval.Outcome{}, err
+			}
+			return cfg.Solve(ctx, m, e.job())
+		}
+	case "malloc":
+		s := f.Malloc
+		cfg := eval.Malloc{MIPTimeLimit: s.MIPTimeLimit, Run: f.Run, NewPolicy: policy.Malloc(s.Search, s.Model)}
+		f.play = func(ctx context.Context, e runElem) (eval.Outcome, error) {
+			in, err := evalcli.ReadAllocation(e.File, s.Fraction, s.Alignment)
+			if err != nil {
+				return eval.Outcome{}, err
+			}
+			return cfg.Play(ctx, in, e.job())
+		}
+	default:
+		return fmt.Errorf("corl-beam: unknown environment %q", f.Env)
+	}
+	return nil
+}
+
+func (f *evalFn) CreateInitialRestriction(runElem) offsetrange.Restriction {
+	return offsetrange.Restriction{Start: 0, End: 1}
+}
+
+func (f *evalFn) SplitRestriction(_ runElem, r offsetrange.Restriction) []offsetrange.Restriction {
+	return []offsetrange.Restriction{r}
+}
+
+func (f *evalFn) RestrictionSize(_ runElem, r offsetrange.Restriction) float64 { return r.Size() }
+
+func (f *evalFn) CreateTracker(r offsetrange.Restriction) *sdf.LockRTracker {
+	return sdf.NewLockRTracker(offsetrange.NewTracker(r))
+}
+
+// ProcessElement runs the element and writes its parts. A run that fails
+// (a malformed instance, a HiGHS trap, a panic) becomes an error row; only
+// a part that cannot be written, or a cancelled pipeline, fails the bundle.
+func (f *evalFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, e runElem) error {
+	if !rt.TryClaim(int64(0)) {
+		return nil
+	}
+	o, err := f.safePlay(ctx, e)
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err() // cut short: not a result
+	}
+	if err != nil {
+		o = eval.Outcome{Result: errorRow(f.Env, f.Run, e)}
+	}
+	return writePart(f.Parts, e.Index, o, err)
+}
+
+func (f *evalFn) safePlay(ctx context.Context, e runElem) (o eval.Outcome, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return f.play(ctx, e)
+}
+
+// statusError is the Status of a run that failed.
+const statusError = "error"
+
+// errorRow is the result row of a run that failed.
+func errorRow(env, run string, e runElem) trace.Result {
+	return trace.Result{Run: run, Env: env, Instance: e.Instance, Policy: e.Policy, Seed: int64(e.Seed), Status: statusError,
+		Objective: math.NaN(), DualBound: math.NaN(), Gap: math.NaN()}
+}
+
+// absFiles makes paths absolute, so that workers find them whatever
+// their working directory.
+func absFiles(files []string) ([]string, error) {
+	out := make([]string, len(files))
+	for i, f := range files {
+		a, err := filepath.Abs(f)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = a
+	}
+	return out, nil
+}
+
+// elements lists one element per job.
+func elements(jobs []eval.Job, files []string) []runElem {
+	out := make([]runElem, len(jobs))
+	for i, j := range jobs {
+		out[i] = runElem{Index: int64(i), File: files[j.Episode], Instance: j.Instance, Policy: j.Policy, Seed: j.Seed, Episode: j.Episode}
+	}
+	return out
+}
+
+
