@@ -243,6 +243,22 @@ func Collect(ctx context.Context, cfg CollectConfig) (CollectResult, error) {
 	return res, nil
 }
 
+// CollectEpisode runs episode k of the collection cfg describes and
+// returns the shard Collect would write for it, ShardPath(cfg.Dir, k).
+// Episodes are independent (episode k depends only on cfg and k), so a
+// distributed collection can run them anywhere, write their shards, and
+// let Collect take them in order; only the instance of episode k,
+// cfg.Instances[k mod len(cfg.Instances)], needs its Model.
+func CollectEpisode(ctx context.Context, cfg CollectConfig, k int) (*Shard, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if k < 0 {
+		return nil, fmt.Errorf("revibranch: CollectEpisode: episode %d, want >= 0", k)
+	}
+	return collectEpisode(ctx, cfg.withDefaults(), k)
+}
+
 // collectEpisode runs episode k and returns its samples.
 func collectEpisode(ctx context.Context, cfg CollectConfig, k int) (*Shard, error) {
 	inst := cfg.Instances[k%len(cfg.Instances)]

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/urfave/cli/v2"
 
 	"github.com/corl-go/corl/internal/evalcli"
@@ -88,6 +89,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 
 // run runs the command line and returns its exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	quietRunner()
 	err := newApp(stdout, stderr).RunContext(ctx, args)
 	if err == nil {
 		return 0
@@ -108,4 +110,15 @@ func jsonEncode(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// quietRunner keeps the runner's and the SDK's routine log lines (job
+// submitted, state changes) off standard error: warnings and errors
+// remain. CORL_BEAM_LOG=info or debug shows them. beam.Init installs the
+// SDK's logger with this level.
+func quietRunner() {
+	beamlog.LogLevel = "warn"
+	if l := os.Getenv("CORL_BEAM_LOG"); l == "info" || l == "debug" {
+		beamlog.LogLevel = l
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/corl-go/corl/agents/train"
 	"github.com/corl-go/corl/datasets"
 	"github.com/corl-go/corl/eval"
+	"github.com/corl-go/corl/internal/evalcli"
 	"github.com/corl-go/corl/internal/atomicfile"
 	"github.com/corl-go/corl/internal/progress"
 	"github.com/corl-go/corl/solver"
@@ -55,7 +56,7 @@ func trainMILPCommand() *cli.Command {
 			"  corl solve --bnb --branching gnn:DIR/policy.safetensors model.mps\n\n" +
 			"Example:\n" +
 			"  corl train milp --agent il --family setcover --size easy --instances 100 --samples 10000 --seed 1 --out runs/sc",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "agent", Value: "il", Usage: "il (imitation of strong branching)"},
 			&cli.StringFlag{Name: "out", Usage: "run `DIR` (required)", Required: true},
 			&cli.BoolFlag{Name: "resume", Usage: "continue the run in --out (its recorded settings apply)"},
@@ -64,10 +65,6 @@ func trainMILPCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "param", Usage: "override a generator parameter, as `NAME=VALUE` (repeatable)"},
 			&cli.IntFlag{Name: "instances", Value: 100, Usage: "training instances to generate"},
 			&cli.StringFlag{Name: "set", Usage: "train on the MPS files of `DIR` instead of generated instances"},
-			&cli.IntFlag{Name: "samples", Value: 10000, Usage: "expert samples to collect"},
-			&cli.Float64Flag{Name: "expert-prob", Value: 0.05, Usage: "probability of querying the expert at a node"},
-			&cli.IntFlag{Name: "sb-iter-limit", Usage: "simplex iterations per strong-branching child LP (0: none)"},
-			&cli.Int64Flag{Name: "episode-node-limit", Value: 20000, Usage: "nodes per collection episode at most"},
 			&cli.IntFlag{Name: "workers", Value: runtime.GOMAXPROCS(0), Usage: "collection episodes in parallel (the result does not depend on it)"},
 			&cli.IntFlag{Name: "epochs", Value: 30, Usage: "training epochs at most"},
 			&cli.IntFlag{Name: "batch-size", Value: 32, Usage: "samples per optimizer step"},
@@ -83,7 +80,7 @@ func trainMILPCommand() *cli.Command {
 			&cli.Float64Flag{Name: "eval-time-limit", Value: 60, Usage: "per evaluation run, in `SECONDS`"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of everything random in the run"},
 			engineFlag(),
-		},
+		}, evalcli.Collect()...),
 		Action: trainMILPAction,
 	}
 }
