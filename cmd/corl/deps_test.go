@@ -28,6 +28,24 @@ func TestBinaryDoesNotLinkTesting(t *testing.T) {
 	}
 }
 
+// TestBinaryDoesNotLinkBeam: Apache Beam and its runners (tens of
+// megabytes) are corl-beam's alone; no package corl links imports them.
+func TestBinaryDoesNotLinkBeam(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to list the dependencies with")
+	}
+	out, err := exec.Command(goTool, "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.HasPrefix(pkg, "github.com/apache/beam/") {
+			t.Fatalf("corl links %s; pipeline code belongs to cmd/corl-beam (go list -deps ./cmd/corl)", pkg)
+		}
+	}
+}
+
 // TestPureGoBuildIsStatic: built with CGO_ENABLED=0, corl is a static
 // executable (no dynamic loader, no shared libraries), so it runs on any
 // Linux, containers without a C library included. Loading OpenBLAS at run
