@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"runtime/debug"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -149,7 +150,18 @@ func (f *evalFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, e run
 	return writePart(f.Parts, e.Index, o, err)
 }
 
+// slots bounds the runs at a time in one worker process to its cores
+// (GOMAXPROCS): a runner may hand it more bundles at once (Prism runs up to
+// eight), and more runs than cores only slow each other down.
+var slots = make(chan struct{}, runtime.GOMAXPROCS(0))
+
 func (f *evalFn) safePlay(ctx context.Context, e runElem) (o eval.Outcome, err error) {
+	select {
+	case slots <- struct{}{}:
+		defer func() { <-slots }()
+	case <-ctx.Done():
+		return eval.Outcome{}, ctx.Err()
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
