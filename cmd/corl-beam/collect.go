@@ -24,7 +24,7 @@ import (
 
 func init() {
 	beam.RegisterType(reflect.TypeOf((*episodeElem)(nil)).Elem())
-	register.DoFn3x1[context.Context, *sdf.LockRTracker, episodeElem, error](&collectFn{})
+	register.DoFn4x1[context.Context, *sdf.LockRTracker, episodeElem, func(int64), error](&collectFn{})
 }
 
 func collectMILPCommand() *cli.Command {
@@ -113,7 +113,7 @@ func collectMILPAction(c *cli.Context) error {
 		}
 		fmt.Fprintf(stderr, "round %d: %d episodes on %s (%d of %d samples so far)\n", round+1, len(todo), c.String("runner"), total, cfg.Samples)
 		p, s := beam.NewPipelineWithRoot()
-		beam.ParDo0(s, fn, beam.Reshuffle(s, beam.CreateList(s, todo)))
+		runAll(s, fn, todo)
 		if err := runPipeline(c.Context, c, p); err != nil {
 			fmt.Fprintf(stderr, "finished shards are kept in %s: the same command continues\n", cfg.Dir)
 			return err
@@ -208,10 +208,11 @@ func (f *collectFn) model(i int) (*solver.Model, error) {
 
 // ProcessElement runs the episode unless its shard is there already (a
 // retry rewrites the same shard by an atomic rename).
-func (f *collectFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, e episodeElem) error {
+func (f *collectFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, e episodeElem, done func(int64)) error {
 	if !rt.TryClaim(int64(0)) {
 		return nil
 	}
+	defer done(e.Episode)
 	path := revibranch.ShardPath(f.Dir, int(e.Episode))
 	if _, err := os.Stat(path); err == nil {
 		return nil

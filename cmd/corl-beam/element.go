@@ -25,7 +25,9 @@ import (
 
 func init() {
 	beam.RegisterType(reflect.TypeOf((*runElem)(nil)).Elem())
-	register.DoFn3x1[context.Context, *sdf.LockRTracker, runElem, error](&evalFn{})
+	register.DoFn4x1[context.Context, *sdf.LockRTracker, runElem, func(int64), error](&evalFn{})
+	register.Emitter1[int64]()
+	register.Function1x0(discard)
 }
 
 // runElem is one element of an evaluation: one run, (instance, policy,
@@ -136,10 +138,11 @@ func (f *evalFn) CreateTracker(r offsetrange.Restriction) *sdf.LockRTracker {
 // ProcessElement runs the element and writes its parts. A run that fails
 // (a malformed instance, a HiGHS trap, a panic) becomes an error row; only
 // a part that cannot be written, or a cancelled pipeline, fails the bundle.
-func (f *evalFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, e runElem) error {
+func (f *evalFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, e runElem, done func(int64)) error {
 	if !rt.TryClaim(int64(0)) {
 		return nil
 	}
+	defer done(e.Index)
 	o, err := f.safePlay(ctx, e)
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err() // cut short: not a result
@@ -168,6 +171,17 @@ func (f *evalFn) safePlay(ctx context.Context, e runElem) (o eval.Outcome, err e
 		}
 	}()
 	return f.play(ctx, e)
+}
+
+// discard consumes the indices of finished elements. The run DoFns emit
+// them only because Prism (v2.77) busy-waits through every bundle of a
+// stage without outputs, taking a core from the runs.
+func discard(int64) {}
+
+// runAll adds the stage that runs fn on every element of elems, after a
+// reshuffle that lets the runner spread them.
+func runAll[E any](s beam.Scope, fn any, elems []E) {
+	beam.ParDo0(s, discard, beam.ParDo(s, fn, beam.Reshuffle(s, beam.CreateList(s, elems))))
 }
 
 // statusError is the Status of a run that failed.

@@ -135,7 +135,7 @@ func runEval(c *cli.Context, jobs []eval.Job, files []string, settings map[strin
 	if todo := missing(dir, elems); len(todo) > 0 {
 		fmt.Fprintf(stderr, "%d runs on %s (%d already finished)\n", len(todo), c.String("runner"), len(elems)-len(todo))
 		p, s := beam.NewPipelineWithRoot()
-		beam.ParDo0(s, fn, beam.Reshuffle(s, beam.CreateList(s, todo)))
+		runAll(s, fn, todo)
 		if err := runPipeline(c.Context, c, p); err != nil {
 			if primary != "" {
 				fmt.Fprintf(stderr, "finished runs are kept in %s: continue with the same command and --resume\n", dir)
