@@ -18,9 +18,13 @@ type float interface{ ~float32 | ~float64 }
 type cpuBackend[T float] struct {
 	name string
 	blas *openBLAS // float32 products run on OpenBLAS when set, else on gonum
+	pool storePool[T]
 }
 
-type cpuStore[T float] struct{ v []T }
+type cpuStore[T float] struct {
+	v      []T
+	inPool bool // held by the pool (a second Recycle is ignored)
+}
 
 func (s *cpuStore[T]) Len() int { return len(s.v) }
 
@@ -49,7 +53,8 @@ func CPU64() Backend { return cpu64 }
 
 var (
 	_ Backend = (*cpuBackend[float32])(nil)
-	_ Precise = (*cpuBackend[float64])(nil)
+	_ Precise  = (*cpuBackend[float64])(nil)
+	_ Recycler = (*cpuBackend[float32])(nil)
 )
 
 func vals[T float](s Storage) []T { return s.(*cpuStore[T]).v }
@@ -64,10 +69,36 @@ const maxHostBytes = 1 << 47
 // raises an *AllocError (see Guard); running out of memory below that
 // size ends the process, as any Go allocation does.
 func (c *cpuBackend[T]) Alloc(n int) Storage {
+	c.checkAlloc(n)
+	if s := c.pool.get(n); s != nil {
+		clear(s.v)
+		return s
+	}
+	return &cpuStore[T]{v: make([]T, n)}
+}
+
+// checkAlloc raises the AllocError of a request no address space holds.
+func (c *cpuBackend[T]) checkAlloc(n int) {
 	if n < 0 || uint64(n) > maxHostBytes/uint64(unsafe.Sizeof(T(0))) {
 		panic(&AllocError{Backend: c.name, Elems: n, Err: fmt.Errorf("%d elements exceed the address space", n)})
 	}
+}
+
+// AllocRaw returns n elements, a released storage of that length when the
+// pool holds one (its old values left in place), else fresh zeroed ones.
+func (c *cpuBackend[T]) AllocRaw(n int) Storage {
+	c.checkAlloc(n)
+	if s := c.pool.get(n); s != nil {
+		return s
+	}
 	return &cpuStore[T]{v: make([]T, n)}
+}
+
+// Recycle puts s in the pool (storages of other backends are ignored).
+func (c *cpuBackend[T]) Recycle(s Storage) {
+	if cs, ok := s.(*cpuStore[T]); ok {
+		c.pool.put(cs)
+	}
 }
 
 // convert copies src into dst element by element, converting the type.
@@ -319,6 +350,10 @@ func (cb *cpuBackend[T]) gemm(ta, tb bool, m, n, k int, alpha T, a []T, lda int,
 	if k == 0 {
 		for r := range m {
 			row := c[r*ldc : r*ldc+n]
+			if beta == 0 { // C's old values may be anything, NaN too
+				clear(row)
+				continue
+			}
 			for j := range row {
 				row[j] *= beta
 			}

@@ -7,10 +7,47 @@ package nn
 // operation's (nn/backendtest: Linear, BipartiteConv, BipartiteConvIsolated,
 // GCNN).
 
-// linear returns x·Wᵀ + bias for x [m, in], W [out, in], bias [out] or nil.
-func linear(x, w, bias *Tensor) *Tensor {
+// linear returns act(x·Wᵀ + bias) for x [m, in], W [out, in], bias [out]
+// or nil, and act one of MapReLU, MapTanh, MapSigmoid or noAct: the
+// activation is applied in place and its derivative taken from the
+// output, so a hidden layer keeps one buffer instead of two.
+func linear(x, w, bias *Tensor, act MapOp) *Tensor {
 	mustShape("Linear", x.Rank() == 2 && w.Rank() == 2 && w.shape[1] == x.shape[1], x, w)
-	return batchMatMul(x, w, false, true, 1, bias)
+	return batchMatMul(x, w, false, true, 1, bias, act)
+}
+
+// layerNorm returns Normalize(x)·w + b over the last axis as one node: it
+// keeps the normalised values and the per-row scale for the gradient, and
+// writes the output in place, where the composition of Normalize, Mul and
+// Add keeps three tensors and allocates three gradients.
+func layerNorm(x, w, b *Tensor, eps float32) *Tensor {
+	be := sameBackend(x, w, b)
+	rows, cols := rowsCols(x)
+	mustShape("LayerNorm", w.Len() == cols && b.Len() == cols, x, w, b)
+	xhat, rstd := allocRaw(be, x.Len()), allocRaw(be, rows)
+	bc := &Broadcast{Shape: [MaxDims]int{1, 1, rows, cols}, A: [MaxDims]int{0, 0, cols, 1}, B: [MaxDims]int{0, 0, 0, 1}}
+	out := resultRaw(be, x.shape, func(out *Tensor) {
+		dy := out.grad.data
+		tmp := allocRaw(be, x.Len())
+		defer recycle(be, tmp)
+		reduce := &Broadcast{Shape: bc.Shape, A: bc.B}
+		if w.requiresGrad { // dw = column sums of dy·x̂
+			be.Binary(BinMul, tmp, dy, xhat, &Broadcast{Shape: bc.Shape, A: bc.A, B: bc.A})
+			be.ReduceTo(w.gradBuf().data, tmp, reduce, 1)
+		}
+		if b.requiresGrad { // db = column sums of dy
+			be.ReduceTo(b.gradBuf().data, dy, reduce, 1)
+		}
+		if x.requiresGrad { // dx̂ = dy·w, then through the normalisation
+			be.Binary(BinMul, tmp, dy, w.data, bc)
+			be.NormalizeGrad(x.gradBuf().data, xhat, rstd, tmp, rows, cols)
+		}
+	}, x, w, b)
+	out.keep(xhat, rstd)
+	be.Normalize(xhat, rstd, x.data, rows, cols, eps)
+	be.Binary(BinMul, out.data, xhat, w.data, bc)
+	be.Binary(BinAdd, out.data, out.data, b.data, bc)
+	return out
 }
 
 // edgeMessages returns ReLU(t[dst] + s[src] + e·Weᵀ) for node terms
@@ -22,8 +59,9 @@ func edgeMessages(t, s *Tensor, dst, src *Index, e, we *Tensor) *Tensor {
 	mustShape("edge messages", s.shape[1] == d && we.shape[0] == d && we.shape[1] == fe && dst.Len() == ne && src.Len() == ne, t, s, e, we)
 	dst.check("edge messages", t.shape[0])
 	src.check("edge messages", s.shape[0])
-	out := result(be, []int{ne, d}, func(out *Tensor) {
+	out := resultRaw(be, []int{ne, d}, func(out *Tensor) {
 		g := be.Alloc(ne * d) // gradient before the ReLU
+		defer recycle(be, g)
 		// ReLU's derivative tests x > 0, the same as y > 0 for its output.
 		be.MapGrad(MapReLU, g, out.data, out.data, out.grad.data, ne*d, 0, 0)
 		if t.requiresGrad {
@@ -60,12 +98,14 @@ func messageSum(m *Tensor, dst *Index, nt int, w, bias *Tensor) *Tensor {
 	if bias != nil {
 		sameBackend(m, bias)
 		mustShape("message sum bias", bias.Len() == out, w, bias)
-		deg = be.Alloc(nt)
-		degrees(be, deg, be.Alloc(ne), dst, nt)
+		deg = allocRaw(be, nt)
+		ones := allocRaw(be, ne)
+		degrees(be, deg, ones, dst, nt)
+		recycle(be, ones)
 	}
 	sum := be.Alloc(nt * d) // Σ m_k per target, kept for W's gradient
 	be.ScatterAdd(sum, m.data, dst.data, ne, d)
-	res := result(be, []int{nt, out}, func(res *Tensor) {
+	res := resultRaw(be, []int{nt, out}, func(res *Tensor) {
 		dy := res.grad.data
 		if w.requiresGrad { // dW = dYᵀ·sum
 			be.Gemm(&Gemm{TransA: true, M: out, N: d, K: nt, Alpha: 1, Beta: 1, A: dy, LdA: out, B: sum, LdB: d, C: w.gradBuf().data, LdC: d, Batch: 1})
@@ -74,11 +114,16 @@ func messageSum(m *Tensor, dst *Index, nt int, w, bias *Tensor) *Tensor {
 			be.Gemm(&Gemm{TransA: true, M: 1, N: out, K: nt, Alpha: 1, Beta: 1, A: deg, LdA: 1, B: dy, LdB: out, C: bias.gradBuf().data, LdC: out, Batch: 1})
 		}
 		if m.requiresGrad { // dm_k = (dY·W)[dst_k]
-			ds := be.Alloc(nt * d)
+			ds := allocRaw(be, nt*d)
+			defer recycle(be, ds)
 			be.Gemm(&Gemm{M: nt, N: d, K: out, Alpha: 1, A: dy, LdA: out, B: w.data, LdB: d, C: ds, LdC: d, Batch: 1})
 			be.Gather(m.gradBuf().data, ds, dst.data, ne, d, true)
 		}
 	}, m, w, bias)
+	res.keep(sum)
+	if deg != nil {
+		res.keep(deg)
+	}
 	linearSum(be, new(Gemm), res.data, sum, w.data, biasData(bias), deg, nt, d, out)
 	return res
 }

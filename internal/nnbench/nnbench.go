@@ -42,17 +42,21 @@ func randTensor(b nn.Backend, r *rand.Rand, shape ...int) *nn.Tensor {
 	return nn.From(b, v, shape...)
 }
 
-// SGEMM returns the workload C = A·B through nn.MatMul on n×n matrices.
+// SGEMM returns the workload C = A·B through nn.MatMul on n×n matrices,
+// in a NoGrad scope released after each product, so that the result's
+// buffer is the previous one's, as in a training step.
 func SGEMM(n int) Workload {
 	return Workload{
-		Name: fmt.Sprintf("sgemm-%d", n), Unit: fmt.Sprintf("nn.MatMul of two %dx%d matrices (result allocated)", n, n),
+		Name: fmt.Sprintf("sgemm-%d", n), Unit: fmt.Sprintf("nn.MatMul of two %dx%d matrices (result reused through nn.Scope)", n, n),
 		Flops: 2 * float64(n) * float64(n) * float64(n),
 		Setup: func(b nn.Backend) (func(), error) {
 			r := rand.New(rand.NewPCG(1, uint64(n)))
 			x, y := randTensor(b, r, n, n), randTensor(b, r, n, n)
+			sc := nn.NoGrad()
 			return func() {
-				nn.MatMul(x, y)
+				nn.MatMul(sc.In(x), y)
 				nn.Sync(b)
+				sc.Release()
 			}, nil
 		},
 	}
@@ -115,11 +119,13 @@ func MLPStep() Workload {
 			x, y := randTensor(b, r, mlpBatch, mlpWidth), randTensor(b, r, mlpBatch, mlpWidth)
 			opt := nn.NewAdam(1e-4)
 			ps := m.Params()
+			sc := nn.NewScope()
 			return func() {
 				nn.ZeroGrad(ps)
-				nn.Backward(nn.MSE(m.Forward(x), y))
+				nn.Backward(nn.MSE(m.Forward(sc.In(x)), y))
 				opt.Step(ps)
 				nn.Sync(b)
+				sc.Release()
 			}, nil
 		},
 	}
@@ -129,7 +135,7 @@ func MLPStep() Workload {
 // same batch.
 func MLPForward() Workload {
 	return Workload{
-		Name: "mlp-fwd", Unit: "forward pass of mlp-step's network at batch 256",
+		Name: "mlp-fwd", Unit: "forward pass of mlp-step's network at batch 256 (nn.NoGrad, buffers reused)",
 		Flops: mlpDepth * 2 * mlpWidth * mlpWidth * mlpBatch,
 		Setup: func(b nn.Backend) (func(), error) {
 			m, r, err := benchMLP(b)
@@ -137,9 +143,11 @@ func MLPForward() Workload {
 				return nil, err
 			}
 			x := randTensor(b, r, mlpBatch, mlpWidth)
+			sc := nn.NoGrad()
 			return func() {
-				m.Forward(x)
+				m.Forward(sc.In(x))
 				nn.Sync(b)
+				sc.Release()
 			}, nil
 		},
 	}
@@ -286,11 +294,14 @@ func GCNNStep() Workload {
 				return nil, err
 			}
 			ps := g.Params()
+			sc := nn.NewScope()
+			in := &nn.Bipartite{Vars: sc.In(graph.Vars), Cons: sc.In(graph.Cons), Edges: sc.In(graph.Edges), ConsIdx: graph.ConsIdx, VarIdx: graph.VarIdx}
 			return func() {
 				nn.ZeroGrad(ps)
-				logits := nn.Reshape(g.Forward(graph), 1, -1)
+				logits := nn.Reshape(g.Forward(in), 1, -1)
 				nn.Backward(nn.CrossEntropyLabels(logits, []int{7}, nil))
 				nn.Sync(b)
+				sc.Release()
 			}, nil
 		},
 	}
