@@ -296,6 +296,21 @@ func Cases() []Case {
 			Want: func(x [][]float64, p map[string][]float64) []float64 {
 				return params(p).mlp("", x[0], []int{3, 8, 8, 2}, math.Tanh, sigmoid)
 			}},
+		{Name: "MLPReLU", Inputs: []Input{awayFromZero(6, 3)}, Build: layer(
+			func(b nn.Backend, r *rand.Rand) *nn.MLP {
+				m, _ := nn.NewMLP(b, r, nn.MLPConfig{Sizes: []int{3, 8, 2}, Output: nn.ActReLU})
+				return m
+			},
+			func(m *nn.MLP, _ nn.Backend, in []*nn.Tensor) *nn.Tensor { return m.Forward(in[0]) }),
+			Want: func(x [][]float64, p map[string][]float64) []float64 {
+				return params(p).mlp("", x[0], []int{3, 8, 2}, relu, relu)
+			}},
+		{Name: "LinearAct", Inputs: []Input{in(2, 3, 4)}, Build: layer(
+			func(b nn.Backend, r *rand.Rand) *nn.Linear { return nn.NewLinear(b, r, 4, 5, true) },
+			func(m *nn.Linear, _ nn.Backend, in []*nn.Tensor) *nn.Tensor { return m.ForwardAct(in[0], nn.ActTanh) }),
+			Want: func(x [][]float64, p map[string][]float64) []float64 {
+				return each(math.Tanh)(params(p).linear("", x[0], 4))
+			}},
 		{Name: "LayerNorm", Inputs: []Input{in(4, 6)}, Build: layer(
 			func(b nn.Backend, r *rand.Rand) *nn.LayerNorm {
 				l := nn.NewLayerNorm(b, 6)
