@@ -74,7 +74,7 @@ func (c *cpuBackend[T]) Alloc(n int) Storage {
 		clear(s.v)
 		return s
 	}
-	return &cpuStore[T]{v: make([]T, n)}
+	return c.pool.fresh(n)
 }
 
 // checkAlloc raises the AllocError of a request no address space holds.
@@ -91,7 +91,7 @@ func (c *cpuBackend[T]) AllocRaw(n int) Storage {
 	if s := c.pool.get(n); s != nil {
 		return s
 	}
-	return &cpuStore[T]{v: make([]T, n)}
+	return c.pool.fresh(n)
 }
 
 // Recycle puts s in the pool (storages of other backends are ignored).

@@ -81,6 +81,12 @@ func (s *Scope) In(t *Tensor) *Tensor {
 	return out
 }
 
+// InGraph returns g with its feature tensors marked by In (the indices
+// are shared): a GCNN's input in the scope.
+func (s *Scope) InGraph(g *Bipartite) *Bipartite {
+	return &Bipartite{Vars: s.In(g.Vars), Cons: s.In(g.Cons), Edges: s.In(g.Edges), ConsIdx: g.ConsIdx, VarIdx: g.VarIdx}
+}
+
 // Len is the number of tensors the scope owns.
 func (s *Scope) Len() int { return len(s.owned) }
 

@@ -137,7 +137,7 @@ func TestScopedStepsMatch(t *testing.T) {
 			return run{g.Params(), func(sc *nn.Scope) *nn.Tensor {
 				in := x
 				if sc != nil {
-					in = &nn.Bipartite{Vars: sc.In(x.Vars), Cons: sc.In(x.Cons), Edges: sc.In(x.Edges), ConsIdx: x.ConsIdx, VarIdx: x.VarIdx}
+					in = sc.InGraph(x)
 				}
 				return nn.CrossEntropyLabels(nn.Reshape(g.Forward(in), 1, -1), []int{3}, nil)
 			}}
@@ -277,5 +277,20 @@ func TestPoolAllocZeroes(t *testing.T) {
 	}
 	if other := rc.AllocRaw(1000); other == s {
 		t.Fatal("a storage recycled twice was handed out twice")
+	}
+	// A length of the same size class (1000 and 990 round up to 1024)
+	// takes the buffer, zeroed and of the length asked.
+	be.Fill(z, 0, 1000, 5)
+	rc.Recycle(z)
+	y := be.Alloc(990)
+	if y != z || y.Len() != 990 {
+		t.Fatalf("Alloc(990) after recycling 1000 elements: reused %v, length %d", y == z, y.Len())
+	}
+	v = make([]float32, 990)
+	be.Download(v, y)
+	for i, x := range v {
+		if x != 0 {
+			t.Fatalf("element %d of a reused storage is %g, want 0", i, x)
+		}
 	}
 }

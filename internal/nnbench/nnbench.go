@@ -62,6 +62,30 @@ func SGEMM(n int) Workload {
 	}
 }
 
+// KernelSize is the size of the Kernel workload.
+const KernelSize = 1024
+
+// Kernel returns the backend's own GEMM kernel on n×n matrices, called
+// directly (no tensor, no autodiff) into a preallocated result: on the
+// cpu backend the rate of OpenBLAS itself (or of gonum's Sgemm, when
+// that is what the backend runs on). SGEMM(n) over Kernel(n) is what the
+// tensor layer costs.
+func Kernel(n int) Workload {
+	return Workload{
+		Name: fmt.Sprintf("gemm-%d", n), Unit: fmt.Sprintf("the backend's Gemm kernel on two %dx%d matrices into a preallocated result", n, n),
+		Flops: 2 * float64(n) * float64(n) * float64(n),
+		Setup: func(b nn.Backend) (func(), error) {
+			r := rand.New(rand.NewPCG(1, uint64(n)))
+			x, y, c := randTensor(b, r, n, n), randTensor(b, r, n, n), nn.New(b, n, n)
+			g := &nn.Gemm{M: n, N: n, K: n, Alpha: 1, A: x.Storage(), LdA: n, B: y.Storage(), LdB: n, C: c.Storage(), LdC: n, Batch: 1}
+			return func() {
+				b.Gemm(g)
+				nn.Sync(b)
+			}, nil
+		},
+	}
+}
+
 // GonumSGEMM returns the reference workload: gonum's float32 GEMM called
 // directly on n×n matrices (host memory; the backend is ignored).
 func GonumSGEMM(n int) Workload {
@@ -295,7 +319,7 @@ func GCNNStep() Workload {
 			}
 			ps := g.Params()
 			sc := nn.NewScope()
-			in := &nn.Bipartite{Vars: sc.In(graph.Vars), Cons: sc.In(graph.Cons), Edges: sc.In(graph.Edges), ConsIdx: graph.ConsIdx, VarIdx: graph.VarIdx}
+			in := sc.InGraph(graph)
 			return func() {
 				nn.ZeroGrad(ps)
 				logits := nn.Reshape(g.Forward(in), 1, -1)
@@ -313,6 +337,7 @@ func Workloads() []Workload {
 	for _, n := range SGEMMSizes {
 		ws = append(ws, SGEMM(n), GonumSGEMM(n))
 	}
+	ws = append(ws, Kernel(KernelSize))
 	return append(ws, MLPStep(), MLPForward(), MLPMatmuls(), GCNNStep(), GCNNForward())
 }
 
