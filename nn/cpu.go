@@ -872,3 +872,78 @@ func (c *cpuBackend[T]) Adam(p, g, m, v Storage, n int, h AdamStep) {
 		}
 	})
 }
+
+// edgeMaxDim is the widest message EdgeMessages computes (a row of it
+// lives on the stack).
+const edgeMaxDim = 256
+
+// EdgeMessages is the fused message kernel (see EdgeMessenger) for up to
+// thinKMax edge features and messages up to edgeMaxDim wide. Its sums are
+// taken in the order of the separate kernels (t, then s, then each edge
+// feature's term, then the ReLU; messages added into a target in edge
+// order), so it gives their results.
+func (c *cpuBackend[T]) EdgeMessages(m, sum, t, s, e, we Storage, dst, src IndexStorage, ne, d, fe int) bool {
+	if fe > thinKMax || d > edgeMaxDim || m == nil && sum == nil {
+		return false
+	}
+	tv, sv, ev, wv := vals[T](t), vals[T](s), vals[T](e), vals[T](we)
+	di, si := dst.(*cpuIndex).v, src.(*cpuIndex).v
+	var mv, sumv []T
+	if m != nil {
+		mv = vals[T](m)
+	}
+	if sum != nil {
+		sumv = vals[T](sum)
+	}
+	// row computes columns [lo, hi) of message k.
+	row := func(k, lo, hi int) {
+		var tmp [edgeMaxDim]T
+		out := tmp[:hi-lo]
+		if mv != nil {
+			out = mv[k*d+lo : k*d+hi]
+		}
+		tk, sk := int(di[k])*d, int(si[k])*d
+		tr, sr := tv[tk+lo:tk+hi], sv[sk+lo:sk+hi]
+		if fe == 1 {
+			x, w := ev[k], wv[lo:hi]
+			for j := range out {
+				v := tr[j] + sr[j]
+				v += x * w[j]
+				out[j] = max(v, 0)
+			}
+		} else {
+			for j := range out {
+				out[j] = tr[j] + sr[j]
+			}
+			for l := range fe {
+				x := ev[k*fe+l]
+				for j := range out {
+					out[j] += x * wv[(lo+j)*fe+l]
+				}
+			}
+			for j := range out {
+				out[j] = max(out[j], 0)
+			}
+		}
+		if sumv != nil {
+			acc := sumv[tk+lo : tk+hi]
+			for j, v := range out {
+				acc[j] += v
+			}
+		}
+	}
+	if sumv != nil { // targets collide, columns never do: workers own column ranges
+		parallelFor(d, ne*d*4, func(lo, hi int) {
+			for k := range ne {
+				row(k, lo, hi)
+			}
+		})
+		return true
+	}
+	parallelFor(ne, ne*d*4, func(k0, k1 int) {
+		for k := k0; k < k1; k++ {
+			row(k, 0, d)
+		}
+	})
+	return true
+}

@@ -77,10 +77,7 @@ func edgeMessages(t, s *Tensor, dst, src *Index, e, we *Tensor) *Tensor {
 			be.Gemm(&Gemm{M: ne, N: fe, K: d, Alpha: 1, Beta: 1, A: g, LdA: d, B: we.data, LdB: fe, C: e.gradBuf().data, LdC: fe, Batch: 1})
 		}
 	}, t, s, e, we)
-	be.Gather(out.data, t.data, dst.data, ne, d, false)
-	be.Gather(out.data, s.data, src.data, ne, d, true)
-	be.Gemm(&Gemm{TransB: true, M: ne, N: d, K: fe, Alpha: 1, Beta: 1, A: e.data, LdA: fe, B: we.data, LdB: fe, C: out.data, LdC: d, Batch: 1})
-	be.Map(MapReLU, out.data, out.data, ne*d, 0, 0)
+	messages(be, new(Gemm), out.data, t.data, s.data, e.data, we.data, dst, src, ne, d, fe)
 	return out
 }
 
@@ -155,4 +152,30 @@ func biasData(b *Tensor) Storage {
 		return nil
 	}
 	return b.data
+}
+
+// EdgeMessenger is implemented by backends with one fused kernel for a
+// bipartite convolution's messages m_k = ReLU(t[dst_k] + s[src_k] +
+// e_k·Weᵀ), for node terms t and s [·, d], edge features e [ne, fe] and
+// We [d, fe]: the two gathers, the thin product and the ReLU in one pass
+// over the edges instead of four. It writes m [ne, d] when m is not nil
+// and adds each m_k into sum[dst_k] (sum [·, d]) when sum is not nil, so
+// inference, which needs only the sums, never stores the messages. It
+// returns false, having done nothing, for shapes it does not handle; the
+// caller then runs the separate kernels.
+type EdgeMessenger interface {
+	EdgeMessages(m, sum, t, s, e, we Storage, dst, src IndexStorage, ne, d, fe int) bool
+}
+
+// messages writes ReLU(t[dst] + s[src] + e·Weᵀ) into pre [ne, d] with the
+// separate kernels (or the fused one where be has it).
+func messages(be Backend, g *Gemm, pre, t, s, e, we Storage, dst, src *Index, ne, d, fe int) {
+	if em, ok := be.(EdgeMessenger); ok && em.EdgeMessages(pre, nil, t, s, e, we, dst.data, src.data, ne, d, fe) {
+		return
+	}
+	be.Gather(pre, t, dst.data, ne, d, false)
+	be.Gather(pre, s, src.data, ne, d, true)
+	*g = Gemm{TransB: true, M: ne, N: d, K: fe, Alpha: 1, Beta: 1, A: e, LdA: fe, B: we, LdB: fe, C: pre, LdC: d, Batch: 1}
+	be.Gemm(g)
+	be.Map(MapReLU, pre, pre, ne*d, 0, 0)
 }
