@@ -947,3 +947,64 @@ func (c *cpuBackend[T]) EdgeMessages(m, sum, t, s, e, we Storage, dst, src Index
 	})
 	return true
 }
+
+// EdgeMessagesGrad is the fused backward of EdgeMessages (see
+// EdgeMessenger), for the shapes EdgeMessages handles. Workers own column
+// ranges, so the scatters never collide; dWe is summed over the edges in
+// float64, in edge order, whatever the number of workers.
+func (c *cpuBackend[T]) EdgeMessagesGrad(dt, ds, dwe, y, dy, e Storage, dst, src IndexStorage, ne, d, fe int) bool {
+	if fe > thinKMax || d > edgeMaxDim {
+		return false
+	}
+	yv, gv, ev := vals[T](y), vals[T](dy), vals[T](e)
+	di, si := dst.(*cpuIndex).v, src.(*cpuIndex).v
+	var tv, sv, wv []T
+	if dt != nil {
+		tv = vals[T](dt)
+	}
+	if ds != nil {
+		sv = vals[T](ds)
+	}
+	if dwe != nil {
+		wv = vals[T](dwe)
+	}
+	parallelFor(d, ne*d*4, func(lo, hi int) {
+		var acc [edgeMaxDim * thinKMax]float64 // dWe[j, l] for j in [lo, hi)
+		w := hi - lo
+		for k := range ne {
+			yr, gr := yv[k*d+lo:k*d+hi], gv[k*d+lo:k*d+hi]
+			var tr, sr []T
+			if tv != nil {
+				tr = tv[int(di[k])*d+lo : int(di[k])*d+hi]
+			}
+			if sv != nil {
+				sr = sv[int(si[k])*d+lo : int(si[k])*d+hi]
+			}
+			for j := range w {
+				if !(yr[j] > 0) { // MapGrad's test: NaN passes nothing
+					continue
+				}
+				g := gr[j]
+				if tr != nil {
+					tr[j] += g
+				}
+				if sr != nil {
+					sr[j] += g
+				}
+				if wv != nil {
+					for l := range fe {
+						acc[j*fe+l] += float64(g) * float64(ev[k*fe+l])
+					}
+				}
+			}
+		}
+		if wv != nil {
+			for j := range w {
+				for l := range fe {
+					wv[(lo+j)*fe+l] += T(acc[j*fe+l])
+				}
+			}
+		}
+	})
+	return true
+}

@@ -52,14 +52,21 @@ func layerNorm(x, w, b *Tensor, eps float32) *Tensor {
 
 // edgeMessages returns ReLU(t[dst] + s[src] + e·Weᵀ) for node terms
 // t [nt, d] and s [ns, d], edges e [ne, fe] from src to dst, We [d, fe]:
-// the per-edge pre-activation of a bipartite convolution.
-func edgeMessages(t, s *Tensor, dst, src *Index, e, we *Tensor) *Tensor {
+// the per-edge pre-activation of a bipartite convolution. Where the
+// backend has the fused kernel it also returns the messages summed by
+// target (a zeroed [nt, d] storage it then fills in the same pass), for
+// messageSum; else sum is nil.
+func edgeMessages(t, s *Tensor, dst, src *Index, e, we *Tensor) (out *Tensor, sum Storage) {
 	be := sameBackend(t, s, e, we)
-	ne, fe, d := e.shape[0], e.shape[1], t.shape[1]
+	ne, fe, d, nt := e.shape[0], e.shape[1], t.shape[1], t.shape[0]
 	mustShape("edge messages", s.shape[1] == d && we.shape[0] == d && we.shape[1] == fe && dst.Len() == ne && src.Len() == ne, t, s, e, we)
 	dst.check("edge messages", t.shape[0])
 	src.check("edge messages", s.shape[0])
-	out := resultRaw(be, []int{ne, d}, func(out *Tensor) {
+	out = resultRaw(be, []int{ne, d}, func(out *Tensor) {
+		if em, ok := be.(EdgeMessenger); ok && !e.requiresGrad &&
+			em.EdgeMessagesGrad(gradOf(t), gradOf(s), gradOf(we), out.data, out.grad.data, e.data, dst.data, src.data, ne, d, fe) {
+			return
+		}
 		g := be.Alloc(ne * d) // gradient before the ReLU
 		defer recycle(be, g)
 		// ReLU's derivative tests x > 0, the same as y > 0 for its output.
@@ -77,16 +84,33 @@ func edgeMessages(t, s *Tensor, dst, src *Index, e, we *Tensor) *Tensor {
 			be.Gemm(&Gemm{M: ne, N: fe, K: d, Alpha: 1, Beta: 1, A: g, LdA: d, B: we.data, LdB: fe, C: e.gradBuf().data, LdC: fe, Batch: 1})
 		}
 	}, t, s, e, we)
+	if em, ok := be.(EdgeMessenger); ok {
+		sum = be.Alloc(nt * d)
+		if em.EdgeMessages(out.data, sum, t.data, s.data, e.data, we.data, dst.data, src.data, ne, d, fe) {
+			return out, sum
+		}
+		recycle(be, sum)
+	}
 	messages(be, new(Gemm), out.data, t.data, s.data, e.data, we.data, dst, src, ne, d, fe)
-	return out
+	return out, nil
+}
+
+// gradOf returns x's gradient buffer when x needs one, else nil.
+func gradOf(x *Tensor) Storage {
+	if !x.requiresGrad {
+		return nil
+	}
+	return x.gradBuf().data
 }
 
 // messageSum returns Σ_{k: dst_k = t} (m_k·Wᵀ + b) for every target t in
-// [0, nt), for messages m [ne, d], W [out, d] and b [out] (nil for none).
+// [0, nt), for messages m [ne, d], W [out, d] and b [out] (nil for none);
+// sum, when not nil, holds Σ_k m_k by target already (from edgeMessages)
+// and is taken over.
 // A linear layer commutes with the sum, so it is computed as
 // (Σ_k m_k)·Wᵀ + deg_t·b, deg_t the number of edges into t: one product
 // per target instead of one per edge, and no [ne, out] intermediate.
-func messageSum(m *Tensor, dst *Index, nt int, w, bias *Tensor) *Tensor {
+func messageSum(m *Tensor, dst *Index, nt int, w, bias *Tensor, sum Storage) *Tensor {
 	be := sameBackend(m, w)
 	ne, d, out := m.shape[0], m.shape[1], w.shape[0]
 	mustShape("message sum", m.Rank() == 2 && w.Rank() == 2 && w.shape[1] == d && dst.Len() == ne, m, w)
@@ -100,8 +124,10 @@ func messageSum(m *Tensor, dst *Index, nt int, w, bias *Tensor) *Tensor {
 		degrees(be, deg, ones, dst, nt)
 		recycle(be, ones)
 	}
-	sum := be.Alloc(nt * d) // Σ m_k per target, kept for W's gradient
-	be.ScatterAdd(sum, m.data, dst.data, ne, d)
+	if sum == nil { // Σ m_k per target, kept for W's gradient
+		sum = be.Alloc(nt * d)
+		be.ScatterAdd(sum, m.data, dst.data, ne, d)
+	}
 	res := resultRaw(be, []int{nt, out}, func(res *Tensor) {
 		dy := res.grad.data
 		if w.requiresGrad { // dW = dYᵀ·sum
@@ -163,8 +189,15 @@ func biasData(b *Tensor) Storage {
 // inference, which needs only the sums, never stores the messages. It
 // returns false, having done nothing, for shapes it does not handle; the
 // caller then runs the separate kernels.
+//
+// EdgeMessagesGrad is the backward pass of the messages m = y (as
+// EdgeMessages wrote them) given their gradient dy, for edge features that
+// need none: g_k = dy_k where y_k > 0, else 0; dt[dst_k] += g_k, ds[src_k]
+// += g_k and dWe += gᵀ·e, each skipped where its storage is nil, in one
+// pass that never stores g.
 type EdgeMessenger interface {
 	EdgeMessages(m, sum, t, s, e, we Storage, dst, src IndexStorage, ne, d, fe int) bool
+	EdgeMessagesGrad(dt, ds, dwe, y, dy, e Storage, dst, src IndexStorage, ne, d, fe int) bool
 }
 
 // messages writes ReLU(t[dst] + s[src] + e·Weᵀ) into pre [ne, d] with the
