@@ -518,6 +518,15 @@ func (c *cpuBackend[T]) MapGrad(op MapOp, dx, x, y, dy Storage, n int, p, q floa
 			for i := lo; i < hi; i++ {
 				d[i] += g[i] * yv[i] * (1 - yv[i])
 			}
+		case MapSquare: // the losses' square: 2x is exact, as in mapDeriv
+			for i := lo; i < hi; i++ {
+				d[i] += g[i] * (2 * xv[i])
+			}
+		case MapScale:
+			P := T(p)
+			for i := lo; i < hi; i++ {
+				d[i] += g[i] * P
+			}
 		default:
 			for i := lo; i < hi; i++ {
 				d[i] += g[i] * T(mapDeriv(op, float64(xv[i]), float64(yv[i]), float64(p), float64(q)))
