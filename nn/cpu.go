@@ -886,11 +886,38 @@ func (c *cpuBackend[T]) Adam(p, g, m, v Storage, n int, h AdamStep) {
 // lives on the stack).
 const edgeMaxDim = 256
 
-// EdgeMessages is the fused message kernel (see EdgeMessenger) for up to
-// thinKMax edge features and messages up to edgeMaxDim wide. Its sums are
+// edgeRow writes columns [lo, hi) of message k, ReLU(t[tk] + s[sk] +
+// e_k·Weᵀ), into out (hi − lo long), for fe edge features; the sums are
 // taken in the order of the separate kernels (t, then s, then each edge
-// feature's term, then the ReLU; messages added into a target in edge
-// order), so it gives their results.
+// feature's term), so it gives their results.
+func edgeRow[T float](out, tv, sv, ev, wv []T, k, tk, sk, lo, hi, fe int) {
+	tr, sr := tv[tk+lo:tk+hi], sv[sk+lo:sk+hi]
+	if fe == 1 {
+		x, w := ev[k], wv[lo:hi]
+		for j := range out {
+			v := tr[j] + sr[j]
+			v += x * w[j]
+			out[j] = max(v, 0)
+		}
+		return
+	}
+	for j := range out {
+		out[j] = tr[j] + sr[j]
+	}
+	for l := range fe {
+		x := ev[k*fe+l]
+		for j := range out {
+			out[j] += x * wv[(lo+j)*fe+l]
+		}
+	}
+	for j := range out {
+		out[j] = max(out[j], 0)
+	}
+}
+
+// EdgeMessages is the fused message kernel (see EdgeMessenger) for up to
+// thinKMax edge features and messages up to edgeMaxDim wide; messages
+// are added into a target in edge order, as ScatterAdd does.
 func (c *cpuBackend[T]) EdgeMessages(m, sum, t, s, e, we Storage, dst, src IndexStorage, ne, d, fe int) bool {
 	if fe > thinKMax || d > edgeMaxDim || m == nil && sum == nil {
 		return false
@@ -911,29 +938,8 @@ func (c *cpuBackend[T]) EdgeMessages(m, sum, t, s, e, we Storage, dst, src Index
 		if mv != nil {
 			out = mv[k*d+lo : k*d+hi]
 		}
-		tk, sk := int(di[k])*d, int(si[k])*d
-		tr, sr := tv[tk+lo:tk+hi], sv[sk+lo:sk+hi]
-		if fe == 1 {
-			x, w := ev[k], wv[lo:hi]
-			for j := range out {
-				v := tr[j] + sr[j]
-				v += x * w[j]
-				out[j] = max(v, 0)
-			}
-		} else {
-			for j := range out {
-				out[j] = tr[j] + sr[j]
-			}
-			for l := range fe {
-				x := ev[k*fe+l]
-				for j := range out {
-					out[j] += x * wv[(lo+j)*fe+l]
-				}
-			}
-			for j := range out {
-				out[j] = max(out[j], 0)
-			}
-		}
+		tk := int(di[k]) * d
+		edgeRow(out, tv, sv, ev, wv, k, tk, int(si[k])*d, lo, hi, fe)
 		if sumv != nil {
 			acc := sumv[tk+lo : tk+hi]
 			for j, v := range out {
@@ -957,60 +963,57 @@ func (c *cpuBackend[T]) EdgeMessages(m, sum, t, s, e, we Storage, dst, src Index
 	return true
 }
 
-// EdgeMessagesGrad is the fused backward of EdgeMessages (see
-// EdgeMessenger), for the shapes EdgeMessages handles. Workers own column
-// ranges, so the scatters never collide; dWe is summed over the edges in
-// float64, in edge order, whatever the number of workers.
-func (c *cpuBackend[T]) EdgeMessagesGrad(dt, ds, dwe, y, dy, e Storage, dst, src IndexStorage, ne, d, fe int) bool {
+// EdgeMessagesGrad is the fused backward of the per-target sums (see
+// EdgeMessenger). Workers own column ranges, so the scatters never
+// collide; dWe is summed over the edges in float64, in edge order,
+// whatever the number of workers.
+func (c *cpuBackend[T]) EdgeMessagesGrad(dt, ds, dwe, dsum, t, s, e, we Storage, dst, src IndexStorage, ne, d, fe int) bool {
 	if fe > thinKMax || d > edgeMaxDim {
 		return false
 	}
-	yv, gv, ev := vals[T](y), vals[T](dy), vals[T](e)
+	tv, sv, ev, wv, gv := vals[T](t), vals[T](s), vals[T](e), vals[T](we), vals[T](dsum)
 	di, si := dst.(*cpuIndex).v, src.(*cpuIndex).v
-	var tv, sv, wv []T
+	var dtv, dsv, dwv []T
 	if dt != nil {
-		tv = vals[T](dt)
+		dtv = vals[T](dt)
 	}
 	if ds != nil {
-		sv = vals[T](ds)
+		dsv = vals[T](ds)
 	}
 	if dwe != nil {
-		wv = vals[T](dwe)
+		dwv = vals[T](dwe)
 	}
-	parallelFor(d, ne*d*4, func(lo, hi int) {
+	parallelFor(d, ne*d*6, func(lo, hi int) {
 		var acc [edgeMaxDim * thinKMax]float64 // dWe[j, l] for j in [lo, hi)
+		var tmp [edgeMaxDim]T
 		w := hi - lo
+		y := tmp[:w]
 		for k := range ne {
-			yr, gr := yv[k*d+lo:k*d+hi], gv[k*d+lo:k*d+hi]
-			var tr, sr []T
-			if tv != nil {
-				tr = tv[int(di[k])*d+lo : int(di[k])*d+hi]
-			}
-			if sv != nil {
-				sr = sv[int(si[k])*d+lo : int(si[k])*d+hi]
-			}
+			tk, sk := int(di[k])*d, int(si[k])*d
+			edgeRow(y, tv, sv, ev, wv, k, tk, sk, lo, hi, fe)
+			gr := gv[tk+lo : tk+hi]
 			for j := range w {
-				if !(yr[j] > 0) { // MapGrad's test: NaN passes nothing
+				if !(y[j] > 0) { // MapGrad's ReLU test on the output: NaN passes nothing
 					continue
 				}
 				g := gr[j]
-				if tr != nil {
-					tr[j] += g
+				if dtv != nil {
+					dtv[tk+lo+j] += g
 				}
-				if sr != nil {
-					sr[j] += g
+				if dsv != nil {
+					dsv[sk+lo+j] += g
 				}
-				if wv != nil {
+				if dwv != nil {
 					for l := range fe {
 						acc[j*fe+l] += float64(g) * float64(ev[k*fe+l])
 					}
 				}
 			}
 		}
-		if wv != nil {
+		if dwv != nil {
 			for j := range w {
 				for l := range fe {
-					wv[(lo+j)*fe+l] += T(acc[j*fe+l])
+					dwv[(lo+j)*fe+l] += T(acc[j*fe+l])
 				}
 			}
 		}

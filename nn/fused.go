@@ -52,21 +52,12 @@ func layerNorm(x, w, b *Tensor, eps float32) *Tensor {
 
 // edgeMessages returns ReLU(t[dst] + s[src] + e·Weᵀ) for node terms
 // t [nt, d] and s [ns, d], edges e [ne, fe] from src to dst, We [d, fe]:
-// the per-edge pre-activation of a bipartite convolution. Where the
-// backend has the fused kernel it also returns the messages summed by
-// target (a zeroed [nt, d] storage it then fills in the same pass), for
-// messageSum; else sum is nil.
-func edgeMessages(t, s *Tensor, dst, src *Index, e, we *Tensor) (out *Tensor, sum Storage) {
+// the per-edge pre-activation of a bipartite convolution.
+func edgeMessages(t, s *Tensor, dst, src *Index, e, we *Tensor) *Tensor {
 	be := sameBackend(t, s, e, we)
-	ne, fe, d, nt := e.shape[0], e.shape[1], t.shape[1], t.shape[0]
-	mustShape("edge messages", s.shape[1] == d && we.shape[0] == d && we.shape[1] == fe && dst.Len() == ne && src.Len() == ne, t, s, e, we)
-	dst.check("edge messages", t.shape[0])
-	src.check("edge messages", s.shape[0])
-	out = resultRaw(be, []int{ne, d}, func(out *Tensor) {
-		if em, ok := be.(EdgeMessenger); ok && !e.requiresGrad &&
-			em.EdgeMessagesGrad(gradOf(t), gradOf(s), gradOf(we), out.data, out.grad.data, e.data, dst.data, src.data, ne, d, fe) {
-			return
-		}
+	ne, fe, d := e.shape[0], e.shape[1], t.shape[1]
+	checkEdges(t, s, dst, src, e, we)
+	out := resultRaw(be, []int{ne, d}, func(out *Tensor) {
 		g := be.Alloc(ne * d) // gradient before the ReLU
 		defer recycle(be, g)
 		// ReLU's derivative tests x > 0, the same as y > 0 for its output.
@@ -84,15 +75,57 @@ func edgeMessages(t, s *Tensor, dst, src *Index, e, we *Tensor) (out *Tensor, su
 			be.Gemm(&Gemm{M: ne, N: fe, K: d, Alpha: 1, Beta: 1, A: g, LdA: d, B: we.data, LdB: fe, C: e.gradBuf().data, LdC: fe, Batch: 1})
 		}
 	}, t, s, e, we)
-	if em, ok := be.(EdgeMessenger); ok {
-		sum = be.Alloc(nt * d)
-		if em.EdgeMessages(out.data, sum, t.data, s.data, e.data, we.data, dst.data, src.data, ne, d, fe) {
-			return out, sum
-		}
-		recycle(be, sum)
-	}
 	messages(be, new(Gemm), out.data, t.data, s.data, e.data, we.data, dst, src, ne, d, fe)
-	return out, nil
+	return out
+}
+
+// checkEdges panics unless t [nt, d], s [ns, d], e [ne, fe], We [d, fe]
+// and the edges' endpoints fit together.
+func checkEdges(t, s *Tensor, dst, src *Index, e, we *Tensor) {
+	ne, fe, d := e.shape[0], e.shape[1], t.shape[1]
+	mustShape("edge messages", s.shape[1] == d && we.shape[0] == d && we.shape[1] == fe && dst.Len() == ne && src.Len() == ne, t, s, e, we)
+	dst.check("edge messages", t.shape[0])
+	src.check("edge messages", s.shape[0])
+}
+
+// convMessages returns messageSum(edgeMessages(t, s, dst, src, e, We),
+// dst, nt, W, bias) as one node, on backends with the fused message
+// kernels and for edge features that need no gradient (they are data); it
+// returns nil elsewhere. It never stores a message: the forward pass sums
+// them per target as it computes them, and the backward pass recomputes
+// each one's pre-activation for the ReLU's mask, so no edge-sized array is
+// written in either direction.
+func convMessages(t, s *Tensor, dst, src *Index, e, we, w, bias *Tensor) *Tensor {
+	be := sameBackend(t, s, e, we, w)
+	em, ok := be.(EdgeMessenger)
+	if !ok || e.requiresGrad {
+		return nil
+	}
+	checkEdges(t, s, dst, src, e, we)
+	ne, fe, d, nt, out := e.shape[0], e.shape[1], t.shape[1], t.shape[0], w.shape[0]
+	mustShape("message sum", w.Rank() == 2 && w.shape[1] == d, t, w)
+	sum := be.Alloc(nt * d)
+	if !em.EdgeMessages(nil, sum, t.data, s.data, e.data, we.data, dst.data, src.data, ne, d, fe) {
+		recycle(be, sum)
+		return nil
+	}
+	deg := degreesOf(be, dst, nt, w, bias)
+	res := resultRaw(be, []int{nt, out}, func(res *Tensor) {
+		dy := res.grad.data
+		sumGrads(be, dy, sum, deg, w, bias, nt, d, out)
+		if t.requiresGrad || s.requiresGrad || we.requiresGrad {
+			dsum := allocRaw(be, nt*d) // dY·W: the gradient of each target's sum
+			defer recycle(be, dsum)
+			be.Gemm(&Gemm{M: nt, N: d, K: out, Alpha: 1, A: dy, LdA: out, B: w.data, LdB: d, C: dsum, LdC: d, Batch: 1})
+			em.EdgeMessagesGrad(gradOf(t), gradOf(s), gradOf(we), dsum, t.data, s.data, e.data, we.data, dst.data, src.data, ne, d, fe)
+		}
+	}, t, s, e, we, w, bias)
+	res.keep(sum)
+	if deg != nil {
+		res.keep(deg)
+	}
+	linearSum(be, new(Gemm), res.data, sum, w.data, biasData(bias), deg, nt, d, out)
+	return res
 }
 
 // gradOf returns x's gradient buffer when x needs one, else nil.
@@ -103,39 +136,48 @@ func gradOf(x *Tensor) Storage {
 	return x.gradBuf().data
 }
 
+// degreesOf returns the number of edges into each of the nt targets when
+// there is a bias (whose term deg_t·b they weigh), else nil.
+func degreesOf(be Backend, dst *Index, nt int, w, bias *Tensor) Storage {
+	if bias == nil {
+		return nil
+	}
+	sameBackend(w, bias)
+	mustShape("message sum bias", bias.Len() == w.shape[0], w, bias)
+	deg := allocRaw(be, nt)
+	ones := allocRaw(be, dst.Len())
+	degrees(be, deg, ones, dst, nt)
+	recycle(be, ones)
+	return deg
+}
+
+// sumGrads adds the gradients of y = sum·Wᵀ + deg⊗b into W's and b's,
+// given dY.
+func sumGrads(be Backend, dy, sum, deg Storage, w, bias *Tensor, nt, d, out int) {
+	if w.requiresGrad { // dW = dYᵀ·sum
+		be.Gemm(&Gemm{TransA: true, M: out, N: d, K: nt, Alpha: 1, Beta: 1, A: dy, LdA: out, B: sum, LdB: d, C: w.gradBuf().data, LdC: d, Batch: 1})
+	}
+	if bias != nil && bias.requiresGrad { // db = degᵀ·dY
+		be.Gemm(&Gemm{TransA: true, M: 1, N: out, K: nt, Alpha: 1, Beta: 1, A: deg, LdA: 1, B: dy, LdB: out, C: bias.gradBuf().data, LdC: out, Batch: 1})
+	}
+}
+
 // messageSum returns Σ_{k: dst_k = t} (m_k·Wᵀ + b) for every target t in
-// [0, nt), for messages m [ne, d], W [out, d] and b [out] (nil for none);
-// sum, when not nil, holds Σ_k m_k by target already (from edgeMessages)
-// and is taken over.
+// [0, nt), for messages m [ne, d], W [out, d] and b [out] (nil for none).
 // A linear layer commutes with the sum, so it is computed as
 // (Σ_k m_k)·Wᵀ + deg_t·b, deg_t the number of edges into t: one product
 // per target instead of one per edge, and no [ne, out] intermediate.
-func messageSum(m *Tensor, dst *Index, nt int, w, bias *Tensor, sum Storage) *Tensor {
+func messageSum(m *Tensor, dst *Index, nt int, w, bias *Tensor) *Tensor {
 	be := sameBackend(m, w)
 	ne, d, out := m.shape[0], m.shape[1], w.shape[0]
 	mustShape("message sum", m.Rank() == 2 && w.Rank() == 2 && w.shape[1] == d && dst.Len() == ne, m, w)
 	dst.check("message sum", nt)
-	var deg Storage
-	if bias != nil {
-		sameBackend(m, bias)
-		mustShape("message sum bias", bias.Len() == out, w, bias)
-		deg = allocRaw(be, nt)
-		ones := allocRaw(be, ne)
-		degrees(be, deg, ones, dst, nt)
-		recycle(be, ones)
-	}
-	if sum == nil { // Σ m_k per target, kept for W's gradient
-		sum = be.Alloc(nt * d)
-		be.ScatterAdd(sum, m.data, dst.data, ne, d)
-	}
+	deg := degreesOf(be, dst, nt, w, bias)
+	sum := be.Alloc(nt * d) // Σ m_k per target, kept for W's gradient
+	be.ScatterAdd(sum, m.data, dst.data, ne, d)
 	res := resultRaw(be, []int{nt, out}, func(res *Tensor) {
 		dy := res.grad.data
-		if w.requiresGrad { // dW = dYᵀ·sum
-			be.Gemm(&Gemm{TransA: true, M: out, N: d, K: nt, Alpha: 1, Beta: 1, A: dy, LdA: out, B: sum, LdB: d, C: w.gradBuf().data, LdC: d, Batch: 1})
-		}
-		if bias != nil && bias.requiresGrad { // db = degᵀ·dY
-			be.Gemm(&Gemm{TransA: true, M: 1, N: out, K: nt, Alpha: 1, Beta: 1, A: deg, LdA: 1, B: dy, LdB: out, C: bias.gradBuf().data, LdC: out, Batch: 1})
-		}
+		sumGrads(be, dy, sum, deg, w, bias, nt, d, out)
 		if m.requiresGrad { // dm_k = (dY·W)[dst_k]
 			ds := allocRaw(be, nt*d)
 			defer recycle(be, ds)
@@ -190,14 +232,15 @@ func biasData(b *Tensor) Storage {
 // returns false, having done nothing, for shapes it does not handle; the
 // caller then runs the separate kernels.
 //
-// EdgeMessagesGrad is the backward pass of the messages m = y (as
-// EdgeMessages wrote them) given their gradient dy, for edge features that
-// need none: g_k = dy_k where y_k > 0, else 0; dt[dst_k] += g_k, ds[src_k]
-// += g_k and dWe += gᵀ·e, each skipped where its storage is nil, in one
-// pass that never stores g.
+// EdgeMessagesGrad is the backward pass of the per-target sums, for edge
+// features that need no gradient, given dsum [·, d], the gradient of each
+// target's sum: it recomputes each message's pre-activation as
+// EdgeMessages does, and where it is positive passes g_k = dsum[dst_k]
+// on: dt[dst_k] += g_k, ds[src_k] += g_k and dWe += gᵀ·e, each skipped
+// where its storage is nil. It handles the shapes EdgeMessages handles.
 type EdgeMessenger interface {
 	EdgeMessages(m, sum, t, s, e, we Storage, dst, src IndexStorage, ne, d, fe int) bool
-	EdgeMessagesGrad(dt, ds, dwe, y, dy, e Storage, dst, src IndexStorage, ne, d, fe int) bool
+	EdgeMessagesGrad(dt, ds, dwe, dsum, t, s, e, we Storage, dst, src IndexStorage, ne, d, fe int) bool
 }
 
 // messages writes ReLU(t[dst] + s[src] + e·Weᵀ) into pre [ne, d] with the
