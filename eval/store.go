@@ -281,28 +281,16 @@ func (s *Store) flush() error {
 	}
 	base := filepath.Join(s.dir, fmt.Sprintf("%06d", s.seq))
 	if s.cfg.Trace != "" {
-		if err := writeAll(base+".steps.parquet", s.steps); err != nil {
+		if err := trace.WriteFile(base+".steps.parquet", s.steps); err != nil {
 			return err
 		}
 	}
-	if err := writeAll(base+".parquet", s.rows); err != nil {
+	if err := trace.WriteFile(base+".parquet", s.rows); err != nil {
 		return err
 	}
 	s.seq++
 	s.rows, s.steps = s.rows[:0], s.steps[:0]
 	return nil
-}
-
-func writeAll[T any](path string, rows []T) error {
-	w, err := trace.CreateOf[T](path)
-	if err != nil {
-		return err
-	}
-	defer w.Abort()
-	if err := w.Write(rows...); err != nil {
-		return err
-	}
-	return w.Close()
 }
 
 // Finish writes Out and Trace with the runs of jobs, in their order, and
@@ -322,7 +310,7 @@ func (s *Store) Finish(jobs []Job) error {
 			}
 			rows[i] = r
 		}
-		if err := writeAll(s.cfg.Out, rows); err != nil {
+		if err := trace.WriteFile(s.cfg.Out, rows); err != nil {
 			return err
 		}
 	}
@@ -372,5 +360,5 @@ func (s *Store) mergeSteps(jobs []Job) error {
 		slices.SortStableFunc(steps, func(a, b trace.Step) int { return int(a.Step - b.Step) })
 		all = append(all, steps...)
 	}
-	return writeAll(s.cfg.Trace, all)
+	return trace.WriteFile(s.cfg.Trace, all)
 }

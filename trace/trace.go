@@ -134,6 +134,20 @@ func (w *Writer[T]) Close() error {
 	return nil
 }
 
+// WriteFile writes rows as a Parquet file at path, which appears complete
+// or not at all.
+func WriteFile[T any](path string, rows []T) error {
+	w, err := CreateOf[T](path)
+	if err != nil {
+		return err
+	}
+	defer w.Abort()
+	if err := w.Write(rows...); err != nil {
+		return err
+	}
+	return w.Close()
+}
+
 // Abort discards the file.
 func (w *Writer[T]) Abort() {
 	if w.w != nil {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/urfave/cli/v2"
 
@@ -170,25 +169,12 @@ type collectFn struct {
 
 	mu     sync.Mutex
 	models map[int]*solver.Model
+	onePosition[episodeElem]
 }
 
 func (f *collectFn) Setup() error {
 	f.models = map[int]*solver.Model{}
 	return f.HiGHS.install()
-}
-
-func (f *collectFn) CreateInitialRestriction(episodeElem) offsetrange.Restriction {
-	return offsetrange.Restriction{Start: 0, End: 1}
-}
-
-func (f *collectFn) SplitRestriction(_ episodeElem, r offsetrange.Restriction) []offsetrange.Restriction {
-	return []offsetrange.Restriction{r}
-}
-
-func (f *collectFn) RestrictionSize(_ episodeElem, r offsetrange.Restriction) float64 { return r.Size() }
-
-func (f *collectFn) CreateTracker(r offsetrange.Restriction) *sdf.LockRTracker {
-	return sdf.NewLockRTracker(offsetrange.NewTracker(r))
 }
 
 // model reads instance i once per worker.

@@ -87,6 +87,7 @@ type evalFn struct {
 	HiGHS  shippedModule // empty when the workers share this machine's cache
 
 	play func(ctx context.Context, e runElem) (eval.Outcome, error)
+	onePosition[runElem]
 }
 
 // Setup installs the shipped HiGHS module if the worker has none and
@@ -121,17 +122,22 @@ func (f *evalFn) Setup() error {
 	return nil
 }
 
-func (f *evalFn) CreateInitialRestriction(runElem) offsetrange.Restriction {
+// onePosition gives a DoFn over elements E a one-position restriction per
+// element: nothing splits inside an element, but the DoFn is splittable,
+// so Prism splits its bundles between elements.
+type onePosition[E any] struct{}
+
+func (onePosition[E]) CreateInitialRestriction(E) offsetrange.Restriction {
 	return offsetrange.Restriction{Start: 0, End: 1}
 }
 
-func (f *evalFn) SplitRestriction(_ runElem, r offsetrange.Restriction) []offsetrange.Restriction {
+func (onePosition[E]) SplitRestriction(_ E, r offsetrange.Restriction) []offsetrange.Restriction {
 	return []offsetrange.Restriction{r}
 }
 
-func (f *evalFn) RestrictionSize(_ runElem, r offsetrange.Restriction) float64 { return r.Size() }
+func (onePosition[E]) RestrictionSize(_ E, r offsetrange.Restriction) float64 { return r.Size() }
 
-func (f *evalFn) CreateTracker(r offsetrange.Restriction) *sdf.LockRTracker {
+func (onePosition[E]) CreateTracker(r offsetrange.Restriction) *sdf.LockRTracker {
 	return sdf.NewLockRTracker(offsetrange.NewTracker(r))
 }
 
@@ -215,5 +221,3 @@ func elements(jobs []eval.Job, files []string) []runElem {
 	}
 	return out
 }
-
-

@@ -43,12 +43,7 @@ func evalMILPAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	table := eval.SummarizeMILP(ev.Policies, eval.Group(results, len(ev.Policies)))
-	if c.Bool("json") {
-		return jsonEncode(c.App.Writer, table)
-	}
-	eval.PrintMILP(c.App.Writer, table, len(ev.Files))
-	return nil
+	return ev.Report(c.App.Writer, c.Bool("json"), results)
 }
 
 func evalMallocCommand() *cli.Command {
@@ -77,12 +72,7 @@ func evalMallocAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	rows := eval.SummarizeMalloc(ev.Instances, ev.Policies, eval.Group(results, len(ev.Policies)))
-	if c.Bool("json") {
-		return jsonEncode(c.App.Writer, rows)
-	}
-	eval.PrintMalloc(c.App.Writer, ev.Policies, rows, ev.Fraction)
-	return nil
+	return ev.Report(c.App.Writer, c.Bool("json"), results)
 }
 
 // runEval runs the jobs not yet finished as a pipeline of fn, then writes
@@ -148,12 +138,12 @@ func runEval(c *cli.Context, jobs []eval.Job, files []string, settings map[strin
 		return nil, failedErr(err)
 	}
 	if out != "" {
-		if err := writeRows(out, results); err != nil {
+		if err := trace.WriteFile(out, results); err != nil {
 			return nil, failedErr(err)
 		}
 	}
 	if tracePath != "" {
-		if err := writeRows(tracePath, steps); err != nil {
+		if err := trace.WriteFile(tracePath, steps); err != nil {
 			return nil, failedErr(err)
 		}
 	}
@@ -168,4 +158,3 @@ func runEval(c *cli.Context, jobs []eval.Job, files []string, settings map[strin
 	}
 	return results, nil
 }
-

@@ -35,23 +35,11 @@ func writePart(dir string, i int64, o eval.Outcome, runErr error) error {
 		}
 	}
 	if len(o.Steps) > 0 {
-		if err := writeRows(partName(dir, i, ".steps.parquet"), o.Steps); err != nil {
+		if err := trace.WriteFile(partName(dir, i, ".steps.parquet"), o.Steps); err != nil {
 			return err
 		}
 	}
-	return writeRows(partName(dir, i, ".parquet"), []trace.Result{o.Result})
-}
-
-func writeRows[T any](path string, rows []T) error {
-	w, err := trace.CreateOf[T](path)
-	if err != nil {
-		return err
-	}
-	defer w.Abort()
-	if err := w.Write(rows...); err != nil {
-		return err
-	}
-	return w.Close()
+	return trace.WriteFile(partName(dir, i, ".parquet"), []trace.Result{o.Result})
 }
 
 // partsMeta is the parts directory's meta.json: what its runs were made

@@ -10,9 +10,9 @@ import (
 	"testing"
 )
 
-// TestBinaryDoesNotLinkTesting: the release binary carries no test
-// helpers, so no package it links imports the testing package.
-func TestBinaryDoesNotLinkTesting(t *testing.T) {
+// deps lists the packages corl links (go list -deps ./cmd/corl).
+func deps(t *testing.T) []string {
+	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go command to list the dependencies with")
@@ -21,7 +21,13 @@ func TestBinaryDoesNotLinkTesting(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list -deps: %v", err)
 	}
-	for _, pkg := range strings.Fields(string(out)) {
+	return strings.Fields(string(out))
+}
+
+// TestBinaryDoesNotLinkTesting: the release binary carries no test
+// helpers, so no package it links imports the testing package.
+func TestBinaryDoesNotLinkTesting(t *testing.T) {
+	for _, pkg := range deps(t) {
 		if pkg == "testing" {
 			t.Fatal("corl links the testing package; a test helper is imported by non-test code (go list -deps ./cmd/corl)")
 		}
@@ -31,15 +37,7 @@ func TestBinaryDoesNotLinkTesting(t *testing.T) {
 // TestBinaryDoesNotLinkBeam: Apache Beam and its runners (tens of
 // megabytes) are corl-beam's alone; no package corl links imports them.
 func TestBinaryDoesNotLinkBeam(t *testing.T) {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to list the dependencies with")
-	}
-	out, err := exec.Command(goTool, "list", "-deps", ".").Output()
-	if err != nil {
-		t.Fatalf("go list -deps: %v", err)
-	}
-	for _, pkg := range strings.Fields(string(out)) {
+	for _, pkg := range deps(t) {
 		if strings.HasPrefix(pkg, "github.com/apache/beam/") {
 			t.Fatalf("corl links %s; pipeline code belongs to cmd/corl-beam (go list -deps ./cmd/corl)", pkg)
 		}

@@ -66,12 +66,7 @@ func evalMILPAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	table := eval.SummarizeMILP(ev.Policies, eval.Group(results, len(ev.Policies)))
-	if c.Bool("json") {
-		return printJSON(c.App.Writer, table)
-	}
-	eval.PrintMILP(c.App.Writer, table, len(ev.Files))
-	return nil
+	return ev.Report(c.App.Writer, c.Bool("json"), results)
 }
 
 // cliErr gives an evalcli error its exit code.

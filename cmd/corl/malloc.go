@@ -43,10 +43,5 @@ func evalMallocAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	rows := eval.SummarizeMalloc(ev.Instances, ev.Policies, eval.Group(results, len(ev.Policies)))
-	if c.Bool("json") {
-		return printJSON(c.App.Writer, rows)
-	}
-	eval.PrintMalloc(c.App.Writer, ev.Policies, rows, ev.Fraction)
-	return nil
+	return ev.Report(c.App.Writer, c.Bool("json"), results)
 }

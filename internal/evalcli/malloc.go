@@ -3,6 +3,7 @@ package evalcli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 
 	"github.com/urfave/cli/v2"
@@ -12,6 +13,7 @@ import (
 	"github.com/corl-go/corl/datasets"
 	"github.com/corl-go/corl/envs/malloc"
 	"github.com/corl-go/corl/eval"
+	"github.com/corl-go/corl/trace"
 )
 
 // Malloc are the flags of a memory-mapping evaluation, --workers and
@@ -111,4 +113,15 @@ func ReadAllocation(file string, frac float64, align int64) (*malloc.Instance, e
 	}
 	in.Alignment = align
 	return in, nil
+}
+
+// Report prints the table of the results, given in Jobs order: as JSON
+// with asJSON, else as eval.PrintMalloc's text.
+func (e MallocEval) Report(w io.Writer, asJSON bool, results []trace.Result) error {
+	rows := eval.SummarizeMalloc(e.Instances, e.Policies, eval.Group(results, len(e.Policies)))
+	if asJSON {
+		return writeJSON(w, rows)
+	}
+	eval.PrintMalloc(w, e.Policies, rows, e.Fraction)
+	return nil
 }

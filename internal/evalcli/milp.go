@@ -2,7 +2,9 @@ package evalcli
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"github.com/corl-go/corl/agents/policy"
 	"github.com/corl-go/corl/datasets"
 	"github.com/corl-go/corl/eval"
+	"github.com/corl-go/corl/trace"
 )
 
 // MILP are the flags of a MILP evaluation, --workers and Common aside.
@@ -116,4 +119,22 @@ func InstanceFiles(set string) ([]string, error) {
 		return nil, &datasets.NoInstancesError{Dir: set, Suffixes: []string{"listed"}}
 	}
 	return files, nil
+}
+
+// Report prints the table of the results, given in Jobs order: as JSON
+// with asJSON, else as eval.PrintMILP's text.
+func (e MILPEval) Report(w io.Writer, asJSON bool, results []trace.Result) error {
+	table := eval.SummarizeMILP(e.Policies, eval.Group(results, len(e.Policies)))
+	if asJSON {
+		return writeJSON(w, table)
+	}
+	eval.PrintMILP(w, table, len(e.Files))
+	return nil
+}
+
+// writeJSON writes v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
