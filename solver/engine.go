@@ -78,3 +78,9 @@ type MIPReporter interface {
 	MIPDualBound() (float64, error)
 	HasSolution() (bool, error)
 }
+
+// Spawner makes a new, independent engine of the same kind, holding no
+// model (for a sub-MIP next to the engine's own model). The caller closes it.
+type Spawner interface {
+	Spawn() (Engine, error)
+}

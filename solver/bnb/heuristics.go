@@ -45,15 +45,7 @@ func (s *Search) simpleRounding() {
 			return
 		}
 	}
-	if s.roundAct == nil {
-		s.roundAct = make([]float64, s.m)
+	if s.rowsFeasible(x) {
+		s.newIncumbent(x, true)
 	}
-	act := s.model.RowActivitiesTo(s.roundAct, x)
-	for i, a := range act {
-		if a < s.model.RowLower[i]-feasTol*math.Max(1, math.Abs(s.model.RowLower[i])) ||
-			a > s.model.RowUpper[i]+feasTol*math.Max(1, math.Abs(s.model.RowUpper[i])) {
-			return
-		}
-	}
-	s.newIncumbent(x, true)
 }

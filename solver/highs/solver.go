@@ -66,6 +66,7 @@ var (
 	_ solver.CostSetter   = (*Solver)(nil)
 	_ solver.MIPStarter   = (*Solver)(nil)
 	_ solver.MIPReporter  = (*Solver)(nil)
+	_ solver.Spawner      = (*Solver)(nil)
 )
 
 // New creates a Solver. It fails with ErrModuleMissing (and how to get the
@@ -736,6 +737,9 @@ func (s *Solver) OptionType(name string) (string, error) {
 	}
 	return "string", nil
 }
+
+// Spawn creates a new Solver on the same runtime, without a log.
+func (s *Solver) Spawn() (solver.Engine, error) { return New(Config{Runtime: s.rt}) }
 
 // HiGHSVersion returns the version string HiGHS reports, e.g. "1.15.1".
 func (s *Solver) HiGHSVersion() (string, error) {
