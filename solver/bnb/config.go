@@ -173,3 +173,32 @@ func (h Heuristics) withDefaults() Heuristics {
 	}
 	return h
 }
+
+// ParseHeuristics reads which primal heuristics run: "all" (or ""), "none",
+// or a comma-separated list among rounding, diving, rens and rins. It
+// returns the value of Config.NoHeuristics and the on/off fields of
+// Config.Heuristics that say so.
+func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
+	switch strings.ToLower(strings.TrimSpace(list)) {
+	case "", "all", "on":
+		return false, h, nil
+	case "none", "off":
+		return true, h, nil
+	}
+	h = Heuristics{NoRounding: true, NoDiving: true, NoRENS: true, NoRINS: true}
+	for _, name := range strings.Split(list, ",") {
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "rounding":
+			h.NoRounding = false
+		case "diving", "dive":
+			h.NoDiving = false
+		case "rens":
+			h.NoRENS = false
+		case "rins":
+			h.NoRINS = false
+		default:
+			return false, Heuristics{}, fmt.Errorf("bnb: unknown heuristic %q (want all, none, or a list of rounding, diving, rens, rins)", name)
+		}
+	}
+	return false, h, nil
+}

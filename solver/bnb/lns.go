@@ -74,6 +74,12 @@ func (s *Search) subEngine() (solver.Engine, error) {
 	return nil, nil
 }
 
+// Close releases what the search holds besides the node LP engine (the
+// caller's): the sub-MIP engine of the neighbourhood searches. The search
+// does so itself when it ends; call Close for a search left before its end.
+// It is safe to call more than once.
+func (s *Search) Close() error { return s.closeSub() }
+
 // closeSub closes the sub-MIP engine, if one was made.
 func (s *Search) closeSub() error {
 	if s.sub == nil {

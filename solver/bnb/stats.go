@@ -127,3 +127,16 @@ func (g *integrals) update(t, primal, dual float64) {
 		g.history = append(g.history, BoundEvent{t, primal, dual})
 	}
 }
+
+// HeuristicTotal sums the work of every heuristic.
+func (s *Stats) HeuristicTotal() HeuristicStats {
+	var t HeuristicStats
+	for _, h := range s.Heuristics {
+		t.Calls += h.Calls
+		t.Successes += h.Successes
+		t.LPIterations += h.LPIterations
+		t.Nodes += h.Nodes
+		t.Time += h.Time
+	}
+	return t
+}
