@@ -32,6 +32,12 @@ const (
 	fnSetSolution
 	fnGetRunTime
 	fnZeroAllClocks
+	fnPresolve
+	fnGetPresolvedNumCol
+	fnGetPresolvedNumRow
+	fnGetPresolvedNumNz
+	fnGetPresolvedLp
+	fnPostsolve
 	fnMalloc
 	fnFree
 	numFn
@@ -67,6 +73,12 @@ var cNames = [numFn]string{
 	fnSetSolution:           "Highs_setSolution",
 	fnGetRunTime:            "Highs_getRunTime",
 	fnZeroAllClocks:         "Highs_zeroAllClocks",
+	fnPresolve:              "Highs_presolve",
+	fnGetPresolvedNumCol:    "Highs_getPresolvedNumCol",
+	fnGetPresolvedNumRow:    "Highs_getPresolvedNumRow",
+	fnGetPresolvedNumNz:     "Highs_getPresolvedNumNz",
+	fnGetPresolvedLp:        "Highs_getPresolvedLp",
+	fnPostsolve:             "Highs_postsolve",
 	fnMalloc:                "malloc",
 	fnFree:                  "free",
 }
