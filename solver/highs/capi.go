@@ -38,6 +38,8 @@ const (
 	fnGetPresolvedNumNz
 	fnGetPresolvedLp
 	fnPostsolve
+	fnPassColName
+	fnGetPresolvedColName
 	fnMalloc
 	fnFree
 	numFn
@@ -79,6 +81,8 @@ var cNames = [numFn]string{
 	fnGetPresolvedNumNz:     "Highs_getPresolvedNumNz",
 	fnGetPresolvedLp:        "Highs_getPresolvedLp",
 	fnPostsolve:             "Highs_postsolve",
+	fnPassColName:           "Highs_passColName",
+	fnGetPresolvedColName:   "Highs_getPresolvedColName",
 	fnMalloc:                "malloc",
 	fnFree:                  "free",
 }

@@ -8,14 +8,18 @@ import (
 )
 
 // Presolve runs HiGHS's presolve on the loaded model and returns the
-// reduced model (without names: HiGHS does not say which original column
-// each of its columns is) and the model status presolve reached: StatusInfeasible or an unbounded
+// reduced model, its columns named as the loaded model's were (so a
+// column of the reduced model can be traced to the original by name; no
+// names when the loaded model had none), and the model status presolve reached: StatusInfeasible or an unbounded
 // status when it decided the model (the returned model is then nil), else
 // StatusUnknown. The loaded model stays loaded; Postsolve maps a solution
 // of the reduced model back to it.
 func (s *Solver) Presolve() (*solver.Model, solver.Status, error) {
 	if !s.loaded {
 		return nil, solver.StatusError, ErrNoModel
+	}
+	if err := s.passColNames(); err != nil {
+		return nil, solver.StatusError, err
 	}
 	s.host.clearTail()
 	r, err := s.call(fnPresolve, s.highs)
@@ -101,6 +105,11 @@ func (s *Solver) Presolve() (*solver.Model, solver.Status, error) {
 			out.Type[j] = solver.Integer
 		}
 	}
+	if s.colNames != nil {
+		if out.ColNames, err = s.presolvedColNames(n); err != nil {
+			return nil, solver.StatusError, err
+		}
+	}
 	if err := out.Validate(); err != nil {
 		return nil, solver.StatusError, fmt.Errorf("highs: presolved model: %w", err)
 	}
@@ -137,4 +146,43 @@ func (e entries) Less(a, b int) bool { return e.index[a] < e.index[b] }
 func (e entries) Swap(a, b int) {
 	e.index[a], e.index[b] = e.index[b], e.index[a]
 	e.value[a], e.value[b] = e.value[b], e.value[a]
+}
+
+// nameBuf is HiGHS's longest name (kHighsMaximumStringLength) with its NUL.
+const nameBuf = 512
+
+// passColNames gives HiGHS the loaded model's column names, which presolve
+// carries over to the reduced model.
+func (s *Solver) passColNames() error {
+	for j, name := range s.colNames {
+		if len(name) >= nameBuf {
+			return fmt.Errorf("highs: column %d's name is %d bytes, HiGHS takes at most %d", j, len(name), nameBuf-1)
+		}
+		fr, err := s.frame(frameSize(nil, nil, len(name)+1))
+		if err != nil {
+			return err
+		}
+		r, err := s.call(fnPassColName, s.highs, i32arg(j), fr.cstr(name))
+		if err := s.status(fnPassColName, r, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Solver) presolvedColNames(n int) ([]string, error) {
+	names := make([]string, n)
+	fr, err := s.frame(frameSize(nil, nil, nameBuf))
+	if err != nil {
+		return nil, err
+	}
+	p := fr.out(nameBuf)
+	for j := range n {
+		r, err := s.call(fnGetPresolvedColName, s.highs, i32arg(j), p)
+		if err := s.status(fnGetPresolvedColName, r, err); err != nil {
+			return nil, err
+		}
+		names[j] = readCString(s.inst.memory(), p)
+	}
+	return names, nil
 }

@@ -59,6 +59,17 @@ func TestPresolvePostsolve(t *testing.T) {
 					t.Fatalf("%s: postsolve: %v", rt, err)
 				}
 				checkFeasible(t, m, orig)
+				// Every reduced column is named after the original column it
+				// comes from (presolve may have scaled or shifted it).
+				index := map[string]int{}
+				for j := range m.NumCols() {
+					index[m.ColName(j)] = j
+				}
+				for k, name := range red.ColNames {
+					if _, ok := index[name]; !ok {
+						t.Fatalf("%s: reduced column %d %q names no original column", rt, k, name)
+					}
+				}
 				if obj := m.ObjectiveValue(orig); math.Abs(obj-in.Objective) > 1e-6*math.Max(1, math.Abs(in.Objective)) {
 					t.Errorf("%s: postsolved objective %.10g, optimum %.10g", rt, obj, in.Objective)
 				}

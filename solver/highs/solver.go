@@ -56,8 +56,9 @@ type Solver struct {
 	loaded     bool
 	timeLimit  float64 // the user's time_limit option (per solve), +Inf when unset
 
-	noPresolveRetry bool   // set while re-solving without presolve
-	presolve        string // the user's presolve option
+	noPresolveRetry bool     // set while re-solving without presolve
+	presolve        string   // the user's presolve option
+	colNames        []string // the loaded model's, for Presolve
 }
 
 var (
@@ -192,6 +193,7 @@ func (s *Solver) pass(m *solver.Model) error {
 		return err
 	}
 	s.ncol, s.nrow, s.loaded = n, r, true
+	s.colNames = m.ColNames
 	return nil
 }
 
