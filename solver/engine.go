@@ -84,3 +84,12 @@ type MIPReporter interface {
 type Spawner interface {
 	Spawn() (Engine, error)
 }
+
+// Presolver reduces the loaded model (HiGHS's presolve) and maps a solution
+// of the reduced model back to the loaded model's columns. The reduced
+// model's columns are named after the loaded model's columns they come
+// from, when the loaded model had names.
+type Presolver interface {
+	Presolve() (*Model, Status, error)
+	PostsolveTo(dst, x []float64) error
+}

@@ -32,6 +32,7 @@ func bnbFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "node-selection", Value: "best", Usage: "best (best-first with plunging), dfs or estimate"},
 		&cli.Int64Flag{Name: "node-limit", Usage: "stop after this many nodes (status node_limit; 0: none)"},
+		&cli.StringFlag{Name: "presolve", Value: "off", Usage: "on: search HiGHS's presolved model (solution and trace in the model's columns); off"},
 		&cli.StringFlag{Name: "heuristics", Value: "all", Usage: "primal heuristics: all, none, or a list of rounding, diving, rens, rins"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random branching rule"},
 	}
@@ -45,6 +46,13 @@ func bnbConfig(c *cli.Context) (bnb.Config, error) {
 	cfg := bnb.Config{NodeSelection: sel, NodeLimit: c.Int64("node-limit")}
 	if cfg.NodeLimit < 0 {
 		return cfg, usageErr("--node-limit %d: want 0 (none) or more", cfg.NodeLimit)
+	}
+	switch p := c.String("presolve"); p {
+	case "on":
+		cfg.Presolve = true
+	case "off", "":
+	default:
+		return cfg, usageErr("--presolve %q: want on or off", p)
 	}
 	if cfg.NoHeuristics, cfg.Heuristics, err = bnb.ParseHeuristics(c.String("heuristics")); err != nil {
 		return cfg, usageErr("--heuristics: %v", err)

@@ -22,6 +22,7 @@ func TestSolveFlagsChecked(t *testing.T) {
 		{[]string{"solve", "--time-limit", "Inf"}, exitUsage, "--time-limit"},
 		{[]string{"solve", "--bnb", "--node-limit", "-1"}, exitUsage, "--node-limit"},
 		{[]string{"solve", "--bnb", "--heuristics", "rens,cuts"}, exitUsage, "--heuristics"},
+		{[]string{"solve", "--bnb", "--presolve", "maybe"}, exitUsage, "--presolve"},
 		{[]string{"solve", "--solution", filepath.Join(missing, "x.sol")}, exitInput, "--solution"},
 		{[]string{"solve", "--bnb", "--trace", filepath.Join(missing, "t.parquet")}, exitInput, "--trace"},
 		{[]string{"bench", "solver", "--repeat", "0"}, exitUsage, "--repeat"},
@@ -84,6 +85,10 @@ func TestSolveBnBReportsHeuristics(t *testing.T) {
 	}
 	if len(off.Heuristics) != 0 {
 		t.Errorf("--heuristics none: %+v", off.Heuristics)
+	}
+	pre := solveJSON(t, "--bnb", "--branching", "pscost", "--presolve", "on")
+	if pre.Status != "optimal" || *pre.Objective != *on.Objective {
+		t.Errorf("--presolve on: %s %v, want optimal %v", pre.Status, *pre.Objective, *on.Objective)
 	}
 	names := map[string]bool{}
 	for _, h := range on.Heuristics {

@@ -61,6 +61,10 @@ type Config struct {
 	NoHeuristics bool
 	// Heuristics tunes the primal heuristics; its zero value means defaults.
 	Heuristics Heuristics
+	// Presolve has Solve search HiGHS's presolved model instead of the
+	// model itself (see Solve); off by default. NewSearch, and so the
+	// branching environment, searches the model it is given.
+	Presolve bool
 	// MaxPlungeDepth bounds a dive (0: 20).
 	MaxPlungeDepth int
 	// Log receives one progress line every LogEvery nodes (nil: none).

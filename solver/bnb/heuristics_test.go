@@ -202,3 +202,45 @@ func TestParseHeuristics(t *testing.T) {
 		t.Errorf("MinFixRINS 2: %v", err)
 	}
 }
+
+// TestPresolvedSearch solves shared instances on HiGHS's presolved model:
+// the postsolved solution is feasible for the original model with the
+// known optimum, and every observed branching column is an original one.
+// The slow instances (egout, lseu, sp150x300d) are left to the benchmarks.
+func TestPresolvedSearch(t *testing.T) {
+	for _, in := range sharedtest.Instances(t) {
+		name := strings.TrimSuffix(in.Name, ".mps")
+		if in.Kind != "MILP" || name == "egout" || name == "lseu" || name == "sp150x300d" {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			m, err := solver.ReadMPSFile(in.File)
+			if err != nil {
+				t.Fatal(err)
+			}
+			decisions := 0
+			cfg := bnb.Config{Presolve: true, Observe: func(d bnb.Decided) error {
+				decisions++
+				// (presolve may find a continuous column implied integer and branch on it)
+				if d.Column < 0 || d.Column >= m.NumCols() {
+					t.Errorf("decision %d: column %d is no column of the original model", d.Step, d.Column)
+				}
+				return nil
+			}}
+			if withCutoff[name] {
+				cfg.Cutoff, cfg.HasCutoff = in.Objective+0.5, true
+			}
+			res := solveBnB(t, m, "pscost", cfg)
+			t.Logf("%v: %d nodes, %d decisions", res.Status, res.Stats.Nodes, decisions)
+			if res.Status.String() != in.Status {
+				t.Fatalf("status %v, want %s", res.Status, in.Status)
+			}
+			if in.Status == "optimal" {
+				checkSolution(t, m, res)
+				if math.Abs(res.Objective-in.Objective) > 1e-6*math.Max(1, math.Abs(in.Objective)) {
+					t.Errorf("objective %.10g, want %.10g", res.Objective, in.Objective)
+				}
+			}
+		})
+	}
+}

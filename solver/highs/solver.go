@@ -68,6 +68,7 @@ var (
 	_ solver.MIPStarter   = (*Solver)(nil)
 	_ solver.MIPReporter  = (*Solver)(nil)
 	_ solver.Spawner      = (*Solver)(nil)
+	_ solver.Presolver    = (*Solver)(nil)
 )
 
 // New creates a Solver. It fails with ErrModuleMissing (and how to get the
