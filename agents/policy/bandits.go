@@ -22,12 +22,12 @@ func Bandit(name string) (bandits.Policy, error) {
 	if !strings.EqualFold(kind, "sequoia") {
 		p, err := bandits.NewPolicy(name, bandits.PolicyConfig{})
 		if err != nil {
-			return nil, &NameError{name, fmt.Sprintf("%v (or sequoia:PATH)", err)}
+			return nil, &NameError{"bandit", name, fmt.Sprintf("%v (or sequoia:PATH)", err)}
 		}
 		return p, nil
 	}
 	if !hasPath || path == "" {
-		return nil, &NameError{name, "give the checkpoint's path after sequoia:, e.g. sequoia:runs/cap/policy.safetensors"}
+		return nil, &NameError{"bandit", name, "give the checkpoint's path after sequoia:, e.g. sequoia:runs/cap/policy.safetensors"}
 	}
 	if p, ok := banditCache.Load(path); ok {
 		return p.(*qmip.Policy).Fresh(), nil

@@ -27,9 +27,9 @@ func Malloc(search muzero.SearchConfig, model string) func(name string) (eval.Ma
 		case strings.EqualFold(name, "mcts"):
 			return &muzero.Policy{Model: muzero.ModelTrue, Search: search}, nil
 		case !strings.EqualFold(kind, "muzero"):
-			return nil, &NameError{name, "want " + MallocHelp}
+			return nil, &NameError{"malloc", name, "want " + MallocHelp}
 		case !hasPath || path == "":
-			return nil, &NameError{name, "give the checkpoint's path after muzero:, e.g. muzero:runs/mz/policy.safetensors"}
+			return nil, &NameError{"malloc", name, "give the checkpoint's path after muzero:, e.g. muzero:runs/mz/policy.safetensors"}
 		}
 		if n, ok := mallocCache.Load(path); ok {
 			return &muzero.Policy{Net: n.(*muzero.Network), Model: model, Search: search}, nil

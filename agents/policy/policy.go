@@ -17,13 +17,17 @@ const Help = "mostfrac, pscost, fsb, relpscost, random; gnn (the shipped set-cov
 // ErrName: a branching name that names no rule or policy.
 var ErrName = errors.New("policy: unknown branching name")
 
-// NameError: a bad branching name (errors.Is ErrName).
+// NameError: a bad policy name (errors.Is ErrName). Kind says which
+// environment's policies the name was looked up among.
 type NameError struct {
+	Kind   string // "branching", "malloc" or "bandit"
 	Name   string
 	Reason string
 }
 
-func (e *NameError) Error() string        { return fmt.Sprintf("policy: branching %q: %s", e.Name, e.Reason) }
+func (e *NameError) Error() string {
+	return fmt.Sprintf("policy: %s policy %q: %s", e.Kind, e.Name, e.Reason)
+}
 func (e *NameError) Is(target error) bool { return target == ErrName }
 
 // cache holds learned policies by path: an evaluation asks for one per run.
@@ -37,7 +41,7 @@ func Branching(name string, seed uint64) (eval.BrancherFactory, error) {
 	kind, path, hasPath := strings.Cut(name, ":")
 	if strings.EqualFold(kind, "gnn") {
 		if hasPath && path == "" {
-			return nil, &NameError{name, "give the checkpoint's path after gnn:"}
+			return nil, &NameError{"branching", name, "give the checkpoint's path after gnn:"}
 		}
 		p, err := load(path)
 		if err != nil {
@@ -47,7 +51,7 @@ func Branching(name string, seed uint64) (eval.BrancherFactory, error) {
 	}
 	f, err := eval.RuleResolver(name, seed)
 	if err != nil {
-		return nil, &NameError{name, fmt.Sprintf("%v (or gnn, gnn:PATH)", err)}
+		return nil, &NameError{"branching", name, fmt.Sprintf("%v (or gnn, gnn:PATH)", err)}
 	}
 	return f, nil
 }

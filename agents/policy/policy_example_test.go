@@ -18,5 +18,5 @@ func ExampleBranching() {
 	fmt.Println(errors.Is(err, policy.ErrName), err)
 	// Output:
 	// bnb.PseudoCost
-	// true policy: branching "gnn:": give the checkpoint's path after gnn:
+	// true policy: branching policy "gnn:": give the checkpoint's path after gnn:
 }

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"math"
-	"reflect"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -144,52 +141,6 @@ func trainBanditsAction(c *cli.Context) error {
 		cfg = rec
 	}
 	return runTrainBandits(c, dir, cfg)
-}
-
-// startRun makes the run directory --out for cfg or, with --resume, opens
-// it and decodes its recorded settings into rec (a pointer). A resume
-// that gives flags besides --out, --resume and the allowed ones must agree
-// with the record, the ignored config fields aside.
-func startRun(c *cli.Context, cfg, rec any, allowed []string, ignore ...string) (dir *train.Dir, resumed bool, err error) {
-	out := c.String("out")
-	if !c.Bool("resume") {
-		if dir, err = train.Create(out, cfg); err != nil {
-			if errors.Is(err, train.ErrRunExists) {
-				return nil, false, usageErr("%v", err)
-			}
-			return nil, false, failedErr(err)
-		}
-		return dir, false, nil
-	}
-	if dir, err = train.Open(out, rec); err != nil {
-		return nil, false, inputErr(err)
-	}
-	if err := train.SameConfig(reflect.ValueOf(rec).Elem().Interface(), cfg, ignore...); err != nil {
-		if given := flagsGiven(c, append([]string{"resume", "out"}, allowed...)...); len(given) > 0 {
-			return nil, false, usageErr("%v (resume with only --out and --resume%s)", err, flagList(allowed))
-		}
-	}
-	return dir, true, nil
-}
-
-// flagList shows flags as ", --a, --b".
-func flagList(flags []string) string {
-	var b strings.Builder
-	for _, f := range flags {
-		b.WriteString(", --" + f)
-	}
-	return b.String()
-}
-
-// flagsGiven lists the flags set on the command line other than those allowed.
-func flagsGiven(c *cli.Context, allowed ...string) []string {
-	var out []string
-	for _, f := range c.FlagNames() {
-		if c.IsSet(f) && !slices.Contains(allowed, f) {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 func runTrainBandits(c *cli.Context, dir *train.Dir, cfg trainBanditsConfig) error {
