@@ -141,6 +141,9 @@ func (s *Search) diveLoop(ctx context.Context, kind Heuristic, x, lo, up []float
 		if err := s.lp.SolutionTo(x, nil, nil, nil); err != nil {
 			return err
 		}
+		if s.roundPoint(x, lo, up) { // rounding the dive's LP point, as SCIP's divers do
+			return nil
+		}
 	}
 }
 
