@@ -83,3 +83,10 @@ func BenchmarkGCNNInference(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkMLPForward times mlp-step's network's forward pass as a
+// decision runs it (nnbench.MLPForward: NoGrad, buffers reused).
+func BenchmarkMLPForward(b *testing.B) { benchWorkload(b, nnbench.MLPForward()) }
+
+// BenchmarkGCNNForward times nnbench.GCNNForward (GCNNInference).
+func BenchmarkGCNNForward(b *testing.B) { benchWorkload(b, nnbench.GCNNForward()) }

@@ -88,8 +88,11 @@ func (c *BipartiteConv) Params() []Param {
 // Forward passes messages from source [ns, dim] to target [nt, dim] along
 // edges (features [ne, edgeDim]) from src[k] to dst[k].
 func (c *BipartiteConv) Forward(source, target, edges *Tensor, src, dst *Index) *Tensor {
-	r := edgeMessages(c.Target.Forward(target), c.Source.Forward(source), dst, src, edges, c.Edge.Weight)
-	agg := messageSum(r, dst, target.Dim(0), c.Final.Weight, c.Final.Bias)
+	t, s := c.Target.Forward(target), c.Source.Forward(source)
+	agg := convMessages(t, s, dst, src, edges, c.Edge.Weight, c.Final.Weight, c.Final.Bias)
+	if agg == nil { // no fused kernels, or edge features that need a gradient
+		agg = messageSum(edgeMessages(t, s, dst, src, edges, c.Edge.Weight), dst, target.Dim(0), c.Final.Weight, c.Final.Bias)
+	}
 	return c.Output.Forward(Concat(-1, c.Norm.Forward(agg), target))
 }
 

@@ -18,9 +18,13 @@ type float interface{ ~float32 | ~float64 }
 type cpuBackend[T float] struct {
 	name string
 	blas *openBLAS // float32 products run on OpenBLAS when set, else on gonum
+	pool storePool[T]
 }
 
-type cpuStore[T float] struct{ v []T }
+type cpuStore[T float] struct {
+	v      []T
+	inPool bool // held by the pool (a second Recycle is ignored)
+}
 
 func (s *cpuStore[T]) Len() int { return len(s.v) }
 
@@ -49,7 +53,8 @@ func CPU64() Backend { return cpu64 }
 
 var (
 	_ Backend = (*cpuBackend[float32])(nil)
-	_ Precise = (*cpuBackend[float64])(nil)
+	_ Precise  = (*cpuBackend[float64])(nil)
+	_ Recycler = (*cpuBackend[float32])(nil)
 )
 
 func vals[T float](s Storage) []T { return s.(*cpuStore[T]).v }
@@ -64,10 +69,36 @@ const maxHostBytes = 1 << 47
 // raises an *AllocError (see Guard); running out of memory below that
 // size ends the process, as any Go allocation does.
 func (c *cpuBackend[T]) Alloc(n int) Storage {
+	c.checkAlloc(n)
+	if s := c.pool.get(n); s != nil {
+		clear(s.v)
+		return s
+	}
+	return c.pool.fresh(n)
+}
+
+// checkAlloc raises the AllocError of a request no address space holds.
+func (c *cpuBackend[T]) checkAlloc(n int) {
 	if n < 0 || uint64(n) > maxHostBytes/uint64(unsafe.Sizeof(T(0))) {
 		panic(&AllocError{Backend: c.name, Elems: n, Err: fmt.Errorf("%d elements exceed the address space", n)})
 	}
-	return &cpuStore[T]{v: make([]T, n)}
+}
+
+// AllocRaw returns n elements, a released storage of that length when the
+// pool holds one (its old values left in place), else fresh zeroed ones.
+func (c *cpuBackend[T]) AllocRaw(n int) Storage {
+	c.checkAlloc(n)
+	if s := c.pool.get(n); s != nil {
+		return s
+	}
+	return c.pool.fresh(n)
+}
+
+// Recycle puts s in the pool (storages of other backends are ignored).
+func (c *cpuBackend[T]) Recycle(s Storage) {
+	if cs, ok := s.(*cpuStore[T]); ok {
+		c.pool.put(cs)
+	}
 }
 
 // convert copies src into dst element by element, converting the type.
@@ -319,6 +350,10 @@ func (cb *cpuBackend[T]) gemm(ta, tb bool, m, n, k int, alpha T, a []T, lda int,
 	if k == 0 {
 		for r := range m {
 			row := c[r*ldc : r*ldc+n]
+			if beta == 0 { // C's old values may be anything, NaN too
+				clear(row)
+				continue
+			}
 			for j := range row {
 				row[j] *= beta
 			}
@@ -482,6 +517,15 @@ func (c *cpuBackend[T]) MapGrad(op MapOp, dx, x, y, dy Storage, n int, p, q floa
 		case MapSigmoid:
 			for i := lo; i < hi; i++ {
 				d[i] += g[i] * yv[i] * (1 - yv[i])
+			}
+		case MapSquare: // the losses' square: 2x is exact, as in mapDeriv
+			for i := lo; i < hi; i++ {
+				d[i] += g[i] * (2 * xv[i])
+			}
+		case MapScale:
+			P := T(p)
+			for i := lo; i < hi; i++ {
+				d[i] += g[i] * P
 			}
 		default:
 			for i := lo; i < hi; i++ {
@@ -836,4 +880,143 @@ func (c *cpuBackend[T]) Adam(p, g, m, v Storage, n int, h AdamStep) {
 			pv[i] -= lr*(mi/c1)/den + lr*wd*pv[i]
 		}
 	})
+}
+
+// edgeMaxDim is the widest message EdgeMessages computes (a row of it
+// lives on the stack).
+const edgeMaxDim = 256
+
+// edgeRow writes columns [lo, hi) of message k, ReLU(t[tk] + s[sk] +
+// e_k·Weᵀ), into out (hi − lo long), for fe edge features; the sums are
+// taken in the order of the separate kernels (t, then s, then each edge
+// feature's term), so it gives their results.
+func edgeRow[T float](out, tv, sv, ev, wv []T, k, tk, sk, lo, hi, fe int) {
+	tr, sr := tv[tk+lo:tk+hi], sv[sk+lo:sk+hi]
+	if fe == 1 {
+		x, w := ev[k], wv[lo:hi]
+		for j := range out {
+			v := tr[j] + sr[j]
+			v += x * w[j]
+			out[j] = max(v, 0)
+		}
+		return
+	}
+	for j := range out {
+		out[j] = tr[j] + sr[j]
+	}
+	for l := range fe {
+		x := ev[k*fe+l]
+		for j := range out {
+			out[j] += x * wv[(lo+j)*fe+l]
+		}
+	}
+	for j := range out {
+		out[j] = max(out[j], 0)
+	}
+}
+
+// EdgeMessages is the fused message kernel (see EdgeMessenger) for up to
+// thinKMax edge features and messages up to edgeMaxDim wide; messages
+// are added into a target in edge order, as ScatterAdd does.
+func (c *cpuBackend[T]) EdgeMessages(m, sum, t, s, e, we Storage, dst, src IndexStorage, ne, d, fe int) bool {
+	if fe > thinKMax || d > edgeMaxDim || m == nil && sum == nil {
+		return false
+	}
+	tv, sv, ev, wv := vals[T](t), vals[T](s), vals[T](e), vals[T](we)
+	di, si := dst.(*cpuIndex).v, src.(*cpuIndex).v
+	var mv, sumv []T
+	if m != nil {
+		mv = vals[T](m)
+	}
+	if sum != nil {
+		sumv = vals[T](sum)
+	}
+	// row computes columns [lo, hi) of message k.
+	row := func(k, lo, hi int) {
+		var tmp [edgeMaxDim]T
+		out := tmp[:hi-lo]
+		if mv != nil {
+			out = mv[k*d+lo : k*d+hi]
+		}
+		tk := int(di[k]) * d
+		edgeRow(out, tv, sv, ev, wv, k, tk, int(si[k])*d, lo, hi, fe)
+		if sumv != nil {
+			acc := sumv[tk+lo : tk+hi]
+			for j, v := range out {
+				acc[j] += v
+			}
+		}
+	}
+	if sumv != nil { // targets collide, columns never do: workers own column ranges
+		parallelFor(d, ne*d*4, func(lo, hi int) {
+			for k := range ne {
+				row(k, lo, hi)
+			}
+		})
+		return true
+	}
+	parallelFor(ne, ne*d*4, func(k0, k1 int) {
+		for k := k0; k < k1; k++ {
+			row(k, 0, d)
+		}
+	})
+	return true
+}
+
+// EdgeMessagesGrad is the fused backward of the per-target sums (see
+// EdgeMessenger). Workers own column ranges, so the scatters never
+// collide; dWe is summed over the edges in float64, in edge order,
+// whatever the number of workers.
+func (c *cpuBackend[T]) EdgeMessagesGrad(dt, ds, dwe, dsum, t, s, e, we Storage, dst, src IndexStorage, ne, d, fe int) bool {
+	if fe > thinKMax || d > edgeMaxDim {
+		return false
+	}
+	tv, sv, ev, wv, gv := vals[T](t), vals[T](s), vals[T](e), vals[T](we), vals[T](dsum)
+	di, si := dst.(*cpuIndex).v, src.(*cpuIndex).v
+	var dtv, dsv, dwv []T
+	if dt != nil {
+		dtv = vals[T](dt)
+	}
+	if ds != nil {
+		dsv = vals[T](ds)
+	}
+	if dwe != nil {
+		dwv = vals[T](dwe)
+	}
+	parallelFor(d, ne*d*6, func(lo, hi int) {
+		var acc [edgeMaxDim * thinKMax]float64 // dWe[j, l] for j in [lo, hi)
+		var tmp [edgeMaxDim]T
+		w := hi - lo
+		y := tmp[:w]
+		for k := range ne {
+			tk, sk := int(di[k])*d, int(si[k])*d
+			edgeRow(y, tv, sv, ev, wv, k, tk, sk, lo, hi, fe)
+			gr := gv[tk+lo : tk+hi]
+			for j := range w {
+				if !(y[j] > 0) { // MapGrad's ReLU test on the output: NaN passes nothing
+					continue
+				}
+				g := gr[j]
+				if dtv != nil {
+					dtv[tk+lo+j] += g
+				}
+				if dsv != nil {
+					dsv[sk+lo+j] += g
+				}
+				if dwv != nil {
+					for l := range fe {
+						acc[j*fe+l] += float64(g) * float64(ev[k*fe+l])
+					}
+				}
+			}
+		}
+		if dwv != nil {
+			for j := range w {
+				for l := range fe {
+					dwv[(lo+j)*fe+l] += T(acc[j*fe+l])
+				}
+			}
+		}
+	})
+	return true
 }

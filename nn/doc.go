@@ -21,6 +21,18 @@
 // so a masked cross-entropy over the legal actions is
 // CrossEntropy(logits, target, mask).
 //
+// # Scopes, inference and buffer reuse
+//
+// A Scope owns the tensors computed from the tensors it marks (Scope.In,
+// Scope.InGraph); Release hands their storages back to the backend, whose
+// pool (see Recycler) gives them to the next step or forward pass, so a
+// loop of same-shaped steps stops allocating. A NoGrad scope also records
+// no graph: networks called for decisions (a search, an evaluation) run
+// the same kernels without a tape. GCNN.Inference is the fully
+// preallocated runner of the GCNN's forward pass. Dense layers with their
+// activation, LayerNorm, and a graph convolution's messages are single
+// nodes with fused kernels.
+//
 // # Layers
 //
 // Linear (PyTorch's [out, in] weight layout), MLP, LayerNorm, Embedding,

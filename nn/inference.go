@@ -129,16 +129,13 @@ func (r *GCNNInference) conv(y Storage, c *BipartiteConv, s Storage, ns int, t S
 	r.dense(tt, c.Target, nt, ActNone, part{t, d})
 	ss := r.src.get(be, ns*d)
 	r.dense(ss, c.Source, ns, ActNone, part{s, d})
-	pre := r.edges.get(be, ne*d) // ReLU(t[dst] + s[src] + e·Weᵀ)
-	be.Gather(pre, tt, dst.data, ne, d, false)
-	be.Gather(pre, ss, src.data, ne, d, true)
-	r.gemm = Gemm{TransB: true, M: ne, N: d, K: fe, Alpha: 1, Beta: 1, A: e.data, LdA: fe, B: c.Edge.Weight.data, LdB: fe, C: pre, LdC: d, Batch: 1}
-	be.Gemm(&r.gemm)
-	be.Map(MapReLU, pre, pre, ne*d, 0, 0)
-
-	sum := r.sum.get(be, nt*d)
+	sum := r.sum.get(be, nt*d) // Σ_k ReLU(t[dst_k] + s[src_k] + e_k·Weᵀ) per target
 	be.Fill(sum, 0, nt*d, 0)
-	be.ScatterAdd(sum, pre, dst.data, ne, d)
+	if em, ok := be.(EdgeMessenger); !ok || !em.EdgeMessages(nil, sum, tt, ss, e.data, c.Edge.Weight.data, dst.data, src.data, ne, d, fe) {
+		pre := r.edges.get(be, ne*d) // the messages, summed next
+		messages(be, &r.gemm, pre, tt, ss, e.data, c.Edge.Weight.data, dst, src, ne, d, fe)
+		be.ScatterAdd(sum, pre, dst.data, ne, d)
+	}
 	var deg Storage
 	if c.Final.Bias != nil {
 		deg = r.deg.get(be, nt)

@@ -81,15 +81,29 @@ func (l *Linear) Params() []Param {
 }
 
 // Forward applies the layer to x of shape [..., in].
-func (l *Linear) Forward(x *Tensor) *Tensor {
+func (l *Linear) Forward(x *Tensor) *Tensor { return l.forward(x, noAct) }
+
+// forward applies the layer and then the activation act (see linear).
+func (l *Linear) forward(x *Tensor, act MapOp) *Tensor {
 	in, out := l.Weight.shape[1], l.Weight.shape[0]
 	mustShape("Linear", x.Dim(-1) == in, x, l.Weight)
 	if x.Rank() == 2 {
-		return linear(x, l.Weight, l.Bias)
+		return linear(x, l.Weight, l.Bias, act)
 	}
 	shape := slices.Clone(x.shape)
 	shape[len(shape)-1] = out
-	return Reshape(linear(Reshape(x, -1, in), l.Weight, l.Bias), shape...)
+	return Reshape(linear(Reshape(x, -1, in), l.Weight, l.Bias, act), shape...)
+}
+
+// ForwardAct applies the layer and then the activation a, as one node of
+// the autodiff graph: the same values as a.Apply(l.Forward(x)), one buffer
+// fewer and one pass fewer over it.
+func (l *Linear) ForwardAct(x *Tensor, a Activation) *Tensor {
+	op, ok := a.mapOp()
+	if !ok {
+		panic("nn: unknown activation " + string(a))
+	}
+	return l.forward(x, op)
 }
 
 // Activation names a pointwise non-linearity.
@@ -105,17 +119,30 @@ const (
 
 // Apply applies the activation; the empty name means none.
 func (a Activation) Apply(x *Tensor) *Tensor {
+	switch op, ok := a.mapOp(); {
+	case !ok:
+		panic("nn: unknown activation " + string(a))
+	case op == noAct:
+		return x
+	default:
+		return mapOp(op, x, 0, 0)
+	}
+}
+
+// mapOp returns the elementwise op of the activation (noAct for none),
+// and false for an unknown name.
+func (a Activation) mapOp() (MapOp, bool) {
 	switch a {
 	case ActReLU:
-		return ReLU(x)
+		return MapReLU, true
 	case ActTanh:
-		return Tanh(x)
+		return MapTanh, true
 	case ActSigmoid:
-		return Sigmoid(x)
+		return MapSigmoid, true
 	case ActNone, "":
-		return x
+		return noAct, true
 	}
-	panic("nn: unknown activation " + string(a))
+	return 0, false
 }
 
 // Validate reports an unknown activation name.
@@ -188,12 +215,11 @@ func (m *MLP) Params() []Param {
 // Forward applies the layers to x of shape [..., Sizes[0]].
 func (m *MLP) Forward(x *Tensor) *Tensor {
 	for i, l := range m.Layers {
-		x = l.Forward(x)
-		if i < len(m.Layers)-1 {
-			x = m.Config.Hidden.Apply(x)
-		} else {
-			x = m.Config.Output.Apply(x)
+		act := m.Config.Hidden
+		if i == len(m.Layers)-1 {
+			act = m.Config.Output
 		}
+		x = l.ForwardAct(x, act)
 	}
 	return x
 }
@@ -215,7 +241,7 @@ func (l *LayerNorm) Params() []Param { return []Param{{"weight", l.Weight}, {"bi
 
 // Forward normalises x of shape [..., dim].
 func (l *LayerNorm) Forward(x *Tensor) *Tensor {
-	return Add(Mul(Normalize(x, l.Eps), l.Weight), l.Bias)
+	return layerNorm(x, l.Weight, l.Bias, l.Eps)
 }
 
 // Embedding maps integer ids to learned vectors: Weight has shape [n, dim].

@@ -27,11 +27,11 @@ func Reshape(x *Tensor, shape ...int) *Tensor {
 	if numel(shape) != x.Len() {
 		panic(fmt.Sprintf("nn: Reshape %v to %v", x.shape, shape))
 	}
-	out := &Tensor{shape: shape, data: x.data, be: x.be}
+	out := &Tensor{shape: shape, data: x.data, be: x.be, scope: x.scope, view: true}
 	if x.requiresGrad {
 		out.requiresGrad = true
 		out.inputs = []*Tensor{x}
-		out.backward = func() { x.addGrad(out.grad.data) } // out's gradient is final here
+		out.backward = func() { out.passGrad(x) } // out's gradient is final here
 	}
 	return out
 }
@@ -43,20 +43,24 @@ func MatMul(a, b *Tensor) *Tensor { return MatMulT(a, b, false, false) }
 // the flag is set.
 func MatMulT(a, b *Tensor, ta, tb bool) *Tensor {
 	mustShape("MatMul", a.Rank() == 2 && b.Rank() == 2, a, b)
-	return batchMatMul(a, b, ta, tb, 1, nil)
+	return batchMatMul(a, b, ta, tb, 1, nil, noAct)
 }
 
 // BatchMatMul returns op(a[i])·op(b[i]) for each i of a batch of matrices
 // a [batch,m,k] and b [batch,k,n] (dimensions as seen after op).
 func BatchMatMul(a, b *Tensor, ta, tb bool) *Tensor {
 	mustShape("BatchMatMul", a.Rank() == 3 && b.Rank() == 3 && a.shape[0] == b.shape[0], a, b)
-	return batchMatMul(a, b, ta, tb, a.shape[0], nil)
+	return batchMatMul(a, b, ta, tb, a.shape[0], nil, noAct)
 }
 
+// noAct is batchMatMul's activation for none.
+const noAct = numMapOps
+
 // batchMatMul is the product node of MatMulT, BatchMatMul and Linear.
-// A bias (nil for none) of shape [n] is added to every row in place, so a
-// linear layer is one node with one output buffer.
-func batchMatMul(a, b *Tensor, ta, tb bool, batch int, bias *Tensor) *Tensor {
+// A bias (nil for none) of shape [n] is added to every row in place, and
+// then the activation act (MapReLU, MapTanh, MapSigmoid, or noAct), so a
+// dense layer is one node with one output buffer.
+func batchMatMul(a, b *Tensor, ta, tb bool, batch int, bias *Tensor, act MapOp) *Tensor {
 	be := sameBackend(a, b)
 	ar, ac := a.Dim(-2), a.Dim(-1)
 	br, bcols := b.Dim(-2), b.Dim(-1)
@@ -79,8 +83,14 @@ func batchMatMul(a, b *Tensor, ta, tb bool, batch int, bias *Tensor) *Tensor {
 		sameBackend(a, bias)
 		mustShape("MatMul bias", bias.Len() == n, b, bias)
 	}
-	out := result(be, shape, func(out *Tensor) {
+	out := resultRaw(be, shape, func(out *Tensor) {
 		dc := out.grad.data
+		if act != noAct { // the gradient before the activation, from its output alone
+			g := be.Alloc(out.Len())
+			defer recycle(be, g)
+			be.MapGrad(act, g, out.data, out.data, dc, out.Len(), 0, 0)
+			dc = g
+		}
 		if bias != nil && bias.requiresGrad { // db = column sums of dC
 			be.ReduceTo(bias.gradBuf().data, dc, &Broadcast{Shape: rows.Shape, A: rows.B}, 1)
 		}
@@ -117,6 +127,9 @@ func batchMatMul(a, b *Tensor, ta, tb bool, batch int, bias *Tensor) *Tensor {
 		C: out.data, LdC: n, StrideC: m * n, Batch: batch})
 	if bias != nil {
 		be.Binary(BinAdd, out.data, out.data, bias.data, rows)
+	}
+	if act != noAct {
+		be.Map(act, out.data, out.data, out.Len(), 0, 0)
 	}
 	return out
 }
@@ -176,7 +189,7 @@ func binaryOp(op BinaryOp, name string, a, b *Tensor) *Tensor {
 		}
 		be.ReduceTo(x.gradBuf().data, src, &Broadcast{Shape: bc.Shape, A: strides}, alpha)
 	}
-	out := result(be, shape, func(out *Tensor) {
+	out := resultRaw(be, shape, func(out *Tensor) {
 		dy := out.grad.data
 		// times is dy (full shape) against an input read with strides st.
 		times := func(st [MaxDims]int) *Broadcast { return &Broadcast{Shape: bc.Shape, A: full, B: st} }
@@ -185,7 +198,7 @@ func binaryOp(op BinaryOp, name string, a, b *Tensor) *Tensor {
 			if a.requiresGrad && a.Len() == bc.Size() && bc.A == full {
 				// out's gradient is final and only read from here on: a
 				// may take it as its own (b's reduction only reads it).
-				a.addGrad(dy)
+				out.passGrad(a)
 			} else if a.requiresGrad {
 				reduce(a, bc.A, dy, 1)
 			}
@@ -197,7 +210,8 @@ func binaryOp(op BinaryOp, name string, a, b *Tensor) *Tensor {
 				reduce(b, bc.B, dy, alpha)
 			}
 		case BinMul:
-			tmp := be.Alloc(bc.Size())
+			tmp := allocRaw(be, bc.Size())
+			defer recycle(be, tmp)
 			if a.requiresGrad {
 				be.Binary(BinMul, tmp, dy, b.data, times(bc.B))
 				reduce(a, bc.A, tmp, 1)
@@ -207,7 +221,8 @@ func binaryOp(op BinaryOp, name string, a, b *Tensor) *Tensor {
 				reduce(b, bc.B, tmp, 1)
 			}
 		case BinDiv:
-			tmp := be.Alloc(bc.Size())
+			tmp := allocRaw(be, bc.Size())
+			defer recycle(be, tmp)
 			if a.requiresGrad { // d/da (a/b) = 1/b
 				be.Binary(BinDiv, tmp, dy, b.data, times(bc.B))
 				reduce(a, bc.A, tmp, 1)
@@ -237,7 +252,7 @@ func Div(a, b *Tensor) *Tensor { return binaryOp(BinDiv, "Div", a, b) }
 
 func mapOp(op MapOp, x *Tensor, p, q float32) *Tensor {
 	be := x.be
-	out := result(be, x.shape, func(out *Tensor) {
+	out := resultRaw(be, x.shape, func(out *Tensor) {
 		be.MapGrad(op, x.gradBuf().data, x.data, out.data, out.grad.data, x.Len(), p, q)
 	}, x)
 	be.Map(op, out.data, x.data, x.Len(), p, q)
@@ -358,7 +373,7 @@ func softmax(x, mask *Tensor, log bool) *Tensor {
 		mustShape("Softmax mask", mask.Dim(-1) == cols && mask.Len() > 0 && rows%(mask.Len()/cols) == 0, x, mask)
 		ms, maskRows = mask.data, mask.Len()/cols
 	}
-	out := result(be, x.shape, func(out *Tensor) {
+	out := resultRaw(be, x.shape, func(out *Tensor) {
 		be.SoftmaxGrad(x.gradBuf().data, out.data, out.grad.data, ms, rows, cols, maskRows, log)
 	}, x)
 	be.Softmax(out.data, x.data, ms, rows, cols, maskRows, log)
@@ -379,10 +394,11 @@ func LogSoftmax(x, mask *Tensor) *Tensor { return softmax(x, mask, true) }
 func Normalize(x *Tensor, eps float32) *Tensor {
 	be := x.be
 	rows, cols := rowsCols(x)
-	rstd := be.Alloc(rows)
-	out := result(be, x.shape, func(out *Tensor) {
+	rstd := allocRaw(be, rows)
+	out := resultRaw(be, x.shape, func(out *Tensor) {
 		be.NormalizeGrad(x.gradBuf().data, out.data, rstd, out.grad.data, rows, cols)
 	}, x)
+	out.keep(rstd)
 	be.Normalize(out.data, rstd, x.data, rows, cols, eps)
 	return out
 }
@@ -435,7 +451,7 @@ func Gather(x *Tensor, idx *Index) *Tensor {
 	cols := x.Len() / max(x.shape[0], 1)
 	shape := slices.Clone(x.shape)
 	shape[0] = idx.Len()
-	out := result(be, shape, func(out *Tensor) {
+	out := resultRaw(be, shape, func(out *Tensor) {
 		be.ScatterAdd(x.gradBuf().data, out.grad.data, idx.data, idx.Len(), cols)
 	}, x)
 	be.Gather(out.data, x.data, idx.data, idx.Len(), cols, false)
@@ -480,7 +496,7 @@ func Concat(axis int, ts ...*Tensor) *Tensor {
 	}
 	outer := numel(shape[:axis])
 	ld := numel(shape[axis:])
-	out := result(be, shape, func(out *Tensor) {
+	out := resultRaw(be, shape, func(out *Tensor) {
 		off := 0
 		for _, t := range ts {
 			cols := numel(t.shape[axis:])
@@ -513,7 +529,7 @@ func Slice(x *Tensor, axis, from, to int) *Tensor {
 	outer := numel(shape[:axis])
 	inner := numel(x.shape[axis+1:])
 	ld, cols, off := numel(x.shape[axis:]), (to-from)*inner, from*inner
-	out := result(be, shape, func(out *Tensor) {
+	out := resultRaw(be, shape, func(out *Tensor) {
 		be.Copy2D(x.gradBuf().data, off, ld, out.grad.data, 0, cols, outer, cols, true)
 	}, x)
 	be.Copy2D(out.data, 0, cols, x.data, off, ld, outer, cols, false)
@@ -526,7 +542,7 @@ func Transpose(x *Tensor) *Tensor {
 	mustShape("Transpose", x.Rank() == 2, x)
 	be := x.be
 	r, c := x.shape[0], x.shape[1]
-	out := result(be, []int{c, r}, func(out *Tensor) {
+	out := resultRaw(be, []int{c, r}, func(out *Tensor) {
 		be.Transpose(x.gradBuf().data, out.grad.data, c, r, true)
 	}, x)
 	be.Transpose(out.data, x.data, r, c, false)

@@ -23,6 +23,18 @@ type Tensor struct {
 	// that adds this tensor's gradient into theirs.
 	inputs   []*Tensor
 	backward func()
+
+	// Storage management (see Scope): the scope owning the storage, extra
+	// storages released with it, whether the storage is another tensor's
+	// (a view, never released through this tensor), whether Detach shared
+	// it (then never released), and whether an input took the gradient's
+	// buffer during Backward (then not recycled).
+	scope     *Scope
+	extra     []Storage
+	spare     Storage // the gradient buffer ZeroGrad dropped, for the next
+	view      bool
+	pinned    bool
+	gradTaken bool
 }
 
 // New returns a zeroed tensor of the given shape on backend b.
@@ -133,43 +145,80 @@ func (t *Tensor) NeedsGrad() bool { return t.requiresGrad }
 // Grad returns the accumulated gradient, or nil if none was computed.
 func (t *Tensor) Grad() *Tensor { return t.grad }
 
-// ZeroGrad drops the accumulated gradient.
-func (t *Tensor) ZeroGrad() { t.grad = nil }
+// ZeroGrad drops the accumulated gradient. Its buffer is kept for the
+// next one, so a step allocates no parameter gradients: a Grad tensor
+// read before ZeroGrad shows the next gradient once one is computed (copy
+// it with Data to keep it).
+func (t *Tensor) ZeroGrad() {
+	if t.grad != nil {
+		t.spare = t.grad.data
+	}
+	t.grad = nil
+}
 
 // Detach returns a tensor sharing t's values with no gradient history.
+// The values outlive t's scope: releasing it keeps t's storage.
 func (t *Tensor) Detach() *Tensor {
+	t.pinned = true
 	return &Tensor{shape: t.shape, data: t.data, be: t.be}
 }
 
-// gradBuf returns t's gradient, allocating a zero one on first use.
+// gradBuf returns t's gradient, making a zero one on first use (in the
+// buffer ZeroGrad kept, if any).
 func (t *Tensor) gradBuf() *Tensor {
+	if t.grad == nil && t.spare != nil {
+		t.be.Fill(t.spare, 0, t.spare.Len(), 0)
+		t.grad, t.spare = &Tensor{shape: t.shape, data: t.spare, be: t.be}, nil
+	}
 	if t.grad == nil {
 		t.grad = New(t.be, t.shape...)
 	}
 	return t.grad
 }
 
-// addGrad adds g (a buffer of t's size that nothing else will write) into
-// t's gradient; when t has none yet it takes g itself, saving a copy.
-func (t *Tensor) addGrad(g Storage) {
-	if t.grad == nil {
-		t.grad = &Tensor{shape: t.shape, data: g, be: t.be}
-		return
-	}
-	t.be.Axpy(t.grad.data, 1, g, t.Len())
+// result makes the zeroed output of an operation over inputs: it needs a
+// gradient when any input does (see Scope for NoGrad), and then back is
+// recorded to propagate it; it belongs to the scope of its inputs.
+func result(b Backend, shape []int, back func(out *Tensor), inputs ...*Tensor) *Tensor {
+	return record(New(b, shape...), back, inputs)
 }
 
-// result makes the output of an operation over inputs: it needs a gradient
-// when any input does, and then back is recorded to propagate it.
-func result(b Backend, shape []int, back func(out *Tensor), inputs ...*Tensor) *Tensor {
-	out := New(b, shape...)
+// resultRaw is result for an operation that overwrites every element of
+// its output: the storage may come from the backend's pool uncleared.
+func resultRaw(b Backend, shape []int, back func(out *Tensor), inputs ...*Tensor) *Tensor {
+	out := &Tensor{shape: slices.Clone(shape), data: allocRaw(b, numel(shape)), be: b}
+	return record(out, back, inputs)
+}
+
+// record links out to its inputs as result describes.
+func record(out *Tensor, back func(out *Tensor), inputs []*Tensor) *Tensor {
+	var sc *Scope
+	graph, leaf, noGrad := false, false, false
 	for _, in := range inputs {
-		if in != nil && in.requiresGrad {
-			out.requiresGrad = true
-			out.inputs = inputs
-			out.backward = func() { back(out) }
-			break
+		if in == nil {
+			continue
 		}
+		if in.scope != nil {
+			if sc == nil {
+				sc = in.scope
+			}
+			noGrad = noGrad || in.scope.noGrad
+		}
+		if in.requiresGrad {
+			if in.backward != nil {
+				graph = true
+			} else {
+				leaf = true
+			}
+		}
+	}
+	if graph || leaf && !noGrad {
+		out.requiresGrad = true
+		out.inputs = inputs
+		out.backward = func() { back(out) }
+	}
+	if sc != nil {
+		sc.own(out)
 	}
 	return out
 }
@@ -216,8 +265,11 @@ func Backward(loss *Tensor) {
 		}
 		if t.grad != nil {
 			t.backward()
+			if !t.gradTaken { // spent: back to the pool
+				recycle(t.be, t.grad.data)
+			}
 		}
-		t.grad = nil // gradients of computed tensors (the loss too) are not kept
+		t.grad, t.gradTaken = nil, false // gradients of computed tensors (the loss too) are not kept
 	}
 }
 

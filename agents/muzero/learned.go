@@ -10,9 +10,11 @@ import (
 // Learned plans with a Network: the roots are represented by h, every
 // expansion runs g and f once for the whole batch. Below the root the
 // legal actions are unknown and every action is allowed; no state is
-// terminal.
+// terminal. The network runs in an nn.NoGrad scope released after each
+// call: no autodiff graph, and each call reuses the previous one's buffers.
 type Learned struct {
 	net    *Network
+	sc     *nn.Scope
 	obs    []float32   // roots x Obs
 	legal  []bool      // roots x Actions
 	latent [][]float32 // per game: nodes x Latent
@@ -23,7 +25,7 @@ type Learned struct {
 var _ Model = (*Learned)(nil)
 
 // NewLearned returns a learned model over net.
-func NewLearned(net *Network) *Learned { return &Learned{net: net} }
+func NewLearned(net *Network) *Learned { return &Learned{net: net, sc: nn.NoGrad()} }
 
 // SetRoots sets the root observations (games x Obs, row-major) and their
 // legal actions (games x Actions).
@@ -46,7 +48,8 @@ func (m *Learned) Actions() int { return m.net.Config.Actions }
 func (m *Learned) Root(_ context.Context, out *Eval) error {
 	c := m.net.Config
 	g := len(m.latent)
-	s := m.net.Represent(nn.From(m.net.be, m.obs, g, c.Obs))
+	defer m.sc.Release()
+	s := m.net.Represent(m.sc.In(nn.From(m.net.be, m.obs, g, c.Obs)))
 	lat := s.Data()
 	for i := range g {
 		m.latent[i] = append(m.latent[i][:0], lat[i*c.Latent:(i+1)*c.Latent]...)
@@ -74,7 +77,8 @@ func (m *Learned) Recurrent(_ context.Context, req []Expansion, out *Eval) error
 		m.in = append(m.in, lat[int(r.Parent)*c.Latent:int(r.Parent+1)*c.Latent]...)
 		m.acts = append(m.acts, int(r.Action))
 	}
-	next, rew := m.net.Dynamics(nn.From(m.net.be, m.in, len(req), c.Latent), m.acts)
+	defer m.sc.Release()
+	next, rew := m.net.Dynamics(m.sc.In(nn.From(m.net.be, m.in, len(req), c.Latent)), m.acts)
 	lat := next.Data()
 	for i, r := range req {
 		m.latent[r.Game] = append(m.latent[r.Game], lat[i*c.Latent:(i+1)*c.Latent]...)

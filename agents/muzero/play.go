@@ -43,10 +43,11 @@ func (t *Trajectory) Return() float64 {
 	return s
 }
 
-// netEvaluator gives the true model f(h(obs)).
+// netEvaluator gives the true model f(h(obs)), without autodiff.
 type netEvaluator struct {
 	net *Network
 	buf []float32
+	sc  *nn.Scope
 }
 
 func (e *netEvaluator) Evaluate(_ context.Context, _ []*malloc.Env, obs []malloc.Obs, logits, values []float32) error {
@@ -54,7 +55,11 @@ func (e *netEvaluator) Evaluate(_ context.Context, _ []*malloc.Env, obs []malloc
 	for _, o := range obs {
 		e.buf = appendFeatures(e.buf, o)
 	}
-	p, v := e.net.Predict(e.net.Represent(nn.From(e.net.be, e.buf, len(obs), e.net.Config.Obs)))
+	if e.sc == nil {
+		e.sc = nn.NoGrad()
+	}
+	defer e.sc.Release()
+	p, v := e.net.Predict(e.net.Represent(e.sc.In(nn.From(e.net.be, e.buf, len(obs), e.net.Config.Obs))))
 	copy(logits, p.Data())
 	e.net.Scalars(v, values)
 	return nil

@@ -396,7 +396,9 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 	err := nn.Guard(func() error {
 		nn.ZeroGrad(ps)
 		be := t.net.be
-		s := t.net.Represent(nn.From(be, obs, B, c.Net.Obs))
+		sc := nn.NewScope() // the step's activations go back to the pool at its end
+		defer sc.Release()
+		s := t.net.Represent(sc.In(nn.From(be, obs, B, c.Net.Obs)))
 		var l *nn.Tensor
 		for k := range K + 1 {
 			w := float32(1)

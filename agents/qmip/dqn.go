@@ -351,7 +351,9 @@ func (t *trainer) update(ctx context.Context) (float64, error) {
 	}
 	be := nn.CPU()
 	ps := t.m.q.Params()
-	loss := nn.Huber(t.m.q.Forward(nn.From(be, x, n, nIn)), nn.From(be, y, n, 1), 1)
+	sc := nn.NewScope() // the step's activations go back to the pool when it returns
+	defer sc.Release()
+	loss := nn.Huber(t.m.q.Forward(sc.In(nn.From(be, x, n, nIn))), nn.From(be, y, n, 1), 1)
 	nn.Backward(loss)
 	t.opt.Step(ps)
 	nn.ZeroGrad(ps)
@@ -490,6 +492,7 @@ func (t *trainer) warmStartFit() (float64, bool) {
 		bs := min(4*t.cfg.Batch, n)
 		xb, yb := make([]float32, bs*nIn), make([]float32, bs)
 		last := 0.0
+		sc := nn.NewScope()
 		for range t.cfg.WarmEpochs {
 			perm := t.rng.Perm(n)
 			for at := 0; at+bs <= n; at += bs {
@@ -497,11 +500,12 @@ func (t *trainer) warmStartFit() (float64, bool) {
 					copy(xb[r*nIn:(r+1)*nIn], x[i*nIn:(i+1)*nIn])
 					yb[r] = y[i]
 				}
-				loss := nn.MSE(t.m.q.Forward(nn.From(be, xb, bs, nIn)), nn.From(be, yb, bs, 1))
+				loss := nn.MSE(t.m.q.Forward(sc.In(nn.From(be, xb, bs, nIn))), nn.From(be, yb, bs, 1))
 				nn.Backward(loss)
 				opt.Step(ps)
 				nn.ZeroGrad(ps)
 				last = float64(loss.Item())
+				sc.Release()
 			}
 		}
 		t.m.sync()

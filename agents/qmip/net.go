@@ -83,6 +83,43 @@ func (n Net) Forward(x []float64, acts *[][]float64) float64 {
 	panic("unreachable")
 }
 
+// ForwardRows writes Q(xs[r]) into dst[r] for every input, going through
+// each layer's weights once for all of them, with buffers from scratch
+// (grown when short, and returned for the next call): the values are
+// Forward's to the bit, each sum taken in the same order.
+func (n Net) ForwardRows(dst []float64, xs [][]float64, scratch []float64) []float64 {
+	rows, width := len(xs), 0
+	for _, ly := range n.Layers {
+		width = max(width, len(ly.W))
+	}
+	if need := 2 * rows * width; cap(scratch) < need {
+		scratch = make([]float64, need)
+	}
+	h, z := scratch[:rows*width], scratch[rows*width:2*rows*width]
+	for l, ly := range n.Layers {
+		last := l == len(n.Layers)-1
+		for i, row := range ly.W {
+			for r := range rows {
+				x := xs[r]
+				if l > 0 {
+					x = h[r*width : r*width+len(row)]
+				}
+				s := ly.B[i]
+				for k, w := range row {
+					s += w * x[k]
+				}
+				if last {
+					dst[r] = s
+				} else {
+					z[r*width+i] = max(s, 0)
+				}
+			}
+		}
+		h, z = z, h
+	}
+	return scratch
+}
+
 // FromMLP copies an nn.MLP's weights (hidden ReLU, no output activation,
 // one output) into a Net.
 func FromMLP(m *nn.MLP) (Net, error) {

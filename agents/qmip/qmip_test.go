@@ -240,3 +240,33 @@ func fragmentCols(t *testing.T, in *bandits.Instance) int {
 	in.AppendFragment(&b)
 	return b.NumCols()
 }
+
+// ForwardRows gives Forward's values to the bit, for networks of uneven
+// widths, batches of one to five inputs, and a scratch reused from a
+// larger call; a call with enough scratch allocates nothing.
+func TestForwardRowsIsForward(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 21))
+	var scratch []float64
+	for _, sizes := range [][]int{{4, 1}, {6, 9, 3, 1}, {5, 16, 16, 1}, {3, 2, 7, 1}} {
+		n := randomNet(rng, 1, sizes...)
+		for rows := 1; rows <= 5; rows++ {
+			xs := make([][]float64, rows)
+			for r := range xs {
+				xs[r] = make([]float64, sizes[0])
+				for k := range xs[r] {
+					xs[r][k] = 2*rng.Float64() - 1
+				}
+			}
+			got := make([]float64, rows)
+			scratch = n.ForwardRows(got, xs, scratch)
+			for r, x := range xs {
+				if want := n.Forward(x, nil); got[r] != want {
+					t.Fatalf("sizes %v, %d rows: row %d gives %v, Forward %v", sizes, rows, r, got[r], want)
+				}
+			}
+			if allocs := testing.AllocsPerRun(10, func() { scratch = n.ForwardRows(got, xs, scratch) }); allocs != 0 {
+				t.Errorf("sizes %v: %.0f allocations per call with enough scratch", sizes, allocs)
+			}
+		}
+	}
+}

@@ -130,6 +130,9 @@ type Selector struct {
 	inst *bandits.Instance
 	s    *highs.Solver
 	x    []float64 // input scratch
+	x0   []float64 // the empty action's input
+	q    [2]float64
+	buf  []float64 // ForwardRows' scratch
 }
 
 // NewSelector returns a Selector for an instance.
@@ -224,8 +227,12 @@ func (sel *Selector) Best(ctx context.Context, net Net, states []int) (Choice, e
 	if err := ctx.Err(); err != nil {
 		return c, err
 	}
-	c.Q = net.Forward(Input(sel.inst, states, c.Action, sel.x), nil)
-	if q0 := net.Forward(Input(sel.inst, states, bandits.Action{}, sel.x), nil); q0 > c.Q {
+	// Q of the MIP's action and of the empty action, in one pass.
+	sel.x = Input(sel.inst, states, c.Action, sel.x)
+	sel.x0 = Input(sel.inst, states, bandits.Action{}, sel.x0)
+	sel.buf = net.ForwardRows(sel.q[:], [][]float64{sel.x, sel.x0}, sel.buf)
+	c.Q = sel.q[0]
+	if q0 := sel.q[1]; q0 > c.Q {
 		c.Action, c.Q = bandits.Action{}, q0
 	}
 	return c, nil

@@ -233,6 +233,7 @@ func Train(ctx context.Context, samples []*Sample, cfg TrainConfig, dir *train.D
 		}
 		t0 := time.Now()
 		seen0 := st.Seen
+		sc := nn.NewScope() // each step's activations go back to the pool for the next
 		for b := cursor; b < nb; b++ {
 			if err := ctx.Err(); err != nil {
 				return nil, res, err
@@ -243,6 +244,7 @@ func Train(ctx context.Context, samples []*Sample, cfg TrainConfig, dir *train.D
 				bs = append(bs, trainSet[k])
 			}
 			bt := pol.makeBatch(bs)
+			bt.graph = sc.InGraph(bt.graph)
 			loss, logits := pol.loss(bt)
 			nn.ZeroGrad(pol.Params())
 			nn.Backward(loss)
@@ -252,6 +254,7 @@ func Train(ctx context.Context, samples []*Sample, cfg TrainConfig, dir *train.D
 				return nil, res, fmt.Errorf("revibranch: epoch %d batch %d: loss is %v (lower --lr?)", epoch, b, l)
 			}
 			h1, h5 := hits(bs, logits.Data(), bt.maxC)
+			sc.Release()
 			st.LossSum += l * float64(len(bs))
 			st.Hits1, st.Hits5, st.Seen = st.Hits1+h1, st.Hits5+h5, st.Seen+len(bs)
 			if prog != nil {
@@ -316,13 +319,16 @@ func Train(ctx context.Context, samples []*Sample, cfg TrainConfig, dir *train.D
 // samples.
 func (p *Policy) evaluate(samples []*Sample, batch int) (loss, top1, top5 float64) {
 	var h1, h5 int
+	sc := nn.NoGrad()
 	for lo := 0; lo < len(samples); lo += batch {
 		bs := samples[lo:min(lo+batch, len(samples))]
 		bt := p.makeBatch(bs)
+		bt.graph = sc.InGraph(bt.graph)
 		l, logits := p.loss(bt)
 		loss += float64(l.Item()) * float64(len(bs))
 		a, b := hits(bs, logits.Data(), bt.maxC)
 		h1, h5 = h1+a, h5+b
+		sc.Release()
 	}
 	n := float64(len(samples))
 	return loss / n, float64(h1) / n, float64(h5) / n

@@ -24,12 +24,14 @@ func benchNNCommand() *cli.Command {
 		Description: "Runs the same workloads as `go test -bench . ./nn`, in one process, on each backend\n" +
 			"given (default: the process's default backend, see CORL_NN_BACKEND), and prints mean\n" +
 			"times, GFLOP/s of the matrix products, and three ratios:\n" +
-			"  sgemm-N/gonum   nn.MatMul time over gonum's Sgemm called directly (target <= 1.10)\n" +
+			"  sgemm-N/gonum   nn.MatMul time over gonum's Sgemm called directly (target <= 1.10 on gonum)\n" +
+			"  sgemm/kernel    sgemm-1024's rate over gemm-1024's, the BLAS's own (target >= 0.80)\n" +
 			"  autodiff        mlp-step time over the time of its 8 matrix products alone (target <= 1.5)\n" +
 			"  gcnn/sgemm      the GCNN step's GFLOP/s over SGEMM-1024's (target >= 0.5)\n" +
 			"Workloads:\n" +
 			"  sgemm-N         nn.MatMul of two NxN float32 matrices, N = 256, 512, 1024\n" +
 			"  gonum-sgemm-N   gonum's Sgemm on the same sizes, host memory\n" +
+			"  gemm-1024       the backend's GEMM kernel alone (on cpu: OpenBLAS's own rate, or gonum's)\n" +
 			"  mlp-step        forward, MSE, backward and Adam of a 3-layer width-256 ReLU MLP, batch 256\n" +
 			"  mlp-fwd         the forward pass of mlp-step's network\n" +
 			"  mlp-matmuls     the matrix products of mlp-step alone, into preallocated buffers\n" +
@@ -65,6 +67,10 @@ type nnBenchReport struct {
 	// Peak is the nominal float32 peak in GFLOP/s, 0 where it cannot be read.
 	Peak    float64            `json:"peak_gflops"`
 	PeakHow string             `json:"peak_how"`
+	// SGEMM is the rate of a 1024x1024 product, GFLOP/s: "gonum" is gonum's
+	// Sgemm, "<backend> kernel" the backend's own GEMM (OpenBLAS on cpu
+	// when it loads) and "<backend> nn" nn.MatMul on that backend.
+	SGEMM   map[string]float64 `json:"sgemm_1024_gflops"`
 	Rows    []nnBenchRow       `json:"rows"`
 	Ratios  map[string]float64 `json:"ratios"` // "<backend> <ratio name>"
 }
@@ -86,6 +92,7 @@ func benchNNAction(c *cli.Context) error {
 		Machine: fmt.Sprintf("%s/%s, GOMAXPROCS %d", runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0)),
 		BLAS:    nn.CPUBLAS().String(),
 		Ratios:  map[string]float64{},
+		SGEMM:   map[string]float64{},
 	}
 	rep.Peak, rep.PeakHow = nnbench.Peak(runtime.GOMAXPROCS(0))
 	backends := make([]nn.Backend, len(names))
@@ -123,6 +130,11 @@ func benchNNAction(c *cli.Context) error {
 			k := fmt.Sprintf("sgemm-%d", n)
 			rep.Ratios[name+" "+k+"/gonum"] = secs[k] / secs["gonum-"+k]
 		}
+		kernel := fmt.Sprintf("gemm-%d", nnbench.KernelSize)
+		rep.Ratios[name+" sgemm/kernel"] = flops[fmt.Sprintf("sgemm-%d", nnbench.KernelSize)] / flops[kernel]
+		rep.SGEMM["gonum"] = flops[fmt.Sprintf("gonum-sgemm-%d", nnbench.KernelSize)]
+		rep.SGEMM[name+" kernel"] = flops[kernel]
+		rep.SGEMM[name+" nn"] = flops[fmt.Sprintf("sgemm-%d", nnbench.KernelSize)]
 		rep.Ratios[name+" autodiff"] = secs["mlp-step"] / secs["mlp-matmuls"]
 		rep.Ratios[name+" gcnn/sgemm"] = flops["gcnn-step"] / flops["sgemm-1024"]
 	}
@@ -156,6 +168,18 @@ func printNNBench(w io.Writer, backends []string, rep nnBenchReport) {
 	} else {
 		fmt.Fprintf(w, "%s\n\n", rep.PeakHow)
 	}
+	pct := func(gflops float64) string {
+		if rep.Peak <= 0 {
+			return ""
+		}
+		return fmt.Sprintf(" (%.0f%% of peak)", 100*gflops/rep.Peak)
+	}
+	fmt.Fprintf(w, "SGEMM-1024: gonum %.1f GFLOP/s%s\n", rep.SGEMM["gonum"], pct(rep.SGEMM["gonum"]))
+	for _, b := range backends {
+		k, t := rep.SGEMM[b+" kernel"], rep.SGEMM[b+" nn"]
+		fmt.Fprintf(w, "            %s kernel %.1f GFLOP/s%s, through nn %.1f GFLOP/s%s\n", b, k, pct(k), t, pct(t))
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "backend\tworkload\ttime\tGFLOP/s\t% peak\tKiB/run\tallocs/run\truns\t\n")
 	for _, r := range rep.Rows {
@@ -174,6 +198,7 @@ func printNNBench(w io.Writer, backends []string, rep nnBenchReport) {
 			k := fmt.Sprintf("sgemm-%d/gonum", n)
 			fmt.Fprintf(tw, "%s\t%s\t%.3f\t<= 1.10 (on gonum)\t\n", b, k, rep.Ratios[b+" "+k])
 		}
+		fmt.Fprintf(tw, "%s\tsgemm-%d/gemm-%d rate\t%.3f\t>= 0.80\t\n", b, nnbench.KernelSize, nnbench.KernelSize, rep.Ratios[b+" sgemm/kernel"])
 		fmt.Fprintf(tw, "%s\tautodiff (mlp-step/mlp-matmuls)\t%.3f\t<= 1.5\t\n", b, rep.Ratios[b+" autodiff"])
 		fmt.Fprintf(tw, "%s\tgcnn/sgemm-1024 rate\t%.3f\t>= 0.5\t\n", b, rep.Ratios[b+" gcnn/sgemm"])
 	}

@@ -22,8 +22,8 @@ func TestBenchNN(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Rows) != 11 {
-		t.Fatalf("%d rows, want 11", len(rep.Rows))
+	if len(rep.Rows) != 12 {
+		t.Fatalf("%d rows, want 12", len(rep.Rows))
 	}
 	if want := nn.CPUBLAS().Name; !strings.HasPrefix(rep.BLAS, want) {
 		t.Errorf("report says BLAS %q, the backend runs on %s", rep.BLAS, want)
@@ -33,9 +33,14 @@ func TestBenchNN(t *testing.T) {
 			t.Errorf("row %+v", r)
 		}
 	}
-	for _, k := range []string{"cpu sgemm-256/gonum", "cpu autodiff", "cpu gcnn/sgemm"} {
+	for _, k := range []string{"cpu sgemm-256/gonum", "cpu sgemm/kernel", "cpu autodiff", "cpu gcnn/sgemm"} {
 		if rep.Ratios[k] <= 0 {
 			t.Errorf("ratio %q missing", k)
+		}
+	}
+	for _, k := range []string{"gonum", "cpu kernel", "cpu nn"} {
+		if rep.SGEMM[k] <= 0 {
+			t.Errorf("SGEMM-1024 rate %q missing", k)
 		}
 	}
 	code, _, errs = corl(t, "bench", "nn", "--backend", "tpu")

@@ -42,16 +42,44 @@ func randTensor(b nn.Backend, r *rand.Rand, shape ...int) *nn.Tensor {
 	return nn.From(b, v, shape...)
 }
 
-// SGEMM returns the workload C = A·B through nn.MatMul on n×n matrices.
+// SGEMM returns the workload C = A·B through nn.MatMul on n×n matrices,
+// in a NoGrad scope released after each product, so that the result's
+// buffer is the previous one's, as in a training step.
 func SGEMM(n int) Workload {
 	return Workload{
-		Name: fmt.Sprintf("sgemm-%d", n), Unit: fmt.Sprintf("nn.MatMul of two %dx%d matrices (result allocated)", n, n),
+		Name: fmt.Sprintf("sgemm-%d", n), Unit: fmt.Sprintf("nn.MatMul of two %dx%d matrices (result reused through nn.Scope)", n, n),
 		Flops: 2 * float64(n) * float64(n) * float64(n),
 		Setup: func(b nn.Backend) (func(), error) {
 			r := rand.New(rand.NewPCG(1, uint64(n)))
 			x, y := randTensor(b, r, n, n), randTensor(b, r, n, n)
+			sc := nn.NoGrad()
 			return func() {
-				nn.MatMul(x, y)
+				nn.MatMul(sc.In(x), y)
+				nn.Sync(b)
+				sc.Release()
+			}, nil
+		},
+	}
+}
+
+// KernelSize is the size of the Kernel workload.
+const KernelSize = 1024
+
+// Kernel returns the backend's own GEMM kernel on n×n matrices, called
+// directly (no tensor, no autodiff) into a preallocated result: on the
+// cpu backend the rate of OpenBLAS itself (or of gonum's Sgemm, when
+// that is what the backend runs on). SGEMM(n) over Kernel(n) is what the
+// tensor layer costs.
+func Kernel(n int) Workload {
+	return Workload{
+		Name: fmt.Sprintf("gemm-%d", n), Unit: fmt.Sprintf("the backend's Gemm kernel on two %dx%d matrices into a preallocated result", n, n),
+		Flops: 2 * float64(n) * float64(n) * float64(n),
+		Setup: func(b nn.Backend) (func(), error) {
+			r := rand.New(rand.NewPCG(1, uint64(n)))
+			x, y, c := randTensor(b, r, n, n), randTensor(b, r, n, n), nn.New(b, n, n)
+			g := &nn.Gemm{M: n, N: n, K: n, Alpha: 1, A: x.Storage(), LdA: n, B: y.Storage(), LdB: n, C: c.Storage(), LdC: n, Batch: 1}
+			return func() {
+				b.Gemm(g)
 				nn.Sync(b)
 			}, nil
 		},
@@ -115,11 +143,13 @@ func MLPStep() Workload {
 			x, y := randTensor(b, r, mlpBatch, mlpWidth), randTensor(b, r, mlpBatch, mlpWidth)
 			opt := nn.NewAdam(1e-4)
 			ps := m.Params()
+			sc := nn.NewScope()
 			return func() {
 				nn.ZeroGrad(ps)
-				nn.Backward(nn.MSE(m.Forward(x), y))
+				nn.Backward(nn.MSE(m.Forward(sc.In(x)), y))
 				opt.Step(ps)
 				nn.Sync(b)
+				sc.Release()
 			}, nil
 		},
 	}
@@ -129,7 +159,7 @@ func MLPStep() Workload {
 // same batch.
 func MLPForward() Workload {
 	return Workload{
-		Name: "mlp-fwd", Unit: "forward pass of mlp-step's network at batch 256",
+		Name: "mlp-fwd", Unit: "forward pass of mlp-step's network at batch 256 (nn.NoGrad, buffers reused)",
 		Flops: mlpDepth * 2 * mlpWidth * mlpWidth * mlpBatch,
 		Setup: func(b nn.Backend) (func(), error) {
 			m, r, err := benchMLP(b)
@@ -137,9 +167,11 @@ func MLPForward() Workload {
 				return nil, err
 			}
 			x := randTensor(b, r, mlpBatch, mlpWidth)
+			sc := nn.NoGrad()
 			return func() {
-				m.Forward(x)
+				m.Forward(sc.In(x))
 				nn.Sync(b)
+				sc.Release()
 			}, nil
 		},
 	}
@@ -286,11 +318,14 @@ func GCNNStep() Workload {
 				return nil, err
 			}
 			ps := g.Params()
+			sc := nn.NewScope()
+			in := sc.InGraph(graph)
 			return func() {
 				nn.ZeroGrad(ps)
-				logits := nn.Reshape(g.Forward(graph), 1, -1)
+				logits := nn.Reshape(g.Forward(in), 1, -1)
 				nn.Backward(nn.CrossEntropyLabels(logits, []int{7}, nil))
 				nn.Sync(b)
+				sc.Release()
 			}, nil
 		},
 	}
@@ -302,6 +337,7 @@ func Workloads() []Workload {
 	for _, n := range SGEMMSizes {
 		ws = append(ws, SGEMM(n), GonumSGEMM(n))
 	}
+	ws = append(ws, Kernel(KernelSize))
 	return append(ws, MLPStep(), MLPForward(), MLPMatmuls(), GCNNStep(), GCNNForward())
 }
 

@@ -115,6 +115,10 @@ var (
 )
 
 // smallGraph is a bipartite graph of 5 variables and 3 constraints.
+// fixedEdges are the features of smallGraph's 7 edges, 2 each, where
+// they are data rather than an input.
+var fixedEdges = []float32{0.5, -1, 1.5, 0.25, -0.75, 2, 1, 1, -0.5, 0.3, 0.8, -1.2, 0.1, 0.9}
+
 func smallGraph(b nn.Backend, vars, cons, edges *nn.Tensor) *nn.Bipartite {
 	return &nn.Bipartite{
 		Vars: vars, Cons: cons, Edges: edges,
@@ -296,6 +300,21 @@ func Cases() []Case {
 			Want: func(x [][]float64, p map[string][]float64) []float64 {
 				return params(p).mlp("", x[0], []int{3, 8, 8, 2}, math.Tanh, sigmoid)
 			}},
+		{Name: "MLPReLU", Inputs: []Input{awayFromZero(6, 3)}, Build: layer(
+			func(b nn.Backend, r *rand.Rand) *nn.MLP {
+				m, _ := nn.NewMLP(b, r, nn.MLPConfig{Sizes: []int{3, 8, 2}, Output: nn.ActReLU})
+				return m
+			},
+			func(m *nn.MLP, _ nn.Backend, in []*nn.Tensor) *nn.Tensor { return m.Forward(in[0]) }),
+			Want: func(x [][]float64, p map[string][]float64) []float64 {
+				return params(p).mlp("", x[0], []int{3, 8, 2}, relu, relu)
+			}},
+		{Name: "LinearAct", Inputs: []Input{in(2, 3, 4)}, Build: layer(
+			func(b nn.Backend, r *rand.Rand) *nn.Linear { return nn.NewLinear(b, r, 4, 5, true) },
+			func(m *nn.Linear, _ nn.Backend, in []*nn.Tensor) *nn.Tensor { return m.ForwardAct(in[0], nn.ActTanh) }),
+			Want: func(x [][]float64, p map[string][]float64) []float64 {
+				return each(math.Tanh)(params(p).linear("", x[0], 4))
+			}},
 		{Name: "LayerNorm", Inputs: []Input{in(4, 6)}, Build: layer(
 			func(b nn.Backend, r *rand.Rand) *nn.LayerNorm {
 				l := nn.NewLayerNorm(b, 6)
@@ -323,6 +342,17 @@ func Cases() []Case {
 			}),
 			Want: func(x [][]float64, p map[string][]float64) []float64 {
 				return params(p).bipartiteConv("", x[0], x[1], x[2], graphVars, graphCons, 4)
+			}},
+		// Edge features that need no gradient (the usual case: they are
+		// data) take the CPU backend's fused message backward.
+		{Name: "BipartiteConvFixedEdges", Inputs: []Input{in(5, 4), in(3, 4)}, Tol: 3, Build: layer(
+			func(b nn.Backend, r *rand.Rand) *nn.BipartiteConv { return nn.NewBipartiteConv(b, r, 4, 2) },
+			func(m *nn.BipartiteConv, b nn.Backend, in []*nn.Tensor) *nn.Tensor {
+				g := smallGraph(b, in[0], in[1], nn.From(b, fixedEdges, 7, 2))
+				return m.Forward(g.Vars, g.Cons, g.Edges, g.VarIdx, g.ConsIdx)
+			}),
+			Want: func(x [][]float64, p map[string][]float64) []float64 {
+				return params(p).bipartiteConv("", x[0], x[1], float64s(fixedEdges), graphVars, graphCons, 4)
 			}},
 		// Targets 2 and 4 receive no edge and edge 1→3 comes twice: the
 		// convolution sums before Final and adds Final's bias once per edge
