@@ -29,12 +29,16 @@
 //
 // knapsack (multiple knapsack): maximise sum_ik p_i x_ik subject to
 // sum_k x_ik <= 1 for each item and sum_i w_i x_ik <= C_k for each
-// knapsack, x binary.
+// knapsack, x binary; Fukunaga's "weakly correlated" items (weights
+// min_weight..max_weight, profits within the weight range's width of the
+// weight) and capacities summing to half the total weight, as the
+// learning-to-branch literature generates them.
 //
 // Sizes: "easy" are the defaults of Gasse et al. (REFERENCES); "medium" and
 // "hard" double and quadruple the first number (rows of set cover, items of
 // an auction, customers of facility location, nodes of independent set,
-// items of knapsack).
+// items of knapsack); knapsack follows its literature instead: 100 items in
+// 6 knapsacks, 150 in 8, 200 in 10 (weights up to 29).
 //
 // # Parameters and sets
 //

@@ -475,22 +475,51 @@ func cliqueCover(adj []map[int]bool) [][]int {
 
 // ---- multiple knapsack ----
 
+// knapsackParams follows the multiple-knapsack sets of the learning-to-branch
+// literature (REFERENCES): 100 items in 6 knapsacks (easy), 150 in 8
+// (medium), 200 in 10 (hard); weights 10..19 (10..29 for hard). The weight
+// bounds are inclusive.
 func knapsackParams(k int) map[string]float64 {
-	return map[string]float64{"items": float64(100 * k), "knapsacks": 6, "min_weight": 10, "max_weight": 100}
+	items, knapsacks, maxWeight := 100, 6, 19
+	switch {
+	case k >= 4:
+		items, knapsacks, maxWeight = 200, 10, 29
+	case k >= 2:
+		items, knapsacks = 150, 8
+	}
+	return map[string]float64{"items": float64(items), "knapsacks": float64(knapsacks), "min_weight": 10, "max_weight": float64(maxWeight)}
 }
 
-// buildKnapsack draws weakly correlated items (profit = weight ± 10) and
-// knapsack capacities summing to about half the total weight.
+// buildKnapsack draws Fukunaga's "weakly correlated" items: weights w
+// uniform in [min_weight, max_weight], profits uniform in
+// [max(w-R, 1), w+R-1] with R = max_weight-min_weight+1 the width of the
+// weight range; the first K-1 capacities uniform in [0.4 W/K, 0.6 W/K) with
+// W the total weight, and the last one the rest of W/2 (at least 0), so the
+// capacities sum to about half the total weight.
 func buildKnapsack(rng *rand.Rand, p map[string]float64) *solver.Model {
 	n, K := int(p["items"]), int(p["knapsacks"])
 	lo, hi := int(p["min_weight"]), int(p["max_weight"])
+	spread := hi - lo + 1
 	w, pr := make([]float64, n), make([]float64, n)
-	total := 0.0
+	total := 0
 	for i := range n {
-		w[i] = float64(lo + rng.IntN(hi-lo+1))
-		pr[i] = math.Max(1, w[i]+float64(rng.IntN(21)-10))
-		total += w[i]
+		wi := lo + rng.IntN(spread)
+		plo, phi := max(wi-spread, 1), wi+spread // profit in [plo, phi)
+		w[i], pr[i] = float64(wi), float64(plo+rng.IntN(phi-plo))
+		total += wi
 	}
+	caps := make([]float64, K)
+	clo, chi := 4*total/(10*K), 6*total/(10*K) // floor(0.4 W/K), floor(0.6 W/K)
+	rest := total / 2
+	for k := range K - 1 {
+		c := clo
+		if chi > clo {
+			c += rng.IntN(chi - clo)
+		}
+		caps[k] = float64(c)
+		rest -= c
+	}
+	caps[K-1] = float64(max(rest, 0))
 	var b solver.Builder
 	b.SetSense(solver.Maximize)
 	x := make([][]int, n)
@@ -504,12 +533,11 @@ func buildKnapsack(rng *rand.Rand, p map[string]float64) *solver.Model {
 		b.AddRow(name("item", i), math.Inf(-1), 1, x[i], ones(K))
 	}
 	for k := range K {
-		c := math.Round(total / float64(K) * (0.4 + 0.2*rng.Float64()))
 		cols := make([]int, n)
 		for i := range n {
 			cols[i] = x[i][k]
 		}
-		b.AddRow(name("cap", k), math.Inf(-1), c, cols, w)
+		b.AddRow(name("cap", k), math.Inf(-1), caps[k], cols, w)
 	}
 	return mustBuild(&b)
 }

@@ -127,11 +127,14 @@ func (c MILP) Solve(ctx context.Context, m *solver.Model, j Job) (Outcome, error
 // the number of nodes the decision's subtree added before the next
 // decision (a cost), the action the column branched on.
 func DecisionStep(e bnb.Decided, run string, j Job) trace.Step {
+	h := e.After.HeuristicTotal()
 	return trace.Step{
 		Run: run, Env: "milp", Policy: j.Policy, Instance: j.Instance, Episode: j.Episode,
 		Step: e.Step, Action: int64(e.Column), Reward: float64(e.After.Nodes - e.Before.Nodes), Done: e.Done,
 		Seconds: (e.After.Time - e.Before.Time).Seconds(), Nodes: trace.Int(e.After.Nodes), LPIterations: trace.Int(e.After.LPIterations),
 		Node: trace.Int(e.Node.ID), Depth: trace.Int(int64(e.Node.Depth)), Candidates: trace.Int(int64(e.Candidates)),
+		HeuristicIncumbents: trace.Int(int64(e.After.HeuristicIncumbents)), HeuristicLPIterations: trace.Int(h.LPIterations),
+		HeuristicSeconds: trace.Float(h.Time.Seconds()),
 	}
 }
 

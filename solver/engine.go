@@ -78,3 +78,18 @@ type MIPReporter interface {
 	MIPDualBound() (float64, error)
 	HasSolution() (bool, error)
 }
+
+// Spawner makes a new, independent engine of the same kind, holding no
+// model (for a sub-MIP next to the engine's own model). The caller closes it.
+type Spawner interface {
+	Spawn() (Engine, error)
+}
+
+// Presolver reduces the loaded model (HiGHS's presolve) and maps a solution
+// of the reduced model back to the loaded model's columns. The reduced
+// model's columns are named after the loaded model's columns they come
+// from, when the loaded model had names.
+type Presolver interface {
+	Presolve() (*Model, Status, error)
+	PostsolveTo(dst, x []float64) error
+}

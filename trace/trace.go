@@ -33,6 +33,11 @@ type Step struct {
 	Node       *int64 `parquet:"node,optional"`
 	Depth      *int64 `parquet:"depth,optional"`
 	Candidates *int64 `parquet:"candidates,optional"`
+	// Primal heuristics of the branch-and-bound, so far: incumbents they
+	// found, their simplex iterations (not in lp_iterations) and time.
+	HeuristicIncumbents   *int64   `parquet:"heuristic_incumbents,optional"`
+	HeuristicLPIterations *int64   `parquet:"heuristic_lp_iterations,optional"`
+	HeuristicSeconds      *float64 `parquet:"heuristic_seconds,optional"`
 }
 
 // Int returns a pointer to v, for the optional columns.

@@ -19,7 +19,6 @@ import (
 	"github.com/corl-go/corl/eval"
 	"github.com/corl-go/corl/internal/evalcli"
 	"github.com/corl-go/corl/solver"
-	"github.com/corl-go/corl/solver/bnb"
 	"github.com/corl-go/corl/trace"
 )
 
@@ -46,22 +45,23 @@ func (e runElem) job() eval.Job {
 }
 
 // milpSpec is what a worker needs to rebuild the eval.MILP of the
-// command line (eval.MILP holds functions, which do not travel).
+// command line: eval.MILP holds functions, which do not travel, so the
+// branch-and-bound flags travel as given and are parsed again by the same
+// function.
 type milpSpec struct {
-	Engine        string
-	TimeLimit     float64
-	NodeSelection bnb.NodeSelection
-	NodeLimit     int64
-	Steps         bool
+	Engine    string
+	TimeLimit float64
+	BnB       evalcli.BnBFlags
+	Steps     bool
 }
 
-func milpSpecOf(c eval.MILP) milpSpec {
-	return milpSpec{Engine: c.Engine, TimeLimit: c.TimeLimit, NodeSelection: c.BnB.NodeSelection, NodeLimit: c.BnB.NodeLimit, Steps: c.Steps}
+func milpSpecOf(ev evalcli.MILPEval) milpSpec {
+	return milpSpec{Engine: ev.Config.Engine, TimeLimit: ev.Config.TimeLimit, BnB: ev.BnB, Steps: ev.Config.Steps}
 }
 
-func (s milpSpec) config(run string) eval.MILP {
-	return eval.MILP{Engine: s.Engine, TimeLimit: s.TimeLimit, BnB: bnb.Config{NodeSelection: s.NodeSelection, NodeLimit: s.NodeLimit},
-		Resolve: evalcli.Brancher, Steps: s.Steps, Run: run}
+func (s milpSpec) config(run string) (eval.MILP, error) {
+	b, err := s.BnB.Config()
+	return eval.MILP{Engine: s.Engine, TimeLimit: s.TimeLimit, BnB: b, Resolve: evalcli.Brancher, Steps: s.Steps, Run: run}, err
 }
 
 // mallocSpec is what a worker needs to rebuild the eval.Malloc and read
@@ -98,7 +98,10 @@ func (f *evalFn) Setup() error {
 	}
 	switch f.Env {
 	case "milp":
-		cfg := f.MILP.config(f.Run)
+		cfg, err := f.MILP.config(f.Run)
+		if err != nil {
+			return err
+		}
 		f.play = func(ctx context.Context, e runElem) (eval.Outcome, error) {
 			m, err := solver.ReadMPSFile(e.File)
 			if err != nil {

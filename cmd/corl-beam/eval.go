@@ -38,7 +38,7 @@ func evalMILPAction(c *cli.Context) error {
 	if err != nil {
 		return cliErr(err)
 	}
-	fn := &evalFn{Env: "milp", MILP: milpSpecOf(ev.Config)}
+	fn := &evalFn{Env: "milp", MILP: milpSpecOf(ev)}
 	results, err := runEval(c, ev.Jobs(), ev.Files, ev.Settings, c.String("out"), c.String("trace"), fn)
 	if err != nil {
 		return err

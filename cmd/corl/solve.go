@@ -65,6 +65,18 @@ type solveResult struct {
 	Nodes        int64    `json:"nodes"`
 	LPIterations int64    `json:"lp_iterations"`
 	TimeSeconds  float64  `json:"time_seconds"`
+	// Heuristics: corl's branch-and-bound only, the heuristics that ran.
+	Heuristics []heuristicResult `json:"heuristics,omitempty"`
+}
+
+// heuristicResult is one primal heuristic's work in a --bnb search.
+type heuristicResult struct {
+	Name         string  `json:"name"`
+	Calls        int64   `json:"calls"`
+	Successes    int64   `json:"successes"`
+	LPIterations int64   `json:"lp_iterations"`
+	Nodes        int64   `json:"nodes"`
+	TimeSeconds  float64 `json:"time_seconds"`
 }
 
 func solveAction(c *cli.Context) error {
@@ -247,6 +259,10 @@ func printResult(w io.Writer, r solveResult) {
 	fmt.Fprintf(tw, "nodes\t%d\n", r.Nodes)
 	fmt.Fprintf(tw, "lp iterations\t%d\n", r.LPIterations)
 	fmt.Fprintf(tw, "time\t%.3f s\n", r.TimeSeconds)
+	for _, h := range r.Heuristics {
+		fmt.Fprintf(tw, "heuristic %s\t%d calls, %d improved, %d lp iterations, %d nodes, %.3f s\n",
+			h.Name, h.Calls, h.Successes, h.LPIterations, h.Nodes, h.TimeSeconds)
+	}
 	tw.Flush()
 }
 

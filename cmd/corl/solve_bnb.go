@@ -99,6 +99,12 @@ func bnbResult(res bnb.Result, m *solver.Model, name, engine string) solveResult
 	if engine != "" {
 		r.Engine += " on " + engine
 	}
+	for h, st := range res.Stats.Heuristics {
+		if st.Calls > 0 {
+			r.Heuristics = append(r.Heuristics, heuristicResult{Name: bnb.Heuristic(h).String(), Calls: st.Calls, Successes: st.Successes,
+				LPIterations: st.LPIterations, Nodes: st.Nodes, TimeSeconds: st.Time.Seconds()})
+		}
+	}
 	if r.Objective != nil {
 		r.Gap = finite(res.Stats.Gap)
 	}

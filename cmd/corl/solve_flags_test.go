@@ -21,6 +21,8 @@ func TestSolveFlagsChecked(t *testing.T) {
 		{[]string{"solve", "--time-limit", "NaN"}, exitUsage, "--time-limit"},
 		{[]string{"solve", "--time-limit", "Inf"}, exitUsage, "--time-limit"},
 		{[]string{"solve", "--bnb", "--node-limit", "-1"}, exitUsage, "--node-limit"},
+		{[]string{"solve", "--bnb", "--heuristics", "rens,cuts"}, exitUsage, "--heuristics"},
+		{[]string{"solve", "--bnb", "--presolve", "maybe"}, exitUsage, "--presolve"},
 		{[]string{"solve", "--solution", filepath.Join(missing, "x.sol")}, exitInput, "--solution"},
 		{[]string{"solve", "--bnb", "--trace", filepath.Join(missing, "t.parquet")}, exitInput, "--trace"},
 		{[]string{"bench", "solver", "--repeat", "0"}, exitUsage, "--repeat"},
@@ -69,5 +71,30 @@ func TestSolveInterruptedExits130(t *testing.T) {
 		if !strings.Contains(out.String(), "interrupted") || !strings.Contains(errb.String(), "interrupted") {
 			t.Errorf("corl %v: stdout %q, stderr %q: want the result and a word on the interruption", args, out.String(), errb.String())
 		}
+	}
+}
+
+// --bnb reports each heuristic that ran, and --heuristics none runs none,
+// with the same optimum.
+func TestSolveBnBReportsHeuristics(t *testing.T) {
+	needHiGHS(t)
+	on := solveJSON(t, "--bnb", "--branching", "pscost")
+	off := solveJSON(t, "--bnb", "--branching", "pscost", "--heuristics", "none")
+	if on.Status != "optimal" || off.Status != "optimal" || *on.Objective != *off.Objective {
+		t.Fatalf("on: %s %v, off: %s %v", on.Status, *on.Objective, off.Status, *off.Objective)
+	}
+	if len(off.Heuristics) != 0 {
+		t.Errorf("--heuristics none: %+v", off.Heuristics)
+	}
+	pre := solveJSON(t, "--bnb", "--branching", "pscost", "--presolve", "on")
+	if pre.Status != "optimal" || *pre.Objective != *on.Objective {
+		t.Errorf("--presolve on: %s %v, want optimal %v", pre.Status, *pre.Objective, *on.Objective)
+	}
+	names := map[string]bool{}
+	for _, h := range on.Heuristics {
+		names[h.Name] = h.Calls > 0 && h.Successes <= h.Calls
+	}
+	if !names["rounding"] || !names["fracdive"] {
+		t.Errorf("heuristics reported: %+v", on.Heuristics)
 	}
 }

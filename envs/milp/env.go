@@ -223,6 +223,9 @@ func (e *Env[O]) Close() error {
 }
 
 func (e *Env[O]) closeEpisode() {
+	if e.search != nil {
+		e.search.Close()
+	}
 	if e.lp != nil {
 		e.lp.Close()
 		e.lp = nil

@@ -40,19 +40,49 @@ func BnB() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "node-selection", Value: "best", Usage: "best (best-first with plunging), dfs or estimate"},
 		&cli.Int64Flag{Name: "node-limit", Usage: "stop after this many nodes (status node_limit; 0: none)"},
+		&cli.StringFlag{Name: "presolve", Value: "off", Usage: "on: search HiGHS's presolved model (solution and trace in the model's columns); off"},
+		&cli.StringFlag{Name: "heuristics", Value: "all", Usage: "primal heuristics: all, none, or a list of rounding, diving, rens, rins"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random branching rule"},
 	}
 }
 
+// BnBFlags are the BnB flags' values, as given: what a process that has
+// no command line (a pipeline's worker) needs to build the same bnb.Config.
+type BnBFlags struct {
+	NodeSelection string
+	NodeLimit     int64
+	Presolve      string
+	Heuristics    string
+}
+
+// BnBFlagsOf reads the BnB flags' values.
+func BnBFlagsOf(c *cli.Context) BnBFlags {
+	return BnBFlags{NodeSelection: c.String("node-selection"), NodeLimit: c.Int64("node-limit"),
+		Presolve: c.String("presolve"), Heuristics: c.String("heuristics")}
+}
+
 // BnBConfig reads the BnB flags.
-func BnBConfig(c *cli.Context) (bnb.Config, error) {
-	sel, err := bnb.ParseNodeSelection(c.String("node-selection"))
+func BnBConfig(c *cli.Context) (bnb.Config, error) { return BnBFlagsOf(c).Config() }
+
+// Config parses the values into corl's branch-and-bound configuration.
+func (f BnBFlags) Config() (bnb.Config, error) {
+	sel, err := bnb.ParseNodeSelection(f.NodeSelection)
 	if err != nil {
 		return bnb.Config{}, usage("--node-selection: %v", err)
 	}
-	cfg := bnb.Config{NodeSelection: sel, NodeLimit: c.Int64("node-limit")}
+	cfg := bnb.Config{NodeSelection: sel, NodeLimit: f.NodeLimit}
 	if cfg.NodeLimit < 0 {
 		return cfg, usage("--node-limit %d: want 0 (none) or more", cfg.NodeLimit)
+	}
+	switch f.Presolve {
+	case "on":
+		cfg.Presolve = true
+	case "off", "":
+	default:
+		return cfg, usage("--presolve %q: want on or off", f.Presolve)
+	}
+	if cfg.NoHeuristics, cfg.Heuristics, err = bnb.ParseHeuristics(f.Heuristics); err != nil {
+		return cfg, usage("--heuristics: %v", err)
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, usage("%v", err)

@@ -37,6 +37,7 @@ type MILPEval struct {
 	Policies []string // branching rules, then eval.HiGHS with --highs
 	Seed     uint64
 	Config   eval.MILP // Run left empty
+	BnB      BnBFlags  // the flags Config.BnB was made from
 	// Settings are the flags results depend on beyond the job: a resume
 	// with others is refused.
 	Settings map[string]string
@@ -63,7 +64,8 @@ func ParseMILP(c *cli.Context) (MILPEval, error) {
 	if err != nil {
 		return MILPEval{}, err
 	}
-	bnbCfg, err := BnBConfig(c)
+	bnbFlags := BnBFlagsOf(c)
+	bnbCfg, err := bnbFlags.Config()
 	if err != nil {
 		return MILPEval{}, err
 	}
@@ -75,9 +77,10 @@ func ParseMILP(c *cli.Context) (MILPEval, error) {
 	for i, f := range files {
 		names[i] = filepath.Base(f)
 	}
-	return MILPEval{Files: files, Names: names, Policies: policies, Seed: c.Uint64("seed"), Config: cfg,
+	return MILPEval{Files: files, Names: names, Policies: policies, Seed: c.Uint64("seed"), Config: cfg, BnB: bnbFlags,
 		Settings: map[string]string{"engine": cfg.Engine, "time_limit": fmt.Sprint(timeLimit),
-			"node_selection": bnbCfg.NodeSelection.String(), "node_limit": fmt.Sprint(bnbCfg.NodeLimit)}}, nil
+			"node_selection": bnbCfg.NodeSelection.String(), "node_limit": fmt.Sprint(bnbCfg.NodeLimit),
+			"presolve": fmt.Sprint(bnbCfg.Presolve), "heuristics": bnbFlags.Heuristics}}, nil
 }
 
 // InstanceFiles lists a set's MPS files: the .mps and .mps.gz files of a

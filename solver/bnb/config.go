@@ -6,6 +6,9 @@ import (
 	"io"
 	"math"
 	"strings"
+	"time"
+
+	"github.com/corl-go/corl/solver"
 )
 
 // NodeSelection is the order in which open nodes are processed.
@@ -41,7 +44,8 @@ func ParseNodeSelection(s string) (NodeSelection, error) {
 }
 
 // Config configures a search. The zero value means: best-first with
-// plunging, no limits, simple rounding on.
+// plunging, no limits, every primal heuristic on (simple rounding, the
+// three dives, RENS and RINS) with the budgets below.
 type Config struct {
 	NodeSelection NodeSelection
 	// NodeLimit stops the search after this many nodes (0: none).
@@ -52,8 +56,15 @@ type Config struct {
 	// model's own sense: an upper bound for a minimisation).
 	Cutoff    float64
 	HasCutoff bool
-	// NoHeuristics turns simple rounding off.
+	// NoHeuristics turns every primal heuristic off (rounding, diving and
+	// the neighbourhood searches), whatever the fields below say.
 	NoHeuristics bool
+	// Heuristics tunes the primal heuristics; its zero value means defaults.
+	Heuristics Heuristics
+	// Presolve has Solve search HiGHS's presolved model instead of the
+	// model itself (see Solve); off by default. NewSearch, and so the
+	// branching environment, searches the model it is given.
+	Presolve bool
 	// MaxPlungeDepth bounds a dive (0: 20).
 	MaxPlungeDepth int
 	// Log receives one progress line every LogEvery nodes (nil: none).
@@ -80,5 +91,118 @@ func (c Config) Validate() error {
 	case c.MaxPlungeDepth < 0:
 		return errors.New("bnb: Config.MaxPlungeDepth: must not be negative")
 	}
+	return c.Heuristics.Validate()
+}
+
+// Heuristics configures the primal heuristics. They look for solutions
+// only: they never branch, add nodes or change a node's bounds, so a
+// brancher still sees every decision. The zero value turns them all on.
+//
+// Diving fixes fractional columns one at a time on the node LP and
+// re-solves, until the LP is integral (a solution), infeasible or cut off,
+// or its budget is spent. LNS (RENS and RINS) hands a sub-MIP, the model
+// with many integer columns fixed, to HiGHS's own MIP solver on a second
+// engine (found with solver.Spawner on the node LP engine, or SubMIP).
+type Heuristics struct {
+	NoRounding bool // simple rounding at every node
+	NoDiving   bool // fractional, coefficient and pseudocost diving
+	NoRENS     bool // RENS once at the root
+	NoRINS     bool // RINS every RINSFreq nodes once there is an incumbent
+
+	// DiveFreq: the three dives run at the root, then one of them in turn
+	// every DiveFreq nodes (0: 10).
+	DiveFreq int
+	// DiveQuota bounds all dives together to this fraction of the node LPs'
+	// simplex iterations, plus 1000 (0: 0.1); a dive stops where it would
+	// pass it.
+	DiveQuota float64
+	// RINSFreq: RINS runs every RINSFreq nodes (0: 100).
+	RINSFreq int
+	// MinFixRENS and MinFixRINS: the sub-MIP is skipped when fewer than
+	// this fraction of the integer columns would be fixed (0: 0.5 and 0.3).
+	MinFixRENS, MinFixRINS float64
+	// LNSNodes and LNSTime limit each sub-MIP (0: 500 nodes, 10 s; never past
+	// the search's own deadline). The node limit keeps results independent
+	// of the machine; the time limit is a safety net.
+	LNSNodes int64
+	LNSTime  time.Duration
+	// SubMIP makes the engine the sub-MIPs run on (nil: Spawn on the node
+	// LP engine when it is a solver.Spawner; without either, no LNS). The
+	// search closes it when it ends.
+	SubMIP func() (solver.Engine, error)
+}
+
+// Validate checks the heuristic settings.
+func (h Heuristics) Validate() error {
+	switch {
+	case h.DiveFreq < 0:
+		return errors.New("bnb: Config.Heuristics.DiveFreq: must not be negative")
+	case h.RINSFreq < 0:
+		return errors.New("bnb: Config.Heuristics.RINSFreq: must not be negative")
+	case !(h.DiveQuota >= 0) || math.IsInf(h.DiveQuota, 1):
+		return errors.New("bnb: Config.Heuristics.DiveQuota: must be a finite non-negative number")
+	case !(h.MinFixRENS >= 0 && h.MinFixRENS <= 1):
+		return errors.New("bnb: Config.Heuristics.MinFixRENS: must be in [0, 1]")
+	case !(h.MinFixRINS >= 0 && h.MinFixRINS <= 1):
+		return errors.New("bnb: Config.Heuristics.MinFixRINS: must be in [0, 1]")
+	case h.LNSNodes < 0:
+		return errors.New("bnb: Config.Heuristics.LNSNodes: must not be negative")
+	case h.LNSTime < 0:
+		return errors.New("bnb: Config.Heuristics.LNSTime: must not be negative")
+	}
 	return nil
+}
+
+// withDefaults fills the zero fields.
+func (h Heuristics) withDefaults() Heuristics {
+	def := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if h.DiveFreq == 0 {
+		h.DiveFreq = 10
+	}
+	if h.RINSFreq == 0 {
+		h.RINSFreq = 100
+	}
+	def(&h.DiveQuota, 0.1)
+	def(&h.MinFixRENS, 0.5)
+	def(&h.MinFixRINS, 0.3)
+	if h.LNSNodes == 0 {
+		h.LNSNodes = 500
+	}
+	if h.LNSTime == 0 {
+		h.LNSTime = 10 * time.Second
+	}
+	return h
+}
+
+// ParseHeuristics reads which primal heuristics run: "all" (or ""), "none",
+// or a comma-separated list among rounding, diving, rens and rins. It
+// returns the value of Config.NoHeuristics and the on/off fields of
+// Config.Heuristics that say so.
+func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
+	switch strings.ToLower(strings.TrimSpace(list)) {
+	case "", "all", "on":
+		return false, h, nil
+	case "none", "off":
+		return true, h, nil
+	}
+	h = Heuristics{NoRounding: true, NoDiving: true, NoRENS: true, NoRINS: true}
+	for _, name := range strings.Split(list, ",") {
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "rounding":
+			h.NoRounding = false
+		case "diving", "dive":
+			h.NoDiving = false
+		case "rens":
+			h.NoRENS = false
+		case "rins":
+			h.NoRINS = false
+		default:
+			return false, Heuristics{}, fmt.Errorf("bnb: unknown heuristic %q (want all, none, or a list of rounding, diving, rens, rins)", name)
+		}
+	}
+	return false, h, nil
 }

@@ -12,10 +12,28 @@
 // infeasible or its bound reaches the cutoff: the incumbent's value (or
 // Config.Cutoff), rounded up when every objective coefficient of an integer
 // column is integral and continuous columns cost nothing. A node whose LP
-// solution is integral (within 1e-6) gives an incumbent; otherwise simple
-// rounding tries to round it to a feasible point, and the Brancher picks a
-// fractional integer column x_j = v to branch on: the children get
-// x_j <= floor(v) and x_j >= ceil(v).
+// solution is integral (within 1e-6) gives an incumbent; otherwise the
+// primal heuristics run, and the Brancher picks a fractional integer
+// column x_j = v to branch on: the children get x_j <= floor(v) and
+// x_j >= ceil(v).
+//
+// # Primal heuristics
+//
+// They look for incumbents and never branch, so a Brancher sees every
+// decision of the tree (Config.Heuristics; all on by default). Simple
+// rounding runs at every node. Diving (fractional: the least fractional
+// column to its nearest side; coefficient: the side fewer rows lock, fewest
+// locks first; pseudocost: the side and column the pseudocosts make
+// cheapest) fixes one column at a time on the node LP and re-solves, with
+// one backtrack, within an iteration quota (10% of the node LPs' simplex
+// iterations plus 1000, all dives together); the three run at the root,
+// then one in turn every DiveFreq nodes. RENS (at the root: integer columns
+// integral in the LP solution fixed, the others between floor and ceiling)
+// and RINS (every RINSFreq nodes: integer columns where the node LP agrees
+// with the incumbent fixed) hand a sub-MIP to HiGHS's own MIP on a second
+// engine, with node and time limits and the incumbent as cutoff. Every
+// solution they find is checked against the original rows before it is
+// taken. Their work is in Stats.Heuristics, not in LPIterations.
 //
 // Node selection: best-first with plunging (the default: dive into the
 // child on the side v rounds to while its bound stays in the better half

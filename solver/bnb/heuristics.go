@@ -24,36 +24,35 @@ func (s *Search) computeLocks() {
 // simpleRounding rounds every fractional candidate in a direction no row
 // locks; the LP solution being feasible, the result is too. It checks the
 // rows anyway and offers the point as an incumbent.
-func (s *Search) simpleRounding() {
-	x := append(s.roundX[:0], s.x...)
-	s.roundX = x
-	for _, j := range s.cands {
-		switch {
-		case s.dnLocks[j] == 0:
-			x[j] = math.Floor(x[j])
-		case s.upLocks[j] == 0:
-			x[j] = math.Ceil(x[j])
-		default:
-			return
-		}
-	}
+func (s *Search) simpleRounding() { s.roundPoint(s.x, s.curLo, s.curUp) }
+
+// roundPoint is simple rounding of an LP solution x within bounds lo, up;
+// it reports whether it found a feasible point (offered as an incumbent).
+func (s *Search) roundPoint(x, lo, up []float64) bool {
+	y := append(s.roundX[:0], x...)
+	s.roundX = y
 	for j := range s.n {
-		if s.integer[j] {
-			x[j] = math.Round(x[j])
+		if !s.integer[j] {
+			continue
 		}
-		if x[j] < s.curLo[j]-feasTol || x[j] > s.curUp[j]+feasTol {
-			return
+		if f := y[j] - math.Floor(y[j]); f > intTol && f < 1-intTol {
+			switch {
+			case s.dnLocks[j] == 0:
+				y[j] = math.Floor(y[j])
+			case s.upLocks[j] == 0:
+				y[j] = math.Ceil(y[j])
+			default:
+				return false
+			}
+		}
+		y[j] = math.Round(y[j])
+		if y[j] < lo[j]-feasTol || y[j] > up[j]+feasTol {
+			return false
 		}
 	}
-	if s.roundAct == nil {
-		s.roundAct = make([]float64, s.m)
+	if !s.rowsFeasible(y) {
+		return false
 	}
-	act := s.model.RowActivitiesTo(s.roundAct, x)
-	for i, a := range act {
-		if a < s.model.RowLower[i]-feasTol*math.Max(1, math.Abs(s.model.RowLower[i])) ||
-			a > s.model.RowUpper[i]+feasTol*math.Max(1, math.Abs(s.model.RowUpper[i])) {
-			return
-		}
-	}
-	s.newIncumbent(x, true)
+	s.newIncumbent(y, true)
+	return true
 }

@@ -52,6 +52,17 @@ type Search struct {
 	dnLocks  []int
 	roundX   []float64 // simple rounding's scratch point and row activities
 	roundAct []float64
+	feasX    []float64 // rowsFeasible's rounded point
+
+	heur                  Heuristics // with defaults
+	diveX, diveLo, diveUp []float64  // a dive's LP solution and bounds
+	diveIdx               []int      // columns a dive changed
+	diveTurn              int        // which dive runs next away from the root
+	lnsLo, lnsUp          []float64  // a sub-MIP's bounds
+	sub                   solver.Engine
+	subMade               bool
+	subModel              *solver.Model
+	subX                  []float64
 
 	open      *openSet
 	plunge    []*Node // preferred child, then its sibling
@@ -103,7 +114,7 @@ func NewSearch(ctx context.Context, lp solver.Engine, m *solver.Model, cfg Confi
 	}
 	n, r := m.NumCols(), m.NumRows()
 	s := &Search{
-		cfg: cfg, lp: lp, model: m, sgn: 1, n: n, m: r,
+		cfg: cfg, heur: cfg.Heuristics.withDefaults(), lp: lp, model: m, sgn: 1, n: n, m: r,
 		open: newOpenSet(cfg.NodeSelection), incObj: math.Inf(1), cutoffSet: math.Inf(1), sbBound: map[int][2]float64{},
 		start: time.Now(), status: solver.StatusUnknown,
 	}
@@ -263,6 +274,7 @@ func (s *Search) limitReached(ctx context.Context) (solver.Status, bool) {
 }
 
 func (s *Search) finish(st solver.Status) {
+	s.closeSub() // a sub-MIP engine's failure to close changes no result
 	s.finished = true
 	s.status = st
 	s.cur = nil
@@ -338,8 +350,8 @@ func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
 		s.updateBounds()
 		return false, nil
 	}
-	if !s.cfg.NoHeuristics {
-		s.simpleRounding()
+	if err := s.runHeuristics(ctx, node); err != nil {
+		return false, err
 	}
 	if s.pruned(node.Bound) {
 		s.updateBounds()

@@ -2,6 +2,7 @@ package bnb
 
 import (
 	"math"
+	"strconv"
 	"time"
 )
 
@@ -15,17 +16,51 @@ type Stats struct {
 	SBIterations        int64 // of which strong branching
 	SBLPs               int64 // strong-branching child LPs
 	Incumbents          int   // improving solutions found
-	HeuristicIncumbents int   // of which by simple rounding
-	RootBound           float64
-	PrimalBound         float64 // ±Inf without a solution
-	DualBound           float64
-	Gap                 float64 // relative: |primal - dual| / max(|primal|, |dual|)
-	Time                time.Duration
+	HeuristicIncumbents int   // of which by a primal heuristic
+	// Heuristics counts each primal heuristic's work, by Heuristic. Their
+	// simplex iterations are not in LPIterations.
+	Heuristics  [NumHeuristics]HeuristicStats
+	RootBound   float64
+	PrimalBound float64 // ±Inf without a solution
+	DualBound   float64
+	Gap         float64 // relative: |primal - dual| / max(|primal|, |dual|)
+	Time        time.Duration
 	// Integrals over wall time (seconds), minimisation form; see the package doc.
 	PrimalIntegral     float64
 	DualIntegral       float64
 	PrimalDualIntegral float64
 	History            []BoundEvent
+}
+
+// Heuristic names a primal heuristic.
+type Heuristic int
+
+const (
+	Rounding        Heuristic = iota // simple rounding
+	FractionalDive                   // diving on the least fractional column
+	CoefficientDive                  // diving on the column with the fewest locks
+	PseudocostDive                   // diving guided by the pseudocosts
+	RENS                             // sub-MIP around the root LP solution
+	RINS                             // sub-MIP where a node LP agrees with the incumbent
+	NumHeuristics
+)
+
+var heuristicNames = [NumHeuristics]string{"rounding", "fracdive", "coefdive", "pscostdive", "rens", "rins"}
+
+func (h Heuristic) String() string {
+	if h >= 0 && h < NumHeuristics {
+		return heuristicNames[h]
+	}
+	return "heuristic(" + strconv.Itoa(int(h)) + ")"
+}
+
+// HeuristicStats is one heuristic's work so far.
+type HeuristicStats struct {
+	Calls        int64 // runs (a skipped sub-MIP is not a run)
+	Successes    int64 // runs that improved the incumbent
+	LPIterations int64 // simplex iterations (dives: their LPs; LNS: the sub-MIP's)
+	Nodes        int64 // sub-MIP nodes (LNS) or dive depth summed (diving)
+	Time         time.Duration
 }
 
 // BoundEvent is a change of the primal or dual bound (minimisation form).
@@ -91,4 +126,17 @@ func (g *integrals) update(t, primal, dual float64) {
 		g.pNow, g.dNow = primal, dual
 		g.history = append(g.history, BoundEvent{t, primal, dual})
 	}
+}
+
+// HeuristicTotal sums the work of every heuristic.
+func (s *Stats) HeuristicTotal() HeuristicStats {
+	var t HeuristicStats
+	for _, h := range s.Heuristics {
+		t.Calls += h.Calls
+		t.Successes += h.Successes
+		t.LPIterations += h.LPIterations
+		t.Nodes += h.Nodes
+		t.Time += h.Time
+	}
+	return t
 }

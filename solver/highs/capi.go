@@ -32,6 +32,14 @@ const (
 	fnSetSolution
 	fnGetRunTime
 	fnZeroAllClocks
+	fnPresolve
+	fnGetPresolvedNumCol
+	fnGetPresolvedNumRow
+	fnGetPresolvedNumNz
+	fnGetPresolvedLp
+	fnPostsolve
+	fnPassColName
+	fnGetPresolvedColName
 	fnMalloc
 	fnFree
 	numFn
@@ -67,6 +75,14 @@ var cNames = [numFn]string{
 	fnSetSolution:           "Highs_setSolution",
 	fnGetRunTime:            "Highs_getRunTime",
 	fnZeroAllClocks:         "Highs_zeroAllClocks",
+	fnPresolve:              "Highs_presolve",
+	fnGetPresolvedNumCol:    "Highs_getPresolvedNumCol",
+	fnGetPresolvedNumRow:    "Highs_getPresolvedNumRow",
+	fnGetPresolvedNumNz:     "Highs_getPresolvedNumNz",
+	fnGetPresolvedLp:        "Highs_getPresolvedLp",
+	fnPostsolve:             "Highs_postsolve",
+	fnPassColName:           "Highs_passColName",
+	fnGetPresolvedColName:   "Highs_getPresolvedColName",
 	fnMalloc:                "malloc",
 	fnFree:                  "free",
 }

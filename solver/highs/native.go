@@ -157,6 +157,24 @@ func (in *nativeInstance) call(f fn, a ...uint64) (uint64, error) {
 		return math.Float64bits(float64(C.Highs_getRunTime(h))), nil
 	case fnZeroAllClocks:
 		return ret(C.Highs_zeroAllClocks(h))
+	case fnPresolve:
+		return ret(C.Highs_presolve(h))
+	case fnGetPresolvedNumCol:
+		return ret(C.Highs_getPresolvedNumCol(h))
+	case fnGetPresolvedNumRow:
+		return ret(C.Highs_getPresolvedNumRow(h))
+	case fnGetPresolvedNumNz:
+		return ret(C.Highs_getPresolvedNumNz(h))
+	case fnGetPresolvedLp:
+		return ret(C.Highs_getPresolvedLp(h, hi(a[1]), in.intp(a[2]), in.intp(a[3]), in.intp(a[4]), in.intp(a[5]),
+			in.f64p(a[6]), in.f64p(a[7]), in.f64p(a[8]), in.f64p(a[9]), in.f64p(a[10]), in.f64p(a[11]),
+			in.intp(a[12]), in.intp(a[13]), in.f64p(a[14]), in.intp(a[15])))
+	case fnPassColName:
+		return ret(C.Highs_passColName(h, hi(a[1]), in.strp(a[2])))
+	case fnGetPresolvedColName:
+		return ret(C.Highs_getPresolvedColName(h, hi(a[1]), in.strp(a[2])))
+	case fnPostsolve:
+		return ret(C.Highs_postsolve(h, in.f64p(a[1]), in.f64p(a[2]), in.f64p(a[3])))
 	}
 	panic("highs: native engine lacks " + cNames[f]) // a bug in this package
 }

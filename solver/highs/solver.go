@@ -56,8 +56,9 @@ type Solver struct {
 	loaded     bool
 	timeLimit  float64 // the user's time_limit option (per solve), +Inf when unset
 
-	noPresolveRetry bool   // set while re-solving without presolve
-	presolve        string // the user's presolve option
+	noPresolveRetry bool     // set while re-solving without presolve
+	presolve        string   // the user's presolve option
+	colNames        []string // the loaded model's, for Presolve
 }
 
 var (
@@ -66,6 +67,8 @@ var (
 	_ solver.CostSetter   = (*Solver)(nil)
 	_ solver.MIPStarter   = (*Solver)(nil)
 	_ solver.MIPReporter  = (*Solver)(nil)
+	_ solver.Spawner      = (*Solver)(nil)
+	_ solver.Presolver    = (*Solver)(nil)
 )
 
 // New creates a Solver. It fails with ErrModuleMissing (and how to get the
@@ -191,6 +194,7 @@ func (s *Solver) pass(m *solver.Model) error {
 		return err
 	}
 	s.ncol, s.nrow, s.loaded = n, r, true
+	s.colNames = m.ColNames
 	return nil
 }
 
@@ -736,6 +740,9 @@ func (s *Solver) OptionType(name string) (string, error) {
 	}
 	return "string", nil
 }
+
+// Spawn creates a new Solver on the same runtime, without a log.
+func (s *Solver) Spawn() (solver.Engine, error) { return New(Config{Runtime: s.rt}) }
 
 // HiGHSVersion returns the version string HiGHS reports, e.g. "1.15.1".
 func (s *Solver) HiGHSVersion() (string, error) {

@@ -32,6 +32,40 @@ func Run(t *testing.T, newEngine Factory) {
 	t.Run("AddDeleteRows", func(t *testing.T) { testAddDeleteRows(t, newEngine) })
 	t.Run("Shared", func(t *testing.T) { testShared(t, newEngine) })
 	t.Run("ExpiredDeadline", func(t *testing.T) { testExpiredDeadline(t, newEngine) })
+	t.Run("Spawn", func(t *testing.T) { testSpawn(t, newEngine) })
+}
+
+// testSpawn: an engine that spawns (solver.Spawner) makes an independent
+// engine, which solves its own model while the first keeps its own.
+func testSpawn(t *testing.T, newEngine Factory) {
+	e := engine(t, newEngine)
+	sp, ok := e.(solver.Spawner)
+	if !ok {
+		t.Skip("the engine does not spawn")
+	}
+	sub, err := sp.Spawn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	model := func(lo float64) *solver.Model {
+		var b solver.Builder
+		x := b.AddCol("x", 1, 0, 10, solver.Integer)
+		b.AddRow("r", lo, solver.Inf, []int{x}, []float64{2})
+		m, _ := b.Build()
+		return m
+	}
+	if st := solve(t, e, model(3)); st != solver.StatusOptimal {
+		t.Fatalf("first engine: %v", st)
+	}
+	if st := solve(t, sub, model(7)); st != solver.StatusOptimal {
+		t.Fatalf("spawned engine: %v", st)
+	}
+	a, _ := e.Objective()
+	b, _ := sub.Objective()
+	if a != 2 || b != 4 {
+		t.Errorf("objectives %v and %v, want 2 and 4", a, b)
+	}
 }
 
 // testExpiredDeadline: a deadline already passed is a limit reached, so

@@ -1,0 +1,197 @@
+package bnb
+
+import (
+	"context"
+	"math"
+
+	"github.com/corl-go/corl/solver"
+)
+
+// lns builds the sub-MIP of RENS or RINS and hands it to HiGHS's MIP on the
+// sub-engine, with node and time limits and the incumbent as cutoff. RENS
+// (at the root) fixes the integer columns the LP solution has integral and
+// bounds the others to the floor and ceiling of their LP value; RINS fixes
+// the integer columns where the node LP solution equals the incumbent. A
+// neighbourhood fixing too few integer columns is skipped. A solution is
+// checked against the original model before it is offered.
+func (s *Search) lns(ctx context.Context, kind Heuristic) error {
+	lo := append(s.lnsLo[:0], s.rootLo...)
+	up := append(s.lnsUp[:0], s.rootUp...)
+	s.lnsLo, s.lnsUp = lo, up
+	fixed, ints := 0, 0
+	for j := range s.n {
+		if !s.integer[j] {
+			continue
+		}
+		ints++
+		v := s.x[j]
+		switch kind {
+		case RENS:
+			if r := math.Round(v); math.Abs(v-r) <= intTol {
+				lo[j], up[j] = r, r
+				fixed++
+			} else {
+				lo[j], up[j] = math.Max(lo[j], math.Floor(v)), math.Min(up[j], math.Ceil(v))
+			}
+		case RINS:
+			if inc := s.incumbent[j]; math.Abs(v-inc) <= intTol {
+				lo[j], up[j] = inc, inc
+				fixed++
+			}
+		}
+	}
+	minFix := s.heur.MinFixRENS
+	if kind == RINS {
+		minFix = s.heur.MinFixRINS
+	}
+	if ints == 0 || float64(fixed) < minFix*float64(ints) {
+		return nil
+	}
+	sub, err := s.subEngine()
+	if sub == nil || err != nil {
+		return err
+	}
+	return s.timed(kind, func() error { return s.solveSubMIP(ctx, kind, sub, lo, up) })
+}
+
+// subEngine returns the engine sub-MIPs run on, made on first use; nil
+// when there is none (no SubMIP and a node LP engine that cannot spawn).
+func (s *Search) subEngine() (solver.Engine, error) {
+	if s.subMade {
+		return s.sub, nil
+	}
+	s.subMade = true
+	switch sp, ok := s.lp.(solver.Spawner); {
+	case s.heur.SubMIP != nil:
+		e, err := s.heur.SubMIP()
+		s.sub = e
+		return e, err
+	case ok:
+		e, err := sp.Spawn()
+		s.sub = e
+		return e, err
+	}
+	return nil, nil
+}
+
+// Close releases what the search holds besides the node LP engine (the
+// caller's): the sub-MIP engine of the neighbourhood searches. The search
+// does so itself when it ends; call Close for a search left before its end.
+// It is safe to call more than once.
+func (s *Search) Close() error { return s.closeSub() }
+
+// closeSub closes the sub-MIP engine, if one was made.
+func (s *Search) closeSub() error {
+	if s.sub == nil {
+		return nil
+	}
+	err := s.sub.Close()
+	s.sub = nil
+	return err
+}
+
+func (s *Search) solveSubMIP(ctx context.Context, kind Heuristic, sub solver.Engine, lo, up []float64) error {
+	st := &s.stats.Heuristics[kind]
+	if s.subModel == nil {
+		m := s.model.Clone()
+		m.Sense = solver.Minimize
+		copy(m.Cost, s.cost)
+		m.Offset *= s.sgn
+		s.subModel = m
+	}
+	m := s.subModel
+	copy(m.ColLower, lo)
+	copy(m.ColUpper, up)
+	if err := sub.Load(m); err != nil {
+		return err
+	}
+	if o, ok := sub.(solver.OptionSetter); ok {
+		limit := s.heur.LNSTime.Seconds()
+		if err := o.SetDoubleOption("time_limit", limit); err != nil {
+			return err
+		}
+		if err := o.SetIntOption("mip_max_nodes", int(min(s.heur.LNSNodes, math.MaxInt32))); err != nil {
+			return err
+		}
+		c := s.cutoff()
+		if math.IsInf(c, 1) {
+			c = math.Inf(1)
+		}
+		if err := o.SetDoubleOption("objective_bound", c); err != nil {
+			return err
+		}
+	}
+	status, err := sub.Solve(ctx)
+	if status == solver.StatusInterrupted || status == solver.StatusTimeLimit {
+		err = nil // the search sees its own context next
+	}
+	if err != nil {
+		return err
+	}
+	if it, err := sub.SimplexIterations(); err == nil {
+		st.LPIterations += int64(it)
+	}
+	if r, ok := sub.(interface{ MIPNodes() (int64, error) }); ok {
+		if n, err := r.MIPNodes(); err == nil {
+			st.Nodes += n
+		}
+	}
+	if r, ok := sub.(solver.MIPReporter); ok {
+		if has, err := r.HasSolution(); err != nil || !has {
+			return err
+		}
+	} else if status != solver.StatusOptimal {
+		return nil
+	}
+	if s.subX == nil {
+		s.subX = make([]float64, s.n)
+	}
+	if err := sub.SolutionTo(s.subX, nil, nil, nil); err != nil {
+		return err
+	}
+	if s.feasible(s.subX) {
+		s.newIncumbent(s.subX, true)
+	}
+	return nil
+}
+
+// feasible reports whether x, with its integer columns rounded, lies in
+// the root bounds and satisfies every row of the model.
+func (s *Search) feasible(x []float64) bool {
+	for j := range s.n {
+		v := x[j]
+		if s.integer[j] {
+			if math.Abs(v-math.Round(v)) > intTol {
+				return false
+			}
+			v = math.Round(v)
+		}
+		if v < s.rootLo[j]-feasTol || v > s.rootUp[j]+feasTol {
+			return false
+		}
+	}
+	return s.rowsFeasible(x)
+}
+
+// rowsFeasible reports whether x (integer columns rounded) satisfies every
+// row within feasTol, relative to the row bound's size.
+func (s *Search) rowsFeasible(x []float64) bool {
+	y := append(s.feasX[:0], x...)
+	s.feasX = y
+	for j := range s.n {
+		if s.integer[j] {
+			y[j] = math.Round(y[j])
+		}
+	}
+	if s.roundAct == nil {
+		s.roundAct = make([]float64, s.m)
+	}
+	act := s.model.RowActivitiesTo(s.roundAct, y)
+	for i, a := range act {
+		if a < s.model.RowLower[i]-feasTol*math.Max(1, math.Abs(s.model.RowLower[i])) ||
+			a > s.model.RowUpper[i]+feasTol*math.Max(1, math.Abs(s.model.RowUpper[i])) {
+			return false
+		}
+	}
+	return true
+}
