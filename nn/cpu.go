@@ -52,7 +52,7 @@ func CPU() Backend {
 func CPU64() Backend { return cpu64 }
 
 var (
-	_ Backend = (*cpuBackend[float32])(nil)
+	_ Backend  = (*cpuBackend[float32])(nil)
 	_ Precise  = (*cpuBackend[float64])(nil)
 	_ Recycler = (*cpuBackend[float32])(nil)
 )

@@ -65,14 +65,14 @@ type nnBenchReport struct {
 	// BLAS is what the cpu backend's matrix products run on (see CORL_NN_BLAS).
 	BLAS string `json:"blas"`
 	// Peak is the nominal float32 peak in GFLOP/s, 0 where it cannot be read.
-	Peak    float64            `json:"peak_gflops"`
-	PeakHow string             `json:"peak_how"`
+	Peak    float64 `json:"peak_gflops"`
+	PeakHow string  `json:"peak_how"`
 	// SGEMM is the rate of a 1024x1024 product, GFLOP/s: "gonum" is gonum's
 	// Sgemm, "<backend> kernel" the backend's own GEMM (OpenBLAS on cpu
 	// when it loads) and "<backend> nn" nn.MatMul on that backend.
-	SGEMM   map[string]float64 `json:"sgemm_1024_gflops"`
-	Rows    []nnBenchRow       `json:"rows"`
-	Ratios  map[string]float64 `json:"ratios"` // "<backend> <ratio name>"
+	SGEMM  map[string]float64 `json:"sgemm_1024_gflops"`
+	Rows   []nnBenchRow       `json:"rows"`
+	Ratios map[string]float64 `json:"ratios"` // "<backend> <ratio name>"
 }
 
 func benchNNAction(c *cli.Context) error {
