@@ -85,6 +85,15 @@ func OpenStore(cfg StoreConfig) (*Store, error) {
 	case err == nil && !cfg.Resume:
 		n, _ := s.load()
 		return nil, &UnfinishedError{Dir: s.dir, Runs: n}
+	case err == nil && s.unborn():
+		// Made by a kill before its settings were written (older
+		// versions built it in place): it holds no run.
+		if err := os.RemoveAll(s.dir); err != nil {
+			return nil, fmt.Errorf("eval: %w", err)
+		}
+		if err := s.create(); err != nil {
+			return nil, err
+		}
 	case err == nil:
 		if err := s.checkSettings(); err != nil {
 			return nil, err
@@ -104,18 +113,36 @@ func OpenStore(cfg StoreConfig) (*Store, error) {
 }
 
 // create makes the directory of parts; when resuming, the finished
-// output files become its first part.
+// output files become its first part. The directory is built under a
+// temporary name and renamed into place, so a kill leaves either no
+// directory or one with its settings and every run of the outputs.
 func (s *Store) create() error {
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+	final := s.dir
+	tmp := final + ".new"
+	if err := os.RemoveAll(tmp); err != nil { // left by a kill
+		return fmt.Errorf("eval: %w", err)
+	}
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
 	b, _ := json.MarshalIndent(s.cfg.Settings, "", "  ")
-	if err := atomicfile.Write(filepath.Join(s.dir, settingsFile), append(b, '\n')); err != nil {
+	if err := atomicfile.Write(filepath.Join(tmp, settingsFile), append(b, '\n')); err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
-	if !s.cfg.Resume || s.cfg.Out == "" {
-		return nil
+	if s.cfg.Resume && s.cfg.Out != "" {
+		if err := s.adoptOutputs(tmp); err != nil {
+			return err
+		}
 	}
+	if err := os.Rename(tmp, final); err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	return nil
+}
+
+// adoptOutputs writes the runs of finished output files, if any, as the
+// first part in dir.
+func (s *Store) adoptOutputs(dir string) error {
 	rows, err := trace.ReadOf[trace.Result](s.cfg.Out)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -132,7 +159,26 @@ func (s *Store) create() error {
 	for _, r := range rows {
 		s.remember(r)
 	}
-	return s.Flush()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.flushTo(dir)
+}
+
+// unborn reports a parts directory with neither settings nor parts.
+func (s *Store) unborn() bool {
+	if _, err := os.Stat(filepath.Join(s.dir, settingsFile)); !errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if _, ok := partNumber(e.Name(), ".parquet"); ok {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Store) checkSettings() error {
@@ -274,12 +320,15 @@ func (s *Store) Flush() error {
 	return s.flush()
 }
 
-func (s *Store) flush() error {
+func (s *Store) flush() error { return s.flushTo(s.dir) }
+
+// flushTo writes the runs waiting in memory as a part in dir.
+func (s *Store) flushTo(dir string) error {
 	s.last = time.Now()
 	if len(s.rows) == 0 {
 		return nil
 	}
-	base := filepath.Join(s.dir, fmt.Sprintf("%06d", s.seq))
+	base := filepath.Join(dir, fmt.Sprintf("%06d", s.seq))
 	if s.cfg.Trace != "" {
 		if err := trace.WriteFile(base+".steps.parquet", s.steps); err != nil {
 			return err

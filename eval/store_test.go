@@ -198,6 +198,50 @@ func TestOrphanStepsPartIsDropped(t *testing.T) {
 	}
 }
 
+// A kill while a resume builds its parts directory from finished output
+// files leaves only the directory's temporary name: the next resume starts
+// afresh from the outputs, losing none of their runs, and an evaluation
+// never sees a parts directory without its settings.
+func TestKillWhileCreatingPartsDir(t *testing.T) {
+	dir := t.TempDir()
+	out, tr, err := evaluate(t, dir, 1, false, fake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, wantSteps := readBoth(t, out, tr)
+	// What a kill right after the directory was made leaves: no settings,
+	// no part; older versions made it under its final name.
+	for _, d := range []string{out + ".parts.new", out + ".parts"} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := OpenStore(StoreConfig{Out: out, Trace: tr, Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Resumed() != len(want) {
+		t.Errorf("resumed %d runs, want the outputs' %d", s.Resumed(), len(want))
+	}
+	if _, err := os.Stat(out + ".parts.new"); !os.IsNotExist(err) {
+		t.Errorf("the temporary directory is still there: %v", err)
+	}
+	calls := atomic.Int64{}
+	count := func(ctx context.Context, j Job) (Outcome, error) { calls.Add(1); return fake(ctx, j) }
+	if _, err := (Runner{Workers: 1, Store: s}).Run(context.Background(), testJobs(), count); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Finish(testJobs()); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 0 {
+		t.Errorf("%d runs done again", calls.Load())
+	}
+	if rows, steps := readBoth(t, out, tr); !reflect.DeepEqual(rows, want) || !reflect.DeepEqual(steps, wantSteps) {
+		t.Errorf("after the resume: %d rows, %d steps; want %d, %d", len(rows), len(steps), len(want), len(wantSteps))
+	}
+}
+
 func TestResumeWithOtherSettingsIsRefused(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out.parquet")

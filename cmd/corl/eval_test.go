@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
@@ -130,6 +131,8 @@ func partsRuns(t *testing.T, out string) int {
 func killed(t *testing.T, rng *rand.Rand, limit time.Duration, out, tr string, args ...string) (finished bool) {
 	t.Helper()
 	cmd := corlProcess(t, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +141,7 @@ func killed(t *testing.T, rng *rand.Rand, limit time.Duration, out, tr string, a
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("corl %v: %v", args, err)
+			t.Fatalf("corl %v: %v\n%s", args, err, stderr.Bytes())
 		}
 		finished = true
 	case <-time.After(time.Duration(rng.Int64N(int64(limit)))):
