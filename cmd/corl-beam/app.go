@@ -12,15 +12,15 @@ import (
 	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/urfave/cli/v2"
 
-	"github.com/corl-go/corl/internal/evalcli"
+	"github.com/corl-go/corl/internal/cliexit"
 )
 
-// Exit codes, as corl's.
+// Exit codes, corl's (see cliexit).
 const (
-	exitUsage       = 1   // bad command line
-	exitInput       = 2   // a missing or malformed file
-	exitFailed      = 3   // the pipeline or the solver failed
-	exitInterrupted = 130 // stopped by a signal
+	exitUsage       = cliexit.Usage
+	exitInput       = cliexit.Input
+	exitFailed      = cliexit.Failed
+	exitInterrupted = cliexit.Interrupted
 )
 
 // signalContext cancels the returned context on the first SIGINT or
@@ -40,32 +40,13 @@ func signalContext(stderr io.Writer) context.Context {
 }
 
 // exitError carries an exit code with a message.
-type exitError struct {
-	code int
-	err  error
-}
+type exitError = cliexit.Error
 
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
-func usageErr(format string, args ...any) error {
-	return &exitError{exitUsage, fmt.Errorf(format, args...)}
-}
-func inputErr(err error) error  { return &exitError{exitInput, err} }
-func failedErr(err error) error { return &exitError{exitFailed, err} }
-
-// cliErr gives an evalcli error its exit code.
-func cliErr(err error) error {
-	var ce *evalcli.Error
-	switch {
-	case !errors.As(err, &ce):
-		return err
-	case ce.Kind == evalcli.Usage:
-		return &exitError{exitUsage, ce.Err}
-	default:
-		return inputErr(ce.Err)
-	}
-}
+var (
+	usageErr  = cliexit.Usagef
+	inputErr  = cliexit.InputErr
+	failedErr = cliexit.FailedErr
+)
 
 func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
@@ -97,7 +78,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var ee *exitError
 	switch {
 	case errors.As(err, &ee):
-		return ee.code
+		return ee.Code
 	case ctx.Err() != nil:
 		return exitInterrupted
 	default:

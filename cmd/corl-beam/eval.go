@@ -36,7 +36,7 @@ func evalMILPAction(c *cli.Context) error {
 	}
 	ev, err := evalcli.ParseMILP(c)
 	if err != nil {
-		return cliErr(err)
+		return err
 	}
 	fn := &evalFn{Env: "milp", MILP: milpSpecOf(ev)}
 	results, err := runEval(c, ev.Jobs(), ev.Files, ev.Settings, c.String("out"), c.String("trace"), fn)
@@ -64,7 +64,7 @@ func evalMallocAction(c *cli.Context) error {
 	}
 	ev, err := evalcli.ParseMalloc(c)
 	if err != nil {
-		return cliErr(err)
+		return err
 	}
 	fn := &evalFn{Env: "malloc", Malloc: mallocSpec{Fraction: ev.Fraction, Alignment: ev.Alignment,
 		MIPTimeLimit: ev.Config.MIPTimeLimit, Search: ev.Search, Model: ev.Model}}

@@ -300,7 +300,7 @@ func TestResumeChecks(t *testing.T) {
 		t.Fatalf("openParts = %q, %v", run, err)
 	}
 	var ee *exitError
-	if _, err := openParts(dir, false, meta); !errors.As(err, &ee) || ee.code != exitUsage {
+	if _, err := openParts(dir, false, meta); !errors.As(err, &ee) || ee.Code != exitUsage {
 		t.Errorf("reopened without --resume: %v, want a usage error", err)
 	}
 	other := meta
@@ -309,12 +309,12 @@ func TestResumeChecks(t *testing.T) {
 		t.Errorf("resumed: run %q, %v; want the first run's name", run, err)
 	}
 	other.Settings = map[string]string{"time_limit": "5"}
-	if _, err := openParts(dir, true, other); !errors.As(err, &ee) || ee.code != exitUsage || !strings.Contains(err.Error(), "time_limit") {
+	if _, err := openParts(dir, true, other); !errors.As(err, &ee) || ee.Code != exitUsage || !strings.Contains(err.Error(), "time_limit") {
 		t.Errorf("resumed with another time limit: %v", err)
 	}
 	other = meta
 	other.Jobs = "def"
-	if _, err := openParts(dir, true, other); !errors.As(err, &ee) || ee.code != exitUsage {
+	if _, err := openParts(dir, true, other); !errors.As(err, &ee) || ee.Code != exitUsage {
 		t.Errorf("resumed with other jobs: %v", err)
 	}
 }

@@ -101,7 +101,7 @@ func runPipeline(ctx context.Context, c *cli.Context, p *beam.Pipeline) error {
 	}
 	if _, err := beam.Run(ctx, c.String("runner"), p); err != nil {
 		if ctx.Err() != nil {
-			return &exitError{exitInterrupted, fmt.Errorf("interrupted: %w", context.Cause(ctx))}
+			return &exitError{Code: exitInterrupted, Err: fmt.Errorf("interrupted: %w", context.Cause(ctx))}
 		}
 		return failedErr(fmt.Errorf("pipeline on %s: %w", c.String("runner"), err))
 	}

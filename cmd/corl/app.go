@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,16 +9,17 @@ import (
 	"syscall"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/corl-go/corl/internal/cliexit"
 )
 
-// Exit codes.
+// Exit codes (see cliexit).
 const (
-	exitOK     = 0 // done (for solve: solved, whatever the status)
-	exitUsage  = 1 // bad command line
-	exitInput  = 2 // bad input: a missing or malformed file
-	exitFailed = 3 // the solver or the environment failed (e.g. HiGHS not installed)
-
-	exitInterrupted = 130 // stopped by a signal; finished work was kept
+	exitOK          = cliexit.OK
+	exitUsage       = cliexit.Usage
+	exitInput       = cliexit.Input
+	exitFailed      = cliexit.Failed // e.g. HiGHS not installed
+	exitInterrupted = cliexit.Interrupted
 )
 
 // version is set at link time with -ldflags "-X main.version=...".
@@ -53,23 +53,17 @@ func interrupted(ctx context.Context, format string, args ...any) error {
 	if ctx.Err() == nil {
 		return nil
 	}
-	return &exitError{exitInterrupted, fmt.Errorf("interrupted; "+format, args...)}
+	return &exitError{Code: exitInterrupted, Err: fmt.Errorf("interrupted; "+format, args...)}
 }
 
 // exitError carries an exit code with a message.
-type exitError struct {
-	code int
-	err  error
-}
+type exitError = cliexit.Error
 
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
-func usageErr(format string, args ...any) error {
-	return &exitError{exitUsage, fmt.Errorf(format, args...)}
-}
-func inputErr(err error) error  { return &exitError{exitInput, err} }
-func failedErr(err error) error { return &exitError{exitFailed, err} }
+var (
+	usageErr  = cliexit.Usagef
+	inputErr  = cliexit.InputErr
+	failedErr = cliexit.FailedErr
+)
 
 func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
@@ -123,9 +117,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "corl: %v\n", err)
-	var ee *exitError
-	if errors.As(err, &ee) {
-		return ee.code
-	}
-	return exitUsage // urfave/cli's own errors are about the command line
+	return cliexit.Code(err, exitUsage) // urfave/cli's own errors are about the command line
 }

@@ -48,7 +48,7 @@ func evalMILPCommand() *cli.Command {
 func evalMILPAction(c *cli.Context) error {
 	ev, err := evalcli.ParseMILP(c)
 	if err != nil {
-		return cliErr(err)
+		return err
 	}
 	e, err := startEval(c, c.String("out"), c.String("trace"), ev.Settings)
 	if err != nil {
@@ -67,18 +67,6 @@ func evalMILPAction(c *cli.Context) error {
 		return err
 	}
 	return ev.Report(c.App.Writer, c.Bool("json"), results)
-}
-
-// cliErr gives an evalcli error its exit code.
-func cliErr(err error) error {
-	var ce *evalcli.Error
-	if !errors.As(err, &ce) {
-		return err
-	}
-	if ce.Kind == evalcli.Usage {
-		return &exitError{exitUsage, ce.Err}
-	}
-	return inputErr(ce.Err)
 }
 
 // evalSession is what the eval commands share: where finished runs are
@@ -157,7 +145,7 @@ func (e *evalSession) execute(c *cli.Context, jobs []eval.Job, fn eval.Func) ([]
 // seconds reads a duration flag in seconds: a number >= 0, 0 meaning none.
 func seconds(c *cli.Context, name string) (float64, error) {
 	v, err := evalcli.Seconds(c, name)
-	return v, cliErr(err)
+	return v, err
 }
 
 func printJSON(w io.Writer, v any) error {

@@ -29,7 +29,7 @@ func evalMallocCommand() *cli.Command {
 func evalMallocAction(c *cli.Context) error {
 	ev, err := evalcli.ParseMalloc(c)
 	if err != nil {
-		return cliErr(err)
+		return err
 	}
 	e, err := startEval(c, c.String("out"), "", ev.Settings)
 	if err != nil {

@@ -17,7 +17,7 @@ const branchingHelp = policy.Help
 // error naming the file.
 func brancherFactory(name string, seed uint64) (eval.BrancherFactory, error) {
 	f, err := evalcli.Brancher(name, seed)
-	return f, cliErr(err)
+	return f, err
 }
 
 // bnbFlags are the flags of corl's own branch-and-bound.
@@ -25,5 +25,5 @@ func bnbFlags() []cli.Flag { return evalcli.BnB() }
 
 func bnbConfig(c *cli.Context) (bnb.Config, error) {
 	cfg, err := evalcli.BnBConfig(c)
-	return cfg, cliErr(err)
+	return cfg, err
 }

@@ -4,7 +4,7 @@
 // the same flags with the same meanings and checks, and build the same
 // eval.MILP and eval.Malloc for the same command line.
 //
-// Errors from parsing are *Error values whose Kind says whether the
-// command line (Usage) or a file it names (Input) is at fault; each
-// command maps the kinds to its exit codes.
+// Errors from parsing are *cliexit.Error values with the exit code of
+// what is at fault: the command line (cliexit.Usage) or a file it names
+// (cliexit.Input).
 package evalcli

@@ -1,26 +1,7 @@
 package evalcli
 
-import "fmt"
+import "github.com/corl-go/corl/internal/cliexit"
 
-// Kind says what an *Error blames.
-type Kind int
+func usage(format string, args ...any) error { return cliexit.Usagef(format, args...) }
 
-const (
-	Usage Kind = iota + 1 // the command line: a bad flag value
-	Input                 // a file the command line names: missing or malformed
-)
-
-// Error is a parsing error with its Kind.
-type Error struct {
-	Kind Kind
-	Err  error
-}
-
-func (e *Error) Error() string { return e.Err.Error() }
-func (e *Error) Unwrap() error { return e.Err }
-
-func usage(format string, args ...any) error {
-	return &Error{Usage, fmt.Errorf(format, args...)}
-}
-
-func input(err error) error { return &Error{Input, err} }
+func input(err error) error { return cliexit.InputErr(err) }
