@@ -15,14 +15,6 @@ import (
 	"github.com/corl-go/corl/internal/cliexit"
 )
 
-// Exit codes, corl's (see cliexit).
-const (
-	exitUsage       = cliexit.Usage
-	exitInput       = cliexit.Input
-	exitFailed      = cliexit.Failed
-	exitInterrupted = cliexit.Interrupted
-)
-
 // signalContext cancels the returned context on the first SIGINT or
 // SIGTERM; a second exits at once.
 func signalContext(stderr io.Writer) context.Context {
@@ -34,19 +26,10 @@ func signalContext(stderr io.Writer) context.Context {
 		cancel(fmt.Errorf("%v", sig))
 		fmt.Fprintf(stderr, "\ncorl-beam: %v: cancelling the pipeline (again to exit now)\n", sig)
 		<-ch
-		os.Exit(exitInterrupted)
+		os.Exit(cliexit.Interrupted)
 	}()
 	return ctx
 }
-
-// exitError carries an exit code with a message.
-type exitError = cliexit.Error
-
-var (
-	usageErr  = cliexit.Usagef
-	inputErr  = cliexit.InputErr
-	failedErr = cliexit.FailedErr
-)
 
 func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
@@ -75,14 +58,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintf(stderr, "corl-beam: %v\n", err)
-	var ee *exitError
+	var ee *cliexit.Error
 	switch {
 	case errors.As(err, &ee):
 		return ee.Code
 	case ctx.Err() != nil:
-		return exitInterrupted
+		return cliexit.Interrupted
 	default:
-		return exitUsage // urfave/cli's own errors are about the command line
+		return cliexit.Usage // urfave/cli's own errors are about the command line
 	}
 }
 

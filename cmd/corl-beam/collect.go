@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/corl-go/corl/agents/revibranch"
+	"github.com/corl-go/corl/internal/cliexit"
 	"github.com/corl-go/corl/internal/evalcli"
 	"github.com/corl-go/corl/solver"
 	"github.com/corl-go/corl/solver/bnb"
@@ -59,16 +60,16 @@ func collectMILPAction(c *cli.Context) error {
 	}
 	files, err := evalcli.InstanceFiles(c.String("set"))
 	if err != nil {
-		return inputErr(err)
+		return cliexit.InputErr(err)
 	}
 	if files, err = absFiles(files); err != nil {
-		return inputErr(err)
+		return cliexit.InputErr(err)
 	}
 	insts := make([]revibranch.Instance, len(files))
 	for i, f := range files {
 		m, err := solver.ReadMPSFile(f)
 		if err != nil {
-			return inputErr(err)
+			return cliexit.InputErr(err)
 		}
 		insts[i] = revibranch.Instance{Name: filepath.Base(f), Model: m}
 	}
@@ -78,13 +79,13 @@ func collectMILPAction(c *cli.Context) error {
 		NewEngine: func() (solver.Engine, error) { return highs.New(highs.Config{Runtime: engine}) },
 		Search:    bnb.Config{NodeLimit: c.Int64("episode-node-limit")}}
 	if err := cfg.Validate(); err != nil {
-		return usageErr("%v", err)
+		return cliexit.Usagef("%v", err)
 	}
 	if cfg.Dir, err = filepath.Abs(cfg.Dir); err != nil {
-		return inputErr(err)
+		return cliexit.InputErr(err)
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-		return inputErr(err)
+		return cliexit.InputErr(err)
 	}
 	fn := &collectFn{Files: files, Samples: cfg.Samples, ExpertProb: cfg.ExpertProb, IterLimit: cfg.IterLimit,
 		Seed: cfg.Seed, Engine: engine, NodeLimit: cfg.Search.NodeLimit, Dir: cfg.Dir}
@@ -96,7 +97,7 @@ func collectMILPAction(c *cli.Context) error {
 	for round := 0; ; round++ {
 		total, err := prefixSamples(cfg.Dir, cfg.Samples)
 		if err != nil {
-			return failedErr(err)
+			return cliexit.FailedErr(err)
 		}
 		if total >= cfg.Samples || round == maxRounds {
 			break
@@ -124,7 +125,7 @@ func collectMILPAction(c *cli.Context) error {
 	cfg.Workers = 1
 	res, err := revibranch.Collect(c.Context, cfg)
 	if err != nil {
-		return failedErr(err)
+		return cliexit.FailedErr(err)
 	}
 	fmt.Fprintf(c.App.Writer, "%d samples in %d shards in %s (%d strong-branching LPs, %.1f s of strong branching)\n",
 		res.Samples, len(res.Shards), cfg.Dir, res.Stats.SBLPs, res.Stats.SBSeconds)

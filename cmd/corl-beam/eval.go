@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/corl-go/corl/eval"
+	"github.com/corl-go/corl/internal/cliexit"
 	"github.com/corl-go/corl/internal/evalcli"
 	"github.com/corl-go/corl/trace"
 )
@@ -81,7 +82,7 @@ func evalMallocAction(c *cli.Context) error {
 func runEval(c *cli.Context, jobs []eval.Job, files []string, settings map[string]string, out, tracePath string, fn *evalFn) ([]trace.Result, error) {
 	files, err := absFiles(files)
 	if err != nil {
-		return nil, inputErr(err)
+		return nil, cliexit.InputErr(err)
 	}
 	elems := elements(jobs, files)
 	primary := out
@@ -94,22 +95,22 @@ func runEval(c *cli.Context, jobs []eval.Job, files []string, settings map[strin
 		for _, f := range []string{out, tracePath} {
 			if d := filepath.Dir(f); f != "" {
 				if info, err := os.Stat(d); err != nil || !info.IsDir() {
-					return nil, inputErr(fmt.Errorf("%s: directory %s does not exist", f, d))
+					return nil, cliexit.InputErr(fmt.Errorf("%s: directory %s does not exist", f, d))
 				}
 			}
 		}
 		dir = primary + ".beam-parts"
 	case c.Bool("resume"):
-		return nil, usageErr("--resume needs the --out (or --trace) of the evaluation to continue")
+		return nil, cliexit.Usagef("--resume needs the --out (or --trace) of the evaluation to continue")
 	case !local(c):
-		return nil, usageErr("--runner %s: give --out on a filesystem the workers share; the runs' parts go beside it", c.String("runner"))
+		return nil, cliexit.Usagef("--runner %s: give --out on a filesystem the workers share; the runs' parts go beside it", c.String("runner"))
 	default:
 		if dir, err = os.MkdirTemp("", "corl-beam-parts-"); err != nil {
-			return nil, failedErr(err)
+			return nil, cliexit.FailedErr(err)
 		}
 		defer os.RemoveAll(dir)
 		if err := os.Remove(dir); err != nil { // openParts makes it
-			return nil, failedErr(err)
+			return nil, cliexit.FailedErr(err)
 		}
 	}
 	settings["trace"] = fmt.Sprint(tracePath != "")
@@ -135,20 +136,20 @@ func runEval(c *cli.Context, jobs []eval.Job, files []string, settings map[strin
 	}
 	results, steps, failed, err := readParts(dir, elems, tracePath != "")
 	if err != nil {
-		return nil, failedErr(err)
+		return nil, cliexit.FailedErr(err)
 	}
 	if out != "" {
 		if err := trace.WriteFile(out, results); err != nil {
-			return nil, failedErr(err)
+			return nil, cliexit.FailedErr(err)
 		}
 	}
 	if tracePath != "" {
 		if err := trace.WriteFile(tracePath, steps); err != nil {
-			return nil, failedErr(err)
+			return nil, cliexit.FailedErr(err)
 		}
 	}
 	if err := removeParts(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, failedErr(err)
+		return nil, cliexit.FailedErr(err)
 	}
 	for _, f := range failed {
 		fmt.Fprintf(stderr, "error row: %s %s: %s\n", f.Instance, f.Policy, f.Err)

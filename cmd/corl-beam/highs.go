@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/corl-go/corl/internal/cliexit"
 	"github.com/corl-go/corl/solver/highs"
 )
 
@@ -26,7 +27,7 @@ func shipModule(local bool) (shippedModule, error) {
 	}
 	wasm, glue, err := highs.ModuleFiles()
 	if err != nil {
-		return shippedModule{}, failedErr(fmt.Errorf("the HiGHS module to send to the workers: %w", err))
+		return shippedModule{}, cliexit.FailedErr(fmt.Errorf("the HiGHS module to send to the workers: %w", err))
 	}
 	return shippedModule{Wasm: wasm, Glue: glue}, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/corl-go/corl/agents/revibranch"
 	"github.com/corl-go/corl/datasets"
 	"github.com/corl-go/corl/eval"
+	"github.com/corl-go/corl/internal/cliexit"
 	"github.com/corl-go/corl/internal/highstest"
 	"github.com/corl-go/corl/solver"
 	"github.com/corl-go/corl/solver/bnb"
@@ -299,8 +300,8 @@ func TestResumeChecks(t *testing.T) {
 	if run, err := openParts(dir, false, meta); err != nil || run != "eval-1" {
 		t.Fatalf("openParts = %q, %v", run, err)
 	}
-	var ee *exitError
-	if _, err := openParts(dir, false, meta); !errors.As(err, &ee) || ee.Code != exitUsage {
+	var ee *cliexit.Error
+	if _, err := openParts(dir, false, meta); !errors.As(err, &ee) || ee.Code != cliexit.Usage {
 		t.Errorf("reopened without --resume: %v, want a usage error", err)
 	}
 	other := meta
@@ -309,12 +310,12 @@ func TestResumeChecks(t *testing.T) {
 		t.Errorf("resumed: run %q, %v; want the first run's name", run, err)
 	}
 	other.Settings = map[string]string{"time_limit": "5"}
-	if _, err := openParts(dir, true, other); !errors.As(err, &ee) || ee.Code != exitUsage || !strings.Contains(err.Error(), "time_limit") {
+	if _, err := openParts(dir, true, other); !errors.As(err, &ee) || ee.Code != cliexit.Usage || !strings.Contains(err.Error(), "time_limit") {
 		t.Errorf("resumed with another time limit: %v", err)
 	}
 	other = meta
 	other.Jobs = "def"
-	if _, err := openParts(dir, true, other); !errors.As(err, &ee) || ee.Code != exitUsage {
+	if _, err := openParts(dir, true, other); !errors.As(err, &ee) || ee.Code != cliexit.Usage {
 		t.Errorf("resumed with other jobs: %v", err)
 	}
 }
@@ -352,11 +353,11 @@ func TestRunnerFlagsChecked(t *testing.T) {
 		{"eval", "milp", "--set", set, "--beam-option", "novalue"},
 		{"collect", "milp", "--set", set, "--out", set, "--runner", "spark"},
 	} {
-		if code, _, stderr := runBeam(t, args...); code != exitUsage {
-			t.Errorf("%v: exit %d, want %d\n%s", args, code, exitUsage, stderr)
+		if code, _, stderr := runBeam(t, args...); code != cliexit.Usage {
+			t.Errorf("%v: exit %d, want %d\n%s", args, code, cliexit.Usage, stderr)
 		}
 	}
-	if code, _, _ := runBeam(t, "eval", "milp", "--set", filepath.Join(set, "missing")); code != exitInput {
-		t.Errorf("missing set: exit %d, want %d", code, exitInput)
+	if code, _, _ := runBeam(t, "eval", "milp", "--set", filepath.Join(set, "missing")); code != cliexit.Input {
+		t.Errorf("missing set: exit %d, want %d", code, cliexit.Input)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/corl-go/corl/eval"
 	"github.com/corl-go/corl/internal/atomicfile"
+	"github.com/corl-go/corl/internal/cliexit"
 	"github.com/corl-go/corl/trace"
 )
 
@@ -66,30 +67,30 @@ func openParts(dir string, resume bool, meta partsMeta) (string, error) {
 	b, err := os.ReadFile(filepath.Join(dir, metaFile))
 	switch {
 	case err == nil && !resume:
-		return "", usageErr("%s holds the finished runs of an evaluation that did not finish: continue it with --resume, or remove the directory to start over", dir)
+		return "", cliexit.Usagef("%s holds the finished runs of an evaluation that did not finish: continue it with --resume, or remove the directory to start over", dir)
 	case err == nil:
 		var was partsMeta
 		if err := json.Unmarshal(b, &was); err != nil {
-			return "", inputErr(fmt.Errorf("%s: %w", filepath.Join(dir, metaFile), err))
+			return "", cliexit.InputErr(fmt.Errorf("%s: %w", filepath.Join(dir, metaFile), err))
 		}
 		if was.Jobs != meta.Jobs {
-			return "", usageErr("--resume: the finished runs in %s are of other instances, policies or seeds", dir)
+			return "", cliexit.Usagef("--resume: the finished runs in %s are of other instances, policies or seeds", dir)
 		}
 		for k, v := range meta.Settings {
 			if was.Settings[k] != v {
-				return "", usageErr("--resume: the finished runs in %s were made with %s %s, not %s", dir, k, was.Settings[k], v)
+				return "", cliexit.Usagef("--resume: the finished runs in %s were made with %s %s, not %s", dir, k, was.Settings[k], v)
 			}
 		}
 		return was.Run, nil
 	case !errors.Is(err, fs.ErrNotExist):
-		return "", inputErr(err)
+		return "", cliexit.InputErr(err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", inputErr(err)
+		return "", cliexit.InputErr(err)
 	}
 	b, _ = json.MarshalIndent(meta, "", "  ")
 	if err := atomicfile.Write(filepath.Join(dir, metaFile), append(b, '\n')); err != nil {
-		return "", failedErr(err)
+		return "", cliexit.FailedErr(err)
 	}
 	return meta.Run, nil
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/corl-go/corl/internal/cliexit"
+
 	"context"
 	"flag"
 	"fmt"
@@ -61,17 +63,17 @@ func local(c *cli.Context) bool {
 func setBeamOptions(c *cli.Context) error {
 	r := c.String("runner")
 	if !slices.Contains(runners, r) {
-		return usageErr("--runner %q: want one of %s", r, strings.Join(runners, ", "))
+		return cliexit.Usagef("--runner %q: want one of %s", r, strings.Join(runners, ", "))
 	}
 	if (r == "flink" || r == "spark") && c.String("endpoint") == "" {
-		return usageErr("--runner %s needs --endpoint, the address of its Beam job server", r)
+		return cliexit.Usagef("--runner %s needs --endpoint, the address of its Beam job server", r)
 	}
 	set := func(name, value string) error {
 		if flag.CommandLine.Lookup(name) == nil {
-			return usageErr("Beam option %q: the SDK has no such option", name)
+			return cliexit.Usagef("Beam option %q: the SDK has no such option", name)
 		}
 		if err := flag.CommandLine.Set(name, value); err != nil {
-			return usageErr("Beam option %s=%s: %v", name, value, err)
+			return cliexit.Usagef("Beam option %s=%s: %v", name, value, err)
 		}
 		return nil
 	}
@@ -85,7 +87,7 @@ func setBeamOptions(c *cli.Context) error {
 	for _, kv := range c.StringSlice("beam-option") {
 		name, value, ok := strings.Cut(kv, "=")
 		if !ok {
-			return usageErr("--beam-option %q: want NAME=VALUE", kv)
+			return cliexit.Usagef("--beam-option %q: want NAME=VALUE", kv)
 		}
 		if err := set(strings.TrimLeft(name, "-"), value); err != nil {
 			return err
@@ -101,9 +103,9 @@ func runPipeline(ctx context.Context, c *cli.Context, p *beam.Pipeline) error {
 	}
 	if _, err := beam.Run(ctx, c.String("runner"), p); err != nil {
 		if ctx.Err() != nil {
-			return &exitError{Code: exitInterrupted, Err: fmt.Errorf("interrupted: %w", context.Cause(ctx))}
+			return &cliexit.Error{Code: cliexit.Interrupted, Err: fmt.Errorf("interrupted: %w", context.Cause(ctx))}
 		}
-		return failedErr(fmt.Errorf("pipeline on %s: %w", c.String("runner"), err))
+		return cliexit.FailedErr(fmt.Errorf("pipeline on %s: %w", c.String("runner"), err))
 	}
 	return nil
 }
@@ -114,5 +116,5 @@ func runWorker() {
 	flag.Parse()
 	beam.Init() // runs the harness and exits
 	fmt.Fprintln(os.Stderr, "corl-beam: started with --worker but the Beam harness did not take over")
-	os.Exit(exitFailed)
+	os.Exit(cliexit.Failed)
 }
