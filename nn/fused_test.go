@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/corl-go/corl/internal/nnbench"
 	"github.com/corl-go/corl/nn"
 )
 
@@ -23,8 +24,8 @@ func TestEdgeMessagesKernel(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/fe=%d", be.Name(), fe), func(t *testing.T) {
 				r := rand.New(rand.NewPCG(12, uint64(fe)))
 				const nt, ns, ne, d = 7, 9, 200, 24
-				tt, ss := randomTensor(be, r, nt, d), randomTensor(be, r, ns, d)
-				e, we := randomTensor(be, r, ne, fe), randomTensor(be, r, d, fe)
+				tt, ss := nnbench.RandTensor(be, r, nt, d), nnbench.RandTensor(be, r, ns, d)
+				e, we := nnbench.RandTensor(be, r, ne, fe), nnbench.RandTensor(be, r, d, fe)
 				dsti, srci := make([]int32, ne), make([]int32, ne)
 				for k := range dsti {
 					dsti[k], srci[k] = int32(r.IntN(nt)), int32(r.IntN(ns))

@@ -6,20 +6,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/corl-go/corl/internal/nnbench"
 	"github.com/corl-go/corl/nn"
 )
-
-func randomTensor(b nn.Backend, r *rand.Rand, shape ...int) *nn.Tensor {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = float32(r.NormFloat64())
-	}
-	return nn.From(b, v, shape...)
-}
 
 // trunk is the layer stack of MuZero's networks: Linear, LayerNorm, ReLU,
 // then an MLP head; the test network of the scope tests.
@@ -59,7 +48,7 @@ func TestNoGradMatchesTape(t *testing.T) {
 			r := rand.New(rand.NewPCG(2, 2))
 			sc := nn.NoGrad()
 			for i := range 3 {
-				x := randomTensor(be, r, 64, 12)
+				x := nnbench.RandTensor(be, r, 64, 12)
 				want := tr.forward(x)
 				if !want.NeedsGrad() {
 					t.Fatal("the recorded forward pass needs no gradient")
@@ -87,7 +76,7 @@ func TestNoGradTargetIsConstant(t *testing.T) {
 	be := nn.CPU()
 	tr := newTrunk(t, be, 3)
 	r := rand.New(rand.NewPCG(4, 4))
-	x, x2 := randomTensor(be, r, 8, 12), randomTensor(be, r, 8, 12)
+	x, x2 := nnbench.RandTensor(be, r, 8, 12), nnbench.RandTensor(be, r, 8, 12)
 	grads := func(target func() *nn.Tensor) [][]float32 {
 		ps := tr.params()
 		nn.ZeroGrad(ps)
@@ -122,7 +111,7 @@ func TestScopedStepsMatch(t *testing.T) {
 		"trunk": func() run {
 			tr := newTrunk(t, nn.CPU(), 5)
 			r := rand.New(rand.NewPCG(6, 6))
-			x, y := randomTensor(nn.CPU(), r, 64, 12), randomTensor(nn.CPU(), r, 64, 5)
+			x, y := nnbench.RandTensor(nn.CPU(), r, 64, 12), nnbench.RandTensor(nn.CPU(), r, 64, 5)
 			return run{tr.params(), func(sc *nn.Scope) *nn.Tensor {
 				if sc != nil {
 					x := sc.In(x)
@@ -200,7 +189,7 @@ func TestScopeReusesBuffers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, y := randomTensor(be, r, 256, 256), randomTensor(be, r, 256, 256)
+	x, y := nnbench.RandTensor(be, r, 256, 256), nnbench.RandTensor(be, r, 256, 256)
 	inf := nn.NoGrad()
 	fwd := func() {
 		m.Forward(inf.In(x))
@@ -242,7 +231,7 @@ func TestScopeReusesBuffers(t *testing.T) {
 func TestDetachOutlivesRelease(t *testing.T) {
 	be := nn.CPU()
 	r := rand.New(rand.NewPCG(10, 10))
-	x := randomTensor(be, r, 32, 32)
+	x := nnbench.RandTensor(be, r, 32, 32)
 	sc := nn.NoGrad()
 	d := nn.Scale(sc.In(x), 2).Detach()
 	want := d.Data()

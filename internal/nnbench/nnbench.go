@@ -30,7 +30,8 @@ type Workload struct {
 // SGEMMSizes are the square matrix sizes of the SGEMM workloads.
 var SGEMMSizes = []int{256, 512, 1024}
 
-func randTensor(b nn.Backend, r *rand.Rand, shape ...int) *nn.Tensor {
+// RandTensor is a tensor of standard normal draws from r.
+func RandTensor(b nn.Backend, r *rand.Rand, shape ...int) *nn.Tensor {
 	n := 1
 	for _, d := range shape {
 		n *= d
@@ -51,7 +52,7 @@ func SGEMM(n int) Workload {
 		Flops: 2 * float64(n) * float64(n) * float64(n),
 		Setup: func(b nn.Backend) (func(), error) {
 			r := rand.New(rand.NewPCG(1, uint64(n)))
-			x, y := randTensor(b, r, n, n), randTensor(b, r, n, n)
+			x, y := RandTensor(b, r, n, n), RandTensor(b, r, n, n)
 			sc := nn.NoGrad()
 			return func() {
 				nn.MatMul(sc.In(x), y)
@@ -76,7 +77,7 @@ func Kernel(n int) Workload {
 		Flops: 2 * float64(n) * float64(n) * float64(n),
 		Setup: func(b nn.Backend) (func(), error) {
 			r := rand.New(rand.NewPCG(1, uint64(n)))
-			x, y, c := randTensor(b, r, n, n), randTensor(b, r, n, n), nn.New(b, n, n)
+			x, y, c := RandTensor(b, r, n, n), RandTensor(b, r, n, n), nn.New(b, n, n)
 			g := &nn.Gemm{M: n, N: n, K: n, Alpha: 1, A: x.Storage(), LdA: n, B: y.Storage(), LdB: n, C: c.Storage(), LdC: n, Batch: 1}
 			return func() {
 				b.Gemm(g)
@@ -140,7 +141,7 @@ func MLPStep() Workload {
 			if err != nil {
 				return nil, err
 			}
-			x, y := randTensor(b, r, mlpBatch, mlpWidth), randTensor(b, r, mlpBatch, mlpWidth)
+			x, y := RandTensor(b, r, mlpBatch, mlpWidth), RandTensor(b, r, mlpBatch, mlpWidth)
 			opt := nn.NewAdam(1e-4)
 			ps := m.Params()
 			sc := nn.NewScope()
@@ -166,7 +167,7 @@ func MLPForward() Workload {
 			if err != nil {
 				return nil, err
 			}
-			x := randTensor(b, r, mlpBatch, mlpWidth)
+			x := RandTensor(b, r, mlpBatch, mlpWidth)
 			sc := nn.NoGrad()
 			return func() {
 				m.Forward(sc.In(x))
@@ -187,7 +188,7 @@ func MLPMatmuls() Workload {
 		Setup: func(b nn.Backend) (func(), error) {
 			r := rand.New(rand.NewPCG(2, 2))
 			w, bs := mlpWidth, mlpBatch
-			x, wt, c := randTensor(b, r, bs, w), randTensor(b, r, w, w), nn.New(b, bs, w)
+			x, wt, c := RandTensor(b, r, bs, w), RandTensor(b, r, w, w), nn.New(b, bs, w)
 			dw := nn.New(b, w, w)
 			return func() {
 				for range mlpDepth { // forward: x·Wᵀ
@@ -227,8 +228,8 @@ func SetCoverGraph(b nn.Backend) *nn.Bipartite {
 		}
 	}
 	return &nn.Bipartite{
-		Vars: randTensor(b, r, gcnnVars, 19), Cons: randTensor(b, r, gcnnCons, 5),
-		Edges:   randTensor(b, r, gcnnEdges, 1),
+		Vars: RandTensor(b, r, gcnnVars, 19), Cons: RandTensor(b, r, gcnnCons, 5),
+		Edges:   RandTensor(b, r, gcnnEdges, 1),
 		ConsIdx: nn.NewIndex(b, ci), VarIdx: nn.NewIndex(b, vi),
 	}
 }
