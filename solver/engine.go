@@ -93,3 +93,17 @@ type Presolver interface {
 	Presolve() (*Model, Status, error)
 	PostsolveTo(dst, x []float64) error
 }
+
+// Tableau reads the simplex basis of the last LP solved to optimality, for
+// cutting planes: which variable is basic in each basis position, and the
+// rows of the basis inverse. Row i's variable is its activity a_i·x.
+// Multiplying the rows of [A −I] by a row of the basis inverse gives that
+// position's tableau row: 1 on its basic variable (−1 when that is a
+// row's activity), 0 on the other basic ones. Both are valid only until the model, its bounds or the basis change.
+type Tableau interface {
+	// BasicVariablesTo writes the variable basic in each of the NumRows
+	// positions: a column j as j, a row i as −1−i.
+	BasicVariablesTo(dst []int) error
+	// BasisInverseRowTo writes row r of the basis inverse (NumRows entries).
+	BasisInverseRowTo(r int, dst []float64) error
+}

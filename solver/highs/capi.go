@@ -40,6 +40,8 @@ const (
 	fnPostsolve
 	fnPassColName
 	fnGetPresolvedColName
+	fnGetBasicVariables
+	fnGetBasisInverseRow
 	fnMalloc
 	fnFree
 	numFn
@@ -83,6 +85,8 @@ var cNames = [numFn]string{
 	fnPostsolve:             "Highs_postsolve",
 	fnPassColName:           "Highs_passColName",
 	fnGetPresolvedColName:   "Highs_getPresolvedColName",
+	fnGetBasicVariables:     "Highs_getBasicVariables",
+	fnGetBasisInverseRow:    "Highs_getBasisInverseRow",
 	fnMalloc:                "malloc",
 	fnFree:                  "free",
 }

@@ -175,6 +175,10 @@ func (in *nativeInstance) call(f fn, a ...uint64) (uint64, error) {
 		return ret(C.Highs_getPresolvedColName(h, hi(a[1]), in.strp(a[2])))
 	case fnPostsolve:
 		return ret(C.Highs_postsolve(h, in.f64p(a[1]), in.f64p(a[2]), in.f64p(a[3])))
+	case fnGetBasicVariables:
+		return ret(C.Highs_getBasicVariables(h, in.intp(a[1])))
+	case fnGetBasisInverseRow:
+		return ret(C.Highs_getBasisInverseRow(h, hi(a[1]), in.f64p(a[2]), in.intp(a[3]), in.intp(a[4])))
 	}
 	panic("highs: native engine lacks " + cNames[f]) // a bug in this package
 }
