@@ -40,7 +40,8 @@ func (d *Decision) Fractionality(j int) float64 {
 func (d *Decision) Pseudocosts() *Pseudocosts { return &d.s.pc }
 
 // State is a read-only view of a node's LP for observation functions. Its
-// slices belong to the search: read them before the next Branch.
+// slices belong to the search: read them before the next Branch. Rows are
+// the model's: cuts in the node LP are not among them.
 type State struct {
 	Model       *solver.Model
 	Cost        []float64 // objective in minimisation form
@@ -70,7 +71,7 @@ func (d *Decision) State() State {
 	s := d.s
 	return State{
 		Model: s.model, Cost: s.cost, Lower: s.curLo, Upper: s.curUp, Integer: s.integer,
-		X: s.x, ReducedCost: s.d, Activity: s.act, Dual: s.y, ColBasis: s.cb, RowBasis: s.rb, LPValue: s.lpObj,
+		X: s.x, ReducedCost: s.d, Activity: s.act[:s.m], Dual: s.y[:s.m], ColBasis: s.cb, RowBasis: s.rb[:s.m], LPValue: s.lpObj,
 		Incumbent: s.incumbent, IncumbentSum: s.solSum, Incumbents: s.stats.Incumbents,
 		ColLastBasic: s.lastBasic, RowLastTight: s.lastTight, LPs: s.nLPs,
 		RootLower: s.rootLo, RootUpper: s.rootUp,

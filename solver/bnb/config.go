@@ -44,8 +44,9 @@ func ParseNodeSelection(s string) (NodeSelection, error) {
 }
 
 // Config configures a search. The zero value means: best-first with
-// plunging, no limits, every primal heuristic on (simple rounding, the
-// three dives, RENS and RINS) with the budgets below.
+// plunging, no limits, cutting planes at the root, every primal heuristic
+// on (simple rounding, the three dives, RENS and RINS) with the budgets
+// below.
 type Config struct {
 	NodeSelection NodeSelection
 	// NodeLimit stops the search after this many nodes (0: none).
@@ -61,6 +62,10 @@ type Config struct {
 	NoHeuristics bool
 	// Heuristics tunes the primal heuristics; its zero value means defaults.
 	Heuristics Heuristics
+	// NoCuts turns the cutting planes off, whatever Cuts says.
+	NoCuts bool
+	// Cuts tunes the cutting planes; its zero value means defaults.
+	Cuts Cuts
 	// Presolve has Solve search HiGHS's presolved model instead of the
 	// model itself (see Solve); off by default. NewSearch, and so the
 	// branching environment, searches the model it is given.
@@ -90,6 +95,9 @@ func (c Config) Validate() error {
 		return errors.New("bnb: Config.Cutoff: NaN")
 	case c.MaxPlungeDepth < 0:
 		return errors.New("bnb: Config.MaxPlungeDepth: must not be negative")
+	}
+	if err := c.Cuts.Validate(); err != nil {
+		return err
 	}
 	return c.Heuristics.Validate()
 }

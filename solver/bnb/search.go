@@ -88,6 +88,19 @@ type Search struct {
 	// of the down and up children of a column (-Inf when unknown).
 	sbBound map[int][2]float64
 
+	// Cutting planes: settings with defaults, the cut rows in the LP, the
+	// model's rows row-wise, and scratch.
+	cuts                 Cuts
+	pool                 cutPool
+	rows                 cutRows
+	mt                   mirState
+	cutCoef, cutAgg, lam []float64
+	cutDense             []float64
+	cutMark              []bool
+	cutTouched           []int
+	basicVars            []int
+	cutHook              func(*cut) // tests: told of every cut added
+
 	pc    Pseudocosts
 	stats Stats
 	track integrals
@@ -159,6 +172,11 @@ func NewSearch(ctx context.Context, lp solver.Engine, m *solver.Model, cfg Confi
 	s.solSum = make([]float64, n)
 	s.pc.init(n)
 	s.computeLocks()
+	s.cuts = cfg.Cuts.withDefaults(r)
+	if !cfg.NoCuts {
+		s.initCutRows()
+		s.cutCoef, s.cutMark = make([]float64, n), make([]bool, n)
+	}
 	s.track.init(s.trivialBounds(lpModel))
 	if s.opts != nil {
 		// Node LPs are warm-started re-solves: no presolve.
@@ -345,6 +363,16 @@ func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
 		return false, nil
 	}
 	s.fractionalCandidates()
+	if len(s.cands) > 0 && s.cutsDue(node) {
+		if err := s.separateCuts(ctx, node); err != nil || s.finished {
+			return false, err
+		}
+		if s.pruned(node.Bound) {
+			s.updateBounds()
+			return false, nil
+		}
+		s.fractionalCandidates()
+	}
 	if len(s.cands) == 0 {
 		s.newIncumbent(s.x, false)
 		s.updateBounds()
@@ -431,7 +459,7 @@ func (s *Search) readLP(node *Node) error {
 	}
 	node.Bound = math.Max(node.Bound, obj)
 	if node.ParentID < 0 {
-		s.stats.RootBound = obj
+		s.stats.RootLPValue, s.stats.RootBound = obj, obj
 		s.track.setRoot(obj)
 	}
 	return nil
@@ -470,7 +498,15 @@ func (s *Search) loadNode(node *Node) error {
 	}
 	// Hot start when HiGHS holds the parent's final state; else its basis.
 	if node.basis != nil && (s.lastLP == nil || s.lastLP != node.parent) {
-		if err := s.lp.SetBasis(node.basis.cols, node.basis.rows); err != nil {
+		rows := node.basis.rows
+		if r := s.lpRows(); len(rows) < r { // cuts added since: basic
+			rows = append(rows, make([]solver.BasisStatus, r-len(rows))...)
+			for i := len(node.basis.rows); i < r; i++ {
+				rows[i] = solver.Basic
+			}
+			node.basis.rows = rows
+		}
+		if err := s.lp.SetBasis(node.basis.cols, rows); err != nil {
 			return err
 		}
 	}

@@ -20,6 +20,12 @@ type Stats struct {
 	// Heuristics counts each primal heuristic's work, by Heuristic. Their
 	// simplex iterations are not in LPIterations.
 	Heuristics  [NumHeuristics]HeuristicStats
+	// Cuts counts the cutting planes' work. Their re-solves' simplex
+	// iterations are not in LPIterations.
+	Cuts CutStats
+	// RootLPValue is the root LP's value before cuts, RootBound the root's
+	// bound after them (minimisation form).
+	RootLPValue float64
 	RootBound   float64
 	PrimalBound float64 // ±Inf without a solution
 	DualBound   float64

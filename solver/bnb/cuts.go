@@ -1,0 +1,430 @@
+package bnb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/corl-go/corl/solver"
+)
+
+// CutKind names a family of cutting planes.
+type CutKind int
+
+const (
+	Gomory CutKind = iota // Gomory mixed-integer cuts from tableau rows
+	MIR                   // mixed-integer rounding on single rows
+	Cover                 // extended knapsack covers
+	NumCutKinds
+)
+
+var cutNames = [NumCutKinds]string{"gomory", "mir", "cover"}
+
+func (k CutKind) String() string {
+	if k >= 0 && k < NumCutKinds {
+		return cutNames[k]
+	}
+	return "cut(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Cuts configures the cutting planes. They are separated in rounds at the
+// root (and, with AtNodes, one round at every node): each round collects
+// violated cuts from the node LP solution, keeps the most efficacious ones
+// that are not nearly parallel to one kept before, adds them to the LP as
+// rows and re-solves. Every cut is valid for the whole model (derived from
+// the root bounds), so it stays in the LP for every node after it. Cuts not
+// tight at the end of the root are removed from the LP. The zero value
+// turns them all on with the defaults below.
+type Cuts struct {
+	NoGomory bool // Gomory mixed-integer cuts (needs a solver.Tableau engine)
+	NoMIR    bool // mixed-integer rounding on single rows
+	NoCover  bool // extended knapsack covers
+
+	// MaxRounds bounds the root's separation rounds (0: 20). Rounds also
+	// stop after three in a row that raise the bound by less than 1e-6
+	// relative.
+	MaxRounds int
+	// MinEfficacy is the least violation of a cut divided by the norm of
+	// its coefficients (0: 1e-4).
+	MinEfficacy float64
+	// MaxParallelism is the greatest cosine between two cuts added in one
+	// round (0: 0.9).
+	MaxParallelism float64
+	// MaxPerRound bounds the cuts added per round (0: 100).
+	MaxPerRound int
+	// AtNodes separates one round at every node too, while the LP holds
+	// fewer than MaxCutRows cuts (0: twice the model's rows plus 100).
+	AtNodes    bool
+	MaxCutRows int
+}
+
+// Validate checks the cut settings.
+func (c Cuts) Validate() error {
+	switch {
+	case c.MaxRounds < 0:
+		return errors.New("bnb: Config.Cuts.MaxRounds: must not be negative")
+	case !(c.MinEfficacy >= 0) || math.IsInf(c.MinEfficacy, 1):
+		return errors.New("bnb: Config.Cuts.MinEfficacy: must be a finite non-negative number")
+	case !(c.MaxParallelism >= 0 && c.MaxParallelism <= 1):
+		return errors.New("bnb: Config.Cuts.MaxParallelism: must be in [0, 1]")
+	case c.MaxPerRound < 0:
+		return errors.New("bnb: Config.Cuts.MaxPerRound: must not be negative")
+	case c.MaxCutRows < 0:
+		return errors.New("bnb: Config.Cuts.MaxCutRows: must not be negative")
+	}
+	return nil
+}
+
+func (c Cuts) withDefaults(rows int) Cuts {
+	if c.MaxRounds == 0 {
+		c.MaxRounds = 20
+	}
+	if c.MinEfficacy == 0 {
+		c.MinEfficacy = 1e-4
+	}
+	if c.MaxParallelism == 0 {
+		c.MaxParallelism = 0.9
+	}
+	if c.MaxPerRound == 0 {
+		c.MaxPerRound = 100
+	}
+	if c.MaxCutRows == 0 {
+		c.MaxCutRows = 2*rows + 100
+	}
+	return c
+}
+
+// ParseCuts reads which cutting planes run: "on" (or "all", ""), "off"
+// ("none"), or a comma-separated list among gomory, mir and cover. It
+// returns the value of Config.NoCuts and the on/off fields of Config.Cuts.
+func ParseCuts(list string) (none bool, c Cuts, err error) {
+	switch strings.ToLower(strings.TrimSpace(list)) {
+	case "", "all", "on":
+		return false, c, nil
+	case "none", "off":
+		return true, c, nil
+	}
+	c = Cuts{NoGomory: true, NoMIR: true, NoCover: true}
+	for _, name := range strings.Split(list, ",") {
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "gomory", "gmi":
+			c.NoGomory = false
+		case "mir", "cmir":
+			c.NoMIR = false
+		case "cover", "knapsack":
+			c.NoCover = false
+		default:
+			return false, Cuts{}, fmt.Errorf("bnb: unknown cut family %q (want on, off, or a list of gomory, mir, cover)", name)
+		}
+	}
+	return false, c, nil
+}
+
+// CutStats is the cutting planes' work so far.
+type CutStats struct {
+	Rounds       int64              // separation rounds that added cuts
+	Added        [NumCutKinds]int64 // cuts added to the LP, by kind
+	InLP         int                // cut rows in the LP now
+	LPIterations int64              // simplex iterations of the re-solves (not in Stats.LPIterations)
+	Time         time.Duration
+}
+
+// cut is a candidate cut Σ val·x ≤ rhs over columns.
+type cut struct {
+	idx  []int
+	val  []float64
+	rhs  float64
+	eff  float64 // violation / norm at the LP point
+	norm float64
+	kind CutKind
+}
+
+// cutPool holds the cut rows in the LP (rows m, m+1, ... of the LP), row-wise.
+type cutPool struct {
+	start []int // len(rhs)+1 entries
+	idx   []int
+	val   []float64
+	rhs   []float64
+	kind  []CutKind
+}
+
+func (p *cutPool) len() int { return len(p.rhs) }
+
+func (p *cutPool) row(c int) ([]int, []float64) {
+	return p.idx[p.start[c]:p.start[c+1]], p.val[p.start[c]:p.start[c+1]]
+}
+
+// keep compacts the pool to the cuts with keep[c] set.
+func (p *cutPool) keep(keep []bool) {
+	nc, nz := 0, 0
+	for c := range p.rhs {
+		if !keep[c] {
+			continue
+		}
+		idx, val := p.row(c)
+		copy(p.idx[nz:], idx)
+		copy(p.val[nz:], val)
+		p.start[nc] = nz
+		nz += len(idx)
+		p.rhs[nc], p.kind[nc] = p.rhs[c], p.kind[c]
+		nc++
+	}
+	p.start = append(p.start[:nc], nz)
+	p.idx, p.val, p.rhs, p.kind = p.idx[:nz], p.val[:nz], p.rhs[:nc], p.kind[:nc]
+}
+
+// lpRows is the number of rows of the LP: the model's and the cuts.
+func (s *Search) lpRows() int { return s.m + s.pool.len() }
+
+// resizeRows fits the per-row buffers of the LP solution to the LP's rows.
+func (s *Search) resizeRows() {
+	r := s.lpRows()
+	fit := func(v []float64) []float64 {
+		if cap(v) >= r {
+			return v[:r]
+		}
+		return append(v[:cap(v)], make([]float64, r-cap(v))...)
+	}
+	s.act, s.y = fit(s.act), fit(s.y)
+	if cap(s.rb) >= r {
+		s.rb = s.rb[:r]
+	} else {
+		s.rb = append(s.rb[:cap(s.rb)], make([]solver.BasisStatus, r-cap(s.rb))...)
+	}
+}
+
+// cutsDue reports whether cuts are separated at node.
+func (s *Search) cutsDue(node *Node) bool {
+	if s.cfg.NoCuts || (s.cuts.NoGomory && s.cuts.NoMIR && s.cuts.NoCover) {
+		return false
+	}
+	if node.ParentID < 0 {
+		return true
+	}
+	return s.cuts.AtNodes && s.pool.len() < s.cuts.MaxCutRows
+}
+
+// separateCuts runs the separation rounds at node, whose optimal LP is in
+// s.x; afterwards s.x, the basis and node.Bound are the LP's with the cuts
+// (node.Bound is +Inf when the cuts made the LP infeasible). The search
+// finishes when a limit stops a re-solve.
+func (s *Search) separateCuts(ctx context.Context, node *Node) error {
+	start := time.Now()
+	defer func() { s.stats.Cuts.Time += time.Since(start) }()
+	root := node.ParentID < 0
+	rounds := 1
+	if root {
+		rounds = s.cuts.MaxRounds
+	}
+	stall := 0
+	for range rounds {
+		if ctx.Err() != nil {
+			return nil
+		}
+		cands, err := s.separate()
+		if err != nil {
+			return err
+		}
+		added := s.selectCuts(cands)
+		if len(added) == 0 {
+			break
+		}
+		if err := s.addCuts(added); err != nil {
+			return err
+		}
+		s.stats.Cuts.Rounds++
+		before := node.Bound
+		ok, err := s.resolveWithCuts(ctx, node)
+		if err != nil || !ok {
+			return err
+		}
+		if node.Bound-before <= 1e-6*math.Max(1, math.Abs(node.Bound)) {
+			if stall++; stall >= 3 {
+				break
+			}
+		} else {
+			stall = 0
+		}
+		s.fractionalCandidates()
+		if len(s.cands) == 0 || s.pruned(node.Bound) {
+			break
+		}
+	}
+	if root {
+		s.stats.RootBound = node.Bound
+		return s.dropSlackCuts(ctx, node)
+	}
+	return nil
+}
+
+// resolveWithCuts re-solves the node LP after cuts were added and reads
+// its solution; it reports false when the node is closed (infeasible or
+// cut off: node.Bound is +Inf) or the search finished.
+func (s *Search) resolveWithCuts(ctx context.Context, node *Node) (bool, error) {
+	before := s.stats.LPIterations
+	st, err := s.solveLP(ctx)
+	s.stats.Cuts.LPIterations += s.stats.LPIterations - before
+	s.stats.LPIterations = before
+	if err != nil {
+		return false, err
+	}
+	s.lastLP = node
+	switch st {
+	case solver.StatusOptimal:
+	case solver.StatusInfeasible, solver.StatusObjectiveBound:
+		node.Bound = math.Inf(1)
+		return false, nil
+	case solver.StatusTimeLimit, solver.StatusInterrupted:
+		s.finish(st)
+		return false, nil
+	default:
+		return false, fmt.Errorf("bnb: node %d LP with cuts ended with status %v", node.ID, st)
+	}
+	obj, err := s.lp.Objective()
+	if err != nil {
+		return false, err
+	}
+	if err := s.lp.SolutionTo(s.x, s.d, s.act, s.y); err != nil {
+		return false, err
+	}
+	if err := s.lp.BasisTo(s.cb, s.rb); err != nil {
+		return false, err
+	}
+	s.lpObj = obj
+	clear(s.sbBound)
+	node.Bound = math.Max(node.Bound, obj)
+	return true, nil
+}
+
+// dropSlackCuts removes the cuts whose rows are basic (not tight) in the
+// root's final LP, and re-solves it (no pivots: the solution stays).
+func (s *Search) dropSlackCuts(ctx context.Context, node *Node) error {
+	if s.finished || math.IsInf(node.Bound, 1) || s.pool.len() == 0 {
+		s.stats.Cuts.InLP = s.pool.len()
+		return nil
+	}
+	keep := make([]bool, s.pool.len())
+	var del []int
+	for c := range keep {
+		if keep[c] = s.rb[s.m+c] != solver.Basic; !keep[c] {
+			del = append(del, s.m+c)
+		}
+	}
+	if len(del) > 0 {
+		if err := s.lp.DeleteRows(del); err != nil {
+			return err
+		}
+		s.pool.keep(keep)
+		s.resizeRows()
+		if _, err := s.resolveWithCuts(ctx, node); err != nil {
+			return err
+		}
+	}
+	s.stats.Cuts.InLP = s.pool.len()
+	return nil
+}
+
+// addCuts appends cuts to the LP and the pool.
+func (s *Search) addCuts(cuts []*cut) error {
+	lo, up := make([]float64, len(cuts)), make([]float64, len(cuts))
+	start := make([]int, len(cuts))
+	var idx []int
+	var val []float64
+	for k, c := range cuts {
+		lo[k], up[k], start[k] = math.Inf(-1), c.rhs, len(idx)
+		idx = append(idx, c.idx...)
+		val = append(val, c.val...)
+	}
+	if err := s.lp.AddRows(lo, up, start, idx, val); err != nil {
+		return err
+	}
+	p := &s.pool
+	if p.start == nil {
+		p.start = []int{0}
+	}
+	for _, c := range cuts {
+		p.idx = append(p.idx, c.idx...)
+		p.val = append(p.val, c.val...)
+		p.start = append(p.start, len(p.idx))
+		p.rhs = append(p.rhs, c.rhs)
+		p.kind = append(p.kind, c.kind)
+		s.stats.Cuts.Added[c.kind]++
+		if s.cutHook != nil {
+			s.cutHook(c)
+		}
+	}
+	s.stats.Cuts.InLP = p.len()
+	s.resizeRows()
+	return nil
+}
+
+// selectCuts keeps, by decreasing efficacy, the candidates at least
+// MinEfficacy efficacious whose cosine with every cut kept before is at
+// most MaxParallelism, up to MaxPerRound.
+func (s *Search) selectCuts(cands []*cut) []*cut {
+	slices.SortStableFunc(cands, func(a, b *cut) int {
+		switch {
+		case a.eff > b.eff:
+			return -1
+		case a.eff < b.eff:
+			return 1
+		}
+		return 0
+	})
+	dense := s.cutDense[:0]
+	dense = append(dense, make([]float64, s.n)...)
+	s.cutDense = dense
+	var kept []*cut
+	for _, c := range cands {
+		if len(kept) >= s.cuts.MaxPerRound || c.eff < s.cuts.MinEfficacy {
+			break
+		}
+		for k, j := range c.idx {
+			dense[j] = c.val[k]
+		}
+		ok := true
+		for _, o := range kept {
+			dot := 0.0
+			for k, j := range o.idx {
+				dot += o.val[k] * dense[j]
+			}
+			if math.Abs(dot) > s.cuts.MaxParallelism*c.norm*o.norm {
+				ok = false
+				break
+			}
+		}
+		for _, j := range c.idx {
+			dense[j] = 0
+		}
+		if ok {
+			kept = append(kept, c)
+		}
+	}
+	return kept
+}
+
+// separate collects candidate cuts violated by the LP solution in s.x.
+func (s *Search) separate() ([]*cut, error) {
+	var cands []*cut
+	if !s.cuts.NoGomory {
+		if tab, ok := s.lp.(solver.Tableau); ok {
+			c, err := s.gomoryCuts(tab)
+			if err != nil {
+				return nil, err
+			}
+			cands = append(cands, c...)
+		}
+	}
+	if !s.cuts.NoMIR {
+		cands = append(cands, s.rowMIRCuts()...)
+	}
+	if !s.cuts.NoCover {
+		cands = append(cands, s.coverCuts()...)
+	}
+	return cands, nil
+}

@@ -1,0 +1,246 @@
+package bnb
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/corl-go/corl/internal/highstest"
+	"github.com/corl-go/corl/solver"
+)
+
+// randomIntegerMIP is a small MIP over integer columns (binaries and a few
+// general integers, some with negative lower bounds) and, with cont > 0,
+// bounded continuous columns: ≤, ≥ and ranged rows with integral and
+// fractional coefficients.
+func randomIntegerMIP(rng *rand.Rand, n, rows, cont int) *solver.Model {
+	var b solver.Builder
+	if rng.IntN(2) == 0 {
+		b.SetSense(solver.Maximize)
+	}
+	for range n {
+		lo, up := 0.0, 1.0
+		switch rng.IntN(5) {
+		case 0:
+			up = 3
+		case 1:
+			lo, up = -1, 2
+		}
+		b.AddCol("", float64(rng.IntN(21)-8), lo, up, solver.Integer)
+	}
+	for range cont {
+		b.AddCol("", rng.Float64()*10-5, -rng.Float64()*2, 1+rng.Float64()*3, solver.Continuous)
+	}
+	total := n + cont
+	for range rows {
+		var idx []int
+		var val []float64
+		sum := 0.0
+		for j := range total {
+			if rng.Float64() < 0.6 {
+				a := float64(1 + rng.IntN(9))
+				if rng.IntN(3) == 0 {
+					a += math.Round(rng.Float64()*100) / 100
+				}
+				if rng.IntN(4) == 0 {
+					a = -a
+				}
+				idx, val = append(idx, j), append(val, a)
+				sum += math.Abs(a)
+			}
+		}
+		if len(idx) == 0 {
+			continue
+		}
+		lo, up := math.Inf(-1), math.Floor(sum*(0.2+0.4*rng.Float64()))
+		switch rng.IntN(3) {
+		case 0:
+			lo, up = -math.Floor(sum*(0.2*rng.Float64())), solver.Inf
+		case 1:
+			lo = up - 1 - float64(rng.IntN(int(sum/2)+1))
+		}
+		b.AddRow("", lo, up, idx, val)
+	}
+	m, err := b.Build()
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// integerPoints calls f with every point of m's integer columns (m pure
+// integer) that satisfies its rows.
+func integerPoints(m *solver.Model, f func(x []float64)) {
+	n := m.NumCols()
+	x := slicesClone(m.ColLower)
+	act := make([]float64, m.NumRows())
+	var rec func(j int)
+	rec = func(j int) {
+		if j == n {
+			m.RowActivitiesTo(act, x)
+			for i, a := range act {
+				if a < m.RowLower[i]-1e-9 || a > m.RowUpper[i]+1e-9 {
+					return
+				}
+			}
+			f(x)
+			return
+		}
+		for v := m.ColLower[j]; v <= m.ColUpper[j]; v++ {
+			x[j] = v
+			rec(j + 1)
+		}
+	}
+	rec(0)
+}
+
+func slicesClone(v []float64) []float64 { return append([]float64(nil), v...) }
+
+// searchCuts runs a search of m with cuts at every node (a node limit,
+// heuristics off) and returns every cut it added and the result.
+func searchCuts(t *testing.T, m *solver.Model, cuts Cuts, nodes int64) ([]*cut, Result) {
+	t.Helper()
+	var all []*cut
+	cuts.AtNodes = true
+	s, err := NewSearch(context.Background(), highstest.New(t), m, Config{NoHeuristics: true, Cuts: cuts, NodeLimit: nodes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cutHook = func(c *cut) { all = append(all, c) }
+	res, err := s.Run(context.Background(), MostFractional{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all, res
+}
+
+// No cut removes an integer-feasible point: every cut of a search with
+// cuts at every node, checked against every feasible point of small pure
+// integer programs found by enumeration; the search's optimum is the
+// enumeration's.
+func TestCutsKeepIntegerPoints(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 29))
+	kinds, total := [NumCutKinds]int{}, 0
+	for k := range 150 {
+		m := randomIntegerMIP(rng, 5+rng.IntN(4), 2+rng.IntN(4), 0)
+		cuts, res := searchCuts(t, m, Cuts{}, 500)
+		for _, c := range cuts {
+			kinds[c.kind]++
+		}
+		total += len(cuts)
+		best, found := math.Inf(1), false
+		sgn := 1.0
+		if m.Sense == solver.Maximize {
+			sgn = -1
+		}
+		integerPoints(m, func(x []float64) {
+			found = true
+			best = math.Min(best, sgn*m.ObjectiveValue(x))
+			for _, c := range cuts {
+				lhs := 0.0
+				for q, j := range c.idx {
+					lhs += c.val[q] * x[j]
+				}
+				if lhs > c.rhs+1e-9*math.Max(1, math.Abs(c.rhs)) {
+					t.Fatalf("instance %d: %v cut %v·x ≤ %v removes the feasible point %v (lhs %v)", k, c.kind, c.val, c.rhs, x, lhs)
+				}
+			}
+		})
+		switch {
+		case res.Status == solver.StatusNodeLimit:
+		case !found && res.Status != solver.StatusInfeasible:
+			t.Fatalf("instance %d: status %v, enumeration finds no point", k, res.Status)
+		case found && (res.Status != solver.StatusOptimal || math.Abs(sgn*res.Objective-best) > 1e-6):
+			t.Fatalf("instance %d: %v %v, enumeration %v", k, res.Status, res.Objective, sgn*best)
+		}
+	}
+	t.Logf("%d cuts checked: %v by kind", total, kinds)
+	for kind, n := range kinds {
+		if n == 0 {
+			t.Errorf("no %v cut was checked", CutKind(kind))
+		}
+	}
+}
+
+// withCuts returns m with the cuts appended as rows.
+func withCuts(m *solver.Model, cuts []*cut) *solver.Model {
+	var b solver.Builder
+	b.SetSense(m.Sense)
+	b.SetOffset(m.Offset)
+	for j := range m.NumCols() {
+		b.AddCol("", m.Cost[j], m.ColLower[j], m.ColUpper[j], m.ColType(j))
+	}
+	rows := make([][]int, m.NumRows())
+	vals := make([][]float64, m.NumRows())
+	for j := range m.NumCols() {
+		for k := m.Start[j]; k < m.Start[j+1]; k++ {
+			rows[m.Index[k]] = append(rows[m.Index[k]], j)
+			vals[m.Index[k]] = append(vals[m.Index[k]], m.Value[k])
+		}
+	}
+	for i := range m.NumRows() {
+		b.AddRow("", m.RowLower[i], m.RowUpper[i], rows[i], vals[i])
+	}
+	for _, c := range cuts {
+		b.AddRow("", math.Inf(-1), c.rhs, c.idx, c.val)
+	}
+	out, err := b.Build()
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// highsOptimum solves m with HiGHS's MIP to a zero gap.
+func highsOptimum(t *testing.T, m *solver.Model) (solver.Status, float64, []float64) {
+	t.Helper()
+	e := highstest.New(t)
+	if err := e.Load(m); err != nil {
+		t.Fatal(err)
+	}
+	e.SetDoubleOption("mip_rel_gap", 0)
+	st, err := e.Solve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st != solver.StatusOptimal {
+		return st, 0, nil
+	}
+	obj, _ := e.Objective()
+	x, _ := e.Primal()
+	return st, obj, x
+}
+
+// With continuous columns, no cut removes a mixed-integer feasible point:
+// HiGHS's MIP finds the same optimum with every cut as rows as without,
+// under the model's objective and under random ones.
+func TestCutsKeepMixedOptimum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 7))
+	total := 0
+	for k := range 40 {
+		m := randomIntegerMIP(rng, 5+rng.IntN(6), 3+rng.IntN(4), 1+rng.IntN(3))
+		cuts, _ := searchCuts(t, m, Cuts{}, 100)
+		total += len(cuts)
+		if len(cuts) == 0 {
+			continue
+		}
+		for o := range 3 {
+			if o > 0 {
+				m = m.Clone()
+				for j := range m.Cost {
+					m.Cost[j] = math.Round((rng.Float64()*20-10)*10) / 10
+				}
+			}
+			st, want, _ := highsOptimum(t, m)
+			st2, got, _ := highsOptimum(t, withCuts(m, cuts))
+			if st != st2 || math.Abs(got-want) > 1e-6*math.Max(1, math.Abs(want)) {
+				t.Fatalf("instance %d, objective %d: %v %v with %d cuts, %v %v without", k, o, st2, got, len(cuts), st, want)
+			}
+		}
+	}
+	if total < 40 {
+		t.Errorf("only %d cuts over 40 instances", total)
+	}
+	t.Logf("%d cuts checked", total)
+}
