@@ -19,7 +19,7 @@ type Stats struct {
 	HeuristicIncumbents int   // of which by a primal heuristic
 	// Heuristics counts each primal heuristic's work, by Heuristic. Their
 	// simplex iterations are not in LPIterations.
-	Heuristics  [NumHeuristics]HeuristicStats
+	Heuristics [NumHeuristics]HeuristicStats
 	// Cuts counts the cutting planes' work. Their re-solves' simplex
 	// iterations are not in LPIterations.
 	Cuts CutStats
