@@ -67,6 +67,20 @@ type solveResult struct {
 	TimeSeconds  float64  `json:"time_seconds"`
 	// Heuristics: corl's branch-and-bound only, the heuristics that ran.
 	Heuristics []heuristicResult `json:"heuristics,omitempty"`
+	// Cuts: corl's branch-and-bound only, when it separated cuts.
+	Cuts *cutsResult `json:"cuts,omitempty"`
+}
+
+// cutsResult is the cutting planes' work in a --bnb search; the root
+// values are in the model's sense.
+type cutsResult struct {
+	Rounds       int64            `json:"rounds"`
+	RootLP       float64          `json:"root_lp"`
+	RootBound    float64          `json:"root_bound"`
+	Added        map[string]int64 `json:"added"`
+	InLP         int              `json:"in_lp"`
+	LPIterations int64            `json:"lp_iterations"`
+	TimeSeconds  float64          `json:"time_seconds"`
 }
 
 // heuristicResult is one primal heuristic's work in a --bnb search.
@@ -262,6 +276,10 @@ func printResult(w io.Writer, r solveResult) {
 	for _, h := range r.Heuristics {
 		fmt.Fprintf(tw, "heuristic %s\t%d calls, %d improved, %d lp iterations, %d nodes, %.3f s\n",
 			h.Name, h.Calls, h.Successes, h.LPIterations, h.Nodes, h.TimeSeconds)
+	}
+	if c := r.Cuts; c != nil {
+		fmt.Fprintf(tw, "cuts	%d rounds, root bound %.10g -> %.10g, added gomory %d mir %d cover %d, %d in the LP, %d lp iterations, %.3f s\n",
+			c.Rounds, c.RootLP, c.RootBound, c.Added["gomory"], c.Added["mir"], c.Added["cover"], c.InLP, c.LPIterations, c.TimeSeconds)
 	}
 	tw.Flush()
 }

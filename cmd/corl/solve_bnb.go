@@ -105,6 +105,17 @@ func bnbResult(res bnb.Result, m *solver.Model, name, engine string) solveResult
 				LPIterations: st.LPIterations, Nodes: st.Nodes, TimeSeconds: st.Time.Seconds()})
 		}
 	}
+	if cs := res.Stats.Cuts; cs.Rounds > 0 {
+		sgn := 1.0
+		if m.Sense == solver.Maximize {
+			sgn = -1
+		}
+		r.Cuts = &cutsResult{Rounds: cs.Rounds, RootLP: sgn * res.Stats.RootLPValue, RootBound: sgn * res.Stats.RootBound,
+			Added: map[string]int64{}, InLP: cs.InLP, LPIterations: cs.LPIterations, TimeSeconds: cs.Time.Seconds()}
+		for k, n := range cs.Added {
+			r.Cuts.Added[bnb.CutKind(k).String()] = n
+		}
+	}
 	if r.Objective != nil {
 		r.Gap = finite(res.Stats.Gap)
 	}

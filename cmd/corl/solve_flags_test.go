@@ -23,6 +23,7 @@ func TestSolveFlagsChecked(t *testing.T) {
 		{[]string{"solve", "--bnb", "--node-limit", "-1"}, exitUsage, "--node-limit"},
 		{[]string{"solve", "--bnb", "--heuristics", "rens,cuts"}, exitUsage, "--heuristics"},
 		{[]string{"solve", "--bnb", "--presolve", "maybe"}, exitUsage, "--presolve"},
+		{[]string{"solve", "--bnb", "--cuts", "gomory,lift"}, exitUsage, "--cuts"},
 		{[]string{"solve", "--solution", filepath.Join(missing, "x.sol")}, exitInput, "--solution"},
 		{[]string{"solve", "--bnb", "--trace", filepath.Join(missing, "t.parquet")}, exitInput, "--trace"},
 		{[]string{"bench", "solver", "--repeat", "0"}, exitUsage, "--repeat"},

@@ -42,6 +42,7 @@ func BnB() []cli.Flag {
 		&cli.Int64Flag{Name: "node-limit", Usage: "stop after this many nodes (status node_limit; 0: none)"},
 		&cli.StringFlag{Name: "presolve", Value: "off", Usage: "on: search HiGHS's presolved model (solution and trace in the model's columns); off"},
 		&cli.StringFlag{Name: "heuristics", Value: "all", Usage: "primal heuristics: all, none, or a list of rounding, diving, rens, rins"},
+		&cli.StringFlag{Name: "cuts", Value: "on", Usage: "cutting planes at the root: on, off, or a list of gomory, mir, cover"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random branching rule"},
 	}
 }
@@ -53,12 +54,13 @@ type BnBFlags struct {
 	NodeLimit     int64
 	Presolve      string
 	Heuristics    string
+	Cuts          string
 }
 
 // BnBFlagsOf reads the BnB flags' values.
 func BnBFlagsOf(c *cli.Context) BnBFlags {
 	return BnBFlags{NodeSelection: c.String("node-selection"), NodeLimit: c.Int64("node-limit"),
-		Presolve: c.String("presolve"), Heuristics: c.String("heuristics")}
+		Presolve: c.String("presolve"), Heuristics: c.String("heuristics"), Cuts: c.String("cuts")}
 }
 
 // BnBConfig reads the BnB flags.
@@ -83,6 +85,9 @@ func (f BnBFlags) Config() (bnb.Config, error) {
 	}
 	if cfg.NoHeuristics, cfg.Heuristics, err = bnb.ParseHeuristics(f.Heuristics); err != nil {
 		return cfg, usage("--heuristics: %v", err)
+	}
+	if cfg.NoCuts, cfg.Cuts, err = bnb.ParseCuts(f.Cuts); err != nil {
+		return cfg, usage("--cuts: %v", err)
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, usage("%v", err)

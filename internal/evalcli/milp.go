@@ -80,7 +80,7 @@ func ParseMILP(c *cli.Context) (MILPEval, error) {
 	return MILPEval{Files: files, Names: names, Policies: policies, Seed: c.Uint64("seed"), Config: cfg, BnB: bnbFlags,
 		Settings: map[string]string{"engine": cfg.Engine, "time_limit": fmt.Sprint(timeLimit),
 			"node_selection": bnbCfg.NodeSelection.String(), "node_limit": fmt.Sprint(bnbCfg.NodeLimit),
-			"presolve": fmt.Sprint(bnbCfg.Presolve), "heuristics": bnbFlags.Heuristics}}, nil
+			"presolve": fmt.Sprint(bnbCfg.Presolve), "heuristics": bnbFlags.Heuristics, "cuts": bnbFlags.Cuts}}, nil
 }
 
 // InstanceFiles lists a set's MPS files: the .mps and .mps.gz files of a

@@ -25,8 +25,8 @@ func TestObserveSeesEveryDecision(t *testing.T) {
 	ctx := context.Background()
 	m := randomBinary(rand.New(rand.NewPCG(3, 9)), 40, 20)
 	var seen []decision
-	// The heuristics solve this model at the root; without them it branches.
-	cfg := bnb.Config{NoHeuristics: true, Observe: func(e bnb.Decided) error {
+	// The heuristics and cuts solve this model at the root; without them it branches.
+	cfg := bnb.Config{NoHeuristics: true, NoCuts: true, Observe: func(e bnb.Decided) error {
 		seen = append(seen, decision{e.Step, e.Node.ID, e.Node.Depth, e.Candidates, e.Column,
 			e.Before.Nodes, e.After.Nodes, e.Before.LPIterations, e.After.LPIterations, e.After.Branchings, e.Done})
 		return nil
@@ -36,7 +36,7 @@ func TestObserveSeesEveryDecision(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s, err := bnb.NewSearch(ctx, newLP(t), m, bnb.Config{NoHeuristics: true})
+	s, err := bnb.NewSearch(ctx, newLP(t), m, bnb.Config{NoHeuristics: true, NoCuts: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestObserveErrorStops(t *testing.T) {
 	m := randomBinary(rand.New(rand.NewPCG(3, 9)), 40, 20)
 	stop := errors.New("stop")
 	calls := 0
-	cfg := bnb.Config{NoHeuristics: true, Observe: func(e bnb.Decided) error {
+	cfg := bnb.Config{NoHeuristics: true, NoCuts: true, Observe: func(e bnb.Decided) error {
 		calls++
 		if e.Step == 1 {
 			return stop
