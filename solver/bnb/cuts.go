@@ -421,7 +421,7 @@ func (s *Search) separate() ([]*cut, error) {
 		}
 	}
 	if !s.cuts.NoMIR {
-		cands = append(cands, s.rowMIRCuts()...)
+		cands = append(cands, s.aggregationMIRCuts()...)
 	}
 	if !s.cuts.NoCover {
 		cands = append(cands, s.coverCuts()...)

@@ -24,6 +24,11 @@ type cutRows struct {
 	lo    []float64 // row bounds, rounded inwards for integral rows
 	up    []float64
 	integ []bool // activity integral at integer points
+	// Variable upper bounds x_j ≤ vubU[j]·x_vubY[j] of continuous columns
+	// from rows with two entries (vubY[j] < 0: none); nil when none.
+	vubY  []int
+	vubU  []float64
+	isVUB []bool // the row is one
 }
 
 func (s *Search) initCutRows() {
@@ -52,11 +57,51 @@ func (s *Search) initCutRows() {
 			}
 		}
 	}
+	s.findVUBs()
 	cr.lo, cr.up = slices.Clone(m.RowLower), slices.Clone(m.RowUpper)
 	for i, ok := range cr.integ {
 		if ok {
 			cr.lo[i] = math.Ceil(cr.lo[i] - 1e-9)
 			cr.up[i] = math.Floor(cr.up[i] + 1e-9)
+		}
+	}
+}
+
+// findVUBs finds the rows a·x_j + b·x_y ≤ 0 (or ≥ 0) with x_j continuous,
+// x_y integer and −b/a > 0: the variable upper bound x_j ≤ (−b/a)·x_y.
+func (s *Search) findVUBs() {
+	cr, m := &s.rows, s.model
+	for i := range s.m {
+		if cr.start[i+1]-cr.start[i] != 2 {
+			continue
+		}
+		idx, val := cr.idx[cr.start[i]:cr.start[i+1]], cr.val[cr.start[i]:cr.start[i+1]]
+		j, y, a, b := idx[0], idx[1], val[0], val[1]
+		if s.integer[j] {
+			j, y, a, b = y, j, b, a
+		}
+		if s.integer[j] || !s.integer[y] {
+			continue
+		}
+		side := 0.0
+		switch {
+		case m.RowUpper[i] == 0 && a > 0:
+			side = 1
+		case m.RowLower[i] == 0 && a < 0:
+			side = -1
+		default:
+			continue
+		}
+		if u := -b / a; side*b < 0 && u > 0 && !math.IsInf(u, 0) {
+			if cr.vubY == nil {
+				cr.vubY, cr.vubU, cr.isVUB = make([]int, s.n), make([]float64, s.n), make([]bool, s.m)
+				for k := range cr.vubY {
+					cr.vubY[k] = -1
+				}
+			}
+			if cr.vubY[j] < 0 {
+				cr.vubY[j], cr.vubU[j], cr.isVUB[i] = y, u, true
+			}
 		}
 	}
 }
@@ -91,6 +136,10 @@ type mirTerm struct {
 	comp    float64
 	integer bool
 	y       float64 // y at the LP point
+	// vubY ≥ 0: instead, y = u·x_vubY − v ≥ 0 by column k's variable
+	// upper bound v ≤ u·x_vubY (bound and comp unused).
+	vubY int
+	u    float64
 }
 
 // mirState is a row Σ c·y ≤ beta over non-negative y.
@@ -105,36 +154,83 @@ type mirState struct {
 const tinyCoef = 1e-9
 
 // mirTransform substitutes every variable of Σ val·v ≤ rhs by its nearer
-// finite root bound. It fails when a variable with a coefficient that is
-// not noise has no finite bound.
-func (s *Search) mirTransform(idx []int, val []float64, rhs float64) bool {
+// finite root bound, or, with vub, a continuous column by its variable
+// upper bound when that is at least as near. It fails when a variable
+// with a coefficient that is not noise has no finite bound.
+func (s *Search) mirTransform(idx []int, val []float64, rhs float64, vub bool) bool {
 	mt := &s.mt
 	mt.terms, mt.beta, mt.mag = mt.terms[:0], rhs, math.Abs(rhs)
 	maxAbs := 0.0
 	for _, a := range val {
 		maxAbs = math.Max(maxAbs, math.Abs(a))
 	}
-	for q, k := range idx {
-		a := val[q]
+	// Variable upper bounds first: they move coefficient onto integer columns.
+	extra := s.vubExtra
+	chosen := slices.Grow(s.vubChosen[:0], len(idx))[:len(idx)]
+	clear(chosen)
+	s.vubChosen = chosen
+	var ys []int
+	defer func() {
+		for _, y := range ys {
+			extra[y] = 0
+		}
+	}()
+	if vub && s.rows.vubY != nil {
+		for q, k := range idx {
+			if k >= s.n || s.rows.vubY[k] < 0 || val[q] == 0 {
+				continue
+			}
+			y, u := s.rows.vubY[k], s.rows.vubU[k]
+			lo, up, v := s.rootLo[k], s.rootUp[k], s.x[k]
+			if d := u*s.x[y] - v; d <= math.Min(v-lo, up-v)+1e-9 {
+				ys = append(ys, y)
+				extra[y] += val[q] * u
+				chosen[q] = true
+				mt.terms = append(mt.terms, mirTerm{k: k, c: -val[q], vubY: y, u: u, y: math.Max(d, 0)})
+			}
+		}
+	}
+	add := func(k int, a float64) bool {
 		if a == 0 {
-			continue
+			return true
 		}
 		lo, up, integer, v := s.varInfo(k)
 		hasLo, hasUp := !math.IsInf(lo, -1), !math.IsInf(up, 1)
 		var t mirTerm
 		switch {
 		case hasLo && (!hasUp || v-lo <= up-v):
-			t = mirTerm{k: k, c: a, bound: lo, comp: 1, integer: integer, y: math.Max(v-lo, 0)}
+			t = mirTerm{k: k, c: a, bound: lo, comp: 1, integer: integer, y: math.Max(v-lo, 0), vubY: -1}
 		case hasUp:
-			t = mirTerm{k: k, c: -a, bound: up, comp: -1, integer: integer, y: math.Max(up-v, 0)}
+			t = mirTerm{k: k, c: -a, bound: up, comp: -1, integer: integer, y: math.Max(up-v, 0), vubY: -1}
 		case math.Abs(a) <= tinyCoef*maxAbs*1e-3:
-			continue // noise on a free variable
+			return true // noise on a free variable
 		default:
 			return false
 		}
 		mt.beta -= a * t.bound
 		mt.mag += math.Abs(a * t.bound)
 		mt.terms = append(mt.terms, t)
+		return true
+	}
+	for q, k := range idx {
+		if chosen[q] {
+			continue
+		}
+		a := val[q]
+		if k < s.n && len(ys) > 0 {
+			a += extra[k]
+			extra[k] = 0
+		}
+		if !add(k, a) {
+			return false
+		}
+	}
+	for _, y := range ys {
+		a := extra[y]
+		extra[y] = 0
+		if !add(y, a) {
+			return false
+		}
 	}
 	return true
 }
@@ -146,7 +242,7 @@ func (s *Search) mirCut(delta float64, kind CutKind) *cut {
 	mt := &s.mt
 	beta := mt.beta / delta
 	f0 := beta - math.Floor(beta)
-	if f0 < 0.01 || f0 > 0.99 || math.Abs(beta) > 1e9 {
+	if f0 < 1e-3 || f0 > 1-1e-4 || math.Abs(beta) > 1e9 {
 		return nil
 	}
 	rhs := math.Floor(beta)
@@ -164,6 +260,11 @@ func (s *Search) mirCut(delta float64, kind CutKind) *cut {
 			continue
 		}
 		if g == 0 {
+			continue
+		}
+		if t.vubY >= 0 { // g·(u·x_vubY − v)
+			s.addCutTerm(t.k, -g)
+			s.addCutTerm(t.vubY, g*t.u)
 			continue
 		}
 		h := g * t.comp // g·y = h·v − h·bound
@@ -332,7 +433,7 @@ func (s *Search) gomoryCuts(tab solver.Tableau) ([]*cut, error) {
 				idx, val = append(idx, s.n+i), append(val, -l)
 			}
 		}
-		if !s.mirTransform(idx, val, 0) {
+		if !s.mirTransform(idx, val, 0, false) {
 			continue
 		}
 		if c := s.mirCut(1, Gomory); c != nil {
@@ -342,43 +443,133 @@ func (s *Search) gomoryCuts(tab solver.Tableau) ([]*cut, error) {
 	return out, nil
 }
 
-// rowMIRCuts derives a mixed-integer rounding cut from each side of each
-// model row that is tight at the LP point and holds an integer column at
-// a fractional value, dividing by the coefficients of the integer columns
-// strictly between their bounds (and halves of the best of them) and
-// keeping the most efficacious cut.
-func (s *Search) rowMIRCuts() []*cut {
+// maxAggr is the most rows aggregationMIRCuts adds to a starting row.
+const maxAggr = 5
+
+// aggregationMIRCuts derives mixed-integer rounding cuts (Marchand and
+// Wolsey's c-MIR) from each model row tight at the LP point: the row, as
+// the identity a_i·x − r_i = 0 with its activity r_i as a variable, is
+// tried in both signs; while a continuous column lies strictly inside its
+// bounds (simple or variable) it is eliminated by adding a multiple of
+// another tight row that holds it, up to maxAggr rows, and each aggregated
+// row is tried again. Each starting row gives its most efficacious cut.
+func (s *Search) aggregationMIRCuts() []*cut {
 	var out []*cut
+	agg := s.cutAgg[:0]
+	agg = append(agg, make([]float64, s.n)...)
+	s.cutAgg = agg
+	var used []int    // rows in the aggregation
+	var lam []float64 // their multipliers
+	var support []int // columns with a coefficient in agg (a superset)
+	var idx []int
 	var val []float64
+	m := s.model
 	for i := range s.m {
-		idx, a := s.lpRow(i)
-		if !s.hasFractional(idx) {
+		if !s.tight(i) || (s.rows.isVUB != nil && s.rows.isVUB[i]) {
 			continue
 		}
-		for _, side := range [2]float64{1, -1} {
-			b := s.model.RowUpper[i]
-			if side < 0 {
-				b = -s.model.RowLower[i]
+		ri, ra := s.lpRow(i)
+		if len(ri) == 0 {
+			continue
+		}
+		used, lam, support = append(used[:0], i), append(lam[:0], 1), support[:0]
+		for q, j := range ri {
+			agg[j] += ra[q]
+			support = s.addSupport(support, j)
+		}
+		var best *cut
+		for depth := 0; ; depth++ {
+			if s.hasFractional(support) || s.vubFractional(support) {
+				idx, val = idx[:0], val[:0]
+				for _, j := range support {
+					if agg[j] != 0 {
+						idx, val = append(idx, j), append(val, agg[j])
+					}
+				}
+				for q, r := range used {
+					idx, val = append(idx, s.n+r), append(val, -lam[q])
+				}
+				for side := range 2 {
+					if side == 1 {
+						for q := range val {
+							val[q] = -val[q]
+						}
+					}
+					if !s.mirTransform(idx, val, 0, true) {
+						continue
+					}
+					if c := s.bestMIR(); c != nil && (best == nil || c.eff > best.eff) {
+						best = c
+					}
+				}
 			}
-			if math.IsInf(b, 1) {
-				continue
+			if depth == maxAggr {
+				break
 			}
-			if slack := b - side*s.act[i]; slack > 1e-6*math.Max(1, math.Abs(b)) {
-				continue
+			// The continuous column farthest inside its bounds, and a tight
+			// row holding it not yet used.
+			col, row, far := -1, -1, 1e-6
+			for _, j := range support {
+				if s.integer[j] || agg[j] == 0 {
+					continue
+				}
+				d := s.boundDistance(j)
+				if d <= far {
+					continue
+				}
+				for k := m.Start[j]; k < m.Start[j+1]; k++ {
+					if r := m.Index[k]; !slices.Contains(used, r) && s.tight(r) {
+						col, row, far = j, r, d
+						break
+					}
+				}
 			}
-			val = val[:0]
-			for _, v := range a {
-				val = append(val, side*v)
+			if col < 0 {
+				break
 			}
-			if !s.mirTransform(idx, val, b) {
-				continue
+			ri, ra := s.lpRow(row)
+			q := slices.Index(ri, col)
+			l := -agg[col] / ra[q]
+			for q, j := range ri {
+				support = s.addSupport(support, j)
+				agg[j] += l * ra[q]
 			}
-			if c := s.bestMIR(); c != nil {
-				out = append(out, c)
-			}
+			agg[col] = 0
+			used, lam = append(used, row), append(lam, l)
+		}
+		for _, j := range support {
+			agg[j], s.aggMark[j] = 0, false
+		}
+		if best != nil {
+			out = append(out, best)
 		}
 	}
 	return out
+}
+
+func (s *Search) addSupport(support []int, j int) []int {
+	if s.aggMark[j] {
+		return support
+	}
+	s.aggMark[j] = true
+	return append(support, j)
+}
+
+// tight reports whether model row i is at one of its bounds at the LP point.
+func (s *Search) tight(i int) bool {
+	a, lo, up := s.act[i], s.model.RowLower[i], s.model.RowUpper[i]
+	return a-lo <= 1e-6*math.Max(1, math.Abs(lo)) || up-a <= 1e-6*math.Max(1, math.Abs(up))
+}
+
+// boundDistance is how far continuous column j's LP value lies from its
+// nearest bound, its variable upper bound included.
+func (s *Search) boundDistance(j int) float64 {
+	v := s.x[j]
+	d := math.Min(v-s.rootLo[j], s.rootUp[j]-v)
+	if s.rows.vubY != nil && s.rows.vubY[j] >= 0 {
+		d = math.Min(d, s.rows.vubU[j]*s.x[s.rows.vubY[j]]-v)
+	}
+	return math.Max(d, 0)
 }
 
 func (s *Search) hasFractional(idx []int) bool {
@@ -392,7 +583,25 @@ func (s *Search) hasFractional(idx []int) bool {
 	return false
 }
 
-// bestMIR tries the divisors of rowMIRCuts on the transformed row.
+// vubFractional reports whether a continuous column among idx has a
+// variable upper bound on an integer column at a fractional value.
+func (s *Search) vubFractional(idx []int) bool {
+	if s.rows.vubY == nil {
+		return false
+	}
+	for _, j := range idx {
+		if y := s.rows.vubY[j]; y >= 0 {
+			if f := s.x[y] - math.Floor(s.x[y]); f > intTol && f < 1-intTol {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// bestMIR tries the divisors of aggregationMIRCuts on the transformed row:
+// the coefficients of the integer columns strictly between their bounds,
+// then halves of the best of them.
 func (s *Search) bestMIR() *cut {
 	var deltas []float64
 	for _, t := range s.mt.terms {
@@ -413,13 +622,61 @@ func (s *Search) bestMIR() *cut {
 			best, bestDelta = c, d
 		}
 	}
+	if best == nil {
+		return nil
+	}
 	for _, f := range [3]float64{2, 4, 8} {
-		if best == nil {
-			break
-		}
 		if c := s.mirCut(bestDelta/f, MIR); c != nil && c.eff > best.eff {
+			best, bestDelta = c, bestDelta/f
+		}
+	}
+	// Complement integer columns strictly between their bounds, the
+	// nearest to their middle first, while that helps.
+	type flip struct {
+		q   int
+		mid float64
+	}
+	var flips []flip
+	for q, t := range s.mt.terms {
+		if t.integer && t.vubY < 0 && t.k < s.n && t.y > intTol && t.y < s.rootUp[t.k]-s.rootLo[t.k]-intTol {
+			flips = append(flips, flip{q, math.Abs(t.y - (s.rootUp[t.k]-s.rootLo[t.k])/2)})
+		}
+	}
+	slices.SortStableFunc(flips, func(a, b flip) int { return cmpFloat(a.mid, b.mid) })
+	for _, f := range flips[:min(len(flips), 10)] {
+		s.complement(f.q)
+		if c := s.mirCut(bestDelta, MIR); c != nil && c.eff > best.eff {
 			best = c
+		} else {
+			s.complement(f.q)
 		}
 	}
 	return best
+}
+
+// complement moves term q of the transformed row to its other bound.
+func (s *Search) complement(q int) {
+	mt := &s.mt
+	t := &mt.terms[q]
+	a := t.c * t.comp
+	mt.beta += a * t.bound
+	lo, up := s.rootLo[t.k], s.rootUp[t.k]
+	if t.comp > 0 {
+		t.bound, t.comp, t.y = up, -1, up-s.x[t.k]
+	} else {
+		t.bound, t.comp, t.y = lo, 1, s.x[t.k]-lo
+	}
+	t.c = a * t.comp
+	mt.beta -= a * t.bound
+	mt.mag += math.Abs(a * t.bound)
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

@@ -99,6 +99,8 @@ type Search struct {
 	cutMark              []bool
 	cutTouched           []int
 	basicVars            []int
+	vubExtra             []float64
+	vubChosen, aggMark   []bool
 	cutHook              func(*cut) // tests: told of every cut added
 
 	pc    Pseudocosts
@@ -175,7 +177,7 @@ func NewSearch(ctx context.Context, lp solver.Engine, m *solver.Model, cfg Confi
 	s.cuts = cfg.Cuts.withDefaults(r)
 	if !cfg.NoCuts {
 		s.initCutRows()
-		s.cutCoef, s.cutMark = make([]float64, n), make([]bool, n)
+		s.cutCoef, s.cutMark, s.vubExtra, s.aggMark = make([]float64, n), make([]bool, n), make([]float64, n), make([]bool, n)
 	}
 	s.track.init(s.trivialBounds(lpModel))
 	if s.opts != nil {
