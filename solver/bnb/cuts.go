@@ -20,10 +20,11 @@ const (
 	Gomory CutKind = iota // Gomory mixed-integer cuts from tableau rows
 	MIR                   // mixed-integer rounding on single rows
 	Cover                 // extended knapsack covers
+	Clique                // cliques of set-packing conflicts
 	NumCutKinds
 )
 
-var cutNames = [NumCutKinds]string{"gomory", "mir", "cover"}
+var cutNames = [NumCutKinds]string{"gomory", "mir", "cover", "clique"}
 
 func (k CutKind) String() string {
 	if k >= 0 && k < NumCutKinds {
@@ -44,8 +45,9 @@ type Cuts struct {
 	NoGomory bool // Gomory mixed-integer cuts (needs a solver.Tableau engine)
 	NoMIR    bool // mixed-integer rounding on single rows
 	NoCover  bool // extended knapsack covers
+	NoClique bool // cliques of the conflicts set-packing rows state
 
-	// MaxRounds bounds the root's separation rounds (0: 20). Rounds also
+	// MaxRounds bounds the root's separation rounds (0: 50). Rounds also
 	// stop after three in a row that raise the bound by less than 1e-6
 	// relative.
 	MaxRounds int
@@ -82,7 +84,7 @@ func (c Cuts) Validate() error {
 
 func (c Cuts) withDefaults(rows int) Cuts {
 	if c.MaxRounds == 0 {
-		c.MaxRounds = 20
+		c.MaxRounds = 50
 	}
 	if c.MinEfficacy == 0 {
 		c.MinEfficacy = 1e-4
@@ -100,7 +102,7 @@ func (c Cuts) withDefaults(rows int) Cuts {
 }
 
 // ParseCuts reads which cutting planes run: "on" (or "all", ""), "off"
-// ("none"), or a comma-separated list among gomory, mir and cover. It
+// ("none"), or a comma-separated list among gomory, mir, cover and clique. It
 // returns the value of Config.NoCuts and the on/off fields of Config.Cuts.
 func ParseCuts(list string) (none bool, c Cuts, err error) {
 	switch strings.ToLower(strings.TrimSpace(list)) {
@@ -109,7 +111,7 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 	case "none", "off":
 		return true, c, nil
 	}
-	c = Cuts{NoGomory: true, NoMIR: true, NoCover: true}
+	c = Cuts{NoGomory: true, NoMIR: true, NoCover: true, NoClique: true}
 	for _, name := range strings.Split(list, ",") {
 		switch strings.ToLower(strings.TrimSpace(name)) {
 		case "gomory", "gmi":
@@ -118,8 +120,10 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 			c.NoMIR = false
 		case "cover", "knapsack":
 			c.NoCover = false
+		case "clique":
+			c.NoClique = false
 		default:
-			return false, Cuts{}, fmt.Errorf("bnb: unknown cut family %q (want on, off, or a list of gomory, mir, cover)", name)
+			return false, Cuts{}, fmt.Errorf("bnb: unknown cut family %q (want on, off, or a list of gomory, mir, cover, clique)", name)
 		}
 	}
 	return false, c, nil
@@ -200,7 +204,7 @@ func (s *Search) resizeRows() {
 
 // cutsDue reports whether cuts are separated at node.
 func (s *Search) cutsDue(node *Node) bool {
-	if s.cfg.NoCuts || (s.cuts.NoGomory && s.cuts.NoMIR && s.cuts.NoCover) {
+	if s.cfg.NoCuts || (s.cuts.NoGomory && s.cuts.NoMIR && s.cuts.NoCover && s.cuts.NoClique) {
 		return false
 	}
 	if node.ParentID < 0 {
@@ -425,6 +429,9 @@ func (s *Search) separate() ([]*cut, error) {
 	}
 	if !s.cuts.NoCover {
 		cands = append(cands, s.coverCuts()...)
+	}
+	if !s.cuts.NoClique {
+		cands = append(cands, s.cliqueCuts()...)
 	}
 	return cands, nil
 }

@@ -21,13 +21,16 @@ func randomIntegerMIP(rng *rand.Rand, n, rows, cont int) *solver.Model {
 	if rng.IntN(2) == 0 {
 		b.SetSense(solver.Maximize)
 	}
-	for range n {
+	var bins []int
+	for j := range n {
 		lo, up := 0.0, 1.0
 		switch rng.IntN(5) {
 		case 0:
 			up = 3
 		case 1:
 			lo, up = -1, 2
+		default:
+			bins = append(bins, j)
 		}
 		b.AddCol("", float64(rng.IntN(21)-8), lo, up, solver.Integer)
 	}
@@ -64,6 +67,47 @@ func randomIntegerMIP(rng *rand.Rand, n, rows, cont int) *solver.Model {
 		}
 		b.AddRow("", lo, up, idx, val)
 	}
+	// Set-packing rows over binaries, some complemented: at most one of
+	// x_j (or 1 − x_j) is 1.
+	for range rng.IntN(4) {
+		if len(bins) < 3 {
+			break
+		}
+		rng.Shuffle(len(bins), func(p, q int) { bins[p], bins[q] = bins[q], bins[p] })
+		k := 2 + rng.IntN(min(3, len(bins)-1))
+		sign := make([]float64, k)
+		for q := range sign {
+			sign[q] = 1
+			if rng.IntN(4) == 0 {
+				sign[q] = -1
+			}
+		}
+		packing := func(qs ...int) {
+			var idx []int
+			var val []float64
+			rhs := 1.0
+			for _, q := range qs {
+				idx, val = append(idx, bins[q]), append(val, sign[q])
+				if sign[q] < 0 {
+					rhs--
+				}
+			}
+			b.AddRow("", math.Inf(-1), rhs, idx, val)
+		}
+		if rng.IntN(2) == 0 {
+			qs := make([]int, k)
+			for q := range qs {
+				qs[q] = q
+			}
+			packing(qs...)
+			continue
+		}
+		for p := range k { // the clique's edges, one row each
+			for q := p + 1; q < k; q++ {
+				packing(p, q)
+			}
+		}
+	}
 	m, err := b.Build()
 	if err != nil {
 		panic(err)
@@ -98,6 +142,7 @@ func integerPoints(m *solver.Model, f func(x []float64)) {
 }
 
 func slicesClone(v []float64) []float64 { return append([]float64(nil), v...) }
+func slicesCloneInt(v []int) []int       { return append([]int(nil), v...) }
 
 // searchCuts runs a search of m with cuts at every node (a node limit,
 // heuristics off) and returns every cut it added and the result.

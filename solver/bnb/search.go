@@ -93,6 +93,7 @@ type Search struct {
 	cuts                 Cuts
 	pool                 cutPool
 	rows                 cutRows
+	cliques              cliqueTable
 	mt                   mirState
 	cutCoef, cutAgg, lam []float64
 	cutDense             []float64
