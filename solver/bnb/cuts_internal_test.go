@@ -142,7 +142,7 @@ func integerPoints(m *solver.Model, f func(x []float64)) {
 }
 
 func slicesClone(v []float64) []float64 { return append([]float64(nil), v...) }
-func slicesCloneInt(v []int) []int       { return append([]int(nil), v...) }
+func slicesCloneInt(v []int) []int      { return append([]int(nil), v...) }
 
 // searchCuts runs a search of m with cuts at every node (a node limit,
 // heuristics off) and returns every cut it added and the result.
