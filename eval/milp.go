@@ -135,6 +135,7 @@ func DecisionStep(e bnb.Decided, run string, j Job) trace.Step {
 		Node: trace.Int(e.Node.ID), Depth: trace.Int(int64(e.Node.Depth)), Candidates: trace.Int(int64(e.Candidates)),
 		HeuristicIncumbents: trace.Int(int64(e.After.HeuristicIncumbents)), HeuristicLPIterations: trace.Int(h.LPIterations),
 		HeuristicSeconds: trace.Float(h.Time.Seconds()),
+		Cuts:             trace.Int(e.After.Cuts.Total()), CutLPIterations: trace.Int(e.After.Cuts.LPIterations),
 	}
 }
 

@@ -38,6 +38,10 @@ type Step struct {
 	HeuristicIncumbents   *int64   `parquet:"heuristic_incumbents,optional"`
 	HeuristicLPIterations *int64   `parquet:"heuristic_lp_iterations,optional"`
 	HeuristicSeconds      *float64 `parquet:"heuristic_seconds,optional"`
+	// Cutting planes of the branch-and-bound, so far: cuts added to the
+	// LP and the simplex iterations of their re-solves (not in lp_iterations).
+	Cuts            *int64 `parquet:"cuts,optional"`
+	CutLPIterations *int64 `parquet:"cut_lp_iterations,optional"`
 }
 
 // Int returns a pointer to v, for the optional columns.

@@ -138,6 +138,15 @@ type CutStats struct {
 	Time         time.Duration
 }
 
+// Total is the number of cuts added, all kinds.
+func (c CutStats) Total() int64 {
+	n := int64(0)
+	for _, k := range c.Added {
+		n += k
+	}
+	return n
+}
+
 // cut is a candidate cut Σ val·x ≤ rhs over columns.
 type cut struct {
 	idx  []int
