@@ -42,7 +42,7 @@ func BnB() []cli.Flag {
 		&cli.Int64Flag{Name: "node-limit", Usage: "stop after this many nodes (status node_limit; 0: none)"},
 		&cli.StringFlag{Name: "presolve", Value: "off", Usage: "on: search HiGHS's presolved model (solution and trace in the model's columns); off"},
 		&cli.StringFlag{Name: "heuristics", Value: "all", Usage: "primal heuristics: all, none, or a list of rounding, diving, rens, rins"},
-		&cli.StringFlag{Name: "cuts", Value: "on", Usage: "cutting planes at the root: on, off, or a list of gomory, mir, cover, clique"},
+		&cli.StringFlag{Name: "cuts", Value: "on", Usage: "cutting planes at the root: on, off, nodes (at every node too), or a list of gomory, mir, cover, clique, nodes"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random branching rule"},
 	}
 }

@@ -41,9 +41,7 @@ func (s *Search) coverCuts() []*cut {
 			if items, b, ok = s.knapsack(idx, a, side, b, items[:0]); !ok {
 				continue
 			}
-			if c := s.cover(items, b); c != nil {
-				out = append(out, c)
-			}
+			out = append(out, s.cover(items, b)...)
 		}
 	}
 	return out
@@ -79,8 +77,9 @@ func (s *Search) knapsack(idx []int, a []float64, side, b float64, items []cover
 	return items, b, len(items) >= 2 && b >= 0
 }
 
-// cover returns the extended cover cut of the knapsack Σ w·z ≤ b, or nil.
-func (s *Search) cover(items []coverItem, b float64) *cut {
+// cover returns the extended and the lifted cover cuts of the knapsack
+// Σ w·z ≤ b that the LP point violates.
+func (s *Search) cover(items []coverItem, b float64) []*cut {
 	eps := 1e-9 * math.Max(1, math.Abs(b))
 	total := 0.0
 	for _, it := range items {
@@ -123,23 +122,31 @@ func (s *Search) cover(items []coverItem, b float64) *cut {
 		}
 		kept = append(kept, it)
 	}
-	size := len(kept)
-	maxW := 0.0
-	for _, it := range kept {
-		maxW = math.Max(maxW, it.w)
+	var out []*cut
+	for _, lift := range [2]bool{false, true} {
+		if c := s.coverCut(items, s.liftCover(items, kept, b+eps, lift), len(kept)); c != nil {
+			out = append(out, c)
+		}
 	}
+	return out
+}
+
+// coverCut is the cut Σ alpha·z ≤ size − 1 over columns, or nil when the
+// LP point satisfies it.
+func (s *Search) coverCut(items []coverItem, alpha []float64, size int) *cut {
 	lhs := 0.0
 	rhs := float64(size - 1)
-	for _, it := range items {
-		if it.w < maxW && !slices.ContainsFunc(kept, func(c coverItem) bool { return c.j == it.j }) {
+	for q, it := range items {
+		a := alpha[q]
+		if a == 0 {
 			continue
 		}
-		lhs += it.z
-		if it.comp { // 1 − x
-			s.touch(it.j, -1)
-			rhs--
+		lhs += a * it.z
+		if it.comp { // a·(1 − x)
+			s.touch(it.j, -a)
+			rhs -= a
 		} else {
-			s.touch(it.j, 1)
+			s.touch(it.j, a)
 		}
 	}
 	if lhs <= float64(size-1)+1e-6 {
@@ -150,4 +157,76 @@ func (s *Search) cover(items []coverItem, b float64) *cut {
 		return nil
 	}
 	return s.finishCut(Cover, rhs, float64(len(items)))
+}
+
+// maxLift bounds the knapsack items and the profit range liftCover lifts
+// exactly; past them it extends the cover instead.
+const maxLift = 400
+
+// liftCover returns the coefficient of each item in the cover inequality
+// Σ_C z ≤ |C| − 1 (cover C: kept) extended (without lift: 1 for the
+// weights at least C's greatest), or lifted up sequentially and exactly: the
+// items outside C by decreasing LP value, each getting |C| − 1 minus the
+// most the inequality so far can reach with the capacity its weight
+// leaves (a knapsack by profit, solved by dynamic programming). A weight
+// alone above the capacity takes |C| − 1. Past maxLift items it extends.
+func (s *Search) liftCover(items, kept []coverItem, capacity float64, lift bool) []float64 {
+	alpha := make([]float64, len(items))
+	inC := func(j int) bool { return slices.ContainsFunc(kept, func(c coverItem) bool { return c.j == j }) }
+	size := len(kept)
+	if len(items) > maxLift || !lift {
+		maxW := 0.0
+		for _, it := range kept {
+			maxW = math.Max(maxW, it.w)
+		}
+		for q, it := range items {
+			if inC(it.j) || it.w >= maxW {
+				alpha[q] = 1
+			}
+		}
+		return alpha
+	}
+	// minW[p]: the least weight of items in the inequality with profit p.
+	minW := []float64{0}
+	addItem := func(profit int, w float64) {
+		old := len(minW)
+		for range profit {
+			minW = append(minW, math.Inf(1))
+		}
+		for p := old + profit - 1; p >= profit; p-- {
+			minW[p] = math.Min(minW[p], minW[p-profit]+w)
+		}
+	}
+	var rest []int
+	for q, it := range items {
+		if inC(it.j) {
+			alpha[q] = 1
+			addItem(1, it.w)
+		} else {
+			rest = append(rest, q)
+		}
+	}
+	slices.SortStableFunc(rest, func(p, q int) int { return cmpFloat(items[q].z, items[p].z) })
+	for _, q := range rest {
+		w := items[q].w
+		best := -1
+		for p := len(minW) - 1; p >= 0; p-- {
+			if minW[p] <= capacity-w {
+				best = p
+				break
+			}
+		}
+		a := size - 1
+		if best >= 0 {
+			a = size - 1 - best
+		}
+		if a > 0 {
+			alpha[q] = float64(a)
+			if len(minW)+a > 4*maxLift {
+				break // the rest stay at 0: valid, weaker
+			}
+			addItem(a, w)
+		}
+	}
+	return alpha
 }

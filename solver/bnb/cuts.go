@@ -102,7 +102,8 @@ func (c Cuts) withDefaults(rows int) Cuts {
 }
 
 // ParseCuts reads which cutting planes run: "on" (or "all", ""), "off"
-// ("none"), or a comma-separated list among gomory, mir, cover and clique. It
+// ("none"), "nodes" (all, at every node too), or a comma-separated list
+// among gomory, mir, cover and clique, with nodes for Cuts.AtNodes. It
 // returns the value of Config.NoCuts and the on/off fields of Config.Cuts.
 func ParseCuts(list string) (none bool, c Cuts, err error) {
 	switch strings.ToLower(strings.TrimSpace(list)) {
@@ -110,10 +111,14 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 		return false, c, nil
 	case "none", "off":
 		return true, c, nil
+	case "nodes":
+		return false, Cuts{AtNodes: true}, nil
 	}
 	c = Cuts{NoGomory: true, NoMIR: true, NoCover: true, NoClique: true}
 	for _, name := range strings.Split(list, ",") {
 		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "nodes":
+			c.AtNodes = true
 		case "gomory", "gmi":
 			c.NoGomory = false
 		case "mir", "cmir":
@@ -123,7 +128,7 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 		case "clique":
 			c.NoClique = false
 		default:
-			return false, Cuts{}, fmt.Errorf("bnb: unknown cut family %q (want on, off, or a list of gomory, mir, cover, clique)", name)
+			return false, Cuts{}, fmt.Errorf("bnb: unknown cut family %q (want on, off, nodes, or a list of gomory, mir, cover, clique, nodes)", name)
 		}
 	}
 	return false, c, nil

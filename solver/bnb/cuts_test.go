@@ -1,0 +1,71 @@
+package bnb_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/corl-go/corl/solver/bnb"
+	"github.com/corl-go/corl/solver/solvertest"
+)
+
+func TestParseCuts(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		none bool
+		c    bnb.Cuts
+	}{
+		{"", false, bnb.Cuts{}},
+		{"on", false, bnb.Cuts{}},
+		{"off", true, bnb.Cuts{}},
+		{"nodes", false, bnb.Cuts{AtNodes: true}},
+		{"gomory, MIR", false, bnb.Cuts{NoCover: true, NoClique: true}},
+		{"cover,clique,nodes", false, bnb.Cuts{NoGomory: true, NoMIR: true, AtNodes: true}},
+	} {
+		none, got, err := bnb.ParseCuts(c.in)
+		if err != nil || none != c.none || got != c.c {
+			t.Errorf("%q: %v %+v %v", c.in, none, got, err)
+		}
+	}
+	if _, _, err := bnb.ParseCuts("gomory,lift"); err == nil || !strings.Contains(err.Error(), "lift") {
+		t.Errorf("unknown name: %v", err)
+	}
+	for _, c := range []bnb.Cuts{{MaxRounds: -1}, {MinEfficacy: -1}, {MaxParallelism: 1.5}, {MaxPerRound: -2}, {MaxCutRows: -1}} {
+		if err := (bnb.Config{Cuts: c}).Validate(); err == nil || !strings.Contains(err.Error(), "Config.Cuts.") {
+			t.Errorf("%+v: %v", c, err)
+		}
+	}
+}
+
+// Cuts are rows of the node LP only: an observation shows the model's rows,
+// with or without them, and the search counts the cuts it added.
+func TestCutsHiddenFromObservations(t *testing.T) {
+	m := solvertest.SetCover(rand.New(rand.NewPCG(9, 9)), 150, 300, 0.05, 100)
+	for _, cfg := range []bnb.Config{{NoHeuristics: true}, {NoHeuristics: true, Cuts: bnb.Cuts{AtNodes: true}}} {
+		s, err := bnb.NewSearch(context.Background(), newLP(t), m, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		decisions := 0
+		d, err := s.Next(context.Background())
+		for ; d != nil && err == nil && decisions < 20; d, err = s.Next(context.Background()) {
+			st := d.State()
+			if len(st.Activity) != m.NumRows() || len(st.Dual) != m.NumRows() || len(st.RowBasis) != m.NumRows() || len(st.RowLastTight) != m.NumRows() {
+				t.Fatalf("state rows: %d activities, %d duals, %d statuses, %d ages; the model has %d",
+					len(st.Activity), len(st.Dual), len(st.RowBasis), len(st.RowLastTight), m.NumRows())
+			}
+			if err := s.Branch(d.Candidates()[0]); err != nil {
+				t.Fatal(err)
+			}
+			decisions++
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if st := s.Stats(); st.Cuts.Total() == 0 || st.Cuts.Rounds == 0 || decisions == 0 {
+			t.Errorf("%+v: %d cuts in %d rounds, %d decisions", cfg.Cuts, st.Cuts.Total(), st.Cuts.Rounds, decisions)
+		}
+	}
+}
