@@ -6,6 +6,7 @@ import (
 
 	"github.com/corl-go/corl/envs/milp"
 	"github.com/corl-go/corl/solver"
+	"github.com/corl-go/corl/solver/bnb"
 )
 
 // Play the branching environment on one fixed MIP (maximise 5x + 4y
@@ -23,7 +24,8 @@ func ExampleNew() {
 	if err != nil {
 		panic(err)
 	}
-	env, err := milp.New(milp.Config{Instances: milp.Fixed(m)}, &milp.NodeBipartiteFunc{}, milp.NNodes)
+	// Cuts would solve this small model at the root, leaving nothing to branch on.
+	env, err := milp.New(milp.Config{Instances: milp.Fixed(m), Search: bnb.Config{NoCuts: true}}, &milp.NodeBipartiteFunc{}, milp.NNodes)
 	if err != nil {
 		panic(err)
 	}
