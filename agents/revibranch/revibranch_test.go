@@ -220,9 +220,10 @@ func TestCollectSampleIsStrongBranchingScores(t *testing.T) {
 // shards (a kill): Collect again fills in exactly what is missing.
 func TestCollectDeterministicAndResumable(t *testing.T) {
 	highstest.Need(t)
-	insts := smallSetCover(t, 3, 150, 300, 7) // large enough to branch
+	insts := smallSetCover(t, 3, 150, 300, 7) // large enough to branch without cuts
 	collect := func(dir string, workers int) CollectResult {
-		res, err := Collect(context.Background(), CollectConfig{Instances: insts, Samples: 40, ExpertProb: 0.3, Dir: dir, Seed: 9, Workers: workers})
+		res, err := Collect(context.Background(), CollectConfig{Instances: insts, Samples: 40, ExpertProb: 0.3, Dir: dir, Seed: 9, Workers: workers,
+			Search: bnb.Config{NoCuts: true}})
 		if err != nil {
 			t.Fatal(err)
 		}
