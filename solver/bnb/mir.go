@@ -298,9 +298,11 @@ func (s *Search) touch(j int, h float64) {
 // finishCut turns the coefficients built by addCutTerm into a cut
 // Σ coef·x ≤ rhs: noise coefficients are dropped by their root bounds,
 // cuts whose coefficients span more than six orders of magnitude are
-// refused, the right-hand side is relaxed by the rounding error its size
+// refused, as are cuts denser than maxCutSupport plus a tenth of the
+// columns, the right-hand side is relaxed by the rounding error its size
 // allows, and the cut is scaled to a largest coefficient of 1. It returns
-// nil for a cut not violated by the LP point, and clears the builder.
+// nil for a cut less efficacious than Cuts.MinEfficacy at the LP point,
+// and clears the builder.
 func (s *Search) finishCut(kind CutKind, rhs, mag float64) *cut {
 	defer func() {
 		for _, j := range s.cutTouched {
@@ -315,9 +317,9 @@ func (s *Search) finishCut(kind CutKind, rhs, mag float64) *cut {
 	if maxAbs == 0 || math.IsNaN(maxAbs) || math.IsInf(maxAbs, 0) {
 		return nil
 	}
-	c := &cut{kind: kind}
-	minAbs, act := math.Inf(1), 0.0
-	slices.Sort(s.cutTouched)
+	// First the numbers, without building anything: most rounded rows
+	// are not violated enough.
+	minAbs, act, norm, nz := math.Inf(1), 0.0, 0.0, 0
 	for _, j := range s.cutTouched {
 		a := s.cutCoef[j]
 		if math.Abs(a) <= tinyCoef*maxAbs {
@@ -332,26 +334,33 @@ func (s *Search) finishCut(kind CutKind, rhs, mag float64) *cut {
 			continue
 		}
 		minAbs = math.Min(minAbs, math.Abs(a))
-		c.idx = append(c.idx, j)
-		c.val = append(c.val, a)
 		act += a * s.x[j]
+		norm += (a / maxAbs) * (a / maxAbs)
+		nz++
 	}
-	if len(c.idx) == 0 || maxAbs > 1e6*minAbs {
+	if nz == 0 || maxAbs > 1e6*minAbs || nz > maxCutSupport+s.n/10 {
 		return nil
 	}
 	rhs += 1e-9*math.Max(1, math.Abs(rhs)) + 1e-12*mag
-	if act-rhs <= 0 {
+	norm = math.Sqrt(norm)
+	eff := (act - rhs) / maxAbs / norm
+	if !(eff > 0) || eff < s.cuts.MinEfficacy {
 		return nil
 	}
-	norm := 0.0
-	for k := range c.val {
-		c.val[k] /= maxAbs
-		norm += c.val[k] * c.val[k]
+	c := &cut{kind: kind, idx: make([]int, 0, nz), val: make([]float64, 0, nz), rhs: rhs / maxAbs, norm: norm, eff: eff}
+	slices.Sort(s.cutTouched)
+	for _, j := range s.cutTouched {
+		if a := s.cutCoef[j]; math.Abs(a) > tinyCoef*maxAbs {
+			c.idx = append(c.idx, j)
+			c.val = append(c.val, a/maxAbs)
+		}
 	}
-	c.rhs, c.norm = rhs/maxAbs, math.Sqrt(norm)
-	c.eff = (act - rhs) / maxAbs / c.norm
 	return c
 }
+
+// maxCutSupport (plus a tenth of the columns) bounds a cut's nonzeros:
+// denser cuts slow every node LP more than they help.
+const maxCutSupport = 1000
 
 // gomoryCuts derives a Gomory mixed-integer cut from the tableau row of
 // each integer column basic at a fractional value, the least integral
