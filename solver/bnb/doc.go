@@ -17,6 +17,21 @@
 // column x_j = v to branch on: the children get x_j <= floor(v) and
 // x_j >= ceil(v).
 //
+// # Cutting planes
+//
+// At the root (Config.Cuts; on unless Config.NoCuts), rounds of
+// separation add violated cuts Σ a·x ≤ b to the node LP as rows and
+// re-solve: Gomory mixed-integer cuts from the tableau rows of integer
+// columns basic at fractional values (on an engine that is a
+// solver.Tableau), c-MIR cuts from tight rows aggregated to eliminate
+// continuous columns (with variable upper bounds x_j ≤ u·x_k substituted),
+// extended and lifted knapsack covers, and cliques of the conflicts that
+// set-packing rows state. Each is derived from the root bounds and exact
+// rows, so it holds for every integer-feasible point and stays in the LP
+// at every node; the cuts not tight at the root's end are removed. Rows of
+// Decision.State are the model's only. Stats.Cuts counts them, and
+// Stats.RootLPValue and RootBound give the root bound before and after.
+//
 // # Primal heuristics
 //
 // They look for incumbents and never branch, so a Brancher sees every
