@@ -121,13 +121,19 @@ func batchMatMul(a, b *Tensor, ta, tb bool, batch int, bias *Tensor, act MapOp) 
 			be.Gemm(g)
 		}
 	}, a, b, bias)
-	be.Gemm(&Gemm{TransA: ta, TransB: tb, M: m, N: n, K: k, Alpha: 1,
+	g := &Gemm{TransA: ta, TransB: tb, M: m, N: n, K: k, Alpha: 1,
 		A: a.data, LdA: ac, StrideA: ar * ac,
 		B: b.data, LdB: bcols, StrideB: br * bcols,
-		C: out.data, LdC: n, StrideC: m * n, Batch: batch})
+		C: out.data, LdC: n, StrideC: m * n, Batch: batch}
 	if bias != nil {
-		be.Binary(BinAdd, out.data, out.data, bias.data, rows)
+		// The bias goes in first, copied into every row (source stride 0),
+		// and the product adds onto it (beta 1), as addmm does: one write
+		// pass, where a product into zeros and then an addition make a
+		// zeroing pass and a read-and-write pass.
+		be.Copy2D(out.data, 0, n, bias.data, 0, 0, batch*m, n, false)
+		g.Beta = 1
 	}
+	be.Gemm(g)
 	if act != noAct {
 		be.Map(act, out.data, out.data, out.Len(), 0, 0)
 	}
