@@ -34,11 +34,8 @@ func (s *Search) buildCliques() {
 			continue
 		}
 		for _, side := range [2]float64{1, -1} {
-			b := s.model.RowUpper[i]
-			if side < 0 {
-				b = -s.model.RowLower[i]
-			}
-			if math.IsInf(b, 1) {
+			b, ok := s.sideBound(i, side)
+			if !ok {
 				continue
 			}
 			if lits, ok := s.packing(idx, a, side, b); ok {

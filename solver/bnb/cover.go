@@ -30,14 +30,10 @@ func (s *Search) coverCuts() []*cut {
 			continue
 		}
 		for _, side := range [2]float64{1, -1} {
-			b := s.model.RowUpper[i]
-			if side < 0 {
-				b = -s.model.RowLower[i]
-			}
-			if math.IsInf(b, 1) {
+			b, ok := s.sideBound(i, side)
+			if !ok {
 				continue
 			}
-			var ok bool
 			if items, b, ok = s.knapsack(idx, a, side, b, items[:0]); !ok {
 				continue
 			}
@@ -88,16 +84,7 @@ func (s *Search) cover(items []coverItem, b float64) []*cut {
 	if total <= b+eps {
 		return nil // no cover
 	}
-	slices.SortStableFunc(items, func(p, q coverItem) int {
-		kp, kq := (1-p.z)/p.w, (1-q.z)/q.w
-		switch {
-		case kp < kq:
-			return -1
-		case kp > kq:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(items, func(p, q coverItem) int { return cmpFloat((1-p.z)/p.w, (1-q.z)/q.w) })
 	n, sum := 0, 0.0
 	for sum <= b+eps {
 		sum += items[n].w
@@ -105,15 +92,7 @@ func (s *Search) cover(items []coverItem, b float64) []*cut {
 	}
 	inC := slices.Clone(items[:n])
 	// Minimal: drop the members with the least z while the rest still cover.
-	slices.SortStableFunc(inC, func(p, q coverItem) int {
-		switch {
-		case p.z < q.z:
-			return -1
-		case p.z > q.z:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(inC, func(p, q coverItem) int { return cmpFloat(p.z, q.z) })
 	kept := inC[:0]
 	for _, it := range inC {
 		if sum-it.w > b+eps {
@@ -229,4 +208,14 @@ func (s *Search) liftCover(items, kept []coverItem, capacity float64, lift bool)
 		}
 	}
 	return alpha
+}
+
+// sideBound returns b of model row i read as side·(a_i·x) ≤ b (side 1:
+// its upper bound, −1: its lower bound), or false when that side is free.
+func (s *Search) sideBound(i int, side float64) (float64, bool) {
+	b := s.model.RowUpper[i]
+	if side < 0 {
+		b = -s.model.RowLower[i]
+	}
+	return b, !math.IsInf(b, 1)
 }

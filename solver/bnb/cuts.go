@@ -385,15 +385,7 @@ func (s *Search) addCuts(cuts []*cut) error {
 // MinEfficacy efficacious whose cosine with every cut kept before is at
 // most MaxParallelism, up to MaxPerRound.
 func (s *Search) selectCuts(cands []*cut) []*cut {
-	slices.SortStableFunc(cands, func(a, b *cut) int {
-		switch {
-		case a.eff > b.eff:
-			return -1
-		case a.eff < b.eff:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(cands, func(a, b *cut) int { return cmpFloat(b.eff, a.eff) })
 	dense := s.cutDense[:0]
 	dense = append(dense, make([]float64, s.n)...)
 	s.cutDense = dense

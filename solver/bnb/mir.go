@@ -389,15 +389,7 @@ func (s *Search) gomoryCuts(tab solver.Tableau) ([]*cut, error) {
 			cands = append(cands, cand{p, f})
 		}
 	}
-	slices.SortStableFunc(cands, func(a, b cand) int {
-		switch {
-		case a.frac > b.frac:
-			return -1
-		case a.frac < b.frac:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(cands, func(a, b cand) int { return cmpFloat(b.frac, a.frac) })
 	if lim := 2 * s.cuts.MaxPerRound; len(cands) > lim {
 		cands = cands[:lim]
 	}
