@@ -80,11 +80,18 @@ func runCorl(t *testing.T, args ...string) string {
 // setcoverSet writes n small set covers into dir.
 func setcoverSet(t *testing.T, dir string, n int) []string {
 	t.Helper()
+	return setcoverSetSized(t, dir, n, 60, 120)
+}
+
+// setcoverSetSized writes n set covers of the given size into dir.
+func setcoverSetSized(t *testing.T, dir string, n, rows, cols int) []string {
+	t.Helper()
 	f, err := datasets.Lookup("setcover")
 	if err != nil {
 		t.Fatal(err)
 	}
-	man, err := datasets.GenerateSet(context.Background(), f, datasets.Easy, map[string]float64{"rows": 60, "cols": 120}, datasets.SetConfig{Dir: dir, N: n, Seed: 1})
+	man, err := datasets.GenerateSet(context.Background(), f, datasets.Easy, map[string]float64{"rows": float64(rows), "cols": float64(cols)},
+		datasets.SetConfig{Dir: dir, N: n, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +231,7 @@ func TestCollectMatchesLocal(t *testing.T) {
 	highstest.Need(t)
 	dir := t.TempDir()
 	set := filepath.Join(dir, "set")
-	setcoverSet(t, set, 3)
+	setcoverSetSized(t, set, 3, 200, 400) // smaller ones close at the root with cuts
 	const samples, prob, seed = 12, 0.5, 3
 	code, _, stderr := runBeam(t, "collect", "milp", "--set", set, "--samples", fmt.Sprint(samples), "--expert-prob", fmt.Sprint(prob),
 		"--seed", fmt.Sprint(seed), "--out", filepath.Join(dir, "beam"))
