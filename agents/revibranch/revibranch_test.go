@@ -438,9 +438,9 @@ func TestBrancherBuildsEnvTree(t *testing.T) {
 		}
 	}()
 	for _, inst := range smallSetCover(t, 3, 120, 240, 21) {
-		// Heuristics off in both: they would close these small instances
-		// after a few branchings, and the comparison is about the brancher.
-		env, err := milp.New(milp.Config{Instances: milp.Fixed(inst.Model), Search: bnb.Config{NoHeuristics: true}}, &milp.NodeBipartiteFunc{}, milp.NNodes)
+		// Heuristics and cuts off in both: they would close these small
+		// instances after a few branchings, and the comparison is about the brancher.
+		env, err := milp.New(milp.Config{Instances: milp.Fixed(inst.Model), Search: bnb.Config{NoHeuristics: true, NoCuts: true}}, &milp.NodeBipartiteFunc{}, milp.NNodes)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -467,7 +467,7 @@ func TestBrancherBuildsEnvTree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := bnb.Solve(ctx, lp, inst.Model, p.Brancher(), bnb.Config{NoHeuristics: true})
+		res, err := bnb.Solve(ctx, lp, inst.Model, p.Brancher(), bnb.Config{NoHeuristics: true, NoCuts: true})
 		lp.Close()
 		if err != nil {
 			t.Fatal(err)
