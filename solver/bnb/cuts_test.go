@@ -38,18 +38,25 @@ func TestParseCuts(t *testing.T) {
 	}
 }
 
+type firstCandidate struct{}
+
+func (firstCandidate) Select(_ context.Context, d *bnb.Decision) (int, error) {
+	return d.Candidates()[0], nil
+}
+
 // Cuts are rows of the node LP only: an observation shows the model's rows,
-// with or without them, and the search counts the cuts it added.
+// with or without them, and the search counts the cuts it added. Driven by
+// hand, the search with cuts builds the tree Solve builds.
 func TestCutsHiddenFromObservations(t *testing.T) {
 	m := solvertest.SetCover(rand.New(rand.NewPCG(9, 9)), 150, 300, 0.05, 100)
-	for _, cfg := range []bnb.Config{{NoHeuristics: true}, {NoHeuristics: true, Cuts: bnb.Cuts{AtNodes: true}}} {
+	for _, cfg := range []bnb.Config{{NoHeuristics: true, NodeLimit: 60}, {NoHeuristics: true, NodeLimit: 60, Cuts: bnb.Cuts{AtNodes: true}}} {
 		s, err := bnb.NewSearch(context.Background(), newLP(t), m, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		decisions := 0
 		d, err := s.Next(context.Background())
-		for ; d != nil && err == nil && decisions < 20; d, err = s.Next(context.Background()) {
+		for ; d != nil && err == nil; d, err = s.Next(context.Background()) {
 			st := d.State()
 			if len(st.Activity) != m.NumRows() || len(st.Dual) != m.NumRows() || len(st.RowBasis) != m.NumRows() || len(st.RowLastTight) != m.NumRows() {
 				t.Fatalf("state rows: %d activities, %d duals, %d statuses, %d ages; the model has %d",
@@ -64,8 +71,17 @@ func TestCutsHiddenFromObservations(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.Close()
-		if st := s.Stats(); st.Cuts.Total() == 0 || st.Cuts.Rounds == 0 || decisions == 0 {
+		st := s.Stats()
+		if st.Cuts.Total() == 0 || st.Cuts.Rounds == 0 || decisions == 0 {
 			t.Errorf("%+v: %d cuts in %d rounds, %d decisions", cfg.Cuts, st.Cuts.Total(), st.Cuts.Rounds, decisions)
+		}
+		res, err := bnb.Solve(context.Background(), newLP(t), m, firstCandidate{}, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := res.Stats; r.Nodes != st.Nodes || r.LPIterations != st.LPIterations || r.Cuts.Added != st.Cuts.Added || r.Cuts.LPIterations != st.Cuts.LPIterations {
+			t.Errorf("%+v: Solve %d nodes, %d LP iterations, cuts %v (%d iterations); by hand %d, %d, %v (%d)", cfg.Cuts,
+				r.Nodes, r.LPIterations, r.Cuts.Added, r.Cuts.LPIterations, st.Nodes, st.LPIterations, st.Cuts.Added, st.Cuts.LPIterations)
 		}
 	}
 }
