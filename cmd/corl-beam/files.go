@@ -31,11 +31,18 @@ import (
 // object store commits an object whole when its writer closes, and a
 // writer whose context is cancelled commits nothing.
 
-// schemes are the URL schemes corl-beam reads and writes.
+// schemes are the URL schemes corl-beam reads and writes; a build with
+// -tags s3 adds s3 (s3.go).
 var schemes = []string{"gs", "memfs"}
 
-// schemesHelp says which names corl-beam takes, for flag usages and errors.
-var schemesHelp = "a local path, or a URL on " + strings.Join(schemeURLs(), " or ")
+// schemesHelp says which names corl-beam takes, for errors.
+func schemesHelp() string {
+	help := "a local path, or a URL on " + strings.Join(schemeURLs(), " or ")
+	if !slices.Contains(schemes, "s3") {
+		help += " (s3:// in a build with -tags s3)"
+	}
+	return help
+}
 
 func schemeURLs() []string {
 	out := make([]string, len(schemes))
@@ -55,7 +62,7 @@ func checkScheme(flag, name string) error {
 	if s == "" || slices.Contains(schemes, s) {
 		return nil
 	}
-	return cliexit.Usagef("--%s %s: no filesystem for %s:// in corl-beam; give %s", flag, name, s, schemesHelp)
+	return cliexit.Usagef("--%s %s: no filesystem for %s:// in corl-beam; give %s", flag, name, s, schemesHelp())
 }
 
 var (
@@ -75,12 +82,23 @@ func fsOf(name string) (filesystem.Interface, error) {
 	if f, ok := fsCache[s]; ok {
 		return f, nil
 	}
-	f, err := filesystem.New(context.Background(), name)
+	f, err := newFS(name)
 	if err != nil {
 		return nil, err
 	}
 	fsCache[s] = f
 	return f, nil
+}
+
+// newFS makes a filesystem; S3's and Cloud Storage's panic when they
+// cannot make their client, which is an error here.
+func newFS(name string) (f filesystem.Interface, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%s: %v", name, p)
+		}
+	}()
+	return filesystem.New(context.Background(), name)
 }
 
 // joinPath is dir/name for a local directory or a URL prefix.
