@@ -38,9 +38,11 @@ func collectMILPCommand() *cli.Command {
 			"runs on instance k mod n with its own random stream (--seed, k), so the shards are\n" +
 			"those corl train milp would collect itself; rounds of n episodes run until the shards,\n" +
 			"taken in order, hold --samples samples. Train on them with the same --set, --samples,\n" +
-			"--expert-prob, --sb-iter-limit, --episode-node-limit and --seed:\n\n" +
+			"--expert-prob, --sb-iter-limit, --episode-node-limit and --seed (corl train milp reads\n" +
+			"local shards only):\n\n" +
 			"  corl-beam collect milp --set sets/sc --samples 10000 --seed 1 --out runs/sc\n" +
-			"  corl train milp --agent il --set sets/sc --samples 10000 --seed 1 --out runs/sc",
+			"  corl train milp --agent il --set sets/sc --samples 10000 --seed 1 --out runs/sc\n\n" +
+			filesHelp("--set and --out"),
 		Flags: append(append([]cli.Flag{
 			&cli.StringFlag{Name: "set", Usage: "instance `DIR`, or a text file listing MPS files one per line (required)", Required: true},
 			&cli.StringFlag{Name: "out", Usage: "run `DIR` of corl train milp; shards go to DIR/samples (required)", Required: true},

@@ -26,6 +26,7 @@ func evalMILPCommand() *cli.Command {
 			"table. A run that fails (a malformed MPS file, a HiGHS trap) becomes a row with status\n" +
 			"error, named on standard error; the other runs complete. Finished runs are kept in\n" +
 			"FILE.beam-parts/ beside --out until the end; --resume runs only what is missing.\n\n" +
+			filesHelp("--set, the files a --set list names, --out and --trace") + "\n\n" +
 			"Example:\n  corl-beam eval milp --set sets/setcover-easy --branching pscost --highs --out results.parquet",
 		Flags:  append(append(evalcli.MILP(), evalcli.Common()...), runnerFlags()...),
 		Action: evalMILPAction,
@@ -54,6 +55,7 @@ func evalMallocCommand() *cli.Command {
 		Usage: "corl eval malloc as a pipeline: one element per (instance, policy, seed)",
 		Description: "Takes corl eval malloc's flags (but --workers) and the runner's; writes the same\n" +
 			"--out rows and prints the same table.\n\n" +
+			filesHelp("--set and --out") + "\n\n" +
 			"Example:\n  corl-beam eval malloc --set minimalloc/ --policies xla,firstfit,mip --capacity-fraction 0.25",
 		Flags:  append(append(evalcli.Malloc(), evalcli.Common()...), runnerFlags()...),
 		Action: evalMallocAction,

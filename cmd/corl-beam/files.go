@@ -52,6 +52,20 @@ func schemeURLs() []string {
 	return out
 }
 
+// filesHelp is the commands' paragraph on where the files flags names
+// may be.
+func filesHelp(flags string) string {
+	s3 := "s3:// (Amazon S3) in a build with -tags s3"
+	if slices.Contains(schemes, "s3") {
+		s3 = "s3:// (Amazon S3, the AWS SDK's default credentials)"
+	}
+	return "Files: " + flags + " are local paths or URLs:\n" +
+		"gs:// (Google Cloud Storage, default credentials), memfs:// (in memory, this process\n" +
+		"only: tests), " + s3 + ". Another scheme is a usage\n" +
+		"error. On a cluster runner, give paths every worker reaches: a bucket, or a mount at\n" +
+		"the same path on every machine."
+}
+
 // isURL reports whether name has a scheme: gs://bucket/dir.
 func isURL(name string) bool { return evalcli.Scheme(name) != "" }
 

@@ -229,3 +229,16 @@ func TestSetOnMemfs(t *testing.T) {
 		t.Errorf("a missing set: %v, want ErrNotExist", err)
 	}
 }
+
+// TestHelpNamesSchemes: the help of the commands that take files says
+// which schemes they take.
+func TestHelpNamesSchemes(t *testing.T) {
+	for _, args := range [][]string{{"eval", "--help"}, {"eval", "milp", "--help"}, {"eval", "malloc", "--help"}, {"collect", "milp", "--help"}} {
+		code, stdout, _ := runBeam(t, args...)
+		for _, s := range append(schemeURLs(), "s3://") {
+			if code != 0 || !strings.Contains(stdout, s) {
+				t.Errorf("%v: exit %d, no %s in the help:\n%s", args, code, s, stdout)
+			}
+		}
+	}
+}
