@@ -193,12 +193,7 @@ func prefixShards(ctx context.Context, dir string, insts []revibranch.Instance, 
 }
 
 func readShard(ctx context.Context, name string) (*revibranch.Shard, error) {
-	r, err := openFile(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return revibranch.ReadShardFrom(r, name)
+	return readWith(ctx, name, revibranch.ReadShardFrom)
 }
 
 // writeShard writes a shard, which appears whole or not at all.

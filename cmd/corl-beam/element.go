@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"reflect"
 	"runtime"
@@ -217,12 +218,9 @@ func absFiles(files []string) ([]string, error) {
 
 // readMPS reads an MPS file, plain or gzipped, local or at a URL.
 func readMPS(ctx context.Context, name string) (*solver.Model, error) {
-	r, err := openFile(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return solver.ReadMPS(r, name, solver.MPSAuto)
+	return readWith(ctx, name, func(r io.Reader, name string) (*solver.Model, error) {
+		return solver.ReadMPS(r, name, solver.MPSAuto)
+	})
 }
 
 // elements lists one element per job.

@@ -148,18 +148,27 @@ func openFile(ctx context.Context, name string) (io.ReadCloser, error) {
 	return r, nil
 }
 
-// readFile reads a whole file.
-func readFile(ctx context.Context, name string) ([]byte, error) {
+// readWith opens a file and reads it with read, which is given the file's
+// name for its errors.
+func readWith[T any](ctx context.Context, name string, read func(io.Reader, string) (T, error)) (T, error) {
 	r, err := openFile(ctx, name)
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
 	defer r.Close()
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return b, nil
+	return read(r, name)
+}
+
+// readFile reads a whole file.
+func readFile(ctx context.Context, name string) ([]byte, error) {
+	return readWith(ctx, name, func(r io.Reader, name string) ([]byte, error) {
+		b, err := io.ReadAll(r)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return b, nil
+	})
 }
 
 // writeFile writes a whole file, which appears complete or not at all.
