@@ -121,12 +121,8 @@ func AllocationFilesIn(fsys FS, set string) ([]string, error) {
 	return setFiles(fsys, set, ".csv")
 }
 
-// ReadAllocation reads one allocation CSV as the evaluation sees it.
-func ReadAllocation(file string, frac float64, align int64) (*malloc.Instance, error) {
-	return ReadAllocationIn(OS, file, frac, align)
-}
-
-// ReadAllocationIn is ReadAllocation on fsys.
+// ReadAllocationIn reads one allocation CSV on fsys as the evaluation
+// sees it.
 func ReadAllocationIn(fsys FS, file string, frac float64, align int64) (*malloc.Instance, error) {
 	f, err := fsys.Open(file)
 	if err != nil {
