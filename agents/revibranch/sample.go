@@ -92,6 +92,15 @@ func WriteShard(path string, sh *Shard) error {
 		return err
 	}
 	defer f.Abort()
+	if err := WriteShardTo(f, path, sh); err != nil {
+		return err
+	}
+	return f.Commit()
+}
+
+// WriteShardTo writes sh to w in the format of WriteShard's files, for a
+// store that is not a local file; name is its name in error messages.
+func WriteShardTo(f io.Writer, path string, sh *Shard) error {
 	zw := gzip.NewWriter(f)
 	w := &binWriter{w: bufio.NewWriterSize(zw, 1<<16)}
 	w.bytes([]byte(shardMagic))
@@ -124,10 +133,7 @@ func WriteShard(path string, sh *Shard) error {
 	if err := w.w.Flush(); err != nil {
 		return err
 	}
-	if err := zw.Close(); err != nil {
-		return err
-	}
-	return f.Commit()
+	return zw.Close()
 }
 
 // ReadShard reads a shard file. A truncated or malformed file is an error
@@ -138,9 +144,15 @@ func ReadShard(path string) (*Shard, error) {
 		return nil, err
 	}
 	defer f.Close()
-	sh, err := readShard(f)
+	return ReadShardFrom(f, path)
+}
+
+// ReadShardFrom reads a shard from r, as ReadShard reads a file; name is
+// its name in error messages.
+func ReadShardFrom(r io.Reader, name string) (*Shard, error) {
+	sh, err := readShard(r)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrShard, path, err)
+		return nil, fmt.Errorf("%w: %s: %v", ErrShard, name, err)
 	}
 	return sh, nil
 }
