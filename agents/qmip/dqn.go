@@ -228,8 +228,7 @@ func (t *trainer) row(phase string, ret, loss float64) {
 
 func (t *trainer) epsilon() float64 {
 	c := t.cfg
-	f := min(1, float64(t.st.Episode)/(c.EpsDecay*float64(c.Episodes)))
-	return c.EpsStart + (c.EpsEnd-c.EpsStart)*f
+	return train.Anneal(c.EpsStart, c.EpsEnd, float64(t.st.Episode), c.EpsDecay*float64(c.Episodes))
 }
 
 func packStates(s []int) []byte {
