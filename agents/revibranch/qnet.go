@@ -307,7 +307,7 @@ func (q *QNet) forward(bt *qBatch, sc *nn.Scope) *nn.Tensor {
 	ns := bt.invCols.Dim(0)
 	d := q.Config.Policy.Dim
 	summary := nn.Mul(nn.ScatterAdd(v, bt.colState, ns), sc.In(bt.invCols)) // [S, d]
-	act := nn.Gather(v, bt.action)                                            // [S, d]
+	act := nn.Gather(v, bt.action)                                          // [S, d]
 	zero := sc.In(nn.New(q.be, 1, d))
 	prevAct := nn.Gather(nn.Concat(0, act, zero), bt.prev)
 	tokens := nn.Concat(1, summary, prevAct) // [S, 2d]
