@@ -149,8 +149,10 @@ func (q *QNet) allParams() []nn.Param {
 
 // CopyFrom sets q's weights and standardisation to o's (same config).
 func (q *QNet) CopyFrom(o *QNet) {
-	copyParams(q.allParams(), o.allParams())
-	q.Enc.readNorm(q.allParams())
+	copyParams(q.Params(), o.Params())
+	e, f := q.Enc, o.Enc
+	e.ColShift, e.ColScale = slices.Clone(f.ColShift), slices.Clone(f.ColScale)
+	e.RowShift, e.RowScale = slices.Clone(f.RowShift), slices.Clone(f.RowScale)
 }
 
 // Save writes the Q-network as a safetensors checkpoint (atomically).
