@@ -5,6 +5,7 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -63,6 +64,10 @@ func ReadEpisode(path string) (*Episode, error) {
 	var ef episodeFile
 	if err := gob.NewDecoder(zr).Decode(&ef); err != nil {
 		return nil, bad("%v", err)
+	}
+	// Read to the end, so gzip checks its checksum and length.
+	if n, err := io.Copy(io.Discard, zr); err != nil || n > 0 {
+		return nil, bad("damaged or trailing data after the episode (%v)", err)
 	}
 	if ef.ColFeatures != milp.NumColFeatures || ef.RowFeatures != milp.NumRowFeatures {
 		return nil, bad("%d column and %d row features, this build extracts %d and %d", ef.ColFeatures, ef.RowFeatures, milp.NumColFeatures, milp.NumRowFeatures)

@@ -5,8 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/corl-go/corl/agents/train"
@@ -143,5 +147,75 @@ func TestRLCheckpointBuildsEnvTree(t *testing.T) {
 	}
 	if total < 10 {
 		t.Errorf("only %d decisions over the instances: the comparison says little", total)
+	}
+}
+
+// Each ablation trains and records what it left out, in its checkpoint
+// and its name.
+func TestRLVariants(t *testing.T) {
+	highstest.Need(t)
+	insts := tinyKnapsacks(t, 2, 12, 5)
+	for _, c := range []struct {
+		name      string
+		set       func(*RLConfig)
+		noHistory bool
+	}{
+		{"revibranch", func(*RLConfig) {}, false},
+		{"revibranch-no-history", func(c *RLConfig) { c.Q.NoHistory = true }, true},
+		{"revibranch-no-redistribution", func(c *RLConfig) { c.Redistribution = RedistributeNone }, false},
+		{"tree-mdp", func(c *RLConfig) { c.TreeMDP = true }, true},
+	} {
+		cfg := tinyRLConfig()
+		cfg.Episodes = 2
+		c.set(&cfg)
+		if got := cfg.Variant(); got != c.name {
+			t.Errorf("variant %q, want %q", got, c.name)
+		}
+		dir, err := train.Create(t.TempDir(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := TrainRL(context.Background(), cfg, RLEnv{Instances: insts}, dir)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		q, err := LoadQNet(dir.Join(PolicyFile), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Config.NoHistory != c.noHistory || res.Updates == 0 {
+			t.Errorf("%s: no history %v after %d updates, want %v", c.name, q.Config.NoHistory, res.Updates, c.noHistory)
+		}
+	}
+}
+
+// Episode files round-trip; damaged ones are refused, named, never a panic.
+func TestEpisodeFiles(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 9))
+	ep := randomPathEpisode(rng, 5)
+	ep.Index, ep.Instance, ep.Nodes = 7, "x", 11
+	path := filepath.Join(t.TempDir(), "ep.gob.gz")
+	if err := WriteEpisode(path, ep); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadEpisode(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, ep) {
+		t.Fatal("the episode read back differs")
+	}
+	raw, _ := os.ReadFile(path)
+	for _, cut := range []int{0, 10, len(raw) / 2, len(raw) - 4} {
+		bad := filepath.Join(t.TempDir(), "bad.gob.gz")
+		os.WriteFile(bad, raw[:cut], 0o644)
+		if _, err := ReadEpisode(bad); !errors.Is(err, ErrEpisodeFile) || !strings.Contains(err.Error(), bad) {
+			t.Errorf("cut at %d: %v, want ErrEpisodeFile naming the file", cut, err)
+		}
+	}
+	ep.Steps[3].Parent = 99 // not a tree any more
+	WriteEpisode(path, ep)
+	if _, err := ReadEpisode(path); !errors.Is(err, ErrEpisodeFile) {
+		t.Errorf("a broken tree: %v, want ErrEpisodeFile", err)
 	}
 }
