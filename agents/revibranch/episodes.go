@@ -1,6 +1,7 @@
 package revibranch
 
 import (
+	"bufio"
 	"compress/gzip"
 	"encoding/gob"
 	"errors"
@@ -10,7 +11,6 @@ import (
 	"path/filepath"
 
 	"github.com/corl-go/corl/envs/milp"
-	"github.com/corl-go/corl/internal/atomicfile"
 )
 
 // ErrEpisodeFile marks an unreadable or malformed episode file.
@@ -31,19 +31,12 @@ func EpisodePath(dir string, k int) string {
 
 // WriteEpisode writes ep to path atomically.
 func WriteEpisode(path string, ep *Episode) error {
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Abort()
-	zw := gzip.NewWriter(f)
-	if err := gob.NewEncoder(zw).Encode(episodeFile{milp.NumColFeatures, milp.NumRowFeatures, *ep}); err != nil {
-		return fmt.Errorf("revibranch: WriteEpisode %s: %w", path, err)
-	}
-	if err := zw.Close(); err != nil {
-		return err
-	}
-	return f.Commit()
+	return writeGzip(path, func(w *bufio.Writer) error {
+		if err := gob.NewEncoder(w).Encode(episodeFile{milp.NumColFeatures, milp.NumRowFeatures, *ep}); err != nil {
+			return fmt.Errorf("revibranch: WriteEpisode %s: %w", path, err)
+		}
+		return nil
+	})
 }
 
 // ReadEpisode reads an episode file; a malformed one is an error wrapping

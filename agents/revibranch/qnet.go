@@ -2,12 +2,12 @@ package revibranch
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
 
+	"github.com/corl-go/corl/agents/train"
 	"github.com/corl-go/corl/envs/milp"
 	"github.com/corl-go/corl/nn"
 	"github.com/corl-go/corl/solver/bnb"
@@ -34,18 +34,10 @@ type QConfig struct {
 }
 
 func (c QConfig) withDefaults() QConfig {
-	if c.SeqDim == 0 {
-		c.SeqDim = c.Policy.Dim
-	}
-	if c.Heads == 0 {
-		c.Heads = 2
-	}
-	if c.Layers == 0 {
-		c.Layers = 1
-	}
-	if c.MaxLen == 0 {
-		c.MaxLen = 256
-	}
+	train.Default(&c.SeqDim, c.Policy.Dim)
+	train.Default(&c.Heads, 2)
+	train.Default(&c.Layers, 1)
+	train.Default(&c.MaxLen, 256)
 	return c
 }
 
@@ -427,26 +419,21 @@ func (q *QNet) Brancher() *QBrancher { return &QBrancher{q: q} }
 
 // QBrancher is a bnb.Brancher following a Q-network.
 type QBrancher struct {
-	q      *QNet
-	obs    milp.NodeBipartiteFunc
-	search *bnb.Search
-	ch     *chooser
+	q  *QNet
+	so searchObserver
+	ch *chooser
 }
 
 var _ bnb.Brancher = (*QBrancher)(nil)
 
 // Select implements bnb.Brancher.
 func (b *QBrancher) Select(ctx context.Context, d *bnb.Decision) (int, error) {
-	if s := d.Search(); s != b.search {
-		b.obs.Reset(s)
-		b.search, b.ch = s, newChooser(b.q)
-	}
-	o, err := b.obs.Extract(ctx, d)
+	o, newSearch, err := b.so.observe(ctx, d)
 	if err != nil {
 		return 0, err
 	}
-	if len(o.Candidates) == 0 {
-		return 0, errors.New("revibranch: no candidates")
+	if newSearch {
+		b.ch = newChooser(b.q)
 	}
 	col := o.Candidates[argmin(b.ch.values(d.Node.ID, d.Node.ParentID, o))]
 	b.ch.commit(col)

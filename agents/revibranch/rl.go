@@ -2,6 +2,7 @@ package revibranch
 
 import (
 	"context"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -415,19 +416,7 @@ func (l *learner) checkpoint() error {
 	}
 	l.st.Seconds = l.seconds()
 	l.start = time.Now()
-	agent, err := json.Marshal(l.st)
-	if err != nil {
-		return err
-	}
-	rng, err := l.pcg.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	ck := train.Checkpoint{Step: l.st.Round, Epoch: l.st.Episode, RNG: map[string][]byte{"updates": rng}, Agent: agent}
-	if err := l.dir.SaveCheckpoint(ck, l.q.allParams(), QArch, l.q.Config, l.opt); err != nil {
-		return err
-	}
-	if err := l.dir.WriteTrace(l.rows); err != nil {
+	if err := l.dir.SaveState(l.st.Round, l.st.Episode, l.st, map[string]encoding.BinaryMarshaler{"updates": l.pcg}, l.q.allParams(), QArch, l.q.Config, l.opt, l.rows); err != nil {
 		return err
 	}
 	// The previous checkpoint needs files from its KeepFrom on, this one

@@ -529,11 +529,7 @@ func trainEval(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, policy,
 func writeSummary(dir *train.Dir, cfg trainMILPConfig, col revibranch.CollectResult, res revibranch.TrainResult, table []eval.MILPRow) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# corl train milp: %s\n\n", dir.Path)
-	if cfg.Set != "" {
-		fmt.Fprintf(&b, "Instances: the MPS files of %s.\n\n", cfg.Set)
-	} else {
-		fmt.Fprintf(&b, "Instances: %d generated %s (%s%s), seed %d.\n\n", cfg.Instances, cfg.Family, cfg.Size, paramList(cfg.Params), cfg.Seed)
-	}
+	summaryInstances(&b, cfg)
 	perSample := col.Stats.SBSeconds / math.Max(float64(col.Samples), 1)
 	fmt.Fprintf(&b, "## Collection\n\n%d samples in %d shards (expert probability %g, strong-branching iteration limit %d).\n"+
 		"Episodes: %d nodes, %.1f s of worker time; the expert: %d LPs, %d simplex iterations, %.1f s (%.3f s per sample, %.0f%% of the time).\n\n",
@@ -543,10 +539,25 @@ func writeSummary(dir *train.Dir, cfg trainMILPConfig, col revibranch.CollectRes
 		"Policy: `policy.safetensors` (use it as `--branching gnn:%s`). Curves: `plots/`, trace: `trace/train.parquet`.\n\n",
 		res.TrainCount, res.ValidCount, res.Stopped, res.BestEpoch, res.ValidLoss, 100*res.ValidTop1, 100*res.ValidTop5,
 		dir.Join(revibranch.BestPolicyFile))
+	return writeSummaryEval(dir, &b, cfg, table)
+}
+
+// summaryInstances writes summary.md's line on the training instances.
+func summaryInstances(b *strings.Builder, cfg trainMILPConfig) {
+	if cfg.Set != "" {
+		fmt.Fprintf(b, "Instances: the MPS files of %s.\n\n", cfg.Set)
+	} else {
+		fmt.Fprintf(b, "Instances: %d generated %s (%s%s), seed %d.\n\n", cfg.Instances, cfg.Family, cfg.Size, paramList(cfg.Params), cfg.Seed)
+	}
+}
+
+// writeSummaryEval adds the held-out evaluation (if any) to b and writes
+// it as the run's summary.md.
+func writeSummaryEval(dir *train.Dir, b *strings.Builder, cfg trainMILPConfig, table []eval.MILPRow) error {
 	if table != nil {
-		fmt.Fprintf(&b, "## Held-out evaluation\n\n%d %s %s instances, time limit %g s per run; results in `trace/eval.parquet`.\n\n```\n",
+		fmt.Fprintf(b, "## Held-out evaluation\n\n%d %s %s instances, time limit %g s per run; results in `trace/eval.parquet`.\n\n```\n",
 			cfg.EvalInstances, cfg.Family, cfg.EvalSize, cfg.EvalTimeLimit)
-		eval.PrintMILP(&b, table, cfg.EvalInstances)
+		eval.PrintMILP(b, table, cfg.EvalInstances)
 		b.WriteString("```\n")
 	}
 	return atomicfile.Write(dir.Join("summary.md"), []byte(b.String()))

@@ -12,7 +12,6 @@ import (
 	"github.com/corl-go/corl/agents/revibranch"
 	"github.com/corl-go/corl/agents/train"
 	"github.com/corl-go/corl/eval"
-	"github.com/corl-go/corl/internal/atomicfile"
 	"github.com/corl-go/corl/internal/progress"
 	"github.com/corl-go/corl/solver/bnb"
 )
@@ -158,11 +157,7 @@ func writeRLSummary(dir *train.Dir, cfg trainMILPConfig, res revibranch.RLResult
 	rl := cfg.RL.WithDefaults()
 	var b strings.Builder
 	fmt.Fprintf(&b, "# corl train milp --agent revibranch: %s\n\n", dir.Path)
-	if cfg.Set != "" {
-		fmt.Fprintf(&b, "Instances: the MPS files of %s.\n\n", cfg.Set)
-	} else {
-		fmt.Fprintf(&b, "Instances: %d generated %s (%s%s), seed %d.\n\n", cfg.Instances, cfg.Family, cfg.Size, paramList(cfg.Params), cfg.Seed)
-	}
+	summaryInstances(&b, cfg)
 	target := fmt.Sprintf("%d-step double-Q targets", rl.NStep)
 	if rl.MonteCarlo {
 		target = "Monte-Carlo targets"
@@ -173,11 +168,5 @@ func writeRLSummary(dir *train.Dir, cfg trainMILPConfig, res revibranch.RLResult
 		rl.Variant(), !rl.Q.NoHistory, rl.Redistribution, target, rl.Loss, cfg.InitFrom,
 		res.Episodes, res.Rounds, rl.EpisodesPerRound, rl.EpsStart, rl.EpsEnd, res.Updates, rl.Batch, rl.LR, rl.ReplayMB, res.ReplayPaths, res.Seconds,
 		revibranch.PolicyFile, dir.Join(revibranch.PolicyFile))
-	if table != nil {
-		fmt.Fprintf(&b, "## Held-out evaluation\n\n%d %s %s instances, time limit %g s per run; results in `trace/eval.parquet`.\n\n```\n",
-			cfg.EvalInstances, cfg.Family, cfg.EvalSize, cfg.EvalTimeLimit)
-		eval.PrintMILP(&b, table, cfg.EvalInstances)
-		b.WriteString("```\n")
-	}
-	return atomicfile.Write(dir.Join("summary.md"), []byte(b.String()))
+	return writeSummaryEval(dir, &b, cfg, table)
 }
