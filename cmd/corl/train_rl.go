@@ -65,30 +65,32 @@ func rlConfigFromFlags(c *cli.Context, cfg *trainMILPConfig) error {
 	case rl.TreeMDP && (c.Bool("no-history") || c.Bool("no-redistribution")):
 		return usageErr("--tree-mdp is a variant of its own: give it without --no-history or --no-redistribution")
 	}
-	// Where the encoder starts, decided now so that the record says it.
+	// Where the encoder starts, and so the network's sizes, decided now
+	// so that the record says it and a resume builds the same network.
+	shipped, err := revibranch.DefaultPolicy()
+	if err != nil {
+		return failedErr(err)
+	}
 	switch {
 	case cfg.Init != "":
 		cfg.InitFrom = cfg.Init
-	case c.IsSet("dim") && c.Int("dim") != shippedDim():
+		p, err := revibranch.LoadPolicy(cfg.Init, nil)
+		if err != nil {
+			return inputErr(err)
+		}
+		rl.Q.Policy = p.Config
+	case c.IsSet("dim") && c.Int("dim") != shipped.Config.Dim:
 		cfg.InitFrom = "scratch"
 		rl.Q.Policy = revibranch.DefaultPolicyConfig(c.Int("dim"))
 	default:
 		cfg.InitFrom = "shipped"
+		rl.Q.Policy = shipped.Config
 	}
 	if err := rl.Validate(); err != nil {
 		return usageErr("%v", err)
 	}
 	cfg.RL = &rl
 	return nil
-}
-
-// shippedDim is the shipped policy's embedding size (0 if it cannot load).
-func shippedDim() int {
-	p, err := revibranch.DefaultPolicy()
-	if err != nil {
-		return 0
-	}
-	return p.Config.Dim
 }
 
 // rlInit loads the policy the Q-network's encoder starts from (nil: scratch).
