@@ -31,14 +31,14 @@ type RLConfig struct {
 	// EpisodesPerRound are collected in parallel by one network before
 	// the round's updates (0: 4).
 	EpisodesPerRound int `json:"episodes_per_round"`
-	// UpdatesPerRound optimizer steps follow each round's episodes (0: 8),
+	// UpdatesPerRound optimizer steps follow each round's episodes (0: 16),
 	// each on Batch paths drawn from the replay buffer (0: 8).
 	UpdatesPerRound int `json:"updates_per_round"`
 	Batch           int `json:"batch"`
 	// ReplayMB is the replay buffer's memory budget in MiB (0: 256); the
 	// oldest paths are evicted first.
 	ReplayMB float64 `json:"replay_mb"`
-	LR       float64 `json:"lr"` // Adam's rate (0: 1e-4)
+	LR       float64 `json:"lr"` // Adam's rate (0: 1e-3)
 	// NStep is the bootstrap horizon along a path (0: 4): the target of a
 	// step is its next NStep rewards plus the target network's value of
 	// the state NStep decisions further down the path, or the rest of the
@@ -124,10 +124,10 @@ func (c RLConfig) Validate() error {
 // settings when TreeMDP is set.
 func (c RLConfig) WithDefaults() RLConfig {
 	train.Default(&c.EpisodesPerRound, 4)
-	train.Default(&c.UpdatesPerRound, 8)
+	train.Default(&c.UpdatesPerRound, 16)
 	train.Default(&c.Batch, 8)
 	train.Default(&c.ReplayMB, 256)
-	train.Default(&c.LR, 1e-4)
+	train.Default(&c.LR, 1e-3)
 	train.Default(&c.NStep, 4)
 	train.Default(&c.EpsStart, 0.3)
 	train.Default(&c.EpsEnd, 0.02)

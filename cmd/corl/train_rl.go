@@ -21,7 +21,7 @@ func rlFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: "episodes", Value: 500, Usage: "revibranch: training episodes"},
 		&cli.IntFlag{Name: "episodes-per-round", Value: 4, Usage: "revibranch: episodes played in parallel by one network before its updates"},
-		&cli.IntFlag{Name: "updates-per-round", Value: 8, Usage: "revibranch: optimizer steps after each round's episodes"},
+		&cli.IntFlag{Name: "updates-per-round", Value: 16, Usage: "revibranch: optimizer steps after each round's episodes"},
 		&cli.IntFlag{Name: "paths-per-update", Value: 8, Usage: "revibranch: revived paths in each optimizer step's batch"},
 		&cli.Float64Flag{Name: "replay-mb", Value: 256, Usage: "revibranch: the replay buffer's memory budget in `MiB` (oldest paths evicted first)"},
 		&cli.IntFlag{Name: "n-step", Value: 4, Usage: "revibranch: bootstrap horizon along a path"},
@@ -41,15 +41,12 @@ func rlConfigFromFlags(c *cli.Context, cfg *trainMILPConfig) error {
 	rl := revibranch.RLConfig{
 		Episodes: c.Int("episodes"), EpisodesPerRound: c.Int("episodes-per-round"), UpdatesPerRound: c.Int("updates-per-round"),
 		Batch: c.Int("paths-per-update"), ReplayMB: c.Float64("replay-mb"), NStep: c.Int("n-step"), MonteCarlo: c.Bool("monte-carlo"),
-		EpsStart: c.Float64("eps-start"), EpsEnd: c.Float64("eps-end"), Loss: c.String("loss"),
+		EpsStart: c.Float64("eps-start"), EpsEnd: c.Float64("eps-end"), Loss: c.String("loss"), LR: c.Float64("lr"),
 		TreeMDP: c.Bool("tree-mdp"), EpisodeNodeLimit: c.Int64("episode-node-limit"), NoCutoff: c.Bool("no-cutoff"), Seed: c.Uint64("seed"),
 		Q: revibranch.QConfig{NoHistory: c.Bool("no-history")},
 	}
 	if c.Bool("no-redistribution") {
 		rl.Redistribution = revibranch.RedistributeNone
-	}
-	if c.IsSet("lr") { // imitation's default rate is not the learner's
-		rl.LR = c.Float64("lr")
 	}
 	switch {
 	case rl.Episodes < 1:
