@@ -87,6 +87,42 @@ var ErrShard = errors.New("revibranch: bad sample shard")
 
 // WriteShard writes sh to path atomically.
 func WriteShard(path string, sh *Shard) error {
+	return writeGzip(path, func(bw *bufio.Writer) error {
+		w := &binWriter{w: bw}
+		w.bytes([]byte(shardMagic))
+		w.u32(milp.NumColFeatures)
+		w.u32(milp.NumRowFeatures)
+		w.str(sh.Instance)
+		s := sh.Stats
+		w.put(s.Nodes, s.SBLPs, s.SBIterations, s.SBSeconds, s.Seconds)
+		g := sh.Graph
+		w.u32(g.NumCols)
+		w.u32(g.NumRows)
+		w.u32(len(g.EdgeRow))
+		w.put(g.EdgeRow, g.EdgeCol, g.EdgeValue)
+		w.u32(len(sh.Samples))
+		for i := range sh.Samples {
+			x := &sh.Samples[i]
+			if len(x.ColFeat) != g.NumCols*milp.NumColFeatures || len(x.RowFeat) != g.NumRows*milp.NumRowFeatures ||
+				len(x.Scores) != len(x.Candidates) || x.Expert < 0 || x.Expert >= len(x.Candidates) {
+				return fmt.Errorf("revibranch: WriteShard %s: sample %d does not fit its graph", path, i)
+			}
+			w.put(x.Node, x.Depth, x.ColFeat, x.RowFeat)
+			w.u32(len(x.Candidates))
+			w.put(x.Candidates, x.Scores)
+			w.u32(x.Expert)
+		}
+		w.bytes([]byte("END1"))
+		if w.err != nil {
+			return fmt.Errorf("revibranch: WriteShard %s: %w", path, w.err)
+		}
+		return nil
+	})
+}
+
+// writeGzip writes path atomically: the gzip compression of what write
+// writes (through a buffer); nothing is left at path if it fails.
+func writeGzip(path string, write func(*bufio.Writer) error) error {
 	f, err := atomicfile.Create(path)
 	if err != nil {
 		return err
@@ -102,35 +138,11 @@ func WriteShard(path string, sh *Shard) error {
 // store that is not a local file; name is its name in error messages.
 func WriteShardTo(f io.Writer, path string, sh *Shard) error {
 	zw := gzip.NewWriter(f)
-	w := &binWriter{w: bufio.NewWriterSize(zw, 1<<16)}
-	w.bytes([]byte(shardMagic))
-	w.u32(milp.NumColFeatures)
-	w.u32(milp.NumRowFeatures)
-	w.str(sh.Instance)
-	s := sh.Stats
-	w.put(s.Nodes, s.SBLPs, s.SBIterations, s.SBSeconds, s.Seconds)
-	g := sh.Graph
-	w.u32(g.NumCols)
-	w.u32(g.NumRows)
-	w.u32(len(g.EdgeRow))
-	w.put(g.EdgeRow, g.EdgeCol, g.EdgeValue)
-	w.u32(len(sh.Samples))
-	for i := range sh.Samples {
-		x := &sh.Samples[i]
-		if len(x.ColFeat) != g.NumCols*milp.NumColFeatures || len(x.RowFeat) != g.NumRows*milp.NumRowFeatures ||
-			len(x.Scores) != len(x.Candidates) || x.Expert < 0 || x.Expert >= len(x.Candidates) {
-			return fmt.Errorf("revibranch: WriteShard %s: sample %d does not fit its graph", path, i)
-		}
-		w.put(x.Node, x.Depth, x.ColFeat, x.RowFeat)
-		w.u32(len(x.Candidates))
-		w.put(x.Candidates, x.Scores)
-		w.u32(x.Expert)
+	bw := bufio.NewWriterSize(zw, 1<<16)
+	if err := write(bw); err != nil {
+		return err
 	}
-	w.bytes([]byte("END1"))
-	if w.err != nil {
-		return fmt.Errorf("revibranch: WriteShard %s: %w", path, w.err)
-	}
-	if err := w.w.Flush(); err != nil {
+	if err := bw.Flush(); err != nil {
 		return err
 	}
 	return zw.Close()
