@@ -87,37 +87,47 @@ var ErrShard = errors.New("revibranch: bad sample shard")
 
 // WriteShard writes sh to path atomically.
 func WriteShard(path string, sh *Shard) error {
-	return writeGzip(path, func(bw *bufio.Writer) error {
-		w := &binWriter{w: bw}
-		w.bytes([]byte(shardMagic))
-		w.u32(milp.NumColFeatures)
-		w.u32(milp.NumRowFeatures)
-		w.str(sh.Instance)
-		s := sh.Stats
-		w.put(s.Nodes, s.SBLPs, s.SBIterations, s.SBSeconds, s.Seconds)
-		g := sh.Graph
-		w.u32(g.NumCols)
-		w.u32(g.NumRows)
-		w.u32(len(g.EdgeRow))
-		w.put(g.EdgeRow, g.EdgeCol, g.EdgeValue)
-		w.u32(len(sh.Samples))
-		for i := range sh.Samples {
-			x := &sh.Samples[i]
-			if len(x.ColFeat) != g.NumCols*milp.NumColFeatures || len(x.RowFeat) != g.NumRows*milp.NumRowFeatures ||
-				len(x.Scores) != len(x.Candidates) || x.Expert < 0 || x.Expert >= len(x.Candidates) {
-				return fmt.Errorf("revibranch: WriteShard %s: sample %d does not fit its graph", path, i)
-			}
-			w.put(x.Node, x.Depth, x.ColFeat, x.RowFeat)
-			w.u32(len(x.Candidates))
-			w.put(x.Candidates, x.Scores)
-			w.u32(x.Expert)
+	return writeGzip(path, func(bw *bufio.Writer) error { return writeShard(bw, path, sh) })
+}
+
+// WriteShardTo writes sh to w in the format of WriteShard's files, for a
+// store that is not a local file; name is its name in error messages.
+func WriteShardTo(w io.Writer, name string, sh *Shard) error {
+	return gzipTo(w, func(bw *bufio.Writer) error { return writeShard(bw, name, sh) })
+}
+
+// writeShard writes sh's uncompressed bytes; name is its file's name in
+// error messages.
+func writeShard(bw *bufio.Writer, name string, sh *Shard) error {
+	w := &binWriter{w: bw}
+	w.bytes([]byte(shardMagic))
+	w.u32(milp.NumColFeatures)
+	w.u32(milp.NumRowFeatures)
+	w.str(sh.Instance)
+	s := sh.Stats
+	w.put(s.Nodes, s.SBLPs, s.SBIterations, s.SBSeconds, s.Seconds)
+	g := sh.Graph
+	w.u32(g.NumCols)
+	w.u32(g.NumRows)
+	w.u32(len(g.EdgeRow))
+	w.put(g.EdgeRow, g.EdgeCol, g.EdgeValue)
+	w.u32(len(sh.Samples))
+	for i := range sh.Samples {
+		x := &sh.Samples[i]
+		if len(x.ColFeat) != g.NumCols*milp.NumColFeatures || len(x.RowFeat) != g.NumRows*milp.NumRowFeatures ||
+			len(x.Scores) != len(x.Candidates) || x.Expert < 0 || x.Expert >= len(x.Candidates) {
+			return fmt.Errorf("revibranch: WriteShard %s: sample %d does not fit its graph", name, i)
 		}
-		w.bytes([]byte("END1"))
-		if w.err != nil {
-			return fmt.Errorf("revibranch: WriteShard %s: %w", path, w.err)
-		}
-		return nil
-	})
+		w.put(x.Node, x.Depth, x.ColFeat, x.RowFeat)
+		w.u32(len(x.Candidates))
+		w.put(x.Candidates, x.Scores)
+		w.u32(x.Expert)
+	}
+	w.bytes([]byte("END1"))
+	if w.err != nil {
+		return fmt.Errorf("revibranch: WriteShard %s: %w", name, w.err)
+	}
+	return nil
 }
 
 // writeGzip writes path atomically: the gzip compression of what write
@@ -128,16 +138,16 @@ func writeGzip(path string, write func(*bufio.Writer) error) error {
 		return err
 	}
 	defer f.Abort()
-	if err := WriteShardTo(f, path, sh); err != nil {
+	if err := gzipTo(f, write); err != nil {
 		return err
 	}
 	return f.Commit()
 }
 
-// WriteShardTo writes sh to w in the format of WriteShard's files, for a
-// store that is not a local file; name is its name in error messages.
-func WriteShardTo(f io.Writer, path string, sh *Shard) error {
-	zw := gzip.NewWriter(f)
+// gzipTo writes to w the gzip compression of what write writes (through
+// a buffer).
+func gzipTo(w io.Writer, write func(*bufio.Writer) error) error {
+	zw := gzip.NewWriter(w)
 	bw := bufio.NewWriterSize(zw, 1<<16)
 	if err := write(bw); err != nil {
 		return err
