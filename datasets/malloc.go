@@ -50,15 +50,22 @@ func AllocationFiles(set string) ([]string, error) {
 // "uses". The instance's capacity is capacityFraction of the peak live size
 // (the file name's capacity is MiniMalloc's packing target, not ours).
 func ReadAllocationCSV(path string, capacityFraction float64, model malloc.Model) (*malloc.Instance, error) {
-	if capacityFraction <= 0 || capacityFraction > 1 || math.IsNaN(capacityFraction) {
-		return nil, fmt.Errorf("datasets: capacity fraction %v: want (0, 1]", capacityFraction)
-	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	r := csv.NewReader(bufio.NewReader(f))
+	return ReadAllocationCSVFrom(f, path, capacityFraction, model)
+}
+
+// ReadAllocationCSVFrom reads an allocation CSV from r as
+// ReadAllocationCSV reads the file path: path names the instance and the
+// errors.
+func ReadAllocationCSVFrom(rd io.Reader, path string, capacityFraction float64, model malloc.Model) (*malloc.Instance, error) {
+	if capacityFraction <= 0 || capacityFraction > 1 || math.IsNaN(capacityFraction) {
+		return nil, fmt.Errorf("datasets: capacity fraction %v: want (0, 1]", capacityFraction)
+	}
+	r := csv.NewReader(bufio.NewReader(rd))
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if err != nil {

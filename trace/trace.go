@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -155,6 +156,36 @@ func WriteFile[T any](path string, rows []T) error {
 		return err
 	}
 	return w.Close()
+}
+
+// Marshal encodes rows as a Parquet file in memory, with the compression
+// of WriteFile, for stores that are not local files (object stores commit
+// an object whole when its writer closes).
+func Marshal[T any](rows []T) ([]byte, error) {
+	var b bytes.Buffer
+	w := parquet.NewGenericWriter[T](&b, parquet.Compression(&parquet.Zstd))
+	if _, err := w.Write(rows); err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// Unmarshal decodes the rows of a Parquet file held in data, with the
+// checks of ReadOf; name is the file's name in error messages.
+func Unmarshal[T any](name string, data []byte) (_ []T, err error) {
+	defer recoverCorrupt(name, &err)
+	r := bytes.NewReader(data)
+	if err := checkFrame(r, name, r.Size()); err != nil {
+		return nil, err
+	}
+	rows, err := parquet.Read[T](r, r.Size())
+	if err != nil {
+		return nil, fmt.Errorf("trace: %s: %w", name, err)
+	}
+	return rows, nil
 }
 
 // Abort discards the file.

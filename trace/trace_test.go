@@ -338,3 +338,32 @@ func writeRows[T any](path string, rows []T) error {
 	}
 	return w.Close()
 }
+
+// TestMarshal: rows encoded in memory decode to the same rows, and read
+// back as a file written by WriteFile does; damaged bytes are ErrCorrupt.
+func TestMarshal(t *testing.T) {
+	want := sample(30)
+	b, err := trace.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := trace.Unmarshal[trace.Step]("mem.parquet", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Unmarshal(Marshal(rows)) differs from rows")
+	}
+	path := filepath.Join(t.TempDir(), "t.parquet")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if fromFile, err := trace.Read(path); err != nil || !reflect.DeepEqual(fromFile, want) {
+		t.Errorf("the marshalled bytes as a file: %v", err)
+	}
+	for _, bad := range [][]byte{[]byte("not parquet at all"), b[:len(b)-3]} {
+		if _, err := trace.Unmarshal[trace.Step]("bad.parquet", bad); !errors.Is(err, trace.ErrCorrupt) {
+			t.Errorf("Unmarshal of %d damaged bytes: %v, want ErrCorrupt", len(bad), err)
+		}
+	}
+}

@@ -2,8 +2,10 @@
 // ones alike, for the commands that evaluate them.
 //
 // Branching (MILP): a rule name of bnb.NewRule (mostfrac, pscost, fsb,
-// relpscost, random), "gnn" for the shipped set-cover policy, or
-// "gnn:PATH" for a checkpoint written by `corl train milp`.
+// relpscost, random), "gnn" for the shipped set-cover policy,
+// "gnn:PATH" for a checkpoint written by `corl train milp`, or
+// "revibranch:PATH" for a Q-network written by `corl train milp --agent
+// revibranch` (any of its variants).
 //
 // Coupled bandits: a baseline of bandits.NewPolicy (null, random,
 // sampling, myopic, iterative, whittle), or "sequoia:PATH" for a

@@ -12,7 +12,7 @@ import (
 )
 
 // Help describes the names Branching accepts.
-const Help = "mostfrac, pscost, fsb, relpscost, random; gnn (the shipped set-cover policy) or gnn:PATH (a policy trained by `corl train milp`)"
+const Help = "mostfrac, pscost, fsb, relpscost, random; gnn (the shipped set-cover policy) or gnn:PATH (a policy trained by `corl train milp`); revibranch:PATH (a Q-network trained by `corl train milp --agent revibranch`)"
 
 // ErrName: a branching name that names no rule or policy.
 var ErrName = errors.New("policy: unknown branching name")
@@ -49,14 +49,39 @@ func Branching(name string, seed uint64) (eval.BrancherFactory, error) {
 		}
 		return func() (bnb.Brancher, error) { return p.Brancher(), nil }, nil
 	}
+	if strings.EqualFold(kind, "revibranch") {
+		if path == "" {
+			return nil, &NameError{"branching", name, "give the checkpoint's path after revibranch:"}
+		}
+		q, err := loadQ(path)
+		if err != nil {
+			return nil, err
+		}
+		return func() (bnb.Brancher, error) { return q.Brancher(), nil }, nil
+	}
 	f, err := eval.RuleResolver(name, seed)
 	if err != nil {
-		return nil, &NameError{"branching", name, fmt.Sprintf("%v (or gnn, gnn:PATH)", err)}
+		return nil, &NameError{"branching", name, fmt.Sprintf("%v (or gnn, gnn:PATH, revibranch:PATH)", err)}
 	}
 	return f, nil
 }
 
 var _ eval.Resolver = Branching
+
+var qCache sync.Map // path -> *revibranch.QNet
+
+// loadQ loads a ReviBranch Q-network checkpoint once.
+func loadQ(path string) (*revibranch.QNet, error) {
+	if q, ok := qCache.Load(path); ok {
+		return q.(*revibranch.QNet), nil
+	}
+	q, err := revibranch.LoadQNet(path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("branching policy: %w", err)
+	}
+	v, _ := qCache.LoadOrStore(path, q)
+	return v.(*revibranch.QNet), nil
+}
 
 // load loads a policy checkpoint once; "" is the shipped default.
 func load(path string) (*revibranch.Policy, error) {

@@ -2,6 +2,7 @@ package qmip
 
 import (
 	"context"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -202,19 +203,7 @@ func (t *trainer) resume() error {
 func (t *trainer) checkpoint() error {
 	t.st.Seconds = t.seconds()
 	t.start = time.Now()
-	agent, err := json.Marshal(t.st)
-	if err != nil {
-		return err
-	}
-	rng, err := t.pcg.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	ck := train.Checkpoint{Step: t.st.Steps, Epoch: t.st.Episode, RNG: map[string][]byte{"run": rng}, Agent: agent}
-	if err := t.dir.SaveCheckpoint(ck, t.m.params(), Arch, t.policyConfig(), t.opt); err != nil {
-		return err
-	}
-	return t.dir.WriteTrace(t.rows)
+	return t.dir.SaveState(t.st.Steps, t.st.Episode, t.st, map[string]encoding.BinaryMarshaler{"run": t.pcg}, t.m.params(), Arch, t.policyConfig(), t.opt, t.rows)
 }
 
 func (t *trainer) row(phase string, ret, loss float64) {
@@ -228,8 +217,7 @@ func (t *trainer) row(phase string, ret, loss float64) {
 
 func (t *trainer) epsilon() float64 {
 	c := t.cfg
-	f := min(1, float64(t.st.Episode)/(c.EpsDecay*float64(c.Episodes)))
-	return c.EpsStart + (c.EpsEnd-c.EpsStart)*f
+	return train.Anneal(c.EpsStart, c.EpsEnd, float64(t.st.Episode), c.EpsDecay*float64(c.Episodes))
 }
 
 func packStates(s []int) []byte {

@@ -1,7 +1,7 @@
 // Package revibranch learns branching policies for corl's
 // branch-and-bound (solver/bnb).
 //
-// This part is imitation learning after Gasse et al. (2019). At a node of
+// Imitation learning follows Gasse et al. (2019). At a node of
 // the tree the policy sees the NodeBipartite observation of envs/milp: a
 // bipartite graph of columns (NumColFeatures features each) and split rows
 // (NumRowFeatures each) joined by the constraint matrix's entries, and the
@@ -26,6 +26,37 @@
 // bnb.Brancher with Brancher or LoadBrancher. DefaultPolicy is a set-cover
 // policy shipped inside the package.
 //
-// The reinforcement-learning part (revived trajectories, reward
-// redistribution) builds on this package.
+// # Reinforcement learning: ReviBranch
+//
+// TrainRL learns a QNet by deep Q-learning on revived trajectories. An
+// Episode records each branching decision as a Step: the node (Node,
+// Parent, Depth), what changes from node to node (ColFeat, RowFeat,
+// Candidates) and the Action; the instance's edges are its Graph, shared.
+// Paths revives the episode's trajectories: one Path per leaf of the tree,
+// its decisions root first, each with Subtree, the size of the decision's
+// own subtree (its tree-MDP return).
+//
+// The MDP on a path: the state at step t is the node's observation and
+// the path's decisions before it; the action is a candidate column; the
+// reward is a cost. A path's terminal reward (TerminalReward) is
+// log(1 + Subtree[0]), the whole tree on TreeDQN's log scale;
+// Redistribution spreads it over the steps by importance weights
+// (RedistributeSubtree: w_t = log(1+Subtree[t]) − log(1+Subtree[t+1]),
+// the log factor by which decision t shrinks what lies ahead), so the
+// step rewards sum to the terminal reward and step t's return-to-go is
+// log(1 + Subtree[t]). RedistributeNone leaves the whole reward on the
+// last step (the ablation).
+//
+// The QNet's GCNN (the imitation policy's, without its output layer)
+// embeds a node's columns; a step's token is the mean column embedding
+// and the embedding of the column branched on at the parent; a causal
+// nn.SequenceModel over the path's tokens gives each step its context,
+// and an MLP maps a candidate's embedding and the context to its
+// Q-value, an estimate of the cost to go; the lowest is branched on.
+// QConfig.NoHistory feeds each step alone (the ablation). A QNet is a
+// safetensors checkpoint (architecture QArch); QNet.Brancher is a drop-in
+// bnb.Brancher that keeps each decided node's token for its descendants.
+//
+// RLConfig.TreeMDP is the plain tree-MDP DQN of the comparison: no
+// history, and Monte-Carlo targets log(1 + Subtree[t]).
 package revibranch

@@ -394,29 +394,40 @@ func (p *Policy) Brancher() *Brancher { return &Brancher{p: p} }
 
 // Brancher is a bnb.Brancher that branches on the policy's choice.
 type Brancher struct {
-	p      *Policy
-	obs    milp.NodeBipartiteFunc
-	search *bnb.Search
-	sc     scorer
+	p  *Policy
+	so searchObserver
+	sc scorer
 }
 
 var _ bnb.Brancher = (*Brancher)(nil)
 
 // Select implements bnb.Brancher.
 func (b *Brancher) Select(ctx context.Context, d *bnb.Decision) (int, error) {
-	newSearch := false
-	if s := d.Search(); s != b.search {
-		b.obs.Reset(s)
-		b.search, newSearch = s, true
-	}
-	o, err := b.obs.Extract(ctx, d)
+	o, newSearch, err := b.so.observe(ctx, d)
 	if err != nil {
 		return 0, err
 	}
-	if len(o.Candidates) == 0 {
-		return 0, errors.New("revibranch: no candidates")
-	}
 	return argmaxCand(b.sc.logits(b.p, o, newSearch), o.Candidates), nil
+}
+
+// searchObserver extracts a brancher's observations, starting afresh at
+// each new search.
+type searchObserver struct {
+	obs    milp.NodeBipartiteFunc
+	search *bnb.Search
+}
+
+// observe returns the decision's observation and whether it is the first
+// of a search; a decision without candidates is an error.
+func (so *searchObserver) observe(ctx context.Context, d *bnb.Decision) (o milp.NodeBipartite, newSearch bool, err error) {
+	if s := d.Search(); s != so.search {
+		so.obs.Reset(s)
+		so.search, newSearch = s, true
+	}
+	if o, err = so.obs.Extract(ctx, d); err == nil && len(o.Candidates) == 0 {
+		err = errors.New("revibranch: no candidates")
+	}
+	return o, newSearch, err
 }
 
 // LoadBrancher reads a policy checkpoint and returns a branching rule

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -113,6 +114,13 @@ func TestShardRoundTripAndCorruption(t *testing.T) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var mem bytes.Buffer
+	if err := WriteShardTo(&mem, "mem", sh); err != nil || !bytes.Equal(mem.Bytes(), raw) {
+		t.Errorf("WriteShardTo wrote other bytes than WriteShard's file (%v)", err)
+	}
+	if _, err := ReadShardFrom(bytes.NewReader(raw[:len(raw)/2]), "mem"); !errors.Is(err, ErrShard) || !strings.Contains(err.Error(), "mem") {
+		t.Errorf("ReadShardFrom of half a shard: %v, want ErrShard naming it", err)
 	}
 	for _, cut := range []int{0, 10, len(raw) / 2, len(raw) - 1} {
 		bad := filepath.Join(t.TempDir(), "bad.bin.gz")

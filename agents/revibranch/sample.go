@@ -87,13 +87,19 @@ var ErrShard = errors.New("revibranch: bad sample shard")
 
 // WriteShard writes sh to path atomically.
 func WriteShard(path string, sh *Shard) error {
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Abort()
-	zw := gzip.NewWriter(f)
-	w := &binWriter{w: bufio.NewWriterSize(zw, 1<<16)}
+	return writeGzip(path, func(bw *bufio.Writer) error { return writeShard(bw, path, sh) })
+}
+
+// WriteShardTo writes sh to w in the format of WriteShard's files, for a
+// store that is not a local file; name is its name in error messages.
+func WriteShardTo(w io.Writer, name string, sh *Shard) error {
+	return gzipTo(w, func(bw *bufio.Writer) error { return writeShard(bw, name, sh) })
+}
+
+// writeShard writes sh's uncompressed bytes; name is its file's name in
+// error messages.
+func writeShard(bw *bufio.Writer, name string, sh *Shard) error {
+	w := &binWriter{w: bw}
 	w.bytes([]byte(shardMagic))
 	w.u32(milp.NumColFeatures)
 	w.u32(milp.NumRowFeatures)
@@ -110,7 +116,7 @@ func WriteShard(path string, sh *Shard) error {
 		x := &sh.Samples[i]
 		if len(x.ColFeat) != g.NumCols*milp.NumColFeatures || len(x.RowFeat) != g.NumRows*milp.NumRowFeatures ||
 			len(x.Scores) != len(x.Candidates) || x.Expert < 0 || x.Expert >= len(x.Candidates) {
-			return fmt.Errorf("revibranch: WriteShard %s: sample %d does not fit its graph", path, i)
+			return fmt.Errorf("revibranch: WriteShard %s: sample %d does not fit its graph", name, i)
 		}
 		w.put(x.Node, x.Depth, x.ColFeat, x.RowFeat)
 		w.u32(len(x.Candidates))
@@ -119,15 +125,37 @@ func WriteShard(path string, sh *Shard) error {
 	}
 	w.bytes([]byte("END1"))
 	if w.err != nil {
-		return fmt.Errorf("revibranch: WriteShard %s: %w", path, w.err)
+		return fmt.Errorf("revibranch: WriteShard %s: %w", name, w.err)
 	}
-	if err := w.w.Flush(); err != nil {
+	return nil
+}
+
+// writeGzip writes path atomically: the gzip compression of what write
+// writes (through a buffer); nothing is left at path if it fails.
+func writeGzip(path string, write func(*bufio.Writer) error) error {
+	f, err := atomicfile.Create(path)
+	if err != nil {
 		return err
 	}
-	if err := zw.Close(); err != nil {
+	defer f.Abort()
+	if err := gzipTo(f, write); err != nil {
 		return err
 	}
 	return f.Commit()
+}
+
+// gzipTo writes to w the gzip compression of what write writes (through
+// a buffer).
+func gzipTo(w io.Writer, write func(*bufio.Writer) error) error {
+	zw := gzip.NewWriter(w)
+	bw := bufio.NewWriterSize(zw, 1<<16)
+	if err := write(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return zw.Close()
 }
 
 // ReadShard reads a shard file. A truncated or malformed file is an error
@@ -138,9 +166,15 @@ func ReadShard(path string) (*Shard, error) {
 		return nil, err
 	}
 	defer f.Close()
-	sh, err := readShard(f)
+	return ReadShardFrom(f, path)
+}
+
+// ReadShardFrom reads a shard from r, as ReadShard reads a file; name is
+// its name in error messages.
+func ReadShardFrom(r io.Reader, name string) (*Shard, error) {
+	sh, err := readShard(r)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrShard, path, err)
+		return nil, fmt.Errorf("%w: %s: %v", ErrShard, name, err)
 	}
 	return sh, nil
 }

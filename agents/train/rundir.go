@@ -2,6 +2,7 @@ package train
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -156,6 +157,27 @@ func (d *Dir) SaveCheckpoint(ck Checkpoint, weights []nn.Param, arch string, con
 		}
 	}
 	return nil
+}
+
+// SaveState is SaveCheckpoint for an agent whose own state is st
+// (marshalled to JSON as the checkpoint's Agent) and whose random
+// generators are rngs, by name; the training trace is then replaced by
+// rows.
+func (d *Dir) SaveState(step, epoch int, st any, rngs map[string]encoding.BinaryMarshaler, weights []nn.Param, arch string, config any, opt *nn.Adam, rows []trace.Train) error {
+	agent, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	ck := Checkpoint{Step: step, Epoch: epoch, RNG: map[string][]byte{}, Agent: agent}
+	for name, g := range rngs {
+		if ck.RNG[name], err = g.MarshalBinary(); err != nil {
+			return err
+		}
+	}
+	if err := d.SaveCheckpoint(ck, weights, arch, config, opt); err != nil {
+		return err
+	}
+	return d.WriteTrace(rows)
 }
 
 // checkpointSteps lists the steps of complete checkpoints, ascending.

@@ -43,7 +43,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Writer:    stdout,
 		ErrWriter: stderr,
 		Commands: []*cli.Command{
-			{Name: "eval", Usage: "evaluate policies on instance sets, as corl eval does", Subcommands: []*cli.Command{evalMILPCommand(), evalMallocCommand()}},
+			{Name: "eval", Usage: "evaluate policies on instance sets, as corl eval does", Subcommands: []*cli.Command{evalMILPCommand(), evalMallocCommand()},
+				Description: filesHelp("instance sets (--set) and results (--out, --trace)")},
 			{Name: "collect", Usage: "collect training samples, as corl train collects them", Subcommands: []*cli.Command{collectMILPCommand()}},
 		},
 		ExitErrHandler: func(*cli.Context, error) {},

@@ -1,12 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sync"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -37,9 +38,11 @@ func collectMILPCommand() *cli.Command {
 			"runs on instance k mod n with its own random stream (--seed, k), so the shards are\n" +
 			"those corl train milp would collect itself; rounds of n episodes run until the shards,\n" +
 			"taken in order, hold --samples samples. Train on them with the same --set, --samples,\n" +
-			"--expert-prob, --sb-iter-limit, --episode-node-limit and --seed:\n\n" +
+			"--expert-prob, --sb-iter-limit, --episode-node-limit and --seed (corl train milp reads\n" +
+			"local shards only):\n\n" +
 			"  corl-beam collect milp --set sets/sc --samples 10000 --seed 1 --out runs/sc\n" +
-			"  corl train milp --agent il --set sets/sc --samples 10000 --seed 1 --out runs/sc",
+			"  corl train milp --agent il --set sets/sc --samples 10000 --seed 1 --out runs/sc\n\n" +
+			filesHelp("--set and --out"),
 		Flags: append(append([]cli.Flag{
 			&cli.StringFlag{Name: "set", Usage: "instance `DIR`, or a text file listing MPS files one per line (required)", Required: true},
 			&cli.StringFlag{Name: "out", Usage: "run `DIR` of corl train milp; shards go to DIR/samples (required)", Required: true},
@@ -55,10 +58,11 @@ func collectMILPCommand() *cli.Command {
 const maxRounds = 1000
 
 func collectMILPAction(c *cli.Context) error {
-	if err := setBeamOptions(c); err != nil {
+	if err := checkOptions(c, "set", "out"); err != nil {
 		return err
 	}
-	files, err := evalcli.InstanceFiles(c.String("set"))
+	ctx := c.Context
+	files, err := evalcli.InstanceFilesIn(setFS{ctx}, c.String("set"))
 	if err != nil {
 		return cliexit.InputErr(err)
 	}
@@ -67,7 +71,7 @@ func collectMILPAction(c *cli.Context) error {
 	}
 	insts := make([]revibranch.Instance, len(files))
 	for i, f := range files {
-		m, err := solver.ReadMPSFile(f)
+		m, err := readMPS(ctx, f)
 		if err != nil {
 			return cliexit.InputErr(err)
 		}
@@ -75,17 +79,19 @@ func collectMILPAction(c *cli.Context) error {
 	}
 	engine := c.String("engine")
 	cfg := revibranch.CollectConfig{Instances: insts, Samples: c.Int("samples"), ExpertProb: c.Float64("expert-prob"),
-		IterLimit: c.Int("sb-iter-limit"), Seed: c.Uint64("seed"), Dir: filepath.Join(c.String("out"), "samples"),
+		IterLimit: c.Int("sb-iter-limit"), Seed: c.Uint64("seed"), Dir: joinPath(c.String("out"), "samples"),
 		NewEngine: func() (solver.Engine, error) { return highs.New(highs.Config{Runtime: engine}) },
 		Search:    bnb.Config{NodeLimit: c.Int64("episode-node-limit")}}
 	if err := cfg.Validate(); err != nil {
 		return cliexit.Usagef("%v", err)
 	}
-	if cfg.Dir, err = filepath.Abs(cfg.Dir); err != nil {
+	if cfg.Dir, err = absPath(cfg.Dir); err != nil {
 		return cliexit.InputErr(err)
 	}
-	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-		return cliexit.InputErr(err)
+	if !isURL(cfg.Dir) {
+		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+			return cliexit.InputErr(err)
+		}
 	}
 	fn := &collectFn{Files: files, Samples: cfg.Samples, ExpertProb: cfg.ExpertProb, IterLimit: cfg.IterLimit,
 		Seed: cfg.Seed, Engine: engine, NodeLimit: cfg.Search.NodeLimit, Dir: cfg.Dir}
@@ -94,59 +100,112 @@ func collectMILPAction(c *cli.Context) error {
 	}
 	stderr := c.App.ErrWriter
 	n := len(insts)
+	var got collected
 	for round := 0; ; round++ {
-		total, err := prefixSamples(cfg.Dir, cfg.Samples)
+		if got, err = prefixShards(ctx, cfg.Dir, insts, cfg.Samples); err != nil {
+			return cliexit.FailedErr(err)
+		}
+		if got.Samples >= cfg.Samples || round == maxRounds {
+			break
+		}
+		have, err := listFiles(ctx, shardPath(cfg.Dir, -1))
 		if err != nil {
 			return cliexit.FailedErr(err)
 		}
-		if total >= cfg.Samples || round == maxRounds {
-			break
-		}
 		var todo []episodeElem
 		for k := round * n; k < (round+1)*n; k++ {
-			if _, err := os.Stat(revibranch.ShardPath(cfg.Dir, k)); err != nil {
+			if !slices.Contains(have, shardPath(cfg.Dir, k)) {
 				todo = append(todo, episodeElem{Episode: int64(k)})
 			}
 		}
 		if len(todo) == 0 {
 			continue
 		}
-		fmt.Fprintf(stderr, "round %d: %d episodes on %s (%d of %d samples so far)\n", round+1, len(todo), c.String("runner"), total, cfg.Samples)
+		fmt.Fprintf(stderr, "round %d: %d episodes on %s (%d of %d samples so far)\n", round+1, len(todo), c.String("runner"), got.Samples, cfg.Samples)
 		p, s := beam.NewPipelineWithRoot()
 		runAll(s, fn, todo)
-		if err := runPipeline(c.Context, c, p); err != nil {
+		if err := runPipeline(ctx, c, p); err != nil {
 			fmt.Fprintf(stderr, "finished shards are kept in %s: the same command continues\n", cfg.Dir)
 			return err
 		}
 	}
-	// Collect takes the shards in order, checks that they belong to these
-	// instances, and sums their costs; it runs an episode only if one is
-	// missing, as corl train milp will.
-	cfg.Workers = 1
-	res, err := revibranch.Collect(c.Context, cfg)
-	if err != nil {
-		return cliexit.FailedErr(err)
+	if isURL(cfg.Dir) {
+		if got.Samples < cfg.Samples {
+			return cliexit.FailedErr(fmt.Errorf("%d samples after %d episodes, want %d: the episodes end before the expert is queried often enough (raise --expert-prob or use larger instances)",
+				got.Samples, got.Shards, cfg.Samples))
+		}
+	} else {
+		// Collect takes the shards in order, checks that they belong to
+		// these instances, and sums their costs; it runs an episode only if
+		// one is missing, as corl train milp will.
+		cfg.Workers = 1
+		res, err := revibranch.Collect(ctx, cfg)
+		if err != nil {
+			return cliexit.FailedErr(err)
+		}
+		got = collected{Samples: res.Samples, Shards: len(res.Shards), SBLPs: res.Stats.SBLPs, SBSeconds: res.Stats.SBSeconds}
 	}
 	fmt.Fprintf(c.App.Writer, "%d samples in %d shards in %s (%d strong-branching LPs, %.1f s of strong branching)\n",
-		res.Samples, len(res.Shards), cfg.Dir, res.Stats.SBLPs, res.Stats.SBSeconds)
+		got.Samples, got.Shards, cfg.Dir, got.SBLPs, got.SBSeconds)
 	return nil
 }
 
-// prefixSamples counts the samples of the shards 0, 1, ... found in dir,
-// up to the first missing one or until there are want.
-func prefixSamples(dir string, want int) (int, error) {
-	total := 0
-	for k := 0; total < want; k++ {
-		sh, err := revibranch.ReadShard(revibranch.ShardPath(dir, k))
-		if errors.Is(err, os.ErrNotExist) {
-			return total, nil
-		}
-		if err != nil {
-			return 0, err
-		}
-		total += len(sh.Samples)
+// shardPath is episode k's shard in dir, a local directory or a URL (as
+// revibranch.ShardPath names it); k < 0 gives a glob of every shard.
+func shardPath(dir string, k int) string {
+	if k < 0 {
+		return joinPath(dir, "shard-*.bin.gz")
 	}
-	return total, nil
+	return joinPath(dir, filepath.Base(revibranch.ShardPath("", k)))
+}
+
+// collected sums the shards 0, 1, ... of a collection.
+type collected struct {
+	Samples, Shards int
+	SBLPs           int64
+	SBSeconds       float64
+}
+
+// prefixShards sums the shards 0, 1, ... found in dir, up to the first
+// missing one or until they hold want samples; a shard of another
+// instance than its episode's is an error.
+func prefixShards(ctx context.Context, dir string, insts []revibranch.Instance, want int) (collected, error) {
+	var got collected
+	have, err := listFiles(ctx, shardPath(dir, -1))
+	if err != nil {
+		return got, err
+	}
+	for k := 0; got.Samples < want && slices.Contains(have, shardPath(dir, k)); k++ {
+		sh, err := readShard(ctx, shardPath(dir, k))
+		if err != nil {
+			return got, err
+		}
+		if name := insts[k%len(insts)].Name; sh.Instance != name {
+			return got, fmt.Errorf("%s holds samples of %q, but episode %d is on %q: the instances changed since the shard was written (use another --out)",
+				shardPath(dir, k), sh.Instance, k, name)
+		}
+		got.Samples += len(sh.Samples)
+		got.Shards++
+		got.SBLPs += sh.Stats.SBLPs
+		got.SBSeconds += sh.Stats.SBSeconds
+	}
+	return got, nil
+}
+
+func readShard(ctx context.Context, name string) (*revibranch.Shard, error) {
+	return readWith(ctx, name, revibranch.ReadShardFrom)
+}
+
+// writeShard writes a shard, which appears whole or not at all.
+func writeShard(ctx context.Context, name string, sh *revibranch.Shard) error {
+	if !isURL(name) {
+		return revibranch.WriteShard(name, sh)
+	}
+	var b bytes.Buffer
+	if err := revibranch.WriteShardTo(&b, name, sh); err != nil {
+		return err
+	}
+	return writeFile(ctx, name, b.Bytes())
 }
 
 // episodeElem is one element of a collection: one episode.
@@ -158,14 +217,14 @@ type episodeElem struct {
 // and writes its shard. Like evalFn it is splittable only so that Prism
 // runs the elements of a bundle in parallel.
 type collectFn struct {
-	Files      []string // the instances, absolute, in set order
+	Files      []string // the instances, absolute paths or URLs, in set order
 	Samples    int
 	ExpertProb float64
 	IterLimit  int
 	Seed       uint64
 	Engine     string
 	NodeLimit  int64
-	Dir        string
+	Dir        string // of the shards: a local path or a URL
 	HiGHS      shippedModule
 
 	mu     sync.Mutex
@@ -179,13 +238,13 @@ func (f *collectFn) Setup() error {
 }
 
 // model reads instance i once per worker.
-func (f *collectFn) model(i int) (*solver.Model, error) {
+func (f *collectFn) model(ctx context.Context, i int) (*solver.Model, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if m, ok := f.models[i]; ok {
 		return m, nil
 	}
-	m, err := solver.ReadMPSFile(f.Files[i])
+	m, err := readMPS(ctx, f.Files[i])
 	if err != nil {
 		return nil, err
 	}
@@ -200,12 +259,12 @@ func (f *collectFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, e 
 		return nil
 	}
 	defer done(e.Episode)
-	path := revibranch.ShardPath(f.Dir, int(e.Episode))
-	if _, err := os.Stat(path); err == nil {
-		return nil
+	path := shardPath(f.Dir, int(e.Episode))
+	if done, err := exists(ctx, path); done || err != nil {
+		return err
 	}
 	i := int(e.Episode) % len(f.Files)
-	m, err := f.model(i)
+	m, err := f.model(ctx, i)
 	if err != nil {
 		return err
 	}
@@ -221,5 +280,5 @@ func (f *collectFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, e 
 	if err != nil {
 		return fmt.Errorf("episode %d: %w", e.Episode, err)
 	}
-	return revibranch.WriteShard(path, sh)
+	return writeShard(ctx, path, sh)
 }

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
-	"path/filepath"
 	"reflect"
 	"runtime"
 	"runtime/debug"
@@ -80,7 +80,7 @@ type mallocSpec struct {
 // stages (Prism) hand the elements of a bundle to parallel bundles.
 type evalFn struct {
 	Env    string // "milp" or "malloc"
-	Parts  string // the directory of part files
+	Parts  string // the directory of part files: a local path or a URL
 	Run    string // the Run column
 	MILP   milpSpec
 	Malloc mallocSpec
@@ -103,7 +103,7 @@ func (f *evalFn) Setup() error {
 			return err
 		}
 		f.play = func(ctx context.Context, e runElem) (eval.Outcome, error) {
-			m, err := solver.ReadMPSFile(e.File)
+			m, err := readMPS(ctx, e.File)
 			if err != nil {
 				return eval.Outcome{}, err
 			}
@@ -113,7 +113,7 @@ func (f *evalFn) Setup() error {
 		s := f.Malloc
 		cfg := eval.Malloc{MIPTimeLimit: s.MIPTimeLimit, Run: f.Run, NewPolicy: policy.Malloc(s.Search, s.Model)}
 		f.play = func(ctx context.Context, e runElem) (eval.Outcome, error) {
-			in, err := evalcli.ReadAllocation(e.File, s.Fraction, s.Alignment)
+			in, err := evalcli.ReadAllocationIn(setFS{ctx}, e.File, s.Fraction, s.Alignment)
 			if err != nil {
 				return eval.Outcome{}, err
 			}
@@ -159,7 +159,7 @@ func (f *evalFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, e run
 	if err != nil {
 		o = eval.Outcome{Result: errorRow(f.Env, f.Run, e)}
 	}
-	return writePart(f.Parts, e.Index, o, err)
+	return writePart(ctx, f.Parts, e.Index, o, err)
 }
 
 // slots bounds the runs at a time in one worker process to its cores
@@ -202,18 +202,25 @@ func errorRow(env, run string, e runElem) trace.Result {
 		Objective: math.NaN(), DualBound: math.NaN(), Gap: math.NaN()}
 }
 
-// absFiles makes paths absolute, so that workers find them whatever
-// their working directory.
+// absFiles makes local paths absolute, so that workers find them
+// whatever their working directory; URLs stay as they are.
 func absFiles(files []string) ([]string, error) {
 	out := make([]string, len(files))
 	for i, f := range files {
-		a, err := filepath.Abs(f)
+		a, err := absPath(f)
 		if err != nil {
 			return nil, err
 		}
 		out[i] = a
 	}
 	return out, nil
+}
+
+// readMPS reads an MPS file, plain or gzipped, local or at a URL.
+func readMPS(ctx context.Context, name string) (*solver.Model, error) {
+	return readWith(ctx, name, func(r io.Reader, name string) (*solver.Model, error) {
+		return solver.ReadMPS(r, name, solver.MPSAuto)
+	})
 }
 
 // elements lists one element per job.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -25,6 +26,7 @@ func evalMILPCommand() *cli.Command {
 			"table. A run that fails (a malformed MPS file, a HiGHS trap) becomes a row with status\n" +
 			"error, named on standard error; the other runs complete. Finished runs are kept in\n" +
 			"FILE.beam-parts/ beside --out until the end; --resume runs only what is missing.\n\n" +
+			filesHelp("--set, the files a --set list names, --out and --trace") + "\n\n" +
 			"Example:\n  corl-beam eval milp --set sets/setcover-easy --branching pscost --highs --out results.parquet",
 		Flags:  append(append(evalcli.MILP(), evalcli.Common()...), runnerFlags()...),
 		Action: evalMILPAction,
@@ -32,10 +34,10 @@ func evalMILPCommand() *cli.Command {
 }
 
 func evalMILPAction(c *cli.Context) error {
-	if err := setBeamOptions(c); err != nil {
+	if err := checkOptions(c, "set", "out", "trace"); err != nil {
 		return err
 	}
-	ev, err := evalcli.ParseMILP(c)
+	ev, err := evalcli.ParseMILPIn(c, setFS{c.Context})
 	if err != nil {
 		return err
 	}
@@ -53,6 +55,7 @@ func evalMallocCommand() *cli.Command {
 		Usage: "corl eval malloc as a pipeline: one element per (instance, policy, seed)",
 		Description: "Takes corl eval malloc's flags (but --workers) and the runner's; writes the same\n" +
 			"--out rows and prints the same table.\n\n" +
+			filesHelp("--set and --out") + "\n\n" +
 			"Example:\n  corl-beam eval malloc --set minimalloc/ --policies xla,firstfit,mip --capacity-fraction 0.25",
 		Flags:  append(append(evalcli.Malloc(), evalcli.Common()...), runnerFlags()...),
 		Action: evalMallocAction,
@@ -60,10 +63,10 @@ func evalMallocCommand() *cli.Command {
 }
 
 func evalMallocAction(c *cli.Context) error {
-	if err := setBeamOptions(c); err != nil {
+	if err := checkOptions(c, "set", "out"); err != nil {
 		return err
 	}
-	ev, err := evalcli.ParseMalloc(c)
+	ev, err := evalcli.ParseMallocIn(c, setFS{c.Context})
 	if err != nil {
 		return err
 	}
@@ -76,10 +79,25 @@ func evalMallocAction(c *cli.Context) error {
 	return ev.Report(c.App.Writer, c.Bool("json"), results)
 }
 
+// checkOptions checks the runner's flags and passes them to the SDK, and
+// checks that the files the flags name are on filesystems corl-beam has.
+func checkOptions(c *cli.Context, fileFlags ...string) error {
+	if err := setBeamOptions(c); err != nil {
+		return err
+	}
+	for _, f := range fileFlags {
+		if err := checkScheme(f, c.String(f)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // runEval runs the jobs not yet finished as a pipeline of fn, then writes
 // out and tracePath from the parts, in job order, and returns the results.
 // Failed runs are error rows, listed on standard error.
 func runEval(c *cli.Context, jobs []eval.Job, files []string, settings map[string]string, out, tracePath string, fn *evalFn) ([]trace.Result, error) {
+	ctx := c.Context
 	files, err := absFiles(files)
 	if err != nil {
 		return nil, cliexit.InputErr(err)
@@ -93,17 +111,20 @@ func runEval(c *cli.Context, jobs []eval.Job, files []string, settings map[strin
 	switch {
 	case primary != "":
 		for _, f := range []string{out, tracePath} {
-			if d := filepath.Dir(f); f != "" {
+			if d := filepath.Dir(f); f != "" && !isURL(f) {
 				if info, err := os.Stat(d); err != nil || !info.IsDir() {
 					return nil, cliexit.InputErr(fmt.Errorf("%s: directory %s does not exist", f, d))
 				}
 			}
 		}
-		dir = primary + ".beam-parts"
+		if dir, err = absPath(primary + ".beam-parts"); err != nil {
+			return nil, cliexit.InputErr(err)
+		}
 	case c.Bool("resume"):
 		return nil, cliexit.Usagef("--resume needs the --out (or --trace) of the evaluation to continue")
 	case !local(c):
-		return nil, cliexit.Usagef("--runner %s: give --out on a filesystem the workers share; the runs' parts go beside it", c.String("runner"))
+		return nil, cliexit.Usagef("--runner %s: give --out on a filesystem the workers share (a shared mount, or %s); the runs' parts go beside it",
+			c.String("runner"), strings.Join(schemeURLs(), " or "))
 	default:
 		if dir, err = os.MkdirTemp("", "corl-beam-parts-"); err != nil {
 			return nil, cliexit.FailedErr(err)
@@ -114,7 +135,7 @@ func runEval(c *cli.Context, jobs []eval.Job, files []string, settings map[strin
 		}
 	}
 	settings["trace"] = fmt.Sprint(tracePath != "")
-	run, err := openParts(dir, c.Bool("resume"), partsMeta{Run: "eval-" + time.Now().UTC().Format("20060102T150405"), Jobs: jobsHash(elems), Settings: settings})
+	run, err := openParts(ctx, dir, c.Bool("resume"), partsMeta{Run: "eval-" + time.Now().UTC().Format("20060102T150405"), Jobs: jobsHash(elems), Settings: settings})
 	if err != nil {
 		return nil, err
 	}
@@ -123,32 +144,36 @@ func runEval(c *cli.Context, jobs []eval.Job, files []string, settings map[strin
 		return nil, err
 	}
 	stderr := c.App.ErrWriter
-	if todo := missing(dir, elems); len(todo) > 0 {
+	todo, err := missing(ctx, dir, elems)
+	if err != nil {
+		return nil, cliexit.InputErr(err)
+	}
+	if len(todo) > 0 {
 		fmt.Fprintf(stderr, "%d runs on %s (%d already finished)\n", len(todo), c.String("runner"), len(elems)-len(todo))
 		p, s := beam.NewPipelineWithRoot()
 		runAll(s, fn, todo)
-		if err := runPipeline(c.Context, c, p); err != nil {
+		if err := runPipeline(ctx, c, p); err != nil {
 			if primary != "" {
 				fmt.Fprintf(stderr, "finished runs are kept in %s: continue with the same command and --resume\n", dir)
 			}
 			return nil, err
 		}
 	}
-	results, steps, failed, err := readParts(dir, elems, tracePath != "")
+	results, steps, failed, err := readParts(ctx, dir, elems, tracePath != "")
 	if err != nil {
 		return nil, cliexit.FailedErr(err)
 	}
 	if out != "" {
-		if err := trace.WriteFile(out, results); err != nil {
+		if err := writeRows(ctx, out, results); err != nil {
 			return nil, cliexit.FailedErr(err)
 		}
 	}
 	if tracePath != "" {
-		if err := trace.WriteFile(tracePath, steps); err != nil {
+		if err := writeRows(ctx, tracePath, steps); err != nil {
 			return nil, cliexit.FailedErr(err)
 		}
 	}
-	if err := removeParts(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := removeParts(ctx, dir); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, cliexit.FailedErr(err)
 	}
 	for _, f := range failed {

@@ -240,11 +240,20 @@ func TestCollectMatchesLocal(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("corl-beam collect milp: exit %d\n%s", code, stderr)
 	}
-
-	files, err := datasets.InstanceFiles(set)
+	// The same collection with the set and the shards on memfs://.
+	mem := memDir(t)
+	names, err := datasets.InstanceFiles(set)
 	if err != nil {
 		t.Fatal(err)
 	}
+	toMem(t, mem+"/set", names...)
+	code, _, stderr = runBeam(t, "collect", "milp", "--set", mem+"/set", "--samples", fmt.Sprint(samples), "--expert-prob", fmt.Sprint(prob),
+		"--seed", fmt.Sprint(seed), "--out", mem+"/run")
+	if code != 0 {
+		t.Fatalf("corl-beam collect milp on memfs: exit %d\n%s", code, stderr)
+	}
+
+	files := names
 	var insts []revibranch.Instance
 	for _, f := range files {
 		m, err := solver.ReadMPSFile(f)
@@ -272,9 +281,15 @@ func TestCollectMatchesLocal(t *testing.T) {
 		if err != nil {
 			t.Fatalf("shard %d: %v", k, err)
 		}
-		if l.Instance != b.Instance || !reflect.DeepEqual(l.Samples, b.Samples) || l.Stats.Nodes != b.Stats.Nodes {
-			t.Errorf("shard %d differs: local %s, %d samples, %d nodes; corl-beam %s, %d samples, %d nodes",
-				k, l.Instance, len(l.Samples), l.Stats.Nodes, b.Instance, len(b.Samples), b.Stats.Nodes)
+		m, err := readShard(context.Background(), shardPath(mem+"/run/samples", k))
+		if err != nil {
+			t.Fatalf("shard %d on memfs: %v", k, err)
+		}
+		for _, b := range []*revibranch.Shard{b, m} {
+			if l.Instance != b.Instance || !reflect.DeepEqual(l.Samples, b.Samples) || l.Stats.Nodes != b.Stats.Nodes {
+				t.Errorf("shard %d differs: local %s, %d samples, %d nodes; corl-beam %s, %d samples, %d nodes",
+					k, l.Instance, len(l.Samples), l.Stats.Nodes, b.Instance, len(b.Samples), b.Stats.Nodes)
+			}
 		}
 	}
 }
@@ -285,11 +300,11 @@ func TestRetriedRunDoesNotDuplicate(t *testing.T) {
 	dir := t.TempDir()
 	e := runElem{Index: 3, Instance: "a.mps", Policy: "pscost", Seed: 1}
 	for _, nodes := range []int64{5, 7} {
-		if err := writePart(dir, e.Index, eval.Outcome{Result: trace.Result{Instance: e.Instance, Policy: e.Policy, Seed: 1, Status: "optimal", Nodes: nodes}}, nil); err != nil {
+		if err := writePart(context.Background(), dir, e.Index, eval.Outcome{Result: trace.Result{Instance: e.Instance, Policy: e.Policy, Seed: 1, Status: "optimal", Nodes: nodes}}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	rows, _, failed, err := readParts(dir, []runElem{e}, false)
+	rows, _, failed, err := readParts(context.Background(), dir, []runElem{e}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,25 +321,25 @@ func TestRetriedRunDoesNotDuplicate(t *testing.T) {
 func TestResumeChecks(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out.parquet.beam-parts")
 	meta := partsMeta{Run: "eval-1", Jobs: "abc", Settings: map[string]string{"time_limit": "0"}}
-	if run, err := openParts(dir, false, meta); err != nil || run != "eval-1" {
+	if run, err := openParts(context.Background(), dir, false, meta); err != nil || run != "eval-1" {
 		t.Fatalf("openParts = %q, %v", run, err)
 	}
 	var ee *cliexit.Error
-	if _, err := openParts(dir, false, meta); !errors.As(err, &ee) || ee.Code != cliexit.Usage {
+	if _, err := openParts(context.Background(), dir, false, meta); !errors.As(err, &ee) || ee.Code != cliexit.Usage {
 		t.Errorf("reopened without --resume: %v, want a usage error", err)
 	}
 	other := meta
 	other.Run = "eval-2"
-	if run, err := openParts(dir, true, other); err != nil || run != "eval-1" {
+	if run, err := openParts(context.Background(), dir, true, other); err != nil || run != "eval-1" {
 		t.Errorf("resumed: run %q, %v; want the first run's name", run, err)
 	}
 	other.Settings = map[string]string{"time_limit": "5"}
-	if _, err := openParts(dir, true, other); !errors.As(err, &ee) || ee.Code != cliexit.Usage || !strings.Contains(err.Error(), "time_limit") {
+	if _, err := openParts(context.Background(), dir, true, other); !errors.As(err, &ee) || ee.Code != cliexit.Usage || !strings.Contains(err.Error(), "time_limit") {
 		t.Errorf("resumed with another time limit: %v", err)
 	}
 	other = meta
 	other.Jobs = "def"
-	if _, err := openParts(dir, true, other); !errors.As(err, &ee) || ee.Code != cliexit.Usage {
+	if _, err := openParts(context.Background(), dir, true, other); !errors.As(err, &ee) || ee.Code != cliexit.Usage {
 		t.Errorf("resumed with other jobs: %v", err)
 	}
 }

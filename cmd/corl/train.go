@@ -57,10 +57,19 @@ func trainMILPCommand() *cli.Command {
 			"(finished sample shards are kept; training resumes from its last checkpoint and ends with\n" +
 			"the same weights as an uninterrupted run). The policy then branches anywhere a rule does:\n" +
 			"  corl solve --bnb --branching gnn:DIR/policy.safetensors model.mps\n\n" +
-			"Example:\n" +
-			"  corl train milp --agent il --family setcover --size easy --instances 100 --samples 10000 --seed 1 --out runs/sc",
+			"With --agent revibranch (reinforcement learning on revived paths), the run plays --episodes\n" +
+			"branch-and-bound episodes with a Q-network in rounds of --episodes-per-round (on --workers),\n" +
+			"splits each finished tree into its root-to-leaf paths, keeps them in a replay buffer of\n" +
+			"--replay-mb MiB, and learns by double DQN with a target network on the paths' redistributed\n" +
+			"rewards (log tree sizes). The network's encoder starts from --init, else from the shipped\n" +
+			"policy (when --dim is not set to another size), else from scratch; the run says which.\n" +
+			"Ablations: --no-history (each decision alone), --no-redistribution (terminal reward only),\n" +
+			"--tree-mdp (plain tree-MDP DQN). The result branches as revibranch:DIR/policy.safetensors.\n\n" +
+			"Examples:\n" +
+			"  corl train milp --agent il --family setcover --size easy --instances 100 --samples 10000 --seed 1 --out runs/sc\n" +
+			"  corl train milp --agent revibranch --family knapsack --size easy --instances 50 --episodes 500 --seed 1 --out runs/ks",
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "agent", Value: "il", Usage: "il (imitation of strong branching)"},
+			&cli.StringFlag{Name: "agent", Value: "il", Usage: "il (imitation of strong branching) or revibranch (reinforcement learning on revived paths)"},
 			&cli.StringFlag{Name: "out", Usage: "run `DIR` (required)", Required: true},
 			&cli.BoolFlag{Name: "resume", Usage: "continue the run in --out (its recorded settings apply)"},
 			&cli.StringFlag{Name: "family", Value: "setcover", Usage: "instance family: " + strings.Join(datasets.FamilyNames(), ", ")},
@@ -83,7 +92,7 @@ func trainMILPCommand() *cli.Command {
 			&cli.Float64Flag{Name: "eval-time-limit", Value: 60, Usage: "per evaluation run, in `SECONDS`"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of everything random in the run"},
 			engineFlag(),
-		}, evalcli.Collect()...),
+		}, append(evalcli.Collect(), rlFlags()...)...),
 		Action: trainMILPAction,
 	}
 }
@@ -102,14 +111,18 @@ type trainMILPConfig struct {
 	EpisodeNodeLimit int64                  `json:"episode_node_limit"`
 	Train            revibranch.TrainConfig `json:"train"`
 	Init             string                 `json:"init,omitempty"`
-	EvalInstances    int                    `json:"eval_instances"`
-	EvalSize         string                 `json:"eval_size,omitempty"`
-	EvalBranching    []string               `json:"eval_branching,omitempty"`
-	EvalHighs        bool                   `json:"eval_highs"`
-	EvalTimeLimit    float64                `json:"eval_time_limit"`
-	Seed             uint64                 `json:"seed"`
-	Engine           string                 `json:"engine,omitempty"`
-	Workers          int                    `json:"workers"`
+	// RL is the reinforcement-learning config (--agent revibranch), and
+	// InitFrom where its encoder starts: a file, "shipped" or "scratch".
+	RL            *revibranch.RLConfig `json:"rl,omitempty"`
+	InitFrom      string               `json:"init_from,omitempty"`
+	EvalInstances int                  `json:"eval_instances"`
+	EvalSize      string               `json:"eval_size,omitempty"`
+	EvalBranching []string             `json:"eval_branching,omitempty"`
+	EvalHighs     bool                 `json:"eval_highs"`
+	EvalTimeLimit float64              `json:"eval_time_limit"`
+	Seed          uint64               `json:"seed"`
+	Engine        string               `json:"engine,omitempty"`
+	Workers       int                  `json:"workers"`
 	// GOMAXPROCS is the core count the run trained under: the CPU
 	// backend's sums split by it, so a resume under another count
 	// continues with other rounding.
@@ -128,11 +141,14 @@ func trainConfigFromFlags(c *cli.Context) (trainMILPConfig, error) {
 		EvalTimeLimit: c.Float64("eval-time-limit"), Seed: c.Uint64("seed"), Engine: c.String("engine"),
 		Workers: c.Int("workers"), GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version,
 	}
-	if cfg.Agent != "il" {
-		if cfg.Agent == "revibranch" {
-			return cfg, usageErr("--agent revibranch (reinforcement learning) is not available yet; use --agent il")
+	switch cfg.Agent {
+	case "il":
+	case "revibranch":
+		if err := rlConfigFromFlags(c, &cfg); err != nil {
+			return cfg, err
 		}
-		return cfg, usageErr("--agent %q: want il", cfg.Agent)
+	default:
+		return cfg, usageErr("--agent %q: want il or revibranch", cfg.Agent)
 	}
 	if set := c.String("set"); set != "" {
 		cfg.Set = set
@@ -224,7 +240,11 @@ type trainInputs struct {
 func loadTrainInputs(ctx context.Context, cfg trainMILPConfig, resumed bool, stderr io.Writer) (trainInputs, error) {
 	var in trainInputs
 	var err error
-	if cfg.Init != "" && !resumed {
+	if cfg.RL != nil && !resumed {
+		if in.init, err = rlInit(cfg); err != nil {
+			return in, err
+		}
+	} else if cfg.Init != "" && !resumed {
 		if in.init, err = revibranch.LoadPolicy(cfg.Init, nil); err != nil {
 			return in, inputErr(err)
 		}
@@ -332,6 +352,9 @@ func interruptedRun(ctx context.Context, dir string) error {
 
 // runTrainMILP runs (or resumes) the phases of a run.
 func runTrainMILP(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, in trainInputs, stdout, stderr io.Writer) error {
+	if cfg.RL != nil {
+		return runTrainRL(ctx, dir, cfg, in, stdout, stderr)
+	}
 	insts := in.instances
 	// 1. Collect.
 	bar := progress.New(stderr, "collect samples", int64(cfg.Samples))
@@ -372,7 +395,7 @@ func runTrainMILP(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, in t
 	// 3. Evaluate on held-out instances.
 	var table []eval.MILPRow
 	if cfg.EvalInstances > 0 {
-		if table, err = trainEval(ctx, dir, cfg, policyPath, stdout, stderr); err != nil {
+		if table, err = trainEval(ctx, dir, cfg, "gnn:"+policyPath, "gnn", stdout, stderr); err != nil {
 			return err
 		}
 	}
@@ -443,9 +466,10 @@ func generateOne(fam datasets.Family, size string, seed uint64, params map[strin
 // training index, so held-out instances have other seeds.
 const heldOut = 1_000_000
 
-// trainEval evaluates the run's policy against the rules on held-out
-// instances; results go to trace/eval.parquet and plots/.
-func trainEval(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, policyPath string, stdout, stderr io.Writer) ([]eval.MILPRow, error) {
+// trainEval evaluates the run's policy (a branching name, shown as
+// label) against the rules on held-out instances; results go to
+// trace/eval.parquet and plots/.
+func trainEval(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, policy, label string, stdout, stderr io.Writer) ([]eval.MILPRow, error) {
 	family, size := cfg.Family, cfg.EvalSize
 	if family == "" {
 		fmt.Fprintln(stderr, "evaluation skipped: the run trained on --set, so there is no family to draw held-out instances from")
@@ -455,7 +479,7 @@ func trainEval(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, policyP
 	if err != nil {
 		return nil, err
 	}
-	policies := append([]string{"gnn:" + policyPath}, cfg.EvalBranching...)
+	policies := append([]string{policy}, cfg.EvalBranching...)
 	if cfg.EvalHighs {
 		policies = append(policies, "highs")
 	}
@@ -486,13 +510,13 @@ func trainEval(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, policyP
 	if err := w.Close(); err != nil {
 		return nil, failedErr(err)
 	}
-	// Name the policy "gnn" in the table and plots, not by its long path.
+	// Name the policy by its label in the table and plots, not by its long path.
 	for i := range results {
 		if results[i].Policy == policies[0] {
-			results[i].Policy = "gnn"
+			results[i].Policy = label
 		}
 	}
-	policies[0] = "gnn"
+	policies[0] = label
 	table := eval.SummarizeMILP(policies, eval.Group(results, len(policies)))
 	fmt.Fprintf(stdout, "\nheld-out %s instances (%s%s; %d, time limit %gs):\n", family, size, paramList(cfg.Params), len(insts), cfg.EvalTimeLimit)
 	eval.PrintMILP(stdout, table, len(insts))
@@ -505,11 +529,7 @@ func trainEval(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, policyP
 func writeSummary(dir *train.Dir, cfg trainMILPConfig, col revibranch.CollectResult, res revibranch.TrainResult, table []eval.MILPRow) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# corl train milp: %s\n\n", dir.Path)
-	if cfg.Set != "" {
-		fmt.Fprintf(&b, "Instances: the MPS files of %s.\n\n", cfg.Set)
-	} else {
-		fmt.Fprintf(&b, "Instances: %d generated %s (%s%s), seed %d.\n\n", cfg.Instances, cfg.Family, cfg.Size, paramList(cfg.Params), cfg.Seed)
-	}
+	summaryInstances(&b, cfg)
 	perSample := col.Stats.SBSeconds / math.Max(float64(col.Samples), 1)
 	fmt.Fprintf(&b, "## Collection\n\n%d samples in %d shards (expert probability %g, strong-branching iteration limit %d).\n"+
 		"Episodes: %d nodes, %.1f s of worker time; the expert: %d LPs, %d simplex iterations, %.1f s (%.3f s per sample, %.0f%% of the time).\n\n",
@@ -519,10 +539,25 @@ func writeSummary(dir *train.Dir, cfg trainMILPConfig, col revibranch.CollectRes
 		"Policy: `policy.safetensors` (use it as `--branching gnn:%s`). Curves: `plots/`, trace: `trace/train.parquet`.\n\n",
 		res.TrainCount, res.ValidCount, res.Stopped, res.BestEpoch, res.ValidLoss, 100*res.ValidTop1, 100*res.ValidTop5,
 		dir.Join(revibranch.BestPolicyFile))
+	return writeSummaryEval(dir, &b, cfg, table)
+}
+
+// summaryInstances writes summary.md's line on the training instances.
+func summaryInstances(b *strings.Builder, cfg trainMILPConfig) {
+	if cfg.Set != "" {
+		fmt.Fprintf(b, "Instances: the MPS files of %s.\n\n", cfg.Set)
+	} else {
+		fmt.Fprintf(b, "Instances: %d generated %s (%s%s), seed %d.\n\n", cfg.Instances, cfg.Family, cfg.Size, paramList(cfg.Params), cfg.Seed)
+	}
+}
+
+// writeSummaryEval adds the held-out evaluation (if any) to b and writes
+// it as the run's summary.md.
+func writeSummaryEval(dir *train.Dir, b *strings.Builder, cfg trainMILPConfig, table []eval.MILPRow) error {
 	if table != nil {
-		fmt.Fprintf(&b, "## Held-out evaluation\n\n%d %s %s instances, time limit %g s per run; results in `trace/eval.parquet`.\n\n```\n",
+		fmt.Fprintf(b, "## Held-out evaluation\n\n%d %s %s instances, time limit %g s per run; results in `trace/eval.parquet`.\n\n```\n",
 			cfg.EvalInstances, cfg.Family, cfg.EvalSize, cfg.EvalTimeLimit)
-		eval.PrintMILP(&b, table, cfg.EvalInstances)
+		eval.PrintMILP(b, table, cfg.EvalInstances)
 		b.WriteString("```\n")
 	}
 	return atomicfile.Write(dir.Join("summary.md"), []byte(b.String()))

@@ -264,7 +264,13 @@ func TestTrainMistakesLeaveNoRun(t *testing.T) {
 		{"--param", "rows=100", "--eval-size", "medium"},
 		{"--init", policy}, // a dim-32 policy, --dim 64 by default
 		{"--init", filepath.Join(t.TempDir(), "missing.safetensors")},
-		{"--agent", "revibranch"},
+		{"--agent", "nope"},
+		{"--agent", "revibranch", "--tree-mdp", "--no-history"},
+		{"--agent", "revibranch", "--replay-mb", "0"},
+		{"--agent", "revibranch", "--loss", "l1"},
+		{"--agent", "revibranch", "--episodes", "0"},
+		{"--agent", "revibranch", "--eps-start", "2"},
+		{"--agent", "revibranch", "--init", filepath.Join(t.TempDir(), "missing.safetensors")},
 		{"--eval-branching", "nope"},
 	} {
 		out := filepath.Join(t.TempDir(), "run")

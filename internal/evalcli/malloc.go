@@ -53,8 +53,11 @@ func (e MallocEval) Jobs() []eval.Job { return eval.InstanceJobs(e.Names, e.Poli
 
 // ParseMalloc reads the memory-mapping flags and the instances, and
 // resolves every policy once.
-func ParseMalloc(c *cli.Context) (MallocEval, error) {
-	files, err := datasets.AllocationFiles(c.String("set"))
+func ParseMalloc(c *cli.Context) (MallocEval, error) { return ParseMallocIn(c, OS) }
+
+// ParseMallocIn is ParseMalloc with the set read from fsys.
+func ParseMallocIn(c *cli.Context, fsys FS) (MallocEval, error) {
+	files, err := AllocationFilesIn(fsys, c.String("set"))
 	if err != nil {
 		return MallocEval{}, input(err)
 	}
@@ -94,7 +97,7 @@ func ParseMalloc(c *cli.Context) (MallocEval, error) {
 	insts := make([]*malloc.Instance, len(files))
 	names := make([]string, len(files))
 	for k, f := range files {
-		if insts[k], err = ReadAllocation(f, frac, align); err != nil {
+		if insts[k], err = ReadAllocationIn(fsys, f, frac, align); err != nil {
 			return MallocEval{}, input(err)
 		}
 		names[k] = insts[k].Name
@@ -105,9 +108,28 @@ func ParseMalloc(c *cli.Context) (MallocEval, error) {
 		Settings: map[string]string{"capacity_fraction": fmt.Sprint(frac), "alignment": fmt.Sprint(align), "mip_time_limit": fmt.Sprint(mipLimit)}}, nil
 }
 
-// ReadAllocation reads one allocation CSV as the evaluation sees it.
-func ReadAllocation(file string, frac float64, align int64) (*malloc.Instance, error) {
-	in, err := datasets.ReadAllocationCSV(file, frac, malloc.DefaultModel)
+// AllocationFilesIn lists the allocation CSVs of a set on fsys: the .csv
+// files of a directory, sorted by name, or the one file set names.
+func AllocationFilesIn(fsys FS, set string) ([]string, error) {
+	dir, err := fsys.IsDir(set)
+	if err != nil {
+		return nil, err
+	}
+	if !dir {
+		return []string{set}, nil
+	}
+	return setFiles(fsys, set, ".csv")
+}
+
+// ReadAllocationIn reads one allocation CSV on fsys as the evaluation
+// sees it.
+func ReadAllocationIn(fsys FS, file string, frac float64, align int64) (*malloc.Instance, error) {
+	f, err := fsys.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	in, err := datasets.ReadAllocationCSVFrom(f, file, frac, malloc.DefaultModel)
 	if err != nil {
 		return nil, err
 	}

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -48,8 +48,11 @@ func (e MILPEval) Jobs() []eval.Job { return eval.InstanceJobs(e.Names, e.Polici
 
 // ParseMILP reads the MILP flags, lists the set and resolves every
 // policy once, so a bad name or checkpoint fails before any run.
-func ParseMILP(c *cli.Context) (MILPEval, error) {
-	files, err := InstanceFiles(c.String("set"))
+func ParseMILP(c *cli.Context) (MILPEval, error) { return ParseMILPIn(c, OS) }
+
+// ParseMILPIn is ParseMILP with the set read from fsys.
+func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
+	files, err := InstanceFilesIn(fsys, c.String("set"))
 	if err != nil {
 		return MILPEval{}, input(err)
 	}
@@ -84,18 +87,21 @@ func ParseMILP(c *cli.Context) (MILPEval, error) {
 }
 
 // InstanceFiles lists a set's MPS files: the .mps and .mps.gz files of a
-// directory (datasets.InstanceFiles), or the paths a text file lists one
-// per line (blank lines and lines starting with # skipped; relative paths
-// are relative to the list's directory).
-func InstanceFiles(set string) ([]string, error) {
-	info, err := os.Stat(set)
+// directory, sorted by name, or the paths a text file lists one per line
+// (blank lines and lines starting with # skipped; relative paths are
+// relative to the list's directory).
+func InstanceFiles(set string) ([]string, error) { return InstanceFilesIn(OS, set) }
+
+// InstanceFilesIn is InstanceFiles on fsys.
+func InstanceFilesIn(fsys FS, set string) ([]string, error) {
+	dir, err := fsys.IsDir(set)
 	if err != nil {
 		return nil, err
 	}
-	if info.IsDir() {
-		return datasets.InstanceFiles(set)
+	if dir {
+		return setFiles(fsys, set, ".mps", ".mps.gz")
 	}
-	f, err := os.Open(set)
+	f, err := fsys.Open(set)
 	if err != nil {
 		return nil, err
 	}
@@ -110,10 +116,7 @@ func InstanceFiles(set string) ([]string, error) {
 		if strings.ContainsRune(p, 0) {
 			return nil, fmt.Errorf("%s:%d: not a text file listing instances", set, line)
 		}
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(filepath.Dir(set), p)
-		}
-		files = append(files, p)
+		files = append(files, resolve(set, p))
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", set, err)
@@ -122,6 +125,26 @@ func InstanceFiles(set string) ([]string, error) {
 		return nil, &datasets.NoInstancesError{Dir: set, Suffixes: []string{"listed"}}
 	}
 	return files, nil
+}
+
+// setFiles lists the files of dir ending in one of suffixes, sorted; none
+// is a *datasets.NoInstancesError.
+func setFiles(fsys FS, dir string, suffixes ...string) ([]string, error) {
+	all, err := fsys.Files(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range all {
+		if slices.ContainsFunc(suffixes, func(s string) bool { return strings.HasSuffix(f, s) }) {
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 {
+		return nil, &datasets.NoInstancesError{Dir: dir, Suffixes: suffixes}
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // Report prints the table of the results, given in Jobs order: as JSON

@@ -1,0 +1,276 @@
+package revibranch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/corl-go/corl/agents/train"
+	"github.com/corl-go/corl/datasets"
+	"github.com/corl-go/corl/internal/highstest"
+	"github.com/corl-go/corl/nn"
+	"github.com/corl-go/corl/solver"
+	"github.com/corl-go/corl/solver/bnb"
+	"github.com/corl-go/corl/solver/highs"
+)
+
+// tinyKnapsacks returns n generated multiple-knapsack instances of items
+// items in 2 knapsacks: trees of tens of nodes.
+func tinyKnapsacks(t testing.TB, n, items int, seed uint64) []Instance {
+	t.Helper()
+	f, err := datasets.Lookup("knapsack")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []Instance
+	for i := range n {
+		m, _, err := f.Generate(datasets.Easy, datasets.FileSeed(seed, i), map[string]float64{"items": float64(items), "knapsacks": 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, Instance{Name: fmt.Sprintf("ks-%d", i), Model: m})
+	}
+	return out
+}
+
+func tinyRLConfig() RLConfig {
+	return RLConfig{Episodes: 6, EpisodesPerRound: 2, UpdatesPerRound: 2, Batch: 4, LR: 1e-3, Seed: 4,
+		Q: QConfig{Policy: DefaultPolicyConfig(8)}, EpisodeNodeLimit: 200}
+}
+
+// A run stopped after random rounds and resumed each time ends with the
+// same weights, bit for bit, as an uninterrupted one, whatever the
+// number of workers; the replay buffer is refilled from the episode files.
+func TestTrainRLResumeIsBitIdentical(t *testing.T) {
+	highstest.Need(t)
+	insts := tinyKnapsacks(t, 3, 14, 1)
+	cfg := tinyRLConfig()
+	run := func(workers int, stops []int) ([]byte, RLResult) {
+		dir, err := train.Create(t.TempDir(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, at := range stops {
+			ctx, cancel := context.WithCancel(context.Background())
+			_, err := TrainRL(ctx, cfg, RLEnv{Instances: insts, Workers: workers, Progress: func(p RLProgress) {
+				if p.Round == at {
+					cancel()
+				}
+			}}, dir)
+			cancel()
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("stopped after round %d: %v, want context.Canceled", at, err)
+			}
+		}
+		res, err := TrainRL(context.Background(), cfg, RLEnv{Instances: insts, Workers: workers}, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(stops) > 0 && !res.Resumed {
+			t.Fatal("the run did not resume")
+		}
+		b, err := os.ReadFile(dir.Join(PolicyFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b, res
+	}
+	want, res := run(2, nil)
+	if res.Updates == 0 || res.ReplayPaths == 0 {
+		t.Fatalf("the run made %d updates on %d paths: the comparison says nothing", res.Updates, res.ReplayPaths)
+	}
+	t.Logf("%d updates, %d paths in the buffer", res.Updates, res.ReplayPaths)
+	if got, _ := run(1, []int{1, 2}); !bytes.Equal(got, want) {
+		t.Fatal("stopped after rounds 1 and 2 on one worker: the policy differs from the uninterrupted run's")
+	}
+}
+
+// The trained checkpoint, loaded from its file, is a drop-in brancher:
+// bnb.Solve with it builds the tree the environment builds when driven
+// step by step with the network's greedy choices.
+func TestRLCheckpointBuildsEnvTree(t *testing.T) {
+	highstest.Need(t)
+	insts := tinyKnapsacks(t, 2, 14, 2)
+	cfg := tinyRLConfig()
+	cfg.Episodes, cfg.Q.NoHistory = 2, false
+	dir, err := train.Create(t.TempDir(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := TrainRL(context.Background(), cfg, RLEnv{Instances: insts}, dir); err != nil {
+		t.Fatal(err)
+	}
+	q, err := LoadQNet(dir.Join(PolicyFile), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// A node limit keeps the trees small; both stop at it the same way.
+	search := bnb.Config{NoHeuristics: true, NodeLimit: 120}
+	total := 0
+	for _, inst := range append(insts, tinyKnapsacks(t, 2, 18, 3)...) {
+		ep, err := PlayEpisode(ctx, q, inst, EpisodeConfig{Search: search})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cols []int
+		for _, s := range ep.Steps {
+			cols = append(cols, int(s.Candidates[s.Action]))
+		}
+		lp, err := highs.New(highs.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var solveCols []int
+		sc := search
+		sc.Observe = func(d bnb.Decided) error { solveCols = append(solveCols, d.Column); return nil }
+		res, err := bnb.Solve(ctx, lp, inst.Model, q.Brancher(), sc)
+		lp.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != solver.StatusOptimal && res.Status != solver.StatusNodeLimit {
+			t.Fatalf("%s: %v", inst.Name, res.Status)
+		}
+		if res.Stats.Nodes != ep.Nodes || !slices.Equal(cols, solveCols) {
+			t.Fatalf("%s: solve %d nodes, branched on %v; env %d nodes, %v", inst.Name, res.Stats.Nodes, solveCols, ep.Nodes, cols)
+		}
+		total += len(cols)
+		t.Logf("%s: %d nodes, %d decisions, %v", inst.Name, ep.Nodes, len(cols), res.Status)
+	}
+	if total < 10 {
+		t.Errorf("only %d decisions over the instances: the comparison says little", total)
+	}
+}
+
+// Each ablation trains and records what it left out, in its checkpoint
+// and its name.
+func TestRLVariants(t *testing.T) {
+	highstest.Need(t)
+	insts := tinyKnapsacks(t, 2, 12, 5)
+	for _, c := range []struct {
+		name      string
+		set       func(*RLConfig)
+		noHistory bool
+	}{
+		{"revibranch", func(*RLConfig) {}, false},
+		{"revibranch-no-history", func(c *RLConfig) { c.Q.NoHistory = true }, true},
+		{"revibranch-no-redistribution", func(c *RLConfig) { c.Redistribution = RedistributeNone }, false},
+		{"tree-mdp", func(c *RLConfig) { c.TreeMDP = true }, true},
+	} {
+		cfg := tinyRLConfig()
+		cfg.Episodes = 2
+		c.set(&cfg)
+		if got := cfg.Variant(); got != c.name {
+			t.Errorf("variant %q, want %q", got, c.name)
+		}
+		dir, err := train.Create(t.TempDir(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := TrainRL(context.Background(), cfg, RLEnv{Instances: insts}, dir)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		q, err := LoadQNet(dir.Join(PolicyFile), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Config.NoHistory != c.noHistory || res.Updates == 0 {
+			t.Errorf("%s: no history %v after %d updates, want %v", c.name, q.Config.NoHistory, res.Updates, c.noHistory)
+		}
+	}
+}
+
+// Episode files round-trip; damaged ones are refused, named, never a panic.
+func TestEpisodeFiles(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 9))
+	ep := randomPathEpisode(rng, 5)
+	ep.Index, ep.Instance, ep.Nodes = 7, "x", 11
+	path := filepath.Join(t.TempDir(), "ep.gob.gz")
+	if err := WriteEpisode(path, ep); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadEpisode(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, ep) {
+		t.Fatal("the episode read back differs")
+	}
+	raw, _ := os.ReadFile(path)
+	for _, cut := range []int{0, 10, len(raw) / 2, len(raw) - 4} {
+		bad := filepath.Join(t.TempDir(), "bad.gob.gz")
+		os.WriteFile(bad, raw[:cut], 0o644)
+		if _, err := ReadEpisode(bad); !errors.Is(err, ErrEpisodeFile) || !strings.Contains(err.Error(), bad) {
+			t.Errorf("cut at %d: %v, want ErrEpisodeFile naming the file", cut, err)
+		}
+	}
+	ep.Steps[3].Parent = 99 // not a tree any more
+	WriteEpisode(path, ep)
+	if _, err := ReadEpisode(path); !errors.Is(err, ErrEpisodeFile) {
+		t.Errorf("a broken tree: %v, want ErrEpisodeFile", err)
+	}
+}
+
+// The learner fits its targets: on a fixed buffer of random trees, a
+// hundred updates cut the loss (Monte-Carlo targets, so the targets stay
+// put) by more than half, with and without history.
+func TestUpdatesFitTargets(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	g := randomPathEpisode(rng, 1).Graph
+	var eps []*Episode
+	for range 6 {
+		ep, _ := randomTree(rng, 5+rng.IntN(20))
+		ep.Graph = g
+		for i := range ep.Steps {
+			s := randomStep(rng, g, ep.Steps[i].Node, ep.Steps[i].Parent)
+			ep.Steps[i] = s
+		}
+		eps = append(eps, ep)
+	}
+	for _, noHistory := range []bool{false, true} {
+		cfg := RLConfig{Episodes: 1, Batch: 8, LR: 3e-3, MonteCarlo: true, Seed: 1, Q: QConfig{Policy: DefaultPolicyConfig(8), NoHistory: noHistory}}.WithDefaults()
+		l := &learner{cfg: cfg}
+		var err error
+		if l.q, err = NewQNet(nn.CPU(), rand.New(rand.NewPCG(1, 2)), cfg.Q, nil); err != nil {
+			t.Fatal(err)
+		}
+		if l.tgt, err = NewQNet(nn.CPU(), rand.New(rand.NewPCG(1, 2)), cfg.Q, nil); err != nil {
+			t.Fatal(err)
+		}
+		l.opt, l.pcg = nn.NewAdam(cfg.LR), rand.NewPCG(1, 1)
+		l.rng = rand.New(l.pcg)
+		for _, ep := range eps {
+			if err := l.add(ep); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mean := func(n int) float64 {
+			s := 0.0
+			for range n {
+				v, err := l.update()
+				if err != nil {
+					t.Fatal(err)
+				}
+				s += v
+			}
+			return s / float64(n)
+		}
+		first := mean(10)
+		mean(80)
+		last := mean(10)
+		t.Logf("noHistory %v: loss %.3f, then %.3f", noHistory, first, last)
+		if !(last < first/2) {
+			t.Errorf("noHistory %v: loss %.3f after 100 updates, %.3f at the start", noHistory, last, first)
+		}
+	}
+}

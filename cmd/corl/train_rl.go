@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/corl-go/corl/agents/revibranch"
+	"github.com/corl-go/corl/agents/train"
+	"github.com/corl-go/corl/eval"
+	"github.com/corl-go/corl/internal/progress"
+	"github.com/corl-go/corl/solver/bnb"
+)
+
+// rlFlags are corl train milp's flags for --agent revibranch.
+func rlFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "episodes", Value: 500, Usage: "revibranch: training episodes"},
+		&cli.IntFlag{Name: "episodes-per-round", Value: 4, Usage: "revibranch: episodes played in parallel by one network before its updates"},
+		&cli.IntFlag{Name: "updates-per-round", Value: 16, Usage: "revibranch: optimizer steps after each round's episodes"},
+		&cli.IntFlag{Name: "paths-per-update", Value: 8, Usage: "revibranch: revived paths in each optimizer step's batch"},
+		&cli.Float64Flag{Name: "replay-mb", Value: 256, Usage: "revibranch: the replay buffer's memory budget in `MiB` (oldest paths evicted first)"},
+		&cli.IntFlag{Name: "n-step", Value: 4, Usage: "revibranch: bootstrap horizon along a path"},
+		&cli.BoolFlag{Name: "monte-carlo", Usage: "revibranch: targets are the rest of the path's rewards (no bootstrap)"},
+		&cli.Float64Flag{Name: "eps-start", Value: 0.3, Usage: "revibranch: exploration rate at the start"},
+		&cli.Float64Flag{Name: "eps-end", Value: 0.02, Usage: "revibranch: exploration rate after half the episodes"},
+		&cli.StringFlag{Name: "loss", Value: "msle", Usage: "revibranch: msle (squared error of log tree sizes) or huber"},
+		&cli.BoolFlag{Name: "no-history", Usage: "revibranch ablation: each decision alone, without the path before it"},
+		&cli.BoolFlag{Name: "no-redistribution", Usage: "revibranch ablation: the terminal reward on the path's last step only"},
+		&cli.BoolFlag{Name: "tree-mdp", Usage: "revibranch variant: plain tree-MDP DQN (no history, each decision's own subtree size)"},
+		&cli.BoolFlag{Name: "no-cutoff", Usage: "revibranch: train without the instances' optimal values as cutoff"},
+	}
+}
+
+// rlConfigFromFlags fills cfg.RL and where the encoder starts.
+func rlConfigFromFlags(c *cli.Context, cfg *trainMILPConfig) error {
+	rl := revibranch.RLConfig{
+		Episodes: c.Int("episodes"), EpisodesPerRound: c.Int("episodes-per-round"), UpdatesPerRound: c.Int("updates-per-round"),
+		Batch: c.Int("paths-per-update"), ReplayMB: c.Float64("replay-mb"), NStep: c.Int("n-step"), MonteCarlo: c.Bool("monte-carlo"),
+		EpsStart: c.Float64("eps-start"), EpsEnd: c.Float64("eps-end"), Loss: c.String("loss"), LR: c.Float64("lr"),
+		TreeMDP: c.Bool("tree-mdp"), EpisodeNodeLimit: c.Int64("episode-node-limit"), NoCutoff: c.Bool("no-cutoff"), Seed: c.Uint64("seed"),
+		Q: revibranch.QConfig{NoHistory: c.Bool("no-history")},
+	}
+	if c.Bool("no-redistribution") {
+		rl.Redistribution = revibranch.RedistributeNone
+	}
+	switch {
+	case rl.Episodes < 1:
+		return usageErr("--episodes must be at least 1, got %d", rl.Episodes)
+	case rl.EpisodesPerRound < 1 || rl.UpdatesPerRound < 0 || rl.Batch < 1:
+		return usageErr("--episodes-per-round and --paths-per-update must be at least 1, --updates-per-round not negative")
+	case !(rl.ReplayMB > 0) || math.IsInf(rl.ReplayMB, 0):
+		return usageErr("--replay-mb must be a positive size, got %v", rl.ReplayMB)
+	case rl.NStep < 1:
+		return usageErr("--n-step must be at least 1, got %d", rl.NStep)
+	case rl.Loss != "msle" && rl.Loss != "huber":
+		return usageErr("--loss %q: want msle or huber", rl.Loss)
+	case rl.TreeMDP && (c.Bool("no-history") || c.Bool("no-redistribution")):
+		return usageErr("--tree-mdp is a variant of its own: give it without --no-history or --no-redistribution")
+	}
+	// Where the encoder starts, and so the network's sizes, decided now
+	// so that the record says it and a resume builds the same network.
+	shipped, err := revibranch.DefaultPolicy()
+	if err != nil {
+		return failedErr(err)
+	}
+	switch {
+	case cfg.Init != "":
+		cfg.InitFrom = cfg.Init
+		p, err := revibranch.LoadPolicy(cfg.Init, nil)
+		if err != nil {
+			return inputErr(err)
+		}
+		rl.Q.Policy = p.Config
+	case c.IsSet("dim") && c.Int("dim") != shipped.Config.Dim:
+		cfg.InitFrom = "scratch"
+		rl.Q.Policy = revibranch.DefaultPolicyConfig(c.Int("dim"))
+	default:
+		cfg.InitFrom = "shipped"
+		rl.Q.Policy = shipped.Config
+	}
+	if err := rl.Validate(); err != nil {
+		return usageErr("%v", err)
+	}
+	cfg.RL = &rl
+	return nil
+}
+
+// rlInit loads the policy the Q-network's encoder starts from (nil: scratch).
+func rlInit(cfg trainMILPConfig) (*revibranch.Policy, error) {
+	switch cfg.InitFrom {
+	case "scratch":
+		return nil, nil
+	case "shipped":
+		p, err := revibranch.DefaultPolicy()
+		if err != nil {
+			return nil, failedErr(err)
+		}
+		return p, nil
+	}
+	p, err := revibranch.LoadPolicy(cfg.InitFrom, nil)
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	return p, nil
+}
+
+// runTrainRL runs (or resumes) a reinforcement-learning run: training,
+// plots, the held-out evaluation and the summary.
+func runTrainRL(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, in trainInputs, stdout, stderr io.Writer) error {
+	rl := *cfg.RL
+	variant := rl.Variant()
+	switch {
+	case dir.HasCheckpoint():
+		fmt.Fprintf(stderr, "%s: resuming from the run's last checkpoint\n", variant)
+	case in.init == nil:
+		fmt.Fprintf(stderr, "%s: the Q-network's encoder starts from scratch\n", variant)
+	default:
+		fmt.Fprintf(stderr, "%s: the Q-network's encoder starts from %s (embedding size %d)\n", variant, cfg.InitFrom, in.init.Config.Dim)
+	}
+	bar := progress.New(stderr, variant+" episodes", int64(rl.Episodes))
+	res, err := revibranch.TrainRL(ctx, rl, revibranch.RLEnv{
+		Instances: in.instances, NewEngine: engineMaker(cfg.Engine), Workers: cfg.Workers, Init: in.init, Search: bnb.Config{},
+		Progress: func(p revibranch.RLProgress) {
+			bar.Set(int64(p.Episode))
+			bar.Describe(fmt.Sprintf("nodes %.0f, loss %.3g, eps %.2f, replay %d paths", p.Nodes, p.Loss, p.Epsilon, p.ReplayPaths))
+		},
+	}, dir)
+	bar.Finish()
+	if err != nil {
+		if e := interruptedRun(ctx, dir.Path); e != nil {
+			return e
+		}
+		return failedErr(err)
+	}
+	policyPath := dir.Join(revibranch.PolicyFile)
+	fmt.Fprintf(stdout, "%s: %d episodes in %d rounds, %d updates; %d paths in the replay buffer\n", variant, res.Episodes, res.Rounds, res.Updates, res.ReplayPaths)
+	fmt.Fprintf(stdout, "policy: %s (use it as --branching revibranch:%s)\n", policyPath, policyPath)
+	if err := drawTraining(dir); err != nil {
+		return failedErr(err)
+	}
+	var table []eval.MILPRow
+	if cfg.EvalInstances > 0 {
+		if table, err = trainEval(ctx, dir, cfg, "revibranch:"+policyPath, variant, stdout, stderr); err != nil {
+			return err
+		}
+	}
+	return writeRLSummary(dir, cfg, res, table)
+}
+
+func writeRLSummary(dir *train.Dir, cfg trainMILPConfig, res revibranch.RLResult, table []eval.MILPRow) error {
+	rl := cfg.RL.WithDefaults()
+	var b strings.Builder
+	fmt.Fprintf(&b, "# corl train milp --agent revibranch: %s\n\n", dir.Path)
+	summaryInstances(&b, cfg)
+	target := fmt.Sprintf("%d-step double-Q targets", rl.NStep)
+	if rl.MonteCarlo {
+		target = "Monte-Carlo targets"
+	}
+	fmt.Fprintf(&b, "## Training\n\nVariant %s: path history %v, redistribution %s, %s, loss %s; encoder from %s.\n"+
+		"%d episodes in %d rounds (%d per round, epsilon %.2f to %.2f), %d updates of %d paths, rate %g; replay budget %g MiB, %d paths held at the end; %.0f s.\n"+
+		"Q-network: `%s` (use it as `--branching revibranch:%s`). Curves: `plots/`, trace: `trace/train.parquet`.\n\n",
+		rl.Variant(), !rl.Q.NoHistory, rl.Redistribution, target, rl.Loss, cfg.InitFrom,
+		res.Episodes, res.Rounds, rl.EpisodesPerRound, rl.EpsStart, rl.EpsEnd, res.Updates, rl.Batch, rl.LR, rl.ReplayMB, res.ReplayPaths, res.Seconds,
+		revibranch.PolicyFile, dir.Join(revibranch.PolicyFile))
+	return writeSummaryEval(dir, &b, cfg, table)
+}

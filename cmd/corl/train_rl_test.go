@@ -1,0 +1,55 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// corl train milp --agent revibranch killed (SIGKILL) at random moments
+// and resumed each time ends with the same Q-network, bit for bit, as an
+// uninterrupted run (its encoder starting from the shipped policy); the
+// network then branches in corl solve.
+func TestTrainRLKilledAndResumedIsIdentical(t *testing.T) {
+	needHiGHS(t)
+	if testing.Short() {
+		t.Skip("runs corl train several times")
+	}
+	args := func(out string) []string {
+		return []string{"train", "milp", "--agent", "revibranch", "--family", "knapsack", "--param", "items=14", "--param", "knapsacks=2",
+			"--instances", "3", "--episodes", "10", "--episodes-per-round", "2", "--updates-per-round", "2", "--paths-per-update", "4",
+			"--episode-node-limit", "150", "--eval-instances", "0", "--seed", "3", "--workers", "2", "--out", out}
+	}
+	base := t.TempDir()
+	want, whole := uninterruptedRun(t, args(filepath.Join(base, "ref")))
+	out := filepath.Join(base, "killed")
+	kills := killAndResume(t, args(out), whole, 3, 11)
+	got, err := os.ReadFile(filepath.Join(out, "policy.safetensors"))
+	if err != nil {
+		t.Fatalf("after %d kills: %v", kills, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("after %d kills and resumes the Q-network differs from the uninterrupted run's", kills)
+	}
+	t.Logf("%d kills", kills)
+	summary, err := os.ReadFile(filepath.Join(out, "summary.md"))
+	if err != nil || !strings.Contains(string(summary), "encoder from shipped") {
+		t.Errorf("summary.md does not say where the encoder started (%v):\n%s", err, summary)
+	}
+	set := t.TempDir()
+	if code, _, stderr := corl(t, "generate", "knapsack", "--param", "items=12", "--param", "knapsacks=2", "--n", "1", "--out", set); code != exitOK {
+		t.Fatalf("generate: exit %d\n%s", code, stderr)
+	}
+	mps := filepath.Join(set, "knapsack-easy-0000.mps.gz")
+	if code, stdout, stderr := corl(t, "solve", "--bnb", "--branching", "revibranch:"+filepath.Join(out, "policy.safetensors"), mps); code != exitOK || !strings.Contains(stdout, "optimal") {
+		t.Fatalf("solve with the Q-network: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, _, _ := corl(t, "solve", "--bnb", "--branching", "revibranch:", mps); code != exitUsage {
+		t.Errorf("revibranch: without a path: exit %d, want %d", code, exitUsage)
+	}
+	if code, _, _ := corl(t, "solve", "--bnb", "--branching", "revibranch:"+filepath.Join(set, "manifest.json"), mps); code != exitInput {
+		t.Errorf("revibranch: on a file that is no checkpoint: exit %d, want %d", code, exitInput)
+	}
+}
