@@ -54,7 +54,8 @@ func TestEvalMILPOnMemfs(t *testing.T) {
 	for _, n := range names {
 		toMem(t, mem+"/set", filepath.Join(set, n))
 	}
-	flags := []string{"--branching", "pscost,mostfrac", "--highs"}
+	// Without cuts, which close these small models at the root: no decision to trace.
+	flags := []string{"--branching", "pscost,mostfrac", "--highs", "--cuts", "off"}
 	runCorl(t, append([]string{"eval", "milp", "--set", set, "--out", filepath.Join(dir, "local.parquet")}, flags...)...)
 	out, traceOut := mem+"/out/results.parquet", mem+"/out/trace.parquet"
 	code, stdout, stderr := runBeam(t, append([]string{"eval", "milp", "--set", mem + "/set", "--out", out, "--trace", traceOut}, flags...)...)
