@@ -102,7 +102,7 @@ func (d *Decision) StrongBranch(ctx context.Context, j, iterLimit int, learn boo
 		if err := s.lp.SetColBounds(j, clo, cup); err != nil {
 			return 0, false, err
 		}
-		st, err := s.solveSB(ctx)
+		st, err := s.solveSB(ctx, d.Node)
 		if err != nil {
 			return 0, false, err
 		}
@@ -174,10 +174,13 @@ func (s *Search) restore(j int, lo, hi float64) error {
 	return s.lp.SetBasis(s.cb, s.rb)
 }
 
-func (s *Search) solveSB(ctx context.Context) (solver.Status, error) {
+// solveSB solves a strong-branching child LP of node, whose own LP
+// iterations count it.
+func (s *Search) solveSB(ctx context.Context, node *Node) (solver.Status, error) {
 	before := s.stats.LPIterations
 	st, err := s.solveLP(ctx)
 	s.stats.SBIterations += s.stats.LPIterations - before
+	s.tree[node.ID].LPIterations += s.stats.LPIterations - before
 	s.stats.SBLPs++
 	return st, err
 }

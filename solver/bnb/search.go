@@ -65,7 +65,8 @@ type Search struct {
 	subX                  []float64
 
 	open      *openSet
-	plunge    []*Node // preferred child, then its sibling
+	tree      []NodeInfo // by node ID
+	plunge    []*Node    // preferred child, then its sibling
 	plungeLen int     // depth of the current dive
 	nextID    int64
 	cur       *Node // awaiting a decision
@@ -192,6 +193,7 @@ func NewSearch(ctx context.Context, lp solver.Engine, m *solver.Model, cfg Confi
 	}
 	root := &Node{ID: 0, ParentID: -1, col: -1, Bound: math.Inf(-1), Estimate: math.Inf(-1)}
 	s.nextID = 1
+	s.tree = append(s.tree, NodeInfo{ParentID: -1, Children: [2]int64{-1, -1}})
 	s.open.push(root)
 	return s, nil
 }
@@ -399,7 +401,9 @@ func (s *Search) solveNode(ctx context.Context, node *Node) (solver.Status, erro
 	if err := s.loadNode(node); err != nil {
 		return 0, err
 	}
+	before := s.stats.LPIterations
 	st, err := s.solveLP(ctx)
+	s.tree[node.ID].LPIterations += s.stats.LPIterations - before
 	if err != nil {
 		return 0, err
 	}
@@ -668,6 +672,9 @@ func (s *Search) Branch(col int) error {
 		return c
 	}
 	down, upc := mk(-1), mk(+1)
+	s.tree[node.ID].Children = [2]int64{down.ID, upc.ID}
+	leaf := NodeInfo{ParentID: node.ID, Children: [2]int64{-1, -1}}
+	s.tree = append(s.tree, leaf, leaf) // IDs are dense: down.ID, upc.ID
 	first, second := down, upc
 	if v-fl > 0.5 { // dive towards the side v rounds to
 		first, second = upc, down
@@ -738,6 +745,29 @@ func (s *Search) Stats() Stats {
 	st.OpenNodes = s.open.len()
 	return st
 }
+
+// NodeInfo is a node's place in the tree and its own LP work.
+type NodeInfo struct {
+	ParentID int64    // -1 at the root
+	Children [2]int64 // the down and up child; -1, -1 until it is branched on
+	// LPIterations are the simplex iterations of the node's LP and of
+	// strong branching at it (what Stats.LPIterations counts): summed over
+	// the tree they make Stats.LPIterations. A node pruned before its LP
+	// was solved has none.
+	LPIterations int64
+}
+
+// Node returns what the search knows of node id so far (ok false for an
+// id it has not created).
+func (s *Search) Node(id int64) (NodeInfo, bool) {
+	if id < 0 || id >= int64(len(s.tree)) {
+		return NodeInfo{}, false
+	}
+	return s.tree[id], true
+}
+
+// Tree returns every node created so far, indexed by node ID (a copy).
+func (s *Search) Tree() []NodeInfo { return append([]NodeInfo(nil), s.tree...) }
 
 // Model returns the model being solved.
 func (s *Search) Model() *solver.Model { return s.model }
