@@ -67,7 +67,7 @@ type Search struct {
 	open      *openSet
 	tree      []NodeInfo // by node ID
 	plunge    []*Node    // preferred child, then its sibling
-	plungeLen int     // depth of the current dive
+	plungeLen int        // depth of the current dive
 	nextID    int64
 	cur       *Node // awaiting a decision
 	lastLP    *Node // node whose LP state HiGHS holds (nil after strong branching)
