@@ -40,10 +40,14 @@ func (c Config) Validate() error {
 type StepInfo struct {
 	NodeID, ParentID int64 // the node branched on (parent -1 at the root)
 	Depth            int
-	Children         [2]int64 // down and up child
-	NextNodeID       int64    // the next focus node, -1 when done
-	Status           solver.Status
-	Stats            bnb.Stats // the search's statistics after the step
+	Children         [2]int64 // the down and up child the branching made
+	// LPIterations are the node's own simplex iterations: its LP's and
+	// strong branching's at it (complete once it is branched on). The
+	// search's Tree gives every node's, its leaves' too.
+	LPIterations int64
+	NextNodeID   int64 // the next focus node, -1 when done
+	Status       solver.Status
+	Stats        bnb.Stats // the search's statistics after the step
 }
 
 // Env is the branching environment, with observations O.
@@ -160,7 +164,8 @@ func (e *Env[O]) Step(action int) (envs.Step[O], error) {
 	metric := e.reward.Metric(stats)
 	st.Reward, e.prev = metric-e.prev, metric
 	info := StepInfo{NodeID: node.ID, ParentID: node.ParentID, Depth: node.Depth, NextNodeID: -1, Stats: stats}
-	info.Children = [2]int64{-1, -1}
+	tn, _ := e.search.Node(node.ID)
+	info.Children, info.LPIterations = tn.Children, tn.LPIterations
 	if obs, err := e.focus(d); err != nil {
 		return st, err
 	} else {

@@ -415,3 +415,77 @@ func TestResetContextBoundsTheEpisode(t *testing.T) {
 		t.Fatalf("cancelled episode: %v, want it over or context.Canceled", err)
 	}
 }
+
+// TestStepInfoTreeByHand branches, with heuristics and cuts off, on
+//
+//	min x + 2y  s.t.  x + y >= 1.5,  x - y <= 0.5,  x, y integer in [0, 3]
+//
+// Root 0 (x = 1, y = 0.5) branches on y: child 1 (y <= 0) is infeasible,
+// child 2 (y >= 1: x = 0.5, value 2.5) branches on x. Its down child 3
+// (x <= 0: y = 1.5, value 3), taken first, branches on y again: 5 (y <= 1)
+// is infeasible, 6 (y = 2, value 4) integral; then 4 (x = 1, y = 1, value
+// 3) is the optimum. So the decisions are nodes 0, 2 and 3 with children
+// (1, 2), (3, 4) and (5, 6), and each child names its decision as parent.
+func TestStepInfoTreeByHand(t *testing.T) {
+	needHiGHS(t)
+	var b solver.Builder
+	x := b.AddCol("x", 1, 0, 3, solver.Integer)
+	y := b.AddCol("y", 2, 0, 3, solver.Integer)
+	b.AddRow("r0", 1.5, solver.Inf, []int{x, y}, []float64{1, 1})
+	b.AddRow("r1", math.Inf(-1), 0.5, []int{x, y}, []float64{1, -1})
+	m, _ := b.Build()
+	env, err := milp.New(milp.Config{Instances: milp.Fixed(m), Search: bnb.Config{NoHeuristics: true, NoCuts: true}}, &milp.NodeBipartiteFunc{}, milp.NNodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	if _, err := env.Reset(1); err != nil {
+		t.Fatal(err)
+	}
+	var infos []milp.StepInfo
+	for !env.Done() {
+		st, err := env.Step(env.Legal()[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		infos = append(infos, st.Info.(milp.StepInfo))
+	}
+	want := []struct {
+		node, parent int64
+		children     [2]int64
+		col          int
+	}{{0, -1, [2]int64{1, 2}, y}, {2, 0, [2]int64{3, 4}, x}, {3, 2, [2]int64{5, 6}, y}}
+	if len(infos) != len(want) {
+		t.Fatalf("%d decisions, want %d: %+v", len(infos), len(want), infos)
+	}
+	for i, w := range want {
+		if got := infos[i]; got.NodeID != w.node || got.ParentID != w.parent || got.Children != w.children {
+			t.Errorf("step %d: node %d parent %d children %v, want %d, %d, %v", i, got.NodeID, got.ParentID, got.Children, w.node, w.parent, w.children)
+		}
+	}
+	if _, obj := env.Search().Incumbent(); obj != 3 {
+		t.Errorf("optimum %v, want 3", obj)
+	}
+	// Against the parents: every child listed names its decision.
+	tree := env.Search().Tree()
+	if len(tree) != 7 {
+		t.Fatalf("%d nodes, want 7", len(tree))
+	}
+	sum := int64(0)
+	for _, info := range infos {
+		for _, c := range info.Children {
+			if tree[c].ParentID != info.NodeID {
+				t.Errorf("child %d of node %d has parent %d", c, info.NodeID, tree[c].ParentID)
+			}
+		}
+		if info.LPIterations != tree[info.NodeID].LPIterations {
+			t.Errorf("node %d: StepInfo says %d LP iterations, the tree %d", info.NodeID, info.LPIterations, tree[info.NodeID].LPIterations)
+		}
+	}
+	for _, n := range tree {
+		sum += n.LPIterations
+	}
+	if st := env.Search().Stats(); sum != st.LPIterations || st.Nodes != 7 {
+		t.Errorf("nodes' LP iterations sum to %d, Stats %d; %d nodes solved, want 7", sum, st.LPIterations, st.Nodes)
+	}
+}
