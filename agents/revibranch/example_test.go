@@ -53,8 +53,8 @@ func ExamplePaths() {
 		for t := range p.Len() {
 			nodes = append(nodes, p.Step(t).Node)
 		}
-		r := revibranch.PathRewards(&p, revibranch.RedistributeSubtree, nil)
-		fmt.Printf("nodes %v subtrees %v terminal %.3f rewards %.3f\n", nodes, p.Subtree, revibranch.TerminalReward(&p), r)
+		r := revibranch.PathRewards(&p, revibranch.RewardNodes, revibranch.RedistributeSubtree, nil)
+		fmt.Printf("nodes %v subtrees %v terminal %.3f rewards %.3f\n", nodes, p.Subtree, revibranch.TerminalReward(&p, revibranch.RewardNodes), r)
 	}
 	// Output:
 	// nodes [0 1] subtrees [7 3] terminal 2.079 rewards [0.693 1.386]

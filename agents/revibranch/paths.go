@@ -17,6 +17,16 @@ type Step struct {
 	RowFeat      []float32 // NumRows x milp.NumRowFeatures
 	Candidates   []int32   // columns
 	Action       int32     // index into Candidates of the column branched on
+	// Children are the down and up child the decision made (the env's
+	// StepInfo); 0, 0 where not recorded, and the tree then comes from
+	// the parents alone.
+	Children [2]int64
+	// LPIterations are the node's own simplex iterations (its LP and
+	// strong branching at it), ChildLPIterations its children's own, from
+	// the search's tree once the episode is over: a child that is a leaf
+	// is known only from there.
+	LPIterations      int64
+	ChildLPIterations [2]int64
 }
 
 // bytes is the memory a step holds, for the replay's budget.
@@ -50,6 +60,10 @@ type Path struct {
 	// Subtree holds the number of nodes in each step's subtree, the node
 	// itself included: Subtree[0] is the whole tree for a root path.
 	Subtree []float64
+	// LPIterations holds each step's subtree's simplex iterations (every
+	// node's own, summed over the subtree; 0 in episodes that did not
+	// record them).
+	LPIterations []float64
 	// bytes is the path's share of its episode's memory (see Paths).
 	bytes int64
 }
@@ -81,8 +95,10 @@ func (e *TreeError) Error() string {
 // in the order of the leaves' parents' decisions (the down slot before the
 // up one when both children are leaves), each listing its decisions root
 // first. A binary tree with d decisions has d+1 leaves, so d+1 paths come
-// back. Steps whose parents are not earlier decisions, repeated nodes or
-// a second root are a *TreeError.
+// back. The tree comes from the steps' Children where every step records
+// them, checked against the parents, else from the parents alone. Steps
+// whose parents are not earlier decisions, repeated nodes, a second root,
+// or children that do not name their decision as parent are a *TreeError.
 func Paths(ep *Episode) ([]Path, error) {
 	n := len(ep.Steps)
 	if n == 0 {
@@ -91,6 +107,7 @@ func Paths(ep *Episode) ([]Path, error) {
 	at := make(map[int64]int, n)
 	parent := make([]int, n) // index of the parent step, -1 at the root
 	children := make([]int, n)
+	withKids := true
 	for i := range ep.Steps {
 		s := &ep.Steps[i]
 		if _, dup := at[s.Node]; dup {
@@ -113,20 +130,62 @@ func Paths(ep *Episode) ([]Path, error) {
 			children[p]++
 		}
 		at[s.Node] = i
+		withKids = withKids && s.Children[0] > 0 && s.Children[1] > 0 && s.Children[0] != s.Children[1]
 	}
-	// Subtree sizes, children before parents (they come later in the list).
-	size := make([]float64, n)
+	// kids[i] holds the step of each child slot of step i, -1 for a leaf.
+	kids := make([][2]int, n)
+	for i := range kids {
+		kids[i] = [2]int{-1, -1}
+	}
+	if withKids {
+		listed := 0
+		for i := range ep.Steps {
+			for slot, c := range ep.Steps[i].Children {
+				j, ok := at[c]
+				if !ok {
+					continue
+				}
+				if parent[j] != i {
+					return nil, &TreeError{ep.Index, i, fmt.Sprintf("node %d lists child %d, whose parent is node %d", ep.Steps[i].Node, c, ep.Steps[j].Parent)}
+				}
+				kids[i][slot] = j
+				listed++
+			}
+		}
+		if listed != n-1 {
+			return nil, &TreeError{ep.Index, 0, fmt.Sprintf("the children list %d decided nodes, the parents %d", listed, n-1)}
+		}
+	} else {
+		for i := 1; i < n; i++ {
+			if p := parent[i]; kids[p][0] < 0 {
+				kids[p][0] = i
+			} else {
+				kids[p][1] = i
+			}
+		}
+	}
+	// Subtree sizes and LP iterations, children before parents (they come
+	// later in the list). A leaf child's own iterations are its parent's
+	// ChildLPIterations less those of the decided children.
+	size, iters := make([]float64, n), make([]float64, n)
 	for i := n - 1; i >= 0; i-- {
-		size[i] += 1 + float64(2-children[i]) // the node and its leaf children
-		if p := parent[i]; p >= 0 {
-			size[p] += size[i]
+		s := &ep.Steps[i]
+		size[i] = 1
+		iters[i] = float64(s.LPIterations + s.ChildLPIterations[0] + s.ChildLPIterations[1])
+		for _, j := range kids[i] {
+			if j < 0 {
+				size[i]++ // a leaf
+				continue
+			}
+			size[i] += size[j]
+			iters[i] += iters[j] - float64(ep.Steps[j].LPIterations)
 		}
 	}
 	// Paths through each step, for the memory shares.
 	through := make([]int, n)
 	leaves := make([]int, n)
 	for i := range n {
-		leaves[i] = 2 - children[i]
+		leaves[i] = boolInt(kids[i][0] < 0) + boolInt(kids[i][1] < 0)
 		for j := i; j >= 0; j = parent[j] {
 			through[j] += leaves[i]
 		}
@@ -139,9 +198,9 @@ func Paths(ep *Episode) ([]Path, error) {
 			for j := i; j >= 0; j = parent[j] {
 				depth++
 			}
-			p := Path{Episode: ep, Steps: make([]int, depth), Subtree: make([]float64, depth)}
+			p := Path{Episode: ep, Steps: make([]int, depth), Subtree: make([]float64, depth), LPIterations: make([]float64, depth)}
 			for j, t := i, depth-1; j >= 0; j, t = parent[j], t-1 {
-				p.Steps[t], p.Subtree[t] = j, size[j]
+				p.Steps[t], p.Subtree[t], p.LPIterations[t] = j, size[j], iters[j]
 				// An equal share, the remainder's bytes to the first paths.
 				b, k := ep.Steps[j].bytes(), int64(through[j])
 				p.bytes += b / k
@@ -154,4 +213,11 @@ func Paths(ep *Episode) ([]Path, error) {
 		}
 	}
 	return paths, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

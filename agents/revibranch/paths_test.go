@@ -45,28 +45,59 @@ func TestPathsHandBuiltTree(t *testing.T) {
 // randomTree returns the decisions of a random binary tree with n
 // decisions, listed in a random order in which parents precede children
 // (any node-selection rule gives such an order), and the children count
-// of each decision.
+// of each decision. Each step records its children and random own LP
+// iterations, its children's too, as PlayEpisode does.
 func randomTree(rng *rand.Rand, n int) (*Episode, map[int64]int) {
 	ep := &Episode{Index: 1}
 	children := map[int64]int{}
 	open := []int64{0} // nodes that exist and are not yet decided
 	parentOf := map[int64]int64{0: -1}
+	own := map[int64]int64{0: rng.Int64N(50)}
 	next := int64(1)
 	for len(ep.Steps) < n {
 		i := rng.IntN(len(open))
 		node := open[i]
 		open = slices.Delete(open, i, i+1)
-		ep.Steps = append(ep.Steps, step(node, parentOf[node]))
+		s := step(node, parentOf[node])
+		s.Children, s.LPIterations = [2]int64{next, next + 1}, own[node]
+		ep.Steps = append(ep.Steps, s)
 		if p := parentOf[node]; p >= 0 {
 			children[p]++
 		}
 		for range 2 {
-			parentOf[next] = node
+			parentOf[next], own[next] = node, rng.Int64N(50)
 			open = append(open, next)
 			next++
 		}
 	}
+	for i := range ep.Steps {
+		s := &ep.Steps[i]
+		s.ChildLPIterations = [2]int64{own[s.Children[0]], own[s.Children[1]]}
+	}
 	return ep, children
+}
+
+// bruteLPIterations sums the own LP iterations of node's subtree.
+func bruteLPIterations(ep *Episode, node int64) float64 {
+	for _, s := range ep.Steps {
+		if s.Node != node {
+			continue
+		}
+		sum := float64(s.LPIterations)
+		for slot, c := range s.Children {
+			decided := false
+			for _, t := range ep.Steps {
+				decided = decided || t.Node == c
+			}
+			if decided {
+				sum += bruteLPIterations(ep, c)
+			} else {
+				sum += float64(s.ChildLPIterations[slot])
+			}
+		}
+		return sum
+	}
+	panic("not a decision")
 }
 
 func TestPathsRandomTrees(t *testing.T) {
@@ -102,6 +133,9 @@ func TestPathsRandomTrees(t *testing.T) {
 				if got, want := p.Subtree[k], bruteSubtree(ep, p.Step(k).Node); got != want {
 					t.Fatalf("trial %d: subtree of node %d is %v, brute force %v", trial, p.Step(k).Node, got, want)
 				}
+				if got, want := p.LPIterations[k], bruteLPIterations(ep, p.Step(k).Node); got != want {
+					t.Fatalf("trial %d: LP iterations of node %d's subtree %v, brute force %v", trial, p.Step(k).Node, got, want)
+				}
 			}
 			ends[p.Step(p.Len()-1).Node]++
 			bytes += p.Bytes()
@@ -122,6 +156,23 @@ func TestPathsRandomTrees(t *testing.T) {
 		}
 		if paths[0].Subtree[0] != float64(2*n+1) {
 			t.Fatalf("trial %d: root subtree %v, want %d", trial, paths[0].Subtree[0], 2*n+1)
+		}
+		// The parents alone give the same paths (the cross-check of the
+		// children), the same sizes and iterations.
+		bare := *ep
+		bare.Steps = slices.Clone(ep.Steps)
+		for i := range bare.Steps {
+			bare.Steps[i].Children = [2]int64{}
+		}
+		fromParents, err := Paths(&bare)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range paths {
+			a, b := paths[i], fromParents[i]
+			if !slices.Equal(a.Steps, b.Steps) || !slices.Equal(a.Subtree, b.Subtree) || !slices.Equal(a.LPIterations, b.LPIterations) || a.Bytes() != b.Bytes() {
+				t.Fatalf("trial %d: path %d from the children %+v, from the parents %+v", trial, i, a, b)
+			}
 		}
 	}
 }
@@ -149,12 +200,14 @@ func bruteSubtree(ep *Episode, node int64) float64 {
 
 func TestPathsRefuseNonTrees(t *testing.T) {
 	for name, steps := range map[string][]Step{
-		"second root":    {step(0, -1), step(1, -1)},
-		"unknown parent": {step(0, -1), step(3, 7)},
-		"child first":    {step(1, 0), step(0, -1)},
-		"repeated node":  {step(0, -1), step(1, 0), step(1, 0)},
-		"third child":    {step(0, -1), step(1, 0), step(2, 0), step(3, 0)},
-		"bad action":     {{Node: 0, Parent: -1, Candidates: []int32{4}, Action: 1}},
+		"second root":      {step(0, -1), step(1, -1)},
+		"unknown parent":   {step(0, -1), step(3, 7)},
+		"child first":      {step(1, 0), step(0, -1)},
+		"repeated node":    {step(0, -1), step(1, 0), step(1, 0)},
+		"third child":      {step(0, -1), step(1, 0), step(2, 0), step(3, 0)},
+		"bad action":       {{Node: 0, Parent: -1, Candidates: []int32{4}, Action: 1}},
+		"child of another": {withKids(step(0, -1), 1, 2), withKids(step(1, 0), 3, 4), withKids(step(3, 0), 5, 6)},
+		"unlisted child":   {withKids(step(0, -1), 1, 2), withKids(step(7, 0), 3, 4)},
 	} {
 		_, err := Paths(&Episode{Index: 3, Steps: steps})
 		var te *TreeError
@@ -164,8 +217,14 @@ func TestPathsRefuseNonTrees(t *testing.T) {
 	}
 }
 
+func withKids(s Step, down, up int64) Step {
+	s.Children = [2]int64{down, up}
+	return s
+}
+
 // Property: a path's redistributed rewards sum to its terminal reward,
-// under every redistribution, for random trees and for random weights.
+// under every redistribution and reward, for random trees and for random
+// weights.
 func TestRedistributedRewardsSumToTerminal(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	close := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
@@ -176,26 +235,31 @@ func TestRedistributedRewardsSumToTerminal(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, p := range paths {
-			R := TerminalReward(&p)
-			for _, r := range []Redistribution{RedistributeSubtree, RedistributeUniform, RedistributeNone} {
-				rw := PathRewards(&p, r, nil)
-				sum := 0.0
-				for _, x := range rw {
-					sum += x
-				}
-				if !close(sum, R) {
-					t.Fatalf("trial %d, %s: rewards sum to %v, terminal reward %v", trial, r, sum, R)
-				}
-				if r == RedistributeSubtree {
-					// Returns-to-go are each decision's log subtree size.
-					togo := 0.0
-					for k := p.Len() - 1; k >= 0; k-- {
-						togo += rw[k]
-						if !close(togo, math.Log1p(p.Subtree[k])) {
-							t.Fatalf("trial %d: return-to-go at step %d is %v, want log(1+%v)", trial, k, togo, p.Subtree[k])
-						}
-						if rw[k] < -1e-12 {
-							t.Fatalf("trial %d: negative reward %v", trial, rw[k])
+			for _, k := range []Reward{RewardNodes, RewardLPIterations, RewardBoth} {
+				R := TerminalReward(&p, k)
+				for _, r := range []Redistribution{RedistributeSubtree, RedistributeUniform, RedistributeNone} {
+					rw := PathRewards(&p, k, r, nil)
+					sum := 0.0
+					for _, x := range rw {
+						sum += x
+					}
+					if !close(sum, R) {
+						t.Fatalf("trial %d, %s, %s: rewards sum to %v, terminal reward %v", trial, k, r, sum, R)
+					}
+					if r == RedistributeSubtree {
+						// Returns-to-go are each decision's own return:
+						// its log subtree size, log iterations, or both.
+						togo := 0.0
+						for u := p.Len() - 1; u >= 0; u-- {
+							togo += rw[u]
+							want := map[Reward]float64{RewardNodes: math.Log1p(p.Subtree[u]), RewardLPIterations: math.Log1p(p.LPIterations[u])}
+							want[RewardBoth] = want[RewardNodes] + want[RewardLPIterations]
+							if !close(togo, want[k]) {
+								t.Fatalf("trial %d, %s: return-to-go at step %d is %v, want %v", trial, k, u, togo, want[k])
+							}
+							if rw[u] < -1e-12 {
+								t.Fatalf("trial %d: negative reward %v", trial, rw[u])
+							}
 						}
 					}
 				}

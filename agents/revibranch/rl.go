@@ -58,6 +58,9 @@ type RLConfig struct {
 	// Redistribution spreads each path's terminal reward over its steps
 	// ("": subtree; none is the ablation without redistribution).
 	Redistribution Redistribution `json:"redistribution"`
+	// Reward is the return a decision is charged: its subtree's nodes,
+	// simplex iterations or both ("": both).
+	Reward Reward `json:"reward,omitempty"`
 	// TreeMDP is the plain tree-MDP DQN of the comparison: no path history,
 	// and each decision's target its own log subtree size (Monte Carlo).
 	TreeMDP bool `json:"tree_mdp"`
@@ -112,6 +115,9 @@ func (c RLConfig) Validate() error {
 	if err := c.Redistribution.Validate(); err != nil {
 		return err
 	}
+	if err := c.Reward.Validate(); err != nil {
+		return err
+	}
 	if c.Q.Policy.Dim != 0 {
 		if err := c.Q.Validate(); err != nil {
 			return fmt.Errorf("revibranch: RLConfig.Q: %w", err)
@@ -134,6 +140,7 @@ func (c RLConfig) WithDefaults() RLConfig {
 	train.Default(&c.EpsDecay, 0.5)
 	train.Default(&c.Loss, "msle")
 	train.Default(&c.Redistribution, RedistributeSubtree)
+	train.Default(&c.Reward, RewardBoth)
 	train.Default(&c.CheckpointEvery, 1)
 	if c.Q.Policy == (PolicyConfig{}) {
 		c.Q.Policy = DefaultPolicyConfig(0)
@@ -627,10 +634,21 @@ func PlayEpisode(ctx context.Context, q *QNet, inst Instance, cfg EpisodeConfig)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", inst.Name, err)
 		}
+		info := st.Info.(milp.StepInfo)
+		last := &ep.Steps[len(ep.Steps)-1]
+		last.Children, last.LPIterations = info.Children, info.LPIterations
 		o = st.Obs
 	}
 	if ep.Graph == nil {
 		ep.Graph = &Graph{}
+	}
+	// The leaves' LP iterations are known once the search is over.
+	tree := env.Search().Tree()
+	for i := range ep.Steps {
+		s := &ep.Steps[i]
+		for slot, c := range s.Children {
+			s.ChildLPIterations[slot] = tree[c].LPIterations
+		}
 	}
 	ep.Nodes = env.Search().Stats().Nodes
 	return ep, nil
@@ -682,7 +700,7 @@ func (l *learner) targets(paths []*Path, bt *qBatch, online, target []float32) [
 	y := make([]float32, len(bt.chosen))
 	var rw []float64
 	for b, p := range paths {
-		rw = PathRewards(p, l.cfg.Redistribution, rw)
+		rw = PathRewards(p, l.cfg.Reward, l.cfg.Redistribution, rw)
 		states := bt.paths[b]
 		// togo[t] = rewards from t to the path's end.
 		togo := make([]float64, len(rw)+1)

@@ -16,19 +16,22 @@ import (
 	"github.com/corl-go/corl/solver/bnb"
 )
 
-// rlFlags are corl train milp's flags for --agent revibranch.
+// rlFlags are corl train milp's flags for --agent revibranch; their
+// defaults are RLConfig's.
 func rlFlags() []cli.Flag {
+	d := revibranch.RLConfig{}.WithDefaults()
 	return []cli.Flag{
 		&cli.IntFlag{Name: "episodes", Value: 500, Usage: "revibranch: training episodes"},
-		&cli.IntFlag{Name: "episodes-per-round", Value: 4, Usage: "revibranch: episodes played in parallel by one network before its updates"},
-		&cli.IntFlag{Name: "updates-per-round", Value: 16, Usage: "revibranch: optimizer steps after each round's episodes"},
-		&cli.IntFlag{Name: "paths-per-update", Value: 8, Usage: "revibranch: revived paths in each optimizer step's batch"},
-		&cli.Float64Flag{Name: "replay-mb", Value: 256, Usage: "revibranch: the replay buffer's memory budget in `MiB` (oldest paths evicted first)"},
-		&cli.IntFlag{Name: "n-step", Value: 4, Usage: "revibranch: bootstrap horizon along a path"},
+		&cli.IntFlag{Name: "episodes-per-round", Value: d.EpisodesPerRound, Usage: "revibranch: episodes played in parallel by one network before its updates"},
+		&cli.IntFlag{Name: "updates-per-round", Value: d.UpdatesPerRound, Usage: "revibranch: optimizer steps after each round's episodes"},
+		&cli.IntFlag{Name: "paths-per-update", Value: d.Batch, Usage: "revibranch: revived paths in each optimizer step's batch"},
+		&cli.Float64Flag{Name: "replay-mb", Value: d.ReplayMB, Usage: "revibranch: the replay buffer's memory budget in `MiB` (oldest paths evicted first)"},
+		&cli.IntFlag{Name: "n-step", Value: d.NStep, Usage: "revibranch: bootstrap horizon along a path"},
 		&cli.BoolFlag{Name: "monte-carlo", Usage: "revibranch: targets are the rest of the path's rewards (no bootstrap)"},
-		&cli.Float64Flag{Name: "eps-start", Value: 0.3, Usage: "revibranch: exploration rate at the start"},
-		&cli.Float64Flag{Name: "eps-end", Value: 0.02, Usage: "revibranch: exploration rate after half the episodes"},
-		&cli.StringFlag{Name: "loss", Value: "msle", Usage: "revibranch: msle (squared error of log tree sizes) or huber"},
+		&cli.Float64Flag{Name: "eps-start", Value: d.EpsStart, Usage: "revibranch: exploration rate at the start"},
+		&cli.Float64Flag{Name: "eps-end", Value: d.EpsEnd, Usage: "revibranch: exploration rate after half the episodes"},
+		&cli.StringFlag{Name: "loss", Value: d.Loss, Usage: "revibranch: msle (squared error of log tree sizes) or huber"},
+		&cli.StringFlag{Name: "reward", Value: string(d.Reward), Usage: "revibranch: a decision's cost, from its subtree's nodes, LP iterations or both (`nodes|lpiters|both`)"},
 		&cli.BoolFlag{Name: "no-history", Usage: "revibranch ablation: each decision alone, without the path before it"},
 		&cli.BoolFlag{Name: "no-redistribution", Usage: "revibranch ablation: the terminal reward on the path's last step only"},
 		&cli.BoolFlag{Name: "tree-mdp", Usage: "revibranch variant: plain tree-MDP DQN (no history, each decision's own subtree size)"},
@@ -43,7 +46,7 @@ func rlConfigFromFlags(c *cli.Context, cfg *trainMILPConfig) error {
 		Batch: c.Int("paths-per-update"), ReplayMB: c.Float64("replay-mb"), NStep: c.Int("n-step"), MonteCarlo: c.Bool("monte-carlo"),
 		EpsStart: c.Float64("eps-start"), EpsEnd: c.Float64("eps-end"), Loss: c.String("loss"), LR: c.Float64("lr"),
 		TreeMDP: c.Bool("tree-mdp"), EpisodeNodeLimit: c.Int64("episode-node-limit"), NoCutoff: c.Bool("no-cutoff"), Seed: c.Uint64("seed"),
-		Q: revibranch.QConfig{NoHistory: c.Bool("no-history")},
+		Q: revibranch.QConfig{NoHistory: c.Bool("no-history")}, Reward: revibranch.Reward(c.String("reward")),
 	}
 	if c.Bool("no-redistribution") {
 		rl.Redistribution = revibranch.RedistributeNone
@@ -59,6 +62,8 @@ func rlConfigFromFlags(c *cli.Context, cfg *trainMILPConfig) error {
 		return usageErr("--n-step must be at least 1, got %d", rl.NStep)
 	case rl.Loss != "msle" && rl.Loss != "huber":
 		return usageErr("--loss %q: want msle or huber", rl.Loss)
+	case rl.Reward == "" || rl.Reward.Validate() != nil:
+		return usageErr("--reward %q: want nodes, lpiters or both", string(rl.Reward))
 	case rl.TreeMDP && (c.Bool("no-history") || c.Bool("no-redistribution")):
 		return usageErr("--tree-mdp is a variant of its own: give it without --no-history or --no-redistribution")
 	}
@@ -161,10 +166,10 @@ func writeRLSummary(dir *train.Dir, cfg trainMILPConfig, res revibranch.RLResult
 	if rl.MonteCarlo {
 		target = "Monte-Carlo targets"
 	}
-	fmt.Fprintf(&b, "## Training\n\nVariant %s: path history %v, redistribution %s, %s, loss %s; encoder from %s.\n"+
+	fmt.Fprintf(&b, "## Training\n\nVariant %s: path history %v, reward %s, redistribution %s, %s, loss %s; encoder from %s.\n"+
 		"%d episodes in %d rounds (%d per round, epsilon %.2f to %.2f), %d updates of %d paths, rate %g; replay budget %g MiB, %d paths held at the end; %.0f s.\n"+
 		"Q-network: `%s` (use it as `--branching revibranch:%s`). Curves: `plots/`, trace: `trace/train.parquet`.\n\n",
-		rl.Variant(), !rl.Q.NoHistory, rl.Redistribution, target, rl.Loss, cfg.InitFrom,
+		rl.Variant(), !rl.Q.NoHistory, rl.Reward, rl.Redistribution, target, rl.Loss, cfg.InitFrom,
 		res.Episodes, res.Rounds, rl.EpisodesPerRound, rl.EpsStart, rl.EpsEnd, res.Updates, rl.Batch, rl.LR, rl.ReplayMB, res.ReplayPaths, res.Seconds,
 		revibranch.PolicyFile, dir.Join(revibranch.PolicyFile))
 	return writeSummaryEval(dir, &b, cfg, table)

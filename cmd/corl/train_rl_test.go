@@ -6,6 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/corl-go/corl/agents/revibranch"
 )
 
 // corl train milp --agent revibranch killed (SIGKILL) at random moments
@@ -51,5 +55,37 @@ func TestTrainRLKilledAndResumedIsIdentical(t *testing.T) {
 	}
 	if code, _, _ := corl(t, "solve", "--bnb", "--branching", "revibranch:"+filepath.Join(set, "manifest.json"), mps); code != exitInput {
 		t.Errorf("revibranch: on a file that is no checkpoint: exit %d, want %d", code, exitInput)
+	}
+}
+
+// The revibranch flags' defaults are RLConfig's, so the two cannot drift.
+func TestRLFlagDefaultsAreRLConfigs(t *testing.T) {
+	d := revibranch.RLConfig{}.WithDefaults()
+	want := map[string]any{
+		"episodes-per-round": d.EpisodesPerRound, "updates-per-round": d.UpdatesPerRound, "paths-per-update": d.Batch,
+		"replay-mb": d.ReplayMB, "n-step": d.NStep, "eps-start": d.EpsStart, "eps-end": d.EpsEnd, "loss": d.Loss, "reward": string(d.Reward),
+	}
+	seen := 0
+	for _, f := range rlFlags() {
+		w, ok := want[f.Names()[0]]
+		if !ok {
+			continue
+		}
+		seen++
+		var got any
+		switch f := f.(type) {
+		case *cli.IntFlag:
+			got = f.Value
+		case *cli.Float64Flag:
+			got = f.Value
+		case *cli.StringFlag:
+			got = f.Value
+		}
+		if got != w {
+			t.Errorf("--%s defaults to %v, RLConfig to %v", f.Names()[0], got, w)
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("%d of the %d flags found", seen, len(want))
 	}
 }

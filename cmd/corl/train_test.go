@@ -268,6 +268,7 @@ func TestTrainMistakesLeaveNoRun(t *testing.T) {
 		{"--agent", "revibranch", "--tree-mdp", "--no-history"},
 		{"--agent", "revibranch", "--replay-mb", "0"},
 		{"--agent", "revibranch", "--loss", "l1"},
+		{"--agent", "revibranch", "--reward", "time"},
 		{"--agent", "revibranch", "--episodes", "0"},
 		{"--agent", "revibranch", "--eps-start", "2"},
 		{"--agent", "revibranch", "--init", filepath.Join(t.TempDir(), "missing.safetensors")},
