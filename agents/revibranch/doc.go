@@ -32,20 +32,25 @@
 // Episode records each branching decision as a Step: the node (Node,
 // Parent, Depth), what changes from node to node (ColFeat, RowFeat,
 // Candidates) and the Action; the instance's edges are its Graph, shared.
-// Paths revives the episode's trajectories: one Path per leaf of the tree,
-// its decisions root first, each with Subtree, the size of the decision's
-// own subtree (its tree-MDP return).
+// Paths revives the episode's trajectories: one Path per leaf of the tree
+// (taken from the steps' Children, the env's StepInfo, checked against
+// their parents), its decisions root first, each with Subtree, the size of
+// the decision's own subtree, and LPIterations, the simplex iterations of
+// its nodes (each node's own, bnb.NodeInfo).
 //
 // The MDP on a path: the state at step t is the node's observation and
 // the path's decisions before it; the action is a candidate column; the
-// reward is a cost. A path's terminal reward (TerminalReward) is
-// log(1 + Subtree[0]), the whole tree on TreeDQN's log scale;
+// reward is a cost. Step t's own tree-MDP return (Reward.Return) is, on
+// TreeDQN's log scale, log(1 + Subtree[t]) (RewardNodes),
+// log(1 + LPIterations[t]) (RewardLPIterations) or their sum
+// (RewardBoth, the default). A path's terminal reward (TerminalReward) is
+// its first step's return, the whole tree's for a root path;
 // Redistribution spreads it over the steps by importance weights
-// (RedistributeSubtree: w_t = log(1+Subtree[t]) − log(1+Subtree[t+1]),
-// the log factor by which decision t shrinks what lies ahead), so the
-// step rewards sum to the terminal reward and step t's return-to-go is
-// log(1 + Subtree[t]). RedistributeNone leaves the whole reward on the
-// last step (the ablation).
+// (RedistributeSubtree: w_t = R_t − R_{t+1}, the log factor by which
+// decision t shrinks what lies ahead), so the step rewards sum to the
+// terminal reward and step t's return-to-go is its own return R_t.
+// RedistributeNone leaves the whole reward on the last step (the
+// ablation).
 //
 // The QNet's GCNN (the imitation policy's, without its output layer)
 // embeds a node's columns; a step's token is the mean column embedding
@@ -58,5 +63,5 @@
 // bnb.Brancher that keeps each decided node's token for its descendants.
 //
 // RLConfig.TreeMDP is the plain tree-MDP DQN of the comparison: no
-// history, and Monte-Carlo targets log(1 + Subtree[t]).
+// history, and Monte-Carlo targets R_t.
 package revibranch

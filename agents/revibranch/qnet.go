@@ -58,8 +58,9 @@ func (c QConfig) seqConfig() nn.SequenceConfig {
 }
 
 // QNet estimates, for each candidate of a decision on a path, the cost
-// of branching on it: log(1 + the decision's subtree size) under the
-// default reward (see PathRewards). The GCNN (without its output layer)
+// of branching on it: the decision's own return under the run's Reward,
+// log(1 + its subtree's size) + log(1 + its subtree's LP iterations) by
+// default (see PathRewards). The GCNN (without its output layer)
 // embeds the node's columns; a decision's token is the mean column
 // embedding (the state's summary) next to the embedding of the column
 // branched on at the parent (zero at the root), and the causal sequence
