@@ -91,24 +91,27 @@ func BenchmarkRootDecision(b *testing.B) {
 // BenchmarkQNetDecision times a Q-network's decision (GCNN on the node,
 // the sequence model over its ancestors' tokens, the head on each
 // candidate) on a 6x4 graph at depths 1, 16 and 64, with and without
-// history: what a decision's history costs over the state alone.
+// history, and with history both from the parent's sequence cache (what
+// a search does) and rerun over the whole history (the cache's oracle):
+// what a decision's history costs over the state alone.
 func BenchmarkQNetDecision(b *testing.B) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	ep := randomPathEpisode(rng, 64)
-	for _, noHistory := range []bool{false, true} {
-		q, err := NewQNet(nn.CPU(), rand.New(rand.NewPCG(1, 1)), QConfig{Policy: DefaultPolicyConfig(32), NoHistory: noHistory}, nil)
+	for _, mode := range []string{"history", "history-rerun", "state"} {
+		q, err := NewQNet(nn.CPU(), rand.New(rand.NewPCG(1, 1)), QConfig{Policy: DefaultPolicyConfig(32), NoHistory: mode == "state"}, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
 		for _, depth := range []int{1, 16, 64} {
 			ch := newChooser(q)
+			ch.noCache = mode == "history-rerun"
 			for _, s := range ep.Steps[:depth-1] {
 				ch.values(s.Node, s.Parent, observationOf(&Sample{Graph: ep.Graph, ColFeat: s.ColFeat, RowFeat: s.RowFeat, Candidates: s.Candidates}))
 				ch.commit(int(s.Candidates[s.Action]))
 			}
 			s := ep.Steps[depth-1]
 			o := observationOf(&Sample{Graph: ep.Graph, ColFeat: s.ColFeat, RowFeat: s.RowFeat, Candidates: s.Candidates})
-			b.Run(fmt.Sprintf("history=%v/depth=%d", !noHistory, depth), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/depth=%d", mode, depth), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					ch.values(s.Node, s.Parent, o)

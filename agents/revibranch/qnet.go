@@ -318,21 +318,29 @@ func (q *QNet) forward(bt *qBatch, sc *nn.Scope) *nn.Tensor {
 	return nn.Reshape(q.Head.Forward(in), -1)
 }
 
-// nodeToken is what a decision leaves for its descendants' histories.
+// nodeToken is what a decision leaves for its descendants' histories:
+// its token's parts and the sequence model's cache of the path up to it.
 type nodeToken struct {
 	parent          int64
 	summary, action []float32
+	cache           *nn.SequenceCache // nil when it was not cached
 }
 
 // chooser evaluates a Q-network at the decisions of one search, keeping
-// each decision's token for the histories of the nodes below it.
+// each decision's token for the histories of the nodes below it. With
+// history, a decision extends its parent's sequence cache by its own
+// token (nn.SequenceModel.Extend), so its cost does not grow with its
+// depth but for the attention over the ancestors' keys; past MaxLen, or
+// with noCache, the sequence model reruns over the whole history.
 type chooser struct {
-	q      *QNet
-	tokens map[int64]nodeToken
+	q       *QNet
+	tokens  map[int64]nodeToken
+	noCache bool
 	// the last evaluation, until commit
 	node, parent int64
 	summary      []float32
 	v            []float32 // column embeddings [cols, d]
+	cache        *nn.SequenceCache
 }
 
 func newChooser(q *QNet) *chooser { return &chooser{q: q, tokens: map[int64]nodeToken{}} }
@@ -341,7 +349,6 @@ func newChooser(q *QNet) *chooser { return &chooser{q: q, tokens: map[int64]node
 // is parent), in the order of o.Candidates.
 func (c *chooser) values(node, parent int64, o milp.NodeBipartite) []float32 {
 	q := c.q
-	d := q.Config.Policy.Dim
 	sc := nn.NoGrad()
 	defer sc.Release()
 	e := graphOf(o)
@@ -355,20 +362,57 @@ func (c *chooser) values(node, parent int64, o milp.NodeBipartite) []float32 {
 	v := q.embed(sc.InGraph(g))
 	c.v = v.Data()
 	c.summary = nn.Scale(nn.SumAxis(v, 0), 1/float32(max(nc, 1))).Data()
-	c.node, c.parent = node, parent
-	// The history: ancestors' tokens, root first, then this decision's.
-	var chain []nodeToken
-	if !q.Config.NoHistory {
-		for p := parent; ; {
-			t, ok := c.tokens[p]
-			if !ok {
-				break
-			}
-			chain = append(chain, t)
-			p = t.parent
-		}
-		slices.Reverse(chain)
+	c.node, c.parent, c.cache = node, parent, nil
+	ctx := c.context(parent, sc)
+	cand := make([]int32, len(o.Candidates))
+	zeros := make([]int32, len(o.Candidates))
+	for i, j := range o.Candidates {
+		cand[i] = int32(j)
 	}
+	in := nn.Concat(1, nn.Gather(v, nn.NewIndex(q.be, cand)), nn.Gather(ctx, nn.NewIndex(q.be, zeros)))
+	return nn.Reshape(q.Head.Forward(in), -1).Data()
+}
+
+// context returns the sequence model's output [1, SeqDim] at the
+// decision whose summary c.summary holds, below parent: from the parent's
+// cache when it has one (c.cache is then the decision's own), else by a
+// run over the history.
+func (c *chooser) context(parent int64, sc *nn.Scope) *nn.Tensor {
+	q := c.q
+	d := q.Config.Policy.Dim
+	if q.Config.NoHistory {
+		out, _ := q.Seq.Extend(nil, append(slices.Clone(c.summary), make([]float32, d)...))
+		return sc.In(nn.From(q.be, out, 1, len(out)))
+	}
+	pt, ok := c.tokens[parent]
+	if !c.noCache && (!ok || pt.cache != nil) && pt.cache.Len() < q.Config.withDefaults().MaxLen {
+		action := pt.action
+		if !ok {
+			action = make([]float32, d) // the root, or a node whose parent was not seen
+		}
+		out, cache := q.Seq.Extend(pt.cache, append(slices.Clone(c.summary), action...))
+		c.cache = cache
+		return sc.In(nn.From(q.be, out, 1, len(out)))
+	}
+	return c.rerun(parent, sc)
+}
+
+// rerun runs the sequence model over the decision's history, its
+// ancestors' tokens root first (the last MaxLen), and returns its output
+// at the decision.
+func (c *chooser) rerun(parent int64, sc *nn.Scope) *nn.Tensor {
+	q := c.q
+	d := q.Config.Policy.Dim
+	var chain []nodeToken
+	for p := parent; ; {
+		t, ok := c.tokens[p]
+		if !ok {
+			break
+		}
+		chain = append(chain, t)
+		p = t.parent
+	}
+	slices.Reverse(chain)
 	chain = append(chain, nodeToken{parent: parent, summary: c.summary})
 	if maxLen := q.Config.withDefaults().MaxLen; len(chain) > maxLen {
 		chain = chain[len(chain)-maxLen:]
@@ -379,27 +423,20 @@ func (c *chooser) values(node, parent int64, o milp.NodeBipartite) []float32 {
 		seq = append(seq, t.summary...)
 		if i > 0 {
 			seq = append(seq, chain[i-1].action...)
-		} else if pt, ok := c.tokens[t.parent]; ok && !q.Config.NoHistory {
+		} else if pt, ok := c.tokens[t.parent]; ok {
 			seq = append(seq, pt.action...) // a history cut to MaxLen starts after a parent's action
 		} else {
 			seq = append(seq, zero...) // the root has no parent action
 		}
 	}
 	out := q.Seq.Forward(sc.In(nn.From(q.be, seq, 1, len(chain), 2*d)))
-	ctx := nn.Slice(nn.Reshape(out, len(chain), -1), 0, len(chain)-1, len(chain))
-	cand := make([]int32, len(o.Candidates))
-	zeros := make([]int32, len(o.Candidates))
-	for i, j := range o.Candidates {
-		cand[i] = int32(j)
-	}
-	in := nn.Concat(1, nn.Gather(v, nn.NewIndex(q.be, cand)), nn.Gather(ctx, nn.NewIndex(q.be, zeros)))
-	return nn.Reshape(q.Head.Forward(in), -1).Data()
+	return nn.Slice(nn.Reshape(out, len(chain), -1), 0, len(chain)-1, len(chain))
 }
 
 // commit records that the last evaluated decision branched on column col.
 func (c *chooser) commit(col int) {
 	d := c.q.Config.Policy.Dim
-	c.tokens[c.node] = nodeToken{parent: c.parent, summary: c.summary, action: slices.Clone(c.v[col*d : (col+1)*d])}
+	c.tokens[c.node] = nodeToken{parent: c.parent, summary: c.summary, action: slices.Clone(c.v[col*d : (col+1)*d]), cache: c.cache}
 }
 
 // argmin returns the index of the lowest value (the first on ties).
@@ -420,9 +457,10 @@ func (q *QNet) Brancher() *QBrancher { return &QBrancher{q: q} }
 
 // QBrancher is a bnb.Brancher following a Q-network.
 type QBrancher struct {
-	q  *QNet
-	so searchObserver
-	ch *chooser
+	q       *QNet
+	so      searchObserver
+	ch      *chooser
+	noCache bool // tests: rerun the sequence model at every decision
 }
 
 var _ bnb.Brancher = (*QBrancher)(nil)
@@ -435,6 +473,7 @@ func (b *QBrancher) Select(ctx context.Context, d *bnb.Decision) (int, error) {
 	}
 	if newSearch {
 		b.ch = newChooser(b.q)
+		b.ch.noCache = b.noCache
 	}
 	col := o.Candidates[argmin(b.ch.values(d.Node.ID, d.Node.ParentID, o))]
 	b.ch.commit(col)

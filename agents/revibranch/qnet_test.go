@@ -137,3 +137,53 @@ func TestChooserMatchesTrainingForward(t *testing.T) {
 		}
 	}
 }
+
+// randomFeatureTree is randomTree's tree with random features on a
+// random graph, its steps in an order where parents come first.
+func randomFeatureTree(rng *rand.Rand, n int) *Episode {
+	ep := randomPathEpisode(rng, 0)
+	tree, _ := randomTree(rng, n)
+	for _, s := range tree.Steps {
+		ep.Steps = append(ep.Steps, randomStep(rng, ep.Graph, s.Node, s.Parent))
+	}
+	return ep
+}
+
+// The chooser's cached sequence model gives the Q-values of a rerun over
+// each decision's history, to 1e-6, on random trees whose decisions come
+// in any parents-first order, with history and without, and past MaxLen
+// (where it reruns over the last MaxLen).
+func TestCachedChooserMatchesRerun(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 1))
+	for _, c := range []QConfig{{}, {NoHistory: true}, {MaxLen: 3}} {
+		c.Policy = DefaultPolicyConfig(8)
+		q, err := NewQNet(nn.CPU(), rand.New(rand.NewPCG(1, 1)), c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for trial := range 10 {
+			ep := randomFeatureTree(rng, 5+rng.IntN(30))
+			if trial%3 == 0 {
+				ep = randomPathEpisode(rng, 12) // deep
+			}
+			cached, rerun := newChooser(q), newChooser(q)
+			rerun.noCache = true
+			worst := 0.0
+			for k, s := range ep.Steps {
+				o := observationOf(&Sample{Graph: ep.Graph, ColFeat: s.ColFeat, RowFeat: s.RowFeat, Candidates: s.Candidates})
+				got, want := cached.values(s.Node, s.Parent, o), rerun.values(s.Node, s.Parent, o)
+				for i := range got {
+					worst = max(worst, math.Abs(float64(got[i]-want[i])))
+					if math.Abs(float64(got[i]-want[i])) > 1e-6 {
+						t.Fatalf("%+v, trial %d, step %d (node %d), candidate %d: cached %v, rerun %v", c, trial, k, s.Node, i, got[i], want[i])
+					}
+				}
+				cached.commit(int(s.Candidates[s.Action]))
+				rerun.commit(int(s.Candidates[s.Action]))
+			}
+			if trial == 0 {
+				t.Logf("%+v: largest difference %.2g", c, worst)
+			}
+		}
+	}
+}

@@ -275,3 +275,44 @@ func TestUpdatesFitTargets(t *testing.T) {
 		}
 	}
 }
+
+// At search time the cached sequence model builds the tree a rerun over
+// every history builds: the same columns at the same nodes.
+func TestCachedBrancherBuildsSameTree(t *testing.T) {
+	highstest.Need(t)
+	q, err := NewQNet(nn.CPU(), rand.New(rand.NewPCG(2, 2)), QConfig{Policy: DefaultPolicyConfig(8)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	total := 0
+	for _, inst := range tinyKnapsacks(t, 3, 18, 5) {
+		var trees [2][]int64
+		var nodes [2]int64
+		for i, noCache := range []bool{false, true} {
+			br := q.Brancher()
+			br.noCache = noCache
+			cfg := bnb.Config{NoHeuristics: true, NoCuts: true, NodeLimit: 300, Observe: func(d bnb.Decided) error {
+				trees[i] = append(trees[i], d.Node.ID, int64(d.Column))
+				return nil
+			}}
+			lp, err := highs.New(highs.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := bnb.Solve(ctx, lp, inst.Model, br, cfg)
+			lp.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			nodes[i] = res.Stats.Nodes
+		}
+		if !slices.Equal(trees[0], trees[1]) || nodes[0] != nodes[1] {
+			t.Fatalf("%s: cached %d nodes, rerun %d; decisions differ", inst.Name, nodes[0], nodes[1])
+		}
+		total += len(trees[0]) / 2
+	}
+	if total < 10 {
+		t.Errorf("only %d decisions: the comparison says little", total)
+	}
+}
