@@ -3,9 +3,14 @@ package revibranch
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
+	"time"
 
+	"github.com/corl-go/corl/agents/train"
 	"github.com/corl-go/corl/datasets"
 	"github.com/corl-go/corl/internal/highstest"
 	"github.com/corl-go/corl/nn"
@@ -119,4 +124,91 @@ func BenchmarkQNetDecision(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkRLVariants trains the four RL variants with the same episodes
+// on ten generated multiple knapsacks and evaluates each greedy network,
+// next to pscost and relpscost, on ten held-out ones, all without cuts:
+// nodes and LP iterations as 1-shifted geometric means (metrics
+// "<policy>-nodes" and "<policy>-iters"). It is a measurement, not a
+// test: run it once, -benchtime 1x; CORL_BENCH_ITEMS and
+// CORL_BENCH_EPISODES size it (default 20 items, where pscost needs a few
+// hundred nodes, and 100 episodes). Training episodes stop at 2,000
+// nodes, evaluation runs at 5,000 (counted at the limit).
+func BenchmarkRLVariants(b *testing.B) {
+	highstest.Need(b)
+	items, episodes := envInt("CORL_BENCH_ITEMS", 20), envInt("CORL_BENCH_EPISODES", 100)
+	trainSet, heldOut := tinyKnapsacks(b, 10, items, 11), tinyKnapsacks(b, 10, items, 1_000_011)
+	search := bnb.Config{NoCuts: true, NodeLimit: 5000}
+	ctx := context.Background()
+	type policy struct {
+		name string
+		br   func() bnb.Brancher
+	}
+	var policies []policy
+	for _, r := range []string{"pscost", "relpscost"} {
+		policies = append(policies, policy{r, func() bnb.Brancher { br, _ := bnb.NewRule(r, 1); return br }})
+	}
+	for _, v := range []struct {
+		name string
+		set  func(*RLConfig)
+	}{
+		{"revibranch", func(*RLConfig) {}},
+		{"no-history", func(c *RLConfig) { c.Q.NoHistory = true }},
+		{"no-redistribution", func(c *RLConfig) { c.Redistribution = RedistributeNone }},
+		{"tree-mdp", func(c *RLConfig) { c.TreeMDP = true }},
+	} {
+		cfg := RLConfig{Episodes: episodes, Seed: 1, Q: QConfig{Policy: DefaultPolicyConfig(32)}, EpisodeNodeLimit: 2000}
+		v.set(&cfg)
+		dir, err := train.Create(b.TempDir(), cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		res, err := TrainRL(ctx, cfg, RLEnv{Instances: trainSet, Search: bnb.Config{NoCuts: true}}, dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fmt.Fprintf(os.Stderr, "%s: %d episodes, %d updates, %.0f s\n", v.name, res.Episodes, res.Updates, time.Since(start).Seconds())
+		q, err := LoadQNet(dir.Join(PolicyFile), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		policies = append(policies, policy{v.name, func() bnb.Brancher { return q.Brancher() }})
+	}
+	for _, p := range policies {
+		start := time.Now()
+		var nodes, iters []float64
+		for _, inst := range heldOut {
+			lp, err := highs.New(highs.Config{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			r, err := bnb.Solve(ctx, lp, inst.Model, p.br(), search)
+			lp.Close()
+			if err != nil {
+				b.Fatal(err)
+			}
+			nodes, iters = append(nodes, float64(r.Stats.Nodes)), append(iters, float64(r.Stats.LPIterations))
+		}
+		n, it := shiftedGeoMean(nodes), shiftedGeoMean(iters)
+		fmt.Fprintf(os.Stderr, "%-18s nodes %8.1f  LP iterations %9.1f  (%.0f s)\n", p.name, n, it, time.Since(start).Seconds())
+		b.ReportMetric(n, p.name+"-nodes")
+		b.ReportMetric(it, p.name+"-iters")
+	}
+}
+
+func shiftedGeoMean(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += math.Log(x + 1)
+	}
+	return math.Exp(s/float64(len(xs))) - 1
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
 }
