@@ -152,6 +152,10 @@ func parallelFor(n, work int, fn func(lo, hi int)) {
 
 func (c *cpuBackend[T]) Fill(s Storage, off, n int, v float32) {
 	d := vals[T](s)[off : off+n]
+	if math.Float32bits(v) == 0 { // +0 only: clearing would turn −0 into +0
+		clear(d)
+		return
+	}
 	for i := range d {
 		d[i] = T(v)
 	}
@@ -160,6 +164,10 @@ func (c *cpuBackend[T]) Fill(s Storage, off, n int, v float32) {
 func (c *cpuBackend[T]) Axpy(y Storage, alpha float32, x Storage, n int) {
 	yv, xv := vals[T](y)[:n], vals[T](x)[:n]
 	a := T(alpha)
+	if y32, ok := any(yv).([]float32); ok {
+		axpyF32(y32, alpha, any(xv).([]float32))
+		return
+	}
 	parallelFor(n, n, func(lo, hi int) {
 		if a == 1 {
 			for i := lo; i < hi; i++ {
@@ -384,6 +392,10 @@ func (c *cpuBackend[T]) Map(op MapOp, dst, x Storage, n int, p, q float32) {
 		d, xv := d[lo:hi], xv[lo:hi]
 		switch op {
 		case MapReLU:
+			if d32, ok := any(d).([]float32); ok {
+				reluF32(d32, any(xv).([]float32))
+				return
+			}
 			for i, v := range xv {
 				d[i] = max(v, 0)
 			}
@@ -541,12 +553,7 @@ func (c *cpuBackend[T]) MapGrad(op MapOp, dx, x, y, dy Storage, n int, p, q floa
 // (x > 0, and NaN with its sign bit clear, which a branch would skip).
 func reluGrad[T float](d, x, g []T) {
 	if d32, ok := any(d).([]float32); ok {
-		x32, g32 := any(x).([]float32)[:len(d32)], any(g).([]float32)[:len(d32)]
-		for i, v := range x32 {
-			t := int64(int32(math.Float32bits(v)))
-			mask := uint32((-t) >> 63) // t > 0: -t < 0, an arithmetic shift gives all ones
-			d32[i] += math.Float32frombits(math.Float32bits(g32[i]) & mask)
-		}
+		reluGradAddF32(d32, any(x).([]float32), any(g).([]float32))
 		return
 	}
 	x, g = x[:len(d)], g[:len(d)]
@@ -687,6 +694,10 @@ func (c *cpuBackend[T]) ReduceTo(dst, src Storage, bc *Broadcast, alpha float32)
 				continue
 			}
 			dr := acc[do : do+inner]
+			if d32, ok := any(dr).([]float32); ok {
+				axpyF32(d32, alpha, any(sr).([]float32))
+				continue
+			}
 			for j, x := range sr {
 				dr[j] += al * x
 			}
@@ -694,7 +705,9 @@ func (c *cpuBackend[T]) ReduceTo(dst, src Storage, bc *Broadcast, alpha float32)
 	}
 	// The common gradient of a bias: every leading dimension reduced, the
 	// last kept. Workers sum disjoint row ranges into private rows.
-	if st[0] == 0 && st[1] == 0 && st[2] == 0 && st[3] == 1 && outer*inner >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
+	// (float32 rows go through the SIMD axpy on one core instead: as fast,
+	// and the sums do not depend on the number of cores.)
+	if _, f32 := any(d).([]float32); !f32 && st[0] == 0 && st[1] == 0 && st[2] == 0 && st[3] == 1 && outer*inner >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
 		p := min(runtime.GOMAXPROCS(0), outer)
 		parts := make([][]T, p)
 		chunk := (outer + p - 1) / p
@@ -890,6 +903,11 @@ func (c *cpuBackend[T]) SumSquares(x Storage, n int) float64 {
 
 func (c *cpuBackend[T]) Adam(p, g, m, v Storage, n int, h AdamStep) {
 	pv, gv, mv, vv := vals[T](p)[:n], vals[T](g)[:n], vals[T](m)[:n], vals[T](v)[:n]
+	if p32, ok := any(pv).([]float32); ok {
+		c := newAdamConsts(h)
+		adamF32(p32, any(gv).([]float32), any(mv).([]float32), any(vv).([]float32), &c)
+		return
+	}
 	b1, b2, eps, lr, wd := T(h.B1), T(h.B2), T(h.Eps), T(h.LR), T(h.WD)
 	c1, c2 := T(h.C1), T(h.C2)
 	parallelFor(n, n*8, func(lo, hi int) {
