@@ -219,6 +219,18 @@ func TestSameTreeAsSolve(t *testing.T) {
 	}
 }
 
+// byHandModel is min x + 2y  s.t.  r0: x + y >= 1.5,  r1: x - y <= 0.5,
+// x, y integer in [0, 3]; it returns the model and the columns x and y.
+func byHandModel() (*solver.Model, int, int) {
+	var b solver.Builder
+	x := b.AddCol("x", 1, 0, 3, solver.Integer)
+	y := b.AddCol("y", 2, 0, 3, solver.Integer)
+	b.AddRow("r0", 1.5, solver.Inf, []int{x, y}, []float64{1, 1})
+	b.AddRow("r1", math.Inf(-1), 0.5, []int{x, y}, []float64{1, -1})
+	m, _ := b.Build()
+	return m, x, y
+}
+
 // TestNodeBipartiteByHand checks every feature on
 //
 //	min x + 2y  s.t.  r0: x + y >= 1.5,  r1: x - y <= 0.5,  x, y integer in [0, 3]
@@ -227,12 +239,7 @@ func TestSameTreeAsSolve(t *testing.T) {
 // simple rounding rounds y up to the incumbent x = 1, y = 1.
 func TestNodeBipartiteByHand(t *testing.T) {
 	needHiGHS(t)
-	var b solver.Builder
-	x := b.AddCol("x", 1, 0, 3, solver.Integer)
-	y := b.AddCol("y", 2, 0, 3, solver.Integer)
-	b.AddRow("r0", 1.5, solver.Inf, []int{x, y}, []float64{1, 1})
-	b.AddRow("r1", math.Inf(-1), 0.5, []int{x, y}, []float64{1, -1})
-	m, _ := b.Build()
+	m, _, y := byHandModel()
 	env, err := milp.New(milp.Config{Instances: milp.Fixed(m)}, &milp.NodeBipartiteFunc{}, milp.NNodes)
 	if err != nil {
 		t.Fatal(err)
@@ -428,12 +435,7 @@ func TestResetContextBoundsTheEpisode(t *testing.T) {
 // (1, 2), (3, 4) and (5, 6), and each child names its decision as parent.
 func TestStepInfoTreeByHand(t *testing.T) {
 	needHiGHS(t)
-	var b solver.Builder
-	x := b.AddCol("x", 1, 0, 3, solver.Integer)
-	y := b.AddCol("y", 2, 0, 3, solver.Integer)
-	b.AddRow("r0", 1.5, solver.Inf, []int{x, y}, []float64{1, 1})
-	b.AddRow("r1", math.Inf(-1), 0.5, []int{x, y}, []float64{1, -1})
-	m, _ := b.Build()
+	m, x, y := byHandModel()
 	env, err := milp.New(milp.Config{Instances: milp.Fixed(m), Search: bnb.Config{NoHeuristics: true, NoCuts: true}}, &milp.NodeBipartiteFunc{}, milp.NNodes)
 	if err != nil {
 		t.Fatal(err)
