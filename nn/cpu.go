@@ -165,7 +165,8 @@ func (c *cpuBackend[T]) Axpy(y Storage, alpha float32, x Storage, n int) {
 	yv, xv := vals[T](y)[:n], vals[T](x)[:n]
 	a := T(alpha)
 	if y32, ok := any(yv).([]float32); ok {
-		axpyF32(y32, alpha, any(xv).([]float32))
+		x32 := any(xv).([]float32)
+		parallelFor(n, n, func(lo, hi int) { axpyF32(y32[lo:hi], alpha, x32[lo:hi]) })
 		return
 	}
 	parallelFor(n, n, func(lo, hi int) {
@@ -705,9 +706,18 @@ func (c *cpuBackend[T]) ReduceTo(dst, src Storage, bc *Broadcast, alpha float32)
 	}
 	// The common gradient of a bias: every leading dimension reduced, the
 	// last kept. Workers sum disjoint row ranges into private rows.
-	// (float32 rows go through the SIMD axpy on one core instead: as fast,
-	// and the sums do not depend on the number of cores.)
-	if _, f32 := any(d).([]float32); !f32 && st[0] == 0 && st[1] == 0 && st[2] == 0 && st[3] == 1 && outer*inner >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
+	// float32 splits the columns instead, so every column is summed in row
+	// order whatever the number of cores, and the bits do not depend on it.
+	if d32, ok := any(d).([]float32); ok && st[0] == 0 && st[1] == 0 && st[2] == 0 && st[3] == 1 {
+		s32 := any(sv).([]float32)
+		parallelFor(inner, outer*inner, func(lo, hi int) {
+			for o := range outer {
+				axpyF32(d32[lo:hi], alpha, s32[o*inner+lo:o*inner+hi])
+			}
+		})
+		return
+	}
+	if st[0] == 0 && st[1] == 0 && st[2] == 0 && st[3] == 1 && outer*inner >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
 		p := min(runtime.GOMAXPROCS(0), outer)
 		parts := make([][]T, p)
 		chunk := (outer + p - 1) / p
@@ -905,7 +915,8 @@ func (c *cpuBackend[T]) Adam(p, g, m, v Storage, n int, h AdamStep) {
 	pv, gv, mv, vv := vals[T](p)[:n], vals[T](g)[:n], vals[T](m)[:n], vals[T](v)[:n]
 	if p32, ok := any(pv).([]float32); ok {
 		c := newAdamConsts(h)
-		adamF32(p32, any(gv).([]float32), any(mv).([]float32), any(vv).([]float32), &c)
+		g32, m32, v32 := any(gv).([]float32), any(mv).([]float32), any(vv).([]float32)
+		parallelFor(n, n*8, func(lo, hi int) { adamF32(p32[lo:hi], g32[lo:hi], m32[lo:hi], v32[lo:hi], &c) })
 		return
 	}
 	b1, b2, eps, lr, wd := T(h.B1), T(h.B2), T(h.Eps), T(h.LR), T(h.WD)
