@@ -123,6 +123,21 @@ func (c *cpuBackend[T]) Index(idx []int32) IndexStorage {
 // parallelMin is the work (in elements) below which kernels stay on one core.
 const parallelMin = 1 << 15
 
+// simdParallelMin is parallelMin for the SIMD kernels of simd.go, which
+// take a fraction of a nanosecond per element: below it, waking a second
+// goroutine costs more than it saves, and right after a threaded matrix
+// product it waits for the core an OpenMP worker is still spinning on.
+const simdParallelMin = 1 << 20
+
+// parallelForSIMD is parallelFor with simdParallelMin as its threshold.
+func parallelForSIMD(n, work int, fn func(lo, hi int)) {
+	if work < simdParallelMin {
+		fn(0, n)
+		return
+	}
+	parallelFor(n, work, fn)
+}
+
 // parallelFor splits [0, n) into contiguous chunks run on up to GOMAXPROCS
 // goroutines when work (the number of elements touched) pays for it.
 func parallelFor(n, work int, fn func(lo, hi int)) {
@@ -166,7 +181,7 @@ func (c *cpuBackend[T]) Axpy(y Storage, alpha float32, x Storage, n int) {
 	a := T(alpha)
 	if y32, ok := any(yv).([]float32); ok {
 		x32 := any(xv).([]float32)
-		parallelFor(n, n, func(lo, hi int) { axpyF32(y32[lo:hi], alpha, x32[lo:hi]) })
+		parallelForSIMD(n, n, func(lo, hi int) { axpyF32(y32[lo:hi], alpha, x32[lo:hi]) })
 		return
 	}
 	parallelFor(n, n, func(lo, hi int) {
@@ -388,15 +403,16 @@ func (cb *cpuBackend[T]) gemm(ta, tb bool, m, n, k int, alpha T, a []T, lda int,
 
 func (c *cpuBackend[T]) Map(op MapOp, dst, x Storage, n int, p, q float32) {
 	d, xv := vals[T](dst)[:n], vals[T](x)[:n]
+	if d32, ok := any(d).([]float32); ok && op == MapReLU {
+		x32 := any(xv).([]float32)
+		parallelForSIMD(n, n, func(lo, hi int) { reluF32(d32[lo:hi], x32[lo:hi]) })
+		return
+	}
 	P, Q := T(p), T(q)
 	parallelFor(n, n*4, func(lo, hi int) {
 		d, xv := d[lo:hi], xv[lo:hi]
 		switch op {
 		case MapReLU:
-			if d32, ok := any(d).([]float32); ok {
-				reluF32(d32, any(xv).([]float32))
-				return
-			}
 			for i, v := range xv {
 				d[i] = max(v, 0)
 			}
@@ -518,6 +534,11 @@ func mapDeriv(op MapOp, x, y, p, q float64) float64 {
 
 func (c *cpuBackend[T]) MapGrad(op MapOp, dx, x, y, dy Storage, n int, p, q float32) {
 	d, xv, yv, g := vals[T](dx)[:n], vals[T](x)[:n], vals[T](y)[:n], vals[T](dy)[:n]
+	if d32, ok := any(d).([]float32); ok && op == MapReLU {
+		x32, g32 := any(xv).([]float32), any(g).([]float32)
+		parallelForSIMD(n, n, func(lo, hi int) { reluGradAddF32(d32[lo:hi], x32[lo:hi], g32[lo:hi]) })
+		return
+	}
 	parallelFor(n, n*4, func(lo, hi int) {
 		switch op {
 		case MapReLU:
@@ -710,7 +731,7 @@ func (c *cpuBackend[T]) ReduceTo(dst, src Storage, bc *Broadcast, alpha float32)
 	// order whatever the number of cores, and the bits do not depend on it.
 	if d32, ok := any(d).([]float32); ok && st[0] == 0 && st[1] == 0 && st[2] == 0 && st[3] == 1 {
 		s32 := any(sv).([]float32)
-		parallelFor(inner, outer*inner, func(lo, hi int) {
+		parallelForSIMD(inner, outer*inner, func(lo, hi int) {
 			for o := range outer {
 				axpyF32(d32[lo:hi], alpha, s32[o*inner+lo:o*inner+hi])
 			}
@@ -916,7 +937,7 @@ func (c *cpuBackend[T]) Adam(p, g, m, v Storage, n int, h AdamStep) {
 	if p32, ok := any(pv).([]float32); ok {
 		c := newAdamConsts(h)
 		g32, m32, v32 := any(gv).([]float32), any(mv).([]float32), any(vv).([]float32)
-		parallelFor(n, n*8, func(lo, hi int) { adamF32(p32[lo:hi], g32[lo:hi], m32[lo:hi], v32[lo:hi], &c) })
+		parallelForSIMD(n, n*4, func(lo, hi int) { adamF32(p32[lo:hi], g32[lo:hi], m32[lo:hi], v32[lo:hi], &c) })
 		return
 	}
 	b1, b2, eps, lr, wd := T(h.B1), T(h.B2), T(h.Eps), T(h.LR), T(h.WD)

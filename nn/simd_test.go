@@ -116,7 +116,7 @@ func TestSIMDMatchesGo(t *testing.T) {
 func TestBiasGradientIndependentOfCores(t *testing.T) {
 	be := CPU()
 	r := rand.New(rand.NewPCG(3, 9))
-	for _, shape := range [][2]int{{256, 256}, {1000, 64}, {777, 37}} {
+	for _, shape := range [][2]int{{256, 256}, {777, 37}, {4096, 300}, {30000, 64}} {
 		rows, cols := shape[0], shape[1]
 		src := be.Alloc(rows * cols)
 		be.Upload(src, simdInputs(r, rows*cols))
