@@ -199,11 +199,15 @@ func (c *cpuBackend[T]) Axpy(y Storage, alpha float32, x Storage, n int) {
 
 func (c *cpuBackend[T]) Copy2D(dst Storage, dOff, dLd int, src Storage, sOff, sLd, rows, cols int, add bool) {
 	d, s := vals[T](dst), vals[T](src)
-	parallelFor(rows, rows*cols, func(lo, hi int) {
+	// Row copies are memmove and row additions the SIMD axpy for float32:
+	// both take the SIMD kernels' threshold.
+	parallelForSIMD(rows, rows*cols, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			dr := d[dOff+r*dLd : dOff+r*dLd+cols]
 			sr := s[sOff+r*sLd : sOff+r*sLd+cols]
-			if add {
+			if d32, ok := any(dr).([]float32); ok && add {
+				axpyF32(d32, 1, any(sr).([]float32))
+			} else if add {
 				for i, x := range sr {
 					dr[i] += x
 				}
