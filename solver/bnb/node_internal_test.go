@@ -169,25 +169,25 @@ func TestTreeMemoryByHand(t *testing.T) {
 		t.Fatal("root not next")
 	}
 	step("root taken", 88)
-	d := &basisDelta{ch: make([]uint32, 3)}
-	o.mem.branched(root, d)
-	a := &Node{ID: 1, parent: root, basis: d, Bound: 1}
-	b := &Node{ID: 2, parent: root, basis: d, Bound: 2}
-	o.push(a)
-	o.push(b)
-	o.mem.note(o.len())
+	// branch gives p a delta of k changes and two open children.
+	branch := func(p *Node, ref *basisDelta, k int) (*basisDelta, *Node, *Node) {
+		d := &basisDelta{ref: ref, ch: make([]uint32, k)}
+		o.mem.branched(p, d)
+		kids := [2]*Node{}
+		for i := range kids {
+			kids[i] = &Node{ID: 2*p.ID + int64(i) + 1, parent: p, basis: d, Bound: float64(2*p.ID + int64(i) + 1)}
+			o.push(kids[i])
+		}
+		o.mem.note(o.len())
+		return d, kids[0], kids[1]
+	}
+	d, a, b := branch(root, nil, 3)
 	step("root branched", 88+(32+12)+2*(88+8)) // 324
 	o.next()
 	o.mem.closed(a)
 	step("a closed", 324-8-88) // 228
 	o.next()
-	d2 := &basisDelta{ref: d, ch: make([]uint32, 1)}
-	o.mem.branched(b, d2)
-	c1 := &Node{ID: 3, parent: b, basis: d2, Bound: 3}
-	c2 := &Node{ID: 4, parent: b, basis: d2, Bound: 4}
-	o.push(c1)
-	o.push(c2)
-	o.mem.note(o.len())
+	_, c1, c2 := branch(b, d, 1)
 	step("b branched", 228-8+(32+4)+2*(88+8)) // 448
 	if o.mem.peak != 448 || o.mem.openAtPeak != 2 {
 		t.Fatalf("peak %d bytes with %d open, want 448 with 2", o.mem.peak, o.mem.openAtPeak)
@@ -230,13 +230,9 @@ func TestBasisDeltaRoundTrip(t *testing.T) {
 				rows[p-n] = st
 			}
 		}
-		for j := range cols {
-			if cols[j] != rc[j] {
-				changes++
-			}
-		}
-		for i := range rows {
-			if rows[i] != rr[i] {
+		all, was := slices.Concat(cols, rows), slices.Concat(rc, rr)
+		for k := range all {
+			if all[k] != was[k] {
 				changes++
 			}
 		}
