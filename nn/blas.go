@@ -93,6 +93,14 @@ func (ob *openBLAS) sgemm(ta, tb bool, m, n, k int, alpha float32, a []float32, 
 		ob.callSgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
+	// A goroutine that calls C for long stretches without ever being
+	// rescheduled looks to the runtime's monitor like one hogging its P:
+	// after 10 ms it takes the P during every product, so each return goes
+	// through exitsyscall's slow path and wakes the monitor, whose 20 µs
+	// polling then preempts the BLAS threads. Yielding first (well under a
+	// microsecond when nothing else is runnable) keeps the goroutine an
+	// ordinary one; see RATIONALE "OpenBLAS from Go".
+	runtime.Gosched()
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
 	if p := runtime.GOMAXPROCS(0); p != ob.threads {

@@ -123,6 +123,21 @@ func (c *cpuBackend[T]) Index(idx []int32) IndexStorage {
 // parallelMin is the work (in elements) below which kernels stay on one core.
 const parallelMin = 1 << 15
 
+// simdParallelMin is parallelMin for the SIMD kernels of simd.go, which
+// take a fraction of a nanosecond per element: below it, waking a second
+// goroutine costs more than it saves, and right after a threaded matrix
+// product it waits for the core an OpenMP worker is still spinning on.
+const simdParallelMin = 1 << 20
+
+// parallelForSIMD is parallelFor with simdParallelMin as its threshold.
+func parallelForSIMD(n, work int, fn func(lo, hi int)) {
+	if work < simdParallelMin {
+		fn(0, n)
+		return
+	}
+	parallelFor(n, work, fn)
+}
+
 // parallelFor splits [0, n) into contiguous chunks run on up to GOMAXPROCS
 // goroutines when work (the number of elements touched) pays for it.
 func parallelFor(n, work int, fn func(lo, hi int)) {
@@ -152,6 +167,10 @@ func parallelFor(n, work int, fn func(lo, hi int)) {
 
 func (c *cpuBackend[T]) Fill(s Storage, off, n int, v float32) {
 	d := vals[T](s)[off : off+n]
+	if math.Float32bits(v) == 0 { // +0 only: clearing would turn −0 into +0
+		clear(d)
+		return
+	}
 	for i := range d {
 		d[i] = T(v)
 	}
@@ -160,6 +179,11 @@ func (c *cpuBackend[T]) Fill(s Storage, off, n int, v float32) {
 func (c *cpuBackend[T]) Axpy(y Storage, alpha float32, x Storage, n int) {
 	yv, xv := vals[T](y)[:n], vals[T](x)[:n]
 	a := T(alpha)
+	if y32, ok := any(yv).([]float32); ok {
+		x32 := any(xv).([]float32)
+		parallelForSIMD(n, n, func(lo, hi int) { axpyF32(y32[lo:hi], alpha, x32[lo:hi]) })
+		return
+	}
 	parallelFor(n, n, func(lo, hi int) {
 		if a == 1 {
 			for i := lo; i < hi; i++ {
@@ -379,6 +403,11 @@ func (cb *cpuBackend[T]) gemm(ta, tb bool, m, n, k int, alpha T, a []T, lda int,
 
 func (c *cpuBackend[T]) Map(op MapOp, dst, x Storage, n int, p, q float32) {
 	d, xv := vals[T](dst)[:n], vals[T](x)[:n]
+	if d32, ok := any(d).([]float32); ok && op == MapReLU {
+		x32 := any(xv).([]float32)
+		parallelForSIMD(n, n, func(lo, hi int) { reluF32(d32[lo:hi], x32[lo:hi]) })
+		return
+	}
 	P, Q := T(p), T(q)
 	parallelFor(n, n*4, func(lo, hi int) {
 		d, xv := d[lo:hi], xv[lo:hi]
@@ -505,6 +534,11 @@ func mapDeriv(op MapOp, x, y, p, q float64) float64 {
 
 func (c *cpuBackend[T]) MapGrad(op MapOp, dx, x, y, dy Storage, n int, p, q float32) {
 	d, xv, yv, g := vals[T](dx)[:n], vals[T](x)[:n], vals[T](y)[:n], vals[T](dy)[:n]
+	if d32, ok := any(d).([]float32); ok && op == MapReLU {
+		x32, g32 := any(xv).([]float32), any(g).([]float32)
+		parallelForSIMD(n, n, func(lo, hi int) { reluGradAddF32(d32[lo:hi], x32[lo:hi], g32[lo:hi]) })
+		return
+	}
 	parallelFor(n, n*4, func(lo, hi int) {
 		switch op {
 		case MapReLU:
@@ -541,12 +575,7 @@ func (c *cpuBackend[T]) MapGrad(op MapOp, dx, x, y, dy Storage, n int, p, q floa
 // (x > 0, and NaN with its sign bit clear, which a branch would skip).
 func reluGrad[T float](d, x, g []T) {
 	if d32, ok := any(d).([]float32); ok {
-		x32, g32 := any(x).([]float32)[:len(d32)], any(g).([]float32)[:len(d32)]
-		for i, v := range x32 {
-			t := int64(int32(math.Float32bits(v)))
-			mask := uint32((-t) >> 63) // t > 0: -t < 0, an arithmetic shift gives all ones
-			d32[i] += math.Float32frombits(math.Float32bits(g32[i]) & mask)
-		}
+		reluGradAddF32(d32, any(x).([]float32), any(g).([]float32))
 		return
 	}
 	x, g = x[:len(d)], g[:len(d)]
@@ -687,6 +716,10 @@ func (c *cpuBackend[T]) ReduceTo(dst, src Storage, bc *Broadcast, alpha float32)
 				continue
 			}
 			dr := acc[do : do+inner]
+			if d32, ok := any(dr).([]float32); ok {
+				axpyF32(d32, alpha, any(sr).([]float32))
+				continue
+			}
 			for j, x := range sr {
 				dr[j] += al * x
 			}
@@ -694,6 +727,17 @@ func (c *cpuBackend[T]) ReduceTo(dst, src Storage, bc *Broadcast, alpha float32)
 	}
 	// The common gradient of a bias: every leading dimension reduced, the
 	// last kept. Workers sum disjoint row ranges into private rows.
+	// float32 splits the columns instead, so every column is summed in row
+	// order whatever the number of cores, and the bits do not depend on it.
+	if d32, ok := any(d).([]float32); ok && st[0] == 0 && st[1] == 0 && st[2] == 0 && st[3] == 1 {
+		s32 := any(sv).([]float32)
+		parallelForSIMD(inner, outer*inner, func(lo, hi int) {
+			for o := range outer {
+				axpyF32(d32[lo:hi], alpha, s32[o*inner+lo:o*inner+hi])
+			}
+		})
+		return
+	}
 	if st[0] == 0 && st[1] == 0 && st[2] == 0 && st[3] == 1 && outer*inner >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
 		p := min(runtime.GOMAXPROCS(0), outer)
 		parts := make([][]T, p)
@@ -890,6 +934,12 @@ func (c *cpuBackend[T]) SumSquares(x Storage, n int) float64 {
 
 func (c *cpuBackend[T]) Adam(p, g, m, v Storage, n int, h AdamStep) {
 	pv, gv, mv, vv := vals[T](p)[:n], vals[T](g)[:n], vals[T](m)[:n], vals[T](v)[:n]
+	if p32, ok := any(pv).([]float32); ok {
+		c := newAdamConsts(h)
+		g32, m32, v32 := any(gv).([]float32), any(mv).([]float32), any(vv).([]float32)
+		parallelForSIMD(n, n*4, func(lo, hi int) { adamF32(p32[lo:hi], g32[lo:hi], m32[lo:hi], v32[lo:hi], &c) })
+		return
+	}
 	b1, b2, eps, lr, wd := T(h.B1), T(h.B2), T(h.Eps), T(h.LR), T(h.WD)
 	c1, c2 := T(h.C1), T(h.C2)
 	parallelFor(n, n*8, func(lo, hi int) {
