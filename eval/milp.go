@@ -136,6 +136,7 @@ func DecisionStep(e bnb.Decided, run string, j Job) trace.Step {
 		HeuristicIncumbents: trace.Int(int64(e.After.HeuristicIncumbents)), HeuristicLPIterations: trace.Int(h.LPIterations),
 		HeuristicSeconds: trace.Float(h.Time.Seconds()),
 		Cuts:             trace.Int(e.After.Cuts.Total()), CutLPIterations: trace.Int(e.After.Cuts.LPIterations),
+		OpenNodeBytes: trace.Int(e.After.OpenNodeBytes),
 	}
 }
 

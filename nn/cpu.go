@@ -123,6 +123,21 @@ func (c *cpuBackend[T]) Index(idx []int32) IndexStorage {
 // parallelMin is the work (in elements) below which kernels stay on one core.
 const parallelMin = 1 << 15
 
+// simdParallelMin is parallelMin for the SIMD kernels of simd.go, which
+// take a fraction of a nanosecond per element: below it, waking a second
+// goroutine costs more than it saves, and right after a threaded matrix
+// product it waits for the core an OpenMP worker is still spinning on.
+const simdParallelMin = 1 << 20
+
+// parallelForSIMD is parallelFor with simdParallelMin as its threshold.
+func parallelForSIMD(n, work int, fn func(lo, hi int)) {
+	if work < simdParallelMin {
+		fn(0, n)
+		return
+	}
+	parallelFor(n, work, fn)
+}
+
 // parallelFor splits [0, n) into contiguous chunks run on up to GOMAXPROCS
 // goroutines when work (the number of elements touched) pays for it.
 func parallelFor(n, work int, fn func(lo, hi int)) {
@@ -165,7 +180,8 @@ func (c *cpuBackend[T]) Axpy(y Storage, alpha float32, x Storage, n int) {
 	yv, xv := vals[T](y)[:n], vals[T](x)[:n]
 	a := T(alpha)
 	if y32, ok := any(yv).([]float32); ok {
-		axpyF32(y32, alpha, any(xv).([]float32))
+		x32 := any(xv).([]float32)
+		parallelForSIMD(n, n, func(lo, hi int) { axpyF32(y32[lo:hi], alpha, x32[lo:hi]) })
 		return
 	}
 	parallelFor(n, n, func(lo, hi int) {
@@ -183,11 +199,15 @@ func (c *cpuBackend[T]) Axpy(y Storage, alpha float32, x Storage, n int) {
 
 func (c *cpuBackend[T]) Copy2D(dst Storage, dOff, dLd int, src Storage, sOff, sLd, rows, cols int, add bool) {
 	d, s := vals[T](dst), vals[T](src)
-	parallelFor(rows, rows*cols, func(lo, hi int) {
+	// Row copies are memmove and row additions the SIMD axpy for float32:
+	// both take the SIMD kernels' threshold.
+	parallelForSIMD(rows, rows*cols, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			dr := d[dOff+r*dLd : dOff+r*dLd+cols]
 			sr := s[sOff+r*sLd : sOff+r*sLd+cols]
-			if add {
+			if d32, ok := any(dr).([]float32); ok && add {
+				axpyF32(d32, 1, any(sr).([]float32))
+			} else if add {
 				for i, x := range sr {
 					dr[i] += x
 				}
@@ -387,15 +407,16 @@ func (cb *cpuBackend[T]) gemm(ta, tb bool, m, n, k int, alpha T, a []T, lda int,
 
 func (c *cpuBackend[T]) Map(op MapOp, dst, x Storage, n int, p, q float32) {
 	d, xv := vals[T](dst)[:n], vals[T](x)[:n]
+	if d32, ok := any(d).([]float32); ok && op == MapReLU {
+		x32 := any(xv).([]float32)
+		parallelForSIMD(n, n, func(lo, hi int) { reluF32(d32[lo:hi], x32[lo:hi]) })
+		return
+	}
 	P, Q := T(p), T(q)
 	parallelFor(n, n*4, func(lo, hi int) {
 		d, xv := d[lo:hi], xv[lo:hi]
 		switch op {
 		case MapReLU:
-			if d32, ok := any(d).([]float32); ok {
-				reluF32(d32, any(xv).([]float32))
-				return
-			}
 			for i, v := range xv {
 				d[i] = max(v, 0)
 			}
@@ -517,6 +538,11 @@ func mapDeriv(op MapOp, x, y, p, q float64) float64 {
 
 func (c *cpuBackend[T]) MapGrad(op MapOp, dx, x, y, dy Storage, n int, p, q float32) {
 	d, xv, yv, g := vals[T](dx)[:n], vals[T](x)[:n], vals[T](y)[:n], vals[T](dy)[:n]
+	if d32, ok := any(d).([]float32); ok && op == MapReLU {
+		x32, g32 := any(xv).([]float32), any(g).([]float32)
+		parallelForSIMD(n, n, func(lo, hi int) { reluGradAddF32(d32[lo:hi], x32[lo:hi], g32[lo:hi]) })
+		return
+	}
 	parallelFor(n, n*4, func(lo, hi int) {
 		switch op {
 		case MapReLU:
@@ -705,9 +731,18 @@ func (c *cpuBackend[T]) ReduceTo(dst, src Storage, bc *Broadcast, alpha float32)
 	}
 	// The common gradient of a bias: every leading dimension reduced, the
 	// last kept. Workers sum disjoint row ranges into private rows.
-	// (float32 rows go through the SIMD axpy on one core instead: as fast,
-	// and the sums do not depend on the number of cores.)
-	if _, f32 := any(d).([]float32); !f32 && st[0] == 0 && st[1] == 0 && st[2] == 0 && st[3] == 1 && outer*inner >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
+	// float32 splits the columns instead, so every column is summed in row
+	// order whatever the number of cores, and the bits do not depend on it.
+	if d32, ok := any(d).([]float32); ok && st[0] == 0 && st[1] == 0 && st[2] == 0 && st[3] == 1 {
+		s32 := any(sv).([]float32)
+		parallelForSIMD(inner, outer*inner, func(lo, hi int) {
+			for o := range outer {
+				axpyF32(d32[lo:hi], alpha, s32[o*inner+lo:o*inner+hi])
+			}
+		})
+		return
+	}
+	if st[0] == 0 && st[1] == 0 && st[2] == 0 && st[3] == 1 && outer*inner >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
 		p := min(runtime.GOMAXPROCS(0), outer)
 		parts := make([][]T, p)
 		chunk := (outer + p - 1) / p
@@ -905,7 +940,8 @@ func (c *cpuBackend[T]) Adam(p, g, m, v Storage, n int, h AdamStep) {
 	pv, gv, mv, vv := vals[T](p)[:n], vals[T](g)[:n], vals[T](m)[:n], vals[T](v)[:n]
 	if p32, ok := any(pv).([]float32); ok {
 		c := newAdamConsts(h)
-		adamF32(p32, any(gv).([]float32), any(mv).([]float32), any(vv).([]float32), &c)
+		g32, m32, v32 := any(gv).([]float32), any(mv).([]float32), any(vv).([]float32)
+		parallelForSIMD(n, n*4, func(lo, hi int) { adamF32(p32[lo:hi], g32[lo:hi], m32[lo:hi], v32[lo:hi], &c) })
 		return
 	}
 	b1, b2, eps, lr, wd := T(h.B1), T(h.B2), T(h.Eps), T(h.LR), T(h.WD)

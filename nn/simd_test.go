@@ -1,8 +1,10 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -105,5 +107,33 @@ func TestSIMDMatchesGo(t *testing.T) {
 		sameBits(t, "adam m", n, m, mw)
 		sameBits(t, "adam v", n, v, vw)
 		sameBits(t, "adam p", n, p, pw)
+	}
+}
+
+// TestBiasGradientIndependentOfCores: a float32 bias gradient (every row
+// reduced onto the last axis) sums each column in row order however many
+// cores share the work, so its bits are the same on 1, 2 and 3.
+func TestBiasGradientIndependentOfCores(t *testing.T) {
+	be := CPU()
+	r := rand.New(rand.NewPCG(3, 9))
+	for _, shape := range [][2]int{{256, 256}, {777, 37}, {4096, 300}, {30000, 64}} {
+		rows, cols := shape[0], shape[1]
+		src := be.Alloc(rows * cols)
+		be.Upload(src, simdInputs(r, rows*cols))
+		bc := &Broadcast{Shape: [MaxDims]int{1, 1, rows, cols}, A: [MaxDims]int{0, 0, 0, 1}}
+		var first []float32
+		for _, procs := range []int{1, 2, 3} {
+			old := runtime.GOMAXPROCS(procs)
+			dst := be.Alloc(cols)
+			be.ReduceTo(dst, src, bc, 0.5)
+			runtime.GOMAXPROCS(old)
+			got := make([]float32, cols)
+			be.Download(got, dst)
+			if first == nil {
+				first = got
+				continue
+			}
+			sameBits(t, fmt.Sprintf("bias gradient %dx%d on %d cores against 1", rows, cols, procs), cols, got, first)
+		}
 	}
 }

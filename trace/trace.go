@@ -43,6 +43,8 @@ type Step struct {
 	// LP and the simplex iterations of their re-solves (not in lp_iterations).
 	Cuts            *int64 `parquet:"cuts,optional"`
 	CutLPIterations *int64 `parquet:"cut_lp_iterations,optional"`
+	// OpenNodeBytes is the most memory the search's open nodes held so far.
+	OpenNodeBytes *int64 `parquet:"open_node_bytes,optional"`
 }
 
 // Int returns a pointer to v, for the optional columns.

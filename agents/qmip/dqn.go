@@ -70,7 +70,8 @@ type trainer struct {
 	pcg   *rand.PCG
 	rng   *rand.Rand
 	st    state
-	sels  []*Selector
+	sels  []*Selector        // the target MIPs' workers
+	play  *Selector          // the greedy actions of training and evaluation episodes
 	memo  map[string]float64 // max target Q per next state, for the current target network
 	rows  []trace.Train
 	eval  float64
@@ -104,14 +105,23 @@ func Train(ctx context.Context, dir *train.Dir, cfg Config, progress func(Progre
 	if err := t.resume(); err != nil {
 		return Summary{}, err
 	}
+	// The target MIPs run without starts: which worker solved which state
+	// before must not change a value. Play has its own selector, reset at
+	// each episode, so a resumed run starts it as the uninterrupted one did.
+	tcfg := cfg.Select
+	tcfg.Start = StartNone
 	for range cfg.Workers {
-		s, err := NewSelector(inst, cfg.Select)
+		s, err := NewSelector(inst, tcfg)
 		if err != nil {
 			return Summary{}, err
 		}
 		t.sels = append(t.sels, s)
 		defer s.Close()
 	}
+	if t.play, err = NewSelector(inst, cfg.Select); err != nil {
+		return Summary{}, err
+	}
+	defer t.play.Close()
 	if !t.st.Warm {
 		if err := ctx.Err(); err != nil {
 			return t.summary(), err
@@ -257,6 +267,7 @@ func (t *trainer) episode(ctx context.Context) (Progress, error) {
 		return Progress{}, err
 	}
 	eps := t.epsilon()
+	t.play.Reset()
 	net, err := FromMLP(t.m.q)
 	if err != nil {
 		return Progress{}, err
@@ -267,7 +278,7 @@ func (t *trainer) episode(ctx context.Context) (Progress, error) {
 		if t.rng.Float64() < eps {
 			a = t.inst.Sample(t.rng)
 		} else {
-			c, err := t.sels[0].Best(ctx, net, obs.States)
+			c, err := t.play.Best(ctx, net, obs.States)
 			if err != nil {
 				return Progress{}, err
 			}
@@ -425,8 +436,9 @@ func (t *trainer) evaluate(ctx context.Context) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
+		t.play.Reset()
 		for range t.cfg.Horizon {
-			c, err := t.sels[0].Best(ctx, net, obs.States)
+			c, err := t.play.Best(ctx, net, obs.States)
 			if err != nil {
 				return 0, err
 			}

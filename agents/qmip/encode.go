@@ -15,6 +15,15 @@ type affine struct {
 	c    float64
 }
 
+// at evaluates a at the column values x.
+func (a affine) at(x []float64) float64 {
+	v := a.c
+	for k, col := range a.cols {
+		v += a.vals[k] * x[col]
+	}
+	return v
+}
+
 // combine returns Σ w[i]·terms[i] + c, merging repeated columns.
 func combine(w []float64, terms []affine, c float64) affine {
 	acc := map[int]float64{}
@@ -45,6 +54,67 @@ type Encoding struct {
 	StableOff int // neurons proved inactive: dropped
 }
 
+// relu is an unstable neuron as encoded: its pre-activation over the
+// builder's columns, its output column y and its binary z.
+type relu struct {
+	a    affine
+	y, z int
+}
+
+// encoder writes a network into a builder one hidden layer at a time, so
+// that bound tightening can stop at any layer and read its
+// pre-activations as affine terms over the columns.
+type encoder struct {
+	net   Net
+	b     *solver.Builder
+	in    []affine // the current layer's inputs
+	enc   Encoding
+	relus []relu // in the order written: a layer's only use earlier columns
+}
+
+func newEncoder(n Net, b *solver.Builder, act []int, fixed []float64) *encoder {
+	in := make([]affine, len(act)+len(fixed))
+	for k, col := range act {
+		in[k] = affine{cols: []int{col}, vals: []float64{1}}
+	}
+	for k, v := range fixed {
+		in[len(act)+k] = affine{c: v}
+	}
+	return &encoder{net: n, b: b, in: in}
+}
+
+// pre returns layer l's pre-activations given its inputs; l is the next
+// layer to write.
+func (e *encoder) pre(l int) []affine {
+	ly := e.net.Layers[l]
+	out := make([]affine, len(ly.W))
+	for i, row := range ly.W {
+		out[i] = combine(row, e.in, ly.B[i])
+	}
+	return out
+}
+
+// layer writes hidden layer l with pre-activation bounds [lo, hi] and makes
+// its outputs the next layer's inputs.
+func (e *encoder) layer(l int, lo, hi []float64) {
+	pre := e.pre(l)
+	for i, a := range pre {
+		switch {
+		case hi[i] <= 0:
+			e.enc.StableOff++
+			pre[i] = affine{}
+		case lo[i] >= 0:
+			e.enc.StableOn++
+		default:
+			e.enc.Binaries++
+			r := reluRows(e.b, a, lo[i], hi[i], "h"+strconv.Itoa(l)+"_"+strconv.Itoa(i))
+			e.relus = append(e.relus, r)
+			pre[i] = affine{cols: []int{r.y}, vals: []float64{1}}
+		}
+	}
+	e.in = pre
+}
+
 // Encode writes Q = net(x, fixed) as the objective of b, where x are the
 // binary columns act and fixed the network's remaining inputs, using the
 // pre-activation bounds bd (from Propagate, or tighter). A hidden neuron
@@ -58,45 +128,27 @@ type Encoding struct {
 // big-M constants are its own bounds, never a constant. Encode sets the
 // objective (costs and offset) of b; the sense is the caller's to set.
 func (n Net) Encode(b *solver.Builder, act []int, fixed []float64, bd Bounds) Encoding {
-	var enc Encoding
-	in := make([]affine, len(act)+len(fixed))
-	for k, col := range act {
-		in[k] = affine{cols: []int{col}, vals: []float64{1}}
-	}
-	for k, v := range fixed {
-		in[len(act)+k] = affine{c: v}
-	}
-	for l, ly := range n.Layers[:len(n.Layers)-1] {
-		out := make([]affine, len(ly.W))
-		for i, row := range ly.W {
-			a := combine(row, in, ly.B[i])
-			lo, hi := bd.Lo[l][i], bd.Hi[l][i]
-			switch {
-			case hi <= 0:
-				enc.StableOff++
-				out[i] = affine{}
-			case lo >= 0:
-				enc.StableOn++
-				out[i] = a
-			default:
-				enc.Binaries++
-				out[i] = reluRows(b, a, lo, hi, "h"+strconv.Itoa(l)+"_"+strconv.Itoa(i))
-			}
-		}
-		in = out
+	enc, _ := n.encode(b, act, fixed, bd)
+	return enc
+}
+
+// encode is Encode that also returns the unstable neurons it wrote.
+func (n Net) encode(b *solver.Builder, act []int, fixed []float64, bd Bounds) (Encoding, []relu) {
+	e := newEncoder(n, b, act, fixed)
+	for l := range n.Layers[:len(n.Layers)-1] {
+		e.layer(l, bd.Lo[l], bd.Hi[l])
 	}
 	last := n.Layers[len(n.Layers)-1]
-	q := combine(last.W[0], in, last.B[0])
+	q := combine(last.W[0], e.in, last.B[0])
 	for k, col := range q.cols {
 		b.SetCost(col, q.vals[k])
 	}
 	b.SetOffset(q.c)
-	return enc
+	return e.enc, e.relus
 }
 
-// reluRows adds y = max(0, a) for a in [lo, hi] with lo < 0 < hi and
-// returns y as an affine term.
-func reluRows(b *solver.Builder, a affine, lo, hi float64, name string) affine {
+// reluRows adds y = max(0, a) for a in [lo, hi] with lo < 0 < hi.
+func reluRows(b *solver.Builder, a affine, lo, hi float64, name string) relu {
 	y := b.AddCol("y"+name, 0, 0, hi, solver.Continuous)
 	z := b.AddCol("z"+name, 0, 0, 1, solver.Integer)
 	cols := append([]int{y}, a.cols...)
@@ -108,5 +160,19 @@ func reluRows(b *solver.Builder, a affine, lo, hi float64, name string) affine {
 	b.AddRow("ge"+name, a.c, math.Inf(1), cols, neg)                                           // y − a ≥ 0
 	b.AddRow("le"+name, math.Inf(-1), a.c-lo, append(cols, z), append(slices.Clone(neg), -lo)) // y − a − L·z ≤ −L
 	b.AddRow("on"+name, math.Inf(-1), 0, []int{y, z}, []float64{1, -hi})                       // y ≤ U·z
-	return affine{cols: []int{y}, vals: []float64{1}}
+	return relu{a: a, y: y, z: z}
+}
+
+// startTo writes into x (whose first entries hold a point of the
+// fragment) every unstable neuron's y and z by a forward pass, so that x
+// satisfies the encoding's rows whenever the fragment point lies in the
+// domain the bounds hold on.
+func startTo(x []float64, relus []relu) {
+	for _, r := range relus {
+		if v := r.a.at(x); v > 0 {
+			x[r.y], x[r.z] = v, 1
+		} else {
+			x[r.y], x[r.z] = 0, 0
+		}
+	}
 }

@@ -170,6 +170,13 @@ type Bounds struct {
 // relaxation of symbolic interval propagation (DeepPoly, CROWN). Plain
 // interval arithmetic is computed too and the tighter of the two kept.
 func (n Net) Propagate(nFree int, fixed []float64, card int) Bounds {
+	return n.propagate(nFree, fixed, card, Bounds{})
+}
+
+// propagate is Propagate intersected, layer by layer, with prior bounds
+// known to hold on the domain (none when prior is zero), so that bounds
+// tightened in an earlier layer tighten the later ones.
+func (n Net) propagate(nFree int, fixed []float64, card int, prior Bounds) Bounds {
 	if card <= 0 || card > nFree {
 		card = nFree
 	}
@@ -189,7 +196,7 @@ func (n Net) Propagate(nFree int, fixed []float64, card int) Bounds {
 		boxLo[nFree+k], boxHi[nFree+k] = v, v
 	}
 	var b Bounds
-	for _, ly := range n.Layers[:len(n.Layers)-1] {
+	for l, ly := range n.Layers[:len(n.Layers)-1] {
 		m := len(ly.W)
 		zl, zh := make([]float64, m), make([]float64, m)
 		nlo, nhi := make([]linear, m), make([]linear, m)
@@ -209,6 +216,10 @@ func (n Net) Propagate(nFree int, fixed []float64, card int) Bounds {
 			}
 			zl[i] = max(down.min(card), il)
 			zh[i] = min(up.max(card), ih)
+			if prior.Lo != nil {
+				zl[i] = max(zl[i], prior.Lo[l][i])
+				zh[i] = min(zh[i], prior.Hi[l][i])
+			}
 			nlo[i], nhi[i] = down, up
 		}
 		b.Lo, b.Hi = append(b.Lo, zl), append(b.Hi, zh)

@@ -65,45 +65,59 @@ func instance(t *testing.T, family string, j, b int, seed uint64) *bandits.Insta
 }
 
 // The MIP's argmax is the brute-force maximum of Q over all feasible
-// actions, on every family, for random networks and states.
+// actions, on every family, for random networks and states, with
+// propagated and with LP-tightened bounds (each choice after the first
+// starting from the one before).
 func TestBestIsBruteForceMax(t *testing.T) {
 	highstest.Need(t)
 	ctx := context.Background()
-	for _, fam := range bandits.Families() {
-		t.Run(fam, func(t *testing.T) {
-			for trial := range 6 {
-				rng := rand.New(rand.NewPCG(uint64(trial), 17))
-				j := 5 + trial%5 // 5..9 arms
-				in := instance(t, fam, j, 2+trial%2, uint64(trial))
-				if in.NumVars() > 12 {
-					t.Fatalf("%d action variables: too many to enumerate", in.NumVars())
-				}
-				net := randomNet(rng, 1, NumInputs(in), 6, 5, 1)
-				sel, err := NewSelector(in, SelectConfig{Gap: 1e-9})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer sel.Close()
-				actions := feasibleActions(t, in)
-				for range 3 {
-					states := randomStates(rng, in.J)
-					best := math.Inf(-1)
-					for _, a := range actions {
-						best = max(best, net.Forward(Input(in, states, a, nil), nil))
-					}
-					c, err := sel.Best(ctx, net, states)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if ok, err := in.Feasible(c.Action); err != nil || !ok {
-						t.Fatalf("infeasible action %v (%v)", c.Action, err)
-					}
-					if math.Abs(c.Q-best) > 1e-6*max(1, math.Abs(best)) {
-						t.Fatalf("trial %d: MIP's action %v has Q %.9g, brute force max %.9g (%d feasible actions, %+v)", trial, c.Action, c.Q, best, len(actions), c.Enc)
-					}
-				}
+	for _, tighten := range []string{TightenNone, TightenLP} {
+		for _, fam := range bandits.Families() {
+			t.Run(tighten+"/"+fam, func(t *testing.T) { bruteForce(ctx, t, fam, tighten) })
+		}
+	}
+}
+
+func bruteForce(ctx context.Context, t *testing.T, fam, tighten string) {
+	lps := 0
+	for trial := range 6 {
+		rng := rand.New(rand.NewPCG(uint64(trial), 17))
+		j := 5 + trial%5 // 5..9 arms
+		in := instance(t, fam, j, 2+trial%2, uint64(trial))
+		if in.NumVars() > 12 {
+			t.Fatalf("%d action variables: too many to enumerate", in.NumVars())
+		}
+		net := randomNet(rng, 1, NumInputs(in), 6, 5, 1)
+		sel, err := NewSelector(in, SelectConfig{Gap: 1e-9, Tighten: tighten})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sel.Close()
+		actions := feasibleActions(t, in)
+		for k := range 3 {
+			states := randomStates(rng, in.J)
+			best := math.Inf(-1)
+			for _, a := range actions {
+				best = max(best, net.Forward(Input(in, states, a, nil), nil))
 			}
-		})
+			c, err := sel.Best(ctx, net, states)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok, err := in.Feasible(c.Action); err != nil || !ok {
+				t.Fatalf("infeasible action %v (%v)", c.Action, err)
+			}
+			if c.Started != (k > 0) || tighten == TightenNone && c.LPs != 0 {
+				t.Fatalf("choice %d: started %v, %d LPs", k, c.Started, c.LPs)
+			}
+			lps += c.LPs
+			if math.Abs(c.Q-best) > 1e-6*max(1, math.Abs(best)) {
+				t.Fatalf("trial %d: MIP's action %v has Q %.9g, brute force max %.9g (%d feasible actions, %+v)", trial, c.Action, c.Q, best, len(actions), c.Enc)
+			}
+		}
+	}
+	if tighten == TightenLP && lps == 0 {
+		t.Fatal("no bound was tightened by an LP: the test checks nothing of that path")
 	}
 }
 

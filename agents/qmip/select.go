@@ -3,6 +3,8 @@ package qmip
 import (
 	"context"
 	"fmt"
+	"io"
+	"math"
 	"slices"
 	"time"
 
@@ -88,7 +90,8 @@ func MaxActionSize(in *bandits.Instance) int {
 }
 
 // SelectConfig sets how an action is chosen; the zero value means exact
-// (relative gap 1e-6), no time limit, propagated bounds.
+// (relative gap 1e-6), no time limit, propagated bounds and a MIP start
+// from the previous choice.
 type SelectConfig struct {
 	Runtime   string        // HiGHS engine ("": the default)
 	Gap       float64       // relative MIP gap; 0 means 1e-6
@@ -97,7 +100,23 @@ type SelectConfig struct {
 	// and keeps a binary for every neuron (the published code's constant
 	// M = 1e5), for comparison only: it is weaker and slower.
 	BigM float64
+	// Tighten says how the propagated bounds are tightened before the MIP
+	// is built: TightenNone (the default, "") keeps them, TightenLP solves
+	// two LPs per unstable neuron (Selector.Bounds).
+	Tighten string
+	// Start is the MIP start: StartPrevious (the default, "") gives HiGHS
+	// the previous choice's fragment solution with the network's columns
+	// filled in by a forward pass, StartNone gives none.
+	Start string
 }
+
+// The values of SelectConfig.Tighten and SelectConfig.Start.
+const (
+	TightenNone   = "none"
+	TightenLP     = "lp"
+	StartPrevious = "previous"
+	StartNone     = "none"
+)
 
 // Validate checks the options.
 func (c SelectConfig) Validate() error {
@@ -110,6 +129,12 @@ func (c SelectConfig) Validate() error {
 	if c.BigM < 0 {
 		return fmt.Errorf("qmip: SelectConfig.BigM = %g, want >= 0", c.BigM)
 	}
+	if c.Tighten != "" && c.Tighten != TightenNone && c.Tighten != TightenLP {
+		return fmt.Errorf("qmip: SelectConfig.Tighten = %q, want %q or %q", c.Tighten, TightenNone, TightenLP)
+	}
+	if c.Start != "" && c.Start != StartPrevious && c.Start != StartNone {
+		return fmt.Errorf("qmip: SelectConfig.Start = %q, want %q or %q", c.Start, StartPrevious, StartNone)
+	}
 	return highs.Config{Runtime: c.Runtime}.Validate()
 }
 
@@ -119,12 +144,20 @@ type Choice struct {
 	Q      float64 // the network's value of Action (its own forward pass)
 	Enc    Encoding
 	Status solver.Status // the MIP's status: optimal, or a limit with an incumbent
-	Solve  time.Duration
+	Solve  time.Duration // the MIP solve
+	// LPs is the number of bound-tightening LPs solved and Tighten their
+	// time (with the models' construction); Started says whether HiGHS was
+	// given a MIP start.
+	LPs     int
+	Tighten time.Duration
+	Started bool
 }
 
 // Selector chooses argmax_a Q(state, a) over an instance's feasible actions
 // by solving the network's MIP encoding over the family's fragment with
-// HiGHS. It holds one HiGHS instance: use one Selector per goroutine.
+// HiGHS. It holds one HiGHS instance and the previous choice's solution
+// (the next MIP start): use one Selector per goroutine, and Reset it where
+// a choice must not depend on the ones before.
 type Selector struct {
 	cfg  SelectConfig
 	inst *bandits.Instance
@@ -133,6 +166,8 @@ type Selector struct {
 	x0   []float64 // the empty action's input
 	q    [2]float64
 	buf  []float64 // ForwardRows' scratch
+	prev []float64 // the last MIP solution's fragment columns (nil: none yet)
+	col  []float64 // column scratch: the start, then the solution
 }
 
 // NewSelector returns a Selector for an instance.
@@ -164,15 +199,44 @@ func NewSelector(inst *bandits.Instance, cfg SelectConfig) (*Selector, error) {
 // Close frees the HiGHS instance.
 func (sel *Selector) Close() error { return sel.s.Close() }
 
-// Model returns the MIP whose optimum is the best action in states, and the
-// action columns.
-func (sel *Selector) Model(net Net, states []int) (*solver.Model, []int, Encoding, error) {
+// Reset forgets the previous choice, so the next one gets no MIP start.
+func (sel *Selector) Reset() { sel.prev = nil }
+
+// SetLog sends HiGHS's log to w (nil: discard it).
+func (sel *Selector) SetLog(w io.Writer) { sel.s.SetLog(w) }
+
+// Bounds returns the pre-activation bounds the MIP of states uses: the
+// propagated ones (Net.Propagate over actions of at most MaxActionSize
+// variables), tightened by LPs under TightenLP, and the number of LPs.
+// They hold on every point of the family's fragment; BigM is not applied.
+func (sel *Selector) Bounds(ctx context.Context, net Net, states []int) (Bounds, int, error) {
 	in := sel.inst
 	if net.In() != NumInputs(in) {
-		return nil, nil, Encoding{}, fmt.Errorf("qmip: network takes %d inputs, the instance gives %d", net.In(), NumInputs(in))
+		return Bounds{}, 0, fmt.Errorf("qmip: network takes %d inputs, the instance gives %d", net.In(), NumInputs(in))
 	}
 	fixed := StateFeatures(in, states, nil)
-	bd := net.Propagate(in.NumVars(), fixed, MaxActionSize(in))
+	card := MaxActionSize(in)
+	bd := net.Propagate(in.NumVars(), fixed, card)
+	if sel.cfg.Tighten == TightenLP && sel.cfg.BigM == 0 {
+		return sel.tighten(ctx, net, fixed, card, bd)
+	}
+	return bd, 0, nil
+}
+
+// Model returns the MIP whose optimum is the best action in states, and the
+// action columns. Bound tightening, if configured, runs uncancellable.
+func (sel *Selector) Model(net Net, states []int) (*solver.Model, []int, Encoding, error) {
+	m, act, enc, _, _, err := sel.model(context.Background(), net, states)
+	return m, act, enc, err
+}
+
+// model builds the MIP and also returns its unstable neurons and the
+// number of tightening LPs.
+func (sel *Selector) model(ctx context.Context, net Net, states []int) (*solver.Model, []int, Encoding, []relu, int, error) {
+	bd, lps, err := sel.Bounds(ctx, net, states)
+	if err != nil {
+		return nil, nil, Encoding{}, nil, lps, err
+	}
 	if sel.cfg.BigM > 0 {
 		for l := range bd.Lo {
 			for i := range bd.Lo[l] {
@@ -182,26 +246,42 @@ func (sel *Selector) Model(net Net, states []int) (*solver.Model, []int, Encodin
 	}
 	var b solver.Builder
 	b.SetSense(solver.Maximize)
-	act := in.AppendFragment(&b)
-	enc := net.Encode(&b, act, fixed, bd)
+	act := sel.inst.AppendFragment(&b)
+	enc, relus := net.encode(&b, act, StateFeatures(sel.inst, states, nil), bd)
 	m, err := b.Build()
-	return m, act, enc, err
+	return m, act, enc, relus, lps, err
 }
 
 // Best returns the feasible action with the largest Q in states (within
 // the configured gap), comparing against the empty action, which is always
-// allowed but not a point of every family's fragment.
+// allowed but not a point of every family's fragment. Unless Start is
+// StartNone, the previous choice's solution is HiGHS's MIP start.
 func (sel *Selector) Best(ctx context.Context, net Net, states []int) (Choice, error) {
-	m, act, enc, err := sel.Model(net, states)
+	t0 := time.Now()
+	m, act, enc, relus, lps, err := sel.model(ctx, net, states)
+	c := Choice{Enc: enc, LPs: lps}
+	if lps > 0 {
+		c.Tighten = time.Since(t0)
+	}
 	if err != nil {
-		return Choice{}, err
+		return c, err
 	}
 	if err := sel.s.Load(m); err != nil {
-		return Choice{}, err
+		return c, err
+	}
+	nfrag := m.NumCols() - 2*enc.Binaries // the fragment's columns come first
+	if sel.cfg.Start != StartNone && len(sel.prev) == nfrag {
+		sel.col = slices.Grow(sel.col[:0], m.NumCols())[:m.NumCols()]
+		copy(sel.col, sel.prev)
+		startTo(sel.col, relus)
+		if err := sel.s.SetSolution(sel.col); err != nil {
+			return c, err
+		}
+		c.Started = true
 	}
 	start := time.Now()
 	st, err := sel.s.Solve(ctx)
-	c := Choice{Enc: enc, Status: st, Solve: time.Since(start)}
+	c.Status, c.Solve = st, time.Since(start)
 	if err != nil && !st.IsLimit() {
 		return c, err
 	}
@@ -217,6 +297,7 @@ func (sel *Selector) Best(ctx context.Context, net Net, states []int) (Choice, e
 					c.Action = c.Action.Set(i)
 				}
 			}
+			sel.remember(m, x[:nfrag])
 		}
 	default: // the fragment always has a point: anything else is a failure
 		return c, fmt.Errorf("qmip: action MIP ended %v", st)
@@ -236,4 +317,15 @@ func (sel *Selector) Best(ctx context.Context, net Net, states []int) (Choice, e
 		c.Action, c.Q = bandits.Action{}, q0
 	}
 	return c, nil
+}
+
+// remember keeps a MIP solution's fragment columns, integers rounded, as
+// the next start.
+func (sel *Selector) remember(m *solver.Model, frag []float64) {
+	sel.prev = append(sel.prev[:0], frag...)
+	for j, v := range sel.prev {
+		if m.ColType(j) == solver.Integer {
+			sel.prev[j] = math.Round(v)
+		}
+	}
 }

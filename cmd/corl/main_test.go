@@ -244,6 +244,9 @@ func TestSolveBnBMatchesHiGHSAndTraces(t *testing.T) {
 	if got.Status != "optimal" || math.Abs(*got.Objective-*want.Objective) > 1e-6*math.Abs(*want.Objective) {
 		t.Fatalf("bnb %s %v, HiGHS %v", got.Status, *got.Objective, *want.Objective)
 	}
+	if o := got.OpenNodes; o == nil || o.PeakBytes <= 0 || o.AtPeak < 1 || o.BytesPerNode != float64(o.PeakBytes)/float64(o.AtPeak) {
+		t.Errorf("open nodes' memory: %+v", o)
+	}
 	code, out, errs := corl(t, "trace", "summary", tr, "--json")
 	if code != exitOK {
 		t.Fatal(errs)

@@ -69,6 +69,17 @@ type solveResult struct {
 	Heuristics []heuristicResult `json:"heuristics,omitempty"`
 	// Cuts: corl's branch-and-bound only, when it separated cuts.
 	Cuts *cutsResult `json:"cuts,omitempty"`
+	// OpenNodes: corl's branch-and-bound only, the open nodes' memory at
+	// its peak.
+	OpenNodes *openNodesResult `json:"open_nodes,omitempty"`
+}
+
+// openNodesResult is the most memory a --bnb search's open nodes held,
+// and how many were open then.
+type openNodesResult struct {
+	PeakBytes    int64   `json:"peak_bytes"`
+	AtPeak       int     `json:"at_peak"`
+	BytesPerNode float64 `json:"bytes_per_node"`
 }
 
 // cutsResult is the cutting planes' work in a --bnb search; the root
@@ -280,6 +291,9 @@ func printResult(w io.Writer, r solveResult) {
 	if c := r.Cuts; c != nil {
 		fmt.Fprintf(tw, "cuts	%d rounds, root bound %.10g -> %.10g, added gomory %d mir %d cover %d clique %d, %d in the LP, %d lp iterations, %.3f s\n",
 			c.Rounds, c.RootLP, c.RootBound, c.Added["gomory"], c.Added["mir"], c.Added["cover"], c.Added["clique"], c.InLP, c.LPIterations, c.TimeSeconds)
+	}
+	if o := r.OpenNodes; o != nil {
+		fmt.Fprintf(tw, "open nodes\tpeak %d bytes, %d open then, %.0f bytes per open node\n", o.PeakBytes, o.AtPeak, o.BytesPerNode)
 	}
 	tw.Flush()
 }

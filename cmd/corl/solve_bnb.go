@@ -116,6 +116,9 @@ func bnbResult(res bnb.Result, m *solver.Model, name, engine string) solveResult
 			r.Cuts.Added[bnb.CutKind(k).String()] = n
 		}
 	}
+	if st := res.Stats; st.OpenNodesAtPeak > 0 {
+		r.OpenNodes = &openNodesResult{PeakBytes: st.OpenNodeBytes, AtPeak: st.OpenNodesAtPeak, BytesPerNode: st.BytesPerOpenNode()}
+	}
 	if r.Objective != nil {
 		r.Gap = finite(res.Stats.Gap)
 	}

@@ -63,6 +63,8 @@ func trainBanditsCommand() *cli.Command {
 			&cli.IntFlag{Name: "eval-episodes", Value: 5, Usage: "episodes per greedy evaluation"},
 			&cli.Float64Flag{Name: "gap", Value: 1e-6, Usage: "relative MIP gap of each action choice"},
 			&cli.Float64Flag{Name: "mip-time-limit", Usage: "seconds per action MIP (0: none; a limit makes choices depend on the machine's speed)"},
+			&cli.StringFlag{Name: "tighten", Value: qmip.TightenNone, Usage: "neuron bounds: none (propagated) or lp (also tightened by two LPs per undecided neuron)"},
+			&cli.StringFlag{Name: "mip-start", Value: qmip.StartPrevious, Usage: "MIP start of each action choice: previous (the choice before) or none"},
 		},
 		Action: trainBanditsAction,
 	}
@@ -99,6 +101,12 @@ func trainBanditsConfigFromFlags(c *cli.Context) (trainBanditsConfig, error) {
 	if err := checkTimeLimit("mip-time-limit", c.Float64("mip-time-limit")); err != nil {
 		return trainBanditsConfig{}, err
 	}
+	if v := c.String("tighten"); v != qmip.TightenNone && v != qmip.TightenLP {
+		return trainBanditsConfig{}, usageErr("--tighten %q: want %s or %s", v, qmip.TightenNone, qmip.TightenLP)
+	}
+	if v := c.String("mip-start"); v != qmip.StartPrevious && v != qmip.StartNone {
+		return trainBanditsConfig{}, usageErr("--mip-start %q: want %s or %s", v, qmip.StartPrevious, qmip.StartNone)
+	}
 	q := qmip.Config{
 		Family: c.String("family"), J: c.Int("arms"), B: c.Int("budget"), Seed: c.Uint64("seed"),
 		Horizon: c.Int("horizon"), Episodes: c.Int("episodes"), Hidden: hidden, Gamma: c.Float64("gamma"), LR: c.Float64("lr"),
@@ -106,7 +114,8 @@ func trainBanditsConfigFromFlags(c *cli.Context) (trainBanditsConfig, error) {
 		EpsStart: c.Float64("eps-start"), EpsEnd: c.Float64("eps-end"), EpsDecay: c.Float64("eps-decay"),
 		WarmSamples: c.Int("warm-samples"), WarmEpochs: c.Int("warm-epochs"), Workers: c.Int("workers"),
 		CheckpointEvery: c.Int("checkpoint-every"), EvalEvery: c.Int("eval-every"), EvalEpisodes: c.Int("eval-episodes"),
-		Select: qmip.SelectConfig{Gap: c.Float64("gap"), TimeLimit: time.Duration(c.Float64("mip-time-limit") * float64(time.Second))},
+		Select: qmip.SelectConfig{Gap: c.Float64("gap"), TimeLimit: time.Duration(c.Float64("mip-time-limit") * float64(time.Second)),
+			Tighten: c.String("tighten"), Start: c.String("mip-start")},
 	}
 	// Every flag has a non-zero default, so a zero here was typed: refuse
 	// it rather than let WithDefaults replace it.

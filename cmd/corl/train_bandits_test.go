@@ -61,6 +61,7 @@ func TestTrainBanditsRefusesBadFlags(t *testing.T) {
 	for _, bad := range [][]string{
 		{"--agent", "dqn"}, {"--family", "knapsack"}, {"--arms", "1"}, {"--budget", "0"}, {"--hidden", "16,x"},
 		{"--gamma", "1"}, {"--episodes", "0"}, {"--eps-end", "2"}, {"--gap", "-1"}, {"--mip-time-limit", "-1"}, {"--batch-size", "64", "--replay", "10"},
+		{"--tighten", "milp"}, {"--mip-start", "last"},
 	} {
 		out := filepath.Join(t.TempDir(), "run")
 		code, _, stderr := corl(t, append([]string{"train", "bandits", "--out", out}, bad...)...)

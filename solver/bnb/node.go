@@ -2,11 +2,15 @@ package bnb
 
 import (
 	"container/heap"
+	"unsafe"
 
 	"github.com/corl-go/corl/solver"
 )
 
-// Node is a subproblem of the search.
+// Node is a subproblem of the search. Open nodes are stored compactly: a
+// node holds its one branching change (the chain to the root gives its
+// bounds) and a pointer to its parent's final basis, delta-coded and shared
+// with its sibling; nothing in it grows with the model.
 type Node struct {
 	ID       int64
 	ParentID int64 // -1 for the root
@@ -17,20 +21,135 @@ type Node struct {
 	Estimate float64
 
 	parent *Node
-	// The branching change that created this node.
-	col    int // -1 at the root
-	lo, up float64
-	dir    int     // -1 down, +1 up
-	frac   float64 // distance the branched value moved: v - floor(v) down, ceil(v) - v up
-	// basis is the parent's final basis, for the warm start.
-	basis *basis
-
-	done  bool // processed (or pruned)
-	index int  // in the heap
+	// basis is the parent's final basis, for the warm start (nil at the root).
+	basis *basisDelta
+	// The branching change that created this node: the new upper bound of
+	// col when dir < 0, the new lower bound when dir > 0.
+	val   float64
+	frac  float64 // distance the branched value moved: v - floor(v) down, ceil(v) - v up
+	col   int32   // -1 at the root
+	index int32   // in the heap
+	held  int32   // bytes of this node's own basis delta, once it branched
+	dir   int8    // -1 down, +1 up
+	kids  uint8   // children still held (open, or with open descendants)
+	done  bool    // processed (or pruned)
 }
 
-type basis struct {
-	cols, rows []solver.BasisStatus
+// basisDelta is a basis as the changes from another (ref), the one the
+// node was warm-started from; the root's is relative to the slack basis
+// (columns at their lower bound, rows basic). Each change packs a
+// position (column j, or row i as n+i) and a status as pos<<3 | status.
+// Rows added after a basis was taken (cuts) are basic in it.
+type basisDelta struct {
+	ref *basisDelta
+	ch  []uint32
+}
+
+const (
+	nodeBytes  = int64(unsafe.Sizeof(Node{}))
+	deltaBytes = int64(unsafe.Sizeof(basisDelta{}))
+	slotBytes  = int64(unsafe.Sizeof((*Node)(nil))) // a node's place in a queue
+)
+
+// bytes is the delta's size: its header and its changes.
+func (b *basisDelta) bytes() int64 { return deltaBytes + 4*int64(len(b.ch)) }
+
+// expand writes the basis b stands for into cols and rows (rows beyond
+// those b knows are basic).
+func (b *basisDelta) expand(cols, rows []solver.BasisStatus) {
+	if b == nil {
+		for j := range cols {
+			cols[j] = solver.AtLower
+		}
+		for i := range rows {
+			rows[i] = solver.Basic
+		}
+		return
+	}
+	b.ref.expand(cols, rows)
+	n := uint32(len(cols))
+	for _, c := range b.ch {
+		pos, st := c>>3, solver.BasisStatus(c&7)
+		if pos < n {
+			cols[pos] = st
+		} else {
+			rows[pos-n] = st
+		}
+	}
+}
+
+// newBasisDelta codes the basis (cols, rows) relative to ref, whose
+// expansion is refCols, refRows (the same lengths).
+func newBasisDelta(ref *basisDelta, refCols, refRows, cols, rows []solver.BasisStatus) *basisDelta {
+	k := 0
+	for j := range cols {
+		if cols[j] != refCols[j] {
+			k++
+		}
+	}
+	for i := range rows {
+		if rows[i] != refRows[i] {
+			k++
+		}
+	}
+	b := &basisDelta{ref: ref, ch: make([]uint32, 0, k)}
+	for j := range cols {
+		if cols[j] != refCols[j] {
+			b.ch = append(b.ch, uint32(j)<<3|uint32(cols[j]))
+		}
+	}
+	n := len(cols)
+	for i := range rows {
+		if rows[i] != refRows[i] {
+			b.ch = append(b.ch, uint32(n+i)<<3|uint32(rows[i]))
+		}
+	}
+	return b
+}
+
+// treeMemory accounts for the bytes the open nodes hold: each open node,
+// its place in the queues, and every node still held for an open
+// descendant with its basis delta.
+type treeMemory struct {
+	slot        int64 // queue slots per open node
+	bytes, peak int64
+	openAtPeak  int
+}
+
+// add counts a new open node.
+func (t *treeMemory) add(n *Node) {
+	t.bytes += nodeBytes + t.slot
+	if n.parent != nil {
+		n.parent.kids++
+	}
+}
+
+// branched counts a node's own basis delta, made when it branched.
+func (t *treeMemory) branched(n *Node, b *basisDelta) {
+	n.held = int32(b.bytes())
+	t.bytes += int64(n.held)
+}
+
+// taken releases an open node's queue slots when it leaves the open set.
+func (t *treeMemory) taken() { t.bytes -= t.slot }
+
+// closed releases a node that was processed or pruned without branching,
+// and each ancestor no longer holding an open descendant.
+func (t *treeMemory) closed(n *Node) {
+	for n != nil && n.kids == 0 {
+		t.bytes -= nodeBytes + int64(n.held)
+		n = n.parent
+		if n != nil {
+			n.kids--
+		}
+	}
+}
+
+// note records the peak after the open set grew to open nodes.
+func (t *treeMemory) note(open int) {
+	if t.bytes > t.peak {
+		t.peak, t.openAtPeak = t.bytes, open
+	}
 }
 
 // nodeHeap orders open nodes by key (bound or estimate), then by ID.
@@ -49,9 +168,13 @@ func (h *nodeHeap) Less(i, j int) bool {
 }
 func (h *nodeHeap) Swap(i, j int) {
 	h.nodes[i], h.nodes[j] = h.nodes[j], h.nodes[i]
-	h.nodes[i].index, h.nodes[j].index = i, j
+	h.nodes[i].index, h.nodes[j].index = int32(i), int32(j)
 }
-func (h *nodeHeap) Push(x any) { n := x.(*Node); n.index = len(h.nodes); h.nodes = append(h.nodes, n) }
+func (h *nodeHeap) Push(x any) {
+	n := x.(*Node)
+	n.index = int32(len(h.nodes))
+	h.nodes = append(h.nodes, n)
+}
 func (h *nodeHeap) Pop() any {
 	n := h.nodes[len(h.nodes)-1]
 	h.nodes = h.nodes[:len(h.nodes)-1]
@@ -67,10 +190,15 @@ type openSet struct {
 	stack []*Node  // DepthFirst
 	mode  NodeSelection
 	count int
+	mem   treeMemory
 }
 
 func newOpenSet(mode NodeSelection) *openSet {
 	o := &openSet{mode: mode}
+	o.mem.slot = slotBytes // the bound heap
+	if mode != BestFirst {
+		o.mem.slot += slotBytes // the estimate heap or the stack
+	}
 	o.bound.key = func(n *Node) float64 { return n.Bound }
 	o.sel.key = func(n *Node) float64 { return n.Estimate }
 	return o
@@ -88,6 +216,7 @@ func (o *openSet) push(n *Node) {
 		o.stack = append(o.stack, n)
 	}
 	o.count++
+	o.mem.add(n)
 }
 
 // up restores heap order after an append without touching Node.index.
@@ -173,8 +302,9 @@ func (o *openSet) next() *Node {
 // The selection stack and estimate heap drop taken nodes lazily.
 func (o *openSet) take(n *Node) {
 	n.done = true
-	heap.Remove(&o.bound, n.index)
+	heap.Remove(&o.bound, int(n.index))
 	o.count--
+	o.mem.taken()
 }
 
 func (o *openSet) len() int { return o.count }

@@ -77,6 +77,7 @@ type Search struct {
 	// The current node's LP solution.
 	x, d, act, y []float64
 	cb, rb       []solver.BasisStatus
+	refCb, refRb []solver.BasisStatus // a stored basis, expanded
 	lpObj        float64
 	cands        []int
 
@@ -104,6 +105,10 @@ type Search struct {
 	vubExtra             []float64
 	vubChosen, aggMark   []bool
 	cutHook              func(*cut) // tests: told of every cut added
+	// Tests: told of each node's bounds and warm-start basis as it is
+	// loaded, and of each branching's children.
+	nodeHook   func(n *Node, lo, up []float64, cols, rows []solver.BasisStatus)
+	branchHook func(parent, down, up *Node)
 
 	pc    Pseudocosts
 	stats Stats
@@ -172,6 +177,7 @@ func NewSearch(ctx context.Context, lp solver.Engine, m *solver.Model, cfg Confi
 	s.tLo, s.tUp = make([]float64, n), make([]float64, n)
 	s.x, s.d, s.act, s.y = make([]float64, n), make([]float64, n), make([]float64, r), make([]float64, r)
 	s.cb, s.rb = make([]solver.BasisStatus, n), make([]solver.BasisStatus, r)
+	s.refCb = make([]solver.BasisStatus, n)
 	s.lastBasic, s.lastTight = make([]int64, n), make([]int64, r)
 	s.solSum = make([]float64, n)
 	s.pc.init(n)
@@ -195,6 +201,7 @@ func NewSearch(ctx context.Context, lp solver.Engine, m *solver.Model, cfg Confi
 	s.nextID = 1
 	s.tree = append(s.tree, NodeInfo{ParentID: -1, Children: [2]int64{-1, -1}})
 	s.open.push(root)
+	s.open.mem.note(s.open.len())
 	return s, nil
 }
 
@@ -262,12 +269,15 @@ func (s *Search) Next(ctx context.Context) (*Decision, error) {
 			break
 		}
 		if s.pruned(node.Bound) {
-			s.releaseBasis(node)
+			s.open.mem.closed(node)
 			continue
 		}
 		branch, err := s.process(ctx, node)
 		if err != nil {
 			return nil, err
+		}
+		if !branch {
+			s.open.mem.closed(node)
 		}
 		if s.finished {
 			break
@@ -410,7 +420,6 @@ func (s *Search) solveNode(ctx context.Context, node *Node) (solver.Status, erro
 	s.stats.Nodes++
 	s.stats.MaxDepth = max(s.stats.MaxDepth, node.Depth)
 	s.lastLP = node
-	s.releaseBasis(node)
 	s.logProgress()
 	return st, nil
 }
@@ -424,7 +433,7 @@ func (s *Search) lpOptimal(node *Node, st solver.Status) (bool, error) {
 		return true, nil
 	case solver.StatusInfeasible, solver.StatusObjectiveBound:
 		if st == solver.StatusInfeasible && node.dir != 0 {
-			s.pc.infeasible(node.col, node.dir)
+			s.pc.infeasible(int(node.col), int(node.dir))
 		}
 		s.updateBounds()
 		return false, nil
@@ -462,7 +471,7 @@ func (s *Search) readLP(node *Node) error {
 	clear(s.sbBound)
 	s.recordAges()
 	if node.parent != nil && node.dir != 0 {
-		s.pc.update(node.col, node.dir, obj-node.parent.Bound, node.frac)
+		s.pc.update(int(node.col), int(node.dir), obj-node.parent.Bound, node.frac)
 	}
 	node.Bound = math.Max(node.Bound, obj)
 	if node.ParentID < 0 {
@@ -504,20 +513,30 @@ func (s *Search) loadNode(node *Node) error {
 		}
 	}
 	// Hot start when HiGHS holds the parent's final state; else its basis.
-	if node.basis != nil && (s.lastLP == nil || s.lastLP != node.parent) {
-		rows := node.basis.rows
-		if r := s.lpRows(); len(rows) < r { // cuts added since: basic
-			rows = append(rows, make([]solver.BasisStatus, r-len(rows))...)
-			for i := len(node.basis.rows); i < r; i++ {
-				rows[i] = solver.Basic
-			}
-			node.basis.rows = rows
-		}
-		if err := s.lp.SetBasis(node.basis.cols, rows); err != nil {
+	warm := node.basis != nil && (s.lastLP == nil || s.lastLP != node.parent)
+	if warm || s.nodeHook != nil {
+		s.expandBasis(node.basis)
+	}
+	if s.nodeHook != nil {
+		s.nodeHook(node, s.tLo, s.tUp, s.refCb, s.refRb)
+	}
+	if warm {
+		if err := s.lp.SetBasis(s.refCb, s.refRb); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// expandBasis writes the basis b stands for into refCb and refRb, sized
+// to the LP's rows (cuts added since b was taken are basic).
+func (s *Search) expandBasis(b *basisDelta) {
+	if r := s.lpRows(); cap(s.refRb) >= r {
+		s.refRb = s.refRb[:r]
+	} else {
+		s.refRb = make([]solver.BasisStatus, r)
+	}
+	b.expand(s.refCb, s.refRb)
 }
 
 // applyChain applies the branching changes from the root down to node.
@@ -526,11 +545,12 @@ func (s *Search) applyChain(node *Node) {
 		return
 	}
 	s.applyChain(node.parent)
-	s.tLo[node.col] = math.Max(s.tLo[node.col], node.lo)
-	s.tUp[node.col] = math.Min(s.tUp[node.col], node.up)
+	if node.dir < 0 {
+		s.tUp[node.col] = math.Min(s.tUp[node.col], node.val)
+	} else {
+		s.tLo[node.col] = math.Max(s.tLo[node.col], node.val)
+	}
 }
-
-func (s *Search) releaseBasis(n *Node) { n.basis = nil }
 
 // solveLP solves the loaded LP with the current cutoff as objective bound.
 func (s *Search) solveLP(ctx context.Context) (solver.Status, error) {
@@ -648,22 +668,25 @@ func (s *Search) Branch(col int) error {
 	}
 	v := s.x[col]
 	fl, ce := math.Floor(v), math.Ceil(v)
-	b := &basis{cols: append([]solver.BasisStatus(nil), s.cb...), rows: append([]solver.BasisStatus(nil), s.rb...)}
-	mk := func(dir int) *Node {
+	// The children share this node's final basis, coded against the one
+	// it was warm-started from.
+	s.expandBasis(node.basis)
+	b := newBasisDelta(node.basis, s.refCb, s.refRb, s.cb, s.rb)
+	s.open.mem.branched(node, b)
+	mk := func(dir int8) *Node {
 		c := &Node{
 			ID: s.nextID, ParentID: node.ID, Depth: node.Depth + 1, Bound: node.Bound,
-			parent: node, col: col, dir: dir, basis: b,
-			lo: math.Inf(-1), up: math.Inf(1),
+			parent: node, col: int32(col), dir: dir, basis: b,
 		}
 		s.nextID++
 		sb, known := s.sbBound[col]
 		if dir < 0 {
-			c.up, c.frac = fl, v-fl
+			c.val, c.frac = fl, v-fl
 			if known {
 				c.Bound = math.Max(c.Bound, sb[0])
 			}
 		} else {
-			c.lo, c.frac = ce, ce-v
+			c.val, c.frac = ce, ce-v
 			if known {
 				c.Bound = math.Max(c.Bound, sb[1])
 			}
@@ -686,8 +709,12 @@ func (s *Search) Branch(col int) error {
 		s.open.push(first)
 		s.open.push(second)
 	}
+	s.open.mem.note(s.open.len())
 	s.plunge = append(s.plunge[:0], first, second)
 	s.stats.Branchings++
+	if s.branchHook != nil {
+		s.branchHook(node, down, upc)
+	}
 	s.cur = nil
 	return nil
 }
@@ -743,6 +770,7 @@ func (s *Search) Stats() Stats {
 	st.PrimalIntegral, st.DualIntegral, st.PrimalDualIntegral = s.track.primal, s.track.dual, s.track.primalDual
 	st.History = s.track.history
 	st.OpenNodes = s.open.len()
+	st.OpenNodeBytes, st.OpenNodesAtPeak = s.open.mem.peak, s.open.mem.openAtPeak
 	return st
 }
 

@@ -8,9 +8,15 @@ import (
 
 // Stats describes a search so far. Bounds are in the model's own sense.
 type Stats struct {
-	Nodes               int64 // node LPs solved (the root included)
-	Branchings          int64
-	OpenNodes           int
+	Nodes      int64 // node LPs solved (the root included)
+	Branchings int64
+	OpenNodes  int
+	// OpenNodeBytes is the most memory the open nodes held at once: each
+	// open node and its places in the queues, and the processed nodes
+	// kept for their open descendants with their basis deltas.
+	// OpenNodesAtPeak is the number of open nodes at that moment.
+	OpenNodeBytes       int64
+	OpenNodesAtPeak     int
 	MaxDepth            int
 	LPIterations        int64 // simplex iterations: node LPs and strong branching
 	SBIterations        int64 // of which strong branching
@@ -36,6 +42,15 @@ type Stats struct {
 	DualIntegral       float64
 	PrimalDualIntegral float64
 	History            []BoundEvent
+}
+
+// BytesPerOpenNode is OpenNodeBytes per open node at its peak (0 before
+// any node was open).
+func (s Stats) BytesPerOpenNode() float64 {
+	if s.OpenNodesAtPeak == 0 {
+		return 0
+	}
+	return float64(s.OpenNodeBytes) / float64(s.OpenNodesAtPeak)
 }
 
 // Heuristic names a primal heuristic.
