@@ -27,14 +27,23 @@ func loadOpenBLAS() (*openBLAS, error) {
 	var errs []error
 	var h uintptr
 	var name string
+	// dlopen's reason is read back with dlerror, which is per OS thread:
+	// a goroutine moved between the two calls reads another thread's
+	// (empty) error, so the lookups stay on one thread, and a reason that
+	// still comes back without the name gets it.
+	runtime.LockOSThread()
 	for _, n := range openBLASCandidates() {
 		var err error
 		if h, err = purego.Dlopen(n, purego.RTLD_NOW|purego.RTLD_LOCAL); err == nil {
 			name = n
 			break
 		}
+		if !strings.Contains(err.Error(), n) {
+			err = fmt.Errorf("%s: %w", n, err)
+		}
 		errs = append(errs, err)
 	}
+	runtime.UnlockOSThread()
 	if h == 0 {
 		return nil, fmt.Errorf("%w (install libopenblas0-openmp on Debian or Ubuntu): %w", ErrNoBLAS, errors.Join(errs...))
 	}
