@@ -572,16 +572,10 @@ func (c *cpuBackend[T]) MapGrad(op MapOp, dx, x, y, dy Storage, n int, p, q floa
 	})
 }
 
-// reluGrad does d[i] += g[i] where x[i] > 0. The signs of a layer's
-// pre-activations are a coin toss, so a branch on them is mispredicted
-// half the time; for float32 the test is a mask made from x's bits
-// instead: all ones exactly when x's bits, read as an int32, are positive
-// (x > 0, and NaN with its sign bit clear, which a branch would skip).
+// reluGrad does d[i] += g[i] where x[i] > 0. Only the float64 backend
+// comes here: float32 takes reluGradAddF32 (simd.go), a mask instead of
+// this branch, before MapGrad splits the work.
 func reluGrad[T float](d, x, g []T) {
-	if d32, ok := any(d).([]float32); ok {
-		reluGradAddF32(d32, any(x).([]float32), any(g).([]float32))
-		return
-	}
 	x, g = x[:len(d)], g[:len(d)]
 	for i, v := range x {
 		if v > 0 {
@@ -730,10 +724,11 @@ func (c *cpuBackend[T]) ReduceTo(dst, src Storage, bc *Broadcast, alpha float32)
 		}
 	}
 	// The common gradient of a bias: every leading dimension reduced, the
-	// last kept. Workers sum disjoint row ranges into private rows.
-	// float32 splits the columns instead, so every column is summed in row
-	// order whatever the number of cores, and the bits do not depend on it.
-	if d32, ok := any(d).([]float32); ok && st[0] == 0 && st[1] == 0 && st[2] == 0 && st[3] == 1 {
+	// last kept. float32 splits the columns over the cores, so every column
+	// is summed in row order whatever their number, and the bits do not
+	// depend on it.
+	bias := st[0] == 0 && st[1] == 0 && st[2] == 0 && st[3] == 1
+	if d32, ok := any(d).([]float32); ok && bias {
 		s32 := any(sv).([]float32)
 		parallelForSIMD(inner, outer*inner, func(lo, hi int) {
 			for o := range outer {
@@ -742,7 +737,8 @@ func (c *cpuBackend[T]) ReduceTo(dst, src Storage, bc *Broadcast, alpha float32)
 		})
 		return
 	}
-	if st[0] == 0 && st[1] == 0 && st[2] == 0 && st[3] == 1 && outer*inner >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
+	// Other types: workers sum disjoint row ranges into private rows.
+	if bias && outer*inner >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
 		p := min(runtime.GOMAXPROCS(0), outer)
 		parts := make([][]T, p)
 		chunk := (outer + p - 1) / p
