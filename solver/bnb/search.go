@@ -78,6 +78,8 @@ type Search struct {
 	x, d, act, y []float64
 	cb, rb       []solver.BasisStatus
 	refCb, refRb []solver.BasisStatus // a stored basis, expanded
+	refOf        *basisDelta          // the one in refCb, refRb when refSet (nil: the slack basis)
+	refSet       bool
 	lpObj        float64
 	cands        []int
 
@@ -529,14 +531,21 @@ func (s *Search) loadNode(node *Node) error {
 }
 
 // expandBasis writes the basis b stands for into refCb and refRb, sized
-// to the LP's rows (cuts added since b was taken are basic).
+// to the LP's rows (cuts added since b was taken are basic). A node
+// warm-started from b and then branched asks for it twice; the second
+// time it is already there.
 func (s *Search) expandBasis(b *basisDelta) {
-	if r := s.lpRows(); cap(s.refRb) >= r {
+	r := s.lpRows()
+	if s.refSet && s.refOf == b && len(s.refRb) == r {
+		return
+	}
+	if cap(s.refRb) >= r {
 		s.refRb = s.refRb[:r]
 	} else {
 		s.refRb = make([]solver.BasisStatus, r)
 	}
 	b.expand(s.refCb, s.refRb)
+	s.refOf, s.refSet = b, true
 }
 
 // applyChain applies the branching changes from the root down to node.
