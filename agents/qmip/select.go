@@ -210,13 +210,26 @@ func (sel *Selector) SetLog(w io.Writer) { sel.s.SetLog(w) }
 // variables), tightened by LPs under TightenLP, and the number of LPs.
 // They hold on every point of the family's fragment; BigM is not applied.
 func (sel *Selector) Bounds(ctx context.Context, net Net, states []int) (Bounds, int, error) {
-	in := sel.inst
-	if net.In() != NumInputs(in) {
-		return Bounds{}, 0, fmt.Errorf("qmip: network takes %d inputs, the instance gives %d", net.In(), NumInputs(in))
+	fixed, err := sel.fixed(net, states)
+	if err != nil {
+		return Bounds{}, 0, err
 	}
-	fixed := StateFeatures(in, states, nil)
-	card := MaxActionSize(in)
-	bd := net.Propagate(in.NumVars(), fixed, card)
+	return sel.bounds(ctx, net, fixed)
+}
+
+// fixed returns the network's state inputs in states, after checking that
+// the network takes this instance's inputs.
+func (sel *Selector) fixed(net Net, states []int) ([]float64, error) {
+	if net.In() != NumInputs(sel.inst) {
+		return nil, fmt.Errorf("qmip: network takes %d inputs, the instance gives %d", net.In(), NumInputs(sel.inst))
+	}
+	return StateFeatures(sel.inst, states, nil), nil
+}
+
+// bounds is Bounds for the state inputs fixed.
+func (sel *Selector) bounds(ctx context.Context, net Net, fixed []float64) (Bounds, int, error) {
+	card := MaxActionSize(sel.inst)
+	bd := net.Propagate(sel.inst.NumVars(), fixed, card)
 	if sel.cfg.Tighten == TightenLP && sel.cfg.BigM == 0 {
 		return sel.tighten(ctx, net, fixed, card, bd)
 	}
@@ -233,7 +246,11 @@ func (sel *Selector) Model(net Net, states []int) (*solver.Model, []int, Encodin
 // model builds the MIP and also returns its unstable neurons and the
 // number of tightening LPs.
 func (sel *Selector) model(ctx context.Context, net Net, states []int) (*solver.Model, []int, Encoding, []relu, int, error) {
-	bd, lps, err := sel.Bounds(ctx, net, states)
+	fixed, err := sel.fixed(net, states)
+	if err != nil {
+		return nil, nil, Encoding{}, nil, 0, err
+	}
+	bd, lps, err := sel.bounds(ctx, net, fixed)
 	if err != nil {
 		return nil, nil, Encoding{}, nil, lps, err
 	}
@@ -247,7 +264,7 @@ func (sel *Selector) model(ctx context.Context, net Net, states []int) (*solver.
 	var b solver.Builder
 	b.SetSense(solver.Maximize)
 	act := sel.inst.AppendFragment(&b)
-	enc, relus := net.encode(&b, act, StateFeatures(sel.inst, states, nil), bd)
+	enc, relus := net.encode(&b, act, fixed, bd)
 	m, err := b.Build()
 	return m, act, enc, relus, lps, err
 }
