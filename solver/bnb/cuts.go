@@ -261,6 +261,10 @@ func (s *Search) separateCuts(ctx context.Context, node *Node) error {
 		if err != nil || !ok {
 			return err
 		}
+		if s.cfg.Log != nil && root {
+			fmt.Fprintf(s.cfg.Log, "bnb: cut round %2d  bound %-14.8g cuts %3d added, %4d in LP  %6d iterations  %d fractional  %.1fs\n",
+				s.stats.Cuts.Rounds, s.sgn*node.Bound, len(added), s.pool.len(), s.stats.Cuts.LPIterations, len(s.cands), s.elapsed())
+		}
 		if node.Bound-before <= 1e-6*math.Max(1, math.Abs(node.Bound)) {
 			if stall++; stall >= 3 {
 				break

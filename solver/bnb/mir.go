@@ -464,7 +464,6 @@ func (s *Search) aggregationMIRCuts() []*cut {
 	var support []int // columns with a coefficient in agg (a superset)
 	var idx []int
 	var val []float64
-	m := s.model
 	for i := range s.m {
 		if !s.tight(i) || (s.rows.isVUB != nil && s.rows.isVUB[i]) {
 			continue
@@ -508,22 +507,13 @@ func (s *Search) aggregationMIRCuts() []*cut {
 				break
 			}
 			// The continuous column farthest inside its bounds, and a tight
-			// row holding it not yet used.
-			col, row, far := -1, -1, 1e-6
-			for _, j := range support {
-				if s.integer[j] || agg[j] == 0 {
-					continue
-				}
-				d := s.boundDistance(j)
-				if d <= far {
-					continue
-				}
-				for k := m.Start[j]; k < m.Start[j+1]; k++ {
-					if r := m.Index[k]; !slices.Contains(used, r) && s.tight(r) {
-						col, row, far = j, r, d
-						break
-					}
-				}
+			// row holding it not yet used; when every one is at a bound,
+			// simple or variable, the farthest inside its simple bounds
+			// and a row other than its variable bound (a path through the
+			// flow-conservation rows of a network).
+			col, row := s.eliminationRow(support, agg, used, true)
+			if col < 0 {
+				col, row = s.eliminationRow(support, agg, used, false)
 			}
 			if col < 0 {
 				break
@@ -556,6 +546,33 @@ func (s *Search) addSupport(support []int, j int) []int {
 	return append(support, j)
 }
 
+// eliminationRow picks the continuous column of the aggregated row agg
+// (over support) farthest inside its bounds, its variable upper bound
+// included with vub, and a tight model row holding it that is not in
+// used (nor, without vub, a variable bound row); -1, -1 when none.
+func (s *Search) eliminationRow(support []int, agg []float64, used []int, vub bool) (col, row int) {
+	m := s.model
+	col, row, far := -1, -1, 1e-6
+	for _, j := range support {
+		if s.integer[j] || agg[j] == 0 {
+			continue
+		}
+		d := s.boundDistance(j, vub)
+		if d <= far {
+			continue
+		}
+		for k := m.Start[j]; k < m.Start[j+1]; k++ {
+			r := m.Index[k]
+			if slices.Contains(used, r) || !s.tight(r) || (!vub && s.rows.isVUB != nil && s.rows.isVUB[r]) {
+				continue
+			}
+			col, row, far = j, r, d
+			break
+		}
+	}
+	return col, row
+}
+
 // tight reports whether model row i is at one of its bounds at the LP point.
 func (s *Search) tight(i int) bool {
 	a, lo, up := s.act[i], s.model.RowLower[i], s.model.RowUpper[i]
@@ -563,11 +580,11 @@ func (s *Search) tight(i int) bool {
 }
 
 // boundDistance is how far continuous column j's LP value lies from its
-// nearest bound, its variable upper bound included.
-func (s *Search) boundDistance(j int) float64 {
+// nearest bound, its variable upper bound included with vub.
+func (s *Search) boundDistance(j int, vub bool) float64 {
 	v := s.x[j]
 	d := math.Min(v-s.rootLo[j], s.rootUp[j]-v)
-	if s.rows.vubY != nil && s.rows.vubY[j] >= 0 {
+	if vub && s.rows.vubY != nil && s.rows.vubY[j] >= 0 {
 		d = math.Min(d, s.rows.vubU[j]*s.x[s.rows.vubY[j]]-v)
 	}
 	return math.Max(d, 0)
