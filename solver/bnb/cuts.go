@@ -49,8 +49,13 @@ type Cuts struct {
 
 	// MaxRounds bounds the root's separation rounds (0: 50). Rounds also
 	// stop after three in a row that raise the bound by less than 1e-6
-	// relative.
-	MaxRounds int
+	// relative, and once the last StallRounds rounds together raised it
+	// by less than MinProgress relative to its magnitude (0: 5 rounds,
+	// 1e-4, the relative gap below which MIP solvers call a solution
+	// optimal; a negative MinProgress turns this rule off).
+	MaxRounds   int
+	StallRounds int
+	MinProgress float64
 	// MinEfficacy is the least violation of a cut divided by the norm of
 	// its coefficients (0: 1e-4).
 	MinEfficacy float64
@@ -70,6 +75,10 @@ func (c Cuts) Validate() error {
 	switch {
 	case c.MaxRounds < 0:
 		return errors.New("bnb: Config.Cuts.MaxRounds: must not be negative")
+	case c.StallRounds < 0:
+		return errors.New("bnb: Config.Cuts.StallRounds: must not be negative")
+	case math.IsNaN(c.MinProgress) || math.IsInf(c.MinProgress, 0):
+		return errors.New("bnb: Config.Cuts.MinProgress: must be a finite number")
 	case !(c.MinEfficacy >= 0) || math.IsInf(c.MinEfficacy, 1):
 		return errors.New("bnb: Config.Cuts.MinEfficacy: must be a finite non-negative number")
 	case !(c.MaxParallelism >= 0 && c.MaxParallelism <= 1):
@@ -85,6 +94,12 @@ func (c Cuts) Validate() error {
 func (c Cuts) withDefaults(rows int) Cuts {
 	if c.MaxRounds == 0 {
 		c.MaxRounds = 50
+	}
+	if c.StallRounds == 0 {
+		c.StallRounds = 5
+	}
+	if c.MinProgress == 0 {
+		c.MinProgress = 1e-4
 	}
 	if c.MinEfficacy == 0 {
 		c.MinEfficacy = 1e-4
@@ -240,6 +255,11 @@ func (s *Search) separateCuts(ctx context.Context, node *Node) error {
 		rounds = s.cuts.MaxRounds
 	}
 	stall := 0
+	var bounds []float64 // the bound after each round, the LP's first
+	if root {
+		bounds = append(bounds, node.Bound)
+		s.rootX0 = append(s.rootX0[:0], s.x...)
+	}
 	for range rounds {
 		if ctx.Err() != nil {
 			return nil
@@ -276,12 +296,27 @@ func (s *Search) separateCuts(ctx context.Context, node *Node) error {
 		if len(s.cands) == 0 || s.pruned(node.Bound) {
 			break
 		}
+		if bounds = append(bounds, node.Bound); s.stalled(bounds) {
+			break
+		}
 	}
 	if root {
 		s.stats.RootBound = node.Bound
 		return s.dropSlackCuts(ctx, node)
 	}
 	return nil
+}
+
+// stalled reports whether the root's rounds, whose bounds so far are
+// bounds (the LP's value first), raised the bound by less than
+// Cuts.MinProgress relative over the last Cuts.StallRounds rounds.
+func (s *Search) stalled(bounds []float64) bool {
+	k, r := s.cuts.StallRounds, len(bounds)-1
+	if s.cuts.MinProgress < 0 || r < k {
+		return false
+	}
+	b := bounds[r]
+	return b-bounds[r-k] < s.cuts.MinProgress*math.Max(1, math.Abs(b))
 }
 
 // resolveWithCuts re-solves the node LP after cuts were added and reads

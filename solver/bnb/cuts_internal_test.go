@@ -355,3 +355,30 @@ func TestCutsOnSharedMIPLIB(t *testing.T) {
 		})
 	}
 }
+
+// The root's rounds stop once the last StallRounds rounds together raised
+// the bound by less than MinProgress relative to its magnitude, and never
+// before StallRounds rounds.
+func TestCutRoundsStall(t *testing.T) {
+	for _, c := range []struct {
+		cuts   Cuts
+		bounds []float64
+		want   bool
+	}{
+		{Cuts{}, []float64{10, 11, 12, 13, 14}, false},                                         // fewer than 5 rounds
+		{Cuts{}, []float64{10, 20, 20, 20, 20, 20, 20}, true},                                  // nothing over the last 5
+		{Cuts{}, []float64{10, 20, 20, 20, 20, 20.01}, false},                                  // 0.01 ≥ 1e-4·20.01
+		{Cuts{}, []float64{18000, 18000.5, 18001, 18001.5, 18001.7, 18001.81}, false},          // 1.81 ≥ 1e-4·18001.81
+		{Cuts{}, []float64{18000, 18000.5, 18001, 18001.5, 18001.7, 18001.75, 18001.76}, true}, // 1.26 < 1e-4·18001.76
+		{Cuts{}, []float64{-0.5, -0.5, -0.5, -0.5, -0.5, -0.4998}, false},                      // magnitude at least 1
+		{Cuts{}, []float64{-0.5, -0.5, -0.5, -0.5, -0.5, -0.49995}, true},
+		{Cuts{StallRounds: 2}, []float64{10, 20, 20, 20}, true},
+		{Cuts{MinProgress: -1}, []float64{10, 20, 20, 20, 20, 20, 20}, false}, // rule off
+		{Cuts{MinProgress: 0.5}, []float64{10, 11, 12, 13, 14, 15}, true},     // 5 < 0.5·15
+	} {
+		s := &Search{cuts: c.cuts.withDefaults(1)}
+		if got := s.stalled(c.bounds); got != c.want {
+			t.Errorf("%+v, bounds %v: stalled %v, want %v", c.cuts, c.bounds, got, c.want)
+		}
+	}
+}

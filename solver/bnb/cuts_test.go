@@ -2,6 +2,7 @@ package bnb_test
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -31,7 +32,7 @@ func TestParseCuts(t *testing.T) {
 	if _, _, err := bnb.ParseCuts("gomory,lift"); err == nil || !strings.Contains(err.Error(), "lift") {
 		t.Errorf("unknown name: %v", err)
 	}
-	for _, c := range []bnb.Cuts{{MaxRounds: -1}, {MinEfficacy: -1}, {MaxParallelism: 1.5}, {MaxPerRound: -2}, {MaxCutRows: -1}} {
+	for _, c := range []bnb.Cuts{{MaxRounds: -1}, {MinEfficacy: -1}, {MaxParallelism: 1.5}, {MaxPerRound: -2}, {MaxCutRows: -1}, {StallRounds: -1}, {MinProgress: math.NaN()}, {MinProgress: math.Inf(1)}} {
 		if err := (bnb.Config{Cuts: c}).Validate(); err == nil || !strings.Contains(err.Error(), "Config.Cuts.") {
 			t.Errorf("%+v: %v", c, err)
 		}
