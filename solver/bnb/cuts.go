@@ -258,7 +258,6 @@ func (s *Search) separateCuts(ctx context.Context, node *Node) error {
 	var bounds []float64 // the bound after each round, the LP's first
 	if root {
 		bounds = append(bounds, node.Bound)
-		s.rootX0 = append(s.rootX0[:0], s.x...)
 	}
 	for range rounds {
 		if ctx.Err() != nil {

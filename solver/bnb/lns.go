@@ -10,9 +10,7 @@ import (
 // lns builds the sub-MIP of RENS or RINS and hands it to HiGHS's MIP on the
 // sub-engine, with node and time limits and the incumbent as cutoff. RENS
 // (at the root) fixes the integer columns the LP solution has integral and
-// bounds the others to the floor and ceiling of their LP value, taking the
-// root LP's solution with cuts or the one before them, whichever has fewer
-// fractional integer columns; RINS fixes
+// bounds the others to the floor and ceiling of their LP value; RINS fixes
 // the integer columns where the node LP solution equals the incumbent. A
 // neighbourhood fixing too few integer columns is skipped. A solution is
 // checked against the original model before it is offered.
@@ -20,17 +18,13 @@ func (s *Search) lns(ctx context.Context, kind Heuristic) error {
 	lo := append(s.lnsLo[:0], s.rootLo...)
 	up := append(s.lnsUp[:0], s.rootUp...)
 	s.lnsLo, s.lnsUp = lo, up
-	x := s.x
-	if kind == RENS && s.rootX0 != nil && s.fractionalCount(s.rootX0) < s.fractionalCount(x) {
-		x = s.rootX0 // the neighbourhood of the more integral point
-	}
 	fixed, ints := 0, 0
 	for j := range s.n {
 		if !s.integer[j] {
 			continue
 		}
 		ints++
-		v := x[j]
+		v := s.x[j]
 		switch kind {
 		case RENS:
 			if r := math.Round(v); math.Abs(v-r) <= intTol {
@@ -58,19 +52,6 @@ func (s *Search) lns(ctx context.Context, kind Heuristic) error {
 		return err
 	}
 	return s.timed(kind, func() error { return s.solveSubMIP(ctx, kind, sub, lo, up) })
-}
-
-// fractionalCount is the number of integer columns fractional in x.
-func (s *Search) fractionalCount(x []float64) int {
-	n := 0
-	for j, v := range x {
-		if s.integer[j] {
-			if f := v - math.Floor(v); f > intTol && f < 1-intTol {
-				n++
-			}
-		}
-	}
-	return n
 }
 
 // subEngine returns the engine sub-MIPs run on, made on first use; nil

@@ -107,7 +107,6 @@ type Search struct {
 	vubExtra             []float64
 	vubChosen, aggMark   []bool
 	cutHook              func(*cut) // tests: told of every cut added
-	rootX0               []float64  // the root LP's solution before cuts
 	// Tests: told of each node's bounds and warm-start basis as it is
 	// loaded, and of each branching's children.
 	nodeHook   func(n *Node, lo, up []float64, cols, rows []solver.BasisStatus)
