@@ -127,47 +127,10 @@ func TestFragmentMatchesFeasible(t *testing.T) {
 	}
 }
 
-// checkFragment fixes every non-empty action in the fragment that frag
-// appends and checks that the MIP is feasible exactly when Feasible says
-// so; it returns the number of feasible actions.
+// checkFragment is bandits.CheckFragment against Feasible.
 func checkFragment(t *testing.T, in *bandits.Instance, frag func(*solver.Builder) []int) int {
 	t.Helper()
-	var b solver.Builder
-	act := frag(&b)
-	m, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := highstest.New(t)
-	nv := in.NumVars()
-	nFeasible := 0
-	for mask := 1; mask < 1<<nv; mask++ {
-		var a bandits.Action
-		mm := m.Clone()
-		for i, c := range act {
-			if mask>>i&1 == 1 {
-				a = a.Set(i)
-				mm.ColLower[c] = 1
-			} else {
-				mm.ColUpper[c] = 0
-			}
-		}
-		if err := s.Load(mm); err != nil {
-			t.Fatal(err)
-		}
-		st, err := s.Solve(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := feasible(t, in, a)
-		if (st == solver.StatusOptimal) != want {
-			t.Fatalf("action %v: fragment says %v, Feasible says %v", a, st, want)
-		}
-		if want {
-			nFeasible++
-		}
-	}
-	return nFeasible
+	return bandits.CheckFragment(t, in, frag, func(a bandits.Action) bool { return feasible(t, in, a) })
 }
 
 // TestMyopicMatchesBruteForce: the myopic MIP's action has the largest

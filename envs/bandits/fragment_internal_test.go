@@ -14,7 +14,7 @@ import (
 // workers of equal capacity ordered by load), and that formulation too
 // accepts exactly the packable actions.
 func TestCapacityFallback(t *testing.T) {
-	s := highstest.New(t)
+	highstest.Need(t)
 	big := &Instance{Family: Capacity, J: 40, B: 4, WorkerCap: []int{90, 90, 80, 90}}
 	for j := range big.J {
 		big.ArmCost = append(big.ArmCost, 2+j%5)
@@ -35,16 +35,31 @@ func TestCapacityFallback(t *testing.T) {
 	for range in.J {
 		in.ArmCost = append(in.ArmCost, 2+rng.IntN(5))
 	}
-	b = solver.Builder{}
-	act := make([]int, in.J)
-	for i := range act {
-		act[i] = b.AddCol("a", 0, 0, 1, solver.Integer)
-	}
-	in.appendAssignment(&b, act)
-	if m, err = b.Build(); err != nil {
+	CheckFragment(t, in, func(b *solver.Builder) []int {
+		act := make([]int, in.J)
+		for i := range act {
+			act[i] = b.AddCol("a", 0, 0, 1, solver.Integer)
+		}
+		in.appendAssignment(b, act)
+		return act
+	}, func(a Action) bool { return in.packable(a.Members()) })
+}
+
+// CheckFragment fixes every non-empty action in the fragment that frag
+// appends and checks that the MIP is feasible exactly when want says so;
+// it returns the number of feasible actions. (Exported for the external
+// tests of this package.)
+func CheckFragment(t testing.TB, in *Instance, frag func(*solver.Builder) []int, want func(Action) bool) int {
+	t.Helper()
+	var b solver.Builder
+	act := frag(&b)
+	m, err := b.Build()
+	if err != nil {
 		t.Fatal(err)
 	}
-	for mask := 1; mask < 1<<in.J; mask++ {
+	s := highstest.New(t)
+	nFeasible := 0
+	for mask := 1; mask < 1<<in.NumVars(); mask++ {
 		var a Action
 		mm := m.Clone()
 		for i, c := range act {
@@ -62,10 +77,15 @@ func TestCapacityFallback(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := in.packable(a.Members()); (st == solver.StatusOptimal) != want {
-			t.Fatalf("costs %v, action %v: assignment says %v, packable %v", in.ArmCost, a, st, want)
+		ok := want(a)
+		if (st == solver.StatusOptimal) != ok {
+			t.Fatalf("action %v: the fragment's MIP is %v, the check says %v", a, st, ok)
+		}
+		if ok {
+			nFeasible++
 		}
 	}
+	return nFeasible
 }
 
 // TestMaximalLoads lists a capacity-7 worker's maximal loads over costs
