@@ -90,7 +90,7 @@ func BenchmarkSelfPlay(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	pl, err := newPlayer(tr.net, ModelLearned, tr.cfg.Search, 8)
+	pl, err := newPlayer(tr.net, ModelLearned, tr.cfg.Search, 0, 8)
 	if err != nil {
 		b.Fatal(err)
 	}

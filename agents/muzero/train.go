@@ -39,7 +39,10 @@ type TrainConfig struct {
 	// is recomputed by a fresh search with the latest network (learned
 	// model only; 0: none).
 	Reanalyse float64 `json:"reanalyse,omitempty"`
-	Seed      uint64  `json:"seed"`
+	// Rollout is the weight of best-fit rollouts in the true model's leaf
+	// values next to the network's (see Policy.Rollout; 0: none).
+	Rollout float64 `json:"rollout,omitempty"`
+	Seed    uint64  `json:"seed"`
 }
 
 func (c TrainConfig) withDefaults() TrainConfig {
@@ -84,6 +87,9 @@ func (c TrainConfig) Validate() error {
 		if f.v < 0 {
 			return &ConfigError{f.name, f.v, ">= 1 (0: default)"}
 		}
+	}
+	if !(c.Rollout >= 0 && c.Rollout <= 1) {
+		return &ConfigError{"Rollout", c.Rollout, "a weight in [0, 1]"}
 	}
 	if !(c.Reanalyse >= 0 && c.Reanalyse <= 1) {
 		return &ConfigError{"Reanalyse", c.Reanalyse, "a fraction in [0, 1]"}
@@ -209,7 +215,7 @@ func (t *Trainer) Run(ctx context.Context, dir *train.Dir, report func(Iteration
 // iterate plays and learns one iteration.
 func (t *Trainer) iterate(ctx context.Context) (Iteration, error) {
 	rng := rand.New(rand.NewPCG(t.cfg.Seed, uint64(t.iter)+1))
-	pl, err := newPlayer(t.net, t.cfg.Model, t.cfg.Search, t.cfg.Games)
+	pl, err := newPlayer(t.net, t.cfg.Model, t.cfg.Search, t.cfg.Rollout, t.cfg.Games)
 	if err != nil {
 		return Iteration{}, err
 	}
