@@ -328,7 +328,8 @@ func (t *Trainer) valueTarget(tr *Trajectory, i int) float32 {
 
 // learn takes one optimizer step on a batch of positions (drawn by
 // priority, weighted by importance) unrolled K moves:
-// policy and value cross-entropies at every unroll step, reward
+// policy cross-entropies over the legal actions and value cross-entropies
+// at every unroll step, reward
 // cross-entropy after each move, the unrolled steps weighted 1/K. Moves
 // past the end of a game are random actions into absorbing states of zero
 // value and reward, with no policy target.
@@ -347,11 +348,12 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 	}
 	obs := make([]float32, 0, B*c.Net.Obs)
 	pol := make([][]float32, K+1)
+	legal := make([][]float32, K+1) // the policy loss's mask: the legal actions, all past the end
 	val := make([][]float32, K+1)
 	rew := make([][]float32, K+1)
 	acts := make([][]int, K)
 	for k := range K + 1 {
-		pol[k], val[k], rew[k] = make([]float32, B*A), make([]float32, B), make([]float32, B)
+		pol[k], val[k], rew[k], legal[k] = make([]float32, B*A), make([]float32, B), make([]float32, B), make([]float32, B*A)
 		if k < K {
 			acts[k] = make([]int, B)
 		}
@@ -370,6 +372,12 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 		for k := range K + 1 {
 			i := p + k
 			val[k][b] = t.valueTarget(tr, i)
+			for a := range A {
+				legal[k][b*A+a] = 1
+				if i < len(tr.Steps) && !tr.Steps[i].Legal[a] {
+					legal[k][b*A+a] = 0
+				}
+			}
 			if i < len(tr.Steps) {
 				copy(pol[k][b*A:(b+1)*A], tr.Steps[i].Policy)
 			}
@@ -415,7 +423,7 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 				l = nn.Add(l, nn.Scale(nn.CrossEntropy(r, nn.Mul(t.net.Targets(rew[k]), iw), nil), w))
 			}
 			p, v := t.net.Predict(s)
-			term := nn.Add(nn.CrossEntropy(p, nn.From(be, pol[k], B, A), nil), nn.CrossEntropy(v, nn.Mul(t.net.Targets(val[k]), iw), nil))
+			term := nn.Add(nn.CrossEntropy(p, nn.From(be, pol[k], B, A), nn.From(be, legal[k], B, A)), nn.CrossEntropy(v, nn.Mul(t.net.Targets(val[k]), iw), nil))
 			if l == nil {
 				l = term
 			} else {
