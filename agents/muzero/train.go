@@ -26,7 +26,7 @@ type TrainConfig struct {
 	Games      int     `json:"games,omitempty"`        // self-play games per iteration, played in lockstep (0: 8)
 	StepsPerIt int     `json:"steps_per_it,omitempty"` // optimizer steps per iteration (0: 20)
 	Batch      int     `json:"batch,omitempty"`        // positions per step (0: 32)
-	Unroll     int     `json:"unroll,omitempty"`       // K, dynamics steps unrolled (0: 5; none with the true model)
+	Unroll     int     `json:"unroll,omitempty"`       // K, dynamics steps unrolled (0: 5), with either model
 	TDSteps    int     `json:"td_steps,omitempty"`     // n of the n-step value targets (0: 10)
 	Replay     int     `json:"replay,omitempty"`       // games kept in the replay buffer (0: 256)
 	LR         float64 `json:"lr,omitempty"`           // Adam's learning rate (0: 1e-3)
@@ -62,9 +62,6 @@ func (c TrainConfig) withDefaults() TrainConfig {
 	}
 	if c.Model == "" {
 		c.Model = ModelLearned
-	}
-	if c.Model == ModelTrue {
-		c.Unroll = 0
 	}
 	c.Net.Obs, c.Net.Actions = malloc.ObsSize, malloc.NumActions
 	c.Net = c.Net.WithDefaults()

@@ -25,7 +25,7 @@ func Malloc() []cli.Flag {
 		&cli.StringFlag{Name: "search", Value: "gumbel", Usage: "the search of learned policies: gumbel or puct"},
 		&cli.IntFlag{Name: "simulations", Value: 16, Usage: "simulations per move of learned policies"},
 		&cli.StringFlag{Name: "model", Value: "learned", Usage: "what muzero:PATH plans with: learned (its dynamics) or true (the game)"},
-		&cli.Float64Flag{Name: "rollout-weight", Usage: "with --model true, the weight in [0, 1] of best-fit rollouts in muzero:PATH's leaf values next to its network's (0: the network's alone)"},
+		&cli.Float64Flag{Name: "rollout-weight", Value: 0.5, Usage: "with --model true, the weight in [0, 1] of best-fit rollouts in muzero:PATH's leaf values next to its network's (0: the network's alone, and no episode to follow)"},
 		&cli.BoolFlag{Name: "tree-only", Usage: "play the search tree's choice always; by default a search on the game itself (mcts, --model true) follows the best complete episode its simulations and rollouts found where that is better"},
 		&cli.Float64Flag{Name: "capacity-fraction", Value: 0.5, Usage: "fast memory as a fraction of the peak live size, in (0, 1]"},
 		&cli.Int64Flag{Name: "alignment", Value: 1, Usage: "offsets are multiples of this many bytes (at least 1)"},
