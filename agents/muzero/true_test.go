@@ -2,11 +2,13 @@ package muzero
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"github.com/corl-go/corl/envs/malloc"
+	"github.com/corl-go/corl/nn"
 )
 
 // tinyInstance is a random memory-mapping instance small enough to solve
@@ -163,6 +165,44 @@ func TestFollowNeverBelowBestFit(t *testing.T) {
 			if r.Fraction < xla.Fraction-1e-9 {
 				t.Errorf("instance %d %s: %.6f below xla %.6f", i, alg, r.Fraction, xla.Fraction)
 			}
+		}
+	}
+}
+
+// TestMixedValues: the mixed evaluator's priors are the network's and its
+// values (1 - w) v_net + w v_rollout, each part computed on its own; a
+// weight outside [0, 1] is refused.
+func TestMixedValues(t *testing.T) {
+	net, err := NewNetwork(nn.CPU(), rand.New(rand.NewPCG(3, 4)), NetConfig{Obs: malloc.ObsSize, Actions: malloc.NumActions, Hidden: 16, Latent: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := malloc.New(followInstance(), malloc.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _ := g.Reset(0)
+	games, obs := []*malloc.Env{g}, []malloc.Obs{o}
+	A := malloc.NumActions
+	nl, nv := make([]float32, A), make([]float32, 1)
+	if err := (&netEvaluator{net: net}).Evaluate(context.Background(), games, obs, nl, nv); err != nil {
+		t.Fatal(err)
+	}
+	rv := make([]float32, 1)
+	if err := (&BestFitRollout{}).Evaluate(context.Background(), games, obs, nil, rv); err != nil {
+		t.Fatal(err)
+	}
+	m := &mixedEvaluator{net: &netEvaluator{net: net}, weight: 0.25}
+	ml, mv := make([]float32, A), make([]float32, 1)
+	if err := m.Evaluate(context.Background(), games, obs, ml, mv); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ml, nl) || !near(float64(mv[0]), 0.75*float64(nv[0])+0.25*float64(rv[0])) || rv[0] != 1 || m.Returns()[0] != 1 {
+		t.Fatalf("logits %v values %v returns %v; network %v %v, rollout %v", ml, mv, m.Returns(), nl, nv, rv)
+	}
+	for _, w := range []float64{-0.1, 1.5} {
+		if _, err := newPlayer(net, ModelTrue, SearchConfig{}, w, 1); !errors.Is(err, ErrConfig) {
+			t.Errorf("rollout weight %v: %v, want ErrConfig", w, err)
 		}
 	}
 }
