@@ -152,20 +152,27 @@ func (c RLConfig) WithDefaults() RLConfig {
 	return c
 }
 
-// Variant names the configuration's learner: revibranch, or its ablations.
+// Variant names the configuration's learner: revibranch, or its ablations,
+// with the reward appended when it is not the default (both), as in
+// "tree-mdp-nodes". Run names and the traces' agent column use it, so runs
+// that differ only in their reward stay apart.
 func (c RLConfig) Variant() string {
 	c = c.WithDefaults()
+	name := "revibranch"
 	switch {
 	case c.TreeMDP:
-		return "tree-mdp"
+		name = "tree-mdp"
 	case c.Q.NoHistory && c.Redistribution == RedistributeNone:
-		return "revibranch-no-history-no-redistribution"
+		name = "revibranch-no-history-no-redistribution"
 	case c.Q.NoHistory:
-		return "revibranch-no-history"
+		name = "revibranch-no-history"
 	case c.Redistribution == RedistributeNone:
-		return "revibranch-no-redistribution"
+		name = "revibranch-no-redistribution"
 	}
-	return "revibranch"
+	if c.Reward != RewardBoth {
+		name += "-" + string(c.Reward)
+	}
+	return name
 }
 
 // RLEnv is what training needs besides its configuration: the instances,

@@ -151,6 +151,25 @@ func TestRLCheckpointBuildsEnvTree(t *testing.T) {
 	}
 }
 
+// A variant's name carries its ablations and a reward other than the
+// default, so runs that differ only there get different names.
+func TestRLVariantNames(t *testing.T) {
+	for _, c := range []struct {
+		cfg  RLConfig
+		want string
+	}{
+		{RLConfig{}, "revibranch"},
+		{RLConfig{Reward: RewardBoth}, "revibranch"},
+		{RLConfig{Reward: RewardLPIterations}, "revibranch-lpiters"},
+		{RLConfig{TreeMDP: true, Reward: RewardNodes}, "tree-mdp-nodes"},
+		{RLConfig{Q: QConfig{NoHistory: true}, Redistribution: RedistributeNone, Reward: RewardNodes}, "revibranch-no-history-no-redistribution-nodes"},
+	} {
+		if got := c.cfg.Variant(); got != c.want {
+			t.Errorf("%+v: variant %q, want %q", c.cfg, got, c.want)
+		}
+	}
+}
+
 // Each ablation trains and records what it left out, in its checkpoint
 // and its name.
 func TestRLVariants(t *testing.T) {
