@@ -111,9 +111,9 @@ func newPlayer(net *Network, model string, cfg SearchConfig, rollout float64, ga
 	p := &player{net: net, model: model, search: s}
 	switch {
 	case model == ModelTrue && net == nil:
-		p.truth = NewTrue[malloc.Obs, *malloc.Env](malloc.NumActions, &BestFitRollout{})
+		p.truth = NewTrue[malloc.Obs, *malloc.Env](malloc.NumActions, &BestFitRollout{FirstFit: true})
 	case model == ModelTrue && rollout > 0:
-		p.truth = NewTrue[malloc.Obs, *malloc.Env](malloc.NumActions, &mixedEvaluator{net: &netEvaluator{net: net}, weight: float32(rollout)})
+		p.truth = NewTrue[malloc.Obs, *malloc.Env](malloc.NumActions, &mixedEvaluator{net: &netEvaluator{net: net}, roll: BestFitRollout{FirstFit: true}, weight: float32(rollout)})
 	case model == ModelTrue:
 		p.truth = NewTrue[malloc.Obs, *malloc.Env](malloc.NumActions, &netEvaluator{net: net})
 	case model == ModelLearned && net != nil:
