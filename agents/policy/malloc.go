@@ -12,7 +12,7 @@ import (
 
 // MallocHelp lists the memory-mapping policy names Malloc resolves.
 var MallocHelp = strings.Join(malloc.Baselines(), ", ") +
-	"; muzero:PATH (a network trained by `corl train malloc`); mcts (the search on the game itself with best-fit rollouts, no network)"
+	"; muzero:PATH (a network trained by `corl train malloc`); mcts (the search on the game itself with best-fit and first-fit rollouts, no network)"
 
 var mallocCache sync.Map // path -> *muzero.Network
 
@@ -21,7 +21,7 @@ var mallocCache sync.Map // path -> *muzero.Network
 // model (muzero.ModelLearned or muzero.ModelTrue; with the latter, leaf
 // values mix in best-fit rollouts with weight rollout, see
 // muzero.Policy.Rollout), and mcts, the search on the game itself with
-// best-fit rollouts and no network.
+// best-fit and first-fit rollouts and no network.
 func Malloc(search muzero.SearchConfig, model string, rollout float64) func(name string) (eval.MallocPolicy, error) {
 	return func(name string) (eval.MallocPolicy, error) {
 		kind, path, hasPath := strings.Cut(name, ":")
