@@ -116,6 +116,9 @@ func (p *Policy) Fresh() *Policy {
 	return &Policy{Config: p.Config, File: p.File, net: p.net, cfg: p.cfg}
 }
 
+// Select is how the policy selects actions.
+func (p *Policy) Select() SelectConfig { return p.cfg }
+
 // Name is "sequoia".
 func (p *Policy) Name() string { return "sequoia" }
 

@@ -168,6 +168,9 @@ type Selector struct {
 	buf  []float64 // ForwardRows' scratch
 	prev []float64 // the last MIP solution's fragment columns (nil: none yet)
 	col  []float64 // column scratch: the start, then the solution
+	// fragment appends the family's constraints; nil means
+	// Instance.AppendFragment (benchmarks set another formulation).
+	fragment func(*bandits.Instance, *solver.Builder) []int
 }
 
 // NewSelector returns a Selector for an instance.
@@ -263,7 +266,7 @@ func (sel *Selector) model(ctx context.Context, net Net, states []int) (*solver.
 	}
 	var b solver.Builder
 	b.SetSense(solver.Maximize)
-	act := sel.inst.AppendFragment(&b)
+	act := sel.appendFragment(&b)
 	enc, relus := net.encode(&b, act, fixed, bd)
 	m, err := b.Build()
 	return m, act, enc, relus, lps, err
@@ -334,6 +337,14 @@ func (sel *Selector) Best(ctx context.Context, net Net, states []int) (Choice, e
 		c.Action, c.Q = bandits.Action{}, q0
 	}
 	return c, nil
+}
+
+// appendFragment appends the family's constraints on the action to b.
+func (sel *Selector) appendFragment(b *solver.Builder) []int {
+	if sel.fragment != nil {
+		return sel.fragment(sel.inst, b)
+	}
+	return sel.inst.AppendFragment(b)
 }
 
 // remember keeps a MIP solution's fragment columns, integers rounded, as

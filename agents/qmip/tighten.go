@@ -30,7 +30,7 @@ func (sel *Selector) tighten(ctx context.Context, net Net, fixed []float64, card
 			continue
 		}
 		var b solver.Builder
-		act := sel.inst.AppendFragment(&b)
+		act := sel.appendFragment(&b)
 		if card < len(act) {
 			b.AddRow("card", math.Inf(-1), float64(card), act, slices.Repeat([]float64{1}, len(act)))
 		}

@@ -24,7 +24,9 @@ func evalBanditsCommand() *cli.Command {
 			"reward (SEQUOIA's metric), also normalised to random = 1, and the wall time per step.\n" +
 			"With --out or --trace, finished episodes are kept as they finish; --resume continues.\n\n" +
 			"A trained agent plays as sequoia:PATH; it must be evaluated on the instance it was trained on\n" +
-			"(the same --family, --arms, --budget and --seed as `corl train bandits`).\n\n" +
+			"(the same --family, --arms, --budget and --seed as `corl train bandits`); --tighten and\n" +
+			"--mip-start choose how it solves each action's MIP, as in `corl train bandits` (the actions\n" +
+			"are the same up to ties, only the time per step changes).\n\n" +
 			"Examples:\n  corl eval bandits --family capacity --arms 20 --budget 5 --episodes 50\n" +
 			"  corl eval bandits --family capacity --arms 20 --budget 5 --seed 1 --policies sequoia:runs/cap/policy.safetensors,myopic,whittle",
 		Flags: append([]cli.Flag{
@@ -38,7 +40,7 @@ func evalBanditsCommand() *cli.Command {
 			&cli.StringFlag{Name: "network", Usage: "path family only: a connections CSV (station1,station2,...) to draw subgraphs from"},
 			&cli.StringFlag{Name: "out", Usage: "write one Parquet row per episode to `FILE`"},
 			&cli.StringFlag{Name: "trace", Usage: "write one Parquet row per step to `FILE`"},
-		}, evalFlags()...),
+		}, append(selectFlags(), evalFlags()...)...),
 		Action: evalBanditsAction,
 	}
 }
@@ -65,6 +67,11 @@ func evalBanditsAction(c *cli.Context) error {
 	if horizon < 1 {
 		return usageErr("--horizon %d: want at least 1", horizon)
 	}
+	if err := checkSelectFlags(c); err != nil {
+		return err
+	}
+	sel := selectConfig(c, 0, 0)
+	newPolicy := func(name string) (bandits.Policy, error) { return policy.BanditSelect(name, sel) }
 	seed := c.Uint64("seed")
 	inst, err := bandits.Generate(cfg, rand.New(rand.NewPCG(seed, 0x1057)))
 	if err != nil {
@@ -72,7 +79,7 @@ func evalBanditsAction(c *cli.Context) error {
 	}
 	names := splitList(c.String("policies"))
 	for _, n := range names {
-		p, err := policy.Bandit(n)
+		p, err := newPolicy(n)
 		if errors.Is(err, policy.ErrName) {
 			return usageErr("--policies: %v", err)
 		}
@@ -92,7 +99,7 @@ func evalBanditsAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	play := eval.Bandits{Horizon: horizon, Steps: c.String("trace") != "", Run: e.run, NewPolicy: policy.Bandit}
+	play := eval.Bandits{Horizon: horizon, Steps: c.String("trace") != "", Run: e.run, NewPolicy: newPolicy}
 	results, err := e.execute(c, eval.BanditJobs(name, names, seed, episodes), func(ctx context.Context, j eval.Job) (eval.Outcome, error) {
 		return play.Play(ctx, inst, j)
 	})

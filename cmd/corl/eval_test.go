@@ -323,6 +323,8 @@ func TestEvalFlagsChecked(t *testing.T) {
 		{[]string{"eval", "bandits", "--episodes", "1"}, "--episodes"},
 		{[]string{"eval", "bandits", "--horizon", "0"}, "--horizon"},
 		{[]string{"eval", "bandits", "--family", "capacity", "--network", "x.csv"}, "--network"},
+		{[]string{"eval", "bandits", "--tighten", "milp"}, "--tighten"},
+		{[]string{"eval", "bandits", "--mip-start", "last"}, "--mip-start"},
 	} {
 		// milp's empty set is an input error only after the flags pass.
 		if strings.Contains(strings.Join(c.args, " "), "milp") {

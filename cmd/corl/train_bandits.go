@@ -35,7 +35,7 @@ func trainBanditsCommand() *cli.Command {
 			"  corl eval bandits --family F --arms J --budget B --seed S --policies sequoia:DIR/policy.safetensors,myopic,whittle\n\n" +
 			"Example:\n" +
 			"  corl train bandits --agent sequoia --family capacity --arms 20 --budget 5 --episodes 100 --seed 1 --out runs/cap",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "agent", Value: "sequoia", Usage: "sequoia (a Q-network embedded in a MIP, trained by DQN)"},
 			&cli.StringFlag{Name: "out", Usage: "run `DIR` (required)", Required: true},
 			&cli.BoolFlag{Name: "resume", Usage: "continue the run in --out (its recorded settings apply)"},
@@ -63,9 +63,7 @@ func trainBanditsCommand() *cli.Command {
 			&cli.IntFlag{Name: "eval-episodes", Value: 5, Usage: "episodes per greedy evaluation"},
 			&cli.Float64Flag{Name: "gap", Value: 1e-6, Usage: "relative MIP gap of each action choice"},
 			&cli.Float64Flag{Name: "mip-time-limit", Usage: "seconds per action MIP (0: none; a limit makes choices depend on the machine's speed)"},
-			&cli.StringFlag{Name: "tighten", Value: qmip.TightenNone, Usage: "neuron bounds: none (propagated) or lp (also tightened by two LPs per undecided neuron)"},
-			&cli.StringFlag{Name: "mip-start", Value: qmip.StartPrevious, Usage: "MIP start of each action choice: previous (the choice before) or none"},
-		},
+		}, selectFlags()...),
 		Action: trainBanditsAction,
 	}
 }
@@ -101,11 +99,8 @@ func trainBanditsConfigFromFlags(c *cli.Context) (trainBanditsConfig, error) {
 	if err := checkTimeLimit("mip-time-limit", c.Float64("mip-time-limit")); err != nil {
 		return trainBanditsConfig{}, err
 	}
-	if v := c.String("tighten"); v != qmip.TightenNone && v != qmip.TightenLP {
-		return trainBanditsConfig{}, usageErr("--tighten %q: want %s or %s", v, qmip.TightenNone, qmip.TightenLP)
-	}
-	if v := c.String("mip-start"); v != qmip.StartPrevious && v != qmip.StartNone {
-		return trainBanditsConfig{}, usageErr("--mip-start %q: want %s or %s", v, qmip.StartPrevious, qmip.StartNone)
+	if err := checkSelectFlags(c); err != nil {
+		return trainBanditsConfig{}, err
 	}
 	q := qmip.Config{
 		Family: c.String("family"), J: c.Int("arms"), B: c.Int("budget"), Seed: c.Uint64("seed"),
@@ -114,8 +109,7 @@ func trainBanditsConfigFromFlags(c *cli.Context) (trainBanditsConfig, error) {
 		EpsStart: c.Float64("eps-start"), EpsEnd: c.Float64("eps-end"), EpsDecay: c.Float64("eps-decay"),
 		WarmSamples: c.Int("warm-samples"), WarmEpochs: c.Int("warm-epochs"), Workers: c.Int("workers"),
 		CheckpointEvery: c.Int("checkpoint-every"), EvalEvery: c.Int("eval-every"), EvalEpisodes: c.Int("eval-episodes"),
-		Select: qmip.SelectConfig{Gap: c.Float64("gap"), TimeLimit: time.Duration(c.Float64("mip-time-limit") * float64(time.Second)),
-			Tighten: c.String("tighten"), Start: c.String("mip-start")},
+		Select: selectConfig(c, c.Float64("gap"), time.Duration(c.Float64("mip-time-limit")*float64(time.Second))),
 	}
 	// Every flag has a non-zero default, so a zero here was typed: refuse
 	// it rather than let WithDefaults replace it.
@@ -197,4 +191,30 @@ func writeBanditsSummary(dir *train.Dir, cfg trainBanditsConfig, s qmip.Summary)
 	fmt.Fprintf(&b, "\nCompare with the baselines on the same instance:\n\n    corl eval bandits --family %s --arms %d --budget %d --seed %d --policies sequoia:%s,null,random,sampling,myopic,iterative,whittle\n",
 		q.Family, q.J, q.B, q.Seed, dir.Join("policy.safetensors"))
 	return atomicfile.Write(dir.Join("summary.md"), []byte(b.String()))
+}
+
+// selectFlags are the SEQUOIA action-selection flags that corl train
+// bandits and corl eval bandits share.
+func selectFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "tighten", Value: qmip.TightenNone, Usage: "SEQUOIA's neuron bounds: none (propagated) or lp (also tightened by two LPs per undecided neuron)"},
+		&cli.StringFlag{Name: "mip-start", Value: qmip.StartPrevious, Usage: "MIP start of each SEQUOIA action choice: previous (the choice before) or none"},
+	}
+}
+
+// checkSelectFlags refuses unknown values of the selectFlags.
+func checkSelectFlags(c *cli.Context) error {
+	if v := c.String("tighten"); v != qmip.TightenNone && v != qmip.TightenLP {
+		return usageErr("--tighten %q: want %s or %s", v, qmip.TightenNone, qmip.TightenLP)
+	}
+	if v := c.String("mip-start"); v != qmip.StartPrevious && v != qmip.StartNone {
+		return usageErr("--mip-start %q: want %s or %s", v, qmip.StartPrevious, qmip.StartNone)
+	}
+	return nil
+}
+
+// selectConfig is the action selection the selectFlags ask for, with a
+// gap and time limit (0: the defaults).
+func selectConfig(c *cli.Context, gap float64, limit time.Duration) qmip.SelectConfig {
+	return qmip.SelectConfig{Gap: gap, TimeLimit: limit, Tighten: c.String("tighten"), Start: c.String("mip-start")}
 }

@@ -2,10 +2,17 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/corl-go/corl/agents/policy"
+	"github.com/corl-go/corl/agents/qmip"
+	"github.com/corl-go/corl/envs/bandits"
+	"github.com/corl-go/corl/eval"
 )
 
 func trainBanditsArgs(out string) []string {
@@ -71,5 +78,54 @@ func TestTrainBanditsRefusesBadFlags(t *testing.T) {
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("%v: a run directory was made", bad)
 		}
+	}
+}
+
+// corl eval bandits hands --tighten and --mip-start to sequoia:PATH
+// policies: the setting reaches the policy, and since every choice is
+// the network's exact argmax either way, the rewards are the same.
+func TestEvalBanditsSelectFlags(t *testing.T) {
+	needHiGHS(t)
+	if testing.Short() {
+		t.Skip("trains a policy")
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	if code, _, stderr := corl(t, "train", "bandits", "--family", "scheduling", "--arms", "8", "--budget", "2", "--seed", "4",
+		"--episodes", "2", "--horizon", "3", "--batch-size", "4", "--replay", "50", "--warm-samples", "128", "--warm-epochs", "2",
+		"--eval-every", "10", "--eval-episodes", "1", "--workers", "1", "--out", out); code != exitOK {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	pol := "sequoia:" + filepath.Join(out, "policy.safetensors")
+	var means [][]float64
+	for _, flags := range [][]string{nil, {"--tighten", "lp", "--mip-start", "none"}, {"--tighten", "none", "--mip-start", "previous"}} {
+		args := append([]string{"eval", "bandits", "--family", "scheduling", "--arms", "8", "--budget", "2", "--seed", "4",
+			"--episodes", "2", "--horizon", "5", "--json", "--policies", pol + ",myopic"}, flags...)
+		code, stdout, stderr := corl(t, args...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", flags, code, stderr)
+		}
+		var rows []eval.BanditRow
+		if err := json.Unmarshal([]byte(stdout), &rows); err != nil {
+			t.Fatalf("%v: %v in %q", flags, err, stdout)
+		}
+		var m []float64
+		for _, r := range rows {
+			m = append(m, r.Mean)
+		}
+		means = append(means, m)
+	}
+	for k := 1; k < len(means); k++ {
+		if !slices.Equal(means[k], means[0]) {
+			t.Errorf("mean rewards %v under other selection flags, %v by default", means[k], means[0])
+		}
+	}
+	sel := qmip.SelectConfig{Tighten: qmip.TightenLP, Start: qmip.StartNone}
+	p, err := policy.BanditSelect(pol, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bandits.ClosePolicy(p)
+	if got := p.(*qmip.Policy).Select(); got != sel {
+		t.Fatalf("BanditSelect(%v): the policy selects with %+v", sel, got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/corl-go/corl/internal/fragref"
 	"github.com/corl-go/corl/internal/highstest"
 
 	"github.com/corl-go/corl/envs"
@@ -95,46 +96,15 @@ func TestConformance(t *testing.T) {
 
 // TestFragmentMatchesFeasible enumerates every action of small instances:
 // the MIP fragment with the action fixed is feasible exactly when Feasible
-// says so, and the sampler only draws feasible actions.
+// says so, and the sampler only draws feasible actions. Scheduling and
+// capacity, whose fragments were reformulated, are also checked at J = 10
+// and against their first formulation (fragref).
 func TestFragmentMatchesFeasible(t *testing.T) {
 	needHiGHS(t)
 	for _, fam := range bandits.Families() {
 		t.Run(fam, func(t *testing.T) {
 			in := instance(t, fam, 8, 3, 2)
-			var b solver.Builder
-			act := in.AppendFragment(&b)
-			m, err := b.Build()
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := highstest.New(t)
-			nv := in.NumVars()
-			nFeasible := 0
-			for mask := 1; mask < 1<<nv; mask++ {
-				var a bandits.Action
-				mm := m.Clone()
-				for i, c := range act {
-					if mask>>i&1 == 1 {
-						a = a.Set(i)
-						mm.ColLower[c] = 1
-					} else {
-						mm.ColUpper[c] = 0
-					}
-				}
-				if err := s.Load(mm); err != nil {
-					t.Fatal(err)
-				}
-				st, err := s.Solve(context.Background())
-				if err != nil {
-					t.Fatal(err)
-				}
-				if (st == solver.StatusOptimal) != feasible(t, in, a) {
-					t.Fatalf("action %v: fragment says %v, Feasible says %v", a, st, feasible(t, in, a))
-				}
-				if feasible(t, in, a) {
-					nFeasible++
-				}
-			}
+			nFeasible := checkFragment(t, in, in.AppendFragment)
 			if nFeasible == 0 {
 				t.Fatal("no feasible action at all")
 			}
@@ -144,9 +114,23 @@ func TestFragmentMatchesFeasible(t *testing.T) {
 					t.Fatalf("sampler drew infeasible %v", a)
 				}
 			}
-			t.Logf("%d feasible actions of %d", nFeasible, 1<<nv-1)
+			t.Logf("%d feasible actions of %d", nFeasible, 1<<in.NumVars()-1)
+			if fam != bandits.Scheduling && fam != bandits.Capacity {
+				return
+			}
+			checkFragment(t, in, func(b *solver.Builder) []int { return fragref.Append(in, b) })
+			for seed := uint64(3); seed <= 4; seed++ {
+				in := instance(t, fam, 10, 4, seed)
+				t.Logf("J = 10, seed %d: %d feasible actions", seed, checkFragment(t, in, in.AppendFragment))
+			}
 		})
 	}
+}
+
+// checkFragment is bandits.CheckFragment against Feasible.
+func checkFragment(t *testing.T, in *bandits.Instance, frag func(*solver.Builder) []int) int {
+	t.Helper()
+	return bandits.CheckFragment(t, in, frag, func(a bandits.Action) bool { return feasible(t, in, a) })
 }
 
 // TestMyopicMatchesBruteForce: the myopic MIP's action has the largest

@@ -15,60 +15,248 @@ import (
 // action order, with zero cost for the caller to set) plus auxiliary
 // columns and rows. The fragment's feasible points are exactly the
 // feasible non-empty actions (and, except for interventions, the empty one).
+// The auxiliary columns depend on the instance only, never on the arms'
+// states, so a solution of one state's MIP stays a feasible start for the
+// next. The formulations are chosen for a strong LP relaxation: see
+// appendScheduling, appendCapacity and appendPath.
 func (in *Instance) AppendFragment(b *solver.Builder) []int {
 	nv := in.NumVars()
 	act := make([]int, nv)
 	for i := range nv {
 		act[i] = b.AddCol("a"+strconv.Itoa(i), 0, 0, 1, solver.Integer)
 	}
-	ninf := math.Inf(-1)
 	switch in.Family {
 	case Interventions:
-		b.AddRow("budget", float64(in.B), float64(in.B), act, slices.Repeat([]float64{1}, nv))
+		b.AddRow("budget", float64(in.B), float64(in.B), act, ones(nv))
 	case Scheduling:
-		bySlot := map[[2]int][]int{}
-		for j := range in.J {
-			cols := []int{act[j]}
-			vals := []float64{-2}
-			for w := range in.WorkerSlots {
-				for t := range Slots {
-					if in.ArmSlots[j][t] && in.WorkerSlots[w][t] {
-						y := b.AddCol("y"+strconv.Itoa(j)+"_"+strconv.Itoa(w)+"_"+strconv.Itoa(t), 0, 0, 1, solver.Integer)
-						cols = append(cols, y)
-						vals = append(vals, 1)
-						bySlot[[2]int{w, t}] = append(bySlot[[2]int{w, t}], y)
-					}
-				}
-			}
-			b.AddRow("two_slots"+strconv.Itoa(j), 0, 0, cols, vals) // sum y = 2 x
-		}
-		for w := range in.WorkerSlots {
-			for t := range Slots {
-				if ys := bySlot[[2]int{w, t}]; len(ys) > 0 {
-					b.AddRow("slot"+strconv.Itoa(w)+"_"+strconv.Itoa(t), ninf, 1, ys, slices.Repeat([]float64{1}, len(ys)))
-				}
-			}
-		}
+		in.appendScheduling(b, act)
 	case Capacity:
-		byWorker := make([][]int, len(in.WorkerCap))
-		costs := make([][]float64, len(in.WorkerCap))
-		for j := range in.J {
-			cols, vals := []int{act[j]}, []float64{-1}
-			for w := range in.WorkerCap {
-				y := b.AddCol("y"+strconv.Itoa(j)+"_"+strconv.Itoa(w), 0, 0, 1, solver.Integer)
-				cols, vals = append(cols, y), append(vals, 1)
-				byWorker[w] = append(byWorker[w], y)
-				costs[w] = append(costs[w], float64(in.ArmCost[j]))
-			}
-			b.AddRow("assign"+strconv.Itoa(j), 0, 0, cols, vals) // sum_w y = x
-		}
-		for w, c := range in.WorkerCap {
-			b.AddRow("cap"+strconv.Itoa(w), ninf, float64(c), byWorker[w], costs[w])
-		}
+		in.appendCapacity(b, act)
 	case Path:
 		in.appendPath(b, act)
 	}
 	return act
+}
+
+func ones(n int) []float64 { return slices.Repeat([]float64{1}, n) }
+
+// appendScheduling writes Hall's condition for giving every pulled arm two
+// worker-slots. Workers are interchangeable within a slot, so slot t offers
+// K_t places (its available workers), arm j can use the slots A_j where it
+// is available and K_t > 0, and the pulled arms fit exactly when, for
+// every set S of slots, the arms whose slots all lie in S need no more
+// places than S offers: 2 sum_{j: A_j ⊆ S} x_j <= K(S). The left side is
+// even, so the row is divided by 2 and its bound rounded down, a cut the
+// assignment formulation's LP lacks. There are 2^Slots sets; a row is kept
+// only if it can bind and no other set bounds the same arms as tightly.
+// No auxiliary columns.
+func (in *Instance) appendScheduling(b *solver.Builder, act []int) {
+	var places [Slots]int
+	for _, w := range in.WorkerSlots {
+		for t, ok := range w {
+			if ok {
+				places[t]++
+			}
+		}
+	}
+	avail := make([]int, in.J) // A_j as a bit set of slots
+	for j, as := range in.ArmSlots {
+		for t, ok := range as {
+			if ok && places[t] > 0 {
+				avail[j] |= 1 << t
+			}
+		}
+	}
+	type hall struct {
+		arms Action
+		set  int // S
+		rhs  int
+	}
+	var rows []hall
+	index := map[Action]int{}
+	for set := range 1 << Slots {
+		k := 0
+		for t := range Slots {
+			if set>>t&1 == 1 {
+				k += places[t]
+			}
+		}
+		var arms Action
+		n := 0
+		for j, a := range avail {
+			if a&^set == 0 {
+				arms, n = arms.Set(j), n+1
+			}
+		}
+		if n <= k/2 {
+			continue // cannot bind
+		}
+		if r, ok := index[arms]; ok {
+			if k/2 < rows[r].rhs {
+				rows[r].set, rows[r].rhs = set, k/2
+			}
+			continue
+		}
+		index[arms] = len(rows)
+		rows = append(rows, hall{arms, set, k / 2})
+	}
+	for _, r := range rows {
+		m := r.arms.Members()
+		cols := make([]int, len(m))
+		for i, j := range m {
+			cols[i] = act[j]
+		}
+		b.AddRow("hall"+strconv.Itoa(r.set), math.Inf(-1), float64(r.rhs), cols, ones(len(cols)))
+	}
+}
+
+// maxPatterns bounds the loads the capacity fragment enumerates; past it
+// the fragment assigns arms to workers one by one.
+const maxPatterns = 500
+
+// appendCapacity models the assignment of pulled arms to workers by
+// loads. A load is a multiset of arm costs that fits a worker's capacity;
+// every load is part of a maximal one (no arm cost still available fits
+// the room left), and workers of equal capacity are interchangeable. So
+// the fragment counts, for each capacity C held by m_C workers, how many
+// of them carry each maximal load p (integer z_{C,p}, sum_p z_{C,p} <=
+// m_C), and the pulled arms of each cost c must fit in the places for
+// cost c those loads offer: sum_{j: cost c} x_j <= sum_{C,p} p_c z_{C,p}.
+// A pulled set fits exactly when such counts exist (fill each load's
+// places with arms of its costs), and the LP relaxation is the pattern
+// (Gilmore-Gomory) bound, with no symmetry between workers. Where the
+// loads are too many to list (large capacities), appendAssignment.
+func (in *Instance) appendCapacity(b *solver.Builder, act []int) {
+	costs := slices.Clone(in.ArmCost)
+	slices.Sort(costs)
+	costs = slices.Compact(costs)
+	avail := make([]int, len(costs)) // arms of each cost
+	byCost := make([][]int, len(costs))
+	for j, c := range in.ArmCost {
+		k, _ := slices.BinarySearch(costs, c)
+		avail[k]++
+		byCost[k] = append(byCost[k], act[j])
+	}
+	caps := slices.Clone(in.WorkerCap)
+	slices.Sort(caps)
+	type load struct {
+		capacity, workers int
+		places            []int // per cost
+	}
+	var loads []load
+	for i := 0; i < len(caps); {
+		c, m := caps[i], 1
+		for i+m < len(caps) && caps[i+m] == c {
+			m++
+		}
+		i += m
+		for _, p := range maximalLoads(costs, avail, c, maxPatterns-len(loads)) {
+			loads = append(loads, load{c, m, p})
+		}
+		if len(loads) >= maxPatterns {
+			in.appendAssignment(b, act)
+			return
+		}
+	}
+	vals := make([][]float64, len(costs))
+	for k := range costs {
+		vals[k] = ones(len(byCost[k]))
+	}
+	var perCap []int
+	for i, l := range loads {
+		z := b.AddCol("z"+strconv.Itoa(l.capacity)+"_"+strconv.Itoa(i), 0, 0, float64(l.workers), solver.Integer)
+		for k, n := range l.places {
+			if n > 0 {
+				byCost[k], vals[k] = append(byCost[k], z), append(vals[k], -float64(n))
+			}
+		}
+		perCap = append(perCap, z)
+		if i+1 == len(loads) || loads[i+1].capacity != l.capacity {
+			if len(perCap) > 1 { // one load: its column's bound says it
+				b.AddRow("workers"+strconv.Itoa(l.capacity), math.Inf(-1), float64(l.workers), perCap, ones(len(perCap)))
+			}
+			perCap = perCap[:0]
+		}
+	}
+	for k, c := range costs {
+		b.AddRow("cost"+strconv.Itoa(c), math.Inf(-1), 0, byCost[k], vals[k])
+	}
+}
+
+// maximalLoads lists the maximal loads of a worker of the given capacity:
+// counts per cost (costs ascending, at most avail of each) whose total
+// cost fits, to which no further available cost fits. Empty loads are
+// left out. It stops after limit loads, returning limit of them.
+func maximalLoads(costs, avail []int, capacity, limit int) [][]int {
+	var out [][]int
+	p := make([]int, len(costs))
+	var fill func(k, room int)
+	fill = func(k, room int) {
+		if len(out) >= limit {
+			return
+		}
+		if k == len(costs) {
+			empty := true
+			for i, c := range costs {
+				if p[i] < avail[i] && c <= room {
+					return // not maximal
+				}
+				empty = empty && p[i] == 0
+			}
+			if !empty {
+				out = append(out, slices.Clone(p))
+			}
+			return
+		}
+		for n := min(avail[k], room/costs[k]); n >= 0; n-- {
+			p[k] = n
+			fill(k+1, room-n*costs[k])
+		}
+		p[k] = 0
+	}
+	fill(0, capacity)
+	return out
+}
+
+// appendAssignment assigns each pulled arm to one worker with room
+// (y_{jw}, only where arm j's cost fits worker w's capacity), and orders
+// workers of equal capacity by load (nonincreasing), which removes their
+// symmetry without removing any assignment up to renaming the workers.
+func (in *Instance) appendAssignment(b *solver.Builder, act []int) {
+	ninf := math.Inf(-1)
+	loadCols := make([][]int, len(in.WorkerCap))
+	loadVals := make([][]float64, len(in.WorkerCap))
+	for j, c := range in.ArmCost {
+		cols, vals := []int{act[j]}, []float64{-1}
+		for w, room := range in.WorkerCap {
+			if c > room {
+				continue
+			}
+			y := b.AddCol("y"+strconv.Itoa(j)+"_"+strconv.Itoa(w), 0, 0, 1, solver.Integer)
+			cols, vals = append(cols, y), append(vals, 1)
+			loadCols[w] = append(loadCols[w], y)
+			loadVals[w] = append(loadVals[w], float64(c))
+		}
+		b.AddRow("assign"+strconv.Itoa(j), 0, 0, cols, vals) // sum_w y = x
+	}
+	prev := map[int]int{} // capacity -> the last worker of it seen
+	for w, room := range in.WorkerCap {
+		b.AddRow("cap"+strconv.Itoa(w), ninf, float64(room), loadCols[w], loadVals[w])
+		if v, ok := prev[room]; ok && len(loadCols[w]) > 0 {
+			cols := append(slices.Clone(loadCols[v]), loadCols[w]...)
+			vals := append(slices.Clone(loadVals[v]), negated(loadVals[w])...)
+			b.AddRow("order"+strconv.Itoa(v)+"_"+strconv.Itoa(w), 0, math.Inf(1), cols, vals) // load v >= load w
+		}
+		prev[room] = w
+	}
+}
+
+func negated(v []float64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = -x
+	}
+	return out
 }
 
 // appendPath models a simple route from the source: visited nodes v, arcs u
