@@ -28,8 +28,9 @@ func fill(out *Eval) {
 }
 
 // BenchmarkSearch reports simulations per second (all games together):
-// the tree alone (trivial model), and the default network through the
-// learned model, for Gumbel and PUCT over batches of games.
+// the tree alone (trivial model), the default network through the learned
+// model, and the game itself with best-fit rollouts (mcts), for Gumbel and
+// PUCT over batches of games.
 func BenchmarkSearch(b *testing.B) {
 	net, err := NewNetwork(nn.CPU(), rand.New(rand.NewPCG(1, 1)), NetConfig{Obs: malloc.ObsSize, Actions: malloc.NumActions})
 	if err != nil {
@@ -39,7 +40,7 @@ func BenchmarkSearch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, model := range []string{"trivial", "net"} {
+	for _, model := range []string{"trivial", "net", "rollout"} {
 		for _, alg := range []Algorithm{Gumbel, PUCT} {
 			for _, games := range []int{1, 16} {
 				b.Run(fmt.Sprintf("model=%s/%s/games=%d", model, alg, games), func(b *testing.B) {
@@ -49,6 +50,7 @@ func BenchmarkSearch(b *testing.B) {
 						b.Fatal(err)
 					}
 					var m Model = constModel{malloc.NumActions}
+					roots := func() {} // a true model's trees start again at every search
 					if model == "net" {
 						l := NewLearned(net)
 						var obs []float32
@@ -64,9 +66,21 @@ func BenchmarkSearch(b *testing.B) {
 						}
 						m = l
 					}
+					if model == "rollout" { // the game itself, best-fit rollouts as values (mcts)
+						tm := NewTrue[malloc.Obs, *malloc.Env](malloc.NumActions, &BestFitRollout{})
+						var envs []*malloc.Env
+						var obs []malloc.Obs
+						for g := range games {
+							e, _ := malloc.New(insts[g], malloc.Config{})
+							o, _ := e.Reset(0)
+							envs, obs = append(envs, e), append(obs, o)
+						}
+						m, roots = tm, func() { tm.SetRoots(envs, obs) }
+					}
 					var res Result
 					b.ReportAllocs()
 					for b.Loop() {
+						roots()
 						if err := s.Run(context.Background(), m, nil, &res); err != nil {
 							b.Fatal(err)
 						}
@@ -90,7 +104,7 @@ func BenchmarkSelfPlay(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	pl, err := newPlayer(tr.net, ModelLearned, tr.cfg.Search, 8)
+	pl, err := newPlayer(tr.net, ModelLearned, tr.cfg.Search, 0, 8)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -43,6 +43,14 @@ type SearchConfig struct {
 	// zero, so the search is deterministic), PUCT adds Dirichlet noise and
 	// samples its move from the visit counts (otherwise the most visited).
 	Explore bool `json:"explore,omitempty"`
+
+	// TreeOnly plays the tree's choice always. By default, when not
+	// exploring and planning with the true model, a game follows the best
+	// complete episode any simulation or rollout of its searches reached,
+	// wherever it beats the best one known through the tree's choice (the
+	// game is deterministic and single-player, so such an episode can be
+	// replayed exactly).
+	TreeOnly bool `json:"tree_only,omitempty"`
 }
 
 func (c SearchConfig) withDefaults() SearchConfig {

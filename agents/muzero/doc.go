@@ -36,7 +36,13 @@
 // values categorical over -Support..Support of h(Scale x), h(x) =
 // sign(x)(sqrt(|x|+1) - 1) + 0.001 x. True plays the game itself on
 // clones (any Game: an envs.Env with Legal and Clone), with priors and
-// values from an Evaluator: the network's f(h(obs)), or BestFitRollout.
+// values from an Evaluator: the network's f(h(obs)), BestFitRollout, or
+// the two mixed (Policy.Rollout). Every simulation that ends the game and
+// every rollout is a complete episode; True.Best and True.Episode hand
+// back the best, and a game played without exploration follows it
+// wherever it beats the best episode known through the tree's choice
+// (SearchConfig.TreeOnly switches this off), so it ends with at least the
+// best return any of its searches saw.
 //
 // # Training
 //
@@ -44,7 +50,8 @@
 // exploration) and learning from a replay buffer of the last Replay
 // games: positions drawn by priority (|z - v| + 0.001)^Priority and
 // weighted by importance, unrolled Unroll moves through the
-// dynamics, cross-entropy on the policy targets, on the n-step value
+// dynamics (with either model), cross-entropy on the policy targets over
+// the legal actions, on the n-step value
 // targets z_t = sum_{k<TDSteps} Discount^k r_{t+k} + Discount^TDSteps
 // v_{t+TDSteps} (the search's root value; 0 past the end) and on the
 // rewards, the unrolled steps weighted 1/Unroll; a Reanalyse fraction of

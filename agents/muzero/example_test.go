@@ -21,7 +21,7 @@ func ExampleSearch() {
 	g, _ := malloc.New(in, malloc.Config{})
 	obs, _ := g.Reset(0)
 	s, _ := muzero.NewSearch(muzero.SearchConfig{Simulations: 32}, 1, malloc.NumActions)
-	m := muzero.NewTrue[malloc.Obs, *malloc.Env](malloc.NumActions, muzero.BestFitRollout{})
+	m := muzero.NewTrue[malloc.Obs, *malloc.Env](malloc.NumActions, &muzero.BestFitRollout{})
 	var res muzero.Result
 	for !g.Done() {
 		m.SetRoots([]*malloc.Env{g}, []malloc.Obs{obs})

@@ -3,6 +3,7 @@ package muzero
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -79,14 +80,29 @@ type player struct {
 	search  *Search
 	learned *Learned
 	truth   *MallocTrue
+	follow  bool // play the best complete episode known where it beats the tree's choice
+	best    []episode
 	res     Result
 	obs     []float32
 	legal   []bool
 }
 
-func newPlayer(net *Network, model string, cfg SearchConfig, games int) (*player, error) {
+// episode is a game's best complete episode known so far: its moves from
+// the start (the moves played are its prefix) and its return.
+type episode struct {
+	actions []int
+	ret     float64
+}
+
+// newPlayer returns a player of games games at a time. rollout is the
+// weight of best-fit rollouts in the true model's leaf values next to the
+// network's (with no network, the rollouts alone).
+func newPlayer(net *Network, model string, cfg SearchConfig, rollout float64, games int) (*player, error) {
 	if model == "" {
 		model = ModelLearned
+	}
+	if !(rollout >= 0 && rollout <= 1) {
+		return nil, &ConfigError{"rollout weight", rollout, "in [0, 1]"}
 	}
 	s, err := NewSearch(cfg, games, malloc.NumActions)
 	if err != nil {
@@ -95,7 +111,9 @@ func newPlayer(net *Network, model string, cfg SearchConfig, games int) (*player
 	p := &player{net: net, model: model, search: s}
 	switch {
 	case model == ModelTrue && net == nil:
-		p.truth = NewTrue[malloc.Obs, *malloc.Env](malloc.NumActions, BestFitRollout{})
+		p.truth = NewTrue[malloc.Obs, *malloc.Env](malloc.NumActions, &BestFitRollout{FirstFit: true})
+	case model == ModelTrue && rollout > 0:
+		p.truth = NewTrue[malloc.Obs, *malloc.Env](malloc.NumActions, &mixedEvaluator{net: &netEvaluator{net: net}, roll: BestFitRollout{FirstFit: true}, weight: float32(rollout)})
 	case model == ModelTrue:
 		p.truth = NewTrue[malloc.Obs, *malloc.Env](malloc.NumActions, &netEvaluator{net: net})
 	case model == ModelLearned && net != nil:
@@ -105,7 +123,43 @@ func newPlayer(net *Network, model string, cfg SearchConfig, games int) (*player
 	default:
 		return nil, &ConfigError{"model", model, "learned or true"}
 	}
+	p.follow = p.truth != nil && !cfg.TreeOnly && !cfg.Explore
 	return p, nil
+}
+
+// choose is the move game i plays after the search: the tree's choice a,
+// unless the best complete episode known from here (found by this search
+// or kept from earlier moves) is better than the best known that starts
+// with a; then that episode's next move. played are the game's moves so
+// far and base its return so far. The kept episode always extends the
+// moves played, so the game ends with at least the return of the best
+// episode any search found.
+func (p *player) choose(i, a int, played []int, base float64) (int, error) {
+	const eps = 1e-9
+	b := &p.best[i]
+	k := len(played)
+	if ret, node := p.truth.Best(i, -1); node >= 0 && base+ret > b.ret+eps {
+		if err := p.keep(b, i, node, played, base+ret); err != nil {
+			return 0, err
+		}
+	}
+	if len(b.actions) <= k || b.actions[k] == a {
+		return a, nil
+	}
+	if ret, node := p.truth.Best(i, a); node >= 0 && base+ret >= b.ret-eps {
+		return a, p.keep(b, i, node, played, base+ret)
+	}
+	return b.actions[k], nil
+}
+
+// keep makes the episode through node of game i's tree the kept one.
+func (p *player) keep(b *episode, i, node int, played []int, ret float64) error {
+	acts, err := p.truth.Episode(i, node, append(b.actions[:0], played...))
+	if err != nil {
+		return err
+	}
+	b.actions, b.ret = acts, ret
+	return nil
 }
 
 // play plays the instances to their ends, len(ins) at a time in lockstep
@@ -117,6 +171,11 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 	}
 	games, obs := make([]*malloc.Env, n), make([]malloc.Obs, n)
 	trajs := make([]Trajectory, n)
+	played := make([][]int, n)
+	p.best = make([]episode, n)
+	for i := range p.best {
+		p.best[i].ret = math.Inf(-1)
+	}
 	for i, in := range ins {
 		g, err := malloc.New(in, malloc.Config{})
 		if err != nil {
@@ -159,6 +218,13 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 				continue
 			}
 			a := p.res.Action[i]
+			if p.follow {
+				var err error
+				if a, err = p.choose(i, a, played[i], g.Metric()); err != nil {
+					return nil, nil, err
+				}
+			}
+			played[i] = append(played[i], a)
 			st, err := g.Step(a)
 			if err != nil {
 				return nil, nil, fmt.Errorf("muzero: the search chose %d: %w", a, err)
@@ -176,6 +242,11 @@ type Policy struct {
 	Net    *Network // nil: the true model with best-fit rollouts
 	Model  string   // ModelLearned (default) or ModelTrue
 	Search SearchConfig
+	// Rollout is the weight in [0, 1] of best-fit rollouts in the true
+	// model's leaf values, (1 - Rollout) v_net + Rollout v_rollout (0: the
+	// network's value alone). Without a network the rollouts are the
+	// values whatever the weight.
+	Rollout float64
 }
 
 // LoadPolicy reads a muzero checkpoint (a run's checkpoint or its
@@ -195,7 +266,7 @@ func (p *Policy) Play(ctx context.Context, in *malloc.Instance, seed uint64) (ma
 	start := time.Now()
 	cfg := p.Search
 	cfg.Explore = false
-	pl, err := newPlayer(p.Net, p.Model, cfg, 1)
+	pl, err := newPlayer(p.Net, p.Model, cfg, p.Rollout, 1)
 	if err != nil {
 		return malloc.Result{}, err
 	}

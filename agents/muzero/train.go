@@ -26,7 +26,7 @@ type TrainConfig struct {
 	Games      int     `json:"games,omitempty"`        // self-play games per iteration, played in lockstep (0: 8)
 	StepsPerIt int     `json:"steps_per_it,omitempty"` // optimizer steps per iteration (0: 20)
 	Batch      int     `json:"batch,omitempty"`        // positions per step (0: 32)
-	Unroll     int     `json:"unroll,omitempty"`       // K, dynamics steps unrolled (0: 5; none with the true model)
+	Unroll     int     `json:"unroll,omitempty"`       // K, dynamics steps unrolled (0: 5), with either model
 	TDSteps    int     `json:"td_steps,omitempty"`     // n of the n-step value targets (0: 10)
 	Replay     int     `json:"replay,omitempty"`       // games kept in the replay buffer (0: 256)
 	LR         float64 `json:"lr,omitempty"`           // Adam's learning rate (0: 1e-3)
@@ -39,7 +39,10 @@ type TrainConfig struct {
 	// is recomputed by a fresh search with the latest network (learned
 	// model only; 0: none).
 	Reanalyse float64 `json:"reanalyse,omitempty"`
-	Seed      uint64  `json:"seed"`
+	// Rollout is the weight of best-fit rollouts in the true model's leaf
+	// values next to the network's (see Policy.Rollout; 0: none).
+	Rollout float64 `json:"rollout,omitempty"`
+	Seed    uint64  `json:"seed"`
 }
 
 func (c TrainConfig) withDefaults() TrainConfig {
@@ -59,9 +62,6 @@ func (c TrainConfig) withDefaults() TrainConfig {
 	}
 	if c.Model == "" {
 		c.Model = ModelLearned
-	}
-	if c.Model == ModelTrue {
-		c.Unroll = 0
 	}
 	c.Net.Obs, c.Net.Actions = malloc.ObsSize, malloc.NumActions
 	c.Net = c.Net.WithDefaults()
@@ -84,6 +84,9 @@ func (c TrainConfig) Validate() error {
 		if f.v < 0 {
 			return &ConfigError{f.name, f.v, ">= 1 (0: default)"}
 		}
+	}
+	if !(c.Rollout >= 0 && c.Rollout <= 1) {
+		return &ConfigError{"Rollout", c.Rollout, "a weight in [0, 1]"}
 	}
 	if !(c.Reanalyse >= 0 && c.Reanalyse <= 1) {
 		return &ConfigError{"Reanalyse", c.Reanalyse, "a fraction in [0, 1]"}
@@ -209,7 +212,7 @@ func (t *Trainer) Run(ctx context.Context, dir *train.Dir, report func(Iteration
 // iterate plays and learns one iteration.
 func (t *Trainer) iterate(ctx context.Context) (Iteration, error) {
 	rng := rand.New(rand.NewPCG(t.cfg.Seed, uint64(t.iter)+1))
-	pl, err := newPlayer(t.net, t.cfg.Model, t.cfg.Search, t.cfg.Games)
+	pl, err := newPlayer(t.net, t.cfg.Model, t.cfg.Search, t.cfg.Rollout, t.cfg.Games)
 	if err != nil {
 		return Iteration{}, err
 	}
@@ -322,7 +325,8 @@ func (t *Trainer) valueTarget(tr *Trajectory, i int) float32 {
 
 // learn takes one optimizer step on a batch of positions (drawn by
 // priority, weighted by importance) unrolled K moves:
-// policy and value cross-entropies at every unroll step, reward
+// policy cross-entropies over the legal actions and value cross-entropies
+// at every unroll step, reward
 // cross-entropy after each move, the unrolled steps weighted 1/K. Moves
 // past the end of a game are random actions into absorbing states of zero
 // value and reward, with no policy target.
@@ -341,11 +345,12 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 	}
 	obs := make([]float32, 0, B*c.Net.Obs)
 	pol := make([][]float32, K+1)
+	legal := make([][]float32, K+1) // the policy loss's mask: the legal actions, all past the end
 	val := make([][]float32, K+1)
 	rew := make([][]float32, K+1)
 	acts := make([][]int, K)
 	for k := range K + 1 {
-		pol[k], val[k], rew[k] = make([]float32, B*A), make([]float32, B), make([]float32, B)
+		pol[k], val[k], rew[k], legal[k] = make([]float32, B*A), make([]float32, B), make([]float32, B), make([]float32, B*A)
 		if k < K {
 			acts[k] = make([]int, B)
 		}
@@ -364,6 +369,12 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 		for k := range K + 1 {
 			i := p + k
 			val[k][b] = t.valueTarget(tr, i)
+			for a := range A {
+				legal[k][b*A+a] = 1
+				if i < len(tr.Steps) && !tr.Steps[i].Legal[a] {
+					legal[k][b*A+a] = 0
+				}
+			}
 			if i < len(tr.Steps) {
 				copy(pol[k][b*A:(b+1)*A], tr.Steps[i].Policy)
 			}
@@ -409,7 +420,7 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 				l = nn.Add(l, nn.Scale(nn.CrossEntropy(r, nn.Mul(t.net.Targets(rew[k]), iw), nil), w))
 			}
 			p, v := t.net.Predict(s)
-			term := nn.Add(nn.CrossEntropy(p, nn.From(be, pol[k], B, A), nil), nn.CrossEntropy(v, nn.Mul(t.net.Targets(val[k]), iw), nil))
+			term := nn.Add(nn.CrossEntropy(p, nn.From(be, pol[k], B, A), nn.From(be, legal[k], B, A)), nn.CrossEntropy(v, nn.Mul(t.net.Targets(val[k]), iw), nil))
 			if l == nil {
 				l = term
 			} else {

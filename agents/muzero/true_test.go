@@ -2,10 +2,13 @@ package muzero
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/corl-go/corl/envs/malloc"
+	"github.com/corl-go/corl/nn"
 )
 
 // tinyInstance is a random memory-mapping instance small enough to solve
@@ -53,7 +56,7 @@ func playSearch(t *testing.T, in *malloc.Instance, cfg SearchConfig, rng *rand.R
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := NewTrue[malloc.Obs, *malloc.Env](malloc.NumActions, BestFitRollout{})
+	m := NewTrue[malloc.Obs, *malloc.Env](malloc.NumActions, &BestFitRollout{})
 	var res Result
 	for !g.Done() {
 		m.SetRoots([]*malloc.Env{g}, []malloc.Obs{obs})
@@ -99,6 +102,113 @@ func TestTrueModelFindsOptimum(t *testing.T) {
 			if got < opt-1e-9 {
 				t.Errorf("instance %d (%d buffers, capacity %d) %s: %.6f, optimum %.6f, xla %.6f", i, len(in.Buffers), in.Capacity, alg, got, opt, xla.Fraction)
 			}
+		}
+	}
+}
+
+// followInstance is a game where the search's first choices lose to best
+// fit. Capacity 10; in the game's order (benefit / sqrt(size)): A (time
+// [0, 2), size 4) goes to 0, B ([1, 3), size 3) to 4; C ([2, 4), size 3)
+// then has offsets 0 and 7, and only at 7 does D ([2, 4), size 4) still
+// fit, at 0. A one-simulation search takes the lowest offset (uniform
+// priors, no noise), so the tree alone puts C at 0 and D in slow memory:
+// (8 + 6.9 + 6.8) / 29.5. Best fit, the root's rollout, places all four.
+func followInstance() *malloc.Instance {
+	return &malloc.Instance{Name: "follow", Capacity: 10, Buffers: []malloc.Buffer{
+		{ID: 0, Start: 0, End: 2, Size: 4, Uses: 2, Benefit: 8},
+		{ID: 1, Start: 1, End: 3, Size: 3, Uses: 2, Benefit: 6.9},
+		{ID: 2, Start: 2, End: 4, Size: 3, Uses: 2, Benefit: 6.8},
+		{ID: 3, Start: 2, End: 4, Size: 4, Uses: 2, Benefit: 7.8},
+	}}
+}
+
+// TestFollowBestEpisode: the played game follows the best complete
+// episode the search found (here the root's best-fit rollout) where the
+// tree's choice is worse, and plays the tree's choice with TreeOnly.
+func TestFollowBestEpisode(t *testing.T) {
+	in := followInstance()
+	for _, alg := range []Algorithm{Gumbel, PUCT} {
+		for _, c := range []struct {
+			treeOnly bool
+			want     float64
+			offsets  []int64
+		}{{false, 1, []int64{0, 4, 7, 0}}, {true, (8 + 6.9 + 6.8) / 29.5, []int64{0, 4, 0, -1}}} {
+			p := &Policy{Model: ModelTrue, Search: SearchConfig{Algorithm: alg, Simulations: 1, TreeOnly: c.treeOnly}}
+			r, err := p.Play(context.Background(), in, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !near(r.Fraction, c.want) || !slices.Equal(r.Offsets, c.offsets) {
+				t.Errorf("%s tree only %v: fraction %.6f offsets %v, want %.6f %v", alg, c.treeOnly, r.Fraction, r.Offsets, c.want, c.offsets)
+			}
+		}
+	}
+}
+
+// TestFollowNeverBelowBestFit: following the best episode, the search on
+// the game itself ends at or above XLA's best fit and at or above first
+// fit in the game's order (its root rollouts at the first move) on every
+// instance, with any number of simulations.
+func TestFollowNeverBelowBestFit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range 40 {
+		in := tinyInstance(rng, 4+i%5)
+		xla, err := malloc.RunBaseline(context.Background(), in, "xla", 0, malloc.MIPConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ff, err := malloc.Play(in, malloc.Config{}, "lowest", malloc.FirstFit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		floor := max(xla.Fraction, ff.Fraction)
+		for _, alg := range []Algorithm{Gumbel, PUCT} {
+			p := &Policy{Model: ModelTrue, Search: SearchConfig{Algorithm: alg, Simulations: 1 + i%4}}
+			r, err := p.Play(context.Background(), in, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Fraction < floor-1e-9 {
+				t.Errorf("instance %d %s: %.6f below xla %.6f or first fit %.6f", i, alg, r.Fraction, xla.Fraction, ff.Fraction)
+			}
+		}
+	}
+}
+
+// TestMixedValues: the mixed evaluator's priors are the network's and its
+// values (1 - w) v_net + w v_rollout, each part computed on its own; a
+// weight outside [0, 1] is refused.
+func TestMixedValues(t *testing.T) {
+	net, err := NewNetwork(nn.CPU(), rand.New(rand.NewPCG(3, 4)), NetConfig{Obs: malloc.ObsSize, Actions: malloc.NumActions, Hidden: 16, Latent: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := malloc.New(followInstance(), malloc.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _ := g.Reset(0)
+	games, obs := []*malloc.Env{g}, []malloc.Obs{o}
+	A := malloc.NumActions
+	nl, nv := make([]float32, A), make([]float32, 1)
+	if err := (&netEvaluator{net: net}).Evaluate(context.Background(), games, obs, nl, nv); err != nil {
+		t.Fatal(err)
+	}
+	rv := make([]float32, 1)
+	if err := (&BestFitRollout{}).Evaluate(context.Background(), games, obs, nil, rv); err != nil {
+		t.Fatal(err)
+	}
+	m := &mixedEvaluator{net: &netEvaluator{net: net}, weight: 0.25}
+	ml, mv := make([]float32, A), make([]float32, 1)
+	if err := m.Evaluate(context.Background(), games, obs, ml, mv); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ml, nl) || !near(float64(mv[0]), 0.75*float64(nv[0])+0.25*float64(rv[0])) || rv[0] != 1 || m.Returns()[0] != 1 {
+		t.Fatalf("logits %v values %v returns %v; network %v %v, rollout %v", ml, mv, m.Returns(), nl, nv, rv)
+	}
+	for _, w := range []float64{-0.1, 1.5} {
+		if _, err := newPlayer(net, ModelTrue, SearchConfig{}, w, 1); !errors.Is(err, ErrConfig) {
+			t.Errorf("rollout weight %v: %v, want ErrConfig", w, err)
 		}
 	}
 }

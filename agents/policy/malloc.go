@@ -12,15 +12,17 @@ import (
 
 // MallocHelp lists the memory-mapping policy names Malloc resolves.
 var MallocHelp = strings.Join(malloc.Baselines(), ", ") +
-	"; muzero:PATH (a network trained by `corl train malloc`); mcts (the search on the game itself with best-fit rollouts, no network)"
+	"; muzero:PATH (a network trained by `corl train malloc`); mcts (the search on the game itself with best-fit and first-fit rollouts, no network)"
 
 var mallocCache sync.Map // path -> *muzero.Network
 
 // Malloc returns eval.Malloc's NewPolicy for the learned memory-mapping
 // policies: muzero:PATH, a network read once and played with search over
-// model (muzero.ModelLearned or muzero.ModelTrue), and mcts, the search on
-// the game itself with best-fit rollouts and no network.
-func Malloc(search muzero.SearchConfig, model string) func(name string) (eval.MallocPolicy, error) {
+// model (muzero.ModelLearned or muzero.ModelTrue; with the latter, leaf
+// values mix in best-fit rollouts with weight rollout, see
+// muzero.Policy.Rollout), and mcts, the search on the game itself with
+// best-fit and first-fit rollouts and no network.
+func Malloc(search muzero.SearchConfig, model string, rollout float64) func(name string) (eval.MallocPolicy, error) {
 	return func(name string) (eval.MallocPolicy, error) {
 		kind, path, hasPath := strings.Cut(name, ":")
 		switch {
@@ -32,13 +34,13 @@ func Malloc(search muzero.SearchConfig, model string) func(name string) (eval.Ma
 			return nil, &NameError{"malloc", name, "give the checkpoint's path after muzero:, e.g. muzero:runs/mz/policy.safetensors"}
 		}
 		if n, ok := mallocCache.Load(path); ok {
-			return &muzero.Policy{Net: n.(*muzero.Network), Model: model, Search: search}, nil
+			return &muzero.Policy{Net: n.(*muzero.Network), Model: model, Search: search, Rollout: rollout}, nil
 		}
 		net, err := muzero.LoadNetwork(path)
 		if err != nil {
 			return nil, fmt.Errorf("malloc policy: %w", err)
 		}
 		v, _ := mallocCache.LoadOrStore(path, net)
-		return &muzero.Policy{Net: v.(*muzero.Network), Model: model, Search: search}, nil
+		return &muzero.Policy{Net: v.(*muzero.Network), Model: model, Search: search, Rollout: rollout}, nil
 	}
 }

@@ -72,6 +72,7 @@ type mallocSpec struct {
 	MIPTimeLimit float64
 	Search       muzero.SearchConfig
 	Model        string
+	Rollout      float64
 }
 
 // evalFn runs one element with the eval package's functions and writes
@@ -111,7 +112,7 @@ func (f *evalFn) Setup() error {
 		}
 	case "malloc":
 		s := f.Malloc
-		cfg := eval.Malloc{MIPTimeLimit: s.MIPTimeLimit, Run: f.Run, NewPolicy: policy.Malloc(s.Search, s.Model)}
+		cfg := eval.Malloc{MIPTimeLimit: s.MIPTimeLimit, Run: f.Run, NewPolicy: policy.Malloc(s.Search, s.Model, s.Rollout)}
 		f.play = func(ctx context.Context, e runElem) (eval.Outcome, error) {
 			in, err := evalcli.ReadAllocationIn(setFS{ctx}, e.File, s.Fraction, s.Alignment)
 			if err != nil {

@@ -49,10 +49,11 @@ func trainMallocCommand() *cli.Command {
 			&cli.IntFlag{Name: "games", Value: 8, Usage: "self-play games per iteration, searched as one batch"},
 			&cli.IntFlag{Name: "steps-per-iteration", Value: 20, Usage: "optimizer steps per iteration"},
 			&cli.IntFlag{Name: "batch-size", Value: 32, Usage: "positions per optimizer step"},
-			&cli.IntFlag{Name: "unroll", Value: 5, Usage: "moves unrolled through the dynamics (learned model)"},
+			&cli.IntFlag{Name: "unroll", Value: 5, Usage: "moves unrolled through the dynamics (learned with either model)"},
 			&cli.IntFlag{Name: "td-steps", Value: 10, Usage: "n of the n-step value targets"},
 			&cli.IntFlag{Name: "replay", Value: 256, Usage: "games kept in the replay buffer"},
 			&cli.Float64Flag{Name: "lr", Value: 1e-3, Usage: "Adam's learning rate"},
+			&cli.Float64Flag{Name: "rollout-weight", Usage: "with --model true, the weight in [0, 1] of best-fit rollouts in the search's leaf values next to the network's"},
 			&cli.Float64Flag{Name: "reanalyse", Usage: "fraction of each batch's positions re-searched with the latest network (learned model)"},
 			&cli.IntFlag{Name: "latent", Value: 64, Usage: "latent state size"},
 			&cli.IntFlag{Name: "hidden", Value: 128, Usage: "hidden layer width"},
@@ -87,7 +88,7 @@ func trainMallocConfigFromFlags(c *cli.Context) (trainMallocConfig, error) {
 			Net:    muzero.NetConfig{Latent: c.Int("latent"), Hidden: c.Int("hidden")},
 			Model:  c.String("model"), Steps: c.Int("steps"), Games: c.Int("games"), StepsPerIt: c.Int("steps-per-iteration"),
 			Batch: c.Int("batch-size"), Unroll: c.Int("unroll"), TDSteps: c.Int("td-steps"), Replay: c.Int("replay"),
-			LR: c.Float64("lr"), Reanalyse: c.Float64("reanalyse"), Seed: c.Uint64("seed")}}
+			LR: c.Float64("lr"), Reanalyse: c.Float64("reanalyse"), Rollout: c.Float64("rollout-weight"), Seed: c.Uint64("seed")}}
 	if cfg.Agent != "muzero" {
 		return cfg, usageErr("--agent %q: want muzero", cfg.Agent)
 	}
@@ -113,7 +114,7 @@ func trainMallocConfigFromFlags(c *cli.Context) (trainMallocConfig, error) {
 	if err := cfg.Train.Validate(); err != nil {
 		var ce *muzero.ConfigError
 		if errors.As(err, &ce) {
-			flag := map[string]string{"Algorithm": "--search", "model": "--model", "Model": "--model"}[ce.Field]
+			flag := map[string]string{"Algorithm": "--search", "model": "--model", "Model": "--model", "Rollout": "--rollout-weight"}[ce.Field]
 			if flag != "" {
 				return cfg, usageErr("%s %v: want %s", flag, ce.Value, ce.Want)
 			}

@@ -45,6 +45,7 @@ func TestTrainMallocMistakes(t *testing.T) {
 	for _, bad := range [][]string{
 		{"--agent", "alphazero"}, {"--search", "ucb"}, {"--model", "oracle"}, {"--simulations", "0"},
 		{"--capacity-fraction", "1.5"}, {"--reanalyse", "2"}, {"--steps", "0"}, {"--lr", "-1"}, {"--instances", "0"},
+		{"--rollout-weight", "1.5"},
 	} {
 		out := filepath.Join(t.TempDir(), "run")
 		args := append(trainMallocArgs(out), bad...)
@@ -78,6 +79,9 @@ func TestEvalMallocMuZero(t *testing.T) {
 		if code != exitOK || !strings.Contains(stdout, pol) || !strings.Contains(stdout, "mcts") {
 			t.Fatalf("%s: exit %d\n%s%s", model, code, stdout, stderr)
 		}
+	}
+	if code, _, stderr := corl(t, "eval", "malloc", "--set", set, "--policies", pol, "--model", "true", "--rollout-weight", "-0.5"); code != exitUsage || !strings.Contains(stderr, "--rollout-weight") {
+		t.Errorf("--rollout-weight -0.5: exit %d, want %d\n%s", code, exitUsage, stderr)
 	}
 	for _, c := range []struct {
 		policy string

@@ -293,13 +293,33 @@ func (g *Env) Legal() []int {
 // Step decides the current buffer.
 func (g *Env) Step(action int) (envs.Step[Obs], error) {
 	var st envs.Step[Obs]
+	info, err := g.advance(action)
+	if err != nil {
+		return st, err
+	}
+	if g.total > 0 {
+		st.Reward = info.TimeSaved / g.total
+	}
+	st.Obs, st.Terminated, st.Info = g.observe(), g.Done(), info
+	return st, nil
+}
+
+// Advance is Step without the observation, for rollouts that only need
+// the game's state (Metric, Candidates, Current) after the move: the same
+// move, the same errors, several times cheaper.
+func (g *Env) Advance(action int) error {
+	_, err := g.advance(action)
+	return err
+}
+
+func (g *Env) advance(action int) (StepInfo, error) {
 	switch {
 	case !g.reset:
-		return st, envs.ErrNotReset
+		return StepInfo{}, envs.ErrNotReset
 	case g.Done():
-		return st, envs.ErrEpisodeOver
+		return StepInfo{}, envs.ErrEpisodeOver
 	case action != SlowAction && (action < 0 || action >= len(g.cands)):
-		return st, &envs.IllegalActionError{Action: action, Reason: fmt.Sprintf("%d candidate offsets here; %d is slow memory", len(g.cands), SlowAction)}
+		return StepInfo{}, &envs.IllegalActionError{Action: action, Reason: fmt.Sprintf("%d candidate offsets here; %d is slow memory", len(g.cands), SlowAction)}
 	}
 	i := g.order[g.pos]
 	info := StepInfo{Buffer: i, Offset: -1}
@@ -309,15 +329,11 @@ func (g *Env) Step(action int) (envs.Step[Obs], error) {
 		g.offset[i] = g.cands[action]
 		g.placed = append(g.placed, i)
 		info.Offset, info.TimeSaved = g.offset[i], g.in.Buffers[i].Benefit
-		if g.total > 0 {
-			st.Reward = g.in.Buffers[i].Benefit / g.total
-		}
 		g.saved += info.TimeSaved
 	}
 	g.pos++
 	g.candidates()
-	st.Obs, st.Terminated, st.Info = g.observe(), g.Done(), info
-	return st, nil
+	return info, nil
 }
 
 // observe encodes the state.

@@ -295,3 +295,34 @@ func TestIllegalChangesNothing(t *testing.T) {
 		t.Errorf("the refused action moved the game")
 	}
 }
+
+// TestAdvanceIsStep: Advance reaches the state Step does (offsets, time
+// saved, candidates), move for move, and refuses what Step refuses.
+func TestAdvanceIsStep(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for range 20 {
+		in := randomInstance(rng, 12, 10, 6, 12)
+		a, _ := malloc.New(in, malloc.Config{})
+		b, _ := malloc.New(in, malloc.Config{})
+		if err := b.Advance(0); !errors.Is(err, envs.ErrNotReset) {
+			t.Fatalf("Advance before Reset: %v", err)
+		}
+		a.Reset(0)
+		b.Reset(0)
+		for !a.Done() {
+			act := a.RandomLegal(rng)
+			if _, err := a.Step(act); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Advance(act); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(a.Offsets(), b.Offsets()) || a.TimeSaved() != b.TimeSaved() || !slices.Equal(a.Candidates(), b.Candidates()) {
+				t.Fatalf("after %d: Step %v %v, Advance %v %v", act, a.Offsets(), a.TimeSaved(), b.Offsets(), b.TimeSaved())
+			}
+		}
+		if err := b.Advance(malloc.SlowAction); !errors.Is(err, envs.ErrEpisodeOver) {
+			t.Fatalf("Advance after the end: %v", err)
+		}
+	}
+}

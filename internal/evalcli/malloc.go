@@ -25,6 +25,8 @@ func Malloc() []cli.Flag {
 		&cli.StringFlag{Name: "search", Value: "gumbel", Usage: "the search of learned policies: gumbel or puct"},
 		&cli.IntFlag{Name: "simulations", Value: 16, Usage: "simulations per move of learned policies"},
 		&cli.StringFlag{Name: "model", Value: "learned", Usage: "what muzero:PATH plans with: learned (its dynamics) or true (the game)"},
+		&cli.Float64Flag{Name: "rollout-weight", Value: 0.5, Usage: "with --model true, the weight in [0, 1] of best-fit rollouts in muzero:PATH's leaf values next to its network's (0: the network's alone, and no episode to follow)"},
+		&cli.BoolFlag{Name: "tree-only", Usage: "play the search tree's choice always; by default a search on the game itself (mcts, --model true) follows the best complete episode its simulations and rollouts found where that is better"},
 		&cli.Float64Flag{Name: "capacity-fraction", Value: 0.5, Usage: "fast memory as a fraction of the peak live size, in (0, 1]"},
 		&cli.Int64Flag{Name: "alignment", Value: 1, Usage: "offsets are multiples of this many bytes (at least 1)"},
 		&cli.Float64Flag{Name: "mip-time-limit", Value: 60, Usage: "seconds per instance for the mip baseline (0: none)"},
@@ -44,6 +46,7 @@ type MallocEval struct {
 	Alignment int64   // --alignment
 	Search    muzero.SearchConfig
 	Model     string      // --model
+	Rollout   float64     // --rollout-weight
 	Config    eval.Malloc // Run left empty
 	Settings  map[string]string
 }
@@ -62,7 +65,7 @@ func ParseMallocIn(c *cli.Context, fsys FS) (MallocEval, error) {
 		return MallocEval{}, input(err)
 	}
 	pols := SplitList(c.String("policies"))
-	search := muzero.SearchConfig{Algorithm: muzero.Algorithm(c.String("search")), Simulations: c.Int("simulations")}
+	search := muzero.SearchConfig{Algorithm: muzero.Algorithm(c.String("search")), Simulations: c.Int("simulations"), TreeOnly: c.Bool("tree-only")}
 	if err := search.Validate(); err != nil || search.Simulations < 1 {
 		return MallocEval{}, usage("--search %q, --simulations %d: want gumbel or puct, and at least 1", c.String("search"), search.Simulations)
 	}
@@ -70,7 +73,11 @@ func ParseMallocIn(c *cli.Context, fsys FS) (MallocEval, error) {
 	if model != muzero.ModelLearned && model != muzero.ModelTrue {
 		return MallocEval{}, usage("--model %q: want learned or true", model)
 	}
-	newPolicy := policy.Malloc(search, model)
+	rollout := c.Float64("rollout-weight")
+	if !(rollout >= 0 && rollout <= 1) {
+		return MallocEval{}, usage("--rollout-weight %v: want a weight in [0, 1]", rollout)
+	}
+	newPolicy := policy.Malloc(search, model, rollout)
 	for _, p := range pols {
 		if slices.Contains(malloc.Baselines(), p) {
 			continue
@@ -103,7 +110,7 @@ func ParseMallocIn(c *cli.Context, fsys FS) (MallocEval, error) {
 		names[k] = insts[k].Name
 	}
 	return MallocEval{Files: files, Instances: insts, Names: names, Policies: pols, Seed: c.Uint64("seed"), Fraction: frac,
-		Alignment: align, Search: search, Model: model,
+		Alignment: align, Search: search, Model: model, Rollout: rollout,
 		Config:   eval.Malloc{MIPTimeLimit: mipLimit, NewPolicy: newPolicy},
 		Settings: map[string]string{"capacity_fraction": fmt.Sprint(frac), "alignment": fmt.Sprint(align), "mip_time_limit": fmt.Sprint(mipLimit)}}, nil
 }
