@@ -110,10 +110,11 @@ func (FullStrong) Select(ctx context.Context, d *Decision) (int, error) {
 // budget no candidate is strong-branched and the rule is pseudocost
 // branching. Within a node, strong branching stops at the budget once
 // Lookahead candidates were tried. The zero value is SCIP's defaults but
-// for SBIterOfs, a tenth of SCIP's (see RATIONALE.md).
+// for MaxReliable, 8 where SCIP has 5, and SBIterOfs, a tenth of
+// SCIP's (see RATIONALE.md).
 type Reliability struct {
 	// MinReliable and MaxReliable bound the reliability threshold (0: 1
-	// and 5). MinReliable = MaxReliable fixes it.
+	// and 8; SCIP's maximum is 5). MinReliable = MaxReliable fixes it.
 	MinReliable, MaxReliable int
 	// Lookahead: strong branching at a node stops after this many
 	// candidates in a row that do not improve the best score (0: 8).
@@ -132,7 +133,7 @@ type Reliability struct {
 // Reliability's defaults, for the zero fields.
 const (
 	DefaultMinReliable = 1
-	DefaultMaxReliable = 5
+	DefaultMaxReliable = 8
 	DefaultLookahead   = 8
 	DefaultSBIterQuot  = 0.5
 	DefaultSBIterOfs   = 10000

@@ -26,27 +26,29 @@ func TestReliabilityThreshold(t *testing.T) {
 		st   bnb.Stats
 		want float64
 	}{
-		// Defaults: min 1, max 5, quot 0.5, ofs 10,000.
-		// budget 10,500; prio min(1, 10500/1) = 1, max(., 500/1) = 500: 1 + 4·500.
-		{"nothing spent", bnb.Reliability{}, stats(1000, 0, 0), 2001},
+		// Defaults: min 1, max 8, quot 0.5, ofs 10,000.
+		// budget 10,500; prio min(1, 10500/1) = 1, max(., 500/1) = 500: 1 + 7·500.
+		{"nothing spent", bnb.Reliability{}, stats(1000, 0, 0), 3501},
 		// budget 20,000, quot 10,000: prio 1 (12000/8001 > 1; 2000/8001 < 1).
-		{"under half the budget", bnb.Reliability{}, stats(20000, 8000, 0), 5},
-		// prio = 5000/15001: 1 + 4·5000/15001.
-		{"past half the budget", bnb.Reliability{}, stats(20000, 15000, 0), 1 + 20000.0/15001},
+		{"under half the budget", bnb.Reliability{}, stats(20000, 8000, 0), 8},
+		// prio = 5000/15001: 1 + 7·5000/15001.
+		{"past half the budget", bnb.Reliability{}, stats(20000, 15000, 0), 1 + 35000.0/15001},
+		// SCIP's maximum: 1 + 4·5000/15001.
+		{"SCIP's maximum", bnb.Reliability{MaxReliable: 5}, stats(20000, 15000, 0), 1 + 20000.0/15001},
 		{"at the budget", bnb.Reliability{}, stats(20000, 20000, 0), 1},
 		{"past the budget", bnb.Reliability{}, stats(20000, 20001, 0), 0},
 		// The root's strong branching comes on top: budget 25,000, prio 4000/21001.
-		{"root on top", bnb.Reliability{}, stats(20000, 21000, 5000), 1 + 16000.0/21001},
+		{"root on top", bnb.Reliability{}, stats(20000, 21000, 5000), 1 + 28000.0/21001},
 		// Cheap strong branching: quot 50,000, sb 10,000: prio = 40000/10001 > 1.
-		{"cheap strong branching", bnb.Reliability{}, stats(100000, 10000, 0), 1 + 160000.0/10001},
+		{"cheap strong branching", bnb.Reliability{}, stats(100000, 10000, 0), 1 + 280000.0/10001},
 		// Fixed threshold 8 while under the budget.
 		{"fixed", bnb.Reliability{MinReliable: 8, MaxReliable: 8}, stats(20000, 15000, 0), 8},
 		{"fixed, past the budget", bnb.Reliability{MinReliable: 8, MaxReliable: 8}, stats(20000, 25000, 0), 0},
 		// MinReliable above the default maximum lifts the maximum with it.
-		{"min above 5", bnb.Reliability{MinReliable: 6}, stats(20000, 15000, 0), 6},
+		{"min above 8", bnb.Reliability{MinReliable: 9}, stats(20000, 15000, 0), 9},
 		// Own quotient and offset: budget 0.1·20,000 + 100 = 2,100; prio 100/2001.
-		{"own budget", bnb.Reliability{SBIterQuot: 0.1, SBIterOfs: 100}, stats(20000, 2000, 0), 1 + 400.0/2001},
-		{"no budget", bnb.Reliability{SBIterQuot: math.Inf(1)}, stats(20000, 1e9, 0), 5},
+		{"own budget", bnb.Reliability{SBIterQuot: 0.1, SBIterOfs: 100}, stats(20000, 2000, 0), 1 + 700.0/2001},
+		{"no budget", bnb.Reliability{SBIterQuot: math.Inf(1)}, stats(20000, 1e9, 0), 8},
 	} {
 		if got := c.r.Threshold(c.st); math.Abs(got-c.want) > 1e-9*math.Max(1, c.want) {
 			t.Errorf("%s: threshold %v, want %v", c.name, got, c.want)
