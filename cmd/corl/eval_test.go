@@ -337,6 +337,42 @@ func TestEvalFlagsChecked(t *testing.T) {
 	}
 }
 
+// A resumed eval malloc keeps to the search its finished runs were made
+// with: another --simulations, --rollout-weight or --tree-only is refused,
+// naming it. The unfinished evaluation is a store opened with the
+// settings the base flags give and left unfinished.
+func TestEvalMallocResumeKeepsSearch(t *testing.T) {
+	needHiGHS(t)
+	set := t.TempDir()
+	if code, _, errs := corl(t, "generate", "malloc", "--n", "1", "--ops", "8", "--seed", "5", "--out", set); code != exitOK {
+		t.Fatal(errs)
+	}
+	out := filepath.Join(t.TempDir(), "r.parquet")
+	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: map[string]string{
+		"capacity_fraction": "0.5", "alignment": "1", "mip_time_limit": "60",
+		"search": "gumbel", "simulations": "2", "model": "learned", "rollout_weight": "0.5", "tree_only": "false",
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"eval", "malloc", "--set", set, "--policies", "xla,mcts", "--out", out, "--resume"}
+	for _, c := range []struct {
+		args []string
+		name string
+	}{
+		{[]string{"--simulations", "4"}, "simulations"},
+		{[]string{"--simulations", "2", "--rollout-weight", "0.25"}, "rollout_weight"},
+		{[]string{"--simulations", "2", "--tree-only"}, "tree_only"},
+	} {
+		code, _, errs := corl(t, append(base[:len(base):len(base)], c.args...)...)
+		if code != exitUsage || !strings.Contains(errs, "made with "+c.name) {
+			t.Errorf("resume with %v: exit %d, %q", c.args, code, errs)
+		}
+	}
+	if code, _, errs := corl(t, append(base, "--simulations", "2")...); code != exitOK {
+		t.Errorf("resume with the same search: exit %d, %q", code, errs)
+	}
+}
+
 // A parts directory left by an unfinished evaluation is never overwritten
 // by a new one without --resume.
 func TestEvalRefusesUnfinishedParts(t *testing.T) {

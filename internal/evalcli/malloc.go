@@ -111,8 +111,11 @@ func ParseMallocIn(c *cli.Context, fsys FS) (MallocEval, error) {
 	}
 	return MallocEval{Files: files, Instances: insts, Names: names, Policies: pols, Seed: c.Uint64("seed"), Fraction: frac,
 		Alignment: align, Search: search, Model: model, Rollout: rollout,
-		Config:   eval.Malloc{MIPTimeLimit: mipLimit, NewPolicy: newPolicy},
-		Settings: map[string]string{"capacity_fraction": fmt.Sprint(frac), "alignment": fmt.Sprint(align), "mip_time_limit": fmt.Sprint(mipLimit)}}, nil
+		Config: eval.Malloc{MIPTimeLimit: mipLimit, NewPolicy: newPolicy},
+		Settings: map[string]string{"capacity_fraction": fmt.Sprint(frac), "alignment": fmt.Sprint(align), "mip_time_limit": fmt.Sprint(mipLimit),
+			// How muzero:PATH and mcts search: their results depend on it.
+			"search": string(search.Algorithm), "simulations": fmt.Sprint(search.Simulations), "model": model,
+			"rollout_weight": fmt.Sprint(rollout), "tree_only": fmt.Sprint(search.TreeOnly)}}, nil
 }
 
 // AllocationFilesIn lists the allocation CSVs of a set on fsys: the .csv
