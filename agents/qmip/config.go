@@ -35,11 +35,25 @@ type Config struct {
 	EpsStart float64 `json:"eps_start"`
 	EpsEnd   float64 `json:"eps_end"`
 	EpsDecay float64 `json:"eps_decay"`
-	// The warm start fits the network to the myopic reward (the expected
-	// next-step reward) on WarmSamples random (state, feasible action)
-	// pairs for WarmEpochs epochs; 4096 and 30. WarmSamples < 0 skips it.
-	WarmSamples int `json:"warm_samples"`
-	WarmEpochs  int `json:"warm_epochs"`
+	// The warm start fits the network to Warm's target on WarmSamples
+	// random (state, feasible action) pairs for WarmEpochs epochs; 4096
+	// and 30. WarmSamples < 0 skips it. Warm is WarmMyopic (the expected
+	// next-step reward, SEQUOIA's) or WarmLagrange (that reward plus the
+	// discounted value of the next states in Whittle's relaxation, the
+	// arms decoupled at the multiplier of the tightest bound); see
+	// DefaultWarm.
+	WarmSamples int    `json:"warm_samples"`
+	WarmEpochs  int    `json:"warm_epochs"`
+	Warm        string `json:"warm"`
+	// Units is the scale of Q: UnitsReturn, the discounted return, or
+	// UnitsStep, the return times (1 − γ), a discounted average reward per
+	// step (every reward is scaled by 1 − γ). The greedy actions are the
+	// same; the targets' level is not. See DefaultUnits.
+	Units string `json:"units"`
+	// Keep says which network becomes the policy: KeepLast, the last, or
+	// KeepBest, the one of the best greedy evaluation (evaluated after the
+	// warm start too). See DefaultKeep.
+	Keep string `json:"keep"`
 	// Workers solve the target MIPs of an update in parallel, each on its
 	// own HiGHS instance; 1.
 	Workers int `json:"workers"`
@@ -52,6 +66,24 @@ type Config struct {
 
 	Select SelectConfig `json:"select"`
 }
+
+// Values of Config.Warm, Config.Units and Config.Keep.
+const (
+	WarmMyopic   = "myopic"
+	WarmLagrange = "lagrange"
+	UnitsReturn  = "return"
+	UnitsStep    = "step"
+	KeepLast     = "last"
+	KeepBest     = "best"
+)
+
+// The defaults of Config.Warm, Config.Units and Config.Keep (RATIONALE,
+// "SEQUOIA's training").
+const (
+	DefaultWarm  = WarmMyopic
+	DefaultUnits = UnitsReturn
+	DefaultKeep  = KeepLast
+)
 
 // WithDefaults returns c with zero fields set to their defaults.
 func (c Config) WithDefaults() Config {
@@ -71,6 +103,9 @@ func (c Config) WithDefaults() Config {
 	train.Default(&c.EpsDecay, 0.5)
 	train.Default(&c.WarmSamples, 4096)
 	train.Default(&c.WarmEpochs, 30)
+	train.Default(&c.Warm, DefaultWarm)
+	train.Default(&c.Units, DefaultUnits)
+	train.Default(&c.Keep, DefaultKeep)
 	train.Default(&c.Workers, 1)
 	train.Default(&c.CheckpointEvery, 5)
 	train.Default(&c.EvalEvery, 10)
@@ -110,6 +145,12 @@ func (c Config) Validate() error {
 		return bad("EpsEnd", c.EpsEnd, "in [0, 1]")
 	case !(c.EpsDecay > 0 && c.EpsDecay <= 1):
 		return bad("EpsDecay", c.EpsDecay, "in (0, 1]")
+	case c.Warm != WarmMyopic && c.Warm != WarmLagrange:
+		return bad("Warm", fmt.Sprintf("%q", c.Warm), WarmMyopic+" or "+WarmLagrange)
+	case c.Units != UnitsReturn && c.Units != UnitsStep:
+		return bad("Units", fmt.Sprintf("%q", c.Units), UnitsReturn+" or "+UnitsStep)
+	case c.Keep != KeepLast && c.Keep != KeepBest:
+		return bad("Keep", fmt.Sprintf("%q", c.Keep), KeepLast+" or "+KeepBest)
 	}
 	for i, h := range c.Hidden {
 		if h < 1 || h > 4096 {

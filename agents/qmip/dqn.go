@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,6 +38,11 @@ type state struct {
 	Next    int          `json:"next"` // the ring's next slot once full
 	Warm    bool         `json:"warm"` // the warm start is done
 
+	// Best is the best greedy evaluation so far and BestQ the online
+	// network's weights then (Keep = KeepBest; nil before the first).
+	Best  float64     `json:"best"`
+	BestQ [][]float32 `json:"best_q,omitempty"`
+
 	Solves       int64   `json:"solves"`    // target MIPs solved
 	MemoHits     int64   `json:"memo_hits"` // target values found in the memo instead
 	SolveSeconds float64 `json:"solve_seconds"`
@@ -56,6 +62,7 @@ type Progress struct {
 type Summary struct {
 	Episodes, Steps, Updates int
 	Eval                     float64 // the last greedy evaluation's mean expected reward per step
+	Best                     float64 // the best greedy evaluation's (Keep = KeepBest: the policy's); NaN without one
 	Solves, MemoHits         int64
 	SolveSeconds, Seconds    float64
 }
@@ -129,6 +136,11 @@ func Train(ctx context.Context, dir *train.Dir, cfg Config, progress func(Progre
 		if err := t.warmStart(); err != nil {
 			return Summary{}, err
 		}
+		if cfg.Keep == KeepBest { // the warm-started network is a candidate too
+			if err := t.evalRow(ctx); err != nil {
+				return t.summary(), err
+			}
+		}
 		if err := t.checkpoint(); err != nil {
 			return Summary{}, err
 		}
@@ -143,10 +155,9 @@ func Train(ctx context.Context, dir *train.Dir, cfg Config, progress func(Progre
 		}
 		ep := t.st.Episode
 		if ep%cfg.EvalEvery == 0 || ep == cfg.Episodes {
-			if t.eval, err = t.evaluate(ctx); err != nil {
+			if err := t.evalRow(ctx); err != nil {
 				return t.summary(), err
 			}
-			t.row("eval", t.eval, math.NaN())
 		}
 		p.Eval = t.eval
 		if ep%cfg.CheckpointEvery == 0 || ep == cfg.Episodes {
@@ -158,14 +169,40 @@ func Train(ctx context.Context, dir *train.Dir, cfg Config, progress func(Progre
 			progress(p)
 		}
 	}
+	if cfg.Keep == KeepBest && t.st.BestQ != nil {
+		for i, p := range t.m.q.Params() {
+			p.Value.Set(t.st.BestQ[i])
+		}
+	}
 	if err := t.m.saveAs(dir.Join("policy.safetensors"), t.policyConfig()); err != nil {
 		return t.summary(), err
 	}
 	return t.summary(), nil
 }
 
+// evalRow runs a greedy evaluation, traces it and, under KeepBest, keeps
+// the network when it is the best so far.
+func (t *trainer) evalRow(ctx context.Context) error {
+	var err error
+	if t.eval, err = t.evaluate(ctx); err != nil {
+		return err
+	}
+	t.row("eval", t.eval, math.NaN())
+	if t.cfg.Keep == KeepBest && (t.st.BestQ == nil || t.eval > t.st.Best) {
+		t.st.Best, t.st.BestQ = t.eval, t.st.BestQ[:0]
+		for _, p := range t.m.q.Params() {
+			t.st.BestQ = append(t.st.BestQ, slices.Clone(p.Value.Data()))
+		}
+	}
+	return nil
+}
+
 func (t *trainer) summary() Summary {
-	return Summary{Episodes: t.st.Episode, Steps: t.st.Steps, Updates: t.st.Updates, Eval: t.eval,
+	best := math.NaN()
+	if t.st.BestQ != nil {
+		best = t.st.Best
+	}
+	return Summary{Episodes: t.st.Episode, Steps: t.st.Steps, Updates: t.st.Updates, Eval: t.eval, Best: best,
 		Solves: t.st.Solves, MemoHits: t.st.MemoHits, SolveSeconds: t.st.SolveSeconds, Seconds: t.seconds()}
 }
 
@@ -346,7 +383,7 @@ func (t *trainer) update(ctx context.Context) (float64, error) {
 		for _, v := range t.x {
 			x = append(x, float32(v))
 		}
-		y[i] = float32(tr.R + t.cfg.Gamma*maxQ[i])
+		y[i] = float32(t.scale()*tr.R + t.cfg.Gamma*maxQ[i])
 	}
 	be := nn.CPU()
 	ps := t.m.q.Params()
@@ -453,9 +490,27 @@ func (t *trainer) evaluate(ctx context.Context) (float64, error) {
 	return sum / float64(t.cfg.EvalEpisodes*t.cfg.Horizon), nil
 }
 
-// warmStart fits the network to the myopic reward: Q(s, a) ≈ the expected
-// next-step reward, on random states and feasible actions (a quarter of
-// them empty), then copies it to the target.
+// scale is what a reward is multiplied by in Q's units.
+func (t *trainer) scale() float64 {
+	if t.cfg.Units == UnitsStep {
+		return 1 - t.cfg.Gamma
+	}
+	return 1
+}
+
+// warmTarget returns the warm start's target for (states, a): the
+// expected next-step reward (WarmMyopic), or the relaxation's one-step
+// lookahead in Q's units (WarmLagrange).
+func (t *trainer) warmTarget(rel *relaxation, states []int, a bandits.Action, p []float64) float64 {
+	if rel == nil {
+		return t.inst.ExpectedReward(states, a)
+	}
+	return t.scale() * rel.q(t.inst, states, a, p)
+}
+
+// warmStart fits the network to the warm start's target (warmTarget), on
+// random states and feasible actions (a quarter of them empty), then
+// copies it to the target network.
 func (t *trainer) warmStart() error {
 	if last, ok := t.warmStartFit(); ok {
 		t.row("warm", math.NaN(), last)
@@ -472,6 +527,12 @@ func (t *trainer) warmStartFit() (float64, bool) {
 		x := make([]float32, n*nIn)
 		y := make([]float32, n)
 		states := make([]int, t.inst.J)
+		var rel *relaxation
+		if t.cfg.Warm == WarmLagrange {
+			r := relax(t.inst, t.cfg.Gamma)
+			rel = &r
+		}
+		p := make([]float64, t.inst.J)
 		for i := range n {
 			for j := range states {
 				states[j] = t.rng.IntN(bandits.NumStates)
@@ -484,7 +545,7 @@ func (t *trainer) warmStartFit() (float64, bool) {
 			for k, v := range t.x {
 				x[i*nIn+k] = float32(v)
 			}
-			y[i] = float32(t.inst.ExpectedReward(states, a))
+			y[i] = float32(t.warmTarget(rel, states, a, p))
 		}
 		be := nn.CPU()
 		opt := nn.NewAdam(t.cfg.LR)

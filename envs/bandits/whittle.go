@@ -40,15 +40,30 @@ func WhittleIndex(a Arm, beta float64) [NumStates]float64 {
 // whittleQ returns the active and passive values of state s under subsidy
 // lambda, after value iteration to convergence.
 func whittleQ(a Arm, beta, lambda float64, s int) (active, passive float64) {
+	v := ArmValue(a, beta, lambda)
+	return armQ(a, beta, v, s, a.PActive, 0), armQ(a, beta, v, s, a.PPassive, lambda)
+}
+
+// armQ is r(s) + sub + beta E V(s') when the arm moves up with probability p.
+func armQ(a Arm, beta float64, v [NumStates]float64, s int, p, sub float64) float64 {
+	return a.Reward[s] + sub + beta*(p*v[up(s)]+(1-p)*v[down(s)])
+}
+
+// ArmValue returns the value of each state of the single-arm problem in
+// which resting earns a subsidy lambda per step,
+//
+//	V(s) = max( r(s) + lambda + beta E_passive V(s'),  r(s) + beta E_active V(s') ),
+//
+// by value iteration to convergence (1e-12). With lambda the Lagrange
+// multiplier of a per-step budget on pulls, the arms' values summed bound
+// the coupled problem's (Whittle's relaxation).
+func ArmValue(a Arm, beta, lambda float64) [NumStates]float64 {
 	var v [NumStates]float64
-	q := func(v [NumStates]float64, s int, p float64, sub float64) float64 {
-		return a.Reward[s] + sub + beta*(p*v[up(s)]+(1-p)*v[down(s)])
-	}
 	for range 10000 {
 		var nv [NumStates]float64
 		delta := 0.0
 		for x := range NumStates {
-			nv[x] = math.Max(q(v, x, a.PPassive, lambda), q(v, x, a.PActive, 0))
+			nv[x] = math.Max(armQ(a, beta, v, x, a.PPassive, lambda), armQ(a, beta, v, x, a.PActive, 0))
 			delta = math.Max(delta, math.Abs(nv[x]-v[x]))
 		}
 		v = nv
@@ -56,5 +71,5 @@ func whittleQ(a Arm, beta, lambda float64, s int) (active, passive float64) {
 			break
 		}
 	}
-	return q(v, s, a.PActive, 0), q(v, s, a.PPassive, lambda)
+	return v
 }
