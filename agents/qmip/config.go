@@ -50,6 +50,9 @@ type Config struct {
 	// step (every reward is scaled by 1 − γ). The greedy actions are the
 	// same; the targets' level is not. See DefaultUnits.
 	Units string `json:"units"`
+	// Features is the network's input layout: FeaturesPlain (SEQUOIA's)
+	// or FeaturesProduct; see DefaultFeatures.
+	Features string `json:"features"`
 	// Keep says which network becomes the policy: KeepLast, the last, or
 	// KeepBest, the one of the best greedy evaluation (evaluated after the
 	// warm start too). See DefaultKeep.
@@ -83,6 +86,8 @@ const (
 	DefaultWarm  = WarmMyopic
 	DefaultUnits = UnitsReturn
 	DefaultKeep  = KeepLast
+
+	DefaultFeatures = FeaturesPlain
 )
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -106,6 +111,7 @@ func (c Config) WithDefaults() Config {
 	train.Default(&c.Warm, DefaultWarm)
 	train.Default(&c.Units, DefaultUnits)
 	train.Default(&c.Keep, DefaultKeep)
+	train.Default(&c.Features, DefaultFeatures)
 	train.Default(&c.Workers, 1)
 	train.Default(&c.CheckpointEvery, 5)
 	train.Default(&c.EvalEvery, 10)
@@ -149,6 +155,8 @@ func (c Config) Validate() error {
 		return bad("Warm", fmt.Sprintf("%q", c.Warm), WarmMyopic+" or "+WarmLagrange)
 	case c.Units != UnitsReturn && c.Units != UnitsStep:
 		return bad("Units", fmt.Sprintf("%q", c.Units), UnitsReturn+" or "+UnitsStep)
+	case c.Features != FeaturesPlain && c.Features != FeaturesProduct:
+		return bad("Features", fmt.Sprintf("%q", c.Features), FeaturesPlain+" or "+FeaturesProduct)
 	case c.Keep != KeepLast && c.Keep != KeepBest:
 		return bad("Keep", fmt.Sprintf("%q", c.Keep), KeepLast+" or "+KeepBest)
 	}

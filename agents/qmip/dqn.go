@@ -105,7 +105,7 @@ func Train(ctx context.Context, dir *train.Dir, cfg Config, progress func(Progre
 	t := &trainer{cfg: cfg, inst: inst, dir: dir, memo: map[string]float64{}, eval: math.NaN(), start: time.Now()}
 	t.pcg = rand.NewPCG(cfg.Seed, 0x5e9)
 	t.rng = rand.New(t.pcg)
-	if t.m, err = newModel(nn.CPU(), t.rng, NumInputs(inst), cfg.Hidden); err != nil {
+	if t.m, err = newModel(nn.CPU(), t.rng, NumInputsOf(inst, cfg.Features), cfg.Hidden); err != nil {
 		return Summary{}, err
 	}
 	t.opt = nn.NewAdam(cfg.LR)
@@ -210,7 +210,7 @@ func (t *trainer) seconds() float64 { return t.st.Seconds + time.Since(t.start).
 
 func (t *trainer) policyConfig() PolicyConfig {
 	return PolicyConfig{Family: t.cfg.Family, J: t.cfg.J, B: t.cfg.B, Seed: t.cfg.Seed,
-		Inputs: NumInputs(t.inst), Hidden: t.cfg.Hidden, Fingerprint: Fingerprint(t.inst)}
+		Inputs: NumInputsOf(t.inst, t.cfg.Features), Features: t.cfg.Features, Hidden: t.cfg.Hidden, Fingerprint: Fingerprint(t.inst)}
 }
 
 func (m *model) saveAs(path string, pc PolicyConfig) error {
@@ -305,7 +305,7 @@ func (t *trainer) episode(ctx context.Context) (Progress, error) {
 	}
 	eps := t.epsilon()
 	t.play.Reset()
-	net, err := FromMLP(t.m.q)
+	net, err := t.net(t.m.q)
 	if err != nil {
 		return Progress{}, err
 	}
@@ -336,7 +336,7 @@ func (t *trainer) episode(ctx context.Context) (Progress, error) {
 				return Progress{}, err
 			}
 			losses, nloss = losses+l, nloss+1
-			if net, err = FromMLP(t.m.q); err != nil {
+			if net, err = t.net(t.m.q); err != nil {
 				return Progress{}, err
 			}
 		}
@@ -375,11 +375,11 @@ func (t *trainer) update(ctx context.Context) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	nIn := NumInputs(t.inst)
+	nIn := NumInputsOf(t.inst, t.cfg.Features)
 	x := make([]float32, 0, n*nIn)
 	y := make([]float32, n)
 	for i, tr := range batch {
-		t.x = Input(t.inst, unpackStates(tr.S), tr.A, t.x)
+		t.x = InputOf(t.inst, t.cfg.Features, unpackStates(tr.S), tr.A, t.x)
 		for _, v := range t.x {
 			x = append(x, float32(v))
 		}
@@ -417,7 +417,7 @@ func (t *trainer) targets(ctx context.Context, next [][]byte) ([]float64, error)
 		todo = append(todo, k)
 	}
 	if len(todo) > 0 {
-		net, err := FromMLP(t.m.target)
+		net, err := t.net(t.m.target)
 		if err != nil {
 			return nil, err
 		}
@@ -459,7 +459,7 @@ func (t *trainer) targets(ctx context.Context, next [][]byte) ([]float64, error)
 // evaluate plays EvalEpisodes greedy episodes and returns the mean
 // expected reward per step.
 func (t *trainer) evaluate(ctx context.Context) (float64, error) {
-	net, err := FromMLP(t.m.q)
+	net, err := t.net(t.m.q)
 	if err != nil {
 		return 0, err
 	}
@@ -488,6 +488,13 @@ func (t *trainer) evaluate(ctx context.Context) (float64, error) {
 		}
 	}
 	return sum / float64(t.cfg.EvalEpisodes*t.cfg.Horizon), nil
+}
+
+// net is an MLP of the run as the MIP encoding reads it.
+func (t *trainer) net(m *nn.MLP) (Net, error) {
+	n, err := FromMLP(m)
+	n.Features = t.cfg.Features
+	return n, err
 }
 
 // scale is what a reward is multiplied by in Q's units.
@@ -523,7 +530,7 @@ func (t *trainer) warmStart() error {
 func (t *trainer) warmStartFit() (float64, bool) {
 	n := t.cfg.WarmSamples
 	if n > 0 {
-		nIn := NumInputs(t.inst)
+		nIn := NumInputsOf(t.inst, t.cfg.Features)
 		x := make([]float32, n*nIn)
 		y := make([]float32, n)
 		states := make([]int, t.inst.J)
@@ -541,7 +548,7 @@ func (t *trainer) warmStartFit() (float64, bool) {
 			if i%4 != 0 {
 				a = t.inst.Sample(t.rng)
 			}
-			t.x = Input(t.inst, states, a, t.x)
+			t.x = InputOf(t.inst, t.cfg.Features, states, a, t.x)
 			for k, v := range t.x {
 				x[i*nIn+k] = float32(v)
 			}

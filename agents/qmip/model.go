@@ -22,6 +22,7 @@ type PolicyConfig struct {
 	Seed        uint64 `json:"seed"`
 	Inputs      int    `json:"inputs"`
 	Hidden      []int  `json:"hidden"`
+	Features    string `json:"features,omitempty"` // the input layout ("": FeaturesPlain)
 	Fingerprint string `json:"instance"`
 }
 
@@ -107,6 +108,10 @@ func LoadPolicy(path string, cfg SelectConfig) (*Policy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if pc.Features != "" && pc.Features != FeaturesPlain && pc.Features != FeaturesProduct {
+		return nil, fmt.Errorf("%s: input layout %q, want %s or %s", path, pc.Features, FeaturesPlain, FeaturesProduct)
+	}
+	net.Features = pc.Features
 	return &Policy{Config: pc, File: path, net: net, cfg: cfg}, nil
 }
 

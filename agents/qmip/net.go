@@ -20,6 +20,9 @@ type Layer struct {
 // MIP encoding reads.
 type Net struct {
 	Layers []Layer
+	// Features is the input layout: FeaturesPlain ("" too) or
+	// FeaturesProduct (set by whoever made the network from its weights).
+	Features string
 }
 
 // In is the number of inputs.

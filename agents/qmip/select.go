@@ -213,6 +213,10 @@ func (sel *Selector) SetLog(w io.Writer) { sel.s.SetLog(w) }
 // variables), tightened by LPs under TightenLP, and the number of LPs.
 // They hold on every point of the family's fragment; BigM is not applied.
 func (sel *Selector) Bounds(ctx context.Context, net Net, states []int) (Bounds, int, error) {
+	net, err := plain(sel.inst, net, states)
+	if err != nil {
+		return Bounds{}, 0, err
+	}
 	fixed, err := sel.fixed(net, states)
 	if err != nil {
 		return Bounds{}, 0, err
@@ -242,6 +246,10 @@ func (sel *Selector) bounds(ctx context.Context, net Net, fixed []float64) (Boun
 // Model returns the MIP whose optimum is the best action in states, and the
 // action columns. Bound tightening, if configured, runs uncancellable.
 func (sel *Selector) Model(net Net, states []int) (*solver.Model, []int, Encoding, error) {
+	net, err := plain(sel.inst, net, states)
+	if err != nil {
+		return nil, nil, Encoding{}, err
+	}
 	m, act, enc, _, _, err := sel.model(context.Background(), net, states)
 	return m, act, enc, err
 }
@@ -278,6 +286,10 @@ func (sel *Selector) model(ctx context.Context, net Net, states []int) (*solver.
 // StartNone, the previous choice's solution is HiGHS's MIP start.
 func (sel *Selector) Best(ctx context.Context, net Net, states []int) (Choice, error) {
 	t0 := time.Now()
+	net, err := plain(sel.inst, net, states)
+	if err != nil {
+		return Choice{}, err
+	}
 	m, act, enc, relus, lps, err := sel.model(ctx, net, states)
 	c := Choice{Enc: enc, LPs: lps}
 	if lps > 0 {

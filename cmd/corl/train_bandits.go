@@ -59,6 +59,7 @@ func trainBanditsCommand() *cli.Command {
 			&cli.IntFlag{Name: "warm-epochs", Value: 30, Usage: "epochs of the warm start"},
 			&cli.StringFlag{Name: "warm-start", Value: qmip.DefaultWarm, Usage: "the warm start's target: myopic (the expected next-step reward) or lagrange (plus the discounted value of the next states with the arms decoupled, Whittle's relaxation)"},
 			&cli.StringFlag{Name: "units", Value: qmip.DefaultUnits, Usage: "scale of Q: return (the discounted return) or step (the return times 1 - gamma, a reward per step)"},
+			&cli.StringFlag{Name: "features", Value: qmip.DefaultFeatures, Usage: "the network's input: plain ([action, state], SEQUOIA's) or product (also each arm's action times its one-hot state, linear in the action once the state is fixed)"},
 			&cli.StringFlag{Name: "keep", Value: qmip.DefaultKeep, Usage: "the policy written: last (the last network) or best (the one of the best greedy evaluation, the warm start's included)"},
 			&cli.IntFlag{Name: "workers", Value: runtime.GOMAXPROCS(0), Usage: "HiGHS instances solving target MIPs in parallel (the result does not depend on it)"},
 			&cli.IntFlag{Name: "checkpoint-every", Value: 5, Usage: "episodes between checkpoints"},
@@ -111,7 +112,7 @@ func trainBanditsConfigFromFlags(c *cli.Context) (trainBanditsConfig, error) {
 		Batch: c.Int("batch-size"), Replay: c.Int("replay"), TrainEvery: c.Int("train-every"), TargetEvery: c.Int("target-every"),
 		EpsStart: c.Float64("eps-start"), EpsEnd: c.Float64("eps-end"), EpsDecay: c.Float64("eps-decay"),
 		WarmSamples: c.Int("warm-samples"), WarmEpochs: c.Int("warm-epochs"), Workers: c.Int("workers"),
-		Warm: c.String("warm-start"), Units: c.String("units"), Keep: c.String("keep"),
+		Warm: c.String("warm-start"), Units: c.String("units"), Keep: c.String("keep"), Features: c.String("features"),
 		CheckpointEvery: c.Int("checkpoint-every"), EvalEvery: c.Int("eval-every"), EvalEpisodes: c.Int("eval-episodes"),
 		Select: selectConfig(c, c.Float64("gap"), time.Duration(c.Float64("mip-time-limit")*float64(time.Second))),
 	}
