@@ -38,9 +38,12 @@ type Config struct {
 	// The warm start fits the network to Warm's target on WarmSamples
 	// random (state, feasible action) pairs for WarmEpochs epochs; 4096
 	// and 30. WarmSamples < 0 skips it. Warm is WarmMyopic (the expected
-	// next-step reward, SEQUOIA's) or WarmLagrange (that reward plus the
+	// next-step reward, SEQUOIA's), WarmLagrange (that reward plus the
 	// discounted value of the next states in Whittle's relaxation, the
-	// arms decoupled at the multiplier of the tightest bound); see
+	// arms decoupled at the multiplier of the tightest bound) or
+	// WarmWhittle (the relaxation's value of resting every arm plus each
+	// arm's positive Whittle index, at γ, times its activity: under
+	// FeaturesProduct its greedy action is the Whittle policy's); see
 	// DefaultWarm.
 	WarmSamples int    `json:"warm_samples"`
 	WarmEpochs  int    `json:"warm_epochs"`
@@ -74,6 +77,7 @@ type Config struct {
 const (
 	WarmMyopic   = "myopic"
 	WarmLagrange = "lagrange"
+	WarmWhittle  = "whittle"
 	UnitsReturn  = "return"
 	UnitsStep    = "step"
 	KeepLast     = "last"
@@ -151,8 +155,8 @@ func (c Config) Validate() error {
 		return bad("EpsEnd", c.EpsEnd, "in [0, 1]")
 	case !(c.EpsDecay > 0 && c.EpsDecay <= 1):
 		return bad("EpsDecay", c.EpsDecay, "in (0, 1]")
-	case c.Warm != WarmMyopic && c.Warm != WarmLagrange:
-		return bad("Warm", fmt.Sprintf("%q", c.Warm), WarmMyopic+" or "+WarmLagrange)
+	case c.Warm != WarmMyopic && c.Warm != WarmLagrange && c.Warm != WarmWhittle:
+		return bad("Warm", fmt.Sprintf("%q", c.Warm), WarmMyopic+", "+WarmLagrange+" or "+WarmWhittle)
 	case c.Units != UnitsReturn && c.Units != UnitsStep:
 		return bad("Units", fmt.Sprintf("%q", c.Units), UnitsReturn+" or "+UnitsStep)
 	case c.Features != FeaturesPlain && c.Features != FeaturesProduct:

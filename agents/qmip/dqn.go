@@ -505,14 +505,23 @@ func (t *trainer) scale() float64 {
 	return 1
 }
 
-// warmTarget returns the warm start's target for (states, a): the
-// expected next-step reward (WarmMyopic), or the relaxation's one-step
-// lookahead in Q's units (WarmLagrange).
-func (t *trainer) warmTarget(rel *relaxation, states []int, a bandits.Action, p []float64) float64 {
-	if rel == nil {
-		return t.inst.ExpectedReward(states, a)
+// warmTarget returns the warm start's target for (states, a) in Q's
+// units: the expected next-step reward (WarmMyopic), the relaxation's
+// one-step lookahead (WarmLagrange), or the lookahead of the empty action
+// plus each arm's positive Whittle index times its activity
+// (WarmWhittle).
+func (t *trainer) warmTarget(rel *relaxation, idx [][bandits.NumStates]float64, states []int, a bandits.Action, p []float64) float64 {
+	switch t.cfg.Warm {
+	case WarmLagrange:
+		return t.scale() * rel.q(t.inst, states, a, p)
+	case WarmWhittle:
+		q := rel.q(t.inst, states, bandits.Action{}, p)
+		for j, u := range activity(t.inst, a, p) {
+			q += u * max(idx[j][states[j]], 0)
+		}
+		return t.scale() * q
 	}
-	return t.scale() * rel.q(t.inst, states, a, p)
+	return t.inst.ExpectedReward(states, a)
 }
 
 // warmStart fits the network to the warm start's target (warmTarget), on
@@ -535,9 +544,15 @@ func (t *trainer) warmStartFit() (float64, bool) {
 		y := make([]float32, n)
 		states := make([]int, t.inst.J)
 		var rel *relaxation
-		if t.cfg.Warm == WarmLagrange {
+		var idx [][bandits.NumStates]float64
+		if t.cfg.Warm != WarmMyopic {
 			r := relax(t.inst, t.cfg.Gamma)
 			rel = &r
+		}
+		if t.cfg.Warm == WarmWhittle {
+			for _, arm := range t.inst.Arms {
+				idx = append(idx, bandits.WhittleIndex(arm, t.cfg.Gamma))
+			}
 		}
 		p := make([]float64, t.inst.J)
 		for i := range n {
@@ -552,7 +567,7 @@ func (t *trainer) warmStartFit() (float64, bool) {
 			for k, v := range t.x {
 				x[i*nIn+k] = float32(v)
 			}
-			y[i] = float32(t.warmTarget(rel, states, a, p))
+			y[i] = float32(t.warmTarget(rel, idx, states, a, p))
 		}
 		be := nn.CPU()
 		opt := nn.NewAdam(t.cfg.LR)

@@ -3,10 +3,12 @@ package qmip
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"testing"
 
 	"github.com/corl-go/corl/agents/train"
+	"github.com/corl-go/corl/envs/bandits"
 	"github.com/corl-go/corl/internal/highstest"
 	"github.com/corl-go/corl/nn"
 )
@@ -43,11 +45,20 @@ func weightsOf(t *testing.T, path string) map[string][]float32 {
 }
 
 // A run stopped after two episodes and resumed ends with the weights of
-// an uninterrupted run, whatever the number of target-MIP workers.
+// an uninterrupted run, whatever the number of target-MIP workers: with
+// SEQUOIA's settings and with the product inputs, the Whittle warm start,
+// Q per step and the best network kept.
 func TestResumeReproducesTheRun(t *testing.T) {
 	highstest.Need(t)
+	for _, opts := range []Config{{}, {Features: FeaturesProduct, Warm: WarmWhittle, Units: UnitsStep, Keep: KeepBest}} {
+		cfg := smallConfig()
+		cfg.Features, cfg.Warm, cfg.Units, cfg.Keep = opts.Features, opts.Warm, opts.Units, opts.Keep
+		t.Run(cfg.WithDefaults().Warm, func(t *testing.T) { resumeReproduces(t, cfg) })
+	}
+}
+
+func resumeReproduces(t *testing.T, cfg Config) {
 	ctx := context.Background()
-	cfg := smallConfig()
 	full, err := train.Create(t.TempDir()+"/full", cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -104,4 +115,72 @@ func orZero(p *float64) *float64 {
 		return new(float64)
 	}
 	return p
+}
+
+// Under KeepBest the policy written is the network of the best greedy
+// evaluation in the trace (the warm start's included): replayed on the
+// evaluation's episodes it scores that evaluation exactly.
+func TestKeepBestWritesTheBestEvaluation(t *testing.T) {
+	highstest.Need(t)
+	ctx := context.Background()
+	cfg := smallConfig()
+	cfg.Keep, cfg.Features, cfg.EvalEvery, cfg.EvalEpisodes = KeepBest, FeaturesProduct, 1, 2
+	dir, err := train.Create(t.TempDir()+"/best", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Train(ctx, dir, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := dir.ReadTrace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	best, evals := math.Inf(-1), 0
+	for _, r := range rows {
+		if r.Phase == "eval" {
+			best, evals = max(best, *r.Return), evals+1
+		}
+	}
+	if evals != cfg.Episodes+1 || sum.Best != best {
+		t.Fatalf("%d evaluations (want %d), summary's best %g, the trace's %g", evals, cfg.Episodes+1, sum.Best, best)
+	}
+	p, err := LoadPolicy(dir.Join("policy.safetensors"), SelectConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	in, err := NewInstance(cfg.Family, cfg.J, cfg.B, cfg.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0.0
+	for k := range cfg.EvalEpisodes {
+		env, err := bandits.New(in, cfg.Horizon)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obs, err := env.Reset(episodeSeed(cfg.Seed, k, true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := p.Fresh() // a fresh selector per episode, as the trainer's is reset
+		defer q.Close()
+		for range cfg.Horizon {
+			a, err := q.Act(ctx, obs, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			step, err := env.Step(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got += step.Info.(bandits.StepInfo).Expected
+			obs = step.Obs
+		}
+	}
+	if got /= float64(cfg.EvalEpisodes * cfg.Horizon); math.Abs(got-best) > 1e-9 {
+		t.Fatalf("the kept policy scores %g on the evaluation episodes, the best evaluation was %g", got, best)
+	}
 }

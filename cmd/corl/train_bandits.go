@@ -57,7 +57,7 @@ func trainBanditsCommand() *cli.Command {
 			&cli.Float64Flag{Name: "eps-decay", Value: 0.5, Usage: "share of the episodes over which exploration decays"},
 			&cli.IntFlag{Name: "warm-samples", Value: 4096, Usage: "(state, action) pairs of the myopic warm start (negative: skip it)"},
 			&cli.IntFlag{Name: "warm-epochs", Value: 30, Usage: "epochs of the warm start"},
-			&cli.StringFlag{Name: "warm-start", Value: qmip.DefaultWarm, Usage: "the warm start's target: myopic (the expected next-step reward) or lagrange (plus the discounted value of the next states with the arms decoupled, Whittle's relaxation)"},
+			&cli.StringFlag{Name: "warm-start", Value: qmip.DefaultWarm, Usage: "the warm start's target: myopic (the expected next-step reward), lagrange (plus the discounted value of the next states with the arms decoupled, Whittle's relaxation) or whittle (the arms' Whittle indices times their activity)"},
 			&cli.StringFlag{Name: "units", Value: qmip.DefaultUnits, Usage: "scale of Q: return (the discounted return) or step (the return times 1 - gamma, a reward per step)"},
 			&cli.StringFlag{Name: "features", Value: qmip.DefaultFeatures, Usage: "the network's input: plain ([action, state], SEQUOIA's) or product (also each arm's action times its one-hot state, linear in the action once the state is fixed)"},
 			&cli.StringFlag{Name: "keep", Value: qmip.DefaultKeep, Usage: "the policy written: last (the last network) or best (the one of the best greedy evaluation, the warm start's included)"},
