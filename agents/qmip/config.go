@@ -23,6 +23,7 @@ type Config struct {
 	Hidden   []int   `json:"hidden"`   // hidden layer sizes; SEQUOIA's [16, 32]
 	Gamma    float64 `json:"gamma"`    // discount; 0.95
 	LR       float64 `json:"lr"`       // Adam's rate; 1e-3
+	WarmLR   float64 `json:"warm_lr"`  // Adam's rate in the warm start; LR
 	Batch    int     `json:"batch"`    // transitions per update; 32
 	Replay   int     `json:"replay"`   // replay capacity in transitions; 10000
 	// TrainEvery is the number of environment steps per update (1), and
@@ -37,7 +38,7 @@ type Config struct {
 	EpsDecay float64 `json:"eps_decay"`
 	// The warm start fits the network to Warm's target on WarmSamples
 	// random (state, feasible action) pairs for WarmEpochs epochs; 4096
-	// and 30. WarmSamples < 0 skips it. Warm is WarmMyopic (the expected
+	// and 300. WarmSamples < 0 skips it. Warm is WarmMyopic (the expected
 	// next-step reward, SEQUOIA's), WarmLagrange (that reward plus the
 	// discounted value of the next states in Whittle's relaxation, the
 	// arms decoupled at the multiplier of the tightest bound) or
@@ -87,11 +88,10 @@ const (
 // The defaults of Config.Warm, Config.Units and Config.Keep (RATIONALE,
 // "SEQUOIA's training").
 const (
-	DefaultWarm  = WarmMyopic
-	DefaultUnits = UnitsReturn
-	DefaultKeep  = KeepLast
-
-	DefaultFeatures = FeaturesPlain
+	DefaultWarm     = WarmWhittle
+	DefaultUnits    = UnitsStep
+	DefaultKeep     = KeepBest
+	DefaultFeatures = FeaturesProduct
 )
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -103,6 +103,7 @@ func (c Config) WithDefaults() Config {
 	}
 	train.Default(&c.Gamma, 0.95)
 	train.Default(&c.LR, 1e-3)
+	train.Default(&c.WarmLR, c.LR)
 	train.Default(&c.Batch, 32)
 	train.Default(&c.Replay, 10000)
 	train.Default(&c.TrainEvery, 1)
@@ -111,7 +112,7 @@ func (c Config) WithDefaults() Config {
 	train.Default(&c.EpsEnd, 0.05)
 	train.Default(&c.EpsDecay, 0.5)
 	train.Default(&c.WarmSamples, 4096)
-	train.Default(&c.WarmEpochs, 30)
+	train.Default(&c.WarmEpochs, 300)
 	train.Default(&c.Warm, DefaultWarm)
 	train.Default(&c.Units, DefaultUnits)
 	train.Default(&c.Keep, DefaultKeep)
@@ -149,6 +150,8 @@ func (c Config) Validate() error {
 		return bad("Gamma", c.Gamma, "in [0, 1)")
 	case !(c.LR > 0 && c.LR < 1):
 		return bad("LR", c.LR, "in (0, 1)")
+	case !(c.WarmLR > 0 && c.WarmLR < 1):
+		return bad("WarmLR", c.WarmLR, "in (0, 1)")
 	case !(c.EpsStart >= 0 && c.EpsStart <= 1):
 		return bad("EpsStart", c.EpsStart, "in [0, 1]")
 	case !(c.EpsEnd >= 0 && c.EpsEnd <= 1):

@@ -41,8 +41,12 @@
 //
 // # Training
 //
-// Train warm-starts the network on the myopic reward (Q ≈ the expected
-// next-step reward on random states and feasible actions), then plays
+// Train warm-starts the network on random states and feasible actions
+// (Config.Warm: by default the value of resting every arm in Whittle's
+// relaxation plus each arm's positive Whittle index times its activity,
+// which under the product inputs, Config.Features, makes the warm
+// network's MIP choose Whittle's action; SEQUOIA's myopic reward is
+// WarmMyopic), then plays
 // Config.Episodes episodes: epsilon-greedy, exploring with the family's
 // sampler of feasible actions and otherwise taking the MIP's action. The
 // reward learned from is the environment's expected next-step reward
@@ -54,6 +58,8 @@
 // changes.
 // The state holds no clock, so the end of an episode is a time limit, not
 // a terminal state: targets always bootstrap.
+// Under Config.Keep = KeepBest (the default) the policy written is the
+// network of the best greedy evaluation, the warm start's included.
 //
 // A run lives in a directory (agents/train): checkpoints every
 // Config.CheckpointEvery episodes hold the weights of both networks, Adam's

@@ -570,7 +570,7 @@ func (t *trainer) warmStartFit() (float64, bool) {
 			y[i] = float32(t.warmTarget(rel, idx, states, a, p))
 		}
 		be := nn.CPU()
-		opt := nn.NewAdam(t.cfg.LR)
+		opt := nn.NewAdam(t.cfg.WarmLR)
 		ps := t.m.q.Params()
 		bs := min(4*t.cfg.Batch, n)
 		xb, yb := make([]float32, bs*nIn), make([]float32, bs)

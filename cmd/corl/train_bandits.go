@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,13 +24,14 @@ func trainBanditsCommand() *cli.Command {
 		Description: "With --agent sequoia (Xu et al., ICLR 2025), in one run directory --out:\n" +
 			"  1. draws the instance of --family, --arms J, --budget B and --seed (the instance\n" +
 			"     `corl eval bandits` plays under the same flags),\n" +
-			"  2. warm-starts a ReLU Q-network over [action, state] (--hidden, SEQUOIA's 16,32) on the\n" +
-			"     myopic reward,\n" +
+			"  2. warm-starts a ReLU Q-network over [action, state] (--hidden, SEQUOIA's 16,32; --features)\n" +
+			"     on --warm-start's target (whittle: the arms' Whittle indices; myopic: SEQUOIA's),\n" +
 			"  3. trains it by DQN for --episodes episodes: each greedy action is the network's MIP\n" +
 			"     optimum over the family's constraints, solved by HiGHS; every update needs\n" +
 			"     max over feasible actions of the target network for each next state, one MIP each,\n" +
 			"     solved by --workers HiGHS instances in parallel and memoised per target network,\n" +
-			"  4. writes policy.safetensors, the training trace, plots and summary.md.\n\n" +
+			"  4. writes policy.safetensors (--keep best: the network of the best greedy evaluation,\n" +
+			"     the warm start's included), the training trace, plots and summary.md.\n\n" +
 			"Ctrl-C stops at the next safe point; --resume continues from the last checkpoint (every\n" +
 			"--checkpoint-every episodes) and ends with the weights of an uninterrupted run. Then:\n" +
 			"  corl eval bandits --family F --arms J --budget B --seed S --policies sequoia:DIR/policy.safetensors,myopic,whittle\n\n" +
@@ -48,6 +50,7 @@ func trainBanditsCommand() *cli.Command {
 			&cli.StringFlag{Name: "hidden", Value: "16,32", Usage: "hidden layer sizes of the ReLU Q-network"},
 			&cli.Float64Flag{Name: "gamma", Value: 0.95, Usage: "discount factor, in [0, 1)"},
 			&cli.Float64Flag{Name: "lr", Value: 1e-3, Usage: "Adam's learning rate"},
+			&cli.Float64Flag{Name: "warm-lr", Usage: "Adam's learning rate in the warm start (0: --lr)"},
 			&cli.IntFlag{Name: "batch-size", Value: 32, Usage: "transitions per update"},
 			&cli.IntFlag{Name: "replay", Value: 10000, Usage: "replay buffer capacity, in transitions"},
 			&cli.IntFlag{Name: "train-every", Value: 1, Usage: "environment steps per update"},
@@ -56,7 +59,7 @@ func trainBanditsCommand() *cli.Command {
 			&cli.Float64Flag{Name: "eps-end", Value: 0.05, Usage: "final exploration rate"},
 			&cli.Float64Flag{Name: "eps-decay", Value: 0.5, Usage: "share of the episodes over which exploration decays"},
 			&cli.IntFlag{Name: "warm-samples", Value: 4096, Usage: "(state, action) pairs of the myopic warm start (negative: skip it)"},
-			&cli.IntFlag{Name: "warm-epochs", Value: 30, Usage: "epochs of the warm start"},
+			&cli.IntFlag{Name: "warm-epochs", Value: 300, Usage: "epochs of the warm start"},
 			&cli.StringFlag{Name: "warm-start", Value: qmip.DefaultWarm, Usage: "the warm start's target: myopic (the expected next-step reward), lagrange (plus the discounted value of the next states with the arms decoupled, Whittle's relaxation) or whittle (the arms' Whittle indices times their activity)"},
 			&cli.StringFlag{Name: "units", Value: qmip.DefaultUnits, Usage: "scale of Q: return (the discounted return) or step (the return times 1 - gamma, a reward per step)"},
 			&cli.StringFlag{Name: "features", Value: qmip.DefaultFeatures, Usage: "the network's input: plain ([action, state], SEQUOIA's) or product (also each arm's action times its one-hot state, linear in the action once the state is fixed)"},
@@ -106,9 +109,18 @@ func trainBanditsConfigFromFlags(c *cli.Context) (trainBanditsConfig, error) {
 	if err := checkSelectFlags(c); err != nil {
 		return trainBanditsConfig{}, err
 	}
+	for _, f := range []struct {
+		name string
+		want []string
+	}{{"warm-start", []string{qmip.WarmWhittle, qmip.WarmLagrange, qmip.WarmMyopic}}, {"units", []string{qmip.UnitsStep, qmip.UnitsReturn}},
+		{"keep", []string{qmip.KeepBest, qmip.KeepLast}}, {"features", []string{qmip.FeaturesProduct, qmip.FeaturesPlain}}} {
+		if v := c.String(f.name); !slices.Contains(f.want, v) {
+			return trainBanditsConfig{}, usageErr("--%s %q: want one of %s", f.name, v, strings.Join(f.want, ", "))
+		}
+	}
 	q := qmip.Config{
 		Family: c.String("family"), J: c.Int("arms"), B: c.Int("budget"), Seed: c.Uint64("seed"),
-		Horizon: c.Int("horizon"), Episodes: c.Int("episodes"), Hidden: hidden, Gamma: c.Float64("gamma"), LR: c.Float64("lr"),
+		Horizon: c.Int("horizon"), Episodes: c.Int("episodes"), Hidden: hidden, Gamma: c.Float64("gamma"), LR: c.Float64("lr"), WarmLR: c.Float64("warm-lr"),
 		Batch: c.Int("batch-size"), Replay: c.Int("replay"), TrainEvery: c.Int("train-every"), TargetEvery: c.Int("target-every"),
 		EpsStart: c.Float64("eps-start"), EpsEnd: c.Float64("eps-end"), EpsDecay: c.Float64("eps-decay"),
 		WarmSamples: c.Int("warm-samples"), WarmEpochs: c.Int("warm-epochs"), Workers: c.Int("workers"),
@@ -182,9 +194,12 @@ func writeBanditsSummary(dir *train.Dir, cfg trainBanditsConfig, s qmip.Summary)
 	q := cfg.Config
 	var b strings.Builder
 	fmt.Fprintf(&b, "# SEQUOIA on %s, J=%d, B=%d, seed %d\n\n", q.Family, q.J, q.B, q.Seed)
-	fmt.Fprintf(&b, "- network: ReLU %v -> 1 over [action, state]\n", q.Hidden)
+	fmt.Fprintf(&b, "- network: ReLU %v -> 1 over [action, state] (%s inputs), warm-started on the %s target, Q in %s units\n", q.Hidden, q.Features, q.Warm, q.Units)
 	fmt.Fprintf(&b, "- episodes: %d x %d steps, %d updates of %d transitions\n", s.Episodes, q.Horizon, s.Updates, q.Batch)
 	fmt.Fprintf(&b, "- greedy evaluation (%d episodes): mean expected reward %.4f per step\n", q.EvalEpisodes, s.Eval)
+	if !math.IsNaN(s.Best) {
+		fmt.Fprintf(&b, "- policy: the network of the best greedy evaluation, %.4f per step\n", s.Best)
+	}
 	lookups := s.Solves + s.MemoHits
 	saved := math.NaN()
 	if lookups > 0 {
