@@ -33,15 +33,7 @@ func pullBudget(in *bandits.Instance) float64 {
 func relax(in *bandits.Instance, gamma float64) relaxation {
 	k := pullBudget(in)
 	r := relaxation{gamma: gamma, v: make([][bandits.NumStates]float64, in.J)}
-	bound := func(lambda float64) float64 {
-		d := lambda * (k - float64(in.J)) / (1 - gamma)
-		for _, a := range in.Arms {
-			for _, x := range bandits.ArmValue(a, gamma, lambda) {
-				d += x / bandits.NumStates
-			}
-		}
-		return d
-	}
+	bound := func(lambda float64) float64 { return dualBound(in, gamma, k, lambda) }
 	lo, hi := 0.0, 0.0
 	for _, a := range in.Arms {
 		for _, x := range a.Reward {
@@ -62,6 +54,18 @@ func relax(in *bandits.Instance, gamma float64) relaxation {
 	}
 	r.c = r.lambda * (k - float64(in.J)) / (1 - gamma)
 	return r
+}
+
+// dualBound is the relaxation's bound at multiplier lambda with K = k,
+// averaged over uniform states: Σ_j mean_s V_j(s) + λ(K − J)/(1 − γ).
+func dualBound(in *bandits.Instance, gamma, k, lambda float64) float64 {
+	d := lambda * (k - float64(in.J)) / (1 - gamma)
+	for _, a := range in.Arms {
+		for _, x := range bandits.ArmValue(a, gamma, lambda) {
+			d += x / bandits.NumStates
+		}
+	}
+	return d
 }
 
 // q is the relaxation's value of taking a in states, then playing on

@@ -151,15 +151,7 @@ func TestRelaxationMinimisesTheBound(t *testing.T) {
 		in := smallInstance(t, family, 12, 3, 2)
 		rel := relax(in, gamma)
 		k := pullBudget(in)
-		bound := func(lambda float64) float64 {
-			d := lambda * (k - float64(in.J)) / (1 - gamma)
-			for _, a := range in.Arms {
-				for _, x := range bandits.ArmValue(a, gamma, lambda) {
-					d += x / bandits.NumStates
-				}
-			}
-			return d
-		}
+		bound := func(lambda float64) float64 { return dualBound(in, gamma, k, lambda) }
 		at := bound(rel.lambda)
 		for lambda := 0.0; lambda < 10; lambda += 0.01 {
 			if b := bound(lambda); b < at-1e-6 {
