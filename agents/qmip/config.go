@@ -94,6 +94,18 @@ const (
 	DefaultFeatures = FeaturesProduct
 )
 
+// Recorded returns c, read from a run's record, with the fields a record
+// made before they existed set to the behaviour it was made under
+// (SEQUOIA's: plain inputs, myopic warm start, Q as a return, the last
+// network), so that resuming an older run continues it as it began.
+func (c Config) Recorded() Config {
+	train.Default(&c.Features, FeaturesPlain)
+	train.Default(&c.Warm, WarmMyopic)
+	train.Default(&c.Units, UnitsReturn)
+	train.Default(&c.Keep, KeepLast)
+	return c
+}
+
 // WithDefaults returns c with zero fields set to their defaults.
 func (c Config) WithDefaults() Config {
 	train.Default(&c.Horizon, 20)

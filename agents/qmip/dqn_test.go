@@ -184,3 +184,16 @@ func TestKeepBestWritesTheBestEvaluation(t *testing.T) {
 		t.Fatalf("the kept policy scores %g on the evaluation episodes, the best evaluation was %g", got, best)
 	}
 }
+
+// A run recorded before the input layout, warm start, units and keep
+// options existed resumes with SEQUOIA's settings, which it began with.
+func TestRecordedConfigKeepsItsBehaviour(t *testing.T) {
+	got := Config{Family: "capacity", J: 6, B: 2}.Recorded().WithDefaults()
+	if got.Features != FeaturesPlain || got.Warm != WarmMyopic || got.Units != UnitsReturn || got.Keep != KeepLast {
+		t.Fatalf("old record resumes with %q inputs, %q warm start, %q units, keep %q", got.Features, got.Warm, got.Units, got.Keep)
+	}
+	now := Config{Family: "capacity", J: 6, B: 2}.WithDefaults()
+	if again := now.Recorded(); again.Features != now.Features || again.Warm != now.Warm || again.Units != now.Units || again.Keep != now.Keep {
+		t.Fatalf("a new record changed on resume: %+v", again)
+	}
+}

@@ -158,6 +158,7 @@ func trainBanditsAction(c *cli.Context) error {
 	}
 	if resumed {
 		rec.Config.Workers = cfg.Config.Workers
+		rec.Config = rec.Config.Recorded()
 		cfg = rec
 	}
 	return runTrainBandits(c, dir, cfg)
