@@ -114,7 +114,7 @@ func TestLearnedMatchesTape(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := n.Represent(nn.From(nn.CPU(), obs, 2, 5))
-	p, v := n.Predict(s)
+	p, v := n.Predict(s, nn.From(nn.CPU(), obs, 2, 5))
 	wantV := make([]float32, 2)
 	n.Scalars(v, wantV)
 	same := func(what string, got, want []float32) {
@@ -133,7 +133,7 @@ func TestLearnedMatchesTape(t *testing.T) {
 		t.Fatal(err)
 	}
 	next, r := n.Dynamics(s, []int{2, 0})
-	p, v = n.Predict(next)
+	p, v = n.Predict(next, nil)
 	wantR := make([]float32, 2)
 	n.Scalars(r, wantR)
 	n.Scalars(v, wantV)
