@@ -115,7 +115,7 @@ func trainMallocConfigFromFlags(c *cli.Context) (trainMallocConfig, error) {
 	if err := cfg.Train.Validate(); err != nil {
 		var ce *muzero.ConfigError
 		if errors.As(err, &ce) {
-			flag := map[string]string{"Algorithm": "--search", "model": "--model", "Model": "--model", "Rollout": "--rollout-weight", "NetConfig.Head": "--policy-head"}[ce.Field]
+			flag := map[string]string{"Algorithm": "--search", "model": "--model", "Model": "--model", "Rollout": "--rollout-weight", "Reanalyse": "--reanalyse", "NetConfig.Head": "--policy-head"}[ce.Field]
 			if flag != "" {
 				return cfg, usageErr("%s %v: want %s", flag, ce.Value, ce.Want)
 			}
