@@ -1,7 +1,6 @@
 package muzero
 
 import (
-	"context"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -173,26 +172,7 @@ func TestCandidateHeadMasked(t *testing.T) {
 	if err := m.SetRoots(append(junk, obs...), legal); err != nil {
 		t.Fatal(err)
 	}
-	for _, alg := range []Algorithm{Gumbel, PUCT} {
-		srch, err := NewSearch(SearchConfig{Algorithm: alg, Simulations: 8}, 2, c.Actions)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var res Result
-		if err := srch.Run(context.Background(), m, nil, &res); err != nil {
-			t.Fatal(err)
-		}
-		for g := range 2 {
-			for a := range c.Actions {
-				if !legal[g*c.Actions+a] && res.Policy[g*c.Actions+a] != 0 {
-					t.Errorf("%s game %d: masked action %d has target %v", alg, g, a, res.Policy[g*c.Actions+a])
-				}
-			}
-			if !legal[g*c.Actions+res.Action[g]] {
-				t.Errorf("%s game %d: played masked action %d", alg, g, res.Action[g])
-			}
-		}
-	}
+	searchLegal(t, m, legal, 2, c.Actions, 8)
 }
 
 // TestCheckpointRecordsHead: a game-sized network saves and loads with
