@@ -72,6 +72,18 @@ type solveResult struct {
 	// OpenNodes: corl's branch-and-bound only, the open nodes' memory at
 	// its peak.
 	OpenNodes *openNodesResult `json:"open_nodes,omitempty"`
+	// StrongBranching: corl's branch-and-bound only, when it strong-branched.
+	StrongBranching *strongBranchingResult `json:"strong_branching,omitempty"`
+}
+
+// strongBranchingResult is strong branching's work in a --bnb search: its
+// child LPs, their simplex iterations (part of lp_iterations), those at
+// the root, and their wall time.
+type strongBranchingResult struct {
+	LPs            int64   `json:"lps"`
+	LPIterations   int64   `json:"lp_iterations"`
+	RootIterations int64   `json:"root_lp_iterations"`
+	TimeSeconds    float64 `json:"time_seconds"`
 }
 
 // openNodesResult is the most memory a --bnb search's open nodes held,

@@ -119,6 +119,10 @@ func bnbResult(res bnb.Result, m *solver.Model, name, engine string) solveResult
 	if st := res.Stats; st.OpenNodesAtPeak > 0 {
 		r.OpenNodes = &openNodesResult{PeakBytes: st.OpenNodeBytes, AtPeak: st.OpenNodesAtPeak, BytesPerNode: st.BytesPerOpenNode()}
 	}
+	if st := res.Stats; st.SBLPs > 0 {
+		r.StrongBranching = &strongBranchingResult{LPs: st.SBLPs, LPIterations: st.SBIterations,
+			RootIterations: st.RootSBIterations, TimeSeconds: st.SBTime.Seconds()}
+	}
 	if r.Objective != nil {
 		r.Gap = finite(res.Stats.Gap)
 	}

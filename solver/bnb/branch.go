@@ -3,6 +3,7 @@ package bnb
 import (
 	"context"
 	"math"
+	"time"
 
 	"github.com/corl-go/corl/solver"
 )
@@ -177,9 +178,13 @@ func (s *Search) restore(j int, lo, hi float64) error {
 // solveSB solves a strong-branching child LP of node, whose own LP
 // iterations count it.
 func (s *Search) solveSB(ctx context.Context, node *Node) (solver.Status, error) {
-	before := s.stats.LPIterations
+	before, t0 := s.stats.LPIterations, time.Now()
 	st, err := s.solveLP(ctx)
+	s.stats.SBTime += time.Since(t0)
 	s.stats.SBIterations += s.stats.LPIterations - before
+	if node.ParentID < 0 {
+		s.stats.RootSBIterations += s.stats.LPIterations - before
+	}
 	s.tree[node.ID].LPIterations += s.stats.LPIterations - before
 	s.stats.SBLPs++
 	return st, err

@@ -15,14 +15,18 @@ type Stats struct {
 	// open node and its places in the queues, and the processed nodes
 	// kept for their open descendants with their basis deltas.
 	// OpenNodesAtPeak is the number of open nodes at that moment.
-	OpenNodeBytes       int64
-	OpenNodesAtPeak     int
-	MaxDepth            int
-	LPIterations        int64 // simplex iterations: node LPs and strong branching
-	SBIterations        int64 // of which strong branching
-	SBLPs               int64 // strong-branching child LPs
-	Incumbents          int   // improving solutions found
-	HeuristicIncumbents int   // of which by a primal heuristic
+	OpenNodeBytes   int64
+	OpenNodesAtPeak int
+	MaxDepth        int
+	LPIterations    int64 // simplex iterations: node LPs and strong branching
+	SBIterations    int64 // of which strong branching
+	SBLPs           int64 // strong-branching child LPs
+	// RootSBIterations is the part of SBIterations spent at the root, and
+	// SBTime the wall time of every strong-branching child LP.
+	RootSBIterations    int64
+	SBTime              time.Duration
+	Incumbents          int // improving solutions found
+	HeuristicIncumbents int // of which by a primal heuristic
 	// Heuristics counts each primal heuristic's work, by Heuristic. Their
 	// simplex iterations are not in LPIterations.
 	Heuristics [NumHeuristics]HeuristicStats
