@@ -34,7 +34,11 @@
 // dynamics g(s, a) -> (s', r) and the prediction f(s) -> (policy logits,
 // value), with latent states min-max scaled to [0, 1] and rewards and
 // values categorical over -Support..Support of h(Scale x), h(x) =
-// sign(x)(sqrt(|x|+1) - 1) + 0.001 x. True plays the game itself on
+// sign(x)(sqrt(|x|+1) - 1) + 0.001 x. The policy head is linear (a logit
+// per action index) or, with NetConfig.Head = HeadCandidates, one shared
+// MLP s([x, c_k]) scoring each candidate action k by its features c_k in
+// the observation (x the prediction's hidden layer); below the root the
+// learned model has no observation and every c_k is zero. True plays the game itself on
 // clones (any Game: an envs.Env with Legal and Clone), with priors and
 // values from an Evaluator: the network's f(h(obs)), BestFitRollout, or
 // the two mixed (Policy.Rollout). Every simulation that ends the game and

@@ -60,7 +60,8 @@ func (e *netEvaluator) Evaluate(_ context.Context, _ []*malloc.Env, obs []malloc
 		e.sc = nn.NoGrad()
 	}
 	defer e.sc.Release()
-	p, v := e.net.Predict(e.net.Represent(e.sc.In(nn.From(e.net.be, e.buf, len(obs), e.net.Config.Obs))))
+	in := e.sc.In(nn.From(e.net.be, e.buf, len(obs), e.net.Config.Obs))
+	p, v := e.net.Predict(e.net.Represent(in), in)
 	copy(logits, p.Data())
 	e.net.Scalars(v, values)
 	return nil
@@ -296,6 +297,10 @@ func LoadNetwork(path string) (*Network, error) {
 	}
 	if c.Obs != malloc.ObsSize || c.Actions != malloc.NumActions {
 		return nil, fmt.Errorf("%w: %s: observations %d and actions %d, the game has %d and %d", ErrCheckpoint, path, c.Obs, c.Actions, malloc.ObsSize, malloc.NumActions)
+	}
+	if g := mallocNet(c).Cands; c.Head == HeadCandidates && (c.Cands.N != g.N || c.Cands.Features != g.Features || c.Cands.At != g.At) {
+		return nil, fmt.Errorf("%w: %s: %d candidates of %d features at %d, the game has %d of %d at %d", ErrCheckpoint, path,
+			c.Cands.N, c.Cands.Features, c.Cands.At, g.N, g.Features, g.At)
 	}
 	net, err := NewNetwork(nn.CPU(), rand.New(rand.NewPCG(0, 0)), c)
 	if err != nil {

@@ -63,8 +63,7 @@ func (c TrainConfig) withDefaults() TrainConfig {
 	if c.Model == "" {
 		c.Model = ModelLearned
 	}
-	c.Net.Obs, c.Net.Actions = malloc.ObsSize, malloc.NumActions
-	c.Net = c.Net.WithDefaults()
+	c.Net = mallocNet(c.Net).WithDefaults()
 	c.Search.Explore = true
 	return c
 }
@@ -94,9 +93,17 @@ func (c TrainConfig) Validate() error {
 	if !(c.LR >= 0) || math.IsInf(c.LR, 1) {
 		return &ConfigError{"LR", c.LR, "a positive rate (0: 1e-3)"}
 	}
-	n := c.Net
-	n.Obs, n.Actions = malloc.ObsSize, malloc.NumActions
-	return n.Validate()
+	return mallocNet(c.Net).Validate()
+}
+
+// mallocNet sizes c for the memory-mapping game: its observation, its
+// actions and, for the candidate head, its candidate offsets.
+func mallocNet(c NetConfig) NetConfig {
+	c.Obs, c.Actions = malloc.ObsSize, malloc.NumActions
+	if c.Head == HeadCandidates {
+		c.Cands.N, c.Cands.Features, c.Cands.At = malloc.MaxCandidates, malloc.CandidateFeatures, malloc.CandidatesAt
+	}
+	return c
 }
 
 // Iteration reports one iteration of training.
@@ -409,17 +416,21 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 		be := t.net.be
 		sc := nn.NewScope() // the step's activations go back to the pool at its end
 		defer sc.Release()
-		s := t.net.Represent(sc.In(nn.From(be, obs, B, c.Net.Obs)))
+		in := sc.In(nn.From(be, obs, B, c.Net.Obs))
+		s := t.net.Represent(in)
 		var l *nn.Tensor
 		for k := range K + 1 {
 			w := float32(1)
+			if k == 1 {
+				in = nil // the unrolled states have no observation, as below the search's root
+			}
 			if k > 0 {
 				w = 1 / float32(K)
 				var r *nn.Tensor
 				s, r = t.net.Dynamics(s, acts[k-1])
 				l = nn.Add(l, nn.Scale(nn.CrossEntropy(r, nn.Mul(t.net.Targets(rew[k]), iw), nil), w))
 			}
-			p, v := t.net.Predict(s)
+			p, v := t.net.Predict(s, in)
 			term := nn.Add(nn.CrossEntropy(p, nn.From(be, pol[k], B, A), nn.From(be, legal[k], B, A)), nn.CrossEntropy(v, nn.Mul(t.net.Targets(val[k]), iw), nil))
 			if l == nil {
 				l = term

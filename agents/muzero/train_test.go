@@ -35,11 +35,14 @@ func weights(t *testing.T, tr *Trainer) []float32 {
 }
 
 // TestResumeSameWeights: a run stopped after its first iteration and
-// resumed in a new trainer ends with the weights of an uninterrupted run.
+// resumed in a new trainer ends with the weights of an uninterrupted run,
+// with either model and either policy head.
 func TestResumeSameWeights(t *testing.T) {
-	for _, model := range []string{ModelLearned, ModelTrue} {
+	for _, run := range [][2]string{{ModelLearned, ""}, {ModelTrue, ""}, {ModelLearned, HeadCandidates}} {
+		model := run[0]
 		insts := trainInstances(3)
 		cfg := tinyTrain(model)
+		cfg.Net.Head = run[1]
 		full, err := NewTrainer(cfg, insts)
 		if err != nil {
 			t.Fatal(err)

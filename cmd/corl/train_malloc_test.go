@@ -45,7 +45,7 @@ func TestTrainMallocMistakes(t *testing.T) {
 	for _, bad := range [][]string{
 		{"--agent", "alphazero"}, {"--search", "ucb"}, {"--model", "oracle"}, {"--simulations", "0"},
 		{"--capacity-fraction", "1.5"}, {"--reanalyse", "2"}, {"--steps", "0"}, {"--lr", "-1"}, {"--instances", "0"},
-		{"--rollout-weight", "1.5"},
+		{"--rollout-weight", "1.5"}, {"--policy-head", "attention"},
 	} {
 		out := filepath.Join(t.TempDir(), "run")
 		args := append(trainMallocArgs(out), bad...)
@@ -55,6 +55,9 @@ func TestTrainMallocMistakes(t *testing.T) {
 		}
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("%v: the run directory was made", bad)
+		}
+		if !strings.Contains(stderr, bad[0]) {
+			t.Errorf("%v: the message does not name the flag: %s", bad, stderr)
 		}
 	}
 	if code, _, _ := corl(t, "train", "malloc", "--out", filepath.Join(t.TempDir(), "none"), "--resume"); code != exitInput {
