@@ -25,6 +25,12 @@ type Step struct {
 	Reward float32   `json:"reward"`
 	Policy []float32 `json:"policy"` // the search's policy target
 	Value  float32   `json:"value"`  // the search's root value
+	// Expert is the next move of the best complete episode the true
+	// model's searches knew from here when the move was played (-1: none
+	// known, as with the learned model), and Best that episode's return
+	// from here (see TrainConfig.Expert and ValuesBest).
+	Expert int     `json:"expert,omitempty"`
+	Best   float32 `json:"best,omitempty"`
 	// Priority is the replay priority (see TrainConfig.Priority).
 	Priority float32 `json:"priority,omitempty"`
 }
@@ -128,22 +134,28 @@ func newPlayer(net *Network, model string, cfg SearchConfig, rollout float64, ga
 	return p, nil
 }
 
-// choose is the move game i plays after the search: the tree's choice a,
-// unless the best complete episode known from here (found by this search
-// or kept from earlier moves) is better than the best known that starts
-// with a; then that episode's next move. played are the game's moves so
-// far and base its return so far. The kept episode always extends the
-// moves played, so the game ends with at least the return of the best
-// episode any search found.
+// track makes the best complete episode of game i's last search its kept
+// one when it beats the kept one. played are the game's moves so far and
+// base its return so far.
+func (p *player) track(i int, played []int, base float64) error {
+	const eps = 1e-9
+	b := &p.best[i]
+	if ret, node := p.truth.Best(i, -1); node >= 0 && base+ret > b.ret+eps {
+		return p.keep(b, i, node, played, base+ret)
+	}
+	return nil
+}
+
+// choose is the move game i plays after the search (track has run): the
+// tree's choice a, unless the kept episode (the best complete one known
+// from here, found by this search or kept from earlier moves) is better
+// than the best known that starts with a; then that episode's next move.
+// The kept episode always extends the moves played, so the game ends with
+// at least the return of the best episode any search found.
 func (p *player) choose(i, a int, played []int, base float64) (int, error) {
 	const eps = 1e-9
 	b := &p.best[i]
 	k := len(played)
-	if ret, node := p.truth.Best(i, -1); node >= 0 && base+ret > b.ret+eps {
-		if err := p.keep(b, i, node, played, base+ret); err != nil {
-			return 0, err
-		}
-	}
 	if len(b.actions) <= k || b.actions[k] == a {
 		return a, nil
 	}
@@ -151,6 +163,24 @@ func (p *player) choose(i, a int, played []int, base float64) (int, error) {
 		return a, p.keep(b, i, node, played, base+ret)
 	}
 	return b.actions[k], nil
+}
+
+// expert is the kept episode's next move for game i after played, and its
+// return from there, base being the return so far (-1, 0: none).
+func (p *player) expert(i int, played []int, base float64) (int, float32) {
+	if b := &p.best[i]; len(b.actions) > len(played) {
+		return b.actions[len(played)], float32(b.ret - base)
+	}
+	return -1, 0
+}
+
+// forget drops game i's kept episode when the move just played (the last
+// of played) leaves it, as an exploring move can.
+func (p *player) forget(i int, played []int) {
+	b, k := &p.best[i], len(played)-1
+	if len(b.actions) <= k || b.actions[k] != played[k] {
+		b.actions, b.ret = b.actions[:0], math.Inf(-1)
+	}
 }
 
 // keep makes the episode through node of game i's tree the kept one.
@@ -218,7 +248,13 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 			if g.Done() {
 				continue
 			}
-			a := p.res.Action[i]
+			a, expert, best := p.res.Action[i], -1, float32(0)
+			if p.truth != nil {
+				if err := p.track(i, played[i], g.Metric()); err != nil {
+					return nil, nil, err
+				}
+				expert, best = p.expert(i, played[i], g.Metric())
+			}
 			if p.follow {
 				var err error
 				if a, err = p.choose(i, a, played[i], g.Metric()); err != nil {
@@ -226,13 +262,16 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 				}
 			}
 			played[i] = append(played[i], a)
+			if p.truth != nil {
+				p.forget(i, played[i])
+			}
 			st, err := g.Step(a)
 			if err != nil {
 				return nil, nil, fmt.Errorf("muzero: the search chose %d: %w", a, err)
 			}
 			trajs[i].Steps = append(trajs[i].Steps, Step{Obs: append([]float32(nil), p.obs[i*len(obs[i].Features):(i+1)*len(obs[i].Features)]...),
 				Legal: append([]bool(nil), p.legal[i*A:(i+1)*A]...), Action: a, Reward: float32(st.Reward),
-				Policy: append([]float32(nil), p.res.Policy[i*A:(i+1)*A]...), Value: p.res.Value[i]})
+				Policy: append([]float32(nil), p.res.Policy[i*A:(i+1)*A]...), Value: p.res.Value[i], Expert: expert, Best: best})
 			obs[i] = st.Obs
 		}
 	}
