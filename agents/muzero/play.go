@@ -87,7 +87,8 @@ type player struct {
 	search  *Search
 	learned *Learned
 	truth   *MallocTrue
-	follow  bool // play the best complete episode known where it beats the tree's choice
+	follow  bool           // play the best complete episode known where it beats the tree's choice
+	roll    BestFitRollout // the expert's check of best fit's move
 	best    []episode
 	res     Result
 	obs     []float32
@@ -115,7 +116,7 @@ func newPlayer(net *Network, model string, cfg SearchConfig, rollout float64, ga
 	if err != nil {
 		return nil, err
 	}
-	p := &player{net: net, model: model, search: s}
+	p := &player{net: net, model: model, search: s, roll: BestFitRollout{FirstFit: true}}
 	switch {
 	case model == ModelTrue && net == nil:
 		p.truth = NewTrue[malloc.Obs, *malloc.Env](malloc.NumActions, &BestFitRollout{FirstFit: true})
@@ -165,13 +166,39 @@ func (p *player) choose(i, a int, played []int, base float64) (int, error) {
 	return b.actions[k], nil
 }
 
-// expert is the kept episode's next move for game i after played, and its
-// return from there, base being the return so far (-1, 0: none).
-func (p *player) expert(i int, played []int, base float64) (int, float32) {
-	if b := &p.best[i]; len(b.actions) > len(played) {
-		return b.actions[len(played)], float32(b.ret - base)
+// expert is the expert move of game g (game i, after played, base its
+// return so far) and the return from here of the kept episode (-1, 0:
+// none kept): the kept episode's next move, or best fit's move when an
+// episode through it is known to return as much (best fit then one more
+// rollout is tried too). Offsets mostly tie on the returns the searches
+// see, and ties broken by whichever episode happened to be kept taught
+// the lowest offset; broken toward XLA's rule they teach it where
+// nothing better is known.
+func (p *player) expert(i int, g *malloc.Env, played []int, base float64) (int, float32, error) {
+	const eps = 1e-9
+	b := &p.best[i]
+	if len(b.actions) <= len(played) {
+		return -1, 0, nil
 	}
-	return -1, 0
+	m, best := b.actions[len(played)], b.ret-base
+	if bf := malloc.BestFit(g); bf != m {
+		ret, _ := p.truth.Best(i, bf)
+		if ret < best-eps {
+			c := g.Clone()
+			if err := c.Advance(bf); err != nil {
+				return 0, 0, err
+			}
+			_, r, err := p.roll.best(c, nil, false)
+			if err != nil {
+				return 0, 0, err
+			}
+			ret = max(ret, c.Metric()-base+r)
+		}
+		if ret >= best-eps {
+			m = bf
+		}
+	}
+	return m, float32(best), nil
 }
 
 // forget drops game i's kept episode when the move just played (the last
@@ -253,7 +280,10 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 				if err := p.track(i, played[i], g.Metric()); err != nil {
 					return nil, nil, err
 				}
-				expert, best = p.expert(i, played[i], g.Metric())
+				var err error
+				if expert, best, err = p.expert(i, g, played[i], g.Metric()); err != nil {
+					return nil, nil, err
+				}
 			}
 			if p.follow {
 				var err error
