@@ -78,13 +78,16 @@ func TestEvalMallocMuZero(t *testing.T) {
 	}
 	pol := "muzero:" + filepath.Join(run, mallocPolicyFile)
 	for _, model := range []string{"learned", "true"} {
-		code, stdout, stderr := corl(t, "eval", "malloc", "--set", set, "--policies", "xla,"+pol+",mcts", "--simulations", "4", "--model", model, "--workers", "2")
+		code, stdout, stderr := corl(t, "eval", "malloc", "--set", set, "--policies", "xla,"+pol+",mcts", "--simulations", "4", "--model", model, "--workers", "2", "--q-range", "0.05")
 		if code != exitOK || !strings.Contains(stdout, pol) || !strings.Contains(stdout, "mcts") {
 			t.Fatalf("%s: exit %d\n%s%s", model, code, stdout, stderr)
 		}
 	}
 	if code, _, stderr := corl(t, "eval", "malloc", "--set", set, "--policies", pol, "--model", "true", "--rollout-weight", "-0.5"); code != exitUsage || !strings.Contains(stderr, "--rollout-weight") {
 		t.Errorf("--rollout-weight -0.5: exit %d, want %d\n%s", code, exitUsage, stderr)
+	}
+	if code, _, stderr := corl(t, "eval", "malloc", "--set", set, "--policies", pol, "--q-range", "-1"); code != exitUsage || !strings.Contains(stderr, "--q-range") {
+		t.Errorf("--q-range -1: exit %d, want %d\n%s", code, exitUsage, stderr)
 	}
 	for _, c := range []struct {
 		policy string
