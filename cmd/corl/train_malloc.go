@@ -217,8 +217,12 @@ func runTrainMalloc(ctx context.Context, dir *train.Dir, cfg trainMallocConfig, 
 		fmt.Fprintf(&b, "Instances: %d synthetic workloads of %d operations, seed %d", cfg.Instances, cfg.Ops, cfg.Seed)
 	}
 	t := tr.Config()
-	fmt.Fprintf(&b, ", capacity %g of the peak live size.\n\nSearch: %s, %d simulations, %s model. %d optimizer steps, batch %d, unroll %d, %s value targets (n = %d), expert weight %g.\n\n",
-		cfg.CapacityFraction, t.Search.Algorithm, t.Search.Simulations, t.Model, t.Steps, t.Batch, t.Unroll, t.Values, t.TDSteps, t.Expert)
+	values := t.Values
+	if values == muzero.ValuesNStep {
+		values = fmt.Sprintf("%d-step", t.TDSteps)
+	}
+	fmt.Fprintf(&b, ", capacity %g of the peak live size.\n\nSearch: %s, %d simulations, %s model. %d optimizer steps, batch %d, unroll %d, %s value targets, expert weight %g.\n\n",
+		cfg.CapacityFraction, t.Search.Algorithm, t.Search.Simulations, t.Model, t.Steps, t.Batch, t.Unroll, values, t.Expert)
 	fmt.Fprintf(&b, "Last iteration: self-play return %.4f (fraction of the total benefit), loss %.4f.\n\n", last.Return, last.Loss)
 	fmt.Fprintf(&b, "Policy: `%s` (evaluate it as `--policies muzero:%s`). Curves: `plots/`, trace: `trace/train.parquet`.\n",
 		mallocPolicyFile, dir.Join(mallocPolicyFile))
