@@ -281,8 +281,10 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 					return nil, nil, err
 				}
 				var err error
-				if expert, best, err = p.expert(i, g, played[i], g.Metric()); err != nil {
-					return nil, nil, err
+				if p.search.cfg.Explore { // self-play: the targets need the expert
+					if expert, best, err = p.expert(i, g, played[i], g.Metric()); err != nil {
+						return nil, nil, err
+					}
 				}
 			}
 			if p.follow {
