@@ -24,8 +24,9 @@ func (e *UnfinishedError) Error() string {
 // SettingsError: a resumed evaluation's settings differ from the ones its
 // finished runs were made with.
 type SettingsError struct {
-	Dir, Name string
-	Was, Now  string
+	Dir      string // the directory of parts, or the finished Out, that recorded them
+	Name     string
+	Was, Now string
 }
 
 func (e *SettingsError) Error() string {

@@ -65,6 +65,11 @@ type StoreConfig struct {
 
 const settingsFile = "settings.json"
 
+// settingsKey is the key-value metadata of a finished Out that holds the
+// evaluation's settings, so that a resume of a finished evaluation is
+// checked as one of an unfinished one.
+const settingsKey = "corl.eval.settings"
+
 // OpenStore opens the store of an evaluation.
 func OpenStore(cfg StoreConfig) (*Store, error) {
 	primary := cfg.Out
@@ -131,6 +136,7 @@ func (s *Store) create() error {
 	}
 	if s.cfg.Resume && s.cfg.Out != "" {
 		if err := s.adoptOutputs(tmp); err != nil {
+			os.RemoveAll(tmp)
 			return err
 		}
 	}
@@ -148,6 +154,21 @@ func (s *Store) adoptOutputs(dir string) error {
 		return nil
 	} else if err != nil {
 		return err
+	}
+	meta, err := trace.Meta(s.cfg.Out)
+	if err != nil {
+		return err
+	}
+	// Outputs written before their settings were recorded have none to
+	// check.
+	if b, ok := meta[settingsKey]; ok {
+		var was map[string]string
+		if err := json.Unmarshal([]byte(b), &was); err != nil {
+			return fmt.Errorf("eval: %s: metadata %s: %w", s.cfg.Out, settingsKey, err)
+		}
+		if err := s.compareSettings(s.cfg.Out, was); err != nil {
+			return err
+		}
 	}
 	var steps []trace.Step
 	if s.cfg.Trace != "" {
@@ -190,6 +211,12 @@ func (s *Store) checkSettings() error {
 	if err := json.Unmarshal(b, &was); err != nil {
 		return fmt.Errorf("eval: %s: %w", filepath.Join(s.dir, settingsFile), err)
 	}
+	return s.compareSettings(s.dir, was)
+}
+
+// compareSettings refuses settings was, recorded at where, that differ
+// from the Store's.
+func (s *Store) compareSettings(where string, was map[string]string) error {
 	names := make([]string, 0, len(s.cfg.Settings))
 	for k := range s.cfg.Settings {
 		names = append(names, k)
@@ -197,7 +224,7 @@ func (s *Store) checkSettings() error {
 	sort.Strings(names)
 	for _, k := range names {
 		if now, ok := was[k]; ok && now != s.cfg.Settings[k] || !ok {
-			return &SettingsError{Dir: s.dir, Name: k, Was: orNone(was[k], ok), Now: s.cfg.Settings[k]}
+			return &SettingsError{Dir: where, Name: k, Was: orNone(was[k], ok), Now: s.cfg.Settings[k]}
 		}
 	}
 	return nil
@@ -359,7 +386,8 @@ func (s *Store) Finish(jobs []Job) error {
 			}
 			rows[i] = r
 		}
-		if err := trace.WriteFile(s.cfg.Out, rows); err != nil {
+		b, _ := json.Marshal(s.cfg.Settings)
+		if err := trace.WriteFileMeta(s.cfg.Out, rows, map[string]string{settingsKey: string(b)}); err != nil {
 			return err
 		}
 	}

@@ -262,6 +262,58 @@ func TestResumeWithOtherSettingsIsRefused(t *testing.T) {
 	}
 }
 
+// A finished evaluation records its settings in Out: a resume with others
+// is refused, with the same ones it runs nothing, and an Out without them
+// (written before they were recorded) is resumed as before.
+func TestResumeFinishedWithOtherSettingsIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.parquet")
+	jobs := testJobs()
+	open := func(limit string) (*Store, error) {
+		return OpenStore(StoreConfig{Out: out, Resume: true, Settings: map[string]string{"time_limit": limit}})
+	}
+	s, err := open("10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (Runner{Workers: 2, Store: s}).Run(context.Background(), jobs, fake); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Finish(jobs); err != nil {
+		t.Fatal(err)
+	}
+	want, err := trace.ReadOf[trace.Result](out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = open("20")
+	var se *SettingsError
+	if !errors.As(err, &se) || se.Dir != out || se.Name != "time_limit" || se.Was != "10" || se.Now != "20" {
+		t.Fatalf("finished with time_limit 10, resumed with 20: %v", err)
+	}
+	for _, p := range []string{out + ".parts", out + ".parts.new"} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("a refused resume left %s: %v", filepath.Base(p), err)
+		}
+	}
+	if got, err := trace.ReadOf[trace.Result](out); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("a refused resume changed the finished file: %v", err)
+	}
+	if s, err = open("10"); err != nil || s.Resumed() != len(jobs) {
+		t.Fatalf("same settings: %v", err)
+	}
+	if err := s.Finish(jobs); err != nil {
+		t.Fatal(err)
+	}
+	// An Out with no recorded settings.
+	if err := trace.WriteFile(out, want); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = open("20"); err != nil || s.Resumed() != len(jobs) {
+		t.Errorf("an Out without settings: %v", err)
+	}
+}
+
 // An error of one run stops the others and is returned; finished runs stay.
 func TestRunErrorStops(t *testing.T) {
 	boom := errors.New("boom")

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 
 	"github.com/corl-go/corl/internal/atomicfile"
 
@@ -105,12 +107,20 @@ type Writer[T any] struct {
 func Create(path string) (*Writer[Step], error) { return CreateOf[Step](path) }
 
 // CreateOf starts a Parquet file of rows of type T.
-func CreateOf[T any](path string) (*Writer[T], error) {
+func CreateOf[T any](path string) (*Writer[T], error) { return createOf[T](path, nil) }
+
+// createOf starts a Parquet file of rows of type T whose footer holds meta
+// as key-value metadata.
+func createOf[T any](path string, meta map[string]string) (*Writer[T], error) {
 	f, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("trace: %w", err)
 	}
-	return &Writer[T]{path: path, f: f, w: parquet.NewGenericWriter[T](f, parquet.Compression(&parquet.Zstd))}, nil
+	opts := []parquet.WriterOption{parquet.Compression(&parquet.Zstd)}
+	for _, k := range slices.Sorted(maps.Keys(meta)) {
+		opts = append(opts, parquet.KeyValueMetadata(k, meta[k]))
+	}
+	return &Writer[T]{path: path, f: f, w: parquet.NewGenericWriter[T](f, opts...)}, nil
 }
 
 // Write appends rows.
@@ -148,8 +158,12 @@ func (w *Writer[T]) Close() error {
 
 // WriteFile writes rows as a Parquet file at path, which appears complete
 // or not at all.
-func WriteFile[T any](path string, rows []T) error {
-	w, err := CreateOf[T](path)
+func WriteFile[T any](path string, rows []T) error { return WriteFileMeta(path, rows, nil) }
+
+// WriteFileMeta is WriteFile with meta as the file's key-value metadata,
+// which Meta reads back.
+func WriteFileMeta[T any](path string, rows []T, meta map[string]string) error {
+	w, err := createOf[T](path, meta)
 	if err != nil {
 		return err
 	}
@@ -212,6 +226,32 @@ func ReadOf[T any](path string) (_ []T, err error) {
 		return nil, fmt.Errorf("trace: %s: %w", path, err)
 	}
 	return rows, nil
+}
+
+// Meta reads the key-value metadata of a Parquet file's footer.
+func Meta(path string) (_ map[string]string, err error) {
+	defer recoverCorrupt(path, &err)
+	if err := checkFile(path); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("trace: %w", err)
+	}
+	pf, err := parquet.OpenFile(f, info.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		return nil, fmt.Errorf("trace: %s: %w", path, err)
+	}
+	meta := map[string]string{}
+	for _, kv := range pf.Metadata().KeyValueMetadata {
+		meta[kv.Key] = kv.Value
+	}
+	return meta, nil
 }
 
 // ErrCorrupt reports a Parquet file the reader could not make sense of.

@@ -371,6 +371,10 @@ func TestEvalMallocResumeKeepsSearch(t *testing.T) {
 	if code, _, errs := corl(t, append(base, "--simulations", "2")...); code != exitOK {
 		t.Errorf("resume with the same search: exit %d, %q", code, errs)
 	}
+	// The evaluation has finished: its output keeps the settings.
+	if code, _, errs := corl(t, append(base, "--simulations", "4")...); code != exitUsage || !strings.Contains(errs, "made with simulations") {
+		t.Errorf("resume of the finished evaluation with another search: exit %d, %q", code, errs)
+	}
 }
 
 // A parts directory left by an unfinished evaluation is never overwritten

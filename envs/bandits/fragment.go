@@ -312,8 +312,8 @@ func (in *Instance) appendPath(b *solver.Builder, act []int) {
 		b.AddRow("out"+s, ninf, 0, append(out1[i], v[i]), append(outV[i], -1))
 		b.AddRow("pull"+s, ninf, 0, []int{act[i], v[i]}, []float64{1, -1})
 	}
-	b.AddRow("length", ninf, L, all, slices.Repeat([]float64{1}, len(all)))
-	b.AddRow("budget", ninf, float64(in.B), act, slices.Repeat([]float64{1}, len(act)))
+	b.AddRow("length", ninf, L, all, ones(len(all)))
+	b.AddRow("budget", ninf, float64(in.B), act, ones(len(act)))
 }
 
 // FeasibleMIP decides with a MIP engine whether the action is feasible:
