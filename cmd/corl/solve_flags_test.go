@@ -116,7 +116,7 @@ func TestSolveBnBReportsHeuristics(t *testing.T) {
 // they are refused.
 func TestSolveStrongBranchingFlags(t *testing.T) {
 	needHiGHS(t)
-	base := []string{"--bnb", "--heuristics", "none"}
+	base := []string{"--bnb", "--heuristics", "none", "--cuts", "off"} // branches more without cuts
 	def := solveJSON(t, base...)
 	if def.Status != "optimal" || def.StrongBranching == nil {
 		t.Fatalf("default: %s, strong branching %+v", def.Status, def.StrongBranching)
