@@ -30,6 +30,12 @@ type SearchConfig struct {
 	MaxConsidered int     `json:"max_considered,omitempty"`
 	CVisit        float64 `json:"c_visit,omitempty"`
 	CScale        float64 `json:"c_scale,omitempty"`
+	// QRange is the smallest range of completed Q values that Gumbel
+	// rescales to [0, 1] (0: 1e-8, mctx's: any difference becomes the
+	// full scale). Q differences far below it move the policy little: for
+	// a learned model whose values are noisier than the differences
+	// among its moves.
+	QRange float64 `json:"q_range,omitempty"`
 
 	// PUCT: c1 (0: 1.25) and c2 (0: 19652); Dirichlet noise at the root
 	// with DirichletAlpha (0: 0.3) mixed in with DirichletFraction (0: 0.25)
@@ -60,6 +66,7 @@ func (c SearchConfig) withDefaults() SearchConfig {
 	train.Default(&c.Discount, 1)
 	train.Default(&c.CVisit, 50)
 	train.Default(&c.CScale, 0.1)
+	train.Default(&c.QRange, 1e-8)
 	train.Default(&c.C1, 1.25)
 	train.Default(&c.C2, 19652)
 	train.Default(&c.DirichletAlpha, 0.3)
@@ -83,7 +90,7 @@ func (c SearchConfig) Validate() error {
 		v    float64
 		hi   float64
 	}{{"Discount", c.Discount, 1}, {"DirichletFraction", c.DirichletFraction, 1},
-		{"CVisit", c.CVisit, math.MaxFloat64}, {"CScale", c.CScale, math.MaxFloat64},
+		{"CVisit", c.CVisit, math.MaxFloat64}, {"CScale", c.CScale, math.MaxFloat64}, {"QRange", c.QRange, math.MaxFloat64},
 		{"C1", c.C1, math.MaxFloat64}, {"C2", c.C2, math.MaxFloat64}, {"DirichletAlpha", c.DirichletAlpha, math.MaxFloat64}} {
 		if !(f.v >= 0 && f.v <= f.hi) {
 			return &ConfigError{f.name, f.v, fmt.Sprintf("in [0, %g]", f.hi)}

@@ -24,7 +24,8 @@
 //     legal actions; the move is argmax g + logits + sigma(q) among the
 //     most visited; below the root, argmax pi'(a) - N(a) / (1 + sum N)
 //     with pi' = softmax(logits + sigma(q)); the policy target is pi' at
-//     the root.
+//     the root. QRange floors the min-max range (mctx: 1e-8), so that a
+//     learned model's value noise does not outweigh its prior.
 //
 // Illegal actions (the Model's mask) are never selected and get target 0.
 //
@@ -34,7 +35,11 @@
 // dynamics g(s, a) -> (s', r) and the prediction f(s) -> (policy logits,
 // value), with latent states min-max scaled to [0, 1] and rewards and
 // values categorical over -Support..Support of h(Scale x), h(x) =
-// sign(x)(sqrt(|x|+1) - 1) + 0.001 x. True plays the game itself on
+// sign(x)(sqrt(|x|+1) - 1) + 0.001 x. The policy head is linear (a logit
+// per action index) or, with NetConfig.Head = HeadCandidates, one shared
+// MLP s([x, c_k]) scoring each candidate action k by its features c_k in
+// the observation (x the prediction's hidden layer); below the root the
+// learned model has no observation and every c_k is zero. True plays the game itself on
 // clones (any Game: an envs.Env with Legal and Clone), with priors and
 // values from an Evaluator: the network's f(h(obs)), BestFitRollout, or
 // the two mixed (Policy.Rollout). Every simulation that ends the game and
@@ -53,10 +58,15 @@
 // dynamics (with either model), cross-entropy on the policy targets over
 // the legal actions, on the n-step value
 // targets z_t = sum_{k<TDSteps} Discount^k r_{t+k} + Discount^TDSteps
-// v_{t+TDSteps} (the search's root value; 0 past the end) and on the
+// v_{t+TDSteps} (the search's root value; 0 past the end; with Values =
+// ValuesReturn the return to the end, with ValuesBest the better of that
+// and the best complete episode's return Step.Best) and on the
 // rewards, the unrolled steps weighted 1/Unroll; a Reanalyse fraction of
 // the positions get fresh root policy targets from a search with the
-// latest network. It checkpoints into an
+// latest network. With the true model and rollouts, self-play records at
+// every move the best complete episode its searches knew (Step.Expert,
+// its next move, ties broken toward best fit; Step.Best, its return), and
+// the policy targets become (1 - Expert) pi + Expert onehot(Step.Expert). It checkpoints into an
 // agents/train run directory after every iteration (weights, Adam's
 // moments, the replay buffer); every iteration's randomness is drawn from
 // (Seed, iteration), so a resumed run reaches the same weights.

@@ -10,8 +10,9 @@ import (
 // Learned plans with a Network: the roots are represented by h, every
 // expansion runs g and f once for the whole batch. Below the root the
 // legal actions are unknown and every action is allowed; no state is
-// terminal. The network runs in an nn.NoGrad scope released after each
-// call: no autodiff graph, and each call reuses the previous one's buffers.
+// terminal; a candidate head sees no candidate features there (all
+// zero). The network runs in an nn.NoGrad scope released after each call:
+// no autodiff graph, and each call reuses the previous one's buffers.
 type Learned struct {
 	net    *Network
 	sc     *nn.Scope
@@ -49,18 +50,19 @@ func (m *Learned) Root(_ context.Context, out *Eval) error {
 	c := m.net.Config
 	g := len(m.latent)
 	defer m.sc.Release()
-	s := m.net.Represent(m.sc.In(nn.From(m.net.be, m.obs, g, c.Obs)))
+	obs := m.sc.In(nn.From(m.net.be, m.obs, g, c.Obs))
+	s := m.net.Represent(obs)
 	lat := s.Data()
 	for i := range g {
 		m.latent[i] = append(m.latent[i][:0], lat[i*c.Latent:(i+1)*c.Latent]...)
 	}
 	copy(out.Legal, m.legal)
-	m.predict(s, out)
+	m.predict(s, obs, out)
 	return nil
 }
 
-func (m *Learned) predict(s *nn.Tensor, out *Eval) {
-	p, v := m.net.Predict(s)
+func (m *Learned) predict(s, obs *nn.Tensor, out *Eval) {
+	p, v := m.net.Predict(s, obs)
 	copy(out.Logits, p.Data())
 	m.net.Scalars(v, out.Value)
 }
@@ -87,6 +89,6 @@ func (m *Learned) Recurrent(_ context.Context, req []Expansion, out *Eval) error
 	for i := range out.Legal {
 		out.Legal[i] = true
 	}
-	m.predict(next, out)
+	m.predict(next, nil, out)
 	return nil
 }

@@ -27,6 +27,34 @@ type NetConfig struct {
 	// game's returns, fractions in [0, 1], over the support.
 	Support int     `json:"support,omitempty"`
 	Scale   float64 `json:"scale,omitempty"`
+	// Head is the policy head: "" (HeadLinear) or HeadCandidates.
+	Head string `json:"head,omitempty"`
+	// Cands lays out the candidates HeadCandidates scores; unused by the
+	// linear head.
+	Cands CandidateLayout `json:"candidates,omitzero"`
+}
+
+// The policy heads.
+const (
+	// HeadLinear maps the prediction's hidden layer to the Actions logits
+	// by one linear layer: an output unit per action index.
+	HeadLinear = "linear"
+	// HeadCandidates scores each candidate action k < Cands.N by one
+	// shared MLP s([x, c_k]) of the prediction's hidden layer x and the
+	// candidate's features c_k from the observation; the other actions
+	// get linear logits from x. Below the root, where the learned model
+	// has no observation, every c_k is zero.
+	HeadCandidates = "candidates"
+)
+
+// CandidateLayout says where the candidates' features lie in an
+// observation: candidate k (action k, k < N) has the Features values
+// starting at At + k Features.
+type CandidateLayout struct {
+	N        int `json:"n"`
+	Features int `json:"features"`
+	At       int `json:"at"`
+	Hidden   int `json:"hidden,omitempty"` // width of the scorer's hidden layer (0: 64)
 }
 
 // WithDefaults fills in the zero sizes.
@@ -46,6 +74,9 @@ func (c NetConfig) WithDefaults() NetConfig {
 	if c.Scale == 0 {
 		c.Scale = 100
 	}
+	if c.Head == HeadCandidates && c.Cands.Hidden == 0 {
+		c.Cands.Hidden = 64
+	}
 	return c
 }
 
@@ -62,6 +93,24 @@ func (c NetConfig) Validate() error {
 	}
 	if !(c.Scale >= 0) || math.IsInf(c.Scale, 1) {
 		return &ConfigError{"NetConfig.Scale", c.Scale, "a positive number (0: 100)"}
+	}
+	switch c.Head {
+	case "", HeadLinear:
+		return nil
+	case HeadCandidates:
+	default:
+		return &ConfigError{"NetConfig.Head", c.Head, HeadLinear + " or " + HeadCandidates}
+	}
+	l := c.Cands
+	switch {
+	case l.N < 1 || l.N > c.Actions:
+		return &ConfigError{"NetConfig.Cands.N", l.N, fmt.Sprintf("in [1, Actions = %d]", c.Actions)}
+	case l.Features < 1:
+		return &ConfigError{"NetConfig.Cands.Features", l.Features, ">= 1"}
+	case l.At < 0 || l.At+l.N*l.Features > c.Obs:
+		return &ConfigError{"NetConfig.Cands.At", l.At, fmt.Sprintf("in [0, Obs - N Features = %d]", c.Obs-l.N*l.Features)}
+	case l.Hidden < 0:
+		return &ConfigError{"NetConfig.Cands.Hidden", l.Hidden, ">= 1 (0: 64)"}
 	}
 	return nil
 }
@@ -113,6 +162,8 @@ type Network struct {
 	repr, dyn, pred           *trunk
 	reprOut, dynOut           *nn.Linear
 	rewardOut, policy, valueO *nn.Linear
+	// the candidate head's scorer: out(ReLU(fromX x + fromC c_k))
+	fromX, fromC, scoreOut *nn.Linear
 }
 
 // NewNetwork initialises a network from rng.
@@ -128,8 +179,18 @@ func NewNetwork(b nn.Backend, rng *rand.Rand, c NetConfig) (*Network, error) {
 	n.dynOut = nn.NewLinear(b, rng, h, c.Latent, true)
 	n.rewardOut = nn.NewLinear(b, rng, h, sup, true)
 	n.pred = newTrunk(b, rng, c.Latent, h, c.Layers)
-	n.policy = nn.NewLinear(b, rng, h, c.Actions, true)
 	n.valueO = nn.NewLinear(b, rng, h, sup, true)
+	if c.Head != HeadCandidates {
+		n.policy = nn.NewLinear(b, rng, h, c.Actions, true)
+		return n, nil
+	}
+	l := c.Cands
+	if l.N < c.Actions {
+		n.policy = nn.NewLinear(b, rng, h, c.Actions-l.N, true)
+	}
+	n.fromX = nn.NewLinear(b, rng, h, l.Hidden, true)
+	n.fromC = nn.NewLinear(b, rng, l.Features, l.Hidden, false)
+	n.scoreOut = nn.NewLinear(b, rng, l.Hidden, 1, true)
 	return n, nil
 }
 
@@ -141,7 +202,14 @@ func (n *Network) Params() []nn.Param {
 	ps = append(ps, prefixed("dyn.out", n.dynOut)...)
 	ps = append(ps, prefixed("dyn.reward", n.rewardOut)...)
 	ps = append(ps, n.pred.params("pred")...)
-	ps = append(ps, prefixed("pred.policy", n.policy)...)
+	if n.policy != nil {
+		ps = append(ps, prefixed("pred.policy", n.policy)...)
+	}
+	if n.fromX != nil {
+		ps = append(ps, prefixed("pred.score.latent", n.fromX)...)
+		ps = append(ps, prefixed("pred.score.candidate", n.fromC)...)
+		ps = append(ps, prefixed("pred.score.out", n.scoreOut)...)
+	}
 	return append(ps, prefixed("pred.value", n.valueO)...)
 }
 
@@ -183,10 +251,37 @@ func (n *Network) Dynamics(s *nn.Tensor, actions []int) (next, reward *nn.Tensor
 }
 
 // Predict is f: latent states to policy logits [B, Actions] and value
-// logits [B, 2 Support + 1].
-func (n *Network) Predict(s *nn.Tensor) (policy, value *nn.Tensor) {
+// logits [B, 2 Support + 1]. obs are the states' observations [B, Obs],
+// from which the candidate head takes its candidates' features; nil where
+// there are none (below the root of a learned model's search): the
+// candidates' features are then zero. The linear head ignores obs.
+func (n *Network) Predict(s, obs *nn.Tensor) (policy, value *nn.Tensor) {
 	x := n.pred.forward(s)
-	return n.policy.Forward(x), n.valueO.Forward(x)
+	if n.fromX == nil {
+		return n.policy.Forward(x), n.valueO.Forward(x)
+	}
+	return n.scoreCandidates(x, obs), n.valueO.Forward(x)
+}
+
+// scoreCandidates is the candidate head on the prediction's hidden layer
+// x [B, Hidden]: logit_k = out(ReLU(W_x x + W_c c_k + b)) for k < N, the
+// scorer's first layer applied to the concatenation [x, c_k] as the sum
+// of its two blocks, then the other actions' linear logits.
+func (n *Network) scoreCandidates(x, obs *nn.Tensor) *nn.Tensor {
+	l, rows := n.Config.Cands, x.Dim(0)
+	hx := n.fromX.Forward(x)
+	var logits *nn.Tensor
+	if obs == nil { // every c_k zero: one score, the same for every candidate
+		logits = nn.Add(n.scoreOut.Forward(nn.ReLU(hx)), nn.New(n.be, 1, l.N))
+	} else {
+		c := nn.Reshape(nn.Slice(obs, 1, l.At, l.At+l.N*l.Features), rows, l.N, l.Features)
+		z := nn.Add(n.fromC.Forward(c), nn.Reshape(hx, rows, 1, l.Hidden))
+		logits = nn.Reshape(n.scoreOut.Forward(nn.ReLU(z)), rows, l.N)
+	}
+	if n.policy == nil {
+		return logits
+	}
+	return nn.Concat(1, logits, n.policy.Forward(x))
 }
 
 // Scalars turns support logits [B, 2 Support + 1] into the values they

@@ -71,8 +71,19 @@ func TestLearnedSearch(t *testing.T) {
 	if err := m.SetRoots(obs, legal); err != nil {
 		t.Fatal(err)
 	}
+	searchLegal(t, m, legal, 2, 3, 12)
+	if err := m.SetRoots(obs[:7], legal); err == nil {
+		t.Error("a ragged observation batch was accepted")
+	}
+}
+
+// searchLegal runs both searches on m's roots (games of actions actions)
+// and checks that the targets are distributions over the legal actions,
+// 0 on the others, and that the move played is legal.
+func searchLegal(t *testing.T, m Model, legal []bool, games, actions, sims int) {
+	t.Helper()
 	for _, alg := range []Algorithm{Gumbel, PUCT} {
-		s, err := NewSearch(SearchConfig{Algorithm: alg, Simulations: 12}, 2, 3)
+		s, err := NewSearch(SearchConfig{Algorithm: alg, Simulations: sims}, games, actions)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,21 +91,18 @@ func TestLearnedSearch(t *testing.T) {
 		if err := s.Run(context.Background(), m, nil, &res); err != nil {
 			t.Fatal(err)
 		}
-		for g := range 2 {
+		for g := range games {
 			sum := float32(0)
-			for a := range 3 {
-				if !legal[g*3+a] && res.Policy[g*3+a] != 0 {
-					t.Errorf("%s game %d: illegal action %d has target %v", alg, g, a, res.Policy[g*3+a])
+			for a := range actions {
+				if !legal[g*actions+a] && res.Policy[g*actions+a] != 0 {
+					t.Errorf("%s game %d: illegal action %d has target %v", alg, g, a, res.Policy[g*actions+a])
 				}
-				sum += res.Policy[g*3+a]
+				sum += res.Policy[g*actions+a]
 			}
-			if math.Abs(float64(sum-1)) > 1e-5 || !legal[g*3+res.Action[g]] {
+			if math.Abs(float64(sum-1)) > 1e-5 || !legal[g*actions+res.Action[g]] {
 				t.Errorf("%s game %d: targets sum to %v, action %d", alg, g, sum, res.Action[g])
 			}
 		}
-	}
-	if err := m.SetRoots(obs[:7], legal); err == nil {
-		t.Error("a ragged observation batch was accepted")
 	}
 }
 
@@ -114,7 +122,7 @@ func TestLearnedMatchesTape(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := n.Represent(nn.From(nn.CPU(), obs, 2, 5))
-	p, v := n.Predict(s)
+	p, v := n.Predict(s, nn.From(nn.CPU(), obs, 2, 5))
 	wantV := make([]float32, 2)
 	n.Scalars(v, wantV)
 	same := func(what string, got, want []float32) {
@@ -133,7 +141,7 @@ func TestLearnedMatchesTape(t *testing.T) {
 		t.Fatal(err)
 	}
 	next, r := n.Dynamics(s, []int{2, 0})
-	p, v = n.Predict(next)
+	p, v = n.Predict(next, nil)
 	wantR := make([]float32, 2)
 	n.Scalars(r, wantR)
 	n.Scalars(v, wantV)

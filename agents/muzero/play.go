@@ -25,6 +25,12 @@ type Step struct {
 	Reward float32   `json:"reward"`
 	Policy []float32 `json:"policy"` // the search's policy target
 	Value  float32   `json:"value"`  // the search's root value
+	// Expert is the next move of the best complete episode the true
+	// model's searches knew from here when the move was played (-1: none
+	// known, as with the learned model), and Best that episode's return
+	// from here (see TrainConfig.Expert and ValuesBest).
+	Expert int     `json:"expert,omitempty"`
+	Best   float32 `json:"best,omitempty"`
 	// Priority is the replay priority (see TrainConfig.Priority).
 	Priority float32 `json:"priority,omitempty"`
 }
@@ -60,7 +66,8 @@ func (e *netEvaluator) Evaluate(_ context.Context, _ []*malloc.Env, obs []malloc
 		e.sc = nn.NoGrad()
 	}
 	defer e.sc.Release()
-	p, v := e.net.Predict(e.net.Represent(e.sc.In(nn.From(e.net.be, e.buf, len(obs), e.net.Config.Obs))))
+	in := e.sc.In(nn.From(e.net.be, e.buf, len(obs), e.net.Config.Obs))
+	p, v := e.net.Predict(e.net.Represent(in), in)
 	copy(logits, p.Data())
 	e.net.Scalars(v, values)
 	return nil
@@ -80,7 +87,8 @@ type player struct {
 	search  *Search
 	learned *Learned
 	truth   *MallocTrue
-	follow  bool // play the best complete episode known where it beats the tree's choice
+	follow  bool           // play the best complete episode known where it beats the tree's choice
+	roll    BestFitRollout // the expert's check of best fit's move
 	best    []episode
 	res     Result
 	obs     []float32
@@ -108,7 +116,7 @@ func newPlayer(net *Network, model string, cfg SearchConfig, rollout float64, ga
 	if err != nil {
 		return nil, err
 	}
-	p := &player{net: net, model: model, search: s}
+	p := &player{net: net, model: model, search: s, roll: BestFitRollout{FirstFit: true}}
 	switch {
 	case model == ModelTrue && net == nil:
 		p.truth = NewTrue[malloc.Obs, *malloc.Env](malloc.NumActions, &BestFitRollout{FirstFit: true})
@@ -127,22 +135,28 @@ func newPlayer(net *Network, model string, cfg SearchConfig, rollout float64, ga
 	return p, nil
 }
 
-// choose is the move game i plays after the search: the tree's choice a,
-// unless the best complete episode known from here (found by this search
-// or kept from earlier moves) is better than the best known that starts
-// with a; then that episode's next move. played are the game's moves so
-// far and base its return so far. The kept episode always extends the
-// moves played, so the game ends with at least the return of the best
-// episode any search found.
+// track makes the best complete episode of game i's last search its kept
+// one when it beats the kept one. played are the game's moves so far and
+// base its return so far.
+func (p *player) track(i int, played []int, base float64) error {
+	const eps = 1e-9
+	b := &p.best[i]
+	if ret, node := p.truth.Best(i, -1); node >= 0 && base+ret > b.ret+eps {
+		return p.keep(b, i, node, played, base+ret)
+	}
+	return nil
+}
+
+// choose is the move game i plays after the search (track has run): the
+// tree's choice a, unless the kept episode (the best complete one known
+// from here, found by this search or kept from earlier moves) is better
+// than the best known that starts with a; then that episode's next move.
+// The kept episode always extends the moves played, so the game ends with
+// at least the return of the best episode any search found.
 func (p *player) choose(i, a int, played []int, base float64) (int, error) {
 	const eps = 1e-9
 	b := &p.best[i]
 	k := len(played)
-	if ret, node := p.truth.Best(i, -1); node >= 0 && base+ret > b.ret+eps {
-		if err := p.keep(b, i, node, played, base+ret); err != nil {
-			return 0, err
-		}
-	}
 	if len(b.actions) <= k || b.actions[k] == a {
 		return a, nil
 	}
@@ -150,6 +164,50 @@ func (p *player) choose(i, a int, played []int, base float64) (int, error) {
 		return a, p.keep(b, i, node, played, base+ret)
 	}
 	return b.actions[k], nil
+}
+
+// expert is the expert move of game g (game i, after played, base its
+// return so far) and the return from here of the kept episode (-1, 0:
+// none kept): the kept episode's next move, or best fit's move when an
+// episode through it is known to return as much (best fit then one more
+// rollout is tried too). Offsets mostly tie on the returns the searches
+// see, and ties broken by whichever episode happened to be kept taught
+// the lowest offset; broken toward XLA's rule they teach it where
+// nothing better is known.
+func (p *player) expert(i int, g *malloc.Env, played []int, base float64) (int, float32, error) {
+	const eps = 1e-9
+	b := &p.best[i]
+	if len(b.actions) <= len(played) {
+		return -1, 0, nil
+	}
+	m, best := b.actions[len(played)], b.ret-base
+	if bf := malloc.BestFit(g); bf != m {
+		ret, _ := p.truth.Best(i, bf)
+		if ret < best-eps {
+			c := g.Clone()
+			if err := c.Advance(bf); err != nil {
+				return 0, 0, err
+			}
+			_, r, err := p.roll.best(c, nil, false)
+			if err != nil {
+				return 0, 0, err
+			}
+			ret = max(ret, c.Metric()-base+r)
+		}
+		if ret >= best-eps {
+			m = bf
+		}
+	}
+	return m, float32(best), nil
+}
+
+// forget drops game i's kept episode when the move just played (the last
+// of played) leaves it, as an exploring move can.
+func (p *player) forget(i int, played []int) {
+	b, k := &p.best[i], len(played)-1
+	if len(b.actions) <= k || b.actions[k] != played[k] {
+		b.actions, b.ret = b.actions[:0], math.Inf(-1)
+	}
 }
 
 // keep makes the episode through node of game i's tree the kept one.
@@ -217,7 +275,18 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 			if g.Done() {
 				continue
 			}
-			a := p.res.Action[i]
+			a, expert, best := p.res.Action[i], -1, float32(0)
+			if p.truth != nil {
+				if err := p.track(i, played[i], g.Metric()); err != nil {
+					return nil, nil, err
+				}
+				var err error
+				if p.search.cfg.Explore { // self-play: the targets need the expert
+					if expert, best, err = p.expert(i, g, played[i], g.Metric()); err != nil {
+						return nil, nil, err
+					}
+				}
+			}
 			if p.follow {
 				var err error
 				if a, err = p.choose(i, a, played[i], g.Metric()); err != nil {
@@ -225,13 +294,16 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 				}
 			}
 			played[i] = append(played[i], a)
+			if p.truth != nil {
+				p.forget(i, played[i])
+			}
 			st, err := g.Step(a)
 			if err != nil {
 				return nil, nil, fmt.Errorf("muzero: the search chose %d: %w", a, err)
 			}
 			trajs[i].Steps = append(trajs[i].Steps, Step{Obs: append([]float32(nil), p.obs[i*len(obs[i].Features):(i+1)*len(obs[i].Features)]...),
 				Legal: append([]bool(nil), p.legal[i*A:(i+1)*A]...), Action: a, Reward: float32(st.Reward),
-				Policy: append([]float32(nil), p.res.Policy[i*A:(i+1)*A]...), Value: p.res.Value[i]})
+				Policy: append([]float32(nil), p.res.Policy[i*A:(i+1)*A]...), Value: p.res.Value[i], Expert: expert, Best: best})
 			obs[i] = st.Obs
 		}
 	}
@@ -296,6 +368,10 @@ func LoadNetwork(path string) (*Network, error) {
 	}
 	if c.Obs != malloc.ObsSize || c.Actions != malloc.NumActions {
 		return nil, fmt.Errorf("%w: %s: observations %d and actions %d, the game has %d and %d", ErrCheckpoint, path, c.Obs, c.Actions, malloc.ObsSize, malloc.NumActions)
+	}
+	if g := mallocNet(c).Cands; c.Head == HeadCandidates && (c.Cands.N != g.N || c.Cands.Features != g.Features || c.Cands.At != g.At) {
+		return nil, fmt.Errorf("%w: %s: %d candidates of %d features at %d, the game has %d of %d at %d", ErrCheckpoint, path,
+			c.Cands.N, c.Cands.Features, c.Cands.At, g.N, g.Features, g.At)
 	}
 	net, err := NewNetwork(nn.CPU(), rand.New(rand.NewPCG(0, 0)), c)
 	if err != nil {

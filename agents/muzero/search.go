@@ -351,7 +351,7 @@ func (s *Search) completedQ(g, k int) int32 {
 	}
 	scale := (s.cfg.CVisit + float64(maxN)) * s.cfg.CScale
 	for a := range s.a {
-		s.q[a] = scale * (s.q[a] - lo) / math.Max(hi-lo, 1e-8)
+		s.q[a] = scale * (s.q[a] - lo) / math.Max(hi-lo, s.cfg.QRange)
 	}
 	return maxN
 }

@@ -212,3 +212,27 @@ func TestSearchConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestGumbelQRange: a floor on the rescaling range keeps a small Q
+// difference from overriding the prior. Two actions, visited once each,
+// rewards 0.5 and 0.51, logits 1 and 0: sigma = (50 + 1) 0.1 (q - 0.5) /
+// max(0.01, QRange). With mctx's 1e-8 the difference is the full scale
+// (sigma 0 and 5.1: action 1, target softmax(1, 5.1)); with QRange 1 it
+// is 0.051 (action 0, target softmax(1, 0.051)).
+func TestGumbelQRange(t *testing.T) {
+	m := &bandit{rewards: [][]float32{{0.5, 0.51}}, logits: [][]float32{{1, 0}}}
+	for _, c := range []struct {
+		qrange float64
+		action int
+		sigma  float64
+	}{{0, 1, 5.1}, {1, 0, 0.051}} {
+		res := run(t, SearchConfig{Simulations: 2, QRange: c.qrange}, m, 1, nil)
+		p1 := 1 / (1 + math.Exp(1-c.sigma))
+		if res.Action[0] != c.action || !near(float64(res.Policy[1]), p1) || !near(float64(res.Policy[0]), 1-p1) {
+			t.Errorf("QRange %v: action %d policy %v, want %d and [%.6f %.6f]", c.qrange, res.Action[0], res.Policy, c.action, 1-p1, p1)
+		}
+	}
+	if err := (SearchConfig{QRange: -1}).Validate(); err == nil {
+		t.Error("QRange -1 accepted")
+	}
+}

@@ -15,6 +15,22 @@ import (
 	"github.com/corl-go/corl/trace"
 )
 
+// The value targets (TrainConfig.Values).
+const (
+	// ValuesNStep: the rewards of the next TDSteps moves plus the search's
+	// root value TDSteps moves on (MuZero's).
+	ValuesNStep = "nstep"
+	// ValuesReturn: the game's return from the position to its end (Monte
+	// Carlo, n-step to the end), discounted by the search's Discount.
+	ValuesReturn = "return"
+	// ValuesBest: the better of the game's own return from the position
+	// and the return of the best complete episode the true model's
+	// searches knew from it (Step.Best), undiscounted: a lower bound of
+	// the position's value under the best play, which the played moves,
+	// sampled while exploring, fall short of.
+	ValuesBest = "best"
+)
+
 // TrainConfig configures training. The zero value of each field means its
 // default.
 type TrainConfig struct {
@@ -42,7 +58,17 @@ type TrainConfig struct {
 	// Rollout is the weight of best-fit rollouts in the true model's leaf
 	// values next to the network's (see Policy.Rollout; 0: none).
 	Rollout float64 `json:"rollout,omitempty"`
-	Seed    uint64  `json:"seed"`
+	// Values is what the value targets are: ValuesNStep (""), ValuesReturn
+	// or ValuesBest.
+	Values string `json:"values,omitempty"`
+	// Expert is the weight in [0, 1] of the expert target in the policy
+	// targets: (1 - Expert) pi_search + Expert onehot(m), m the next move of
+	// the best complete episode the true model's searches knew from the
+	// position (an expert-iteration target; positions with none known keep
+	// pi_search). It needs the true model with rollouts (Rollout > 0),
+	// whose searches find complete episodes at every move.
+	Expert float64 `json:"expert,omitempty"`
+	Seed   uint64  `json:"seed"`
 }
 
 func (c TrainConfig) withDefaults() TrainConfig {
@@ -63,8 +89,10 @@ func (c TrainConfig) withDefaults() TrainConfig {
 	if c.Model == "" {
 		c.Model = ModelLearned
 	}
-	c.Net.Obs, c.Net.Actions = malloc.ObsSize, malloc.NumActions
-	c.Net = c.Net.WithDefaults()
+	if c.Values == "" {
+		c.Values = ValuesNStep
+	}
+	c.Net = mallocNet(c.Net).WithDefaults()
 	c.Search.Explore = true
 	return c
 }
@@ -88,15 +116,32 @@ func (c TrainConfig) Validate() error {
 	if !(c.Rollout >= 0 && c.Rollout <= 1) {
 		return &ConfigError{"Rollout", c.Rollout, "a weight in [0, 1]"}
 	}
+	if c.Values != "" && c.Values != ValuesNStep && c.Values != ValuesReturn && c.Values != ValuesBest {
+		return &ConfigError{"Values", c.Values, "nstep, return or best"}
+	}
+	if !(c.Expert >= 0 && c.Expert <= 1) {
+		return &ConfigError{"Expert", c.Expert, "a weight in [0, 1]"}
+	}
+	if c.Expert > 0 && (c.Model != ModelTrue || c.Rollout == 0) {
+		return &ConfigError{"Expert", c.Expert, "0 unless the model is true with rollouts (Rollout > 0), whose searches find complete episodes"}
+	}
 	if !(c.Reanalyse >= 0 && c.Reanalyse <= 1) {
 		return &ConfigError{"Reanalyse", c.Reanalyse, "a fraction in [0, 1]"}
 	}
 	if !(c.LR >= 0) || math.IsInf(c.LR, 1) {
 		return &ConfigError{"LR", c.LR, "a positive rate (0: 1e-3)"}
 	}
-	n := c.Net
-	n.Obs, n.Actions = malloc.ObsSize, malloc.NumActions
-	return n.Validate()
+	return mallocNet(c.Net).Validate()
+}
+
+// mallocNet sizes c for the memory-mapping game: its observation, its
+// actions and, for the candidate head, its candidate offsets.
+func mallocNet(c NetConfig) NetConfig {
+	c.Obs, c.Actions = malloc.ObsSize, malloc.NumActions
+	if c.Head == HeadCandidates {
+		c.Cands.N, c.Cands.Features, c.Cands.At = malloc.MaxCandidates, malloc.CandidateFeatures, malloc.CandidatesAt
+	}
+	return c
 }
 
 // Iteration reports one iteration of training.
@@ -296,31 +341,61 @@ func (t *Trainer) reanalyse(rng *rand.Rand, sampled [][2]int, pol []float32) err
 		return err
 	}
 	for i, b := range rows {
-		copy(pol[b*A:(b+1)*A], res.Policy[i*A:(i+1)*A])
+		at := sampled[b]
+		t.policyTarget(pol[b*A:(b+1)*A], &t.replay[at[0]].Steps[at[1]], res.Policy[i*A:(i+1)*A])
 	}
 	return nil
 }
 
-// valueTarget is the n-step target at position i of tr: the discounted
-// rewards of the next n moves plus the discounted root value n moves on
-// (0 past the end).
+// valueTarget is the value target at position i of tr (0 past the end):
+// by Values, the n-step target (the discounted rewards of the next n moves
+// plus the discounted root value n moves on), the return to the end, or
+// the best return known from the position.
 func (t *Trainer) valueTarget(tr *Trajectory, i int) float32 {
-	gamma := t.cfg.Search.withDefaults().Discount
 	if i >= len(tr.Steps) {
 		return 0
 	}
+	n := t.cfg.TDSteps
+	if t.cfg.Values == ValuesReturn || t.cfg.Values == ValuesBest {
+		n = len(tr.Steps) - i
+	}
+	gamma := 1.0
+	if t.cfg.Values != ValuesBest {
+		gamma = t.cfg.Search.withDefaults().Discount
+	}
 	v, d := 0.0, 1.0
-	for k := range t.cfg.TDSteps {
+	for k := range n {
 		if i+k >= len(tr.Steps) {
 			return float32(v)
 		}
 		v += d * float64(tr.Steps[i+k].Reward)
 		d *= gamma
 	}
-	if j := i + t.cfg.TDSteps; j < len(tr.Steps) {
+	if j := i + n; j < len(tr.Steps) {
 		v += d * float64(tr.Steps[j].Value)
 	}
+	if st := &tr.Steps[i]; t.cfg.Values == ValuesBest && st.Expert >= 0 {
+		v = max(v, float64(st.Best))
+	}
 	return float32(v)
+}
+
+// policyTarget writes the policy target of step st into dst: the search's
+// policy (search, when not nil, replaces the recorded one), mixed with the
+// expert move by Expert.
+func (t *Trainer) policyTarget(dst []float32, st *Step, search []float32) {
+	if search == nil {
+		search = st.Policy
+	}
+	w := float32(t.cfg.Expert)
+	if w == 0 || st.Expert < 0 || st.Expert >= len(dst) || !st.Legal[st.Expert] {
+		copy(dst, search)
+		return
+	}
+	for a := range dst {
+		dst[a] = (1 - w) * search[a]
+	}
+	dst[st.Expert] += w
 }
 
 // learn takes one optimizer step on a batch of positions (drawn by
@@ -376,7 +451,7 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 				}
 			}
 			if i < len(tr.Steps) {
-				copy(pol[k][b*A:(b+1)*A], tr.Steps[i].Policy)
+				t.policyTarget(pol[k][b*A:(b+1)*A], &tr.Steps[i], nil)
 			}
 			if k > 0 && i-1 < len(tr.Steps) {
 				rew[k][b] = tr.Steps[i-1].Reward
@@ -409,17 +484,21 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 		be := t.net.be
 		sc := nn.NewScope() // the step's activations go back to the pool at its end
 		defer sc.Release()
-		s := t.net.Represent(sc.In(nn.From(be, obs, B, c.Net.Obs)))
+		in := sc.In(nn.From(be, obs, B, c.Net.Obs))
+		s := t.net.Represent(in)
 		var l *nn.Tensor
 		for k := range K + 1 {
 			w := float32(1)
+			if k == 1 {
+				in = nil // the unrolled states have no observation, as below the search's root
+			}
 			if k > 0 {
 				w = 1 / float32(K)
 				var r *nn.Tensor
 				s, r = t.net.Dynamics(s, acts[k-1])
 				l = nn.Add(l, nn.Scale(nn.CrossEntropy(r, nn.Mul(t.net.Targets(rew[k]), iw), nil), w))
 			}
-			p, v := t.net.Predict(s)
+			p, v := t.net.Predict(s, in)
 			term := nn.Add(nn.CrossEntropy(p, nn.From(be, pol[k], B, A), nn.From(be, legal[k], B, A)), nn.CrossEntropy(v, nn.Mul(t.net.Targets(val[k]), iw), nil))
 			if l == nil {
 				l = term

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,11 +37,19 @@ func weights(t *testing.T, tr *Trainer) []float32 {
 }
 
 // TestResumeSameWeights: a run stopped after its first iteration and
-// resumed in a new trainer ends with the weights of an uninterrupted run.
+// resumed in a new trainer ends with the weights of an uninterrupted run,
+// with either model and either policy head, and with the expert targets
+// and the value targets to the end.
 func TestResumeSameWeights(t *testing.T) {
-	for _, model := range []string{ModelLearned, ModelTrue} {
+	for _, run := range [][3]string{{ModelLearned, "", ""}, {ModelTrue, "", ""}, {ModelLearned, HeadCandidates, ""},
+		{ModelTrue, HeadCandidates, ValuesBest}, {ModelTrue, "", ValuesReturn}} {
+		model := run[0]
 		insts := trainInstances(3)
 		cfg := tinyTrain(model)
+		cfg.Net.Head, cfg.Values = run[1], run[2]
+		if run[2] != "" {
+			cfg.Rollout, cfg.Expert = 0.5, 0.5
+		}
 		full, err := NewTrainer(cfg, insts)
 		if err != nil {
 			t.Fatal(err)
@@ -101,6 +111,141 @@ func TestValueTarget(t *testing.T) {
 		if got := tr.valueTarget(g, i); got != w {
 			t.Errorf("target at %d = %v, want %v", i, got, w)
 		}
+	}
+}
+
+// TestValueTargetsToTheEnd: the return to the end is the sum of the
+// rewards from the position on (the discounted sum with a discount), and
+// the best-episode target is the better of it and the recorded best
+// return, where an episode is known.
+func TestValueTargetsToTheEnd(t *testing.T) {
+	g := &Trajectory{Steps: []Step{{Reward: 1, Value: 10, Expert: 0, Best: 12}, {Reward: 2, Value: 20, Expert: -1, Best: 50},
+		{Reward: 3, Value: 30, Expert: 1, Best: 6}, {Reward: 4, Value: 40, Expert: 2, Best: 4.5}}}
+	for _, c := range []struct {
+		values   string
+		discount float64
+		want     []float32
+	}{
+		{ValuesReturn, 0, []float32{1 + 2 + 3 + 4, 2 + 3 + 4, 3 + 4, 4, 0}},
+		{ValuesReturn, 0.5, []float32{1 + 0.5*2 + 0.25*3 + 0.125*4, 2 + 0.5*3 + 0.25*4, 3 + 0.5*4, 4, 0}},
+		// step 1 knows no episode, so its 50 is no target; step 2's 6 is below 3 + 4
+		{ValuesBest, 0.5, []float32{12, 2 + 3 + 4, 3 + 4, 4.5, 0}},
+	} {
+		tr := &Trainer{cfg: TrainConfig{TDSteps: 1, Values: c.values, Search: SearchConfig{Discount: c.discount}}}
+		for i, w := range c.want {
+			if got := tr.valueTarget(g, i); math.Abs(float64(got-w)) > 1e-6 {
+				t.Errorf("%s discount %v: target at %d = %v, want %v", c.values, c.discount, i, got, w)
+			}
+		}
+	}
+}
+
+// TestExpertPolicyTarget: the expert target is (1 - w) pi + w onehot(m):
+// all its mass on the best episode's move at w = 1, summing to 1, 0 on
+// illegal actions; without an expert move it is the search's policy.
+func TestExpertPolicyTarget(t *testing.T) {
+	legal := []bool{true, false, true, true}
+	pi := []float32{0.5, 0, 0.25, 0.25}
+	for _, c := range []struct {
+		w      float64
+		expert int
+		want   []float32
+	}{
+		{1, 2, []float32{0, 0, 1, 0}},
+		{0.5, 3, []float32{0.25, 0, 0.125, 0.625}},
+		{0.5, -1, pi},
+		{0, 2, pi},
+		{1, 1, pi}, // an illegal expert move (never recorded) is ignored
+	} {
+		tr := &Trainer{cfg: TrainConfig{Expert: c.w}}
+		dst := make([]float32, 4)
+		tr.policyTarget(dst, &Step{Legal: legal, Policy: pi, Expert: c.expert}, nil)
+		sum := float32(0)
+		for a, v := range dst {
+			sum += v
+			if !legal[a] && v != 0 {
+				t.Errorf("w %v expert %d: mass %v on illegal action %d", c.w, c.expert, v, a)
+			}
+		}
+		if !slices.Equal(dst, c.want) || math.Abs(float64(sum-1)) > 1e-6 {
+			t.Errorf("w %v expert %d: target %v (sum %v), want %v", c.w, c.expert, dst, sum, c.want)
+		}
+	}
+	// a reanalysed policy replaces the recorded one before the mix
+	tr := &Trainer{cfg: TrainConfig{Expert: 0.5}}
+	dst := make([]float32, 4)
+	tr.policyTarget(dst, &Step{Legal: legal, Policy: pi, Expert: 0}, []float32{0, 0, 1, 0})
+	if !slices.Equal(dst, []float32{0.5, 0, 0.5, 0}) {
+		t.Errorf("reanalysed and mixed: %v", dst)
+	}
+}
+
+// TestSelfPlayRecordsExperts: self-play with the true model and rollouts
+// records at every move a legal expert move and the return of the best
+// episode known from there, and at the first move that return is at least
+// what best fit and first fit reach from the start (the root's rollouts);
+// the learned model records none.
+func TestSelfPlayRecordsExperts(t *testing.T) {
+	insts := trainInstances(4)
+	net, err := NewNetwork(nn.CPU(), rand.New(rand.NewPCG(1, 2)), mallocNet(NetConfig{Hidden: 16, Latent: 8, Layers: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, model := range []string{ModelTrue, ModelLearned} {
+		pl, err := newPlayer(net, model, SearchConfig{Simulations: 4, Explore: true}, 0.5, len(insts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		trajs, _, err := pl.play(context.Background(), insts, []int{0, 1, 2, 3}, rand.New(rand.NewPCG(5, 6)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, tr := range trajs {
+			for i, st := range tr.Steps {
+				switch {
+				case model == ModelLearned && st.Expert != -1:
+					t.Fatalf("learned model, game %d move %d: expert %d", k, i, st.Expert)
+				case model == ModelTrue && (st.Expert < 0 || !st.Legal[st.Expert]):
+					t.Fatalf("game %d move %d: expert %d, legal %v", k, i, st.Expert, st.Legal)
+				}
+			}
+			if model == ModelLearned {
+				continue
+			}
+			floor := 0.0
+			for _, rule := range []func(*malloc.Env) int{malloc.BestFit, malloc.FirstFit} {
+				r, err := malloc.Play(insts[k], malloc.Config{}, "rule", rule)
+				if err != nil {
+					t.Fatal(err)
+				}
+				floor = max(floor, r.Fraction)
+			}
+			if best := float64(tr.Steps[0].Best); best < floor-1e-6 || best > 1+1e-6 {
+				t.Errorf("game %d: best return known at the start %.6f, best fit and first fit reach %.6f", k, best, floor)
+			}
+		}
+	}
+}
+
+// TestExpertNeedsEpisodes: expert targets without the true model's
+// rollouts, and unknown value targets, are refused naming the field.
+func TestExpertNeedsEpisodes(t *testing.T) {
+	for _, c := range []struct {
+		cfg   TrainConfig
+		field string
+	}{
+		{TrainConfig{Expert: 0.5}, "Expert"},
+		{TrainConfig{Expert: 0.5, Model: ModelTrue}, "Expert"},
+		{TrainConfig{Expert: 1.5, Model: ModelTrue, Rollout: 0.5}, "Expert"},
+		{TrainConfig{Values: "td"}, "Values"},
+	} {
+		var ce *ConfigError
+		if err := c.cfg.Validate(); !errors.As(err, &ce) || ce.Field != c.field {
+			t.Errorf("%+v: %v, want a ConfigError on %s", c.cfg, err, c.field)
+		}
+	}
+	if err := (TrainConfig{Expert: 1, Model: ModelTrue, Rollout: 0.5, Values: ValuesBest}).Validate(); err != nil {
+		t.Error(err)
 	}
 }
 

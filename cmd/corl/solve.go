@@ -46,7 +46,7 @@ func solveCommand() *cli.Command {
 			&cli.BoolFlag{Name: "bnb", Usage: "solve with corl's own branch-and-bound (node LPs by HiGHS)"},
 			&cli.StringFlag{Name: "branching", Value: "relpscost", Usage: "with --bnb: branching rule: " + branchingHelp},
 			&cli.StringFlag{Name: "trace", Usage: "with --bnb: write one Parquet row per branching decision to `FILE`"},
-		}, bnbFlags()...),
+		}, append(bnbFlags(), reliabilityFlags()...)...),
 		Action: solveAction,
 	}
 }
@@ -78,12 +78,14 @@ type solveResult struct {
 
 // strongBranchingResult is strong branching's work in a --bnb search: its
 // child LPs, their simplex iterations (part of lp_iterations), those at
-// the root, and their wall time.
+// the root, their wall time, and the node LPs warm-started from a child's
+// final basis.
 type strongBranchingResult struct {
 	LPs            int64   `json:"lps"`
 	LPIterations   int64   `json:"lp_iterations"`
 	RootIterations int64   `json:"root_lp_iterations"`
 	TimeSeconds    float64 `json:"time_seconds"`
+	WarmStarts     int64   `json:"warm_starts"`
 }
 
 // openNodesResult is the most memory a --bnb search's open nodes held,
@@ -125,6 +127,9 @@ func solveAction(c *cli.Context) error {
 	}
 	if n := c.Int64("node-limit"); n < 0 {
 		return usageErr("--node-limit must not be negative (0: no limit), got %d", n)
+	}
+	if err := checkReliabilityFlags(c); err != nil {
+		return err
 	}
 	options, err := parseOptions(c.StringSlice("option"))
 	if err != nil {

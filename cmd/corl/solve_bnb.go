@@ -37,6 +37,9 @@ func solveBnBAction(c *cli.Context, m *solver.Model, name string) error {
 	if err != nil {
 		return failedErr(err)
 	}
+	if err := applyReliabilityFlags(c, rule); err != nil {
+		return err
+	}
 	var tw *trace.Writer[trace.Step]
 	if path := c.String("trace"); path != "" {
 		if tw, err = trace.Create(path); err != nil {
@@ -121,7 +124,7 @@ func bnbResult(res bnb.Result, m *solver.Model, name, engine string) solveResult
 	}
 	if st := res.Stats; st.SBLPs > 0 {
 		r.StrongBranching = &strongBranchingResult{LPs: st.SBLPs, LPIterations: st.SBIterations,
-			RootIterations: st.RootSBIterations, TimeSeconds: st.SBTime.Seconds()}
+			RootIterations: st.RootSBIterations, TimeSeconds: st.SBTime.Seconds(), WarmStarts: st.SBWarmStarts}
 	}
 	if r.Objective != nil {
 		r.Gap = finite(res.Stats.Gap)

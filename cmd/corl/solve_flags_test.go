@@ -24,6 +24,15 @@ func TestSolveFlagsChecked(t *testing.T) {
 		{[]string{"solve", "--bnb", "--heuristics", "rens,cuts"}, exitUsage, "--heuristics"},
 		{[]string{"solve", "--bnb", "--presolve", "maybe"}, exitUsage, "--presolve"},
 		{[]string{"solve", "--bnb", "--cuts", "gomory,lift"}, exitUsage, "--cuts"},
+		{[]string{"solve", "--bnb", "--sb-min-reliable", "-1"}, exitUsage, "--sb-min-reliable"},
+		{[]string{"solve", "--bnb", "--sb-max-reliable", "-2"}, exitUsage, "--sb-max-reliable"},
+		{[]string{"solve", "--bnb", "--sb-min-reliable", "6", "--sb-max-reliable", "3"}, exitUsage, "--sb-max-reliable 3 is below --sb-min-reliable 6"},
+		{[]string{"solve", "--bnb", "--sb-iter-quot", "-0.5"}, exitUsage, "--sb-iter-quot"},
+		{[]string{"solve", "--bnb", "--sb-iter-quot", "NaN"}, exitUsage, "--sb-iter-quot"},
+		{[]string{"solve", "--bnb", "--sb-iter-ofs", "-1"}, exitUsage, "--sb-iter-ofs"},
+		{[]string{"solve", "--bnb", "--sb-lookahead", "-3"}, exitUsage, "--sb-lookahead"},
+		{[]string{"solve", "--bnb", "--sb-iter-limit", "-1"}, exitUsage, "--sb-iter-limit"},
+		{[]string{"solve", "--sb-lookahead", "4"}, exitUsage, "--sb-lookahead goes with --bnb"},
 		{[]string{"solve", "--solution", filepath.Join(missing, "x.sol")}, exitInput, "--solution"},
 		{[]string{"solve", "--bnb", "--trace", filepath.Join(missing, "t.parquet")}, exitInput, "--trace"},
 		{[]string{"bench", "solver", "--repeat", "0"}, exitUsage, "--repeat"},
@@ -98,4 +107,45 @@ func TestSolveBnBReportsHeuristics(t *testing.T) {
 	if !names["rounding"] || !names["fracdive"] {
 		t.Errorf("heuristics reported: %+v", on.Heuristics)
 	}
+}
+
+// The strong-branching flags reach relpscost: a budget of nothing leaves
+// the root's strong branching as it was and stops it soon after, a fixed threshold of 1 and a lookahead of
+// 2 do no more of it than the defaults, a limit of 20 iterations holds each
+// child LP to 20; every setting finds the same optimum. With another rule
+// they are refused.
+func TestSolveStrongBranchingFlags(t *testing.T) {
+	needHiGHS(t)
+	base := []string{"--bnb", "--heuristics", "none", "--cuts", "off"} // branches more without cuts
+	def := solveJSON(t, base...)
+	if def.Status != "optimal" || def.StrongBranching == nil {
+		t.Fatalf("default: %s, strong branching %+v", def.Status, def.StrongBranching)
+	}
+	for _, c := range []struct {
+		args  []string
+		check func(sb strongBranchingResult) bool
+	}{
+		{[]string{"--sb-min-reliable", "1", "--sb-max-reliable", "1", "--sb-lookahead", "2"},
+			func(sb strongBranchingResult) bool { return sb.LPs <= def.StrongBranching.LPs }},
+		{[]string{"--sb-iter-ofs", "1", "--sb-iter-quot", "0.000001"},
+			func(sb strongBranchingResult) bool {
+				return sb.RootIterations == def.StrongBranching.RootIterations && 2*sb.LPIterations < def.StrongBranching.LPIterations
+			}},
+		{[]string{"--sb-iter-quot", "Inf", "--sb-iter-limit", "20"},
+			func(sb strongBranchingResult) bool { return sb.LPIterations <= 21*sb.LPs }}, // HiGHS may finish its pivot
+	} {
+		r := solveJSON(t, append(append([]string(nil), base...), c.args...)...)
+		if r.Status != "optimal" || *r.Objective != *def.Objective {
+			t.Errorf("%v: %s %v, want optimal %v", c.args, r.Status, *r.Objective, *def.Objective)
+		}
+		if r.StrongBranching == nil || !c.check(*r.StrongBranching) {
+			t.Errorf("%v: strong branching %+v (default: %+v)", c.args, r.StrongBranching, def.StrongBranching)
+		}
+	}
+	args := []string{"solve", "--bnb", "--branching", "pscost", "--sb-lookahead", "4"}
+	code, _, stderr := corl(t, args...)
+	if code != exitUsage {
+		t.Errorf("corl %v: exit %d, want %d", args, code, exitUsage)
+	}
+	oneLine(t, args, stderr, "--sb-lookahead applies to --branching relpscost only")
 }

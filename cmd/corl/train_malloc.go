@@ -31,7 +31,8 @@ func trainMallocCommand() *cli.Command {
 			"     --simulations per move) over the learned dynamics (--model learned) or the game itself\n" +
 			"     (--model true); games come from --instances synthetic workloads of --ops operations\n" +
 			"     (or the CSVs of --set), fast memory at --capacity-fraction of the peak live size,\n" +
-			"  2. replay: the last --replay games; n-step value targets (--td-steps),\n" +
+			"  2. replay: the last --replay games; value targets by --value-target (n-step: --td-steps),\n" +
+			"     policy targets from the search, mixed with the best known episode's move by --expert-weight,\n" +
 			"  3. learning: --steps-per-iteration steps on --batch-size positions, unrolled --unroll moves,\n" +
 			"  4. a checkpoint after every iteration; policy.safetensors, the trace, plots and summary.md\n" +
 			"     at the end.\n\n" +
@@ -54,9 +55,12 @@ func trainMallocCommand() *cli.Command {
 			&cli.IntFlag{Name: "replay", Value: 256, Usage: "games kept in the replay buffer"},
 			&cli.Float64Flag{Name: "lr", Value: 1e-3, Usage: "Adam's learning rate"},
 			&cli.Float64Flag{Name: "rollout-weight", Usage: "with --model true, the weight in [0, 1] of best-fit rollouts in the search's leaf values next to the network's"},
+			&cli.StringFlag{Name: "value-target", Value: muzero.ValuesNStep, Usage: "the value targets: nstep (--td-steps rewards, then the search's value), return (the game's return to its end) or best (the better of that and the best complete episode the true model's searches knew from the position)"},
+			&cli.Float64Flag{Name: "expert-weight", Usage: "with --model true and --rollout-weight > 0, the weight in [0, 1] of the best known episode's next move in the policy targets, next to the search's policy"},
 			&cli.Float64Flag{Name: "reanalyse", Usage: "fraction of each batch's positions re-searched with the latest network (learned model)"},
 			&cli.IntFlag{Name: "latent", Value: 64, Usage: "latent state size"},
 			&cli.IntFlag{Name: "hidden", Value: 128, Usage: "hidden layer width"},
+			&cli.StringFlag{Name: "policy-head", Value: muzero.HeadLinear, Usage: "linear (a logit per action index) or candidates (one shared scorer of each candidate offset's features)"},
 			&cli.StringFlag{Name: "set", Usage: "train on the allocation CSVs of `DIR` instead of synthetic workloads"},
 			&cli.IntFlag{Name: "instances", Value: 32, Usage: "synthetic workloads to generate"},
 			&cli.IntFlag{Name: "ops", Value: 24, Usage: "operations per synthetic workload"},
@@ -85,10 +89,11 @@ func trainMallocConfigFromFlags(c *cli.Context) (trainMallocConfig, error) {
 		GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version,
 		Train: muzero.TrainConfig{
 			Search: muzero.SearchConfig{Algorithm: muzero.Algorithm(c.String("search")), Simulations: c.Int("simulations")},
-			Net:    muzero.NetConfig{Latent: c.Int("latent"), Hidden: c.Int("hidden")},
+			Net:    muzero.NetConfig{Latent: c.Int("latent"), Hidden: c.Int("hidden"), Head: c.String("policy-head")},
 			Model:  c.String("model"), Steps: c.Int("steps"), Games: c.Int("games"), StepsPerIt: c.Int("steps-per-iteration"),
 			Batch: c.Int("batch-size"), Unroll: c.Int("unroll"), TDSteps: c.Int("td-steps"), Replay: c.Int("replay"),
-			LR: c.Float64("lr"), Reanalyse: c.Float64("reanalyse"), Rollout: c.Float64("rollout-weight"), Seed: c.Uint64("seed")}}
+			LR: c.Float64("lr"), Reanalyse: c.Float64("reanalyse"), Rollout: c.Float64("rollout-weight"),
+			Values: c.String("value-target"), Expert: c.Float64("expert-weight"), Seed: c.Uint64("seed")}}
 	if cfg.Agent != "muzero" {
 		return cfg, usageErr("--agent %q: want muzero", cfg.Agent)
 	}
@@ -114,7 +119,8 @@ func trainMallocConfigFromFlags(c *cli.Context) (trainMallocConfig, error) {
 	if err := cfg.Train.Validate(); err != nil {
 		var ce *muzero.ConfigError
 		if errors.As(err, &ce) {
-			flag := map[string]string{"Algorithm": "--search", "model": "--model", "Model": "--model", "Rollout": "--rollout-weight"}[ce.Field]
+			flag := map[string]string{"Algorithm": "--search", "model": "--model", "Model": "--model", "Rollout": "--rollout-weight", "Reanalyse": "--reanalyse", "NetConfig.Head": "--policy-head",
+				"Values": "--value-target", "Expert": "--expert-weight"}[ce.Field]
 			if flag != "" {
 				return cfg, usageErr("%s %v: want %s", flag, ce.Value, ce.Want)
 			}
@@ -211,8 +217,12 @@ func runTrainMalloc(ctx context.Context, dir *train.Dir, cfg trainMallocConfig, 
 		fmt.Fprintf(&b, "Instances: %d synthetic workloads of %d operations, seed %d", cfg.Instances, cfg.Ops, cfg.Seed)
 	}
 	t := tr.Config()
-	fmt.Fprintf(&b, ", capacity %g of the peak live size.\n\nSearch: %s, %d simulations, %s model. %d optimizer steps, batch %d, unroll %d, %d-step targets.\n\n",
-		cfg.CapacityFraction, t.Search.Algorithm, t.Search.Simulations, t.Model, t.Steps, t.Batch, t.Unroll, t.TDSteps)
+	values := t.Values
+	if values == muzero.ValuesNStep {
+		values = fmt.Sprintf("%d-step", t.TDSteps)
+	}
+	fmt.Fprintf(&b, ", capacity %g of the peak live size.\n\nSearch: %s, %d simulations, %s model. %d optimizer steps, batch %d, unroll %d, %s value targets, expert weight %g.\n\n",
+		cfg.CapacityFraction, t.Search.Algorithm, t.Search.Simulations, t.Model, t.Steps, t.Batch, t.Unroll, values, t.Expert)
 	fmt.Fprintf(&b, "Last iteration: self-play return %.4f (fraction of the total benefit), loss %.4f.\n\n", last.Return, last.Loss)
 	fmt.Fprintf(&b, "Policy: `%s` (evaluate it as `--policies muzero:%s`). Curves: `plots/`, trace: `trace/train.parquet`.\n",
 		mallocPolicyFile, dir.Join(mallocPolicyFile))

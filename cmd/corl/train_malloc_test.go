@@ -45,7 +45,7 @@ func TestTrainMallocMistakes(t *testing.T) {
 	for _, bad := range [][]string{
 		{"--agent", "alphazero"}, {"--search", "ucb"}, {"--model", "oracle"}, {"--simulations", "0"},
 		{"--capacity-fraction", "1.5"}, {"--reanalyse", "2"}, {"--steps", "0"}, {"--lr", "-1"}, {"--instances", "0"},
-		{"--rollout-weight", "1.5"},
+		{"--rollout-weight", "1.5"}, {"--policy-head", "attention"}, {"--value-target", "td"}, {"--expert-weight", "0.5"},
 	} {
 		out := filepath.Join(t.TempDir(), "run")
 		args := append(trainMallocArgs(out), bad...)
@@ -55,6 +55,9 @@ func TestTrainMallocMistakes(t *testing.T) {
 		}
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("%v: the run directory was made", bad)
+		}
+		if !strings.Contains(stderr, bad[0]) {
+			t.Errorf("%v: the message does not name the flag: %s", bad, stderr)
 		}
 	}
 	if code, _, _ := corl(t, "train", "malloc", "--out", filepath.Join(t.TempDir(), "none"), "--resume"); code != exitInput {
@@ -75,13 +78,16 @@ func TestEvalMallocMuZero(t *testing.T) {
 	}
 	pol := "muzero:" + filepath.Join(run, mallocPolicyFile)
 	for _, model := range []string{"learned", "true"} {
-		code, stdout, stderr := corl(t, "eval", "malloc", "--set", set, "--policies", "xla,"+pol+",mcts", "--simulations", "4", "--model", model, "--workers", "2")
+		code, stdout, stderr := corl(t, "eval", "malloc", "--set", set, "--policies", "xla,"+pol+",mcts", "--simulations", "4", "--model", model, "--workers", "2", "--q-range", "0.05")
 		if code != exitOK || !strings.Contains(stdout, pol) || !strings.Contains(stdout, "mcts") {
 			t.Fatalf("%s: exit %d\n%s%s", model, code, stdout, stderr)
 		}
 	}
 	if code, _, stderr := corl(t, "eval", "malloc", "--set", set, "--policies", pol, "--model", "true", "--rollout-weight", "-0.5"); code != exitUsage || !strings.Contains(stderr, "--rollout-weight") {
 		t.Errorf("--rollout-weight -0.5: exit %d, want %d\n%s", code, exitUsage, stderr)
+	}
+	if code, _, stderr := corl(t, "eval", "malloc", "--set", set, "--policies", pol, "--q-range", "-1"); code != exitUsage || !strings.Contains(stderr, "--q-range") {
+		t.Errorf("--q-range -1: exit %d, want %d\n%s", code, exitUsage, stderr)
 	}
 	for _, c := range []struct {
 		policy string

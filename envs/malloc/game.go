@@ -134,12 +134,18 @@ func (in *Instance) order(o Order) []int {
 
 // Observation sizes.
 const (
-	MaxCandidates     = 16
-	OccupancyBins     = 16
-	bufferFeatures    = 6
-	candidateFeatures = 4
+	MaxCandidates  = 16
+	OccupancyBins  = 16
+	bufferFeatures = 6
+	// CandidateFeatures values describe each candidate offset: its start
+	// and end over the capacity, the free space above it over the
+	// capacity, and 1 (0 in the padding past the last candidate).
+	CandidateFeatures = 4
+	// CandidatesAt is where candidate k's features start in Obs.Features:
+	// at CandidatesAt + k CandidateFeatures.
+	CandidatesAt = bufferFeatures + OccupancyBins
 	// ObsSize is the length of Obs.Features.
-	ObsSize = bufferFeatures + OccupancyBins + MaxCandidates*candidateFeatures
+	ObsSize = CandidatesAt + MaxCandidates*CandidateFeatures
 	// SlowAction leaves the current buffer in slow memory.
 	SlowAction = MaxCandidates
 	// NumActions is the size of the action space.
@@ -368,7 +374,7 @@ func (g *Env) observe() Obs {
 		}
 	}
 	for k, off := range g.cands {
-		v := f[bufferFeatures+OccupancyBins+k*candidateFeatures:]
+		v := f[CandidatesAt+k*CandidateFeatures:]
 		v[0] = float64(off) / c
 		v[1] = float64(off+b.Size) / c
 		v[2] = float64(g.gapAbove(off, b)) / c // free space above the buffer at this offset

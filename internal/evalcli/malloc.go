@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 
 	"github.com/urfave/cli/v2"
@@ -26,6 +27,7 @@ func Malloc() []cli.Flag {
 		&cli.IntFlag{Name: "simulations", Value: 16, Usage: "simulations per move of learned policies"},
 		&cli.StringFlag{Name: "model", Value: "learned", Usage: "what muzero:PATH plans with: learned (its dynamics) or true (the game)"},
 		&cli.Float64Flag{Name: "rollout-weight", Value: 0.5, Usage: "with --model true, the weight in [0, 1] of best-fit rollouts in muzero:PATH's leaf values next to its network's (0: the network's alone, and no episode to follow)"},
+		&cli.Float64Flag{Name: "q-range", Usage: "Gumbel: the smallest range of Q values (fractions of the total benefit) rescaled to the full scale (0: 1e-8, mctx's); e.g. 0.05 keeps a learned model's value noise from overriding its prior"},
 		&cli.BoolFlag{Name: "tree-only", Usage: "play the search tree's choice always; by default a search on the game itself (mcts, --model true) follows the best complete episode its simulations and rollouts found where that is better"},
 		&cli.Float64Flag{Name: "capacity-fraction", Value: 0.5, Usage: "fast memory as a fraction of the peak live size, in (0, 1]"},
 		&cli.Int64Flag{Name: "alignment", Value: 1, Usage: "offsets are multiples of this many bytes (at least 1)"},
@@ -65,7 +67,10 @@ func ParseMallocIn(c *cli.Context, fsys FS) (MallocEval, error) {
 		return MallocEval{}, input(err)
 	}
 	pols := SplitList(c.String("policies"))
-	search := muzero.SearchConfig{Algorithm: muzero.Algorithm(c.String("search")), Simulations: c.Int("simulations"), TreeOnly: c.Bool("tree-only")}
+	search := muzero.SearchConfig{Algorithm: muzero.Algorithm(c.String("search")), Simulations: c.Int("simulations"), TreeOnly: c.Bool("tree-only"), QRange: c.Float64("q-range")}
+	if !(search.QRange >= 0) || math.IsInf(search.QRange, 1) {
+		return MallocEval{}, usage("--q-range %v: want a range >= 0", search.QRange)
+	}
 	if err := search.Validate(); err != nil || search.Simulations < 1 {
 		return MallocEval{}, usage("--search %q, --simulations %d: want gumbel or puct, and at least 1", c.String("search"), search.Simulations)
 	}
@@ -115,7 +120,7 @@ func ParseMallocIn(c *cli.Context, fsys FS) (MallocEval, error) {
 		Settings: map[string]string{"capacity_fraction": fmt.Sprint(frac), "alignment": fmt.Sprint(align), "mip_time_limit": fmt.Sprint(mipLimit),
 			// How muzero:PATH and mcts search: their results depend on it.
 			"search": string(search.Algorithm), "simulations": fmt.Sprint(search.Simulations), "model": model,
-			"rollout_weight": fmt.Sprint(rollout), "tree_only": fmt.Sprint(search.TreeOnly)}}, nil
+			"rollout_weight": fmt.Sprint(rollout), "tree_only": fmt.Sprint(search.TreeOnly), "q_range": fmt.Sprint(search.QRange)}}, nil
 }
 
 // AllocationFilesIn lists the allocation CSVs of a set on fsys: the .csv

@@ -3,6 +3,7 @@ package bnb
 import (
 	"context"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/corl-go/corl/solver"
@@ -85,8 +86,8 @@ func (d *Decision) Search() *Search { return d.s }
 // StrongBranch solves the two children of branching on column j (with at
 // most iterLimit simplex iterations each, 0 for no limit) and returns their
 // LP values in minimisation form; an infeasible or cut-off child gets +Inf.
-// The node's LP state is restored afterwards. With learn set, the gains
-// update the pseudocosts.
+// The node's bounds are restored afterwards, and its basis before the next
+// LP that needs it. With learn set, the gains update the pseudocosts.
 func (d *Decision) StrongBranch(ctx context.Context, j, iterLimit int, learn bool) (down, up float64, err error) {
 	s := d.s
 	v := s.x[j]
@@ -99,40 +100,31 @@ func (d *Decision) StrongBranch(ctx context.Context, j, iterLimit int, learn boo
 	}
 	// child returns the child's LP value and whether it is exact (a valid
 	// bound for the child node: solved, infeasible or cut off).
-	child := func(clo, cup float64) (float64, bool, error) {
+	child := func(dir int, clo, cup float64) (float64, bool, error) {
+		if s.sbMoved {
+			// An earlier child's final basis is in HiGHS: put the node's back.
+			if err := s.lp.SetBasis(s.cb, s.rb); err != nil {
+				return 0, false, err
+			}
+		}
 		if err := s.lp.SetColBounds(j, clo, cup); err != nil {
 			return 0, false, err
 		}
-		st, err := s.solveSB(ctx, d.Node)
-		if err != nil {
-			return 0, false, err
+		v, exact, err := s.sbChild(ctx, d.Node, j, dir)
+		// The node's bounds go back at once (a bound change makes HiGHS
+		// drop its solution, so only after reading it); its basis before
+		// the next LP that needs it.
+		if err2 := s.lp.SetColBounds(j, lo, hi); err == nil {
+			err = err2
 		}
-		switch st {
-		case solver.StatusOptimal, solver.StatusIterationLimit:
-			// At an iteration limit the dual simplex's objective is an
-			// estimate (a bound only in its phase 2): use it for scores.
-			obj, err := s.lp.Objective()
-			if err != nil {
-				return 0, false, err
-			}
-			if s.pruned(obj) && st == solver.StatusOptimal {
-				return math.Inf(1), true, nil
-			}
-			return obj, st == solver.StatusOptimal, nil
-		case solver.StatusInfeasible, solver.StatusObjectiveBound:
-			return math.Inf(1), true, nil
-		}
-		return s.lpObj, false, nil // no information
+		return v, exact, err
 	}
 	fl, ce := math.Floor(v), math.Ceil(v)
 	var exactDown, exactUp bool
-	if down, exactDown, err = child(lo, fl); err != nil {
+	if down, exactDown, err = child(-1, lo, fl); err != nil {
 		return 0, 0, err
 	}
-	if err := s.restore(j, lo, hi); err != nil {
-		return 0, 0, err
-	}
-	if up, exactUp, err = child(ce, hi); err != nil {
+	if up, exactUp, err = child(+1, ce, hi); err != nil {
 		return 0, 0, err
 	}
 	// Exact child values bound the children Branch creates on j (full
@@ -152,9 +144,6 @@ func (d *Decision) StrongBranch(ctx context.Context, j, iterLimit int, learn boo
 		}
 		s.sbBound[j] = e
 	}
-	if err := s.restore(j, lo, hi); err != nil {
-		return 0, 0, err
-	}
 	if learn {
 		if !math.IsInf(down, 1) {
 			s.pc.update(j, -1, down-s.lpObj, v-fl)
@@ -166,13 +155,112 @@ func (d *Decision) StrongBranch(ctx context.Context, j, iterLimit int, learn boo
 	return down, up, nil
 }
 
-// restore puts column j's bounds and the node's basis back.
-func (s *Search) restore(j int, lo, hi float64) error {
-	if err := s.lp.SetColBounds(j, lo, hi); err != nil {
-		return err
+// sbBasis is a strong-branching child's final basis, kept to warm-start
+// the node of that child should its column be chosen.
+type sbBasis struct {
+	node   *Node // the child node it warm-starts, once branched
+	col    int
+	dir    int
+	cb, rb []solver.BasisStatus
+}
+
+// keepSBBasis keeps the final basis of column j's child in direction dir
+// (solved, or stopped at its iteration limit) for the decision's children.
+func (s *Search) keepSBBasis(j, dir int) error {
+	var b *sbBasis
+	for _, e := range s.sbBases {
+		if e.col == j && e.dir == dir {
+			b = e
+		}
 	}
-	s.lastLP = nil // HiGHS no longer holds the node's final state
-	return s.lp.SetBasis(s.cb, s.rb)
+	if b == nil {
+		if k := len(s.sbPool); k > 0 {
+			b, s.sbPool = s.sbPool[k-1], s.sbPool[:k-1]
+		} else {
+			b = &sbBasis{cb: make([]solver.BasisStatus, s.n)}
+		}
+		b.col, b.dir = j, dir
+		s.sbBases = append(s.sbBases, b)
+	}
+	if len(b.cb) != s.n {
+		b.cb = make([]solver.BasisStatus, s.n)
+	}
+	b.rb = slices.Grow(b.rb[:0], s.lpRows())[:s.lpRows()]
+	return s.lp.BasisTo(b.cb, b.rb)
+}
+
+// clearSBBases returns the strong-branching bases of the last decision to
+// the pool.
+func (s *Search) clearSBBases() {
+	s.sbPool = append(s.sbPool, s.sbBases...)
+	clear(s.sbBases)
+	s.sbBases = s.sbBases[:0]
+}
+
+// takeSBBases hands the strong-branching bases of column col's children to
+// the children down and up, in place of the ones they held before.
+func (s *Search) takeSBBases(col int, down, up *Node) {
+	for _, e := range s.sbBases {
+		if e.col != col {
+			continue
+		}
+		h := &s.sbHot[0]
+		if e.dir > 0 {
+			h = &s.sbHot[1]
+		}
+		if *h == nil {
+			*h = &sbBasis{}
+		}
+		**h, *e = *e, **h
+		e.node, e.col = nil, -1
+		(*h).node = down
+		if (*h).dir > 0 {
+			(*h).node = up
+		}
+	}
+}
+
+// sbWarmBasis returns the strong-branching basis kept for node, if any.
+func (s *Search) sbWarmBasis(node *Node) *sbBasis {
+	for _, h := range s.sbHot {
+		if h != nil && h.node == node {
+			h.node = nil
+			if len(h.rb) == s.lpRows() {
+				return h
+			}
+		}
+	}
+	return nil
+}
+
+// sbChild solves the strong-branching child LP on column j in direction
+// dir, loaded in HiGHS, and returns its value and whether it is exact (a
+// valid bound for the child node: solved, infeasible or cut off).
+func (s *Search) sbChild(ctx context.Context, node *Node, j, dir int) (float64, bool, error) {
+	st, err := s.solveSB(ctx, node)
+	s.lastLP, s.sbMoved = nil, true
+	if err != nil {
+		return 0, false, err
+	}
+	switch st {
+	case solver.StatusOptimal, solver.StatusIterationLimit:
+		// At an iteration limit the dual simplex's objective is an
+		// estimate (a bound only in its phase 2): use it for scores.
+		obj, err := s.lp.Objective()
+		if err != nil {
+			return 0, false, err
+		}
+		if err := s.keepSBBasis(j, dir); err != nil {
+			return 0, false, err
+		}
+		if s.pruned(obj) && st == solver.StatusOptimal {
+			return math.Inf(1), true, nil
+		}
+		return obj, st == solver.StatusOptimal, nil
+	case solver.StatusInfeasible, solver.StatusObjectiveBound:
+		return math.Inf(1), true, nil
+	}
+	return s.lpObj, false, nil // no information
 }
 
 // solveSB solves a strong-branching child LP of node, whose own LP

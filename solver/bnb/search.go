@@ -91,6 +91,13 @@ type Search struct {
 	// sbBound holds, for the current node, exact strong-branching values
 	// of the down and up children of a column (-Inf when unknown).
 	sbBound map[int][2]float64
+	// sbMoved: a strong-branching child LP was solved since the pending
+	// decision's node LP, so HiGHS no longer holds the node's basis.
+	sbMoved bool
+	// The strong-branching child bases of the pending decision, spare
+	// ones, and those handed to the last decision's children.
+	sbBases, sbPool []*sbBasis
+	sbHot           [2]*sbBasis
 
 	// Cutting planes: settings with defaults, the cut rows in the LP, the
 	// model's rows row-wise, and scratch.
@@ -403,6 +410,9 @@ func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
 		return false, nil
 	}
 	s.cur = node // waiting for a decision, its bound is part of the dual bound
+	// HiGHS holds the node's basis and bounds: solved, or set back after
+	// the dives.
+	s.sbMoved = false
 	s.updateBounds()
 	return true, nil
 }
@@ -471,6 +481,7 @@ func (s *Search) readLP(node *Node) error {
 	s.lpObj = obj
 	s.nLPs++
 	clear(s.sbBound)
+	s.clearSBBases()
 	s.recordAges()
 	if node.parent != nil && node.dir != 0 {
 		s.pc.update(int(node.col), int(node.dir), obj-node.parent.Bound, node.frac)
@@ -514,18 +525,22 @@ func (s *Search) loadNode(node *Node) error {
 			return err
 		}
 	}
-	// Hot start when HiGHS holds the parent's final state; else its basis.
+	// Hot start when HiGHS holds the parent's final state; else its basis,
+	// or the final basis of the parent's strong branching on this child.
 	warm := node.basis != nil && (s.lastLP == nil || s.lastLP != node.parent)
-	if warm || s.nodeHook != nil {
+	sb := s.sbWarmBasis(node)
+	if (warm && sb == nil) || s.nodeHook != nil {
 		s.expandBasis(node.basis)
 	}
 	if s.nodeHook != nil {
 		s.nodeHook(node, s.tLo, s.tUp, s.refCb, s.refRb)
 	}
-	if warm {
-		if err := s.lp.SetBasis(s.refCb, s.refRb); err != nil {
-			return err
-		}
+	switch {
+	case sb != nil:
+		s.stats.SBWarmStarts++
+		return s.lp.SetBasis(sb.cb, sb.rb)
+	case warm:
+		return s.lp.SetBasis(s.refCb, s.refRb)
 	}
 	return nil
 }
@@ -704,6 +719,7 @@ func (s *Search) Branch(col int) error {
 		return c
 	}
 	down, upc := mk(-1), mk(+1)
+	s.takeSBBases(col, down, upc)
 	s.tree[node.ID].Children = [2]int64{down.ID, upc.ID}
 	leaf := NodeInfo{ParentID: node.ID, Children: [2]int64{-1, -1}}
 	s.tree = append(s.tree, leaf, leaf) // IDs are dense: down.ID, upc.ID

@@ -23,8 +23,11 @@ type Stats struct {
 	SBLPs           int64 // strong-branching child LPs
 	// RootSBIterations is the part of SBIterations spent at the root, and
 	// SBTime the wall time of every strong-branching child LP.
-	RootSBIterations    int64
-	SBTime              time.Duration
+	RootSBIterations int64
+	SBTime           time.Duration
+	// SBWarmStarts counts the node LPs warm-started from the final basis
+	// of their parent's strong branching on them.
+	SBWarmStarts        int64
 	Incumbents          int // improving solutions found
 	HeuristicIncumbents int // of which by a primal heuristic
 	// Heuristics counts each primal heuristic's work, by Heuristic. Their
