@@ -10,7 +10,7 @@ import (
 )
 
 // BanditHelp lists the bandit policy names Bandit resolves.
-var BanditHelp = strings.Join(bandits.PolicyNames(), ", ") + "; sequoia:PATH (a policy trained by `corl train bandits`)"
+var BanditHelp = strings.Join(bandits.PolicyNames(), ", ") + "; sequoia:PATH (a policy trained by 'corl train bandits')"
 
 // banditKey names a loaded SEQUOIA policy: its file and how it selects.
 type banditKey struct {

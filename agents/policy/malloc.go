@@ -12,7 +12,7 @@ import (
 
 // MallocHelp lists the memory-mapping policy names Malloc resolves.
 var MallocHelp = strings.Join(malloc.Baselines(), ", ") +
-	"; muzero:PATH (a network trained by `corl train malloc`); mcts (the search on the game itself with best-fit and first-fit rollouts, no network)"
+	"; muzero:PATH (a network trained by 'corl train malloc'); mcts (the search on the game itself with best-fit and first-fit rollouts, no network)"
 
 var mallocCache sync.Map // path -> *muzero.Network
 

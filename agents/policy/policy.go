@@ -12,7 +12,7 @@ import (
 )
 
 // Help describes the names Branching accepts.
-const Help = "mostfrac, pscost, fsb, relpscost, random; gnn (the shipped set-cover policy) or gnn:PATH (a policy trained by `corl train milp`); revibranch:PATH (a Q-network trained by `corl train milp --agent revibranch`)"
+const Help = "mostfrac, pscost, fsb, relpscost, random; gnn (the shipped set-cover policy) or gnn:PATH (a policy trained by 'corl train milp'); revibranch:PATH (a Q-network trained by 'corl train milp --agent revibranch')"
 
 // ErrName: a branching name that names no rule or policy.
 var ErrName = errors.New("policy: unknown branching name")

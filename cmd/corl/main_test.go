@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,6 +21,7 @@ import (
 	"github.com/corl-go/corl/nn"
 	"github.com/corl-go/corl/solver"
 	"github.com/corl-go/corl/solver/highs"
+	"github.com/urfave/cli/v2"
 )
 
 func corl(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -203,6 +206,37 @@ func TestHelpExplains(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "--time-limit") || !strings.Contains(out, "Examples") {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
+}
+
+// A word in backquotes in a flag's usage becomes its placeholder in
+// --help ("--out FILE", "--reward nodes|lpiters|both"), so backquotes there
+// hold one such word and nothing else: quoting a command in them printed
+// "--branching corl train milp".
+func TestFlagPlaceholders(t *testing.T) {
+	placeholder := regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_=|-]*$`)
+	var walk func(path string, cmds []*cli.Command)
+	walk = func(path string, cmds []*cli.Command) {
+		for _, c := range cmds {
+			p := path + " " + c.Name
+			for _, f := range c.Flags {
+				d, ok := f.(cli.DocGenerationFlag)
+				if !ok {
+					continue
+				}
+				u := d.GetUsage()
+				i := strings.IndexByte(u, '`')
+				if i < 0 {
+					continue
+				}
+				j := strings.IndexByte(u[i+1:], '`')
+				if name := u[i+1 : i+1+max(j, 0)]; j < 0 || !placeholder.MatchString(name) {
+					t.Errorf("%s --%s: placeholder %q in %q", p, f.Names()[0], name, u)
+				}
+			}
+			walk(p, c.Subcommands)
+		}
+	}
+	walk("corl", newApp(io.Discard, io.Discard).Commands)
 }
 
 func TestGenerateTwiceIdentical(t *testing.T) {
