@@ -231,19 +231,12 @@ func ReadOf[T any](path string) (_ []T, err error) {
 // Meta reads the key-value metadata of a Parquet file's footer.
 func Meta(path string) (_ map[string]string, err error) {
 	defer recoverCorrupt(path, &err)
-	if err := checkFile(path); err != nil {
+	f, size, err := openChecked(path)
+	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("trace: %w", err)
-	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("trace: %w", err)
-	}
-	pf, err := parquet.OpenFile(f, info.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	pf, err := parquet.OpenFile(f, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		return nil, fmt.Errorf("trace: %s: %w", path, err)
 	}
@@ -262,16 +255,31 @@ var ErrCorrupt = errors.New("trace: corrupt Parquet file")
 // reads it: the library allocates the footer's length, as the file states
 // it, before checking it, so four damaged bytes cost gigabytes.
 func checkFile(path string) error {
+	f, _, err := openChecked(path)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// openChecked opens a Parquet file whose frame checkFile accepts and
+// returns its size.
+func openChecked(path string) (*os.File, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("trace: %w", err)
+		return nil, 0, fmt.Errorf("trace: %w", err)
 	}
-	defer f.Close()
 	info, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("trace: %w", err)
+	if err == nil {
+		err = checkFrame(f, path, info.Size())
+	} else {
+		err = fmt.Errorf("trace: %w", err)
 	}
-	return checkFrame(f, path, info.Size())
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, info.Size(), nil
 }
 
 func checkFrame(f io.ReaderAt, path string, size int64) error {
