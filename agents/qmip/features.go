@@ -29,21 +29,28 @@ func NumInputsOf(in *bandits.Instance, features string) int {
 	return NumInputs(in)
 }
 
+// activityTerms calls f for each action variable k in arm j's activity
+// u_j(a) = Σ_k a_k / n: arm j itself with n = 1 in the arm families, each
+// of its linked interventions with n their number in interventions.
+func activityTerms(in *bandits.Instance, j int, f func(k int, n float64)) {
+	if in.Family != bandits.Interventions {
+		f(j, 1)
+		return
+	}
+	for _, k := range in.Links[j] {
+		f(k, float64(len(in.Links[j])))
+	}
+}
+
 // activity writes u_j(a) for every arm into dst.
 func activity(in *bandits.Instance, a bandits.Action, dst []float64) []float64 {
 	dst = append(dst[:0], make([]float64, in.J)...)
 	for j := range in.J {
-		if in.Family != bandits.Interventions {
-			if a.Has(j) {
-				dst[j] = 1
-			}
-			continue
-		}
-		for _, k := range in.Links[j] {
+		activityTerms(in, j, func(k int, n float64) {
 			if a.Has(k) {
-				dst[j] += 1 / float64(len(in.Links[j]))
+				dst[j] += 1 / n
 			}
-		}
+		})
 	}
 	return dst
 }
@@ -88,13 +95,7 @@ func plain(in *bandits.Instance, net Net, states []int) (Net, error) {
 		copy(w[nv:], row[nv+ns:])
 		for j, s := range states {
 			c := row[nv+j*bandits.NumStates+s]
-			if in.Family != bandits.Interventions {
-				w[j] += c
-				continue
-			}
-			for _, k := range in.Links[j] {
-				w[k] += c / float64(len(in.Links[j]))
-			}
+			activityTerms(in, j, func(k int, n float64) { w[k] += c / n })
 		}
 		ly.W[i] = w
 	}

@@ -13,7 +13,7 @@ type relaxation struct {
 	gamma  float64
 	v      [][bandits.NumStates]float64 // per arm, bandits.ArmValue at λ
 	lambda float64
-	c      float64 // λ(K − J)/(1 − γ): the multiplier's share of the bound
+	c      float64 // priceTerm at λ
 }
 
 // pullBudget is the K of the relaxation: the most arms an action pulls
@@ -52,14 +52,20 @@ func relax(in *bandits.Instance, gamma float64) relaxation {
 	for j, a := range in.Arms {
 		r.v[j] = bandits.ArmValue(a, gamma, r.lambda)
 	}
-	r.c = r.lambda * (k - float64(in.J)) / (1 - gamma)
+	r.c = priceTerm(in, gamma, k, r.lambda)
 	return r
+}
+
+// priceTerm is the multiplier's share of the relaxation's bound,
+// λ(K − J)/(1 − γ).
+func priceTerm(in *bandits.Instance, gamma, k, lambda float64) float64 {
+	return lambda * (k - float64(in.J)) / (1 - gamma)
 }
 
 // dualBound is the relaxation's bound at multiplier lambda with K = k,
 // averaged over uniform states: Σ_j mean_s V_j(s) + λ(K − J)/(1 − γ).
 func dualBound(in *bandits.Instance, gamma, k, lambda float64) float64 {
-	d := lambda * (k - float64(in.J)) / (1 - gamma)
+	d := priceTerm(in, gamma, k, lambda)
 	for _, a := range in.Arms {
 		for _, x := range bandits.ArmValue(a, gamma, lambda) {
 			d += x / bandits.NumStates
