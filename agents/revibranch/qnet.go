@@ -106,8 +106,53 @@ func NewQNet(be nn.Backend, rng *rand.Rand, c QConfig, init *Policy) (*QNet, err
 		copyParams(enc.Params(), init.Params())
 		enc.ColShift, enc.ColScale = slices.Clone(init.ColShift), slices.Clone(init.ColScale)
 		enc.RowShift, enc.RowScale = slices.Clone(init.RowShift), slices.Clone(init.RowScale)
+		q.headFromPolicy(init)
 	}
+	q.zeroContext()
 	return q, nil
+}
+
+// zeroContext sets the head's weights on the sequence model's output to
+// zero, so that the context adds to a Q-value only what training gives
+// it: a new network plays as its candidate part alone, with history or
+// without, and the sequence path grows from there as a residual.
+// Gradients still reach those weights (their inputs are not zero), and
+// through them the sequence model once they move.
+func (q *QNet) zeroContext() {
+	d := q.Config.Policy.Dim
+	w := q.Head.Layers[0].Weight
+	v := w.Data()
+	in := w.Dim(1)
+	for i := range w.Dim(0) {
+		clear(v[i*in+d : (i+1)*in])
+	}
+	w.Set(v)
+}
+
+// headFromPolicy makes the head's candidate part the imitation policy's
+// logit layers, negated: Q = -logit, so the lowest Q-value is the
+// policy's choice and a network initialised from it starts at its play.
+// The policy's head and the Q-network's hidden layer have the same
+// width (Policy.Dim).
+func (q *QNet) headFromPolicy(p *Policy) {
+	d := q.Config.Policy.Dim
+	src, dst := p.Net.Head.Layers, q.Head.Layers
+	w0, sw0 := dst[0].Weight.Data(), src[0].Weight.Data()
+	in := dst[0].Weight.Dim(1)
+	for i := range d {
+		copy(w0[i*in:i*in+d], sw0[i*d:(i+1)*d])
+	}
+	dst[0].Weight.Set(w0)
+	dst[0].Bias.Set(src[0].Bias.Data())
+	neg := func(x []float32) []float32 {
+		out := make([]float32, len(x))
+		for i, v := range x {
+			out[i] = -v
+		}
+		return out
+	}
+	dst[1].Weight.Set(neg(src[1].Weight.Data()))
+	dst[1].Bias.Set(neg(src[1].Bias.Data()))
 }
 
 func copyParams(dst, src []nn.Param) {

@@ -51,7 +51,70 @@ func newTestQNet(t *testing.T, noHistory bool) *QNet {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return withContext(q, 1)
+}
+
+// withContext gives q's head random weights on the sequence model's
+// output, as training does, so that tests of the history see it (a new
+// network's are zero: see QNet.zeroContext).
+func withContext(q *QNet, seed uint64) *QNet {
+	rng := rand.New(rand.NewPCG(seed, 0x637478))
+	d := q.Config.Policy.Dim
+	w := q.Head.Layers[0].Weight
+	v := w.Data()
+	in := w.Dim(1)
+	for i := range w.Dim(0) {
+		for j := d; j < in; j++ {
+			v[i*in+j] = float32(rng.Float64()*2-1) / float32(math.Sqrt(float64(in)))
+		}
+	}
+	w.Set(v)
 	return q
+}
+
+// A new Q-network's context does not move its values: with history and
+// without, from the same draws, its Q-values are the same at every step
+// of a path. From an imitation policy, every variant's Q-values are the
+// policy's logits negated, so it branches where the policy does.
+func TestQNetStartsAtItsInit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	ep := randomPathEpisode(rng, 6)
+	pol, err := NewPolicy(nn.CPU(), rand.New(rand.NewPCG(5, 5)), DefaultPolicyConfig(8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, init := range []*Policy{nil, pol} {
+		var vals [2][][]float32
+		for h, noHistory := range []bool{false, true} {
+			q, err := NewQNet(nn.CPU(), rand.New(rand.NewPCG(1, 1)), QConfig{Policy: DefaultPolicyConfig(8), NoHistory: noHistory}, init)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ch := newChooser(q)
+			for _, s := range ep.Steps {
+				o := observationOf(&Sample{Graph: ep.Graph, ColFeat: s.ColFeat, RowFeat: s.RowFeat, Candidates: s.Candidates})
+				v := ch.values(s.Node, s.Parent, o)
+				vals[h] = append(vals[h], v)
+				ch.commit(int(s.Candidates[s.Action]))
+				if init == nil {
+					continue
+				}
+				logits := pol.logits(o)
+				for i, j := range s.Candidates {
+					if want := -logits[j]; math.Abs(float64(v[i]-want)) > 1e-4*math.Max(1, math.Abs(float64(want))) {
+						t.Fatalf("noHistory %v, node %d, candidate %d: Q %v, the policy's negated logit %v", noHistory, s.Node, j, v[i], want)
+					}
+				}
+			}
+		}
+		for k := range vals[0] {
+			for i := range vals[0][k] {
+				if vals[0][k][i] != vals[1][k][i] {
+					t.Fatalf("init %v, step %d, candidate %d: Q %v with history, %v without", init != nil, k, i, vals[0][k][i], vals[1][k][i])
+				}
+			}
+		}
+	}
 }
 
 // pathQ returns the Q-values of every candidate of every step of the
@@ -161,6 +224,7 @@ func TestCachedChooserMatchesRerun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		withContext(q, 1)
 		for trial := range 10 {
 			ep := randomFeatureTree(rng, 5+rng.IntN(30))
 			if trial%3 == 0 {

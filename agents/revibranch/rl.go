@@ -667,6 +667,9 @@ func (l *learner) update() (float64, error) {
 	for i := range paths {
 		paths[i] = l.replay.At(l.rng.IntN(l.replay.Len()))
 	}
+	if l.st.Updates == 0 {
+		l.calibrate(paths)
+	}
 	bt := l.q.makeQBatch(paths)
 	sc := nn.NewScope()
 	defer sc.Release()
@@ -701,23 +704,64 @@ func (l *learner) update() (float64, error) {
 	return v, nil
 }
 
-// targets returns the regression target of each state of the batch, in
-// the batch's state order.
-func (l *learner) targets(paths []*Path, bt *qBatch, online, target []float32) []float32 {
-	y := make([]float32, len(bt.chosen))
+// calibrate shifts the online and target networks' output bias, before
+// the first update, so that their mean Q-value over the batch's decisions
+// is the mean of those decisions' returns. The returns are log tree sizes
+// and iterations, 5 to 15 where a new head gives values near 0 (near the
+// negated logits from an imitation policy): without the shift the first
+// updates spend themselves on the level, moving every weight, and a
+// common shift changes no choice.
+func (l *learner) calibrate(paths []*Path) {
+	bt := l.q.makeQBatch(paths)
+	ng := nn.NoGrad()
+	defer ng.Release()
+	online := l.q.forward(bt, ng).Data()
+	mc := l.returnsToGo(paths, bt)
+	delta := 0.0
+	for s, c := range bt.chosen {
+		delta += float64(mc[s]) - float64(online[c])
+	}
+	delta /= float64(len(bt.chosen))
+	for _, q := range []*QNet{l.q, l.tgt} {
+		b := q.Head.Layers[len(q.Head.Layers)-1].Bias
+		v := b.Data()
+		v[0] += float32(delta)
+		b.Set(v)
+	}
+}
+
+// returnsToGo returns each state's return to the end of its path under
+// the run's reward and redistribution, in the batch's state order: its
+// Monte-Carlo target (with subtree redistribution, its own tree-MDP
+// return).
+func (l *learner) returnsToGo(paths []*Path, bt *qBatch) []float64 {
+	g := make([]float64, len(bt.chosen))
 	var rw []float64
 	for b, p := range paths {
 		rw = PathRewards(p, l.cfg.Reward, l.cfg.Redistribution, rw)
 		states := bt.paths[b]
-		// togo[t] = rewards from t to the path's end.
-		togo := make([]float64, len(rw)+1)
+		togo := 0.0
 		for t := len(rw) - 1; t >= 0; t-- {
-			togo[t] = togo[t+1] + rw[t]
+			togo += rw[t]
+			if t < len(states) {
+				g[states[t]] = togo
+			}
 		}
+	}
+	return g
+}
+
+// targets returns the regression target of each state of the batch, in
+// the batch's state order.
+func (l *learner) targets(paths []*Path, bt *qBatch, online, target []float32) []float32 {
+	togo := l.returnsToGo(paths, bt)
+	y := make([]float32, len(bt.chosen))
+	for b := range paths {
+		states := bt.paths[b]
 		for t, s := range states {
 			j := t + l.cfg.NStep
 			if l.cfg.MonteCarlo || j >= len(states) {
-				y[s] = float32(togo[t])
+				y[s] = float32(togo[s])
 				continue
 			}
 			// Double Q: the online network picks at the state j steps
@@ -725,7 +769,7 @@ func (l *learner) targets(paths []*Path, bt *qBatch, online, target []float32) [
 			sj := states[j]
 			lo, hi := bt.candStart[sj], bt.candStart[sj+1]
 			best := lo + argmin(online[lo:hi])
-			y[s] = float32(togo[t] - togo[j] + float64(target[best]))
+			y[s] = float32(togo[s] - togo[sj] + float64(target[best]))
 		}
 	}
 	return y

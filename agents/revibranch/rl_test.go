@@ -303,6 +303,7 @@ func TestCachedBrancherBuildsSameTree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	withContext(q, 2)
 	ctx := context.Background()
 	total := 0
 	for _, inst := range tinyKnapsacks(t, 3, 18, 5) {
