@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -244,11 +245,12 @@ func TestEpisodeFiles(t *testing.T) {
 // The learner fits its targets: on a fixed buffer of random trees, a
 // hundred updates cut the loss (Monte-Carlo targets, so the targets stay
 // put) by more than half, with and without history.
-func TestUpdatesFitTargets(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 5))
+// randomTreeEpisodes returns n random trees on one random graph, with
+// random features.
+func randomTreeEpisodes(rng *rand.Rand, n int) []*Episode {
 	g := randomPathEpisode(rng, 1).Graph
 	var eps []*Episode
-	for range 6 {
+	for range n {
 		ep, _ := randomTree(rng, 5+rng.IntN(20))
 		ep.Graph = g
 		for i := range ep.Steps {
@@ -257,23 +259,36 @@ func TestUpdatesFitTargets(t *testing.T) {
 		}
 		eps = append(eps, ep)
 	}
+	return eps
+}
+
+// testLearner returns a learner of cfg (defaults filled in) whose replay
+// buffer holds eps' paths.
+func testLearner(t *testing.T, cfg RLConfig, eps []*Episode) *learner {
+	t.Helper()
+	cfg = cfg.WithDefaults()
+	l := &learner{cfg: cfg}
+	var err error
+	if l.q, err = NewQNet(nn.CPU(), rand.New(rand.NewPCG(1, 2)), cfg.Q, nil); err != nil {
+		t.Fatal(err)
+	}
+	if l.tgt, err = NewQNet(nn.CPU(), rand.New(rand.NewPCG(1, 2)), cfg.Q, nil); err != nil {
+		t.Fatal(err)
+	}
+	l.opt, l.pcg = nn.NewAdam(cfg.LR), rand.NewPCG(1, 1)
+	l.rng = rand.New(l.pcg)
+	for _, ep := range eps {
+		if err := l.add(ep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return l
+}
+
+func TestUpdatesFitTargets(t *testing.T) {
+	eps := randomTreeEpisodes(rand.New(rand.NewPCG(5, 5)), 6)
 	for _, noHistory := range []bool{false, true} {
-		cfg := RLConfig{Episodes: 1, Batch: 8, LR: 3e-3, MonteCarlo: true, Seed: 1, Q: QConfig{Policy: DefaultPolicyConfig(8), NoHistory: noHistory}}.WithDefaults()
-		l := &learner{cfg: cfg}
-		var err error
-		if l.q, err = NewQNet(nn.CPU(), rand.New(rand.NewPCG(1, 2)), cfg.Q, nil); err != nil {
-			t.Fatal(err)
-		}
-		if l.tgt, err = NewQNet(nn.CPU(), rand.New(rand.NewPCG(1, 2)), cfg.Q, nil); err != nil {
-			t.Fatal(err)
-		}
-		l.opt, l.pcg = nn.NewAdam(cfg.LR), rand.NewPCG(1, 1)
-		l.rng = rand.New(l.pcg)
-		for _, ep := range eps {
-			if err := l.add(ep); err != nil {
-				t.Fatal(err)
-			}
-		}
+		l := testLearner(t, RLConfig{Episodes: 1, Batch: 8, LR: 3e-3, MonteCarlo: true, Seed: 1, Q: QConfig{Policy: DefaultPolicyConfig(8), NoHistory: noHistory}}, eps)
 		mean := func(n int) float64 {
 			s := 0.0
 			for range n {
@@ -292,6 +307,75 @@ func TestUpdatesFitTargets(t *testing.T) {
 		if !(last < first/2) {
 			t.Errorf("noHistory %v: loss %.3f after 100 updates, %.3f at the start", noHistory, last, first)
 		}
+	}
+}
+
+// The first update starts from networks whose mean Q-value over its
+// batch's decisions is their mean return (the online and the target
+// network alike), and the shift changes no choice.
+func TestFirstUpdateCalibratesLevel(t *testing.T) {
+	eps := randomTreeEpisodes(rand.New(rand.NewPCG(6, 6)), 6)
+	l := testLearner(t, RLConfig{Episodes: 1, Batch: 8, Seed: 1, Q: QConfig{Policy: DefaultPolicyConfig(8)}}, eps)
+	paths := make([]*Path, l.replay.Len())
+	for i := range paths {
+		paths[i] = l.replay.At(i)
+	}
+	bt := l.q.makeQBatch(paths)
+	q := func(n *QNet) []float32 {
+		sc := nn.NoGrad()
+		defer sc.Release()
+		return n.forward(bt, sc).Data()
+	}
+	before := q(l.q)
+	// The first update's draws, as update makes them.
+	draw := rand.New(rand.NewPCG(1, 1))
+	batch := make([]*Path, l.cfg.Batch)
+	for i := range batch {
+		batch[i] = l.replay.At(draw.IntN(l.replay.Len()))
+	}
+	l.calibrate(batch)
+	bb := l.q.makeQBatch(batch)
+	sc := nn.NoGrad()
+	defer sc.Release()
+	online, target := l.q.forward(bb, sc).Data(), l.tgt.forward(bb, sc).Data()
+	mc := l.returnsToGo(batch, bb)
+	var meanQ, meanT, meanR float64
+	for s, c := range bb.chosen {
+		meanQ, meanT, meanR = meanQ+float64(online[c]), meanT+float64(target[c]), meanR+mc[s]
+	}
+	n := float64(len(bb.chosen))
+	meanQ, meanT, meanR = meanQ/n, meanT/n, meanR/n
+	if math.Abs(meanQ-meanR) > 1e-4*meanR || math.Abs(meanT-meanR) > 1e-4*meanR {
+		t.Fatalf("after calibration: mean Q %v online, %v target, mean return %v", meanQ, meanT, meanR)
+	}
+	if meanR < 1 {
+		t.Fatalf("mean return %v: the test's trees are too small to tell a level", meanR)
+	}
+	after := q(l.q)
+	for s := range len(bt.chosen) {
+		lo, hi := bt.candStart[s], bt.candStart[s+1]
+		if argmin(before[lo:hi]) != argmin(after[lo:hi]) {
+			t.Fatalf("state %d: the calibration changed the choice", s)
+		}
+	}
+	// update calibrates at its first step: one Adam step later the level
+	// is still the returns', where it was not before.
+	l2 := testLearner(t, RLConfig{Episodes: 1, Batch: 8, Seed: 1, Q: QConfig{Policy: DefaultPolicyConfig(8)}}, eps)
+	levelOn := func(v []float32) float64 {
+		m := 0.0
+		for _, c := range bb.chosen {
+			m += float64(v[c])
+		}
+		return m / n
+	}
+	was := levelOn(l2.q.forward(bb, sc).Data())
+	if _, err := l2.update(); err != nil {
+		t.Fatal(err)
+	}
+	now := levelOn(l2.q.forward(bb, sc).Data())
+	t.Logf("mean Q on the first batch: %.3f before the first update, %.3f after; mean return %.3f", was, now, meanR)
+	if math.Abs(was-meanR) < 0.5 || math.Abs(now-meanR) > 0.1 {
+		t.Fatalf("mean Q on the first batch: %.3f before the first update, %.3f after, mean return %.3f", was, now, meanR)
 	}
 }
 
