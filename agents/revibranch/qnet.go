@@ -77,9 +77,12 @@ type QNet struct {
 	be     nn.Backend
 }
 
-// NewQNet returns a Q-network with random weights; with init, its encoder
-// starts from that imitation policy's GCNN and standardisation (the
-// config's Policy must then be init's).
+// NewQNet returns a Q-network with random weights; with init, it starts
+// at that imitation policy's play: its encoder is the policy's GCNN and
+// standardisation, and its head's candidate part the policy's logit
+// layers negated (the config's Policy must then be init's). Either way
+// the head's weights on the sequence model's output start at zero, so a
+// new network's Q-values do not depend on the history (see zeroContext).
 func NewQNet(be nn.Backend, rng *rand.Rand, c QConfig, init *Policy) (*QNet, error) {
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("revibranch: %w", err)

@@ -61,7 +61,7 @@ func trainMILPCommand() *cli.Command {
 			"branch-and-bound episodes with a Q-network in rounds of --episodes-per-round (on --workers),\n" +
 			"splits each finished tree into its root-to-leaf paths, keeps them in a replay buffer of\n" +
 			"--replay-mb MiB, and learns by double DQN with a target network on the paths' redistributed\n" +
-			"rewards (log tree sizes). The network's encoder starts from --init, else from the shipped\n" +
+			"rewards (log tree sizes). The network starts at the play of --init, else of the shipped\n" +
 			"policy (when --dim is not set to another size), else from scratch; the run says which.\n" +
 			"Ablations: --no-history (each decision alone), --no-redistribution (terminal reward only),\n" +
 			"--tree-mdp (plain tree-MDP DQN). The result branches as revibranch:DIR/policy.safetensors.\n\n" +

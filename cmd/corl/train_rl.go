@@ -125,7 +125,7 @@ func runTrainRL(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, in tra
 	case in.init == nil:
 		fmt.Fprintf(stderr, "%s: the Q-network's encoder starts from scratch\n", variant)
 	default:
-		fmt.Fprintf(stderr, "%s: the Q-network's encoder starts from %s (embedding size %d)\n", variant, cfg.InitFrom, in.init.Config.Dim)
+		fmt.Fprintf(stderr, "%s: the Q-network starts at the play of %s (its encoder and, negated, its logit layers; embedding size %d)\n", variant, cfg.InitFrom, in.init.Config.Dim)
 	}
 	bar := progress.New(stderr, variant+" episodes", int64(rl.Episodes))
 	res, err := revibranch.TrainRL(ctx, rl, revibranch.RLEnv{
