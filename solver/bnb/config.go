@@ -70,6 +70,9 @@ type Config struct {
 	// model itself (see Solve); off by default. NewSearch, and so the
 	// branching environment, searches the model it is given.
 	Presolve bool
+	// Redcost says where LP reduced costs tighten the bounds of integer
+	// columns against the cutoff (the zero value: RedcostDefault).
+	Redcost Redcost
 	// MaxPlungeDepth bounds a dive (0: 20).
 	MaxPlungeDepth int
 	// Log receives one progress line every LogEvery nodes (nil: none).
@@ -95,6 +98,8 @@ func (c Config) Validate() error {
 		return errors.New("bnb: Config.Cutoff: NaN")
 	case c.MaxPlungeDepth < 0:
 		return errors.New("bnb: Config.MaxPlungeDepth: must not be negative")
+	case c.Redcost < RedcostDefault || c.Redcost > RedcostNodes:
+		return fmt.Errorf("bnb: Config.Redcost: unknown value %d", c.Redcost)
 	}
 	if err := c.Cuts.Validate(); err != nil {
 		return err

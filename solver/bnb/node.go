@@ -23,6 +23,8 @@ type Node struct {
 	parent *Node
 	// basis is the parent's final basis, for the warm start (nil at the root).
 	basis *basisDelta
+	// fix holds the node's reduced-cost fixings, for its subtree.
+	fix fixings
 	// The branching change that created this node: the new upper bound of
 	// col when dir < 0, the new lower bound when dir > 0.
 	val   float64
@@ -124,9 +126,10 @@ func (t *treeMemory) add(n *Node) {
 	}
 }
 
-// branched counts a node's own basis delta, made when it branched.
+// branched counts a node's own basis delta, made when it branched, and
+// its reduced-cost fixings.
 func (t *treeMemory) branched(n *Node, b *basisDelta) {
-	n.held = int32(b.bytes())
+	n.held = int32(b.bytes() + n.fix.bytes())
 	t.bytes += int64(n.held)
 }
 

@@ -46,11 +46,18 @@ func (f *fullTree) branch(p, down, up *Node) {
 			lo: slices.Clone(pf.lo), up: slices.Clone(pf.up),
 			cols: slices.Clone(f.s.cb), rows: slices.Clone(f.s.rb),
 		}
+		for _, fc := range p.fix { // the parent's reduced-cost fixings
+			if fc.up {
+				n.up[fc.col] = math.Min(n.up[fc.col], fc.val)
+			} else {
+				n.lo[fc.col] = math.Max(n.lo[fc.col], fc.val)
+			}
+		}
 		j := int(c.col)
 		if c == down {
-			n.up[j] = math.Floor(f.s.x[j])
+			n.up[j] = math.Min(n.up[j], math.Floor(f.s.x[j]))
 		} else {
-			n.lo[j] = math.Ceil(f.s.x[j])
+			n.lo[j] = math.Max(n.lo[j], math.Ceil(f.s.x[j]))
 		}
 		f.nodes[c.ID] = n
 	}
@@ -66,8 +73,12 @@ func (f *fullTree) check(n *Node, lo, up []float64, cols, rows []solver.BasisSta
 		f.t.Fatalf("node %d loaded but never made", n.ID)
 	}
 	f.seen++
-	if !slices.Equal(lo, want.lo) || !slices.Equal(up, want.up) {
-		f.t.Fatalf("node %d: bounds %v %v, full copies %v %v", n.ID, lo, up, want.lo, want.up)
+	wlo, wup := slices.Clone(want.lo), slices.Clone(want.up)
+	for j := range wlo { // the root's reduced-cost fixings so far
+		wlo[j], wup[j] = math.Max(wlo[j], f.s.globLo[j]), math.Min(wup[j], f.s.globUp[j])
+	}
+	if !slices.Equal(lo, wlo) || !slices.Equal(up, wup) {
+		f.t.Fatalf("node %d: bounds %v %v, full copies %v %v", n.ID, lo, up, wlo, wup)
 	}
 	if want.cols == nil {
 		return
@@ -130,8 +141,8 @@ func TestCompactNodesMatchFullCopies(t *testing.T) {
 					t.Fatal(err)
 				}
 				st := s.Stats()
-				if f.seen == 0 || int64(f.seen) != st.Nodes {
-					t.Fatalf("%d nodes checked, %d solved", f.seen, st.Nodes)
+				if f.seen == 0 || int64(f.seen) != st.Nodes+st.Redcost.Pruned {
+					t.Fatalf("%d nodes checked, %d solved, %d pruned by reduced-cost fixing", f.seen, st.Nodes, st.Redcost.Pruned)
 				}
 				if st.Branchings > 0 && (st.OpenNodeBytes <= 0 || st.OpenNodesAtPeak <= 0) {
 					t.Fatalf("no open-node bytes after %d branchings: %+v", st.Branchings, st)
@@ -142,17 +153,18 @@ func TestCompactNodesMatchFullCopies(t *testing.T) {
 }
 
 // The byte account on a small tree built by hand: a root that branches
-// (a delta of 3 changes), a leaf child, a child that branches (1 change)
-// into two leaves.
+// (a delta of 3 changes), a leaf child, a child with two reduced-cost
+// fixings that branches (1 change) into two leaves.
 func TestTreeMemoryByHand(t *testing.T) {
 	if unsafe.Sizeof(uintptr(0)) != 8 {
 		t.Skip("sizes counted for 64-bit words")
 	}
 	// Node: 9 words (ID, ParentID, Depth, Bound, Estimate, parent, basis,
-	// val, frac) and col, index, held (int32), dir, kids, done: 88 bytes.
-	// A delta: a pointer and a slice header (32) and 4 bytes a change.
-	if nodeBytes != 88 || deltaBytes != 32 || slotBytes != 8 {
-		t.Fatalf("sizes %d %d %d, want 88 32 8", nodeBytes, deltaBytes, slotBytes)
+	// val, frac), a slice header (fix: 24) and col, index, held (int32),
+	// dir, kids, done: 112 bytes. A delta: a pointer and a slice header
+	// (32) and 4 bytes a change. A fixing: 16 bytes.
+	if nodeBytes != 112 || deltaBytes != 32 || slotBytes != 8 || fixChangeBytes != 16 {
+		t.Fatalf("sizes %d %d %d %d, want 112 32 8 16", nodeBytes, deltaBytes, slotBytes, fixChangeBytes)
 	}
 	o := newOpenSet(BestFirst)
 	step := func(what string, want int64) {
@@ -164,11 +176,11 @@ func TestTreeMemoryByHand(t *testing.T) {
 	root := &Node{ID: 0, col: -1}
 	o.push(root)
 	o.mem.note(o.len())
-	step("root open", 88+8)
+	step("root open", 112+8)
 	if n := o.next(); n != root {
 		t.Fatal("root not next")
 	}
-	step("root taken", 88)
+	step("root taken", 112)
 	// branch gives p a delta of k changes and two open children.
 	branch := func(p *Node, ref *basisDelta, k int) (*basisDelta, *Node, *Node) {
 		d := &basisDelta{ref: ref, ch: make([]uint32, k)}
@@ -182,25 +194,26 @@ func TestTreeMemoryByHand(t *testing.T) {
 		return d, kids[0], kids[1]
 	}
 	d, a, b := branch(root, nil, 3)
-	step("root branched", 88+(32+12)+2*(88+8)) // 324
+	step("root branched", 112+(32+12)+2*(112+8)) // 396
 	o.next()
 	o.mem.closed(a)
-	step("a closed", 324-8-88) // 228
+	step("a closed", 396-8-112) // 276
 	o.next()
+	b.fix = fixings{{val: 0, col: 1, up: true}, {val: 1, col: 2}}
 	_, c1, c2 := branch(b, d, 1)
-	step("b branched", 228-8+(32+4)+2*(88+8)) // 448
-	if o.mem.peak != 448 || o.mem.openAtPeak != 2 {
-		t.Fatalf("peak %d bytes with %d open, want 448 with 2", o.mem.peak, o.mem.openAtPeak)
+	step("b branched", 276-8+(32+4)+2*16+2*(112+8)) // 576
+	if o.mem.peak != 576 || o.mem.openAtPeak != 2 {
+		t.Fatalf("peak %d bytes with %d open, want 576 with 2", o.mem.peak, o.mem.openAtPeak)
 	}
 	o.next()
 	o.mem.closed(c1)
-	step("c1 closed", 448-96) // 352
+	step("c1 closed", 576-120) // 456
 	o.next()
 	o.mem.closed(c2) // releases b, then the root
 	step("all closed", 0)
 	st := Stats{OpenNodeBytes: o.mem.peak, OpenNodesAtPeak: o.mem.openAtPeak}
-	if st.BytesPerOpenNode() != 224 {
-		t.Fatalf("%v bytes per open node, want 224", st.BytesPerOpenNode())
+	if st.BytesPerOpenNode() != 288 {
+		t.Fatalf("%v bytes per open node, want 288", st.BytesPerOpenNode())
 	}
 }
 
