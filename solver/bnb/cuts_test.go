@@ -20,9 +20,11 @@ func TestParseCuts(t *testing.T) {
 		{"", false, bnb.Cuts{}},
 		{"on", false, bnb.Cuts{}},
 		{"off", true, bnb.Cuts{}},
-		{"nodes", false, bnb.Cuts{AtNodes: true}},
+		{"nodes", false, bnb.Cuts{}},
+		{"root", false, bnb.Cuts{RootOnly: true}},
 		{"gomory, MIR", false, bnb.Cuts{NoCover: true, NoClique: true}},
-		{"cover,clique,nodes", false, bnb.Cuts{NoGomory: true, NoMIR: true, AtNodes: true}},
+		{"cover,clique,nodes", false, bnb.Cuts{NoGomory: true, NoMIR: true}},
+		{"cover,root", false, bnb.Cuts{NoGomory: true, NoMIR: true, NoClique: true, RootOnly: true}},
 	} {
 		none, got, err := bnb.ParseCuts(c.in)
 		if err != nil || none != c.none || got != c.c {
@@ -50,7 +52,7 @@ func (firstCandidate) Select(_ context.Context, d *bnb.Decision) (int, error) {
 // hand, the search with cuts builds the tree Solve builds.
 func TestCutsHiddenFromObservations(t *testing.T) {
 	m := solvertest.SetCover(rand.New(rand.NewPCG(9, 9)), 150, 300, 0.05, 100)
-	for _, cfg := range []bnb.Config{{NoHeuristics: true, NodeLimit: 60}, {NoHeuristics: true, NodeLimit: 60, Cuts: bnb.Cuts{AtNodes: true}}} {
+	for _, cfg := range []bnb.Config{{NoHeuristics: true, NodeLimit: 60, Cuts: bnb.Cuts{RootOnly: true}}, {NoHeuristics: true, NodeLimit: 60}} {
 		s, err := bnb.NewSearch(context.Background(), newLP(t), m, cfg)
 		if err != nil {
 			t.Fatal(err)

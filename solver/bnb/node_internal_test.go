@@ -46,7 +46,7 @@ func (f *fullTree) branch(p, down, up *Node) {
 			lo: slices.Clone(pf.lo), up: slices.Clone(pf.up),
 			cols: slices.Clone(f.s.cb), rows: slices.Clone(f.s.rb),
 		}
-		for _, fc := range p.fix { // the parent's reduced-cost fixings
+		for _, fc := range c.basis.fix { // the parent's reduced-cost fixings
 			if fc.up {
 				n.up[fc.col] = math.Min(n.up[fc.col], fc.val)
 			} else {
@@ -124,9 +124,7 @@ func TestCompactNodesMatchFullCopies(t *testing.T) {
 		m := randomIntegerMIP(rng, 14, 9, 3*(k%2))
 		for i, rule := range rules {
 			cfg := Config{NodeSelection: sels[(k+i)%len(sels)], NodeLimit: 400}
-			if k%3 == 2 {
-				cfg.Cuts.AtNodes = true
-			}
+			cfg.Cuts.RootOnly = k%3 != 2
 			t.Run(fmt.Sprintf("%d/%s/%v", k, rule, cfg.NodeSelection), func(t *testing.T) {
 				r, err := NewRule(rule, 3)
 				if err != nil {
@@ -160,11 +158,11 @@ func TestTreeMemoryByHand(t *testing.T) {
 		t.Skip("sizes counted for 64-bit words")
 	}
 	// Node: 9 words (ID, ParentID, Depth, Bound, Estimate, parent, basis,
-	// val, frac), a slice header (fix: 24) and col, index, held (int32),
-	// dir, kids, done: 112 bytes. A delta: a pointer and a slice header
-	// (32) and 4 bytes a change. A fixing: 16 bytes.
-	if nodeBytes != 112 || deltaBytes != 32 || slotBytes != 8 || fixChangeBytes != 16 {
-		t.Fatalf("sizes %d %d %d %d, want 112 32 8 16", nodeBytes, deltaBytes, slotBytes, fixChangeBytes)
+	// val, frac) and col, index, held (int32), dir, kids, done: 88 bytes.
+	// A delta: a pointer and two slice headers (56), 4 bytes a change and
+	// 16 a reduced-cost fixing.
+	if nodeBytes != 88 || deltaBytes != 56 || slotBytes != 8 || fixChangeBytes != 16 {
+		t.Fatalf("sizes %d %d %d %d, want 88 56 8 16", nodeBytes, deltaBytes, slotBytes, fixChangeBytes)
 	}
 	o := newOpenSet(BestFirst)
 	step := func(what string, want int64) {
@@ -176,14 +174,15 @@ func TestTreeMemoryByHand(t *testing.T) {
 	root := &Node{ID: 0, col: -1}
 	o.push(root)
 	o.mem.note(o.len())
-	step("root open", 112+8)
+	step("root open", 88+8)
 	if n := o.next(); n != root {
 		t.Fatal("root not next")
 	}
-	step("root taken", 112)
-	// branch gives p a delta of k changes and two open children.
-	branch := func(p *Node, ref *basisDelta, k int) (*basisDelta, *Node, *Node) {
-		d := &basisDelta{ref: ref, ch: make([]uint32, k)}
+	step("root taken", 88)
+	// branch gives p a delta of k changes with its fixings and two open
+	// children.
+	branch := func(p *Node, ref *basisDelta, k int, fix fixings) (*basisDelta, *Node, *Node) {
+		d := &basisDelta{ref: ref, ch: make([]uint32, k), fix: fix}
 		o.mem.branched(p, d)
 		kids := [2]*Node{}
 		for i := range kids {
@@ -193,27 +192,26 @@ func TestTreeMemoryByHand(t *testing.T) {
 		o.mem.note(o.len())
 		return d, kids[0], kids[1]
 	}
-	d, a, b := branch(root, nil, 3)
-	step("root branched", 112+(32+12)+2*(112+8)) // 396
+	d, a, b := branch(root, nil, 3, nil)
+	step("root branched", 88+(56+12)+2*(88+8)) // 348
 	o.next()
 	o.mem.closed(a)
-	step("a closed", 396-8-112) // 276
+	step("a closed", 348-8-88) // 252
 	o.next()
-	b.fix = fixings{{val: 0, col: 1, up: true}, {val: 1, col: 2}}
-	_, c1, c2 := branch(b, d, 1)
-	step("b branched", 276-8+(32+4)+2*16+2*(112+8)) // 576
-	if o.mem.peak != 576 || o.mem.openAtPeak != 2 {
-		t.Fatalf("peak %d bytes with %d open, want 576 with 2", o.mem.peak, o.mem.openAtPeak)
+	_, c1, c2 := branch(b, d, 1, fixings{{val: 0, col: 1, up: true}, {val: 1, col: 2}})
+	step("b branched", 252-8+(56+4+2*16)+2*(88+8)) // 528
+	if o.mem.peak != 528 || o.mem.openAtPeak != 2 {
+		t.Fatalf("peak %d bytes with %d open, want 528 with 2", o.mem.peak, o.mem.openAtPeak)
 	}
 	o.next()
 	o.mem.closed(c1)
-	step("c1 closed", 576-120) // 456
+	step("c1 closed", 528-96) // 432
 	o.next()
 	o.mem.closed(c2) // releases b, then the root
 	step("all closed", 0)
 	st := Stats{OpenNodeBytes: o.mem.peak, OpenNodesAtPeak: o.mem.openAtPeak}
-	if st.BytesPerOpenNode() != 288 {
-		t.Fatalf("%v bytes per open node, want 288", st.BytesPerOpenNode())
+	if st.BytesPerOpenNode() != 264 {
+		t.Fatalf("%v bytes per open node, want 264", st.BytesPerOpenNode())
 	}
 }
 

@@ -170,11 +170,11 @@ func (s *Search) rootRedcostFix() {
 	}
 }
 
-// nodeRedcostFix records on node the tightenings its LP's reduced costs
-// and the cutoff give (the LP in s.x, s.d, s.cb, with bounds curLo,
-// curUp); its descendants inherit them.
+// nodeRedcostFix records in curFix the tightenings node's LP's reduced
+// costs and the cutoff give (the LP in s.x, s.d, s.cb, with bounds curLo,
+// curUp); Branch hands them to its descendants with its basis.
 func (s *Search) nodeRedcostFix(node *Node) {
-	node.fix = nil
+	s.curFix = nil
 	c := s.cutoff()
 	if s.redcost != RedcostNodes || node.ParentID < 0 || math.IsInf(c, 1) {
 		return
@@ -197,6 +197,6 @@ func (s *Search) nodeRedcostFix(node *Node) {
 			f = append(f, fixChange{val: v, col: int32(j)})
 		}
 	}
-	node.fix = f
+	s.curFix = f
 	s.stats.Redcost.Nodes += int64(len(f))
 }

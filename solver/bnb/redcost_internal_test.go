@@ -36,7 +36,7 @@ func TestRedcostKeepsOptimum(t *testing.T) {
 		}
 		for i, rule := range rules {
 			// No heuristics, so that the optimum is found late.
-			cfg := Config{Redcost: RedcostNodes, NodeLimit: 5000, NoHeuristics: true, Cuts: Cuts{AtNodes: k%3 == 2}}
+			cfg := Config{Redcost: RedcostNodes, NodeLimit: 5000, NoHeuristics: true, Cuts: Cuts{RootOnly: k%3 != 2}}
 			if i > 0 { // a cutoff a little worse than the optimum
 				cfg.Cutoff, cfg.HasCutoff = opt+sgn*(0.5+0.01*math.Abs(opt)), true
 			}
@@ -141,8 +141,8 @@ func TestRedcostKeepsBetterPoints(t *testing.T) {
 			node := &Node{ID: 1, ParentID: 0}
 			s.nodeRedcostFix(node)
 			lo, up := slicesClone(s.rootLo), slicesClone(s.rootUp)
-			node.fix.apply(lo, up)
-			if len(node.fix) > 0 || !slices.Equal(s.globLo, s.rootLo) || !slices.Equal(s.globUp, s.rootUp) {
+			s.curFix.apply(lo, up)
+			if len(s.curFix) > 0 || !slices.Equal(s.globLo, s.rootLo) || !slices.Equal(s.globUp, s.rootUp) {
 				tightened++
 			}
 			for p, x := range pts {

@@ -123,6 +123,7 @@ type Search struct {
 
 	redcost Redcost // resolved
 	rc      rootRedcost
+	curFix  fixings // the pending node's reduced-cost fixings
 
 	pc    Pseudocosts
 	stats Stats
@@ -600,7 +601,7 @@ func (s *Search) applyChain(node *Node) {
 		return
 	}
 	s.applyChain(node.parent)
-	node.parent.fix.apply(s.tLo, s.tUp)
+	node.basis.fix.apply(s.tLo, s.tUp) // the parent's fixings
 	if node.dir < 0 {
 		s.tUp[node.col] = math.Min(s.tUp[node.col], node.val)
 	} else {
@@ -729,6 +730,7 @@ func (s *Search) Branch(col int) error {
 	// it was warm-started from.
 	s.expandBasis(node.basis)
 	b := newBasisDelta(node.basis, s.refCb, s.refRb, s.cb, s.rb)
+	b.fix, s.curFix = s.curFix, nil
 	s.open.mem.branched(node, b)
 	mk := func(dir int8) *Node {
 		c := &Node{
