@@ -44,8 +44,8 @@ func ParseNodeSelection(s string) (NodeSelection, error) {
 }
 
 // Config configures a search. The zero value means: best-first with
-// plunging, no limits, cutting planes at the root and at every node,
-// reduced-cost fixing at the root and at every node, every primal heuristic
+// plunging, no limits, cutting planes at the root and at every node, no
+// reduced-cost fixing, every primal heuristic
 // on (simple rounding, the three dives, RENS and RINS) with the budgets
 // below.
 type Config struct {

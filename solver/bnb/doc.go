@@ -40,8 +40,9 @@
 // l_j + (c − z)/d_j cannot improve on it, so x_j's upper bound falls to
 // l_j + ⌊(c − z)/d_j⌋ (symmetrically at an upper bound). The root LP's
 // reduced costs (after its cuts) tighten global bounds at every new
-// incumbent; each node's tighten its subtree's (Config.Redcost). A node
-// whose bounds become empty is closed unsolved. Stats.Redcost counts both.
+// incumbent; each node's tighten its subtree's (Config.Redcost; off by
+// default). A node whose bounds become empty is closed unsolved.
+// Stats.Redcost counts both.
 //
 // # Primal heuristics
 //

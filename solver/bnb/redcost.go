@@ -21,7 +21,7 @@ import (
 type Redcost int
 
 const (
-	RedcostDefault Redcost = iota // the default: RedcostNodes
+	RedcostDefault Redcost = iota // the default: RedcostOff
 	RedcostOff                    // no reduced-cost fixing
 	RedcostRoot                   // the root LP's, globally, at each new cutoff
 	RedcostNodes                  // the root's, and every node's for its subtree
@@ -33,31 +33,34 @@ func (r Redcost) String() string {
 		return "off"
 	case RedcostRoot:
 		return "root"
+	case RedcostNodes:
+		return "nodes"
 	}
-	return "nodes"
+	return "off"
 }
 
 // resolved is r with the default made explicit.
 func (r Redcost) resolved() Redcost {
 	if r == RedcostDefault {
-		return RedcostNodes
+		return RedcostOff
 	}
 	return r
 }
 
-// ParseRedcost reads "on" (or "": the default), "off", "root" or "nodes".
+// ParseRedcost reads "off" (or "": the default), "root", or "nodes" ("on":
+// the root's and every node's).
 func ParseRedcost(v string) (Redcost, error) {
 	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "", "on", "default":
+	case "", "default":
 		return RedcostDefault, nil
 	case "off", "none":
 		return RedcostOff, nil
 	case "root":
 		return RedcostRoot, nil
-	case "nodes", "node":
+	case "nodes", "node", "on":
 		return RedcostNodes, nil
 	}
-	return 0, fmt.Errorf("bnb: unknown reduced-cost fixing %q (want on, off, root or nodes)", v)
+	return 0, fmt.Errorf("bnb: unknown reduced-cost fixing %q (want off, root, nodes or on)", v)
 }
 
 // RedcostStats counts reduced-cost fixing's work.
