@@ -124,7 +124,7 @@ func TestRedcostKeepsBetterPoints(t *testing.T) {
 		}
 		// The root LP without cuts, or after one round (more often solve
 		// these small programs at the root).
-		s, err := NewSearch(context.Background(), lp, m, Config{NoHeuristics: true, NoCuts: k%2 == 0, Cuts: Cuts{MaxRounds: 1}})
+		s, err := NewSearch(context.Background(), lp, m, Config{Redcost: RedcostNodes, NoHeuristics: true, NoCuts: k%2 == 0, Cuts: Cuts{MaxRounds: 1}})
 		if err != nil {
 			t.Fatal(err)
 		}
