@@ -2,7 +2,6 @@ package bnb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -75,19 +74,19 @@ type Cuts struct {
 func (c Cuts) Validate() error {
 	switch {
 	case c.MaxRounds < 0:
-		return errors.New("bnb: Config.Cuts.MaxRounds: must not be negative")
+		return &ConfigError{"Config.Cuts.MaxRounds", "must not be negative"}
 	case c.StallRounds < 0:
-		return errors.New("bnb: Config.Cuts.StallRounds: must not be negative")
+		return &ConfigError{"Config.Cuts.StallRounds", "must not be negative"}
 	case math.IsNaN(c.MinProgress) || math.IsInf(c.MinProgress, 0):
-		return errors.New("bnb: Config.Cuts.MinProgress: must be a finite number")
+		return &ConfigError{"Config.Cuts.MinProgress", "must be a finite number"}
 	case !(c.MinEfficacy >= 0) || math.IsInf(c.MinEfficacy, 1):
-		return errors.New("bnb: Config.Cuts.MinEfficacy: must be a finite non-negative number")
+		return &ConfigError{"Config.Cuts.MinEfficacy", "must be a finite non-negative number"}
 	case !(c.MaxParallelism >= 0 && c.MaxParallelism <= 1):
-		return errors.New("bnb: Config.Cuts.MaxParallelism: must be in [0, 1]")
+		return &ConfigError{"Config.Cuts.MaxParallelism", "must be in [0, 1]"}
 	case c.MaxPerRound < 0:
-		return errors.New("bnb: Config.Cuts.MaxPerRound: must not be negative")
+		return &ConfigError{"Config.Cuts.MaxPerRound", "must not be negative"}
 	case c.MaxCutRows < 0:
-		return errors.New("bnb: Config.Cuts.MaxCutRows: must not be negative")
+		return &ConfigError{"Config.Cuts.MaxCutRows", "must not be negative"}
 	}
 	return nil
 }

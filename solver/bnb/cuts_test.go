@@ -2,6 +2,7 @@ package bnb_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -35,7 +36,8 @@ func TestParseCuts(t *testing.T) {
 		t.Errorf("unknown name: %v", err)
 	}
 	for _, c := range []bnb.Cuts{{MaxRounds: -1}, {MinEfficacy: -1}, {MaxParallelism: 1.5}, {MaxPerRound: -2}, {MaxCutRows: -1}, {StallRounds: -1}, {MinProgress: math.NaN()}, {MinProgress: math.Inf(1)}} {
-		if err := (bnb.Config{Cuts: c}).Validate(); err == nil || !strings.Contains(err.Error(), "Config.Cuts.") {
+		var ce *bnb.ConfigError
+		if err := (bnb.Config{Cuts: c}).Validate(); !errors.As(err, &ce) || !strings.HasPrefix(ce.Field, "Config.Cuts.") {
 			t.Errorf("%+v: %v", c, err)
 		}
 	}
