@@ -52,6 +52,17 @@ type Encoding struct {
 	Binaries  int // unstable neurons: one binary, one continuous column and three rows each
 	StableOn  int // neurons proved active on the whole domain: substituted, nothing added
 	StableOff int // neurons proved inactive: dropped
+	Unused    int // neurons the next layer gives weight 0 only: dropped
+}
+
+// unread says whether neuron i feeds nothing into layer next.
+func unread(next Layer, i int) bool {
+	for _, row := range next.W {
+		if row[i] != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // relu is an unstable neuron as encoded: its pre-activation over the
@@ -68,6 +79,7 @@ type encoder struct {
 	net   Net
 	b     *solver.Builder
 	in    []affine // the current layer's inputs
+	x     []affine // the network's inputs
 	enc   Encoding
 	relus []relu // in the order written: a layer's only use earlier columns
 }
@@ -80,7 +92,7 @@ func newEncoder(n Net, b *solver.Builder, act []int, fixed []float64) *encoder {
 	for k, v := range fixed {
 		in[len(act)+k] = affine{c: v}
 	}
-	return &encoder{net: n, b: b, in: in}
+	return &encoder{net: n, b: b, in: in, x: in}
 }
 
 // pre returns layer l's pre-activations given its inputs; l is the next
@@ -98,8 +110,12 @@ func (e *encoder) pre(l int) []affine {
 // its outputs the next layer's inputs.
 func (e *encoder) layer(l int, lo, hi []float64) {
 	pre := e.pre(l)
+	next := e.net.Layers[l+1]
 	for i, a := range pre {
 		switch {
+		case unread(next, i):
+			e.enc.Unused++
+			pre[i] = affine{}
 		case hi[i] <= 0:
 			e.enc.StableOff++
 			pre[i] = affine{}
@@ -140,6 +156,9 @@ func (n Net) encode(b *solver.Builder, act []int, fixed []float64, bd Bounds) (E
 	}
 	last := n.Layers[len(n.Layers)-1]
 	q := combine(last.W[0], e.in, last.B[0])
+	if n.Skip != nil { // the linear term: objective coefficients, nothing more
+		q = combine([]float64{1, 1}, []affine{q, combine(n.Skip, e.x, 0)}, 0)
+	}
 	for k, col := range q.cols {
 		b.SetCost(col, q.vals[k])
 	}
