@@ -79,6 +79,10 @@ type Config struct {
 	// online one after every update.
 	Target string  `json:"target"`
 	Tau    float64 `json:"tau"`
+	// Anchor, when positive, adds Anchor·mean (Q(s, a) − Q_warm(s, a))² over
+	// each batch to the loss, a pull towards the warm-started network; 0
+	// (none).
+	Anchor float64 `json:"anchor"`
 	// LRDecay multiplies DQN's rate at each episode: episode k (from 0)
 	// uses LR·LRDecay^k; 1 (no decay).
 	LRDecay float64 `json:"lr_decay"`
@@ -216,6 +220,8 @@ func (c Config) Validate() error {
 		return bad("Target", fmt.Sprintf("%q", c.Target), TargetSync+", "+TargetWarm+" or "+TargetSoft)
 	case !(c.Tau > 0 && c.Tau <= 1):
 		return bad("Tau", c.Tau, "in (0, 1]")
+	case !(c.Anchor >= 0 && c.Anchor < 1e6):
+		return bad("Anchor", c.Anchor, "in [0, 1e6)")
 	case !(c.LRDecay > 0 && c.LRDecay <= 1):
 		return bad("LRDecay", c.LRDecay, "in (0, 1]")
 	}

@@ -73,6 +73,7 @@ type trainer struct {
 	inst  *bandits.Instance
 	dir   *train.Dir
 	m     *model
+	warm  *model // the warm-started network, under Anchor > 0 (its online half)
 	opt   *nn.Adam
 	pcg   *rand.PCG
 	rng   *rand.Rand
@@ -107,6 +108,11 @@ func Train(ctx context.Context, dir *train.Dir, cfg Config, progress func(Progre
 	t.rng = rand.New(t.pcg)
 	if t.m, err = newModel(nn.CPU(), t.rng, NumInputsOf(inst, cfg.Features), cfg.Hidden, cfg.Skip == SkipLinear); err != nil {
 		return Summary{}, err
+	}
+	if cfg.Anchor > 0 { // drawn from its own generator: its weights come from the warm start
+		if t.warm, err = newModel(nn.CPU(), rand.New(rand.NewPCG(0, 0)), NumInputsOf(inst, cfg.Features), cfg.Hidden, cfg.Skip == SkipLinear); err != nil {
+			return Summary{}, err
+		}
 	}
 	t.opt = nn.NewAdam(cfg.LR)
 	if err := t.resume(); err != nil {
@@ -219,7 +225,7 @@ func (m *model) saveAs(path string, pc PolicyConfig) error {
 
 // resume loads the newest checkpoint, if any.
 func (t *trainer) resume() error {
-	ck, ok, err := t.dir.LatestCheckpoint(t.m.params(), t.opt)
+	ck, ok, err := t.dir.LatestCheckpoint(t.params(), t.opt)
 	if err != nil || !ok {
 		return err
 	}
@@ -247,10 +253,22 @@ func (t *trainer) resume() error {
 	return nil
 }
 
+// params are a checkpoint's tensors: the model's, and the warm-started
+// network's as "warm.*" under Anchor > 0.
+func (t *trainer) params() []nn.Param {
+	ps := t.m.params()
+	if t.warm != nil {
+		for _, p := range t.warm.online() {
+			ps = append(ps, nn.Param{Name: "warm." + p.Name, Value: p.Value})
+		}
+	}
+	return ps
+}
+
 func (t *trainer) checkpoint() error {
 	t.st.Seconds = t.seconds()
 	t.start = time.Now()
-	return t.dir.SaveState(t.st.Steps, t.st.Episode, t.st, map[string]encoding.BinaryMarshaler{"run": t.pcg}, t.m.params(), Arch, t.policyConfig(), t.opt, t.rows)
+	return t.dir.SaveState(t.st.Steps, t.st.Episode, t.st, map[string]encoding.BinaryMarshaler{"run": t.pcg}, t.params(), Arch, t.policyConfig(), t.opt, t.rows)
 }
 
 func (t *trainer) row(phase string, ret, loss float64) {
@@ -393,7 +411,13 @@ func (t *trainer) update(ctx context.Context) (float64, error) {
 	ps := t.m.online()
 	sc := nn.NewScope() // the step's activations go back to the pool when it returns
 	defer sc.Release()
-	loss := nn.Huber(t.m.forward(sc.In(nn.From(be, x, n, nIn)), false), nn.From(be, y, n, 1), 1)
+	in := sc.In(nn.From(be, x, n, nIn))
+	q := t.m.forward(in, false)
+	loss := nn.Huber(q, nn.From(be, y, n, 1), 1)
+	if t.warm != nil {
+		qw := nn.From(be, t.warm.forward(in, false).Data(), n, 1) // a constant: no gradient into the warm copy
+		loss = nn.Add(loss, nn.Scale(nn.MSE(q, qw), float32(t.cfg.Anchor)))
+	}
 	nn.Backward(loss)
 	t.opt.Step(ps)
 	nn.ZeroGrad(ps)
@@ -548,6 +572,12 @@ func (t *trainer) warmTarget(rel *relaxation, idx [][bandits.NumStates]float64, 
 func (t *trainer) warmStart() error {
 	if last, ok := t.warmStartFit(); ok {
 		t.row("warm", math.NaN(), last)
+	}
+	if t.warm != nil {
+		wp := t.warm.online()
+		for i, p := range t.m.online() {
+			wp[i].Value.Set(p.Value.Data())
+		}
 	}
 	t.st.Warm = true
 	return nil

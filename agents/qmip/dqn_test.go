@@ -63,10 +63,11 @@ func TestResumeReproducesTheRun(t *testing.T) {
 		"double":   {Double: true},
 		"soft":     {Target: TargetSoft, Tau: 0.05, LRDecay: 0.8},
 		"warm":     {Target: TargetWarm},
+		"anchor":   {Anchor: 2},
 	} {
 		cfg := smallConfig()
 		cfg.Features, cfg.Warm, cfg.Units, cfg.Keep, cfg.Skip = opts.Features, opts.Warm, opts.Units, opts.Keep, opts.Skip
-		cfg.Double, cfg.Target, cfg.Tau, cfg.LRDecay = opts.Double, opts.Target, opts.Tau, opts.LRDecay
+		cfg.Double, cfg.Target, cfg.Tau, cfg.LRDecay, cfg.Anchor = opts.Double, opts.Target, opts.Tau, opts.LRDecay, opts.Anchor
 		t.Run(name, func(t *testing.T) { resumeReproduces(t, cfg) })
 	}
 }
@@ -219,6 +220,7 @@ func TestDQNOptionsValidated(t *testing.T) {
 		"Target":  {Target: "frozen"},
 		"Tau":     {Tau: 2},
 		"LRDecay": {LRDecay: 1.5},
+		"Anchor":  {Anchor: -1},
 	} {
 		cfg.Family, cfg.J, cfg.B = "capacity", 6, 2
 		err := cfg.WithDefaults().Validate()

@@ -67,6 +67,7 @@ func trainBanditsCommand() *cli.Command {
 			&cli.BoolFlag{Name: "double", Usage: "double DQN: each target's action by the online network's MIP, its value by the target network"},
 			&cli.StringFlag{Name: "target", Value: qmip.TargetSync, Usage: "how the target network follows: sync (a copy every --target-every updates), warm (held at the warm-started network) or soft (moved by --tau after every update)"},
 			&cli.Float64Flag{Name: "tau", Value: 1e-6, Usage: "share of the way the target network moves towards the online one per update under --target soft, in (0, 1]"},
+			&cli.Float64Flag{Name: "anchor", Usage: "weight of a squared pull of Q towards the warm-started network in DQN's loss (0: none)"},
 			&cli.Float64Flag{Name: "lr-decay", Value: 1, Usage: "factor on DQN's learning rate at each episode, in (0, 1]"},
 			&cli.StringFlag{Name: "keep", Value: qmip.DefaultKeep, Usage: "the policy written: last (the last network) or best (the one of the best greedy evaluation, the warm start's included)"},
 			&cli.IntFlag{Name: "workers", Value: runtime.GOMAXPROCS(0), Usage: "HiGHS instances solving target MIPs in parallel (the result does not depend on it)"},
@@ -131,7 +132,7 @@ func trainBanditsConfigFromFlags(c *cli.Context) (trainBanditsConfig, error) {
 		EpsStart: c.Float64("eps-start"), EpsEnd: c.Float64("eps-end"), EpsDecay: c.Float64("eps-decay"),
 		WarmSamples: c.Int("warm-samples"), WarmEpochs: c.Int("warm-epochs"), Workers: c.Int("workers"),
 		Warm: c.String("warm-start"), Units: c.String("units"), Keep: c.String("keep"), Features: c.String("features"),
-		Skip: c.String("skip"), Double: c.Bool("double"), Target: c.String("target"), Tau: c.Float64("tau"), LRDecay: c.Float64("lr-decay"),
+		Skip: c.String("skip"), Double: c.Bool("double"), Target: c.String("target"), Tau: c.Float64("tau"), LRDecay: c.Float64("lr-decay"), Anchor: c.Float64("anchor"),
 		CheckpointEvery: c.Int("checkpoint-every"), EvalEvery: c.Int("eval-every"), EvalEpisodes: c.Int("eval-episodes"),
 		Select: selectConfig(c, c.Float64("gap"), time.Duration(c.Float64("mip-time-limit")*float64(time.Second))),
 	}
@@ -203,7 +204,7 @@ func writeBanditsSummary(dir *train.Dir, cfg trainBanditsConfig, s qmip.Summary)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# SEQUOIA on %s, J=%d, B=%d, seed %d\n\n", q.Family, q.J, q.B, q.Seed)
 	fmt.Fprintf(&b, "- network: ReLU %v -> 1 over [action, state] (%s inputs, skip term %s), warm-started on the %s target, Q in %s units\n", q.Hidden, q.Features, q.Skip, q.Warm, q.Units)
-	fmt.Fprintf(&b, "- DQN: rate %g decayed by %g per episode, target network %s, double %v\n", q.LR, q.LRDecay, q.Target, q.Double)
+	fmt.Fprintf(&b, "- DQN: rate %g decayed by %g per episode, target network %s, double %v, anchor %g\n", q.LR, q.LRDecay, q.Target, q.Double, q.Anchor)
 	fmt.Fprintf(&b, "- episodes: %d x %d steps, %d updates of %d transitions\n", s.Episodes, q.Horizon, s.Updates, q.Batch)
 	fmt.Fprintf(&b, "- greedy evaluation (%d episodes): mean expected reward %.4f per step\n", q.EvalEpisodes, s.Eval)
 	if !math.IsNaN(s.Best) {
