@@ -149,14 +149,10 @@ func (s *Store) create() error {
 // adoptOutputs writes the runs of finished output files, if any, as the
 // first part in dir.
 func (s *Store) adoptOutputs(dir string) error {
-	rows, err := trace.ReadOf[trace.Result](s.cfg.Out)
+	rows, meta, err := trace.ReadMeta[trace.Result](s.cfg.Out)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	} else if err != nil {
-		return err
-	}
-	meta, err := trace.Meta(s.cfg.Out)
-	if err != nil {
 		return err
 	}
 	// Outputs written before their settings were recorded have none to

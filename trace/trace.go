@@ -216,54 +216,71 @@ func (w *Writer[T]) Abort() {
 func Read(path string) ([]Step, error) { return ReadOf[Step](path) }
 
 // ReadOf reads every row of a Parquet file as T.
-func ReadOf[T any](path string) (_ []T, err error) {
+func ReadOf[T any](path string) ([]T, error) {
+	rows, _, err := ReadMeta[T](path)
+	return rows, err
+}
+
+// ReadMeta reads every row of a Parquet file as T and the key-value
+// metadata of its footer, through one open of the file.
+func ReadMeta[T any](path string) (_ []T, _ map[string]string, err error) {
 	defer recoverCorrupt(path, &err)
-	if err := checkFile(path); err != nil {
-		return nil, err
-	}
-	rows, err := parquet.ReadFile[T](path)
+	f, pf, err := openParquet(path)
 	if err != nil {
-		return nil, fmt.Errorf("trace: %s: %w", path, err)
+		return nil, nil, err
 	}
-	return rows, nil
+	defer f.Close()
+	rows := make([]T, pf.NumRows())
+	r := parquet.NewGenericReader[T](pf)
+	defer r.Close()
+	n, err := r.Read(rows)
+	if err != nil && err != io.EOF {
+		return nil, nil, fmt.Errorf("trace: %s: %w", path, err)
+	}
+	return rows[:n], footerMeta(pf), nil
 }
 
 // Meta reads the key-value metadata of a Parquet file's footer.
 func Meta(path string) (_ map[string]string, err error) {
 	defer recoverCorrupt(path, &err)
-	f, size, err := openChecked(path)
+	f, pf, err := openParquet(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	return footerMeta(pf), nil
+}
+
+// openParquet opens a Parquet file through openChecked.
+func openParquet(path string) (*os.File, *parquet.File, error) {
+	f, size, err := openChecked(path)
+	if err != nil {
+		return nil, nil, err
+	}
 	pf, err := parquet.OpenFile(f, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
-		return nil, fmt.Errorf("trace: %s: %w", path, err)
+		f.Close()
+		return nil, nil, fmt.Errorf("trace: %s: %w", path, err)
 	}
+	return f, pf, nil
+}
+
+func footerMeta(pf *parquet.File) map[string]string {
 	meta := map[string]string{}
 	for _, kv := range pf.Metadata().KeyValueMetadata {
 		meta[kv.Key] = kv.Value
 	}
-	return meta, nil
+	return meta
 }
 
 // ErrCorrupt reports a Parquet file the reader could not make sense of.
 var ErrCorrupt = errors.New("trace: corrupt Parquet file")
 
-// checkFile checks the frame of a Parquet file (the magic number at both
-// ends, a footer length that fits the file) before the Parquet library
-// reads it: the library allocates the footer's length, as the file states
-// it, before checking it, so four damaged bytes cost gigabytes.
-func checkFile(path string) error {
-	f, _, err := openChecked(path)
-	if err != nil {
-		return err
-	}
-	return f.Close()
-}
-
-// openChecked opens a Parquet file whose frame checkFile accepts and
-// returns its size.
+// openChecked opens a Parquet file after checking its frame (the magic
+// number at both ends, a footer length that fits the file), and returns
+// it with its size. The check comes before the Parquet library reads the
+// file: the library allocates the footer's length, as the file states it,
+// before checking it, so four damaged bytes would cost gigabytes.
 func openChecked(path string) (*os.File, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {

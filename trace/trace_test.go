@@ -367,3 +367,49 @@ func TestMarshal(t *testing.T) {
 		}
 	}
 }
+
+// TestFileMeta: the key-value metadata WriteFileMeta puts in the footer
+// comes back through Meta and, with the rows, through ReadMeta; a file
+// written without any has none; a damaged file is ErrCorrupt.
+func TestFileMeta(t *testing.T) {
+	dir := t.TempDir()
+	want := sample(7)
+	meta := map[string]string{"corl.test": `{"a":"1"}`, "other": "x"}
+	path := filepath.Join(dir, "meta.parquet")
+	if err := trace.WriteFileMeta(path, want, meta); err != nil {
+		t.Fatal(err)
+	}
+	got, err := trace.Meta(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range meta {
+		if got[k] != v {
+			t.Errorf("Meta[%q] = %q, want %q", k, got[k], v)
+		}
+	}
+	rows, withRows, err := trace.ReadMeta[trace.Step](path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(rows, want) || !reflect.DeepEqual(withRows, got) {
+		t.Errorf("ReadMeta: rows equal %v, metadata %v against Meta's %v", reflect.DeepEqual(rows, want), withRows, got)
+	}
+	plain := filepath.Join(dir, "plain.parquet")
+	if err := trace.WriteFile(plain, want); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := trace.Meta(plain); err != nil || m["corl.test"] != "" {
+		t.Errorf("Meta of a file written without metadata: %v, %v", m, err)
+	}
+	bad := filepath.Join(dir, "bad.parquet")
+	if err := os.WriteFile(bad, []byte("not parquet at all"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := trace.Meta(bad); !errors.Is(err, trace.ErrCorrupt) {
+		t.Errorf("Meta of garbage: %v, want ErrCorrupt", err)
+	}
+	if _, _, err := trace.ReadMeta[trace.Step](bad); !errors.Is(err, trace.ErrCorrupt) {
+		t.Errorf("ReadMeta of garbage: %v, want ErrCorrupt", err)
+	}
+}

@@ -26,7 +26,7 @@ func TestSolveFlagsChecked(t *testing.T) {
 		{[]string{"solve", "--bnb", "--cuts", "gomory,lift"}, exitUsage, "--cuts"},
 		{[]string{"solve", "--bnb", "--sb-min-reliable", "-1"}, exitUsage, "--sb-min-reliable"},
 		{[]string{"solve", "--bnb", "--sb-max-reliable", "-2"}, exitUsage, "--sb-max-reliable"},
-		{[]string{"solve", "--bnb", "--sb-min-reliable", "6", "--sb-max-reliable", "3"}, exitUsage, "--sb-max-reliable 3 is below --sb-min-reliable 6"},
+		{[]string{"solve", "--bnb", "--sb-min-reliable", "6", "--sb-max-reliable", "3"}, exitUsage, "--sb-max-reliable 3: must not be below --sb-min-reliable (6)"},
 		{[]string{"solve", "--bnb", "--sb-iter-quot", "-0.5"}, exitUsage, "--sb-iter-quot"},
 		{[]string{"solve", "--bnb", "--sb-iter-quot", "NaN"}, exitUsage, "--sb-iter-quot"},
 		{[]string{"solve", "--bnb", "--sb-iter-ofs", "-1"}, exitUsage, "--sb-iter-ofs"},

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"cmp"
+	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -36,8 +39,24 @@ func sbFlagSet(c *cli.Context) string {
 	return ""
 }
 
+// sbFields names each strong-branching flag's bnb.Reliability field.
+var sbFields = map[string]string{
+	"MinReliable": "sb-min-reliable", "MaxReliable": "sb-max-reliable", "SBIterQuot": "sb-iter-quot",
+	"SBIterOfs": "sb-iter-ofs", "Lookahead": "sb-lookahead", "IterLimit": "sb-iter-limit",
+}
+
+// reliabilityFromFlags is the strong-branching budget the flags set.
+func reliabilityFromFlags(c *cli.Context) bnb.Reliability {
+	return bnb.Reliability{
+		MinReliable: c.Int("sb-min-reliable"), MaxReliable: c.Int("sb-max-reliable"),
+		SBIterQuot: c.Float64("sb-iter-quot"), SBIterOfs: c.Int64("sb-iter-ofs"),
+		Lookahead: c.Int("sb-lookahead"), IterLimit: c.Int("sb-iter-limit"),
+	}
+}
+
 // checkReliabilityFlags refuses, before any work, a strong-branching flag
-// without --bnb or with a bad value, naming the flag.
+// without --bnb or with a value bnb.Reliability.Validate refuses, naming
+// the flag.
 func checkReliabilityFlags(c *cli.Context) error {
 	set := sbFlagSet(c)
 	if set == "" {
@@ -46,24 +65,19 @@ func checkReliabilityFlags(c *cli.Context) error {
 	if !c.Bool("bnb") {
 		return usageErr("--%s goes with --bnb --branching relpscost", set)
 	}
-	for _, f := range []struct {
-		name string
-		v    int64
-	}{
-		{"sb-min-reliable", int64(c.Int("sb-min-reliable"))}, {"sb-max-reliable", int64(c.Int("sb-max-reliable"))},
-		{"sb-iter-ofs", c.Int64("sb-iter-ofs")}, {"sb-lookahead", int64(c.Int("sb-lookahead"))}, {"sb-iter-limit", int64(c.Int("sb-iter-limit"))},
-	} {
-		if f.v < 0 {
-			return usageErr("--%s %d: want 0 (the default) or more", f.name, f.v)
-		}
+	r := reliabilityFromFlags(c)
+	err := r.Validate()
+	var ce *bnb.ConfigError
+	if !errors.As(err, &ce) {
+		return err
 	}
-	if q := c.Float64("sb-iter-quot"); !(q >= 0) {
-		return usageErr("--sb-iter-quot %v: want a share of 0 (the default) or more, or Inf", q)
+	field := strings.TrimPrefix(ce.Field, "Reliability.")
+	reason := ce.Reason
+	for f, flag := range sbFields {
+		reason = strings.ReplaceAll(reason, f, "--"+flag)
 	}
-	if lo, hi := max(c.Int("sb-min-reliable"), bnb.DefaultMinReliable), c.Int("sb-max-reliable"); hi > 0 && hi < lo {
-		return usageErr("--sb-max-reliable %d is below --sb-min-reliable %d", hi, lo)
-	}
-	return nil
+	flag := cmp.Or(sbFields[field], set)
+	return usageErr("--%s %v: %s", flag, c.Value(flag), reason)
 }
 
 // applyReliabilityFlags sets rule's strong-branching budget from the
@@ -78,11 +92,6 @@ func applyReliabilityFlags(c *cli.Context, rule bnb.Brancher) error {
 	if !ok {
 		return usageErr("--%s applies to --branching relpscost only, not %s", set, c.String("branching"))
 	}
-	r.MinReliable, r.MaxReliable = c.Int("sb-min-reliable"), c.Int("sb-max-reliable")
-	r.SBIterQuot, r.SBIterOfs = c.Float64("sb-iter-quot"), c.Int64("sb-iter-ofs")
-	r.Lookahead, r.IterLimit = c.Int("sb-lookahead"), c.Int("sb-iter-limit")
-	if err := r.Validate(); err != nil {
-		return usageErr("--%s: %v", set, err)
-	}
+	*r = reliabilityFromFlags(c)
 	return nil
 }

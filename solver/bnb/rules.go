@@ -3,7 +3,6 @@ package bnb
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -139,23 +138,24 @@ const (
 	DefaultSBIterOfs   = 10000
 )
 
-// Validate checks the settings.
+// Validate checks the settings; a bad one is a *ConfigError.
 func (r *Reliability) Validate() error {
+	bad := func(field, reason string) error { return &ConfigError{"Reliability." + field, reason} }
 	switch {
 	case r.MinReliable < 0:
-		return errors.New("bnb: Reliability.MinReliable: must not be negative")
+		return bad("MinReliable", "must not be negative")
 	case r.MaxReliable < 0:
-		return errors.New("bnb: Reliability.MaxReliable: must not be negative")
+		return bad("MaxReliable", "must not be negative")
 	case r.MaxReliable > 0 && r.MaxReliable < r.minReliable():
-		return fmt.Errorf("bnb: Reliability.MaxReliable: %d is below MinReliable %d", r.MaxReliable, r.minReliable())
+		return bad("MaxReliable", fmt.Sprintf("must not be below MinReliable (%d)", r.minReliable()))
 	case r.Lookahead < 0:
-		return errors.New("bnb: Reliability.Lookahead: must not be negative")
+		return bad("Lookahead", "must not be negative")
 	case r.IterLimit < 0:
-		return errors.New("bnb: Reliability.IterLimit: must not be negative")
+		return bad("IterLimit", "must not be negative")
 	case !(r.SBIterQuot >= 0):
-		return errors.New("bnb: Reliability.SBIterQuot: must be a non-negative number")
+		return bad("SBIterQuot", "must be a non-negative number")
 	case r.SBIterOfs < 0:
-		return errors.New("bnb: Reliability.SBIterOfs: must not be negative")
+		return bad("SBIterOfs", "must not be negative")
 	}
 	return nil
 }
