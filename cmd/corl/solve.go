@@ -18,6 +18,7 @@ import (
 
 	"github.com/corl-go/corl/cmd/corl/embedded"
 	"github.com/corl-go/corl/solver"
+	"github.com/corl-go/corl/solver/bnb"
 	"github.com/corl-go/corl/solver/highs"
 )
 
@@ -46,6 +47,7 @@ func solveCommand() *cli.Command {
 			&cli.BoolFlag{Name: "bnb", Usage: "solve with corl's own branch-and-bound (node LPs by HiGHS)"},
 			&cli.StringFlag{Name: "branching", Value: "relpscost", Usage: "with --bnb: branching rule: " + branchingHelp},
 			&cli.StringFlag{Name: "trace", Usage: "with --bnb: write one Parquet row per branching decision to `FILE`"},
+			&cli.Float64Flag{Name: "cutoff", Usage: "with --bnb: prune every node whose bound reaches `VALUE` (the model's sense), as an incumbent of that value would"},
 		}, append(bnbFlags(), reliabilityFlags()...)...),
 		Action: solveAction,
 	}
@@ -74,6 +76,9 @@ type solveResult struct {
 	OpenNodes *openNodesResult `json:"open_nodes,omitempty"`
 	// StrongBranching: corl's branch-and-bound only, when it strong-branched.
 	StrongBranching *strongBranchingResult `json:"strong_branching,omitempty"`
+	// Redcost: corl's branch-and-bound only, when reduced-cost fixing
+	// tightened a bound.
+	Redcost *bnb.RedcostStats `json:"redcost,omitempty"`
 }
 
 // strongBranchingResult is strong branching's work in a --bnb search: its
@@ -148,8 +153,8 @@ func solveAction(c *cli.Context) error {
 	if c.Bool("bnb") {
 		return solveBnBAction(c, m, name)
 	}
-	if c.IsSet("trace") || c.IsSet("branching") {
-		return usageErr("--trace and --branching go with --bnb")
+	if c.IsSet("trace") || c.IsSet("branching") || c.IsSet("cutoff") {
+		return usageErr("--trace, --branching and --cutoff go with --bnb")
 	}
 	cfg := highs.Config{Runtime: c.String("engine")}
 	if c.Bool("log") {

@@ -23,6 +23,13 @@ func solveBnBAction(c *cli.Context, m *solver.Model, name string) error {
 	if err != nil {
 		return err
 	}
+	if c.IsSet("cutoff") {
+		v := c.Float64("cutoff")
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return usageErr("--cutoff %v: want a finite number", v)
+		}
+		cfg.Cutoff, cfg.HasCutoff = v, true
+	}
 	ctx := c.Context
 	if c.Float64("time-limit") > 0 {
 		var cancel context.CancelFunc
@@ -125,6 +132,9 @@ func bnbResult(res bnb.Result, m *solver.Model, name, engine string) solveResult
 	if st := res.Stats; st.SBLPs > 0 {
 		r.StrongBranching = &strongBranchingResult{LPs: st.SBLPs, LPIterations: st.SBIterations,
 			RootIterations: st.RootSBIterations, TimeSeconds: st.SBTime.Seconds(), WarmStarts: st.SBWarmStarts}
+	}
+	if rc := res.Stats.Redcost; rc != (bnb.RedcostStats{}) {
+		r.Redcost = &rc
 	}
 	if r.Objective != nil {
 		r.Gap = finite(res.Stats.Gap)

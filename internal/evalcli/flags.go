@@ -42,7 +42,8 @@ func BnB() []cli.Flag {
 		&cli.Int64Flag{Name: "node-limit", Usage: "stop after this many nodes (status node_limit; 0: none)"},
 		&cli.StringFlag{Name: "presolve", Value: "off", Usage: "on: search HiGHS's presolved model (solution and trace in the model's columns); off"},
 		&cli.StringFlag{Name: "heuristics", Value: "all", Usage: "primal heuristics: all, none, or a list of rounding, diving, rens, rins"},
-		&cli.StringFlag{Name: "cuts", Value: "on", Usage: "cutting planes at the root: on, off, nodes (at every node too), or a list of gomory, mir, cover, clique, nodes"},
+		&cli.StringFlag{Name: "cuts", Value: "on", Usage: "cutting planes: on (rounds at the root, one round at every other node), root (at the root only), off, or a list of gomory, mir, cover, clique, root"},
+		&cli.StringFlag{Name: "redcost", Value: "off", Usage: "reduced-cost fixing of integer columns against the incumbent: off, root (the root LP's, globally) or nodes (on: the root's and each node's, for its subtree)"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random branching rule"},
 	}
 }
@@ -55,12 +56,13 @@ type BnBFlags struct {
 	Presolve      string
 	Heuristics    string
 	Cuts          string
+	Redcost       string
 }
 
 // BnBFlagsOf reads the BnB flags' values.
 func BnBFlagsOf(c *cli.Context) BnBFlags {
 	return BnBFlags{NodeSelection: c.String("node-selection"), NodeLimit: c.Int64("node-limit"),
-		Presolve: c.String("presolve"), Heuristics: c.String("heuristics"), Cuts: c.String("cuts")}
+		Presolve: c.String("presolve"), Heuristics: c.String("heuristics"), Cuts: c.String("cuts"), Redcost: c.String("redcost")}
 }
 
 // BnBConfig reads the BnB flags.
@@ -88,6 +90,9 @@ func (f BnBFlags) Config() (bnb.Config, error) {
 	}
 	if cfg.NoCuts, cfg.Cuts, err = bnb.ParseCuts(f.Cuts); err != nil {
 		return cfg, usage("--cuts: %v", err)
+	}
+	if cfg.Redcost, err = bnb.ParseRedcost(f.Redcost); err != nil {
+		return cfg, usage("--redcost: %v", err)
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, usage("%v", err)

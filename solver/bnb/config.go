@@ -1,7 +1,6 @@
 package bnb
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -44,7 +43,8 @@ func ParseNodeSelection(s string) (NodeSelection, error) {
 }
 
 // Config configures a search. The zero value means: best-first with
-// plunging, no limits, cutting planes at the root, every primal heuristic
+// plunging, no limits, cutting planes at the root and at every node, no
+// reduced-cost fixing, every primal heuristic
 // on (simple rounding, the three dives, RENS and RINS) with the budgets
 // below.
 type Config struct {
@@ -70,6 +70,9 @@ type Config struct {
 	// model itself (see Solve); off by default. NewSearch, and so the
 	// branching environment, searches the model it is given.
 	Presolve bool
+	// Redcost says where LP reduced costs tighten the bounds of integer
+	// columns against the cutoff (the zero value: RedcostDefault).
+	Redcost Redcost
 	// MaxPlungeDepth bounds a dive (0: 20).
 	MaxPlungeDepth int
 	// Log receives one progress line every LogEvery nodes (nil: none).
@@ -86,15 +89,17 @@ type Config struct {
 func (c Config) Validate() error {
 	switch {
 	case c.NodeSelection < BestFirst || c.NodeSelection > BestEstimate:
-		return fmt.Errorf("bnb: Config.NodeSelection: unknown value %d", c.NodeSelection)
+		return &ConfigError{"Config.NodeSelection", fmt.Sprintf("unknown value %d", c.NodeSelection)}
 	case c.NodeLimit < 0:
-		return errors.New("bnb: Config.NodeLimit: must not be negative")
+		return &ConfigError{"Config.NodeLimit", "must not be negative"}
 	case c.GapLimit < 0 || math.IsNaN(c.GapLimit):
-		return errors.New("bnb: Config.GapLimit: must be a non-negative number")
+		return &ConfigError{"Config.GapLimit", "must be a non-negative number"}
 	case c.HasCutoff && math.IsNaN(c.Cutoff):
-		return errors.New("bnb: Config.Cutoff: NaN")
+		return &ConfigError{"Config.Cutoff", "must be a number, not NaN"}
 	case c.MaxPlungeDepth < 0:
-		return errors.New("bnb: Config.MaxPlungeDepth: must not be negative")
+		return &ConfigError{"Config.MaxPlungeDepth", "must not be negative"}
+	case c.Redcost < RedcostDefault || c.Redcost > RedcostNodes:
+		return &ConfigError{"Config.Redcost", fmt.Sprintf("unknown value %d", c.Redcost)}
 	}
 	if err := c.Cuts.Validate(); err != nil {
 		return err
@@ -144,19 +149,19 @@ type Heuristics struct {
 func (h Heuristics) Validate() error {
 	switch {
 	case h.DiveFreq < 0:
-		return errors.New("bnb: Config.Heuristics.DiveFreq: must not be negative")
+		return &ConfigError{"Config.Heuristics.DiveFreq", "must not be negative"}
 	case h.RINSFreq < 0:
-		return errors.New("bnb: Config.Heuristics.RINSFreq: must not be negative")
+		return &ConfigError{"Config.Heuristics.RINSFreq", "must not be negative"}
 	case !(h.DiveQuota >= 0) || math.IsInf(h.DiveQuota, 1):
-		return errors.New("bnb: Config.Heuristics.DiveQuota: must be a finite non-negative number")
+		return &ConfigError{"Config.Heuristics.DiveQuota", "must be a finite non-negative number"}
 	case !(h.MinFixRENS >= 0 && h.MinFixRENS <= 1):
-		return errors.New("bnb: Config.Heuristics.MinFixRENS: must be in [0, 1]")
+		return &ConfigError{"Config.Heuristics.MinFixRENS", "must be in [0, 1]"}
 	case !(h.MinFixRINS >= 0 && h.MinFixRINS <= 1):
-		return errors.New("bnb: Config.Heuristics.MinFixRINS: must be in [0, 1]")
+		return &ConfigError{"Config.Heuristics.MinFixRINS", "must be in [0, 1]"}
 	case h.LNSNodes < 0:
-		return errors.New("bnb: Config.Heuristics.LNSNodes: must not be negative")
+		return &ConfigError{"Config.Heuristics.LNSNodes", "must not be negative"}
 	case h.LNSTime < 0:
-		return errors.New("bnb: Config.Heuristics.LNSTime: must not be negative")
+		return &ConfigError{"Config.Heuristics.LNSTime", "must not be negative"}
 	}
 	return nil
 }

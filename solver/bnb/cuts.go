@@ -2,7 +2,6 @@ package bnb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -34,7 +33,7 @@ func (k CutKind) String() string {
 }
 
 // Cuts configures the cutting planes. They are separated in rounds at the
-// root (and, with AtNodes, one round at every node): each round collects
+// root and in one round at every other node (unless RootOnly): each round collects
 // violated cuts from the node LP solution, keeps the most efficacious ones
 // that are not nearly parallel to one kept before, adds them to the LP as
 // rows and re-solves. Every cut is valid for the whole model (derived from
@@ -64,9 +63,10 @@ type Cuts struct {
 	MaxParallelism float64
 	// MaxPerRound bounds the cuts added per round (0: 100).
 	MaxPerRound int
-	// AtNodes separates one round at every node too, while the LP holds
-	// fewer than MaxCutRows cuts (0: twice the model's rows plus 100).
-	AtNodes    bool
+	// RootOnly separates at the root only. Otherwise every other node
+	// separates one round too, while the LP holds fewer than MaxCutRows
+	// cuts (0: twice the model's rows plus 100).
+	RootOnly   bool
 	MaxCutRows int
 }
 
@@ -74,19 +74,19 @@ type Cuts struct {
 func (c Cuts) Validate() error {
 	switch {
 	case c.MaxRounds < 0:
-		return errors.New("bnb: Config.Cuts.MaxRounds: must not be negative")
+		return &ConfigError{"Config.Cuts.MaxRounds", "must not be negative"}
 	case c.StallRounds < 0:
-		return errors.New("bnb: Config.Cuts.StallRounds: must not be negative")
+		return &ConfigError{"Config.Cuts.StallRounds", "must not be negative"}
 	case math.IsNaN(c.MinProgress) || math.IsInf(c.MinProgress, 0):
-		return errors.New("bnb: Config.Cuts.MinProgress: must be a finite number")
+		return &ConfigError{"Config.Cuts.MinProgress", "must be a finite number"}
 	case !(c.MinEfficacy >= 0) || math.IsInf(c.MinEfficacy, 1):
-		return errors.New("bnb: Config.Cuts.MinEfficacy: must be a finite non-negative number")
+		return &ConfigError{"Config.Cuts.MinEfficacy", "must be a finite non-negative number"}
 	case !(c.MaxParallelism >= 0 && c.MaxParallelism <= 1):
-		return errors.New("bnb: Config.Cuts.MaxParallelism: must be in [0, 1]")
+		return &ConfigError{"Config.Cuts.MaxParallelism", "must be in [0, 1]"}
 	case c.MaxPerRound < 0:
-		return errors.New("bnb: Config.Cuts.MaxPerRound: must not be negative")
+		return &ConfigError{"Config.Cuts.MaxPerRound", "must not be negative"}
 	case c.MaxCutRows < 0:
-		return errors.New("bnb: Config.Cuts.MaxCutRows: must not be negative")
+		return &ConfigError{"Config.Cuts.MaxCutRows", "must not be negative"}
 	}
 	return nil
 }
@@ -116,24 +116,27 @@ func (c Cuts) withDefaults(rows int) Cuts {
 	return c
 }
 
-// ParseCuts reads which cutting planes run: "on" (or "all", ""), "off"
-// ("none"), "nodes" (all, at every node too), or a comma-separated list
-// among gomory, mir, cover and clique, with nodes for Cuts.AtNodes. It
-// returns the value of Config.NoCuts and the on/off fields of Config.Cuts.
+// ParseCuts reads which cutting planes run: "on" (or "all", "", "nodes":
+// every family, at the root and at every node), "root" (every family, at
+// the root only), "off" ("none"), or a comma-separated list among gomory,
+// mir, cover and clique, with root for Cuts.RootOnly (nodes, the default,
+// may be listed). It returns the value of Config.NoCuts and the on/off
+// fields of Config.Cuts.
 func ParseCuts(list string) (none bool, c Cuts, err error) {
 	switch strings.ToLower(strings.TrimSpace(list)) {
-	case "", "all", "on":
+	case "", "all", "on", "nodes":
 		return false, c, nil
 	case "none", "off":
 		return true, c, nil
-	case "nodes":
-		return false, Cuts{AtNodes: true}, nil
+	case "root":
+		return false, Cuts{RootOnly: true}, nil
 	}
 	c = Cuts{NoGomory: true, NoMIR: true, NoCover: true, NoClique: true}
 	for _, name := range strings.Split(list, ",") {
 		switch strings.ToLower(strings.TrimSpace(name)) {
 		case "nodes":
-			c.AtNodes = true
+		case "root":
+			c.RootOnly = true
 		case "gomory", "gmi":
 			c.NoGomory = false
 		case "mir", "cmir":
@@ -143,7 +146,7 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 		case "clique":
 			c.NoClique = false
 		default:
-			return false, Cuts{}, fmt.Errorf("bnb: unknown cut family %q (want on, off, nodes, or a list of gomory, mir, cover, clique, nodes)", name)
+			return false, Cuts{}, fmt.Errorf("bnb: unknown cut family %q (want on, off, root, or a list of gomory, mir, cover, clique, root)", name)
 		}
 	}
 	return false, c, nil
@@ -239,7 +242,7 @@ func (s *Search) cutsDue(node *Node) bool {
 	if node.ParentID < 0 {
 		return true
 	}
-	return s.cuts.AtNodes && s.pool.len() < s.cuts.MaxCutRows
+	return !s.cuts.RootOnly && s.pool.len() < s.cuts.MaxCutRows
 }
 
 // separateCuts runs the separation rounds at node, whose optimal LP is in

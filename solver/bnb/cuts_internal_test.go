@@ -149,7 +149,7 @@ func slicesCloneInt(v []int) []int      { return append([]int(nil), v...) }
 func searchCuts(t *testing.T, m *solver.Model, cuts Cuts, nodes int64) ([]*cut, Result) {
 	t.Helper()
 	var all []*cut
-	cuts.AtNodes = true
+	cuts.RootOnly = false
 	s, err := NewSearch(context.Background(), highstest.New(t), m, Config{NoHeuristics: true, Cuts: cuts, NodeLimit: nodes})
 	if err != nil {
 		t.Fatal(err)

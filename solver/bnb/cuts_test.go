@@ -2,6 +2,7 @@ package bnb_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -20,9 +21,11 @@ func TestParseCuts(t *testing.T) {
 		{"", false, bnb.Cuts{}},
 		{"on", false, bnb.Cuts{}},
 		{"off", true, bnb.Cuts{}},
-		{"nodes", false, bnb.Cuts{AtNodes: true}},
+		{"nodes", false, bnb.Cuts{}},
+		{"root", false, bnb.Cuts{RootOnly: true}},
 		{"gomory, MIR", false, bnb.Cuts{NoCover: true, NoClique: true}},
-		{"cover,clique,nodes", false, bnb.Cuts{NoGomory: true, NoMIR: true, AtNodes: true}},
+		{"cover,clique,nodes", false, bnb.Cuts{NoGomory: true, NoMIR: true}},
+		{"cover,root", false, bnb.Cuts{NoGomory: true, NoMIR: true, NoClique: true, RootOnly: true}},
 	} {
 		none, got, err := bnb.ParseCuts(c.in)
 		if err != nil || none != c.none || got != c.c {
@@ -33,7 +36,8 @@ func TestParseCuts(t *testing.T) {
 		t.Errorf("unknown name: %v", err)
 	}
 	for _, c := range []bnb.Cuts{{MaxRounds: -1}, {MinEfficacy: -1}, {MaxParallelism: 1.5}, {MaxPerRound: -2}, {MaxCutRows: -1}, {StallRounds: -1}, {MinProgress: math.NaN()}, {MinProgress: math.Inf(1)}} {
-		if err := (bnb.Config{Cuts: c}).Validate(); err == nil || !strings.Contains(err.Error(), "Config.Cuts.") {
+		var ce *bnb.ConfigError
+		if err := (bnb.Config{Cuts: c}).Validate(); !errors.As(err, &ce) || !strings.HasPrefix(ce.Field, "Config.Cuts.") {
 			t.Errorf("%+v: %v", c, err)
 		}
 	}
@@ -50,7 +54,7 @@ func (firstCandidate) Select(_ context.Context, d *bnb.Decision) (int, error) {
 // hand, the search with cuts builds the tree Solve builds.
 func TestCutsHiddenFromObservations(t *testing.T) {
 	m := solvertest.SetCover(rand.New(rand.NewPCG(9, 9)), 150, 300, 0.05, 100)
-	for _, cfg := range []bnb.Config{{NoHeuristics: true, NodeLimit: 60}, {NoHeuristics: true, NodeLimit: 60, Cuts: bnb.Cuts{AtNodes: true}}} {
+	for _, cfg := range []bnb.Config{{NoHeuristics: true, NodeLimit: 60, Cuts: bnb.Cuts{RootOnly: true}}, {NoHeuristics: true, NodeLimit: 60}} {
 		s, err := bnb.NewSearch(context.Background(), newLP(t), m, cfg)
 		if err != nil {
 			t.Fatal(err)

@@ -21,7 +21,8 @@
 //
 // At the root (Config.Cuts; on unless Config.NoCuts), rounds of
 // separation add violated cuts Σ a·x ≤ b to the node LP as rows and
-// re-solve: Gomory mixed-integer cuts from the tableau rows of integer
+// re-solve, and every other node separates one round (unless
+// Cuts.RootOnly): Gomory mixed-integer cuts from the tableau rows of integer
 // columns basic at fractional values (on an engine that is a
 // solver.Tableau), c-MIR cuts from tight rows aggregated to eliminate
 // continuous columns (with variable upper bounds x_j ≤ u·x_k substituted),
@@ -31,6 +32,17 @@
 // at every node; the cuts not tight at the root's end are removed. Rows of
 // Decision.State are the model's only. Stats.Cuts counts them, and
 // Stats.RootLPValue and RootBound give the root bound before and after.
+//
+// # Reduced-cost fixing
+//
+// Once a cutoff c is known, an LP of value z whose integer column x_j sits
+// at its lower bound l_j with reduced cost d_j > 0 shows that x_j >
+// l_j + (c − z)/d_j cannot improve on it, so x_j's upper bound falls to
+// l_j + ⌊(c − z)/d_j⌋ (symmetrically at an upper bound). The root LP's
+// reduced costs (after its cuts) tighten global bounds at every new
+// incumbent; each node's tighten its subtree's (Config.Redcost; off by
+// default). A node whose bounds become empty is closed unsolved.
+// Stats.Redcost counts both.
 //
 // # Primal heuristics
 //

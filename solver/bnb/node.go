@@ -21,7 +21,8 @@ type Node struct {
 	Estimate float64
 
 	parent *Node
-	// basis is the parent's final basis, for the warm start (nil at the root).
+	// basis is the parent's final basis, for the warm start, with the
+	// parent's reduced-cost fixings (nil at the root).
 	basis *basisDelta
 	// The branching change that created this node: the new upper bound of
 	// col when dir < 0, the new lower bound when dir > 0.
@@ -43,6 +44,9 @@ type Node struct {
 type basisDelta struct {
 	ref *basisDelta
 	ch  []uint32
+	// fix are the reduced-cost fixings of the node whose final basis this
+	// is: they hold in its subtree.
+	fix fixings
 }
 
 const (
@@ -51,8 +55,8 @@ const (
 	slotBytes  = int64(unsafe.Sizeof((*Node)(nil))) // a node's place in a queue
 )
 
-// bytes is the delta's size: its header and its changes.
-func (b *basisDelta) bytes() int64 { return deltaBytes + 4*int64(len(b.ch)) }
+// bytes is the delta's size: its header, its changes and its fixings.
+func (b *basisDelta) bytes() int64 { return deltaBytes + 4*int64(len(b.ch)) + b.fix.bytes() }
 
 // expand writes the basis b stands for into cols and rows (rows beyond
 // those b knows are basic).

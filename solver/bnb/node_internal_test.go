@@ -46,11 +46,18 @@ func (f *fullTree) branch(p, down, up *Node) {
 			lo: slices.Clone(pf.lo), up: slices.Clone(pf.up),
 			cols: slices.Clone(f.s.cb), rows: slices.Clone(f.s.rb),
 		}
+		for _, fc := range c.basis.fix { // the parent's reduced-cost fixings
+			if fc.up {
+				n.up[fc.col] = math.Min(n.up[fc.col], fc.val)
+			} else {
+				n.lo[fc.col] = math.Max(n.lo[fc.col], fc.val)
+			}
+		}
 		j := int(c.col)
 		if c == down {
-			n.up[j] = math.Floor(f.s.x[j])
+			n.up[j] = math.Min(n.up[j], math.Floor(f.s.x[j]))
 		} else {
-			n.lo[j] = math.Ceil(f.s.x[j])
+			n.lo[j] = math.Max(n.lo[j], math.Ceil(f.s.x[j]))
 		}
 		f.nodes[c.ID] = n
 	}
@@ -66,8 +73,12 @@ func (f *fullTree) check(n *Node, lo, up []float64, cols, rows []solver.BasisSta
 		f.t.Fatalf("node %d loaded but never made", n.ID)
 	}
 	f.seen++
-	if !slices.Equal(lo, want.lo) || !slices.Equal(up, want.up) {
-		f.t.Fatalf("node %d: bounds %v %v, full copies %v %v", n.ID, lo, up, want.lo, want.up)
+	wlo, wup := slices.Clone(want.lo), slices.Clone(want.up)
+	for j := range wlo { // the root's reduced-cost fixings so far
+		wlo[j], wup[j] = math.Max(wlo[j], f.s.globLo[j]), math.Min(wup[j], f.s.globUp[j])
+	}
+	if !slices.Equal(lo, wlo) || !slices.Equal(up, wup) {
+		f.t.Fatalf("node %d: bounds %v %v, full copies %v %v", n.ID, lo, up, wlo, wup)
 	}
 	if want.cols == nil {
 		return
@@ -113,9 +124,7 @@ func TestCompactNodesMatchFullCopies(t *testing.T) {
 		m := randomIntegerMIP(rng, 14, 9, 3*(k%2))
 		for i, rule := range rules {
 			cfg := Config{NodeSelection: sels[(k+i)%len(sels)], NodeLimit: 400}
-			if k%3 == 2 {
-				cfg.Cuts.AtNodes = true
-			}
+			cfg.Cuts.RootOnly = k%3 != 2
 			t.Run(fmt.Sprintf("%d/%s/%v", k, rule, cfg.NodeSelection), func(t *testing.T) {
 				r, err := NewRule(rule, 3)
 				if err != nil {
@@ -130,8 +139,8 @@ func TestCompactNodesMatchFullCopies(t *testing.T) {
 					t.Fatal(err)
 				}
 				st := s.Stats()
-				if f.seen == 0 || int64(f.seen) != st.Nodes {
-					t.Fatalf("%d nodes checked, %d solved", f.seen, st.Nodes)
+				if f.seen == 0 || int64(f.seen) != st.Nodes+st.Redcost.Pruned {
+					t.Fatalf("%d nodes checked, %d solved, %d pruned by reduced-cost fixing", f.seen, st.Nodes, st.Redcost.Pruned)
 				}
 				if st.Branchings > 0 && (st.OpenNodeBytes <= 0 || st.OpenNodesAtPeak <= 0) {
 					t.Fatalf("no open-node bytes after %d branchings: %+v", st.Branchings, st)
@@ -142,17 +151,18 @@ func TestCompactNodesMatchFullCopies(t *testing.T) {
 }
 
 // The byte account on a small tree built by hand: a root that branches
-// (a delta of 3 changes), a leaf child, a child that branches (1 change)
-// into two leaves.
+// (a delta of 3 changes), a leaf child, a child with two reduced-cost
+// fixings that branches (1 change) into two leaves.
 func TestTreeMemoryByHand(t *testing.T) {
 	if unsafe.Sizeof(uintptr(0)) != 8 {
 		t.Skip("sizes counted for 64-bit words")
 	}
 	// Node: 9 words (ID, ParentID, Depth, Bound, Estimate, parent, basis,
 	// val, frac) and col, index, held (int32), dir, kids, done: 88 bytes.
-	// A delta: a pointer and a slice header (32) and 4 bytes a change.
-	if nodeBytes != 88 || deltaBytes != 32 || slotBytes != 8 {
-		t.Fatalf("sizes %d %d %d, want 88 32 8", nodeBytes, deltaBytes, slotBytes)
+	// A delta: a pointer and two slice headers (56), 4 bytes a change and
+	// 16 a reduced-cost fixing.
+	if nodeBytes != 88 || deltaBytes != 56 || slotBytes != 8 || fixChangeBytes != 16 {
+		t.Fatalf("sizes %d %d %d %d, want 88 56 8 16", nodeBytes, deltaBytes, slotBytes, fixChangeBytes)
 	}
 	o := newOpenSet(BestFirst)
 	step := func(what string, want int64) {
@@ -169,9 +179,10 @@ func TestTreeMemoryByHand(t *testing.T) {
 		t.Fatal("root not next")
 	}
 	step("root taken", 88)
-	// branch gives p a delta of k changes and two open children.
-	branch := func(p *Node, ref *basisDelta, k int) (*basisDelta, *Node, *Node) {
-		d := &basisDelta{ref: ref, ch: make([]uint32, k)}
+	// branch gives p a delta of k changes with its fixings and two open
+	// children.
+	branch := func(p *Node, ref *basisDelta, k int, fix fixings) (*basisDelta, *Node, *Node) {
+		d := &basisDelta{ref: ref, ch: make([]uint32, k), fix: fix}
 		o.mem.branched(p, d)
 		kids := [2]*Node{}
 		for i := range kids {
@@ -181,26 +192,26 @@ func TestTreeMemoryByHand(t *testing.T) {
 		o.mem.note(o.len())
 		return d, kids[0], kids[1]
 	}
-	d, a, b := branch(root, nil, 3)
-	step("root branched", 88+(32+12)+2*(88+8)) // 324
+	d, a, b := branch(root, nil, 3, nil)
+	step("root branched", 88+(56+12)+2*(88+8)) // 348
 	o.next()
 	o.mem.closed(a)
-	step("a closed", 324-8-88) // 228
+	step("a closed", 348-8-88) // 252
 	o.next()
-	_, c1, c2 := branch(b, d, 1)
-	step("b branched", 228-8+(32+4)+2*(88+8)) // 448
-	if o.mem.peak != 448 || o.mem.openAtPeak != 2 {
-		t.Fatalf("peak %d bytes with %d open, want 448 with 2", o.mem.peak, o.mem.openAtPeak)
+	_, c1, c2 := branch(b, d, 1, fixings{{val: 0, col: 1, up: true}, {val: 1, col: 2}})
+	step("b branched", 252-8+(56+4+2*16)+2*(88+8)) // 528
+	if o.mem.peak != 528 || o.mem.openAtPeak != 2 {
+		t.Fatalf("peak %d bytes with %d open, want 528 with 2", o.mem.peak, o.mem.openAtPeak)
 	}
 	o.next()
 	o.mem.closed(c1)
-	step("c1 closed", 448-96) // 352
+	step("c1 closed", 528-96) // 432
 	o.next()
 	o.mem.closed(c2) // releases b, then the root
 	step("all closed", 0)
 	st := Stats{OpenNodeBytes: o.mem.peak, OpenNodesAtPeak: o.mem.openAtPeak}
-	if st.BytesPerOpenNode() != 224 {
-		t.Fatalf("%v bytes per open node, want 224", st.BytesPerOpenNode())
+	if st.BytesPerOpenNode() != 264 {
+		t.Fatalf("%v bytes per open node, want 264", st.BytesPerOpenNode())
 	}
 }
 

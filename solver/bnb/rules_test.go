@@ -2,6 +2,7 @@ package bnb_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -57,12 +58,18 @@ func TestReliabilityThreshold(t *testing.T) {
 }
 
 func TestReliabilityValidate(t *testing.T) {
-	for _, r := range []bnb.Reliability{
-		{MinReliable: -1}, {MaxReliable: -1}, {MinReliable: 4, MaxReliable: 3}, {Lookahead: -1},
-		{IterLimit: -1}, {SBIterQuot: -0.5}, {SBIterQuot: math.NaN()}, {SBIterOfs: -1},
+	for _, c := range []struct {
+		r     bnb.Reliability
+		field string
+	}{
+		{bnb.Reliability{MinReliable: -1}, "MinReliable"}, {bnb.Reliability{MaxReliable: -1}, "MaxReliable"},
+		{bnb.Reliability{MinReliable: 4, MaxReliable: 3}, "MaxReliable"}, {bnb.Reliability{Lookahead: -1}, "Lookahead"},
+		{bnb.Reliability{IterLimit: -1}, "IterLimit"}, {bnb.Reliability{SBIterQuot: -0.5}, "SBIterQuot"},
+		{bnb.Reliability{SBIterQuot: math.NaN()}, "SBIterQuot"}, {bnb.Reliability{SBIterOfs: -1}, "SBIterOfs"},
 	} {
-		if err := r.Validate(); err == nil {
-			t.Errorf("%+v: no error", r)
+		var ce *bnb.ConfigError
+		if err := c.r.Validate(); !errors.As(err, &ce) || ce.Field != "Reliability."+c.field {
+			t.Errorf("%+v: %v, want a ConfigError on Reliability.%s", c.r, err, c.field)
 		}
 	}
 	if err := (&bnb.Reliability{MinReliable: 3, MaxReliable: 3, SBIterQuot: math.Inf(1)}).Validate(); err != nil {

@@ -43,6 +43,8 @@ type Search struct {
 	objInt   bool // objective integral at integer points
 	rootLo   []float64
 	rootUp   []float64
+	globLo   []float64 // the root's bounds tightened by reduced-cost fixing
+	globUp   []float64
 	curLo    []float64 // bounds currently in the LP
 	curUp    []float64
 	tLo, tUp []float64 // scratch: target bounds
@@ -119,6 +121,10 @@ type Search struct {
 	nodeHook   func(n *Node, lo, up []float64, cols, rows []solver.BasisStatus)
 	branchHook func(parent, down, up *Node)
 
+	redcost Redcost // resolved
+	rc      rootRedcost
+	curFix  fixings // the pending node's reduced-cost fixings
+
 	pc    Pseudocosts
 	stats Stats
 	track integrals
@@ -183,6 +189,8 @@ func NewSearch(ctx context.Context, lp solver.Engine, m *solver.Model, cfg Confi
 	copy(lpModel.ColLower, s.rootLo)
 	copy(lpModel.ColUpper, s.rootUp)
 	s.curLo, s.curUp = append([]float64(nil), s.rootLo...), append([]float64(nil), s.rootUp...)
+	s.globLo, s.globUp = append([]float64(nil), s.rootLo...), append([]float64(nil), s.rootUp...)
+	s.redcost = cfg.Redcost.resolved()
 	s.tLo, s.tUp = make([]float64, n), make([]float64, n)
 	s.x, s.d, s.act, s.y = make([]float64, n), make([]float64, n), make([]float64, r), make([]float64, r)
 	s.cb, s.rb = make([]solver.BasisStatus, n), make([]solver.BasisStatus, r)
@@ -200,6 +208,10 @@ func NewSearch(ctx context.Context, lp solver.Engine, m *solver.Model, cfg Confi
 	if s.opts != nil {
 		// Node LPs are warm-started re-solves: no presolve.
 		if err := s.opts.SetStringOption("presolve", "off"); err != nil {
+			return nil, err
+		}
+		// An engine that ran a search before holds its cutoff.
+		if err := s.opts.SetDoubleOption("objective_bound", math.Inf(1)); err != nil {
 			return nil, err
 		}
 	}
@@ -402,6 +414,9 @@ func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
 		s.updateBounds()
 		return false, nil
 	}
+	if node.ParentID < 0 {
+		s.keepRootRedcost()
+	}
 	if err := s.runHeuristics(ctx, node); err != nil {
 		return false, err
 	}
@@ -409,6 +424,7 @@ func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
 		s.updateBounds()
 		return false, nil
 	}
+	s.nodeRedcostFix(node)
 	s.cur = node // waiting for a decision, its bound is part of the dual bound
 	// HiGHS holds the node's basis and bounds: solved, or set back after
 	// the dives.
@@ -418,10 +434,14 @@ func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
 }
 
 // solveNode loads the node's bounds into the LP, solves it and counts the
-// node.
+// node. A node whose bounds reduced-cost fixing emptied is not solved: it
+// is cut off.
 func (s *Search) solveNode(ctx context.Context, node *Node) (solver.Status, error) {
-	if err := s.loadNode(node); err != nil {
-		return 0, err
+	if ok, err := s.loadNode(node); err != nil || !ok {
+		if err == nil {
+			s.stats.Redcost.Pruned++
+		}
+		return solver.StatusObjectiveBound, err
 	}
 	before := s.stats.LPIterations
 	st, err := s.solveLP(ctx)
@@ -506,11 +526,22 @@ func (s *Search) fractionalCandidates() {
 	}
 }
 
-// loadNode sets the LP's column bounds to node's and warm-starts it.
-func (s *Search) loadNode(node *Node) error {
-	copy(s.tLo, s.rootLo)
-	copy(s.tUp, s.rootUp)
+// loadNode sets the LP's column bounds to node's and warm-starts it; it
+// reports false, loading nothing, when reduced-cost fixing left some
+// column of the node an empty range.
+func (s *Search) loadNode(node *Node) (bool, error) {
+	copy(s.tLo, s.globLo)
+	copy(s.tUp, s.globUp)
 	s.applyChain(node)
+	for j := range s.n {
+		if s.tLo[j] > s.tUp[j] {
+			if s.nodeHook != nil {
+				s.expandBasis(node.basis)
+				s.nodeHook(node, s.tLo, s.tUp, s.refCb, s.refRb)
+			}
+			return false, nil
+		}
+	}
 	s.idx, s.lo, s.up = s.idx[:0], s.lo[:0], s.up[:0]
 	for j := range s.n {
 		if s.tLo[j] != s.curLo[j] || s.tUp[j] != s.curUp[j] {
@@ -522,7 +553,7 @@ func (s *Search) loadNode(node *Node) error {
 	}
 	if len(s.idx) > 0 {
 		if err := s.lp.SetColsBounds(s.idx, s.lo, s.up); err != nil {
-			return err
+			return false, err
 		}
 	}
 	// Hot start when HiGHS holds the parent's final state; else its basis,
@@ -538,11 +569,11 @@ func (s *Search) loadNode(node *Node) error {
 	switch {
 	case sb != nil:
 		s.stats.SBWarmStarts++
-		return s.lp.SetBasis(sb.cb, sb.rb)
+		return true, s.lp.SetBasis(sb.cb, sb.rb)
 	case warm:
-		return s.lp.SetBasis(s.refCb, s.refRb)
+		return true, s.lp.SetBasis(s.refCb, s.refRb)
 	}
-	return nil
+	return true, nil
 }
 
 // expandBasis writes the basis b stands for into refCb and refRb, sized
@@ -563,12 +594,14 @@ func (s *Search) expandBasis(b *basisDelta) {
 	s.refOf, s.refSet = b, true
 }
 
-// applyChain applies the branching changes from the root down to node.
+// applyChain applies the branching changes from the root down to node,
+// and the reduced-cost fixings of its ancestors.
 func (s *Search) applyChain(node *Node) {
 	if node == nil || node.col < 0 {
 		return
 	}
 	s.applyChain(node.parent)
+	node.basis.fix.apply(s.tLo, s.tUp) // the parent's fixings
 	if node.dir < 0 {
 		s.tUp[node.col] = math.Min(s.tUp[node.col], node.val)
 	} else {
@@ -632,6 +665,7 @@ func (s *Search) newIncumbent(x []float64, heuristic bool) {
 	}
 	s.spare, s.incumbent = s.incumbent, y
 	s.incObj = obj
+	s.rootRedcostFix()
 	s.stats.Incumbents++
 	if heuristic {
 		s.stats.HeuristicIncumbents++
@@ -696,6 +730,7 @@ func (s *Search) Branch(col int) error {
 	// it was warm-started from.
 	s.expandBasis(node.basis)
 	b := newBasisDelta(node.basis, s.refCb, s.refRb, s.cb, s.rb)
+	b.fix, s.curFix = s.curFix, nil
 	s.open.mem.branched(node, b)
 	mk := func(dir int8) *Node {
 		c := &Node{

@@ -36,6 +36,8 @@ type Stats struct {
 	// Cuts counts the cutting planes' work. Their re-solves' simplex
 	// iterations are not in LPIterations.
 	Cuts CutStats
+	// Redcost counts reduced-cost fixing's work.
+	Redcost RedcostStats
 	// RootLPValue is the root LP's value before cuts, RootBound the root's
 	// bound after them (minimisation form).
 	RootLPValue float64
