@@ -241,13 +241,13 @@ func (p *firstMyopic) solve(tb testing.TB, states []int) {
 // (family, J, B, seed): the default sizes fitted to the myopic reward.
 func myopicNet(tb testing.TB, fam string, j, budget int, seed uint64) (Net, *bandits.Instance) {
 	tb.Helper()
-	cfg := Config{Family: fam, J: j, B: budget, Seed: seed}.WithDefaults()
+	cfg := Config{Family: fam, J: j, B: budget, Seed: seed, Warm: WarmMyopic, Features: FeaturesPlain, Skip: SkipNone}.WithDefaults()
 	inst, err := NewInstance(fam, j, budget, seed)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	t := &trainer{cfg: cfg, inst: inst, rng: rand.New(rand.NewPCG(seed, 0x5e9))}
-	if t.m, err = newModel(nn.CPU(), t.rng, NumInputs(inst), cfg.Hidden); err != nil {
+	if t.m, err = newModel(nn.CPU(), t.rng, NumInputs(inst), cfg.Hidden, false); err != nil {
 		tb.Fatal(err)
 	}
 	t.warmStartFit()

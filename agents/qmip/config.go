@@ -61,6 +61,31 @@ type Config struct {
 	// KeepBest, the one of the best greedy evaluation (evaluated after the
 	// warm start too). See DefaultKeep.
 	Keep string `json:"keep"`
+	// Skip is SkipLinear (a linear term over the input added to the ReLU
+	// network's output, written into the MIP as objective coefficients)
+	// or SkipNone; see DefaultSkip. With it the ReLU part starts at zero
+	// and the warm start fits the linear term alone: under
+	// FeaturesProduct every warm target is linear in the input, so the
+	// warm network is its target exactly and adds no binary.
+	Skip string `json:"skip"`
+	// Double picks each target's action by the online network's MIP and
+	// values it by the target network (double DQN); false: both by the
+	// target network.
+	Double bool `json:"double"`
+	// Target is how the target network follows the online one:
+	// TargetSync (the default) copies it every TargetEvery updates,
+	// TargetWarm holds it at the warm-started network for the whole run,
+	// TargetSoft moves it by Tau (1e-6, the published code's) towards the
+	// online one after every update.
+	Target string  `json:"target"`
+	Tau    float64 `json:"tau"`
+	// Anchor, when positive, adds Anchor·mean (Q(s, a) − Q_warm(s, a))² over
+	// each batch to the loss, a pull towards the warm-started network; 0
+	// (none).
+	Anchor float64 `json:"anchor"`
+	// LRDecay multiplies DQN's rate at each episode: episode k (from 0)
+	// uses LR·LRDecay^k; 1 (no decay).
+	LRDecay float64 `json:"lr_decay"`
 	// Workers solve the target MIPs of an update in parallel, each on its
 	// own HiGHS instance; 1.
 	Workers int `json:"workers"`
@@ -83,6 +108,11 @@ const (
 	UnitsStep    = "step"
 	KeepLast     = "last"
 	KeepBest     = "best"
+	SkipLinear   = "linear"
+	SkipNone     = "none"
+	TargetSync   = "sync"
+	TargetWarm   = "warm"
+	TargetSoft   = "soft"
 )
 
 // The defaults of Config.Warm, Config.Units and Config.Keep (RATIONALE,
@@ -92,6 +122,7 @@ const (
 	DefaultUnits    = UnitsStep
 	DefaultKeep     = KeepBest
 	DefaultFeatures = FeaturesProduct
+	DefaultSkip     = SkipLinear
 )
 
 // Recorded returns c, read from a run's record, with the fields a record
@@ -103,6 +134,7 @@ func (c Config) Recorded() Config {
 	train.Default(&c.Warm, WarmMyopic)
 	train.Default(&c.Units, UnitsReturn)
 	train.Default(&c.Keep, KeepLast)
+	train.Default(&c.Skip, SkipNone)
 	return c
 }
 
@@ -129,6 +161,10 @@ func (c Config) WithDefaults() Config {
 	train.Default(&c.Units, DefaultUnits)
 	train.Default(&c.Keep, DefaultKeep)
 	train.Default(&c.Features, DefaultFeatures)
+	train.Default(&c.Skip, DefaultSkip)
+	train.Default(&c.Target, TargetSync)
+	train.Default(&c.Tau, 1e-6)
+	train.Default(&c.LRDecay, 1)
 	train.Default(&c.Workers, 1)
 	train.Default(&c.CheckpointEvery, 5)
 	train.Default(&c.EvalEvery, 10)
@@ -178,6 +214,16 @@ func (c Config) Validate() error {
 		return bad("Features", fmt.Sprintf("%q", c.Features), FeaturesPlain+" or "+FeaturesProduct)
 	case c.Keep != KeepLast && c.Keep != KeepBest:
 		return bad("Keep", fmt.Sprintf("%q", c.Keep), KeepLast+" or "+KeepBest)
+	case c.Skip != SkipLinear && c.Skip != SkipNone:
+		return bad("Skip", fmt.Sprintf("%q", c.Skip), SkipLinear+" or "+SkipNone)
+	case c.Target != TargetSync && c.Target != TargetWarm && c.Target != TargetSoft:
+		return bad("Target", fmt.Sprintf("%q", c.Target), TargetSync+", "+TargetWarm+" or "+TargetSoft)
+	case !(c.Tau > 0 && c.Tau <= 1):
+		return bad("Tau", c.Tau, "in (0, 1]")
+	case !(c.Anchor >= 0 && c.Anchor < 1e6):
+		return bad("Anchor", c.Anchor, "in [0, 1e6)")
+	case !(c.LRDecay > 0 && c.LRDecay <= 1):
+		return bad("LRDecay", c.LRDecay, "in (0, 1]")
 	}
 	for i, h := range c.Hidden {
 		if h < 1 || h > 4096 {

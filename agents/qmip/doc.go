@@ -46,7 +46,12 @@
 // relaxation plus each arm's positive Whittle index times its activity,
 // which under the product inputs, Config.Features, makes the warm
 // network's MIP choose Whittle's action; SEQUOIA's myopic reward is
-// WarmMyopic), then plays
+// WarmMyopic). With Config.Skip = SkipLinear (the default) Q is the ReLU
+// network plus a linear term over the input, which the MIP takes as
+// objective coefficients; the ReLU part starts at zero and the warm start
+// sets the linear term by least squares, which under the product inputs
+// is the target exactly (every warm target is linear in them), so the
+// warm network adds no binary. Train then plays
 // Config.Episodes episodes: epsilon-greedy, exploring with the family's
 // sampler of feasible actions and otherwise taking the MIP's action. The
 // reward learned from is the environment's expected next-step reward
@@ -55,7 +60,10 @@
 // loss; the max is one MIP per distinct s', solved by Config.Workers HiGHS
 // instances in parallel (without MIP starts, so no value depends on which
 // worker solved what before) and memoised until the target network
-// changes.
+// changes. Config.Double picks the action by the online network's MIP and
+// values it by the target network; Config.Target holds the target network
+// at the warm start or moves it softly (Tau); Config.LRDecay decays the
+// rate per episode.
 // The state holds no clock, so the end of an episode is a time limit, not
 // a terminal state: targets always bootstrap.
 // Under Config.Keep = KeepBest (the default) the policy written is the

@@ -73,6 +73,7 @@ type trainer struct {
 	inst  *bandits.Instance
 	dir   *train.Dir
 	m     *model
+	warm  *model // the warm-started network, under Anchor > 0 (its online half)
 	opt   *nn.Adam
 	pcg   *rand.PCG
 	rng   *rand.Rand
@@ -105,8 +106,13 @@ func Train(ctx context.Context, dir *train.Dir, cfg Config, progress func(Progre
 	t := &trainer{cfg: cfg, inst: inst, dir: dir, memo: map[string]float64{}, eval: math.NaN(), start: time.Now()}
 	t.pcg = rand.NewPCG(cfg.Seed, 0x5e9)
 	t.rng = rand.New(t.pcg)
-	if t.m, err = newModel(nn.CPU(), t.rng, NumInputsOf(inst, cfg.Features), cfg.Hidden); err != nil {
+	if t.m, err = newModel(nn.CPU(), t.rng, NumInputsOf(inst, cfg.Features), cfg.Hidden, cfg.Skip == SkipLinear); err != nil {
 		return Summary{}, err
+	}
+	if cfg.Anchor > 0 { // drawn from its own generator: its weights come from the warm start
+		if t.warm, err = newModel(nn.CPU(), rand.New(rand.NewPCG(0, 0)), NumInputsOf(inst, cfg.Features), cfg.Hidden, cfg.Skip == SkipLinear); err != nil {
+			return Summary{}, err
+		}
 	}
 	t.opt = nn.NewAdam(cfg.LR)
 	if err := t.resume(); err != nil {
@@ -170,7 +176,7 @@ func Train(ctx context.Context, dir *train.Dir, cfg Config, progress func(Progre
 		}
 	}
 	if cfg.Keep == KeepBest && t.st.BestQ != nil {
-		for i, p := range t.m.q.Params() {
+		for i, p := range t.m.online() {
 			p.Value.Set(t.st.BestQ[i])
 		}
 	}
@@ -190,7 +196,7 @@ func (t *trainer) evalRow(ctx context.Context) error {
 	t.row("eval", t.eval, math.NaN())
 	if t.cfg.Keep == KeepBest && (t.st.BestQ == nil || t.eval > t.st.Best) {
 		t.st.Best, t.st.BestQ = t.eval, t.st.BestQ[:0]
-		for _, p := range t.m.q.Params() {
+		for _, p := range t.m.online() {
 			t.st.BestQ = append(t.st.BestQ, slices.Clone(p.Value.Data()))
 		}
 	}
@@ -210,7 +216,7 @@ func (t *trainer) seconds() float64 { return t.st.Seconds + time.Since(t.start).
 
 func (t *trainer) policyConfig() PolicyConfig {
 	return PolicyConfig{Family: t.cfg.Family, J: t.cfg.J, B: t.cfg.B, Seed: t.cfg.Seed,
-		Inputs: NumInputsOf(t.inst, t.cfg.Features), Features: t.cfg.Features, Hidden: t.cfg.Hidden, Fingerprint: Fingerprint(t.inst)}
+		Inputs: NumInputsOf(t.inst, t.cfg.Features), Features: t.cfg.Features, Skip: t.cfg.Skip == SkipLinear, Hidden: t.cfg.Hidden, Fingerprint: Fingerprint(t.inst)}
 }
 
 func (m *model) saveAs(path string, pc PolicyConfig) error {
@@ -219,7 +225,7 @@ func (m *model) saveAs(path string, pc PolicyConfig) error {
 
 // resume loads the newest checkpoint, if any.
 func (t *trainer) resume() error {
-	ck, ok, err := t.dir.LatestCheckpoint(t.m.params(), t.opt)
+	ck, ok, err := t.dir.LatestCheckpoint(t.params(), t.opt)
 	if err != nil || !ok {
 		return err
 	}
@@ -247,20 +253,35 @@ func (t *trainer) resume() error {
 	return nil
 }
 
+// params are a checkpoint's tensors: the model's, and the warm-started
+// network's as "warm.*" under Anchor > 0.
+func (t *trainer) params() []nn.Param {
+	ps := t.m.params()
+	if t.warm != nil {
+		for _, p := range t.warm.online() {
+			ps = append(ps, nn.Param{Name: "warm." + p.Name, Value: p.Value})
+		}
+	}
+	return ps
+}
+
 func (t *trainer) checkpoint() error {
 	t.st.Seconds = t.seconds()
 	t.start = time.Now()
-	return t.dir.SaveState(t.st.Steps, t.st.Episode, t.st, map[string]encoding.BinaryMarshaler{"run": t.pcg}, t.m.params(), Arch, t.policyConfig(), t.opt, t.rows)
+	return t.dir.SaveState(t.st.Steps, t.st.Episode, t.st, map[string]encoding.BinaryMarshaler{"run": t.pcg}, t.params(), Arch, t.policyConfig(), t.opt, t.rows)
 }
 
 func (t *trainer) row(phase string, ret, loss float64) {
 	r := trace.Train{Run: t.dir.Path, Agent: "sequoia", Phase: phase, Epoch: int64(t.st.Episode), Step: int64(t.st.Updates),
-		Samples: int64(t.st.Steps), Loss: loss, LR: t.cfg.LR, Seconds: t.seconds()}
+		Samples: int64(t.st.Steps), Loss: loss, LR: t.lr(), Seconds: t.seconds()}
 	if !math.IsNaN(ret) {
 		r.Return = trace.Float(ret)
 	}
 	t.rows = append(t.rows, r)
 }
+
+// lr is DQN's rate in the current episode.
+func (t *trainer) lr() float64 { return t.cfg.LR * math.Pow(t.cfg.LRDecay, float64(t.st.Episode)) }
 
 func (t *trainer) epsilon() float64 {
 	c := t.cfg
@@ -304,6 +325,7 @@ func (t *trainer) episode(ctx context.Context) (Progress, error) {
 		return Progress{}, err
 	}
 	eps := t.epsilon()
+	t.opt.LR = nn.Constant(t.lr())
 	t.play.Reset()
 	net, err := t.net(t.m.q)
 	if err != nil {
@@ -386,16 +408,29 @@ func (t *trainer) update(ctx context.Context) (float64, error) {
 		y[i] = float32(t.scale()*tr.R + t.cfg.Gamma*maxQ[i])
 	}
 	be := nn.CPU()
-	ps := t.m.q.Params()
+	ps := t.m.online()
 	sc := nn.NewScope() // the step's activations go back to the pool when it returns
 	defer sc.Release()
-	loss := nn.Huber(t.m.q.Forward(sc.In(nn.From(be, x, n, nIn))), nn.From(be, y, n, 1), 1)
+	in := sc.In(nn.From(be, x, n, nIn))
+	q := t.m.forward(in, false)
+	loss := nn.Huber(q, nn.From(be, y, n, 1), 1)
+	if t.warm != nil {
+		qw := nn.From(be, t.warm.forward(in, false).Data(), n, 1) // a constant: no gradient into the warm copy
+		loss = nn.Add(loss, nn.Scale(nn.MSE(q, qw), float32(t.cfg.Anchor)))
+	}
 	nn.Backward(loss)
 	t.opt.Step(ps)
 	nn.ZeroGrad(ps)
 	t.st.Updates++
-	if t.st.Updates%t.cfg.TargetEvery == 0 {
+	switch {
+	case t.cfg.Target == TargetSoft:
+		t.m.track(t.cfg.Tau)
+		clear(t.memo)
+	case t.cfg.Target == TargetSync && t.st.Updates%t.cfg.TargetEvery == 0:
 		t.m.sync()
+		clear(t.memo)
+	}
+	if t.cfg.Double { // the online network, which picks the actions, has changed
 		clear(t.memo)
 	}
 	return float64(loss.Item()), nil
@@ -417,9 +452,15 @@ func (t *trainer) targets(ctx context.Context, next [][]byte) ([]float64, error)
 		todo = append(todo, k)
 	}
 	if len(todo) > 0 {
-		net, err := t.net(t.m.target)
+		tnet, err := t.net(t.m.target)
 		if err != nil {
 			return nil, err
+		}
+		net := tnet // the network whose MIP picks the action
+		if t.cfg.Double {
+			if net, err = t.net(t.m.q); err != nil {
+				return nil, err
+			}
 		}
 		vals := make([]float64, len(todo))
 		secs := make([]float64, len(todo))
@@ -430,12 +471,16 @@ func (t *trainer) targets(ctx context.Context, next [][]byte) ([]float64, error)
 			go func() {
 				defer wg.Done()
 				for i := w; i < len(todo); i += len(t.sels) {
-					c, err := sel.Best(ctx, net, unpackStates([]byte(todo[i])))
+					s := unpackStates([]byte(todo[i]))
+					c, err := sel.Best(ctx, net, s)
 					if err != nil {
 						errs[w] = err
 						return
 					}
 					vals[i], secs[i] = c.Q, c.Solve.Seconds()
+					if t.cfg.Double {
+						vals[i] = tnet.Forward(InputOf(t.inst, t.cfg.Features, s, c.Action, nil), nil)
+					}
 				}
 			}()
 		}
@@ -490,12 +535,9 @@ func (t *trainer) evaluate(ctx context.Context) (float64, error) {
 	return sum / float64(t.cfg.EvalEpisodes*t.cfg.Horizon), nil
 }
 
-// net is an MLP of the run as the MIP encoding reads it.
-func (t *trainer) net(m *nn.MLP) (Net, error) {
-	n, err := FromMLP(m)
-	n.Features = t.cfg.Features
-	return n, err
-}
+// net is the online (m = t.m.q) or target network of the run as the MIP
+// encoding reads it.
+func (t *trainer) net(m *nn.MLP) (Net, error) { return t.m.net(m == t.m.target, t.cfg.Features) }
 
 // scale is what a reward is multiplied by in Q's units.
 func (t *trainer) scale() float64 {
@@ -531,11 +573,21 @@ func (t *trainer) warmStart() error {
 	if last, ok := t.warmStartFit(); ok {
 		t.row("warm", math.NaN(), last)
 	}
+	if t.warm != nil {
+		wp := t.warm.online()
+		for i, p := range t.m.online() {
+			wp[i].Value.Set(p.Value.Data())
+		}
+	}
 	t.st.Warm = true
 	return nil
 }
 
-// warmStartFit fits the network and returns the last batch's loss, if it ran.
+// warmStartFit fits the network and returns the last batch's loss, if it
+// ran. With a skip term, the term is the least-squares fit of the target;
+// the ReLU part, zero so far, is fitted to what it leaves only when that
+// is more than rounding (never under FeaturesProduct, where every warm
+// target is linear in the input).
 func (t *trainer) warmStartFit() (float64, bool) {
 	n := t.cfg.WarmSamples
 	if n > 0 {
@@ -569,6 +621,13 @@ func (t *trainer) warmStartFit() (float64, bool) {
 			}
 			y[i] = float32(t.warmTarget(rel, idx, states, a, p))
 		}
+		if t.m.qs != nil {
+			fit, err := t.fitSkip(x, y, n, nIn)
+			if err != nil || fit {
+				t.m.sync()
+				return 0, err == nil
+			}
+		}
 		be := nn.CPU()
 		opt := nn.NewAdam(t.cfg.WarmLR)
 		ps := t.m.q.Params()
@@ -583,10 +642,10 @@ func (t *trainer) warmStartFit() (float64, bool) {
 					copy(xb[r*nIn:(r+1)*nIn], x[i*nIn:(i+1)*nIn])
 					yb[r] = y[i]
 				}
-				loss := nn.MSE(t.m.q.Forward(sc.In(nn.From(be, xb, bs, nIn))), nn.From(be, yb, bs, 1))
+				loss := nn.MSE(t.m.forward(sc.In(nn.From(be, xb, bs, nIn)), false), nn.From(be, yb, bs, 1))
 				nn.Backward(loss)
 				opt.Step(ps)
-				nn.ZeroGrad(ps)
+				nn.ZeroGrad(t.m.online()) // the skip term's too, which stays as fitted
 				last = float64(loss.Item())
 				sc.Release()
 			}
@@ -595,4 +654,28 @@ func (t *trainer) warmStartFit() (float64, bool) {
 		return last, true
 	}
 	return 0, false
+}
+
+// fitSkip sets the skip term to the least-squares fit of y on the n
+// inputs x and reports whether it fits them to rounding (largest residual
+// under 1e-6 of the largest target, and of 1).
+func (t *trainer) fitSkip(x, y []float32, n, nIn int) (bool, error) {
+	w, err := leastSquares(x, y, n, nIn)
+	if err != nil {
+		return false, err
+	}
+	w32 := make([]float32, nIn)
+	for k, v := range w {
+		w32[k] = float32(v)
+	}
+	t.m.qs.Weight.Set(w32)
+	worst, top := 0.0, 1.0
+	for i := range n {
+		q := 0.0
+		for k, v := range w32 {
+			q += float64(v) * float64(x[i*nIn+k])
+		}
+		worst, top = math.Max(worst, math.Abs(q-float64(y[i]))), math.Max(top, math.Abs(float64(y[i])))
+	}
+	return worst <= 1e-6*top, nil
 }

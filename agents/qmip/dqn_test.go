@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/corl-go/corl/agents/train"
@@ -41,19 +43,32 @@ func weightsOf(t *testing.T, path string) map[string][]float32 {
 			out["b"+string(rune('a'+l))] = append(out["b"+string(rune('a'+l))], float32(ly.B[i]))
 		}
 	}
+	for _, w := range p.net.Skip {
+		out["skip"] = append(out["skip"], float32(w))
+	}
 	return out
 }
 
 // A run stopped after two episodes and resumed ends with the weights of
 // an uninterrupted run, whatever the number of target-MIP workers: with
-// SEQUOIA's settings and with the product inputs, the Whittle warm start,
-// Q per step and the best network kept.
+// SEQUOIA's settings, with the defaults (product inputs, skip term,
+// Whittle warm start, Q per step, the best network kept), and with the
+// defaults and each DQN option on: double DQN, a soft target with a rate
+// decay, a target held at the warm start.
 func TestResumeReproducesTheRun(t *testing.T) {
 	highstest.Need(t)
-	for _, opts := range []Config{{}, {Features: FeaturesProduct, Warm: WarmWhittle, Units: UnitsStep, Keep: KeepBest}} {
+	for name, opts := range map[string]Config{
+		"sequoia":  {Features: FeaturesPlain, Warm: WarmMyopic, Units: UnitsReturn, Keep: KeepLast, Skip: SkipNone},
+		"defaults": {},
+		"double":   {Double: true},
+		"soft":     {Target: TargetSoft, Tau: 0.05, LRDecay: 0.8},
+		"warm":     {Target: TargetWarm},
+		"anchor":   {Anchor: 2},
+	} {
 		cfg := smallConfig()
-		cfg.Features, cfg.Warm, cfg.Units, cfg.Keep = opts.Features, opts.Warm, opts.Units, opts.Keep
-		t.Run(cfg.WithDefaults().Warm, func(t *testing.T) { resumeReproduces(t, cfg) })
+		cfg.Features, cfg.Warm, cfg.Units, cfg.Keep, cfg.Skip = opts.Features, opts.Warm, opts.Units, opts.Keep, opts.Skip
+		cfg.Double, cfg.Target, cfg.Tau, cfg.LRDecay, cfg.Anchor = opts.Double, opts.Target, opts.Tau, opts.LRDecay, opts.Anchor
+		t.Run(name, func(t *testing.T) { resumeReproduces(t, cfg) })
 	}
 }
 
@@ -189,11 +204,73 @@ func TestKeepBestWritesTheBestEvaluation(t *testing.T) {
 // options existed resumes with SEQUOIA's settings, which it began with.
 func TestRecordedConfigKeepsItsBehaviour(t *testing.T) {
 	got := Config{Family: "capacity", J: 6, B: 2}.Recorded().WithDefaults()
-	if got.Features != FeaturesPlain || got.Warm != WarmMyopic || got.Units != UnitsReturn || got.Keep != KeepLast {
-		t.Fatalf("old record resumes with %q inputs, %q warm start, %q units, keep %q", got.Features, got.Warm, got.Units, got.Keep)
+	if got.Features != FeaturesPlain || got.Warm != WarmMyopic || got.Units != UnitsReturn || got.Keep != KeepLast || got.Skip != SkipNone {
+		t.Fatalf("old record resumes with %q inputs, %q warm start, %q units, keep %q, skip %q", got.Features, got.Warm, got.Units, got.Keep, got.Skip)
 	}
 	now := Config{Family: "capacity", J: 6, B: 2}.WithDefaults()
-	if again := now.Recorded(); again.Features != now.Features || again.Warm != now.Warm || again.Units != now.Units || again.Keep != now.Keep {
+	if again := now.Recorded(); again.Features != now.Features || again.Warm != now.Warm || again.Units != now.Units || again.Keep != now.Keep || again.Skip != now.Skip {
 		t.Fatalf("a new record changed on resume: %+v", again)
+	}
+}
+
+// The options are validated by name.
+func TestDQNOptionsValidated(t *testing.T) {
+	for field, cfg := range map[string]Config{
+		"Skip":    {Skip: "quadratic"},
+		"Target":  {Target: "frozen"},
+		"Tau":     {Tau: 2},
+		"LRDecay": {LRDecay: 1.5},
+		"Anchor":  {Anchor: -1},
+	} {
+		cfg.Family, cfg.J, cfg.B = "capacity", 6, 2
+		err := cfg.WithDefaults().Validate()
+		if err == nil || !strings.Contains(err.Error(), "Config."+field) {
+			t.Errorf("%s: %v", field, err)
+		}
+	}
+}
+
+// With the skip term the warm start fits the Whittle target exactly (it
+// is linear in the product input) and leaves the ReLU part at zero: the
+// warm network is its target on fresh samples, and its MIP has no binary.
+func TestSkipWarmStartIsExact(t *testing.T) {
+	for _, fam := range bandits.Families() {
+		cfg := Config{Family: fam, J: 8, B: 3, Seed: 2, WarmSamples: 512}.WithDefaults()
+		inst, err := NewInstance(fam, cfg.J, cfg.B, cfg.Seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := &trainer{cfg: cfg, inst: inst, rng: rand.New(rand.NewPCG(7, 7))}
+		if tr.m, err = newModel(nn.CPU(), tr.rng, NumInputsOf(inst, cfg.Features), cfg.Hidden, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := tr.warmStartFit(); !ok {
+			t.Fatal("no warm start")
+		}
+		net, err := tr.net(tr.m.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel := relax(inst, cfg.Gamma)
+		var idx [][bandits.NumStates]float64
+		for _, arm := range inst.Arms {
+			idx = append(idx, bandits.WhittleIndex(arm, cfg.Gamma))
+		}
+		p := make([]float64, inst.J)
+		for range 50 {
+			states := randomStates(tr.rng, inst.J)
+			a := inst.Sample(tr.rng)
+			want := tr.warmTarget(&rel, idx, states, a, p)
+			if got := net.Forward(InputOf(inst, cfg.Features, states, a, nil), nil); math.Abs(got-want) > 1e-5*max(1, math.Abs(want)) {
+				t.Fatalf("%s: warm network %g, Whittle target %g", fam, got, want)
+			}
+		}
+		for _, ly := range net.Layers[len(net.Layers)-1:] {
+			for _, w := range ly.W[0] {
+				if w != 0 {
+					t.Fatalf("%s: the ReLU part's output weights moved: %v", fam, ly.W[0])
+				}
+			}
+		}
 	}
 }

@@ -52,6 +52,26 @@ type Encoding struct {
 	Binaries  int // unstable neurons: one binary, one continuous column and three rows each
 	StableOn  int // neurons proved active on the whole domain: substituted, nothing added
 	StableOff int // neurons proved inactive: dropped
+	Unused    int // neurons that reach Q through weights 0 only: dropped
+}
+
+// unread marks, per hidden layer, the neurons that Q does not read: every
+// weight out of them is 0 or goes to a neuron Q does not read.
+func unread(n Net) [][]bool {
+	out := make([][]bool, len(n.Layers)-1)
+	for l := len(out) - 1; l >= 0; l-- {
+		out[l] = make([]bool, len(n.Layers[l].W))
+		for i := range out[l] {
+			out[l][i] = true
+			for o, row := range n.Layers[l+1].W {
+				if row[i] != 0 && (l+1 == len(out) || !out[l+1][o]) {
+					out[l][i] = false
+					break
+				}
+			}
+		}
+	}
+	return out
 }
 
 // relu is an unstable neuron as encoded: its pre-activation over the
@@ -65,11 +85,13 @@ type relu struct {
 // that bound tightening can stop at any layer and read its
 // pre-activations as affine terms over the columns.
 type encoder struct {
-	net   Net
-	b     *solver.Builder
-	in    []affine // the current layer's inputs
-	enc   Encoding
-	relus []relu // in the order written: a layer's only use earlier columns
+	net    Net
+	b      *solver.Builder
+	in     []affine // the current layer's inputs
+	unread [][]bool // per hidden layer, the neurons Q does not read (unread)
+	x      []affine // the network's inputs
+	enc    Encoding
+	relus  []relu // in the order written: a layer's only use earlier columns
 }
 
 func newEncoder(n Net, b *solver.Builder, act []int, fixed []float64) *encoder {
@@ -80,7 +102,7 @@ func newEncoder(n Net, b *solver.Builder, act []int, fixed []float64) *encoder {
 	for k, v := range fixed {
 		in[len(act)+k] = affine{c: v}
 	}
-	return &encoder{net: n, b: b, in: in}
+	return &encoder{net: n, b: b, in: in, x: in, unread: unread(n)}
 }
 
 // pre returns layer l's pre-activations given its inputs; l is the next
@@ -100,6 +122,9 @@ func (e *encoder) layer(l int, lo, hi []float64) {
 	pre := e.pre(l)
 	for i, a := range pre {
 		switch {
+		case e.unread[l][i]:
+			e.enc.Unused++
+			pre[i] = affine{}
 		case hi[i] <= 0:
 			e.enc.StableOff++
 			pre[i] = affine{}
@@ -125,7 +150,10 @@ func (e *encoder) layer(l int, lo, hi []float64) {
 //	else:   y ≥ a, y ≥ 0, y ≤ a − L(1 − z), y ≤ U·z, z binary
 //
 // so a neuron gets a binary only when its bounds cannot decide it, and the
-// big-M constants are its own bounds, never a constant. Encode sets the
+// big-M constants are its own bounds, never a constant. A neuron Q reads
+// through zero weights only is dropped whatever its bounds, and the
+// network's Skip term adds its weights to the objective: a network whose
+// ReLU part is zero is a linear objective. Encode sets the
 // objective (costs and offset) of b; the sense is the caller's to set.
 func (n Net) Encode(b *solver.Builder, act []int, fixed []float64, bd Bounds) Encoding {
 	enc, _ := n.encode(b, act, fixed, bd)
@@ -140,6 +168,9 @@ func (n Net) encode(b *solver.Builder, act []int, fixed []float64, bd Bounds) (E
 	}
 	last := n.Layers[len(n.Layers)-1]
 	q := combine(last.W[0], e.in, last.B[0])
+	if n.Skip != nil { // the linear term: objective coefficients, nothing more
+		q = combine([]float64{1, 1}, []affine{q, combine(n.Skip, e.x, 0)}, 0)
+	}
 	for k, col := range q.cols {
 		b.SetCost(col, q.vals[k])
 	}

@@ -86,21 +86,31 @@ func plain(in *bandits.Instance, net Net, states []int) (Net, error) {
 	if net.Features != FeaturesProduct {
 		return net, nil
 	}
-	nv, ns := in.NumVars(), bandits.NumStates*in.J
 	first := net.Layers[0]
 	ly := Layer{W: make([][]float64, len(first.W)), B: first.B}
 	for i, row := range first.W {
-		w := make([]float64, nv+ns)
-		copy(w, row[:nv])
-		copy(w[nv:], row[nv+ns:])
-		for j, s := range states {
-			c := row[nv+j*bandits.NumStates+s]
-			activityTerms(in, j, func(k int, n float64) { w[k] += c / n })
-		}
-		ly.W[i] = w
+		ly.W[i] = foldRow(in, row, states)
 	}
 	out := Net{Layers: append([]Layer{ly}, net.Layers[1:]...)}
+	if net.Skip != nil {
+		out.Skip = foldRow(in, net.Skip, states)
+	}
 	return out, nil
+}
+
+// foldRow returns a product-layout weight row as a plain-layout one that
+// gives the same sum in states: each product input's weight moves onto
+// the action variables of the arm's activity.
+func foldRow(in *bandits.Instance, row []float64, states []int) []float64 {
+	nv, ns := in.NumVars(), bandits.NumStates*in.J
+	w := make([]float64, nv+ns)
+	copy(w, row[:nv])
+	copy(w[nv:], row[nv+ns:])
+	for j, s := range states {
+		c := row[nv+j*bandits.NumStates+s]
+		activityTerms(in, j, func(k int, n float64) { w[k] += c / n })
+	}
+	return w
 }
 
 func layoutName(f string) string {

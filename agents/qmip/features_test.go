@@ -79,3 +79,59 @@ func TestProductInputByHand(t *testing.T) {
 		t.Errorf("state one-hot %v", got)
 	}
 }
+
+// With a linear skip term, under both layouts, the MIP's argmax is still
+// the brute-force maximum of Q over all feasible actions on every family;
+// with the ReLU part's output weights zero the MIP has no binary (every
+// neuron unread) and its argmax is the skip term's.
+func TestSkipBruteForce(t *testing.T) {
+	highstest.Need(t)
+	ctx := context.Background()
+	for _, fam := range bandits.Families() {
+		for _, layout := range []string{FeaturesPlain, FeaturesProduct} {
+			t.Run(fam+"/"+layout, func(t *testing.T) {
+				for trial := range 4 {
+					rng := rand.New(rand.NewPCG(uint64(trial), 31))
+					in := instance(t, fam, 5+trial, 2+trial%2, uint64(trial))
+					n := NumInputsOf(in, layout)
+					net := randomNet(rng, 1, n, 6, 5, 1)
+					net.Features = layout
+					net.Skip = make([]float64, n)
+					for k := range net.Skip {
+						net.Skip[k] = 2*rng.Float64() - 1
+					}
+					zero := net
+					zero.Layers = append([]Layer(nil), net.Layers...)
+					zero.Layers[2] = Layer{W: [][]float64{make([]float64, 5)}, B: []float64{0.25}}
+					sel, err := NewSelector(in, SelectConfig{Gap: 1e-9})
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer sel.Close()
+					actions := feasibleActions(t, in)
+					for k := range 4 {
+						states := randomStates(rng, in.J)
+						nn := net
+						if k%2 == 1 {
+							nn = zero
+						}
+						best := math.Inf(-1)
+						for _, a := range actions {
+							best = max(best, nn.Forward(InputOf(in, layout, states, a, nil), nil))
+						}
+						c, err := sel.Best(ctx, nn, states)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if math.Abs(c.Q-best) > 1e-6*max(1, math.Abs(best)) {
+							t.Fatalf("trial %d: MIP's action %v has Q %.9g, brute force max %.9g", trial, c.Action, c.Q, best)
+						}
+						if k%2 == 1 && (c.Enc.Binaries != 0 || c.Enc.Unused != 11) {
+							t.Fatalf("zero ReLU part: %+v, want no binary and 11 unread neurons", c.Enc)
+						}
+					}
+				}
+			})
+		}
+	}
+}

@@ -23,15 +23,21 @@ type PolicyConfig struct {
 	Inputs      int    `json:"inputs"`
 	Hidden      []int  `json:"hidden"`
 	Features    string `json:"features,omitempty"` // the input layout ("": FeaturesPlain)
+	Skip        bool   `json:"skip,omitempty"`     // Q has a linear term over the input (SkipLinear)
 	Fingerprint string `json:"instance"`
 }
 
-// model is the online Q-network and its target copy.
+// model is the online Q-network and its target copy, each with its linear
+// skip term when the run has one (qs, ts; nil otherwise).
 type model struct {
 	q, target *nn.MLP
+	qs, ts    *nn.Linear
 }
 
-func newModel(b nn.Backend, rng *rand.Rand, inputs int, hidden []int) (*model, error) {
+// newModel draws the networks. With a skip term, the MLPs' output layers
+// start at zero, so that Q starts as the linear term alone (itself zero
+// until the warm start fits it).
+func newModel(b nn.Backend, rng *rand.Rand, inputs int, hidden []int, skip bool) (*model, error) {
 	sizes := append(append([]int{inputs}, hidden...), 1)
 	q, err := nn.NewMLP(b, rng, nn.MLPConfig{Sizes: sizes})
 	if err != nil {
@@ -42,17 +48,52 @@ func newModel(b nn.Backend, rng *rand.Rand, inputs int, hidden []int) (*model, e
 		return nil, err
 	}
 	m := &model{q: q, target: t}
+	if skip {
+		m.qs = &nn.Linear{Weight: nn.New(b, 1, inputs).RequiresGrad()}
+		m.ts = &nn.Linear{Weight: nn.New(b, 1, inputs).RequiresGrad()}
+		for _, p := range q.Layers[len(q.Layers)-1].Params() {
+			p.Value.Set(make([]float32, p.Value.Len()))
+		}
+	}
 	m.sync()
 	return m, nil
+}
+
+// online is the online network's parameters, the skip term's last.
+func (m *model) online() []nn.Param { return withSkip(m.q, m.qs) }
+
+// targetParams is the target network's, in the same order.
+func (m *model) targetParams() []nn.Param { return withSkip(m.target, m.ts) }
+
+func withSkip(m *nn.MLP, s *nn.Linear) []nn.Param {
+	ps := m.Params()
+	if s != nil {
+		ps = append(ps, nn.Param{Name: "skip.weight", Value: s.Weight})
+	}
+	return ps
+}
+
+// forward is Q of the online network (target false) or of the target one
+// on a batch of inputs.
+func (m *model) forward(x *nn.Tensor, target bool) *nn.Tensor {
+	mlp, s := m.q, m.qs
+	if target {
+		mlp, s = m.target, m.ts
+	}
+	y := mlp.Forward(x)
+	if s != nil {
+		y = nn.Add(y, s.Forward(x))
+	}
+	return y
 }
 
 // params are the checkpoint's tensors: "q.*" and "target.*".
 func (m *model) params() []nn.Param {
 	var ps []nn.Param
-	for _, p := range m.q.Params() {
+	for _, p := range m.online() {
 		ps = append(ps, nn.Param{Name: "q." + p.Name, Value: p.Value})
 	}
-	for _, p := range m.target.Params() {
+	for _, p := range m.targetParams() {
 		ps = append(ps, nn.Param{Name: "target." + p.Name, Value: p.Value})
 	}
 	return ps
@@ -60,10 +101,43 @@ func (m *model) params() []nn.Param {
 
 // sync copies the online weights into the target network.
 func (m *model) sync() {
-	tp := m.target.Params()
-	for i, p := range m.q.Params() {
+	tp := m.targetParams()
+	for i, p := range m.online() {
 		tp[i].Value.Set(p.Value.Data())
 	}
+}
+
+// track moves the target network by tau towards the online one.
+func (m *model) track(tau float64) {
+	tp := m.targetParams()
+	for i, p := range m.online() {
+		d := tp[i].Value.Data()
+		for k, v := range p.Value.Data() {
+			d[k] += float32(tau) * (v - d[k])
+		}
+		tp[i].Value.Set(d)
+	}
+}
+
+// net returns the online (target false) or target network as the MIP
+// encoding reads it, under the input layout features.
+func (m *model) net(target bool, features string) (Net, error) {
+	mlp, s := m.q, m.qs
+	if target {
+		mlp, s = m.target, m.ts
+	}
+	n, err := FromMLP(mlp)
+	if err != nil {
+		return n, err
+	}
+	n.Features = features
+	if s != nil {
+		n.Skip = make([]float64, 0, s.Weight.Len())
+		for _, w := range s.Weight.Data() {
+			n.Skip = append(n.Skip, float64(w))
+		}
+	}
+	return n, n.Validate()
 }
 
 // Policy plays a trained SEQUOIA network: each step it solves the
@@ -97,21 +171,20 @@ func LoadPolicy(path string, cfg SelectConfig) (*Policy, error) {
 	if err := (bandits.Config{Family: pc.Family, J: pc.J, B: pc.B}).Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	m, err := newModel(nn.CPU(), rand.New(rand.NewPCG(0, 0)), pc.Inputs, pc.Hidden)
+	if pc.Features != "" && pc.Features != FeaturesPlain && pc.Features != FeaturesProduct {
+		return nil, fmt.Errorf("%s: input layout %q, want %s or %s", path, pc.Features, FeaturesPlain, FeaturesProduct)
+	}
+	m, err := newModel(nn.CPU(), rand.New(rand.NewPCG(0, 0)), pc.Inputs, pc.Hidden, pc.Skip)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := ck.LoadInto(m.params()); err != nil {
 		return nil, err
 	}
-	net, err := FromMLP(m.q)
+	net, err := m.net(false, pc.Features)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if pc.Features != "" && pc.Features != FeaturesPlain && pc.Features != FeaturesProduct {
-		return nil, fmt.Errorf("%s: input layout %q, want %s or %s", path, pc.Features, FeaturesPlain, FeaturesProduct)
-	}
-	net.Features = pc.Features
 	return &Policy{Config: pc, File: path, net: net, cfg: cfg}, nil
 }
 

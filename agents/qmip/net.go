@@ -23,6 +23,19 @@ type Net struct {
 	// Features is the input layout: FeaturesPlain ("" too) or
 	// FeaturesProduct (set by whoever made the network from its weights).
 	Features string
+	// Skip, when not nil, is a linear term over the input added to the
+	// output: Q(x) = MLP(x) + Skip·x. It enters the MIP as objective
+	// coefficients, with no row and no binary.
+	Skip []float64
+}
+
+// skip returns Skip·x (0 without a skip term).
+func (n Net) skip(x []float64) float64 {
+	s := 0.0
+	for k, w := range n.Skip {
+		s += w * x[k]
+	}
+	return s
 }
 
 // In is the number of inputs.
@@ -56,6 +69,14 @@ func (n Net) Validate() error {
 	if in != 1 {
 		return fmt.Errorf("qmip: the last layer has %d outputs, want 1 (Q)", in)
 	}
+	if n.Skip != nil && len(n.Skip) != n.In() {
+		return fmt.Errorf("qmip: skip term has %d weights, the network %d inputs", len(n.Skip), n.In())
+	}
+	for _, w := range n.Skip {
+		if math.IsNaN(w) || math.IsInf(w, 0) {
+			return fmt.Errorf("qmip: the skip term has a non-finite weight")
+		}
+	}
 	return nil
 }
 
@@ -73,7 +94,7 @@ func (n Net) Forward(x []float64, acts *[][]float64) float64 {
 			z[i] = s
 		}
 		if l == len(n.Layers)-1 {
-			return z[0]
+			return z[0] + n.skip(x)
 		}
 		if acts != nil {
 			*acts = append(*acts, slices.Clone(z))
@@ -112,7 +133,7 @@ func (n Net) ForwardRows(dst []float64, xs [][]float64, scratch []float64) []flo
 					s += w * x[k]
 				}
 				if last {
-					dst[r] = s
+					dst[r] = s + n.skip(xs[r])
 				} else {
 					z[r*width+i] = max(s, 0)
 				}

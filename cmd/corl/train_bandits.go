@@ -63,6 +63,12 @@ func trainBanditsCommand() *cli.Command {
 			&cli.StringFlag{Name: "warm-start", Value: qmip.DefaultWarm, Usage: "the warm start's target: myopic (the expected next-step reward), lagrange (plus the discounted value of the next states with the arms decoupled, Whittle's relaxation) or whittle (the arms' Whittle indices times their activity)"},
 			&cli.StringFlag{Name: "units", Value: qmip.DefaultUnits, Usage: "scale of Q: return (the discounted return) or step (the return times 1 - gamma, a reward per step)"},
 			&cli.StringFlag{Name: "features", Value: qmip.DefaultFeatures, Usage: "the network's input: plain ([action, state], SEQUOIA's) or product (also each arm's action times its one-hot state, linear in the action once the state is fixed)"},
+			&cli.StringFlag{Name: "skip", Value: qmip.DefaultSkip, Usage: "linear (a linear term over the input added to the ReLU network, objective coefficients in the MIP; the warm start fits it alone) or none (SEQUOIA's)"},
+			&cli.BoolFlag{Name: "double", Usage: "double DQN: each target's action by the online network's MIP, its value by the target network"},
+			&cli.StringFlag{Name: "target", Value: qmip.TargetSync, Usage: "how the target network follows: sync (a copy every --target-every updates), warm (held at the warm-started network) or soft (moved by --tau after every update)"},
+			&cli.Float64Flag{Name: "tau", Value: 1e-6, Usage: "share of the way the target network moves towards the online one per update under --target soft, in (0, 1]"},
+			&cli.Float64Flag{Name: "anchor", Usage: "weight of a squared pull of Q towards the warm-started network in DQN's loss (0: none)"},
+			&cli.Float64Flag{Name: "lr-decay", Value: 1, Usage: "factor on DQN's learning rate at each episode, in (0, 1]"},
 			&cli.StringFlag{Name: "keep", Value: qmip.DefaultKeep, Usage: "the policy written: last (the last network) or best (the one of the best greedy evaluation, the warm start's included)"},
 			&cli.IntFlag{Name: "workers", Value: runtime.GOMAXPROCS(0), Usage: "HiGHS instances solving target MIPs in parallel (the result does not depend on it)"},
 			&cli.IntFlag{Name: "checkpoint-every", Value: 5, Usage: "episodes between checkpoints"},
@@ -113,7 +119,8 @@ func trainBanditsConfigFromFlags(c *cli.Context) (trainBanditsConfig, error) {
 		name string
 		want []string
 	}{{"warm-start", []string{qmip.WarmWhittle, qmip.WarmLagrange, qmip.WarmMyopic}}, {"units", []string{qmip.UnitsStep, qmip.UnitsReturn}},
-		{"keep", []string{qmip.KeepBest, qmip.KeepLast}}, {"features", []string{qmip.FeaturesProduct, qmip.FeaturesPlain}}} {
+		{"keep", []string{qmip.KeepBest, qmip.KeepLast}}, {"features", []string{qmip.FeaturesProduct, qmip.FeaturesPlain}},
+		{"skip", []string{qmip.SkipLinear, qmip.SkipNone}}, {"target", []string{qmip.TargetSync, qmip.TargetWarm, qmip.TargetSoft}}} {
 		if v := c.String(f.name); !slices.Contains(f.want, v) {
 			return trainBanditsConfig{}, usageErr("--%s %q: want one of %s", f.name, v, strings.Join(f.want, ", "))
 		}
@@ -125,6 +132,7 @@ func trainBanditsConfigFromFlags(c *cli.Context) (trainBanditsConfig, error) {
 		EpsStart: c.Float64("eps-start"), EpsEnd: c.Float64("eps-end"), EpsDecay: c.Float64("eps-decay"),
 		WarmSamples: c.Int("warm-samples"), WarmEpochs: c.Int("warm-epochs"), Workers: c.Int("workers"),
 		Warm: c.String("warm-start"), Units: c.String("units"), Keep: c.String("keep"), Features: c.String("features"),
+		Skip: c.String("skip"), Double: c.Bool("double"), Target: c.String("target"), Tau: c.Float64("tau"), LRDecay: c.Float64("lr-decay"), Anchor: c.Float64("anchor"),
 		CheckpointEvery: c.Int("checkpoint-every"), EvalEvery: c.Int("eval-every"), EvalEpisodes: c.Int("eval-episodes"),
 		Select: selectConfig(c, c.Float64("gap"), time.Duration(c.Float64("mip-time-limit")*float64(time.Second))),
 	}
@@ -132,9 +140,9 @@ func trainBanditsConfigFromFlags(c *cli.Context) (trainBanditsConfig, error) {
 	// it rather than let WithDefaults replace it.
 	zeroes := map[string]bool{"episodes": q.Episodes == 0, "horizon": q.Horizon == 0, "lr": q.LR == 0, "batch-size": q.Batch == 0,
 		"replay": q.Replay == 0, "train-every": q.TrainEvery == 0, "target-every": q.TargetEvery == 0, "eps-decay": q.EpsDecay == 0,
-		"warm-epochs": q.WarmEpochs == 0, "workers": q.Workers == 0, "checkpoint-every": q.CheckpointEvery == 0,
+		"warm-epochs": q.WarmEpochs == 0, "tau": q.Tau == 0, "lr-decay": q.LRDecay == 0, "workers": q.Workers == 0, "checkpoint-every": q.CheckpointEvery == 0,
 		"eval-every": q.EvalEvery == 0, "eval-episodes": q.EvalEpisodes == 0}
-	for _, f := range []string{"episodes", "horizon", "lr", "batch-size", "replay", "train-every", "target-every", "eps-decay", "warm-epochs", "workers", "checkpoint-every", "eval-every", "eval-episodes"} {
+	for _, f := range []string{"episodes", "horizon", "lr", "batch-size", "replay", "train-every", "target-every", "eps-decay", "warm-epochs", "tau", "lr-decay", "workers", "checkpoint-every", "eval-every", "eval-episodes"} {
 		if zeroes[f] {
 			return trainBanditsConfig{}, usageErr("--%s 0: want a positive value", f)
 		}
@@ -195,7 +203,8 @@ func writeBanditsSummary(dir *train.Dir, cfg trainBanditsConfig, s qmip.Summary)
 	q := cfg.Config
 	var b strings.Builder
 	fmt.Fprintf(&b, "# SEQUOIA on %s, J=%d, B=%d, seed %d\n\n", q.Family, q.J, q.B, q.Seed)
-	fmt.Fprintf(&b, "- network: ReLU %v -> 1 over [action, state] (%s inputs), warm-started on the %s target, Q in %s units\n", q.Hidden, q.Features, q.Warm, q.Units)
+	fmt.Fprintf(&b, "- network: ReLU %v -> 1 over [action, state] (%s inputs, skip term %s), warm-started on the %s target, Q in %s units\n", q.Hidden, q.Features, q.Skip, q.Warm, q.Units)
+	fmt.Fprintf(&b, "- DQN: rate %g decayed by %g per episode, target network %s, double %v, anchor %g\n", q.LR, q.LRDecay, q.Target, q.Double, q.Anchor)
 	fmt.Fprintf(&b, "- episodes: %d x %d steps, %d updates of %d transitions\n", s.Episodes, q.Horizon, s.Updates, q.Batch)
 	fmt.Fprintf(&b, "- greedy evaluation (%d episodes): mean expected reward %.4f per step\n", q.EvalEpisodes, s.Eval)
 	if !math.IsNaN(s.Best) {

@@ -70,6 +70,7 @@ func TestTrainBanditsRefusesBadFlags(t *testing.T) {
 		{"--gamma", "1"}, {"--episodes", "0"}, {"--eps-end", "2"}, {"--gap", "-1"}, {"--mip-time-limit", "-1"}, {"--batch-size", "64", "--replay", "10"},
 		{"--tighten", "milp"}, {"--mip-start", "last"},
 		{"--warm-start", "random"}, {"--units", "episode"}, {"--keep", "first"}, {"--features", "onehot"}, {"--warm-lr", "-1"},
+		{"--skip", "quadratic"}, {"--target", "frozen"}, {"--tau", "0"}, {"--tau", "2"}, {"--lr-decay", "0"}, {"--lr-decay", "1.5"}, {"--anchor", "-1"},
 	} {
 		out := filepath.Join(t.TempDir(), "run")
 		code, _, stderr := corl(t, append([]string{"train", "bandits", "--out", out}, bad...)...)
