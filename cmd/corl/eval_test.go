@@ -378,6 +378,35 @@ func TestEvalMallocResumeKeepsSearch(t *testing.T) {
 	}
 }
 
+// A resumed eval milp keeps to the search its runs were made with: an
+// evaluation whose settings predate the cut placement and reduced-cost
+// fixing ("cuts on" then meant the root only) is refused, naming the
+// setting, and so is another --redcost.
+func TestEvalMILPResumeKeepsSearch(t *testing.T) {
+	needHiGHS(t)
+	set := smallSet(t, "1")
+	out := filepath.Join(t.TempDir(), "r.parquet")
+	old := map[string]string{"engine": "", "time_limit": "0s", "node_selection": "best", "node_limit": "0",
+		"presolve": "false", "heuristics": "all", "cuts": "on"}
+	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"eval", "milp", "--set", set, "--branching", "mostfrac", "--out", out, "--resume"}
+	if code, _, errs := corl(t, base...); code != exitUsage || !strings.Contains(errs, "made with cut_nodes") {
+		t.Errorf("resume of an evaluation recorded before the cut placement: exit %d, %q", code, errs)
+	}
+	os.RemoveAll(out + ".parts")
+	if code, _, errs := corl(t, base...); code != exitOK {
+		t.Fatalf("a new evaluation: exit %d, %q", code, errs)
+	}
+	if code, _, errs := corl(t, append(base, "--redcost", "nodes")...); code != exitUsage || !strings.Contains(errs, "made with redcost") {
+		t.Errorf("resume with another --redcost: exit %d, %q", code, errs)
+	}
+	if code, _, errs := corl(t, base...); code != exitOK {
+		t.Errorf("resume with the same flags: exit %d, %q", code, errs)
+	}
+}
+
 // A parts directory left by an unfinished evaluation is never overwritten
 // by a new one without --resume.
 func TestEvalRefusesUnfinishedParts(t *testing.T) {

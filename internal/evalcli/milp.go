@@ -83,7 +83,10 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 	return MILPEval{Files: files, Names: names, Policies: policies, Seed: c.Uint64("seed"), Config: cfg, BnB: bnbFlags,
 		Settings: map[string]string{"engine": cfg.Engine, "time_limit": fmt.Sprint(timeLimit),
 			"node_selection": bnbCfg.NodeSelection.String(), "node_limit": fmt.Sprint(bnbCfg.NodeLimit),
-			"presolve": fmt.Sprint(bnbCfg.Presolve), "heuristics": bnbFlags.Heuristics, "cuts": bnbFlags.Cuts}}, nil
+			"presolve": fmt.Sprint(bnbCfg.Presolve), "heuristics": bnbFlags.Heuristics, "cuts": bnbFlags.Cuts,
+			// The flags' words changed meaning ("on" was the root only); these
+			// record what the search does.
+			"cut_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.RootOnly), "redcost": bnbCfg.Redcost.String()}}, nil
 }
 
 // InstanceFiles lists a set's MPS files: the .mps and .mps.gz files of a
