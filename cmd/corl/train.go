@@ -128,6 +128,15 @@ type trainMILPConfig struct {
 	// continues with other rounding.
 	GOMAXPROCS int    `json:"gomaxprocs"`
 	Version    string `json:"corl_version"`
+	// CutNodes: the episodes' searches separate cuts at every node, the
+	// search's default since it became one. A run recorded before (no
+	// field) searched with root cuts only, and resumes so.
+	CutNodes *bool `json:"cut_nodes,omitempty"`
+}
+
+// search is the branch-and-bound configuration of the run's episodes.
+func (c trainMILPConfig) search(nodeLimit int64) bnb.Config {
+	return bnb.Config{NodeLimit: nodeLimit, Cuts: bnb.Cuts{RootOnly: c.CutNodes == nil || !*c.CutNodes}}
 }
 
 func trainConfigFromFlags(c *cli.Context) (trainMILPConfig, error) {
@@ -139,7 +148,7 @@ func trainConfigFromFlags(c *cli.Context) (trainMILPConfig, error) {
 		Init: c.String("init"), EvalInstances: c.Int("eval-instances"), EvalSize: c.String("eval-size"),
 		EvalBranching: splitList(c.String("eval-branching")), EvalHighs: c.Bool("eval-highs"),
 		EvalTimeLimit: c.Float64("eval-time-limit"), Seed: c.Uint64("seed"), Engine: c.String("engine"),
-		Workers: c.Int("workers"), GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version,
+		Workers: c.Int("workers"), GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version, CutNodes: new(true),
 	}
 	switch cfg.Agent {
 	case "il":
@@ -272,7 +281,7 @@ func trainMILPAction(c *cli.Context) error {
 	// On --resume only --out and --workers may be given, or the original
 	// command line with --resume added: it must agree with the record.
 	var rec trainMILPConfig
-	dir, resumed, err := startRun(c, cfg, &rec, []string{"workers"}, "workers", "gomaxprocs", "corl_version")
+	dir, resumed, err := startRun(c, cfg, &rec, []string{"workers"}, "workers", "gomaxprocs", "corl_version", "cut_nodes")
 	if err != nil {
 		return err
 	}
@@ -361,7 +370,7 @@ func runTrainMILP(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, in t
 	col, err := revibranch.Collect(ctx, revibranch.CollectConfig{
 		Instances: insts, Samples: cfg.Samples, ExpertProb: cfg.ExpertProb, IterLimit: cfg.SBIterLimit,
 		Workers: cfg.Workers, Seed: cfg.Seed, Dir: dir.Join("samples"),
-		NewEngine: engineMaker(cfg.Engine), Search: bnb.Config{NodeLimit: cfg.EpisodeNodeLimit},
+		NewEngine: engineMaker(cfg.Engine), Search: cfg.search(cfg.EpisodeNodeLimit),
 		Progress: func(n int) { bar.Set(int64(n)) },
 	})
 	bar.Finish()

@@ -13,7 +13,6 @@ import (
 	"github.com/corl-go/corl/agents/train"
 	"github.com/corl-go/corl/eval"
 	"github.com/corl-go/corl/internal/progress"
-	"github.com/corl-go/corl/solver/bnb"
 )
 
 // rlFlags are corl train milp's flags for --agent revibranch; their
@@ -129,7 +128,7 @@ func runTrainRL(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, in tra
 	}
 	bar := progress.New(stderr, variant+" episodes", int64(rl.Episodes))
 	res, err := revibranch.TrainRL(ctx, rl, revibranch.RLEnv{
-		Instances: in.instances, NewEngine: engineMaker(cfg.Engine), Workers: cfg.Workers, Init: in.init, Search: bnb.Config{},
+		Instances: in.instances, NewEngine: engineMaker(cfg.Engine), Workers: cfg.Workers, Init: in.init, Search: cfg.search(0),
 		Progress: func(p revibranch.RLProgress) {
 			bar.Set(int64(p.Episode))
 			bar.Describe(fmt.Sprintf("nodes %.0f, loss %.3g, eps %.2f, replay %d paths", p.Nodes, p.Loss, p.Epsilon, p.ReplayPaths))

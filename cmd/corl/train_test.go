@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -13,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/corl-go/corl/agents/revibranch"
 	"github.com/corl-go/corl/datasets"
@@ -286,5 +290,38 @@ func TestTrainMistakesLeaveNoRun(t *testing.T) {
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("%v: the run directory was made", bad)
 		}
+	}
+}
+
+// A training run recorded before cuts at every node became the search's
+// default (its config.json has no cut_nodes) resumes with the root-only
+// search its episodes were played with; a new run records the default.
+func TestTrainRecordKeepsCutPlacement(t *testing.T) {
+	var old trainMILPConfig
+	if err := json.Unmarshal([]byte(`{"agent":"il","samples":10,"seed":1}`), &old); err != nil {
+		t.Fatal(err)
+	}
+	if s := old.search(7); !s.Cuts.RootOnly || s.NodeLimit != 7 {
+		t.Errorf("a run recorded without cut_nodes searches with %+v, want root cuts only", s)
+	}
+	app := newApp(io.Discard, io.Discard)
+	var got trainMILPConfig
+	app.Commands = []*cli.Command{{Name: "x", Flags: trainMILPCommand().Flags, Action: func(c *cli.Context) (err error) {
+		got, err = trainConfigFromFlags(c)
+		return err
+	}}}
+	if err := app.Run([]string{"corl", "x", "--family", "setcover", "--out", t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back trainMILPConfig
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if s := back.search(0); s.Cuts.RootOnly {
+		t.Errorf("a new run's record %s searches with root cuts only", b)
 	}
 }
