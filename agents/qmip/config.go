@@ -172,14 +172,13 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate checks c (after WithDefaults), naming the first bad field.
+// Validate checks c (after WithDefaults); the first bad field is a
+// *ConfigError.
 func (c Config) Validate() error {
 	if err := (bandits.Config{Family: c.Family, J: c.J, B: c.B}).Validate(); err != nil {
 		return err
 	}
-	bad := func(field string, v any, want string) error {
-		return fmt.Errorf("qmip: Config.%s = %v, want %s", field, v, want)
-	}
+	bad := func(field string, v any, want string) error { return &ConfigError{field, v, want} }
 	ints := []struct {
 		name string
 		v    int

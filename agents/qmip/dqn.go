@@ -424,8 +424,9 @@ func (t *trainer) update(ctx context.Context) (float64, error) {
 	t.st.Updates++
 	switch {
 	case t.cfg.Target == TargetSoft:
-		t.m.track(t.cfg.Tau)
-		clear(t.memo)
+		if t.m.track(t.cfg.Tau) { // the memo holds the target network's answers
+			clear(t.memo)
+		}
 	case t.cfg.Target == TargetSync && t.st.Updates%t.cfg.TargetEvery == 0:
 		t.m.sync()
 		clear(t.memo)
@@ -622,10 +623,12 @@ func (t *trainer) warmStartFit() (float64, bool) {
 			y[i] = float32(t.warmTarget(rel, idx, states, a, p))
 		}
 		if t.m.qs != nil {
-			fit, err := t.fitSkip(x, y, n, nIn)
-			if err != nil || fit {
+			// A failed solve (a pivot lost to rounding) leaves the term at
+			// zero, and Adam fits the ReLU part to the whole target below,
+			// as without a skip term.
+			if fit, err := t.fitSkip(x, y, n, nIn); err == nil && fit {
 				t.m.sync()
-				return 0, err == nil
+				return 0, true
 			}
 		}
 		be := nn.CPU()

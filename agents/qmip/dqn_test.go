@@ -274,3 +274,49 @@ func TestSkipWarmStartIsExact(t *testing.T) {
 		}
 	}
 }
+
+// track moves each target weight by tau towards the online one, in
+// float32, and reports whether any moved: at the published 1e-6 a step
+// below a weight's rounding leaves the network, and so the memo of its
+// answers, as it was.
+func TestTrackReportsMovement(t *testing.T) {
+	m, err := newModel(nn.CPU(), rand.New(rand.NewPCG(1, 2)), 5, []int{4}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := m.targetParams()
+	before := make([][]float32, len(tp))
+	for i, p := range m.online() {
+		d := p.Value.Data()
+		for k := range d {
+			d[k] = 1 + float32(k%3)
+		}
+		p.Value.Set(d)
+		td := tp[i].Value.Data()
+		for k := range td {
+			td[k] = d[k] * (1 - 1e-3) // 0.1% away: a 1e-6 step is under half an ulp
+		}
+		tp[i].Value.Set(td)
+		before[i] = slices.Clone(td)
+	}
+	if m.track(1e-6) {
+		t.Error("a step under the weights' rounding reported a move")
+	}
+	for i, p := range tp {
+		if !slices.Equal(p.Value.Data(), before[i]) {
+			t.Fatalf("param %d moved by a step under its rounding", i)
+		}
+	}
+	if !m.track(0.5) {
+		t.Fatal("a step of half the distance reported no move")
+	}
+	on := m.online()
+	for i, p := range tp {
+		for k, v := range p.Value.Data() {
+			want := before[i][k] + 0.5*(on[i].Value.Data()[k]-before[i][k])
+			if math.Abs(float64(v-want)) > 1e-6 {
+				t.Fatalf("param %d[%d] = %v, want %v", i, k, v, want)
+			}
+		}
+	}
+}

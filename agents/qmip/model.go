@@ -107,16 +107,23 @@ func (m *model) sync() {
 	}
 }
 
-// track moves the target network by tau towards the online one.
-func (m *model) track(tau float64) {
+// track moves the target network by tau towards the online one, in the
+// weights' float32 as the published code does, and reports whether any
+// weight moved: a step smaller than a weight's rounding leaves it as it
+// was, so at tau 1e-6 most steps change nothing.
+func (m *model) track(tau float64) bool {
 	tp := m.targetParams()
+	moved := false
 	for i, p := range m.online() {
 		d := tp[i].Value.Data()
 		for k, v := range p.Value.Data() {
+			was := d[k]
 			d[k] += float32(tau) * (v - d[k])
+			moved = moved || d[k] != was
 		}
 		tp[i].Value.Set(d)
 	}
+	return moved
 }
 
 // net returns the online (target false) or target network as the MIP

@@ -120,20 +120,18 @@ const (
 
 // Validate checks the options.
 func (c SelectConfig) Validate() error {
-	if c.Gap < 0 || c.Gap >= 1 {
-		return fmt.Errorf("qmip: SelectConfig.Gap = %g, want in [0, 1)", c.Gap)
-	}
-	if c.TimeLimit < 0 {
-		return fmt.Errorf("qmip: SelectConfig.TimeLimit = %v, want >= 0", c.TimeLimit)
-	}
-	if c.BigM < 0 {
-		return fmt.Errorf("qmip: SelectConfig.BigM = %g, want >= 0", c.BigM)
-	}
-	if c.Tighten != "" && c.Tighten != TightenNone && c.Tighten != TightenLP {
-		return fmt.Errorf("qmip: SelectConfig.Tighten = %q, want %q or %q", c.Tighten, TightenNone, TightenLP)
-	}
-	if c.Start != "" && c.Start != StartPrevious && c.Start != StartNone {
-		return fmt.Errorf("qmip: SelectConfig.Start = %q, want %q or %q", c.Start, StartPrevious, StartNone)
+	bad := func(field string, v any, want string) error { return &ConfigError{"Select." + field, v, want} }
+	switch {
+	case c.Gap < 0 || c.Gap >= 1 || math.IsNaN(c.Gap):
+		return bad("Gap", c.Gap, "in [0, 1)")
+	case c.TimeLimit < 0:
+		return bad("TimeLimit", c.TimeLimit, ">= 0")
+	case c.BigM < 0 || math.IsNaN(c.BigM):
+		return bad("BigM", c.BigM, ">= 0")
+	case c.Tighten != "" && c.Tighten != TightenNone && c.Tighten != TightenLP:
+		return bad("Tighten", fmt.Sprintf("%q", c.Tighten), fmt.Sprintf("%q or %q", TightenNone, TightenLP))
+	case c.Start != "" && c.Start != StartPrevious && c.Start != StartNone:
+		return bad("Start", fmt.Sprintf("%q", c.Start), fmt.Sprintf("%q or %q", StartPrevious, StartNone))
 	}
 	return highs.Config{Runtime: c.Runtime}.Validate()
 }

@@ -1,10 +1,11 @@
 package main
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/corl-go/corl/agents/qmip"
 	"github.com/corl-go/corl/agents/train"
+	"github.com/corl-go/corl/envs/bandits"
 	"github.com/corl-go/corl/internal/atomicfile"
 	"github.com/corl-go/corl/internal/progress"
 )
@@ -115,15 +117,11 @@ func trainBanditsConfigFromFlags(c *cli.Context) (trainBanditsConfig, error) {
 	if err := checkSelectFlags(c); err != nil {
 		return trainBanditsConfig{}, err
 	}
-	for _, f := range []struct {
-		name string
-		want []string
-	}{{"warm-start", []string{qmip.WarmWhittle, qmip.WarmLagrange, qmip.WarmMyopic}}, {"units", []string{qmip.UnitsStep, qmip.UnitsReturn}},
-		{"keep", []string{qmip.KeepBest, qmip.KeepLast}}, {"features", []string{qmip.FeaturesProduct, qmip.FeaturesPlain}},
-		{"skip", []string{qmip.SkipLinear, qmip.SkipNone}}, {"target", []string{qmip.TargetSync, qmip.TargetWarm, qmip.TargetSoft}}} {
-		if v := c.String(f.name); !slices.Contains(f.want, v) {
-			return trainBanditsConfig{}, usageErr("--%s %q: want one of %s", f.name, v, strings.Join(f.want, ", "))
-		}
+	if err := (bandits.Config{Family: c.String("family"), J: c.Int("arms"), B: c.Int("budget")}).Validate(); err != nil {
+		return trainBanditsConfig{}, usageErr("--family %s --arms %d --budget %d: %v", c.String("family"), c.Int("arms"), c.Int("budget"), err)
+	}
+	if c.IsSet("tau") && c.String("target") != qmip.TargetSoft {
+		return trainBanditsConfig{}, usageErr("--tau goes with --target %s, not %s", qmip.TargetSoft, c.String("target"))
 	}
 	q := qmip.Config{
 		Family: c.String("family"), J: c.Int("arms"), B: c.Int("budget"), Seed: c.Uint64("seed"),
@@ -149,9 +147,25 @@ func trainBanditsConfigFromFlags(c *cli.Context) (trainBanditsConfig, error) {
 	}
 	q = q.WithDefaults()
 	if err := q.Validate(); err != nil {
-		return trainBanditsConfig{}, usageErr("%v", err)
+		var ce *qmip.ConfigError
+		if !errors.As(err, &ce) {
+			return trainBanditsConfig{}, usageErr("%v", err)
+		}
+		field, _, _ := strings.Cut(ce.Field, "[")
+		return trainBanditsConfig{}, usageErr("--%s %v: want %s", cmp.Or(qmipFlags[field], field), ce.Value, ce.Want)
 	}
 	return trainBanditsConfig{Agent: "sequoia", Config: q, GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version}, nil
+}
+
+// qmipFlags names each qmip.Config field's flag.
+var qmipFlags = map[string]string{
+	"Horizon": "horizon", "Episodes": "episodes", "Hidden": "hidden", "Gamma": "gamma", "LR": "lr", "WarmLR": "warm-lr",
+	"Batch": "batch-size", "Replay": "replay", "TrainEvery": "train-every", "TargetEvery": "target-every",
+	"EpsStart": "eps-start", "EpsEnd": "eps-end", "EpsDecay": "eps-decay", "WarmSamples": "warm-samples",
+	"WarmEpochs": "warm-epochs", "Workers": "workers", "Warm": "warm-start", "Units": "units", "Keep": "keep",
+	"Features": "features", "Skip": "skip", "Double": "double", "Target": "target", "Tau": "tau", "LRDecay": "lr-decay",
+	"Anchor": "anchor", "CheckpointEvery": "checkpoint-every", "EvalEvery": "eval-every", "EvalEpisodes": "eval-episodes",
+	"Select.Gap": "gap", "Select.TimeLimit": "mip-time-limit", "Select.Tighten": "tighten", "Select.Start": "mip-start",
 }
 
 func trainBanditsAction(c *cli.Context) error {

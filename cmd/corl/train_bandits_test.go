@@ -70,12 +70,20 @@ func TestTrainBanditsRefusesBadFlags(t *testing.T) {
 		{"--gamma", "1"}, {"--episodes", "0"}, {"--eps-end", "2"}, {"--gap", "-1"}, {"--mip-time-limit", "-1"}, {"--batch-size", "64", "--replay", "10"},
 		{"--tighten", "milp"}, {"--mip-start", "last"},
 		{"--warm-start", "random"}, {"--units", "episode"}, {"--keep", "first"}, {"--features", "onehot"}, {"--warm-lr", "-1"},
-		{"--skip", "quadratic"}, {"--target", "frozen"}, {"--tau", "0"}, {"--tau", "2"}, {"--lr-decay", "0"}, {"--lr-decay", "1.5"}, {"--anchor", "-1"},
+		{"--skip", "quadratic"}, {"--target", "frozen"}, {"--target", "soft", "--tau", "0"}, {"--target", "soft", "--tau", "2"}, {"--tau", "0.5"},
+		{"--lr-decay", "0"}, {"--lr-decay", "1.5"}, {"--anchor", "-1"},
 	} {
 		out := filepath.Join(t.TempDir(), "run")
 		code, _, stderr := corl(t, append([]string{"train", "bandits", "--out", out}, bad...)...)
 		if code != exitUsage || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
 			t.Errorf("%v: exit %d, %q; want %d and one line", bad, code, stderr, exitUsage)
+		}
+		named := false // the message names a flag given, not a Config field
+		for _, a := range bad {
+			named = named || strings.HasPrefix(a, "--") && strings.Contains(stderr, a)
+		}
+		if !named {
+			t.Errorf("%v: %q names none of the flags given", bad, stderr)
 		}
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("%v: a run directory was made", bad)
