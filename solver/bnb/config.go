@@ -94,8 +94,8 @@ func (c Config) Validate() error {
 		return &ConfigError{"Config.NodeLimit", "must not be negative"}
 	case c.GapLimit < 0 || math.IsNaN(c.GapLimit):
 		return &ConfigError{"Config.GapLimit", "must be a non-negative number"}
-	case c.HasCutoff && math.IsNaN(c.Cutoff):
-		return &ConfigError{"Config.Cutoff", "must be a number, not NaN"}
+	case c.HasCutoff && (math.IsNaN(c.Cutoff) || math.IsInf(c.Cutoff, 0)):
+		return &ConfigError{"Config.Cutoff", "must be a finite number"}
 	case c.MaxPlungeDepth < 0:
 		return &ConfigError{"Config.MaxPlungeDepth", "must not be negative"}
 	case c.Redcost < RedcostDefault || c.Redcost > RedcostNodes:

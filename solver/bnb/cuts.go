@@ -132,9 +132,11 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 		return false, Cuts{RootOnly: true}, nil
 	}
 	c = Cuts{NoGomory: true, NoMIR: true, NoCover: true, NoClique: true}
+	nodes := false
 	for _, name := range strings.Split(list, ",") {
 		switch strings.ToLower(strings.TrimSpace(name)) {
 		case "nodes":
+			nodes = true
 		case "root":
 			c.RootOnly = true
 		case "gomory", "gmi":
@@ -146,8 +148,11 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 		case "clique":
 			c.NoClique = false
 		default:
-			return false, Cuts{}, fmt.Errorf("bnb: unknown cut family %q (want on, off, root, or a list of gomory, mir, cover, clique, root)", name)
+			return false, Cuts{}, fmt.Errorf("bnb: unknown cut family %q (want on, off, root, or a list of gomory, mir, cover, clique, root or nodes)", name)
 		}
+	}
+	if nodes && c.RootOnly {
+		return false, Cuts{}, fmt.Errorf("bnb: cuts %q: root (the root only) and nodes (every node) exclude each other", list)
 	}
 	return false, c, nil
 }

@@ -35,6 +35,9 @@ func TestParseCuts(t *testing.T) {
 	if _, _, err := bnb.ParseCuts("gomory,lift"); err == nil || !strings.Contains(err.Error(), "lift") {
 		t.Errorf("unknown name: %v", err)
 	}
+	if _, _, err := bnb.ParseCuts("root,nodes"); err == nil {
+		t.Error("root and nodes together accepted")
+	}
 	for _, c := range []bnb.Cuts{{MaxRounds: -1}, {MinEfficacy: -1}, {MaxParallelism: 1.5}, {MaxPerRound: -2}, {MaxCutRows: -1}, {StallRounds: -1}, {MinProgress: math.NaN()}, {MinProgress: math.Inf(1)}} {
 		var ce *bnb.ConfigError
 		if err := (bnb.Config{Cuts: c}).Validate(); !errors.As(err, &ce) || !strings.HasPrefix(ce.Field, "Config.Cuts.") {
@@ -88,5 +91,28 @@ func TestCutsHiddenFromObservations(t *testing.T) {
 			t.Errorf("%+v: Solve %d nodes, %d LP iterations, cuts %v (%d iterations); by hand %d, %d, %v (%d)", cfg.Cuts,
 				r.Nodes, r.LPIterations, r.Cuts.Added, r.Cuts.LPIterations, st.Nodes, st.LPIterations, st.Cuts.Added, st.Cuts.LPIterations)
 		}
+	}
+}
+
+// Config.Validate names the field of each bad setting.
+func TestConfigValidateNamesField(t *testing.T) {
+	for _, c := range []struct {
+		cfg   bnb.Config
+		field string
+	}{
+		{bnb.Config{NodeLimit: -1}, "Config.NodeLimit"},
+		{bnb.Config{GapLimit: math.NaN()}, "Config.GapLimit"},
+		{bnb.Config{HasCutoff: true, Cutoff: math.NaN()}, "Config.Cutoff"},
+		{bnb.Config{HasCutoff: true, Cutoff: math.Inf(-1)}, "Config.Cutoff"},
+		{bnb.Config{MaxPlungeDepth: -1}, "Config.MaxPlungeDepth"},
+		{bnb.Config{Heuristics: bnb.Heuristics{DiveQuota: math.Inf(1)}}, "Config.Heuristics.DiveQuota"},
+	} {
+		var ce *bnb.ConfigError
+		if err := c.cfg.Validate(); !errors.As(err, &ce) || ce.Field != c.field {
+			t.Errorf("%s: %v", c.field, err)
+		}
+	}
+	if err := (bnb.Config{HasCutoff: true, Cutoff: -3}).Validate(); err != nil {
+		t.Errorf("a finite cutoff: %v", err)
 	}
 }
