@@ -314,6 +314,9 @@ func printResult(w io.Writer, r solveResult) {
 		fmt.Fprintf(tw, "cuts	%d rounds, root bound %.10g -> %.10g, added gomory %d mir %d cover %d clique %d, %d in the LP, %d lp iterations, %.3f s\n",
 			c.Rounds, c.RootLP, c.RootBound, c.Added["gomory"], c.Added["mir"], c.Added["cover"], c.Added["clique"], c.InLP, c.LPIterations, c.TimeSeconds)
 	}
+	if rc := r.Redcost; rc != nil {
+		fmt.Fprintf(tw, "reduced-cost fixing\t%d root tightenings, %d at nodes, %d nodes pruned\n", rc.Root, rc.Nodes, rc.Pruned)
+	}
 	if o := r.OpenNodes; o != nil {
 		fmt.Fprintf(tw, "open nodes\tpeak %d bytes, %d open then, %.0f bytes per open node\n", o.PeakBytes, o.AtPeak, o.BytesPerNode)
 	}
