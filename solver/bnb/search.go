@@ -533,6 +533,7 @@ func (s *Search) loadNode(node *Node) (bool, error) {
 	copy(s.tLo, s.globLo)
 	copy(s.tUp, s.globUp)
 	s.applyChain(node)
+	s.idx, s.lo, s.up = s.idx[:0], s.lo[:0], s.up[:0]
 	for j := range s.n {
 		if s.tLo[j] > s.tUp[j] {
 			if s.nodeHook != nil {
@@ -541,15 +542,14 @@ func (s *Search) loadNode(node *Node) (bool, error) {
 			}
 			return false, nil
 		}
-	}
-	s.idx, s.lo, s.up = s.idx[:0], s.lo[:0], s.up[:0]
-	for j := range s.n {
 		if s.tLo[j] != s.curLo[j] || s.tUp[j] != s.curUp[j] {
 			s.idx = append(s.idx, j)
 			s.lo = append(s.lo, s.tLo[j])
 			s.up = append(s.up, s.tUp[j])
-			s.curLo[j], s.curUp[j] = s.tLo[j], s.tUp[j]
 		}
+	}
+	for k, j := range s.idx {
+		s.curLo[j], s.curUp[j] = s.lo[k], s.up[k]
 	}
 	if len(s.idx) > 0 {
 		if err := s.lp.SetColsBounds(s.idx, s.lo, s.up); err != nil {
