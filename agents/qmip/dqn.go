@@ -327,7 +327,7 @@ func (t *trainer) episode(ctx context.Context) (Progress, error) {
 	eps := t.epsilon()
 	t.opt.LR = nn.Constant(t.lr())
 	t.play.Reset()
-	net, err := t.net(t.m.q)
+	net, err := t.net(false)
 	if err != nil {
 		return Progress{}, err
 	}
@@ -358,7 +358,7 @@ func (t *trainer) episode(ctx context.Context) (Progress, error) {
 				return Progress{}, err
 			}
 			losses, nloss = losses+l, nloss+1
-			if net, err = t.net(t.m.q); err != nil {
+			if net, err = t.net(false); err != nil {
 				return Progress{}, err
 			}
 		}
@@ -453,13 +453,13 @@ func (t *trainer) targets(ctx context.Context, next [][]byte) ([]float64, error)
 		todo = append(todo, k)
 	}
 	if len(todo) > 0 {
-		tnet, err := t.net(t.m.target)
+		tnet, err := t.net(true)
 		if err != nil {
 			return nil, err
 		}
 		net := tnet // the network whose MIP picks the action
 		if t.cfg.Double {
-			if net, err = t.net(t.m.q); err != nil {
+			if net, err = t.net(false); err != nil {
 				return nil, err
 			}
 		}
@@ -505,7 +505,7 @@ func (t *trainer) targets(ctx context.Context, next [][]byte) ([]float64, error)
 // evaluate plays EvalEpisodes greedy episodes and returns the mean
 // expected reward per step.
 func (t *trainer) evaluate(ctx context.Context) (float64, error) {
-	net, err := t.net(t.m.q)
+	net, err := t.net(false)
 	if err != nil {
 		return 0, err
 	}
@@ -536,9 +536,9 @@ func (t *trainer) evaluate(ctx context.Context) (float64, error) {
 	return sum / float64(t.cfg.EvalEpisodes*t.cfg.Horizon), nil
 }
 
-// net is the online (m = t.m.q) or target network of the run as the MIP
-// encoding reads it.
-func (t *trainer) net(m *nn.MLP) (Net, error) { return t.m.net(m == t.m.target, t.cfg.Features) }
+// net is the online (target false) or target network of the run as the
+// MIP encoding reads it.
+func (t *trainer) net(target bool) (Net, error) { return t.m.net(target, t.cfg.Features) }
 
 // scale is what a reward is multiplied by in Q's units.
 func (t *trainer) scale() float64 {
@@ -575,10 +575,7 @@ func (t *trainer) warmStart() error {
 		t.row("warm", math.NaN(), last)
 	}
 	if t.warm != nil {
-		wp := t.warm.online()
-		for i, p := range t.m.online() {
-			wp[i].Value.Set(p.Value.Data())
-		}
+		copyParams(t.warm.online(), t.m.online())
 	}
 	t.st.Warm = true
 	return nil

@@ -247,7 +247,7 @@ func TestSkipWarmStartIsExact(t *testing.T) {
 		if _, ok := tr.warmStartFit(); !ok {
 			t.Fatal("no warm start")
 		}
-		net, err := tr.net(tr.m.q)
+		net, err := tr.net(false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -73,13 +73,19 @@ func withSkip(m *nn.MLP, s *nn.Linear) []nn.Param {
 	return ps
 }
 
+// network returns the online network (target false) or the target one:
+// its MLP and its skip term (nil without one).
+func (m *model) network(target bool) (*nn.MLP, *nn.Linear) {
+	if target {
+		return m.target, m.ts
+	}
+	return m.q, m.qs
+}
+
 // forward is Q of the online network (target false) or of the target one
 // on a batch of inputs.
 func (m *model) forward(x *nn.Tensor, target bool) *nn.Tensor {
-	mlp, s := m.q, m.qs
-	if target {
-		mlp, s = m.target, m.ts
-	}
+	mlp, s := m.network(target)
 	y := mlp.Forward(x)
 	if s != nil {
 		y = nn.Add(y, s.Forward(x))
@@ -100,10 +106,12 @@ func (m *model) params() []nn.Param {
 }
 
 // sync copies the online weights into the target network.
-func (m *model) sync() {
-	tp := m.targetParams()
-	for i, p := range m.online() {
-		tp[i].Value.Set(p.Value.Data())
+func (m *model) sync() { copyParams(m.targetParams(), m.online()) }
+
+// copyParams copies src's values into dst, parameter by parameter.
+func copyParams(dst, src []nn.Param) {
+	for i, p := range src {
+		dst[i].Value.Set(p.Value.Data())
 	}
 }
 
@@ -129,10 +137,7 @@ func (m *model) track(tau float64) bool {
 // net returns the online (target false) or target network as the MIP
 // encoding reads it, under the input layout features.
 func (m *model) net(target bool, features string) (Net, error) {
-	mlp, s := m.q, m.qs
-	if target {
-		mlp, s = m.target, m.ts
-	}
+	mlp, s := m.network(target)
 	n, err := FromMLP(mlp)
 	if err != nil {
 		return n, err
