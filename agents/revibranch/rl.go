@@ -667,10 +667,10 @@ func (l *learner) update() (float64, error) {
 	for i := range paths {
 		paths[i] = l.replay.At(l.rng.IntN(l.replay.Len()))
 	}
-	if l.st.Updates == 0 {
-		l.calibrate(paths)
-	}
 	bt := l.q.makeQBatch(paths)
+	if l.st.Updates == 0 {
+		l.calibrate(paths, bt)
+	}
 	sc := nn.NewScope()
 	defer sc.Release()
 	qAll := l.q.forward(bt, sc)
@@ -711,8 +711,7 @@ func (l *learner) update() (float64, error) {
 // negated logits from an imitation policy): without the shift the first
 // updates spend themselves on the level, moving every weight, and a
 // common shift changes no choice.
-func (l *learner) calibrate(paths []*Path) {
-	bt := l.q.makeQBatch(paths)
+func (l *learner) calibrate(paths []*Path, bt *qBatch) {
 	ng := nn.NoGrad()
 	defer ng.Release()
 	online := l.q.forward(bt, ng).Data()

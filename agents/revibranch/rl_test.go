@@ -333,8 +333,8 @@ func TestFirstUpdateCalibratesLevel(t *testing.T) {
 	for i := range batch {
 		batch[i] = l.replay.At(draw.IntN(l.replay.Len()))
 	}
-	l.calibrate(batch)
 	bb := l.q.makeQBatch(batch)
+	l.calibrate(batch, bb)
 	sc := nn.NoGrad()
 	defer sc.Release()
 	online, target := l.q.forward(bb, sc).Data(), l.tgt.forward(bb, sc).Data()
