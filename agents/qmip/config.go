@@ -86,6 +86,17 @@ type Config struct {
 	// LRDecay multiplies DQN's rate at each episode: episode k (from 0)
 	// uses LR·LRDecay^k; 1 (no decay).
 	LRDecay float64 `json:"lr_decay"`
+	// Improve, when positive, replaces DQN by least-squares policy
+	// iteration: the Episodes are split into Improve rounds of play,
+	// epsilon-greedy at ImproveEps (0.3) with the family's sampler, and
+	// after each round the skip term is set to the LSTD-Q estimate of the
+	// current greedy policy's Q on all the play so far (the ReLU part
+	// zeroed), regularised towards the policy's own weights by
+	// ImproveRidge (1e-3) per transition; each round ends with a greedy
+	// evaluation. 0: DQN. Needs Skip = SkipLinear.
+	Improve      int     `json:"improve,omitempty"`
+	ImproveEps   float64 `json:"improve_eps,omitempty"`
+	ImproveRidge float64 `json:"improve_ridge,omitempty"`
 	// Workers solve the target MIPs of an update in parallel, each on its
 	// own HiGHS instance; 1.
 	Workers int `json:"workers"`
@@ -165,6 +176,8 @@ func (c Config) WithDefaults() Config {
 	train.Default(&c.Target, TargetSync)
 	train.Default(&c.Tau, 1e-6)
 	train.Default(&c.LRDecay, 1)
+	train.Default(&c.ImproveEps, 0.3)
+	train.Default(&c.ImproveRidge, 1e-3)
 	train.Default(&c.Workers, 1)
 	train.Default(&c.CheckpointEvery, 5)
 	train.Default(&c.EvalEvery, 10)
@@ -223,6 +236,14 @@ func (c Config) Validate() error {
 		return bad("Anchor", c.Anchor, "in [0, 1e6)")
 	case !(c.LRDecay > 0 && c.LRDecay <= 1):
 		return bad("LRDecay", c.LRDecay, "in (0, 1]")
+	case c.Improve < 0 || c.Improve > c.Episodes:
+		return bad("Improve", c.Improve, fmt.Sprintf("in 0..Episodes (%d)", c.Episodes))
+	case c.Improve > 0 && c.Skip != SkipLinear:
+		return bad("Skip", fmt.Sprintf("%q", c.Skip), SkipLinear+" (Improve fits the skip term)")
+	case !(c.ImproveEps > 0 && c.ImproveEps <= 1):
+		return bad("ImproveEps", c.ImproveEps, "in (0, 1]")
+	case !(c.ImproveRidge > 0 && c.ImproveRidge < 1e3):
+		return bad("ImproveRidge", c.ImproveRidge, "in (0, 1e3)")
 	}
 	for i, h := range c.Hidden {
 		if h < 1 || h > 4096 {

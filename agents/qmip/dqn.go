@@ -160,7 +160,18 @@ func Train(ctx context.Context, dir *train.Dir, cfg Config, progress func(Progre
 			return t.summary(), err
 		}
 		ep := t.st.Episode
-		if ep%cfg.EvalEvery == 0 || ep == cfg.Episodes {
+		if cfg.Improve > 0 {
+			if t.roundEnd(ep) {
+				l, err := t.improve(ctx)
+				if err != nil {
+					return t.summary(), err
+				}
+				t.row("improve", math.NaN(), l)
+				if err := t.evalRow(ctx); err != nil {
+					return t.summary(), err
+				}
+			}
+		} else if ep%cfg.EvalEvery == 0 || ep == cfg.Episodes {
 			if err := t.evalRow(ctx); err != nil {
 				return t.summary(), err
 			}
@@ -325,6 +336,9 @@ func (t *trainer) episode(ctx context.Context) (Progress, error) {
 		return Progress{}, err
 	}
 	eps := t.epsilon()
+	if t.cfg.Improve > 0 {
+		eps = t.cfg.ImproveEps
+	}
 	t.opt.LR = nn.Constant(t.lr())
 	t.play.Reset()
 	net, err := t.net(false)
@@ -352,7 +366,7 @@ func (t *trainer) episode(ctx context.Context) (Progress, error) {
 		t.push(transition{S: packStates(obs.States), A: a, R: r, S2: packStates(step.Obs.States)})
 		t.st.Steps++
 		obs = step.Obs
-		if len(t.st.Replay) >= t.cfg.Batch && t.st.Steps%t.cfg.TrainEvery == 0 {
+		if t.cfg.Improve == 0 && len(t.st.Replay) >= t.cfg.Batch && t.st.Steps%t.cfg.TrainEvery == 0 {
 			l, err := t.update(ctx)
 			if err != nil {
 				return Progress{}, err
@@ -463,31 +477,17 @@ func (t *trainer) targets(ctx context.Context, next [][]byte) ([]float64, error)
 				return nil, err
 			}
 		}
+		cs, err := t.solveAll(ctx, net, todo)
+		if err != nil {
+			return nil, err
+		}
 		vals := make([]float64, len(todo))
 		secs := make([]float64, len(todo))
-		errs := make([]error, len(t.sels))
-		var wg sync.WaitGroup
-		for w, sel := range t.sels {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := w; i < len(todo); i += len(t.sels) {
-					s := unpackStates([]byte(todo[i]))
-					c, err := sel.Best(ctx, net, s)
-					if err != nil {
-						errs[w] = err
-						return
-					}
-					vals[i], secs[i] = c.Q, c.Solve.Seconds()
-					if t.cfg.Double {
-						vals[i] = tnet.Forward(InputOf(t.inst, t.cfg.Features, s, c.Action, nil), nil)
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
-			return nil, err
+		for i, c := range cs {
+			vals[i], secs[i] = c.Q, c.Solve.Seconds()
+			if t.cfg.Double {
+				vals[i] = tnet.Forward(InputOf(t.inst, t.cfg.Features, unpackStates([]byte(todo[i])), c.Action, nil), nil)
+			}
 		}
 		for i, k := range todo {
 			t.memo[k] = vals[i]
@@ -500,6 +500,31 @@ func (t *trainer) targets(ctx context.Context, next [][]byte) ([]float64, error)
 		out[i] = t.memo[string(s)]
 	}
 	return out, nil
+}
+
+// solveAll chooses net's best action in each of the packed states, one
+// MIP each, shared among the workers; each writes its own slots, so the
+// choices do not depend on the number of workers.
+func (t *trainer) solveAll(ctx context.Context, net Net, states []string) ([]Choice, error) {
+	out := make([]Choice, len(states))
+	errs := make([]error, len(t.sels))
+	var wg sync.WaitGroup
+	for w, sel := range t.sels {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(states); i += len(t.sels) {
+				c, err := sel.Best(ctx, net, unpackStates([]byte(states[i])))
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				out[i] = c
+			}
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // evaluate plays EvalEpisodes greedy episodes and returns the mean

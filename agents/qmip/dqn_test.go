@@ -64,10 +64,12 @@ func TestResumeReproducesTheRun(t *testing.T) {
 		"soft":     {Target: TargetSoft, Tau: 0.05, LRDecay: 0.8},
 		"warm":     {Target: TargetWarm},
 		"anchor":   {Anchor: 2},
+		"improve":  {Improve: 2},
 	} {
 		cfg := smallConfig()
 		cfg.Features, cfg.Warm, cfg.Units, cfg.Keep, cfg.Skip = opts.Features, opts.Warm, opts.Units, opts.Keep, opts.Skip
 		cfg.Double, cfg.Target, cfg.Tau, cfg.LRDecay, cfg.Anchor = opts.Double, opts.Target, opts.Tau, opts.LRDecay, opts.Anchor
+		cfg.Improve = opts.Improve
 		t.Run(name, func(t *testing.T) { resumeReproduces(t, cfg) })
 	}
 }
@@ -82,7 +84,7 @@ func resumeReproduces(t *testing.T, cfg Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sumA.Updates == 0 || sumA.Solves == 0 {
+	if (sumA.Updates == 0 && cfg.Improve == 0) || sumA.Solves == 0 {
 		t.Fatalf("the run made no updates or solves: %+v", sumA)
 	}
 
@@ -216,15 +218,17 @@ func TestRecordedConfigKeepsItsBehaviour(t *testing.T) {
 // The options are validated by name.
 func TestDQNOptionsValidated(t *testing.T) {
 	for field, cfg := range map[string]Config{
-		"Skip":    {Skip: "quadratic"},
-		"Target":  {Target: "frozen"},
-		"Tau":     {Tau: 2},
-		"LRDecay": {LRDecay: 1.5},
-		"Anchor":  {Anchor: -1},
+		"Skip":               {Skip: "quadratic"},
+		"Target":             {Target: "frozen"},
+		"Tau":                {Tau: 2},
+		"LRDecay":            {LRDecay: 1.5},
+		"Anchor":             {Anchor: -1},
+		"Improve":            {Improve: 200},
+		"Skip under Improve": {Improve: 1, Skip: SkipNone},
 	} {
 		cfg.Family, cfg.J, cfg.B = "capacity", 6, 2
 		err := cfg.WithDefaults().Validate()
-		if err == nil || !strings.Contains(err.Error(), "Config."+field) {
+		if err == nil || !strings.Contains(err.Error(), "Config."+strings.Fields(field)[0]) {
 			t.Errorf("%s: %v", field, err)
 		}
 	}
@@ -318,5 +322,39 @@ func TestTrackReportsMovement(t *testing.T) {
 				t.Fatalf("param %d[%d] = %v, want %v", i, k, v, want)
 			}
 		}
+	}
+}
+
+// solveDense returns the solution of a system built from a known one,
+// with a row exchange needed at the first pivot.
+func TestSolveDense(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	const d = 30
+	a := make([]float64, d*d)
+	want := make([]float64, d)
+	for i := range d {
+		want[i] = rng.NormFloat64()
+		for k := range d {
+			a[i*d+k] = rng.NormFloat64()
+		}
+	}
+	a[0] = 0
+	b := make([]float64, d)
+	for i := range d {
+		for k := range d {
+			b[i] += a[i*d+k] * want[k]
+		}
+	}
+	got, err := solveDense(a, b, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range d {
+		if math.Abs(got[i]-want[i]) > 1e-8 {
+			t.Fatalf("w[%d] = %g, want %g", i, got[i], want[i])
+		}
+	}
+	if _, err := solveDense(make([]float64, 4), make([]float64, 2), 2); err == nil {
+		t.Fatal("a zero matrix solved")
 	}
 }

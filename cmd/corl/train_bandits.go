@@ -71,6 +71,9 @@ func trainBanditsCommand() *cli.Command {
 			&cli.Float64Flag{Name: "tau", Value: 1e-6, Usage: "share of the way the target network moves towards the online one per update under --target soft, in (0, 1]"},
 			&cli.Float64Flag{Name: "anchor", Usage: "weight of a squared pull of Q towards the warm-started network in DQN's loss (0: none)"},
 			&cli.Float64Flag{Name: "lr-decay", Value: 1, Usage: "factor on DQN's learning rate at each episode, in (0, 1]"},
+			&cli.IntFlag{Name: "improve", Usage: "instead of DQN, N rounds of least-squares policy iteration over the --episodes (0: DQN): after each round Q becomes the LSTD-Q estimate of the greedy policy's value on all play so far, a linear term the MIP takes without binaries"},
+			&cli.Float64Flag{Name: "improve-eps", Value: 0.3, Usage: "exploration rate of the play under --improve, in (0, 1]"},
+			&cli.Float64Flag{Name: "improve-ridge", Value: 1e-3, Usage: "pull per transition of --improve's estimate towards the evaluated policy's weights"},
 			&cli.StringFlag{Name: "keep", Value: qmip.DefaultKeep, Usage: "the policy written: last (the last network) or best (the one of the best greedy evaluation, the warm start's included)"},
 			&cli.IntFlag{Name: "workers", Value: runtime.GOMAXPROCS(0), Usage: "HiGHS instances solving target MIPs in parallel (the result does not depend on it)"},
 			&cli.IntFlag{Name: "checkpoint-every", Value: 5, Usage: "episodes between checkpoints"},
@@ -131,6 +134,7 @@ func trainBanditsConfigFromFlags(c *cli.Context) (trainBanditsConfig, error) {
 		WarmSamples: c.Int("warm-samples"), WarmEpochs: c.Int("warm-epochs"), Workers: c.Int("workers"),
 		Warm: c.String("warm-start"), Units: c.String("units"), Keep: c.String("keep"), Features: c.String("features"),
 		Skip: c.String("skip"), Double: c.Bool("double"), Target: c.String("target"), Tau: c.Float64("tau"), LRDecay: c.Float64("lr-decay"), Anchor: c.Float64("anchor"),
+		Improve: c.Int("improve"), ImproveEps: c.Float64("improve-eps"), ImproveRidge: c.Float64("improve-ridge"),
 		CheckpointEvery: c.Int("checkpoint-every"), EvalEvery: c.Int("eval-every"), EvalEpisodes: c.Int("eval-episodes"),
 		Select: selectConfig(c, c.Float64("gap"), time.Duration(c.Float64("mip-time-limit")*float64(time.Second))),
 	}
@@ -138,9 +142,9 @@ func trainBanditsConfigFromFlags(c *cli.Context) (trainBanditsConfig, error) {
 	// it rather than let WithDefaults replace it.
 	zeroes := map[string]bool{"episodes": q.Episodes == 0, "horizon": q.Horizon == 0, "lr": q.LR == 0, "batch-size": q.Batch == 0,
 		"replay": q.Replay == 0, "train-every": q.TrainEvery == 0, "target-every": q.TargetEvery == 0, "eps-decay": q.EpsDecay == 0,
-		"warm-epochs": q.WarmEpochs == 0, "tau": q.Tau == 0, "lr-decay": q.LRDecay == 0, "workers": q.Workers == 0, "checkpoint-every": q.CheckpointEvery == 0,
+		"warm-epochs": q.WarmEpochs == 0, "tau": q.Tau == 0, "lr-decay": q.LRDecay == 0, "improve-eps": q.ImproveEps == 0, "improve-ridge": q.ImproveRidge == 0, "workers": q.Workers == 0, "checkpoint-every": q.CheckpointEvery == 0,
 		"eval-every": q.EvalEvery == 0, "eval-episodes": q.EvalEpisodes == 0}
-	for _, f := range []string{"episodes", "horizon", "lr", "batch-size", "replay", "train-every", "target-every", "eps-decay", "warm-epochs", "tau", "lr-decay", "workers", "checkpoint-every", "eval-every", "eval-episodes"} {
+	for _, f := range []string{"episodes", "horizon", "lr", "batch-size", "replay", "train-every", "target-every", "eps-decay", "warm-epochs", "tau", "lr-decay", "improve-eps", "improve-ridge", "workers", "checkpoint-every", "eval-every", "eval-episodes"} {
 		if zeroes[f] {
 			return trainBanditsConfig{}, usageErr("--%s 0: want a positive value", f)
 		}
@@ -164,7 +168,7 @@ var qmipFlags = map[string]string{
 	"EpsStart": "eps-start", "EpsEnd": "eps-end", "EpsDecay": "eps-decay", "WarmSamples": "warm-samples",
 	"WarmEpochs": "warm-epochs", "Workers": "workers", "Warm": "warm-start", "Units": "units", "Keep": "keep",
 	"Features": "features", "Skip": "skip", "Double": "double", "Target": "target", "Tau": "tau", "LRDecay": "lr-decay",
-	"Anchor": "anchor", "CheckpointEvery": "checkpoint-every", "EvalEvery": "eval-every", "EvalEpisodes": "eval-episodes",
+	"Anchor": "anchor", "Improve": "improve", "ImproveEps": "improve-eps", "ImproveRidge": "improve-ridge", "CheckpointEvery": "checkpoint-every", "EvalEvery": "eval-every", "EvalEpisodes": "eval-episodes",
 	"Select.Gap": "gap", "Select.TimeLimit": "mip-time-limit", "Select.Tighten": "tighten", "Select.Start": "mip-start",
 }
 
@@ -218,7 +222,11 @@ func writeBanditsSummary(dir *train.Dir, cfg trainBanditsConfig, s qmip.Summary)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# SEQUOIA on %s, J=%d, B=%d, seed %d\n\n", q.Family, q.J, q.B, q.Seed)
 	fmt.Fprintf(&b, "- network: ReLU %v -> 1 over [action, state] (%s inputs, skip term %s), warm-started on the %s target, Q in %s units\n", q.Hidden, q.Features, q.Skip, q.Warm, q.Units)
-	fmt.Fprintf(&b, "- DQN: rate %g decayed by %g per episode, target network %s, double %v, anchor %g\n", q.LR, q.LRDecay, q.Target, q.Double, q.Anchor)
+	if q.Improve > 0 {
+		fmt.Fprintf(&b, "- least-squares policy iteration: %d rounds, exploration %g, ridge %g per transition\n", q.Improve, q.ImproveEps, q.ImproveRidge)
+	} else {
+		fmt.Fprintf(&b, "- DQN: rate %g decayed by %g per episode, target network %s, double %v, anchor %g\n", q.LR, q.LRDecay, q.Target, q.Double, q.Anchor)
+	}
 	fmt.Fprintf(&b, "- episodes: %d x %d steps, %d updates of %d transitions\n", s.Episodes, q.Horizon, s.Updates, q.Batch)
 	fmt.Fprintf(&b, "- greedy evaluation (%d episodes): mean expected reward %.4f per step\n", q.EvalEpisodes, s.Eval)
 	if !math.IsNaN(s.Best) {
