@@ -58,27 +58,42 @@ func BenchmarkQAccuracy(b *testing.B) {
 		dcfg := base
 		dcfg.Episodes = 10
 		dqn := run(dcfg)
-		for _, c := range []struct{ name, path string }{
-			{"warm", lstd.WeightsPath(0)}, {"lstd", lstd.Join("policy.safetensors")}, {"dqn", dqn.Join("policy.safetensors")},
-		} {
-			p, err := LoadPolicy(c.path, SelectConfig{})
+		load := func(path string) *Policy {
+			p, err := LoadPolicy(path, SelectConfig{})
 			if err != nil {
 				b.Fatal(err)
 			}
-			m := accuracy(b, ctx, p, base.WithDefaults())
-			p.Close()
-			b.Logf("%s: π scores %.4f; Q−MC on (s, π(s)) bias %+.4f rmse %.4f; on sampled (s, a) bias %+.4f rmse %.4f; advantage Q(s,a)−Q(s,π(s)) %.4f vs MC %.4f (rmse %.4f, sign agrees %.0f%%, MC's ±%.4f); TD error on π's steps %.4f rms; MC level %.4f",
-				c.name, m.score, m.biasPi, m.rmsePi, m.biasA, m.rmseA, m.advQ, m.advMC, m.rmseAdv, 100*m.signs, m.seAdv, m.td, m.level)
+			return p
+		}
+		warm, improved, dq := load(lstd.WeightsPath(0)), load(lstd.Join("policy.safetensors")), load(dqn.Join("policy.safetensors"))
+		// the warm network and DQN's against their own policies' returns;
+		// LSTD's estimates Q of the warm policy, so against those
+		for _, c := range []struct {
+			name   string
+			q, pol *Policy
+		}{{"warm", warm, warm}, {"lstd", improved, warm}, {"dqn", dq, dq}} {
+			m := accuracy(b, ctx, c.q, c.pol, base.WithDefaults())
+			b.Logf("%s: π scores %.4f; Q−MC on (s, π(s)) bias %+.4f rmse %.4f; on sampled (s, a) bias %+.4f rmse %.4f; advantage Q(s,a)−Q(s,π(s)) %.4f vs MC %.4f (rmse %.4f, sign agrees %.0f%%, MC's ±%.4f); TD error on π's steps %.4f rms; MC level %.4f; Q's greedy action differs from π's in %d of %d states, predicted gain %+.4f, MC gain %+.4f ± %.4f",
+				c.name, m.score, m.biasPi, m.rmsePi, m.biasA, m.rmseA, m.advQ, m.advMC, m.rmseAdv, 100*m.signs, m.seAdv, m.td, m.level, m.differ, m.states, m.gainQ, m.gainMC, m.seGain)
 			b.ReportMetric(m.rmseAdv, c.name+"-adv-rmse")
+		}
+		for _, p := range []*Policy{warm, improved, dq} {
+			p.Close()
 		}
 	}
 }
 
 type accuracyStats struct {
 	score, biasPi, rmsePi, biasA, rmseA, advQ, advMC, rmseAdv, signs, seAdv, td, level float64
+	differ, states                                                                     int
+	gainQ, gainMC, seGain                                                              float64
 }
 
-func accuracy(b *testing.B, ctx context.Context, p *Policy, cfg Config) accuracyStats {
+// accuracy compares q's Q with Monte-Carlo returns of pol's greedy
+// policy π, on states π visits: on (s, π(s)), on sampled actions and on
+// q's own greedy action where it differs from π's (the policy
+// improvement step's gain).
+func accuracy(b *testing.B, ctx context.Context, qp, p *Policy, cfg Config) accuracyStats {
 	inst, err := NewInstance(cfg.Family, cfg.J, cfg.B, cfg.Seed)
 	if err != nil {
 		b.Fatal(err)
@@ -88,6 +103,11 @@ func accuracy(b *testing.B, ctx context.Context, p *Policy, cfg Config) accuracy
 		b.Fatal(err)
 	}
 	defer sel.Close()
+	qsel, err := NewSelector(inst, SelectConfig{Start: StartNone})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer qsel.Close()
 	g, scale := cfg.Gamma, 1-cfg.Gamma
 	pi := func(s []int) Choice {
 		c, err := sel.Best(ctx, p.net, s)
@@ -97,7 +117,7 @@ func accuracy(b *testing.B, ctx context.Context, p *Policy, cfg Config) accuracy
 		return c
 	}
 	q := func(s []int, a bandits.Action) float64 {
-		return p.net.Forward(InputOf(inst, p.Config.Features, s, a, nil), nil)
+		return qp.net.Forward(InputOf(inst, qp.Config.Features, s, a, nil), nil)
 	}
 	step := func(rng *rand.Rand, s []int, a bandits.Action) ([]int, float64) {
 		r := inst.ExpectedReward(s, a)
@@ -147,7 +167,7 @@ func accuracy(b *testing.B, ctx context.Context, p *Policy, cfg Config) accuracy
 			s2, r := step(rng, s, a.Action)
 			st.score += r / float64(2*cfg.Horizon)
 			a2 := pi(s2)
-			e := scale*r + g*a2.Q - a.Q
+			e := scale*r + g*q(s2, a2.Action) - q(s, a.Action)
 			tdSum, tdN = tdSum+e*e, tdN+1
 			s, a = s2, a2
 		}
@@ -155,18 +175,35 @@ func accuracy(b *testing.B, ctx context.Context, p *Policy, cfg Config) accuracy
 	st.td = math.Sqrt(tdSum / float64(tdN))
 	rng := rand.New(rand.NewPCG(cfg.Seed, 5))
 	var nPi, nA int
-	var advs []float64
+	var advs, gains []float64
 	for i, s := range states {
 		c := pi(s)
-		acts := []bandits.Action{c.Action, inst.Sample(rng), inst.Sample(rng)}
+		gq, err := qsel.Best(ctx, qp.net, s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		acts := []bandits.Action{c.Action, inst.Sample(rng), inst.Sample(rng), gq.Action}
 		const reps = 3
-		var mcs [3][reps]float64
+		var mcs [4][reps]float64
 		for k, a := range acts {
+			if k == 3 && a == c.Action {
+				break
+			}
 			for r := range reps {
 				mcs[k][r] = mc(uint64(i*reps+r), s, a)
 			}
 		}
 		mean := func(k int) float64 { return (mcs[k][0] + mcs[k][1] + mcs[k][2]) / reps }
+		st.states++
+		if gq.Action != c.Action {
+			st.differ++
+			st.gainQ += q(s, gq.Action) - q(s, c.Action)
+			st.gainMC += mean(3) - mean(0)
+			for r := range reps {
+				d := mcs[3][r] - mcs[0][r]
+				gains = append(gains, d)
+			}
+		}
 		e := q(s, c.Action) - mean(0)
 		st.biasPi, st.rmsePi, nPi = st.biasPi+e, st.rmsePi+e*e, nPi+1
 		st.level += mean(0)
@@ -199,5 +236,14 @@ func accuracy(b *testing.B, ctx context.Context, p *Policy, cfg Config) accuracy
 		v += d
 	}
 	st.seAdv = math.Sqrt(v / float64(len(advs)-1) / 3) // one pair's MC advantage, 3 rollouts
+	if st.differ > 0 {
+		st.gainQ /= float64(st.differ)
+		st.gainMC /= float64(st.differ)
+		v := 0.0
+		for _, d := range gains {
+			v += (d - st.gainMC) * (d - st.gainMC)
+		}
+		st.seGain = math.Sqrt(v / float64(max(len(gains)-1, 1)) / float64(len(gains))) // the mean's
+	}
 	return st
 }

@@ -240,6 +240,8 @@ func (c Config) Validate() error {
 		return bad("Improve", c.Improve, fmt.Sprintf("in 0..Episodes (%d)", c.Episodes))
 	case c.Improve > 0 && c.Skip != SkipLinear:
 		return bad("Skip", fmt.Sprintf("%q", c.Skip), SkipLinear+" (Improve fits the skip term)")
+	case c.Improve > 0 && c.Features != FeaturesProduct:
+		return bad("Features", fmt.Sprintf("%q", c.Features), FeaturesProduct+" (Improve fits each arm's activity by state)")
 	case !(c.ImproveEps > 0 && c.ImproveEps <= 1):
 		return bad("ImproveEps", c.ImproveEps, "in (0, 1]")
 	case !(c.ImproveRidge > 0 && c.ImproveRidge < 1e3):

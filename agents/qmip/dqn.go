@@ -348,9 +348,19 @@ func (t *trainer) episode(ctx context.Context) (Progress, error) {
 	sum, losses, nloss := 0.0, 0.0, 0
 	for range t.cfg.Horizon {
 		var a bandits.Action
-		if t.rng.Float64() < eps {
+		switch {
+		case t.cfg.Improve > 0:
+			c, err := t.play.Best(ctx, net, obs.States)
+			if err != nil {
+				return Progress{}, err
+			}
+			a = c.Action
+			if t.rng.Float64() < eps {
+				a = t.neighbour(a)
+			}
+		case t.rng.Float64() < eps:
 			a = t.inst.Sample(t.rng)
-		} else {
+		default:
 			c, err := t.play.Best(ctx, net, obs.States)
 			if err != nil {
 				return Progress{}, err

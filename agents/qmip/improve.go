@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+
+	"github.com/corl-go/corl/envs/bandits"
 )
 
 // roundEnd reports whether episode ep (counted from 1) ends one of the
@@ -14,20 +16,25 @@ func (t *trainer) roundEnd(ep int) bool {
 }
 
 // improve is one step of least-squares policy iteration (Lagoudakis and
-// Parr's LSPI): it evaluates the current network's greedy policy π on
-// every transition in the replay by LSTD-Q over the input features,
+// Parr's LSPI) with Q^π split over the arms: it evaluates the current
+// network's greedy policy π on every transition in the replay, each arm j
+// by LSTD-Q on its own expected reward r_j over its own features
+// φ_j = [one-hot s_j, u_j(a)·one-hot s_j],
 //
-//	(Σ x (x − γ x′)ᵀ + ρI) w = Σ x·r + ρ·w_π,
+//	(Σ φ_j (φ_j − γ φ′_j)ᵀ + ρI) w_j = Σ φ_j·r_j + ρ·w_j^π,
 //
-// with x the input of (s, a), x′ that of (s′, π(s′)), r the reward in Q's
-// units and ρ = ImproveRidge times the number of transitions, a pull
-// towards π's own weights in directions the data leave free. The skip
-// term becomes w and the ReLU part zero, so Q is the linear estimate of
-// Q^π and its MIP, with no binary, chooses the greedy policy on it: by the
-// policy improvement theorem at least as good as π where the estimate is
-// accurate. π(s′) is one MIP per distinct next state, shared among the
-// workers. It returns the mean squared temporal-difference error of the
-// new weights against π's targets.
+// with φ′_j those of (s′, π(s′)), rewards in Q's units and ρ =
+// ImproveRidge times the number of transitions, a pull towards π's own
+// weights in directions the data leave free. Q^π ≈ Σ_j φ_j·w_j is linear
+// in the product input: the skip term becomes it (state and product
+// weights; the action's and the ReLU part zero), and the MIP, with no
+// binary, plays the greedy policy on it, by the policy improvement theorem
+// at least as good as π where the estimate is accurate. Fitting each arm
+// on its own reward keeps the other arms' rewards out of its estimate,
+// which a fit of the whole reward on all inputs carries as noise. π(s′)
+// is one MIP per distinct next state, shared among the workers. It
+// returns the mean squared temporal-difference error of the new Q against
+// π's targets.
 func (t *trainer) improve(ctx context.Context) (float64, error) {
 	net, err := t.net(false)
 	if err != nil {
@@ -49,53 +56,85 @@ func (t *trainer) improve(ctx context.Context) (float64, error) {
 		t.st.SolveSeconds += c.Solve.Seconds()
 	}
 	t.st.Solves += int64(len(keys))
-	d := NumInputsOf(t.inst, t.cfg.Features)
-	a := make([]float64, d*d)
-	b := make([]float64, d)
-	var x, x2 []float64
-	g := t.cfg.Gamma
+	const ns, d = bandits.NumStates, 2 * bandits.NumStates
+	in, g := t.inst, t.cfg.Gamma
+	nv := in.NumVars()
+	prod, state := nv, nv+ns*in.J // offsets of the product and state inputs
+	a := make([][]float64, in.J)
+	b := make([][]float64, in.J)
+	for j := range in.J {
+		a[j], b[j] = make([]float64, d*d), make([]float64, d)
+	}
+	var u, u2, p []float64
 	for _, tr := range t.st.Replay {
-		x = InputOf(t.inst, t.cfg.Features, unpackStates(tr.S), tr.A, x)
-		x2 = InputOf(t.inst, t.cfg.Features, unpackStates(tr.S2), cs[at[string(tr.S2)]].Action, x2)
-		r := t.scale() * tr.R
-		for i, xi := range x {
-			if xi == 0 {
-				continue
-			}
-			b[i] += xi * r
-			row := a[i*d : (i+1)*d]
-			for k, v := range x {
-				row[k] += xi * v
-			}
-			for k, v := range x2 {
-				row[k] -= g * xi * v
+		s, s2 := unpackStates(tr.S), unpackStates(tr.S2)
+		u = activity(in, tr.A, u)
+		u2 = activity(in, cs[at[string(tr.S2)]].Action, u2)
+		p = in.UpProbs(tr.A, p)
+		for j, arm := range in.Arms {
+			// φ_j has two non-zero entries at most: s_j, and s_j+ns when active
+			r := t.scale() * arm.Expected(s[j], p[j])
+			x := [2]struct {
+				k int
+				v float64
+			}{{s[j], 1}, {ns + s[j], u[j]}}
+			y := [2]struct {
+				k int
+				v float64
+			}{{s2[j], 1}, {ns + s2[j], u2[j]}}
+			for _, e := range x {
+				if e.v == 0 {
+					continue
+				}
+				b[j][e.k] += e.v * r
+				for _, f := range x {
+					a[j][e.k*d+f.k] += e.v * f.v
+				}
+				for _, f := range y {
+					a[j][e.k*d+f.k] -= g * e.v * f.v
+				}
 			}
 		}
 	}
 	rho := t.cfg.ImproveRidge * float64(len(t.st.Replay))
-	for i, w := range net.Skip {
-		a[i*d+i] += rho
-		b[i] += rho * w
+	w := make([]float32, len(net.Skip))
+	for j := range in.J {
+		for k := range ns {
+			// π's own weights: the state's, and the arm's activity in k
+			// (its product input's, plus its action variable's in the arm
+			// families, where u_j is that variable)
+			pw := net.Skip[prod+j*ns+k]
+			if in.Family != bandits.Interventions {
+				pw += net.Skip[j]
+			}
+			for _, e := range [2]struct {
+				i     int
+				prior float64
+			}{{k, net.Skip[state+j*ns+k]}, {ns + k, pw}} {
+				a[j][e.i*d+e.i] += rho
+				b[j][e.i] += rho * e.prior
+			}
+		}
+		wj, err := solveDense(a[j], b[j], d)
+		if err != nil {
+			return 0, fmt.Errorf("arm %d: %w", j, err)
+		}
+		for k := range ns {
+			w[state+j*ns+k], w[prod+j*ns+k] = float32(wj[k]), float32(wj[ns+k])
+		}
 	}
-	w, err := solveDense(a, b, d)
-	if err != nil {
-		return 0, err
-	}
-	w32 := make([]float32, d)
-	for i, v := range w {
-		w32[i] = float32(v)
-	}
-	t.m.qs.Weight.Set(w32)
+	t.m.qs.Weight.Set(w)
 	for _, p := range t.m.q.Layers[len(t.m.q.Layers)-1].Params() {
 		p.Value.Set(make([]float32, p.Value.Len()))
 	}
 	t.m.sync()
 	clear(t.memo)
 	se := 0.0
+	var x, x2 []float64
 	for _, tr := range t.st.Replay {
-		x = InputOf(t.inst, t.cfg.Features, unpackStates(tr.S), tr.A, x)
-		x2 = InputOf(t.inst, t.cfg.Features, unpackStates(tr.S2), cs[at[string(tr.S2)]].Action, x2)
-		e := t.scale()*tr.R + g*dot(w32, x2) - dot(w32, x)
+		x = InputOf(in, t.cfg.Features, unpackStates(tr.S), tr.A, x)
+		x2 = InputOf(in, t.cfg.Features, unpackStates(tr.S2), cs[at[string(tr.S2)]].Action, x2)
+		e := t.scale()*tr.R + g*dot(w, x2) - dot(w, x)
 		se += e * e
 	}
 	return se / float64(max(len(t.st.Replay), 1)), nil
@@ -107,6 +146,37 @@ func dot(w []float32, x []float64) float64 {
 		s += float64(w[i]) * v
 	}
 	return s
+}
+
+// neighbour returns a feasible action one change away from a (a member
+// dropped, a variable added, or one swapped for another), drawn at random
+// among up to 20 tries, else a draw of the family's sampler. Policy
+// iteration explores with it: the greedy step compares π's action with
+// its neighbours, so that is where Q^π must be estimated.
+func (t *trainer) neighbour(a bandits.Action) bandits.Action {
+	nv := t.inst.NumVars()
+	for range 20 {
+		b := a
+		in := a.Members()
+		drop, add := len(in) > 0, len(in) < nv
+		switch t.rng.IntN(3) {
+		case 0:
+			add = false
+		case 1:
+			drop = false
+		}
+		if drop {
+			i := in[t.rng.IntN(len(in))]
+			b[i/64] &^= 1 << (i % 64)
+		}
+		if add {
+			b = b.Set(t.rng.IntN(nv))
+		}
+		if ok, err := t.inst.Feasible(b); err == nil && ok && b != a {
+			return b
+		}
+	}
+	return t.inst.Sample(t.rng)
 }
 
 // solveDense solves the d×d system a·w = b (a row-major) by Gaussian
