@@ -63,7 +63,9 @@
 // changes. Config.Double picks the action by the online network's MIP and
 // values it by the target network; Config.Target holds the target network
 // at the warm start or moves it softly (Tau); Config.LRDecay decays the
-// rate per episode.
+// rate per episode. Config.Improve replaces DQN by least-squares policy
+// iteration: rounds of play, then Q becomes the LSTD-Q estimate of the
+// greedy policy's value, fitted arm by arm into the skip term.
 // The state holds no clock, so the end of an episode is a time limit, not
 // a terminal state: targets always bootstrap.
 // Under Config.Keep = KeepBest (the default) the policy written is the

@@ -72,6 +72,7 @@ func TestTrainBanditsRefusesBadFlags(t *testing.T) {
 		{"--warm-start", "random"}, {"--units", "episode"}, {"--keep", "first"}, {"--features", "onehot"}, {"--warm-lr", "-1"},
 		{"--skip", "quadratic"}, {"--target", "frozen"}, {"--target", "soft", "--tau", "0"}, {"--target", "soft", "--tau", "2"}, {"--tau", "0.5"},
 		{"--lr-decay", "0"}, {"--lr-decay", "1.5"}, {"--anchor", "-1"},
+		{"--improve", "-1"}, {"--improve", "200"}, {"--improve", "2", "--skip", "none"}, {"--improve", "2", "--features", "plain"}, {"--improve-eps", "0"}, {"--improve-ridge", "-1"},
 	} {
 		out := filepath.Join(t.TempDir(), "run")
 		code, _, stderr := corl(t, append([]string{"train", "bandits", "--out", out}, bad...)...)
