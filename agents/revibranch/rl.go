@@ -189,6 +189,9 @@ type RLEnv struct {
 	Workers int
 	// Init gives the encoder's starting weights in a new run (nil: random).
 	Init *Policy
+	// Optima caches the instances' optimal values, the episodes' cutoffs
+	// (nil: solve them in every run).
+	Optima *Optima
 	// Progress, if not nil, is called after every round.
 	Progress func(RLProgress)
 }
@@ -445,39 +448,26 @@ func (l *learner) checkpoint() error {
 	return nil
 }
 
-// findCutoffs solves each instance with HiGHS for its optimal value.
+// findCutoffs finds each instance's optimal value, from the optima cache
+// when it holds the instance.
 func (l *learner) findCutoffs(ctx context.Context) error {
 	l.cutoffs = make([]float64, len(l.env.Instances))
+	cache := l.env.Optima
+	if cache == nil {
+		cache = &Optima{}
+	}
 	for i, in := range l.env.Instances {
 		l.cutoffs[i] = math.NaN()
 		if l.cfg.NoCutoff {
 			continue
 		}
-		opt, err := optimalValue(ctx, l.env.NewEngine, in.Model)
+		opt, err := cache.Value(ctx, l.env.NewEngine, in.Model)
 		if err != nil {
 			return fmt.Errorf("revibranch: %s: %w", in.Name, err)
 		}
 		l.cutoffs[i] = opt
 	}
 	return nil
-}
-
-// optimalValue is the MILP's optimum by HiGHS (NaN when HiGHS does not
-// prove one).
-func optimalValue(ctx context.Context, newEngine func() (solver.Engine, error), m *solver.Model) (float64, error) {
-	e, err := newEngine()
-	if err != nil {
-		return 0, err
-	}
-	defer e.Close()
-	if err := e.Load(m); err != nil {
-		return 0, err
-	}
-	st, err := e.Solve(ctx)
-	if err != nil || st != solver.StatusOptimal {
-		return math.NaN(), err
-	}
-	return e.Objective()
 }
 
 // searchConfig is the episodes' tree search on instance i.

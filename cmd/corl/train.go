@@ -132,6 +132,9 @@ type trainMILPConfig struct {
 	// search's default since it became one. A run recorded before (no
 	// field) searched with root cuts only, and resumes so.
 	CutNodes *bool `json:"cut_nodes,omitempty"`
+	// OptimaCache is where --agent revibranch's cutoffs are cached; not
+	// recorded, as it does not change the result.
+	OptimaCache string `json:"-"`
 }
 
 // search is the branch-and-bound configuration of the run's episodes.
@@ -149,6 +152,7 @@ func trainConfigFromFlags(c *cli.Context) (trainMILPConfig, error) {
 		EvalBranching: splitList(c.String("eval-branching")), EvalHighs: c.Bool("eval-highs"),
 		EvalTimeLimit: c.Float64("eval-time-limit"), Seed: c.Uint64("seed"), Engine: c.String("engine"),
 		Workers: c.Int("workers"), GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version, CutNodes: new(true),
+		OptimaCache: c.String("optima-cache"),
 	}
 	switch cfg.Agent {
 	case "il":
@@ -281,7 +285,7 @@ func trainMILPAction(c *cli.Context) error {
 	// On --resume only --out and --workers may be given, or the original
 	// command line with --resume added: it must agree with the record.
 	var rec trainMILPConfig
-	dir, resumed, err := startRun(c, cfg, &rec, []string{"workers"}, "workers", "gomaxprocs", "corl_version", "cut_nodes")
+	dir, resumed, err := startRun(c, cfg, &rec, []string{"workers", "optima-cache"}, "workers", "gomaxprocs", "corl_version", "cut_nodes")
 	if err != nil {
 		return err
 	}
@@ -297,6 +301,7 @@ func resumeTrainMILP(ctx context.Context, dir *train.Dir, rec, given trainMILPCo
 	if workers {
 		rec.Workers = given.Workers
 	}
+	rec.OptimaCache = given.OptimaCache
 	if n := runtime.GOMAXPROCS(0); rec.GOMAXPROCS != 0 && n != rec.GOMAXPROCS {
 		fmt.Fprintf(stderr, "warning: the run trained on %d cores and resumes on %d: its sums round differently from here on, so the weights will not be bit-identical to an uninterrupted run (GOMAXPROCS=%d restores them)\n",
 			rec.GOMAXPROCS, n, rec.GOMAXPROCS)

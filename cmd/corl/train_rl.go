@@ -35,6 +35,7 @@ func rlFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-redistribution", Usage: "revibranch ablation: the terminal reward on the path's last step only"},
 		&cli.BoolFlag{Name: "tree-mdp", Usage: "revibranch variant: plain tree-MDP DQN (no history, each decision's own subtree size)"},
 		&cli.BoolFlag{Name: "no-cutoff", Usage: "revibranch: train without the instances' optimal values as cutoff"},
+		&cli.StringFlag{Name: "optima-cache", Value: revibranch.DefaultOptimaDir(), Usage: "revibranch: `DIR` caching the instances' optimal values (the cutoffs) by content, shared by runs and resumes (\"\": none)"},
 	}
 }
 
@@ -129,6 +130,7 @@ func runTrainRL(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, in tra
 	bar := progress.New(stderr, variant+" episodes", int64(rl.Episodes))
 	res, err := revibranch.TrainRL(ctx, rl, revibranch.RLEnv{
 		Instances: in.instances, NewEngine: engineMaker(cfg.Engine), Workers: cfg.Workers, Init: in.init, Search: cfg.search(0),
+		Optima: &revibranch.Optima{Dir: cfg.OptimaCache},
 		Progress: func(p revibranch.RLProgress) {
 			bar.Set(int64(p.Episode))
 			bar.Describe(fmt.Sprintf("nodes %.0f, loss %.3g, eps %.2f, replay %d paths", p.Nodes, p.Loss, p.Epsilon, p.ReplayPaths))
