@@ -146,4 +146,3 @@ func optimalValue(ctx context.Context, newEngine func() (solver.Engine, error), 
 	v, err := e.Objective()
 	return v, st, err
 }
-
