@@ -115,6 +115,9 @@ type trainMILPConfig struct {
 	// InitFrom where its encoder starts: a file, "shipped" or "scratch".
 	RL            *revibranch.RLConfig `json:"rl,omitempty"`
 	InitFrom      string               `json:"init_from,omitempty"`
+	// ValidInstances are generated for RL.Keep = best, at indices from
+	// validFirst on.
+	ValidInstances int `json:"valid_instances,omitempty"`
 	EvalInstances int                  `json:"eval_instances"`
 	EvalSize      string               `json:"eval_size,omitempty"`
 	EvalBranching []string             `json:"eval_branching,omitempty"`
@@ -244,8 +247,8 @@ func checkTrainMILP(cfg trainMILPConfig) error {
 // trainInputs are a run's instances and initial policy, read before the
 // run directory is made or resumed.
 type trainInputs struct {
-	instances []revibranch.Instance
-	init      *revibranch.Policy
+	instances, valid []revibranch.Instance
+	init             *revibranch.Policy
 }
 
 // loadTrainInputs reads the instances, and the initial policy unless the
@@ -267,6 +270,14 @@ func loadTrainInputs(ctx context.Context, cfg trainMILPConfig, resumed bool, std
 	}
 	if in.instances, err = trainInstances(ctx, cfg, stderr); err != nil {
 		return in, err
+	}
+	if cfg.ValidInstances > 0 {
+		if cfg.Family == "" {
+			return in, usageErr("--keep best validates on generated instances: give --family, not --set")
+		}
+		if in.valid, err = generateInstances(ctx, cfg.Family, cfg.Size, cfg.Params, cfg.Seed, validFirst, cfg.ValidInstances, stderr); err != nil {
+			return in, err
+		}
 	}
 	return in, nil
 }
@@ -477,8 +488,12 @@ func generateOne(fam datasets.Family, size string, seed uint64, params map[strin
 }
 
 // heldOut is the index of the first held-out instance: far from any
-// training index, so held-out instances have other seeds.
-const heldOut = 1_000_000
+// training index, so held-out instances have other seeds; validFirst the
+// first validation instance's, between the two.
+const (
+	heldOut    = 1_000_000
+	validFirst = 500_000
+)
 
 // trainEval evaluates the run's policy (a branching name, shown as
 // label) against the rules on held-out instances; results go to
