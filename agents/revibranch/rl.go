@@ -258,9 +258,9 @@ type RLProgress struct {
 	Agree, Gap, Residual float64
 	// Valid is the validation score of this round (NaN if none was taken):
 	// the mean return at the root, lower is better.
-	Valid float64
-	ReplayPaths       int
-	ReplayBytes       int64
+	Valid       float64
+	ReplayPaths int
+	ReplayBytes int64
 }
 
 // RLResult summarises a run.
@@ -322,9 +322,9 @@ type learner struct {
 	anchor       *QNet
 	// the round's diagnostics, summed over its updates
 	agree, gap, resid, diagStates, diagChoices float64
-	rows    []trace.Train
-	start   time.Time
-	run     string
+	rows                                       []trace.Train
+	start                                      time.Time
+	run                                        string
 }
 
 type heldEpisode struct{ index, paths int }

@@ -113,19 +113,19 @@ type trainMILPConfig struct {
 	Init             string                 `json:"init,omitempty"`
 	// RL is the reinforcement-learning config (--agent revibranch), and
 	// InitFrom where its encoder starts: a file, "shipped" or "scratch".
-	RL            *revibranch.RLConfig `json:"rl,omitempty"`
-	InitFrom      string               `json:"init_from,omitempty"`
+	RL       *revibranch.RLConfig `json:"rl,omitempty"`
+	InitFrom string               `json:"init_from,omitempty"`
 	// ValidInstances are generated for RL.Keep = best, at indices from
 	// validFirst on.
-	ValidInstances int `json:"valid_instances,omitempty"`
-	EvalInstances int                  `json:"eval_instances"`
-	EvalSize      string               `json:"eval_size,omitempty"`
-	EvalBranching []string             `json:"eval_branching,omitempty"`
-	EvalHighs     bool                 `json:"eval_highs"`
-	EvalTimeLimit float64              `json:"eval_time_limit"`
-	Seed          uint64               `json:"seed"`
-	Engine        string               `json:"engine,omitempty"`
-	Workers       int                  `json:"workers"`
+	ValidInstances int      `json:"valid_instances,omitempty"`
+	EvalInstances  int      `json:"eval_instances"`
+	EvalSize       string   `json:"eval_size,omitempty"`
+	EvalBranching  []string `json:"eval_branching,omitempty"`
+	EvalHighs      bool     `json:"eval_highs"`
+	EvalTimeLimit  float64  `json:"eval_time_limit"`
+	Seed           uint64   `json:"seed"`
+	Engine         string   `json:"engine,omitempty"`
+	Workers        int      `json:"workers"`
 	// GOMAXPROCS is the core count the run trained under: the CPU
 	// backend's sums split by it, so a resume under another count
 	// continues with other rounding.
