@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"strings"
 
 	"github.com/corl-go/corl/nn"
@@ -126,7 +127,9 @@ func (l *learner) step(ps []nn.Param) {
 }
 
 // validate plays the validation instances greedily with the current
-// network, records the score and, under KeepBest, keeps the network when
+// network, searching as an evaluation does (no cutoff: the search's
+// heuristics find the incumbents, so the score is what the policy will be
+// measured by, not the tree-MDP's training condition), records the score and, under KeepBest, keeps the network when
 // it is the best so far. The score is the mean of the episodes' returns
 // at the root under the run's reward (with RewardNodes the log of the
 // 1-shifted geometric mean of their tree sizes); lower is better.
@@ -164,13 +167,13 @@ func rootReturn(ep *Episode, k Reward) float64 {
 	return k.Return(&paths[0], 0)
 }
 
-// startAnchor sets up the initial network the imitation term follows: in
-// a new run the network as built, written to InitFile; in a resumed run
-// read back from there.
+// startAnchor sets up the initial network that the imitation term
+// follows and the diagnostics compare with: in a new run the network as
+// built, written to InitFile; in a resumed run read back from there. A
+// run resumed from a build that did not write it has none, which only the
+// imitation term needs.
 func (l *learner) startAnchor(resumed bool) error {
-	if l.cfg.Imitation == 0 {
-		return nil
-	}
+	path := l.dir.Join(InitFile)
 	if !resumed {
 		a, err := NewQNet(l.q.be, rand.New(rand.NewPCG(0, 0)), l.q.Config, nil)
 		if err != nil {
@@ -178,14 +181,17 @@ func (l *learner) startAnchor(resumed bool) error {
 		}
 		a.CopyFrom(l.q)
 		l.anchor = a
-		return a.Save(l.dir.Join(InitFile))
+		return a.Save(path)
 	}
-	a, err := LoadQNet(l.dir.Join(InitFile), l.q.be)
+	if _, err := os.Stat(path); err != nil && l.cfg.Imitation == 0 {
+		return nil
+	}
+	a, err := LoadQNet(path, l.q.be)
 	if err != nil {
 		return fmt.Errorf("revibranch: the run's initial network, which the imitation term follows: %w", err)
 	}
 	if a.Config != l.q.Config {
-		return fmt.Errorf("revibranch: %s is not this run's initial network", l.dir.Join(InitFile))
+		return fmt.Errorf("revibranch: %s is not this run's initial network", path)
 	}
 	l.anchor = a
 	return nil

@@ -190,14 +190,11 @@ func TestKeepBestAndImitation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &learner{cfg: cfg.WithDefaults(), env: RLEnv{NewEngine: newHiGHS}}
-	cuts, err := l.findCutoffs(context.Background(), valid)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Validation searches as evaluation does, without the cutoff.
+	l := &learner{cfg: cfg.WithDefaults()}
 	replay := 0.0
 	for i, in := range valid {
-		ep, err := PlayEpisode(context.Background(), q, in, EpisodeConfig{Index: i, Seed: cfg.Seed, Search: l.searchConfig(cuts[i])})
+		ep, err := PlayEpisode(context.Background(), q, in, EpisodeConfig{Index: i, Seed: cfg.Seed, Search: l.searchConfig(math.NaN())})
 		if err != nil {
 			t.Fatal(err)
 		}

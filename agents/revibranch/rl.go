@@ -250,7 +250,7 @@ type RLProgress struct {
 	Nodes             float64 // mean tree size of the round's episodes
 	// Agree is the share of the round's updated states with two or more
 	// candidates at which the network, before the update, ranks lowest
-	// the candidate its initial network does (NaN without Imitation); Gap
+	// the candidate its initial network does (NaN in a run resumed without InitFile); Gap
 	// the mean gap between its lowest and second lowest Q-value there;
 	// Residual the root-mean-square difference between
 	// the chosen candidates' Q-values and their targets: choices move when
@@ -316,7 +316,7 @@ type learner struct {
 	held    []heldEpisode
 	st      rlState
 	cutoffs []float64 // per instance, NaN: none
-	// validCutoffs are the validation instances'; anchor is the initial
+	// validCutoffs are the validation instances' (none); anchor is the initial
 	// network under RLConfig.Imitation.
 	validCutoffs []float64
 	anchor       *QNet
@@ -403,8 +403,11 @@ func TrainRL(ctx context.Context, cfg RLConfig, env RLEnv, dir *train.Dir) (RLRe
 		if len(env.Valid) == 0 {
 			return res, errors.New("revibranch: RLConfig.Keep = best needs validation instances (RLEnv.Valid)")
 		}
-		if l.validCutoffs, err = l.findCutoffs(ctx, env.Valid); err != nil {
-			return res, err
+		// Validation searches as evaluation does: no cutoff, and the
+		// search's own heuristics finding incumbents.
+		l.validCutoffs = make([]float64, len(env.Valid))
+		for i := range l.validCutoffs {
+			l.validCutoffs[i] = math.NaN()
 		}
 	}
 	if keepBest && l.st.Validated < 0 { // the initial network is a candidate

@@ -210,5 +210,11 @@ func writeRLSummary(dir *train.Dir, cfg trainMILPConfig, res revibranch.RLResult
 		rl.Variant(), !rl.Q.NoHistory, rl.Reward, rl.Redistribution, target, rl.Loss, cfg.InitFrom,
 		res.Episodes, res.Rounds, rl.EpisodesPerRound, rl.EpsStart, rl.EpsEnd, res.Updates, rl.Batch, rl.LR, rl.ReplayMB, res.ReplayPaths, res.Seconds,
 		revibranch.PolicyFile, dir.Join(revibranch.PolicyFile))
+	fmt.Fprintf(&b, "Held near the start by: imitation term λ %g (decaying over %g of the episodes), candidate-part rate %g, keep %s",
+		rl.Imitation, rl.ImitationDecay, rl.CandidateLR, rl.Keep)
+	if rl.Keep == revibranch.KeepBest {
+		fmt.Fprintf(&b, " (of %d validation instances, every %d rounds; validation scores in the trace's valid rows)", cfg.ValidInstances, rl.ValidEvery)
+	}
+	b.WriteString(".\n\n")
 	return writeSummaryEval(dir, &b, cfg, table)
 }
