@@ -3,7 +3,6 @@ package revibranch
 import (
 	"bytes"
 	"context"
-	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -138,18 +137,7 @@ func TestKeepBestAndImitation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, at := range stops {
-			ctx, cancel := context.WithCancel(context.Background())
-			_, err := TrainRL(ctx, cfg, RLEnv{Instances: insts, Valid: valid, Init: init, Workers: 1, Progress: func(p RLProgress) {
-				if p.Round == at {
-					cancel()
-				}
-			}}, dir)
-			cancel()
-			if !errors.Is(err, context.Canceled) {
-				t.Fatalf("stopped after round %d: %v", at, err)
-			}
-		}
+		stopAfter(t, cfg, RLEnv{Instances: insts, Valid: valid, Init: init, Workers: 1}, dir, stops)
 		if _, err := TrainRL(context.Background(), cfg, RLEnv{Instances: insts, Valid: valid, Init: init, Workers: 1, Progress: func(p RLProgress) {
 			if stops == nil {
 				agree = append(agree, p.Agree)
