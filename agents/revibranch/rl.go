@@ -316,15 +316,16 @@ type learner struct {
 	held    []heldEpisode
 	st      rlState
 	cutoffs []float64 // per instance, NaN: none
-	// validCutoffs are the validation instances' (none); anchor is the initial
-	// network under RLConfig.Imitation.
+	rows    []trace.Train
+	start   time.Time
+	run     string
+	// validCutoffs are the validation instances' (NaN: none); anchor is
+	// the initial network (nil in a run resumed without InitFile).
 	validCutoffs []float64
 	anchor       *QNet
-	// the round's diagnostics, summed over its updates
+
+	// The round's diagnostics, summed over its updates.
 	agree, gap, resid, diagStates, diagChoices float64
-	rows                                       []trace.Train
-	start                                      time.Time
-	run                                        string
 }
 
 type heldEpisode struct{ index, paths int }
