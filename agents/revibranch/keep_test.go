@@ -3,6 +3,7 @@ package revibranch
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/corl-go/corl/agents/train"
 	"github.com/corl-go/corl/internal/highstest"
 	"github.com/corl-go/corl/nn"
+	"github.com/corl-go/corl/trace"
 )
 
 // The imitation term is the mean cross-entropy of softmax(−Q) towards the
@@ -193,8 +195,49 @@ func TestKeepBestAndImitation(t *testing.T) {
 		t.Fatalf("validation scores %v: the kept network replays at %v, want the best, %v", scores, replay, min)
 	}
 	t.Logf("validation scores %v, agreement with the initial network by round %v", scores, agree)
-	if _, got := run([]int{1, 3}); !bytes.Equal(got, want) {
-		t.Fatal("stopped after rounds 1 and 3: the policy differs from the uninterrupted run's")
+	// Stopped after a validation round (2) and after another (3): the
+	// policy, the last checkpoint's weights and the trace are the
+	// uninterrupted run's (a policy alone says nothing if round 0 wins).
+	stopped, got := run([]int{2, 3})
+	if !bytes.Equal(got, want) {
+		t.Fatal("stopped after rounds 2 and 3: the policy differs from the uninterrupted run's")
+	}
+	last := func(d *train.Dir) []byte {
+		t.Helper()
+		b, err := os.ReadFile(d.WeightsPath(4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if !bytes.Equal(last(stopped), last(dir)) {
+		t.Fatal("stopped after rounds 2 and 3: the last checkpoint's weights differ from the uninterrupted run's")
+	}
+	sameTrace(t, stopped, rows)
+}
+
+// sameTrace fails unless d's trace has rows, but for their times.
+func sameTrace(t *testing.T, d *train.Dir, rows []trace.Train) {
+	t.Helper()
+	got, err := d.ReadTrace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(rs []trace.Train) []string {
+		var out []string
+		for _, r := range rs {
+			r.Seconds, r.SamplesPerSecond = 0, 0
+			ret := math.NaN()
+			if r.Return != nil {
+				ret = *r.Return
+			}
+			r.Return = nil
+			out = append(out, fmt.Sprintf("%+v return %v", r, ret))
+		}
+		return out
+	}
+	if g, w := key(got), key(rows); !slices.Equal(g, w) {
+		t.Fatalf("resumed run's trace:\n%s\nuninterrupted run's:\n%s", strings.Join(g, "\n"), strings.Join(w, "\n"))
 	}
 }
 

@@ -488,11 +488,22 @@ func (l *learner) resume() (bool, error) {
 		return false, err
 	}
 	for _, r := range rows {
-		if r.Epoch < int64(l.st.Round) {
+		if checkpointed(r, l.st.Round) {
 			l.rows = append(l.rows, r)
 		}
 	}
 	return true, nil
+}
+
+// checkpointed tells the trace rows a checkpoint after round rounds
+// holds: the train rows of rounds 0..rounds-1 (Epoch is the round) and
+// the validations up to the one after round rounds (Epoch is the number
+// of rounds before it).
+func checkpointed(r trace.Train, rounds int) bool {
+	if r.Phase == "valid" {
+		return r.Epoch <= int64(rounds)
+	}
+	return r.Epoch < int64(rounds)
 }
 
 // add puts an episode's paths into the replay buffer.
