@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/corl-go/corl/agents/train"
@@ -88,18 +89,64 @@ func TestOptimaCache(t *testing.T) {
 		t.Fatalf("changed instance: optimum %v after %d solves, want %v after 1", v, again.Solved, 2*want[0])
 	}
 	// A damaged entry is solved again and rewritten.
-	key, err := ModelHash(insts[1].Model)
-	if err != nil {
-		t.Fatal(err)
+	entry := again.entryPath(newHiGHS, insts[1].Model)
+	if filepath.Dir(entry) != dir {
+		t.Fatalf("entry %q is not in the cache %s", entry, dir)
 	}
-	if err := os.WriteFile(filepath.Join(dir, key+".json"), []byte("{not json"), 0o644); err != nil {
+	if err := os.WriteFile(entry, []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if v := lookup(again, insts[1].Model); again.Solved != 2 || math.Abs(v-want[1]) > 1e-6*math.Abs(want[1]) {
 		t.Fatalf("damaged entry: optimum %v after %d solves, want %v after 2", v, again.Solved, want[1])
 	}
-	if v, ok := readOptimum(filepath.Join(dir, key+".json")); !ok || v != lookup(again, insts[1].Model) {
+	if v, ok := readOptimum(entry, again.build); !ok || v != lookup(again, insts[1].Model) {
 		t.Fatalf("the damaged entry was not rewritten (%v, %v)", v, ok)
+	}
+	// Another HiGHS build misses: its value may differ within tolerances.
+	other := &Optima{Dir: dir}
+	if _, err := other.Value(ctx, otherHiGHS, insts[1].Model); err != nil || other.Solved != 1 {
+		t.Fatalf("another HiGHS version: %d solves (%v), want 1", other.Solved, err)
+	}
+	if other.entryPath(otherHiGHS, insts[1].Model) == entry {
+		t.Fatal("another HiGHS version has the same entry")
+	}
+}
+
+// otherHiGHS is HiGHS that says it is another version.
+func otherHiGHS() (solver.Engine, error) {
+	s, err := highs.New(highs.Config{})
+	return otherBuild{s}, err
+}
+
+type otherBuild struct{ *highs.Solver }
+
+func (otherBuild) HiGHSVersion() (string, error) { return "0.0.0-other", nil }
+
+// A cache that cannot be written warns once, naming itself, and the
+// values are solved: training goes on without it.
+func TestOptimaCacheFailureWarns(t *testing.T) {
+	highstest.Need(t)
+	ctx := context.Background()
+	insts := tinyKnapsacks(t, 2, 12, 3)
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var warned []error
+	o := &Optima{Dir: filepath.Join(file, "optima"), Warn: func(err error) { warned = append(warned, err) }}
+	plain := &Optima{}
+	for _, in := range insts {
+		v, err := o.Value(ctx, newHiGHS, in.Model)
+		if err != nil {
+			t.Fatalf("%s: %v, want the solved value", in.Name, err)
+		}
+		w, err := plain.Value(ctx, newHiGHS, in.Model)
+		if err != nil || v != w {
+			t.Fatalf("%s: %v through the broken cache, %v without (%v)", in.Name, v, w, err)
+		}
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0].Error(), o.Dir) {
+		t.Fatalf("warnings %v, want one naming %s", warned, o.Dir)
 	}
 }
 

@@ -136,7 +136,8 @@ type trainMILPConfig struct {
 	// field) searched with root cuts only, and resumes so.
 	CutNodes *bool `json:"cut_nodes,omitempty"`
 	// OptimaCache is where --agent revibranch's cutoffs are cached; not
-	// recorded, as it does not change the result.
+	// recorded: an entry is keyed by the HiGHS version and runtime that
+	// solved it, so a cached value is the one this build would find.
 	OptimaCache string `json:"-"`
 }
 

@@ -153,7 +153,9 @@ func runTrainRL(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, in tra
 	bar := progress.New(stderr, variant+" episodes", int64(rl.Episodes))
 	res, err := revibranch.TrainRL(ctx, rl, revibranch.RLEnv{
 		Instances: in.instances, NewEngine: engineMaker(cfg.Engine), Workers: cfg.Workers, Init: in.init, Search: cfg.search(0),
-		Optima: &revibranch.Optima{Dir: cfg.OptimaCache}, Valid: in.valid,
+		Optima: &revibranch.Optima{Dir: cfg.OptimaCache, Warn: func(err error) {
+			fmt.Fprintf(stderr, "warning: --optima-cache: %v; the optimal values are solved without it (--optima-cache \"\" turns it off)\n", err)
+		}}, Valid: in.valid,
 		Progress: func(p revibranch.RLProgress) {
 			bar.Set(int64(p.Episode))
 			bar.Describe(rlProgressLine(p))
