@@ -129,8 +129,9 @@ func (l *learner) step(ps []nn.Param) {
 // validate plays the validation instances greedily with the current
 // network, searching as an evaluation does (no cutoff: the search's
 // heuristics find the incumbents, so the score is what the policy will be
-// measured by, not the tree-MDP's training condition), records the score and, under KeepBest, keeps the network when
-// it is the best so far. The score is the mean of the episodes' returns
+// measured by, not the tree-MDP's training condition) but under the
+// training episodes' node limit (RLConfig.EpisodeNodeLimit), records the
+// score and, under KeepBest, keeps the network when it is the best so far. The score is the mean of the episodes' returns
 // at the root under the run's reward (with RewardNodes the log of the
 // 1-shifted geometric mean of their tree sizes); lower is better.
 func (l *learner) validate(ctx context.Context) (float64, error) {

@@ -405,7 +405,8 @@ func TrainRL(ctx context.Context, cfg RLConfig, env RLEnv, dir *train.Dir) (RLRe
 			return res, errors.New("revibranch: RLConfig.Keep = best needs validation instances (RLEnv.Valid)")
 		}
 		// Validation searches as evaluation does: no cutoff, and the
-		// search's own heuristics finding incumbents.
+		// search's own heuristics finding incumbents; but its trees stop
+		// at the episodes' node limit.
 		l.validCutoffs = make([]float64, len(env.Valid))
 		for i := range l.validCutoffs {
 			l.validCutoffs[i] = math.NaN()
