@@ -251,3 +251,23 @@ func initPolicy(t *testing.T, dim int) *Policy {
 	}
 	return p
 }
+
+// Keep-best without validation instances is refused before the run
+// writes anything or solves its cutoffs.
+func TestKeepBestNeedsValidation(t *testing.T) {
+	highstest.Need(t)
+	cfg := tinyRLConfig()
+	cfg.Keep = KeepBest
+	dir, err := train.Create(t.TempDir(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	optima := &Optima{}
+	_, err = TrainRL(context.Background(), cfg, RLEnv{Instances: tinyKnapsacks(t, 1, 12, 1), Optima: optima}, dir)
+	if err == nil || !strings.Contains(err.Error(), "Valid") {
+		t.Fatalf("keep best without validation instances: %v, want an error naming them", err)
+	}
+	if _, err := os.Stat(dir.Join(InitFile)); err == nil || optima.Solved != 0 {
+		t.Fatalf("refused after writing %s or solving %d cutoffs", InitFile, optima.Solved)
+	}
+}

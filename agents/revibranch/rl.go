@@ -369,6 +369,10 @@ func TrainRL(ctx context.Context, cfg RLConfig, env RLEnv, dir *train.Dir) (RLRe
 	if len(env.Instances) == 0 {
 		return RLResult{}, errors.New("revibranch: no training instances")
 	}
+	keepBest := cfg.Keep == KeepBest
+	if keepBest && len(env.Valid) == 0 {
+		return RLResult{}, errors.New("revibranch: RLConfig.Keep = best needs validation instances (RLEnv.Valid)")
+	}
 	if env.NewEngine == nil {
 		env.NewEngine = func() (solver.Engine, error) { return highs.New(highs.Config{}) }
 	}
@@ -399,11 +403,7 @@ func TrainRL(ctx context.Context, cfg RLConfig, env RLEnv, dir *train.Dir) (RLRe
 	if l.cutoffs, err = l.findCutoffs(ctx, env.Instances); err != nil {
 		return res, err
 	}
-	keepBest := cfg.Keep == KeepBest
 	if keepBest {
-		if len(env.Valid) == 0 {
-			return res, errors.New("revibranch: RLConfig.Keep = best needs validation instances (RLEnv.Valid)")
-		}
 		// Validation searches as evaluation does: no cutoff, and the
 		// search's own heuristics finding incumbents; but its trees stop
 		// at the episodes' node limit.

@@ -87,6 +87,20 @@ func rlConfigFromFlags(c *cli.Context, cfg *trainMILPConfig) error {
 	case rl.TreeMDP && (c.Bool("no-history") || c.Bool("no-redistribution")):
 		return usageErr("--tree-mdp is a variant of its own: give it without --no-history or --no-redistribution")
 	}
+	// Flags that would be accepted without effect.
+	for _, f := range []struct {
+		name, want string
+		idle       bool
+	}{
+		{"valid-instances", "--keep best", rl.Keep != revibranch.KeepBest},
+		{"valid-every", "--keep best", rl.Keep != revibranch.KeepBest},
+		{"imitation-decay", "--imitation above 0", rl.Imitation == 0},
+		{"optima-cache", "the cutoffs, which --no-cutoff turns off", rl.NoCutoff},
+	} {
+		if f.idle && c.IsSet(f.name) {
+			return usageErr("--%s has no effect without %s", f.name, f.want)
+		}
+	}
 	// Where the encoder starts, and so the network's sizes, decided now
 	// so that the record says it and a resume builds the same network.
 	shipped, err := revibranch.DefaultPolicy()
@@ -107,6 +121,9 @@ func rlConfigFromFlags(c *cli.Context, cfg *trainMILPConfig) error {
 	default:
 		cfg.InitFrom = "shipped"
 		rl.Q.Policy = shipped.Config
+	}
+	if rl.Imitation > 0 && cfg.InitFrom == "scratch" {
+		return usageErr("--imitation follows the initial policy's choices: it needs --init or the shipped policy, not a network from scratch (--dim %d)", c.Int("dim"))
 	}
 	if err := rl.Validate(); err != nil {
 		return usageErr("%v", err)

@@ -105,12 +105,23 @@ func TestRLKeepFlags(t *testing.T) {
 		{"--keep", "best", "--set", set},
 		{"--keep", "best", "--valid-instances", "0", "--family", "knapsack"},
 		{"--imitation", "-1", "--family", "knapsack"},
+		{"--imitation-decay", "0", "--imitation", "1", "--family", "knapsack"},
+		{"--candidate-lr", "-1", "--family", "knapsack"},
+		{"--valid-every", "0", "--keep", "best", "--family", "knapsack"},
+		// Flags that would have no effect.
+		{"--valid-instances", "5", "--family", "knapsack"},
+		{"--valid-every", "5", "--keep", "last", "--family", "knapsack"},
+		{"--imitation-decay", "0.5", "--family", "knapsack"},
+		{"--optima-cache", "", "--no-cutoff", "--family", "knapsack"},
+		{"--imitation", "1", "--dim", "8", "--family", "knapsack"},
 	} {
 		out := filepath.Join(t.TempDir(), "run")
 		args := append([]string{"train", "milp", "--agent", "revibranch", "--instances", "2", "--episodes", "2", "--eval-instances", "0", "--out", out}, extra...)
 		code, _, stderr := corl(t, args...)
 		if code != exitUsage {
 			t.Errorf("%v: exit %d, want %d\n%s", extra, code, exitUsage, stderr)
+		} else if !strings.Contains(stderr, extra[0]) {
+			t.Errorf("%v: the error does not name %s:\n%s", extra, extra[0], stderr)
 		}
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("%v: the run directory was made", extra)
