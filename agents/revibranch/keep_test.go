@@ -271,3 +271,26 @@ func TestKeepBestNeedsValidation(t *testing.T) {
 		t.Fatalf("refused after writing %s or solving %d cutoffs", InitFile, optima.Solved)
 	}
 }
+
+// A round without updates has no diagnostics: NaN, not 0 (a gap of 0
+// would say the candidates are tied).
+func TestDiagnosticsWithoutUpdatesAreNaN(t *testing.T) {
+	highstest.Need(t)
+	cfg := tinyRLConfig()
+	cfg.Episodes, cfg.Batch = 2, 1000 // the buffer never holds a batch
+	dir, err := train.Create(t.TempDir(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []RLProgress
+	if _, err := TrainRL(context.Background(), cfg, RLEnv{Instances: tinyKnapsacks(t, 2, 12, 1), Init: initPolicy(t, 8), Workers: 1,
+		Progress: func(p RLProgress) { got = append(got, p) }}, dir); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("%d rounds reported, want 1", len(got))
+	}
+	if p := got[0]; !math.IsNaN(p.Loss) || !math.IsNaN(p.Agree) || !math.IsNaN(p.Gap) || !math.IsNaN(p.Residual) {
+		t.Fatalf("a round without updates: loss %v, agreement %v, gap %v, residual %v, want NaN", p.Loss, p.Agree, p.Gap, p.Residual)
+	}
+}

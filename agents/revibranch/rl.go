@@ -250,11 +250,13 @@ type RLProgress struct {
 	Nodes             float64 // mean tree size of the round's episodes
 	// Agree is the share of the round's updated states with two or more
 	// candidates at which the network, before the update, ranks lowest
-	// the candidate its initial network does (NaN in a run resumed without InitFile); Gap
+	// the candidate its initial network does (NaN in a run resumed without
+	// InitFile); Gap
 	// the mean gap between its lowest and second lowest Q-value there;
 	// Residual the root-mean-square difference between
 	// the chosen candidates' Q-values and their targets: choices move when
-	// the residual's noise outweighs the gaps.
+	// the residual's noise outweighs the gaps. Each is NaN when the round
+	// had no such states (no updates).
 	Agree, Gap, Residual float64
 	// Valid is the validation score of this round (NaN if none was taken):
 	// the mean return at the root, lower is better.
@@ -651,16 +653,23 @@ func (l *learner) round(ctx context.Context) error {
 	}
 	l.rows = append(l.rows, row)
 	if l.env.Progress != nil {
-		nc := math.Max(l.diagChoices, 1)
 		agree := math.NaN()
 		if l.anchor != nil {
-			agree = l.agree / nc
+			agree = ratio(l.agree, l.diagChoices)
 		}
 		l.env.Progress(RLProgress{Episode: l.st.Episode, Episodes: l.cfg.Episodes, Round: l.st.Round, Epsilon: eps, Loss: loss,
 			Nodes: nodes, ReplayPaths: l.replay.Len(), ReplayBytes: l.replay.Bytes(),
-			Agree: agree, Gap: l.gap / nc, Residual: math.Sqrt(l.resid / math.Max(l.diagStates, 1)), Valid: valid})
+			Agree: agree, Gap: ratio(l.gap, l.diagChoices), Residual: math.Sqrt(ratio(l.resid, l.diagStates)), Valid: valid})
 	}
 	return nil
+}
+
+// ratio is a/n, NaN when n is 0 (a mean over nothing).
+func ratio(a, n float64) float64 {
+	if n == 0 {
+		return math.NaN()
+	}
+	return a / n
 }
 
 // play runs episodes k0..k0+n-1 on insts (episode k on instance k mod

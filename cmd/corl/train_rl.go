@@ -204,7 +204,7 @@ func runTrainRL(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, in tra
 // diagnostics and the validation before it, where there are some.
 func rlProgressLine(p revibranch.RLProgress) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "nodes %.0f, loss %.3g, eps %.2f, replay %d paths; Q gap %.3g, residual %.3g", p.Nodes, p.Loss, p.Epsilon, p.ReplayPaths, p.Gap, p.Residual)
+	fmt.Fprintf(&b, "nodes %.0f, loss %s, eps %.2f, replay %d paths; Q gap %s, residual %s", p.Nodes, orDash(p.Loss), p.Epsilon, p.ReplayPaths, orDash(p.Gap), orDash(p.Residual))
 	if !math.IsNaN(p.Agree) {
 		fmt.Fprintf(&b, ", agrees with init %.0f%%", 100*p.Agree)
 	}
@@ -212,6 +212,15 @@ func rlProgressLine(p revibranch.RLProgress) string {
 		fmt.Fprintf(&b, ", validation %.3f", p.Valid)
 	}
 	return b.String()
+}
+
+// orDash formats x with 3 significant digits, "–" when it is NaN (a
+// mean over nothing).
+func orDash(x float64) string {
+	if math.IsNaN(x) {
+		return "–"
+	}
+	return fmt.Sprintf("%.3g", x)
 }
 
 func writeRLSummary(dir *train.Dir, cfg trainMILPConfig, res revibranch.RLResult, table []eval.MILPRow) error {

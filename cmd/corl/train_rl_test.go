@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,5 +127,14 @@ func TestRLKeepFlags(t *testing.T) {
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("%v: the run directory was made", extra)
 		}
+	}
+}
+
+// A round without updates shows its diagnostics as "–", not 0.
+func TestRLProgressLineWithoutUpdates(t *testing.T) {
+	nan := math.NaN()
+	line := rlProgressLine(revibranch.RLProgress{Nodes: 12, Loss: nan, Agree: nan, Gap: nan, Residual: nan, Valid: nan})
+	if want := "nodes 12, loss –, eps 0.00, replay 0 paths; Q gap –, residual –"; line != want {
+		t.Fatalf("progress line %q, want %q", line, want)
 	}
 }
