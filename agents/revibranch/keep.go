@@ -2,10 +2,12 @@ package revibranch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/corl-go/corl/nn"
@@ -19,11 +21,53 @@ import (
 
 // Files of a run directory besides PolicyFile: the initial network, which
 // the imitation term follows (written when the run starts, read when it
-// resumes), and the best validated network so far under KeepBest.
+// resumes), and under KeepBest the best validated network, written at the
+// end (during the run it is bestFile(the checkpoint's BestRound)).
 const (
 	InitFile = "init.safetensors"
 	BestFile = "best.safetensors"
 )
+
+// bestFile is the network validated after round, kept while it is the
+// best: a validation writes it, and a checkpoint removes the others, so
+// the checkpoint's BestRound names a file whatever moment the run is
+// killed at (a later round's, written after the checkpoint, is written
+// again when the resumed run validates that round).
+func bestFile(round int) string { return fmt.Sprintf("best-%d.safetensors", round) }
+
+// pruneBest removes the best-round files but keep's (-1: all).
+func (l *learner) pruneBest(keep int) error {
+	files, err := filepath.Glob(l.dir.Join("best-*.safetensors"))
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if filepath.Base(f) == bestFile(keep) {
+			continue
+		}
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// keptBest writes the best validated network to BestFile and returns it.
+func (l *learner) keptBest() (*QNet, error) {
+	q, err := LoadQNet(l.dir.Join(bestFile(l.st.BestRound)), l.q.be)
+	if errors.Is(err, os.ErrNotExist) {
+		// Finished before (the round's file is gone), or a run started
+		// by a build that kept BestFile up to date.
+		q, err = LoadQNet(l.dir.Join(BestFile), l.q.be)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := q.Save(l.dir.Join(BestFile)); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
 
 // imitationWeight is λ at the current episode.
 func (l *learner) imitationWeight() float64 {
@@ -151,7 +195,7 @@ func (l *learner) validate(ctx context.Context) (float64, error) {
 	l.st.Validated = l.st.Round
 	if l.st.BestRound < 0 || score < l.st.Best {
 		l.st.Best, l.st.BestRound = score, l.st.Round
-		if err := l.q.Save(l.dir.Join(BestFile)); err != nil {
+		if err := l.q.Save(l.dir.Join(bestFile(l.st.Round))); err != nil {
 			return score, err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -292,5 +293,71 @@ func TestDiagnosticsWithoutUpdatesAreNaN(t *testing.T) {
 	}
 	if p := got[0]; !math.IsNaN(p.Loss) || !math.IsNaN(p.Agree) || !math.IsNaN(p.Gap) || !math.IsNaN(p.Residual) {
 		t.Fatalf("a round without updates: loss %v, agreement %v, gap %v, residual %v, want NaN", p.Loss, p.Agree, p.Gap, p.Residual)
+	}
+}
+
+// The kept network follows the checkpoint, not the files a killed run
+// wrote after it: killed after round 3's validation, before the checkpoint
+// of round 4, with another network where that validation (or an older
+// build's) wrote the best, the resumed run ends with the uninterrupted
+// run's policy, and leaves no round's file behind.
+func TestKeepBestFollowsTheCheckpoint(t *testing.T) {
+	highstest.Need(t)
+	insts := tinyKnapsacks(t, 3, 14, 1)
+	valid := tinyKnapsacks(t, 2, 14, 77)
+	cfg := tinyRLConfig()
+	cfg.Episodes, cfg.UpdatesPerRound = 8, 1
+	cfg.Imitation, cfg.CandidateLR = 0.5, 3e-4
+	cfg.Keep, cfg.ValidEvery, cfg.CheckpointEvery = KeepBest, 1, 2
+	env := RLEnv{Instances: insts, Valid: valid, Init: initPolicy(t, 8), Workers: 1}
+	run := func(stops []int) *train.Dir {
+		dir, err := train.Create(t.TempDir(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stopAfter(t, cfg, env, dir, stops)
+		if len(stops) > 0 {
+			// Another network where round 3's validation wrote the best.
+			q, err := LoadQNet(dir.Join(InitFile), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := q.Head.Layers[0].Weight
+			v := b.Data()
+			for i := range v {
+				v[i] = -v[i]
+			}
+			b.Set(v)
+			for _, f := range []string{BestFile, bestFile(3)} {
+				if err := q.Save(dir.Join(f)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if _, err := TrainRL(context.Background(), cfg, env, dir); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	policy := func(d *train.Dir) []byte {
+		b, err := os.ReadFile(d.Join(PolicyFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	var scores []float64
+	env.Progress = func(p RLProgress) { scores = append(scores, p.Valid) }
+	want := run(nil)
+	if slices.Min(scores[2:]) <= slices.Min(scores[:2]) {
+		t.Fatalf("validation scores after rounds 1.. %v: rounds 3 or 4 improve, so the test says nothing", scores)
+	}
+	env.Progress = nil
+	got := run([]int{3})
+	if !bytes.Equal(policy(got), policy(want)) {
+		t.Fatal("killed between a validation and its checkpoint: the policy differs from the uninterrupted run's")
+	}
+	if left, _ := filepath.Glob(got.Join("best-*")); len(left) > 0 {
+		t.Fatalf("left behind: %v", left)
 	}
 }

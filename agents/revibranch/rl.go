@@ -294,7 +294,7 @@ type rlState struct {
 	Seconds  float64 `json:"seconds"`
 	// Validation (RLConfig.Keep = KeepBest): the round of the last one
 	// (-1: none), the best score and its round (-1: none), whose network
-	// is BestFile.
+	// is bestFile(BestRound).
 	Validated int     `json:"validated"`
 	Best      float64 `json:"best"`
 	BestRound int     `json:"best_round"`
@@ -434,12 +434,17 @@ func TrainRL(ctx context.Context, cfg RLConfig, env RLEnv, dir *train.Dir) (RLRe
 	}
 	final := l.q
 	if keepBest {
-		if final, err = LoadQNet(dir.Join(BestFile), be); err != nil {
+		if final, err = l.keptBest(); err != nil {
 			return l.result(res), err
 		}
 	}
 	if err := final.Save(dir.Join(PolicyFile)); err != nil {
 		return l.result(res), err
+	}
+	if keepBest {
+		if err := l.pruneBest(-1); err != nil {
+			return l.result(res), err
+		}
 	}
 	return l.result(res), nil
 }
@@ -548,13 +553,17 @@ func (l *learner) checkpoint() error {
 	}
 	// The previous checkpoint needs files from its KeepFrom on, this one
 	// from a later episode: older files go (a kill before they do leaves
-	// them to the next checkpoint).
+	// them to the next checkpoint), and so do the validated networks but
+	// the best.
 	for k := l.st.Removed; k < prevKeep; k++ {
 		if err := os.Remove(EpisodePath(l.episodesDir(), k)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
 	}
 	l.st.Removed = max(l.st.Removed, prevKeep)
+	if l.st.BestRound >= 0 {
+		return l.pruneBest(l.st.BestRound)
+	}
 	return nil
 }
 
