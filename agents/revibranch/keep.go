@@ -185,7 +185,11 @@ func (l *learner) validate(ctx context.Context) (float64, error) {
 	}
 	score, logNodes := 0.0, 0.0
 	for _, ep := range eps {
-		score += rootReturn(ep, l.cfg.Reward)
+		r, err := rootReturn(ep, l.cfg.Reward)
+		if err != nil {
+			return 0, fmt.Errorf("revibranch: validation episode on %s: %w", ep.Instance, err)
+		}
+		score += r
 		logNodes += math.Log1p(float64(ep.Nodes))
 	}
 	n := float64(len(eps))
@@ -202,14 +206,18 @@ func (l *learner) validate(ctx context.Context) (float64, error) {
 	return score, nil
 }
 
-// rootReturn is an episode's return at its root under k: the whole tree's.
-func rootReturn(ep *Episode, k Reward) float64 {
+// rootReturn is an episode's return at its root under k: the whole
+// tree's. An episode whose steps are no tree is an error, not a score.
+func rootReturn(ep *Episode, k Reward) (float64, error) {
 	paths, err := Paths(ep)
-	if err != nil || len(paths) == 0 {
-		// Closed at the root: one node; its iterations are not recorded.
-		return math.Log(2)
+	if err != nil {
+		return 0, err
 	}
-	return k.Return(&paths[0], 0)
+	if len(paths) == 0 {
+		// Closed at the root: one node; its iterations are not recorded.
+		return math.Log(2), nil
+	}
+	return k.Return(&paths[0], 0), nil
 }
 
 // startAnchor sets up the initial network that the imitation term

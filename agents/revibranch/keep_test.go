@@ -3,6 +3,7 @@ package revibranch
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -189,7 +190,11 @@ func TestKeepBestAndImitation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		replay += rootReturn(ep, l.cfg.Reward)
+		r, err := rootReturn(ep, l.cfg.Reward)
+		if err != nil {
+			t.Fatal(err)
+		}
+		replay += r
 	}
 	replay /= float64(len(valid))
 	if min := slices.Min(scores); math.Abs(replay-min) > 1e-9 {
@@ -359,5 +364,22 @@ func TestKeepBestFollowsTheCheckpoint(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(got.Join("best-*")); len(left) > 0 {
 		t.Fatalf("left behind: %v", left)
+	}
+}
+
+// An episode whose steps are no tree has no return: an error, not the
+// score of a one-node tree (which would be the best of any).
+func TestRootReturnOfBrokenEpisode(t *testing.T) {
+	ep := randomTreeEpisodes(rand.New(rand.NewPCG(3, 3)), 1)[0]
+	if len(ep.Steps) < 2 {
+		t.Fatal("the episode has fewer than 2 decisions")
+	}
+	if _, err := rootReturn(ep, RewardBoth); err != nil {
+		t.Fatalf("a sound episode: %v", err)
+	}
+	ep.Steps[1].Parent = -1 // a second root
+	var te *TreeError
+	if v, err := rootReturn(ep, RewardBoth); !errors.As(err, &te) {
+		t.Fatalf("a second root: return %v, error %v, want a *TreeError", v, err)
 	}
 }
