@@ -124,7 +124,7 @@ func (c RLConfig) Validate() error {
 	case c.ReplayMB < 0 || !finite(c.ReplayMB):
 		return bad("ReplayMB", c.ReplayMB, "a size in MiB")
 	case c.LR < 0 || !finite(c.LR):
-		return bad("LR", c.LR, "a positive rate")
+		return bad("LR", c.LR, "a rate >= 0 (0: the default)")
 	case c.NStep < 0:
 		return bad("NStep", c.NStep, ">= 0")
 	case c.EpsStart < 0 || c.EpsStart > 1 || !finite(c.EpsStart):
@@ -144,7 +144,7 @@ func (c RLConfig) Validate() error {
 	case c.ImitationDecay < 0 || c.ImitationDecay > 1 || !finite(c.ImitationDecay):
 		return bad("ImitationDecay", c.ImitationDecay, "in [0,1]")
 	case c.CandidateLR < 0 || !finite(c.CandidateLR):
-		return bad("CandidateLR", c.CandidateLR, "a positive rate")
+		return bad("CandidateLR", c.CandidateLR, "a rate >= 0 (0: LR)")
 	case c.Keep != "" && c.Keep != KeepLast && c.Keep != KeepBest:
 		return bad("Keep", fmt.Sprintf("%q", c.Keep), KeepLast+" or "+KeepBest)
 	case c.ValidEvery < 0:

@@ -84,6 +84,10 @@ func rlConfigFromFlags(c *cli.Context, cfg *trainMILPConfig) error {
 		return usageErr("--valid-every must be at least 1, got %d", rl.ValidEvery)
 	case rl.Keep == revibranch.KeepBest && c.Int("valid-instances") < 1:
 		return usageErr("--keep best needs --valid-instances of at least 1, got %d", c.Int("valid-instances"))
+	case rl.Keep == revibranch.KeepBest && c.Int("instances") > validFirst:
+		return usageErr("--keep best: --instances %d would overlap the validation instances, generated at indices from %d", c.Int("instances"), validFirst)
+	case rl.Keep == revibranch.KeepBest && c.Int("valid-instances") > heldOut-validFirst:
+		return usageErr("--valid-instances %d would overlap the held-out instances: at most %d", c.Int("valid-instances"), heldOut-validFirst)
 	case rl.TreeMDP && (c.Bool("no-history") || c.Bool("no-redistribution")):
 		return usageErr("--tree-mdp is a variant of its own: give it without --no-history or --no-redistribution")
 	}
@@ -238,11 +242,25 @@ func writeRLSummary(dir *train.Dir, cfg trainMILPConfig, res revibranch.RLResult
 		rl.Variant(), !rl.Q.NoHistory, rl.Reward, rl.Redistribution, target, rl.Loss, cfg.InitFrom,
 		res.Episodes, res.Rounds, rl.EpisodesPerRound, rl.EpsStart, rl.EpsEnd, res.Updates, rl.Batch, rl.LR, rl.ReplayMB, res.ReplayPaths, res.Seconds,
 		revibranch.PolicyFile, dir.Join(revibranch.PolicyFile))
-	fmt.Fprintf(&b, "Held near the start by: imitation term λ %g (decaying over %g of the episodes), candidate-part rate %g, keep %s",
-		rl.Imitation, rl.ImitationDecay, rl.CandidateLR, rl.Keep)
-	if rl.Keep == revibranch.KeepBest {
-		fmt.Fprintf(&b, " (of %d validation instances, every %d rounds; validation scores in the trace's valid rows)", cfg.ValidInstances, rl.ValidEvery)
-	}
-	b.WriteString(".\n\n")
+	b.WriteString(heldLine(rl, cfg.ValidInstances))
 	return writeSummaryEval(dir, &b, cfg, table)
+}
+
+// heldLine is the summary's line on the options that held the run near
+// its start (rl with its defaults).
+func heldLine(rl revibranch.RLConfig, validInstances int) string {
+	var held []string
+	if rl.Imitation > 0 {
+		held = append(held, fmt.Sprintf("imitation term λ %g (decaying over %g of the episodes)", rl.Imitation, rl.ImitationDecay))
+	}
+	if rl.CandidateLR != rl.LR {
+		held = append(held, fmt.Sprintf("candidate-part rate %g", rl.CandidateLR))
+	}
+	if rl.Keep == revibranch.KeepBest {
+		held = append(held, fmt.Sprintf("keep best (of %d validation instances, every %d rounds; validation scores in the trace's valid rows)", validInstances, rl.ValidEvery))
+	}
+	if len(held) == 0 {
+		held = append(held, "nothing (no imitation term, one rate, the last network kept)")
+	}
+	return fmt.Sprintf("Held near the start by: %s.\n\n", strings.Join(held, ", "))
 }

@@ -115,6 +115,8 @@ func TestRLKeepFlags(t *testing.T) {
 		{"--imitation-decay", "0.5", "--family", "knapsack"},
 		{"--optima-cache", "", "--no-cutoff", "--family", "knapsack"},
 		{"--imitation", "1", "--dim", "8", "--family", "knapsack"},
+		// Training instances that would reach the validation ones.
+		{"--instances", "500001", "--keep", "best", "--family", "knapsack"},
 	} {
 		out := filepath.Join(t.TempDir(), "run")
 		args := append([]string{"train", "milp", "--agent", "revibranch", "--instances", "2", "--episodes", "2", "--eval-instances", "0", "--out", out}, extra...)
@@ -136,5 +138,22 @@ func TestRLProgressLineWithoutUpdates(t *testing.T) {
 	line := rlProgressLine(revibranch.RLProgress{Nodes: 12, Loss: nan, Agree: nan, Gap: nan, Residual: nan, Valid: nan})
 	if want := "nodes 12, loss –, eps 0.00, replay 0 paths; Q gap –, residual –"; line != want {
 		t.Fatalf("progress line %q, want %q", line, want)
+	}
+}
+
+// The summary names the options that held the run, and says so when none
+// did rather than listing them at 0.
+func TestRLHeldLine(t *testing.T) {
+	for _, c := range []struct {
+		rl   revibranch.RLConfig
+		want string
+	}{
+		{revibranch.RLConfig{}, "Held near the start by: nothing (no imitation term, one rate, the last network kept).\n\n"},
+		{revibranch.RLConfig{Imitation: 0.5, CandidateLR: 1e-4}, "Held near the start by: imitation term λ 0.5 (decaying over 1 of the episodes), candidate-part rate 0.0001.\n\n"},
+		{revibranch.RLConfig{Keep: revibranch.KeepBest}, "Held near the start by: keep best (of 7 validation instances, every 10 rounds; validation scores in the trace's valid rows).\n\n"},
+	} {
+		if got := heldLine(c.rl.WithDefaults(), 7); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.rl, got, c.want)
+		}
 	}
 }
