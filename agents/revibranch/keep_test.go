@@ -383,3 +383,26 @@ func TestRootReturnOfBrokenEpisode(t *testing.T) {
 		t.Fatalf("a second root: return %v, error %v, want a *TreeError", v, err)
 	}
 }
+
+// Without the imitation term the initial network's choices are asked at
+// the round's first update only (the agreement diagnostic's sample); with
+// it, at every update (they are the term's labels).
+func TestAgreementSample(t *testing.T) {
+	eps := randomTreeEpisodes(rand.New(rand.NewPCG(6, 6)), 4)
+	for _, lam := range []float64{0, 0.5} {
+		l := testLearner(t, RLConfig{Episodes: 1, Batch: 4, Seed: 1, Imitation: lam, Q: QConfig{Policy: DefaultPolicyConfig(8)}}, eps)
+		l.anchor = testLearner(t, RLConfig{Episodes: 1, Q: QConfig{Policy: DefaultPolicyConfig(8)}}, nil).q
+		if _, err := l.update(); err != nil {
+			t.Fatal(err)
+		}
+		first := l.agreeStates
+		for range 2 {
+			if _, err := l.update(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if first == 0 || (lam == 0) != (l.agreeStates == first) {
+			t.Fatalf("λ %v: %v states compared after the first update, %v after three", lam, first, l.agreeStates)
+		}
+	}
+}

@@ -251,7 +251,8 @@ type RLProgress struct {
 	// Agree is the share of the round's updated states with two or more
 	// candidates at which the network, before the update, ranks lowest
 	// the candidate its initial network does (NaN in a run resumed without
-	// InitFile); Gap
+	// InitFile; without the imitation term, of the round's first update's
+	// states only); Gap
 	// the mean gap between its lowest and second lowest Q-value there;
 	// Residual the root-mean-square difference between
 	// the chosen candidates' Q-values and their targets: choices move when
@@ -327,7 +328,7 @@ type learner struct {
 	anchor       *QNet
 
 	// The round's diagnostics, summed over its updates.
-	agree, gap, resid, diagStates, diagChoices float64
+	agree, gap, resid, diagStates, diagChoices, agreeStates float64
 }
 
 type heldEpisode struct{ index, paths int }
@@ -629,7 +630,7 @@ func (l *learner) round(ctx context.Context) error {
 	}
 	nodes /= float64(n)
 	loss, nl := 0.0, 0
-	l.agree, l.gap, l.resid, l.diagStates, l.diagChoices = 0, 0, 0, 0, 0
+	l.agree, l.gap, l.resid, l.diagStates, l.diagChoices, l.agreeStates = 0, 0, 0, 0, 0, 0
 	if l.replay.Len() >= l.cfg.Batch {
 		for range l.cfg.UpdatesPerRound {
 			if err := ctx.Err(); err != nil {
@@ -662,13 +663,9 @@ func (l *learner) round(ctx context.Context) error {
 	}
 	l.rows = append(l.rows, row)
 	if l.env.Progress != nil {
-		agree := math.NaN()
-		if l.anchor != nil {
-			agree = ratio(l.agree, l.diagChoices)
-		}
 		l.env.Progress(RLProgress{Episode: l.st.Episode, Episodes: l.cfg.Episodes, Round: l.st.Round, Epsilon: eps, Loss: loss,
 			Nodes: nodes, ReplayPaths: l.replay.Len(), ReplayBytes: l.replay.Bytes(),
-			Agree: agree, Gap: ratio(l.gap, l.diagChoices), Residual: math.Sqrt(ratio(l.resid, l.diagStates)), Valid: valid})
+			Agree: ratio(l.agree, l.agreeStates), Gap: ratio(l.gap, l.diagChoices), Residual: math.Sqrt(ratio(l.resid, l.diagStates)), Valid: valid})
 	}
 	return nil
 }
@@ -814,8 +811,12 @@ func (l *learner) update() (float64, error) {
 	for i, c := range bt.chosen {
 		chosen[i] = int32(c)
 	}
+	// The initial network's choices: the imitation term's labels, and the
+	// agreement diagnostic's, which without the term samples the round's
+	// first update only (the forward pass costs as much as the online one).
+	lam := l.imitationWeight()
 	var labels []int
-	if l.anchor != nil {
+	if l.anchor != nil && (lam > 0 || l.diagStates == 0) {
 		labels = lowest(bt, l.anchor.forward(l.anchor.makeQBatch(paths), ng).Data())
 	}
 	l.diagnose(bt, online, y, labels)
@@ -829,7 +830,7 @@ func (l *learner) update() (float64, error) {
 		loss = nn.MSE(pred, yt)
 	}
 	total := loss
-	if lam := l.imitationWeight(); lam > 0 {
+	if lam > 0 {
 		total = nn.Add(loss, nn.Scale(imitationLoss(be, qAll, bt, labels, sc), float32(lam)))
 	}
 	ps := l.q.Params()
@@ -858,8 +859,11 @@ func (l *learner) diagnose(bt *qBatch, online, y []float32, labels []int) {
 		l.diagStates++
 		if len(row) > 1 {
 			l.diagChoices++
-			if labels != nil && a == labels[s] {
-				l.agree++
+			if labels != nil {
+				l.agreeStates++
+				if a == labels[s] {
+					l.agree++
+				}
 			}
 			second := float32(math.Inf(1))
 			for i, v := range row {
