@@ -134,11 +134,16 @@ type Heuristics struct {
 	// MinFixRENS and MinFixRINS: the sub-MIP is skipped when fewer than
 	// this fraction of the integer columns would be fixed (0: 0.5 and 0.3).
 	MinFixRENS, MinFixRINS float64
-	// LNSNodes and LNSTime limit each sub-MIP (0: 500 nodes, 10 s; never past
-	// the search's own deadline). The node limit keeps results independent
-	// of the machine; the time limit is a safety net.
+	// LNSNodes limits each sub-MIP's branch-and-bound nodes (HiGHS's
+	// mip_max_nodes; 0: 500): the limit that ends a sub-MIP, a count, so
+	// the search is the same on every machine and under any load.
 	LNSNodes int64
-	LNSTime  time.Duration
+	// LNSTime is a safety net on each sub-MIP's wall time (0: 120 s; never
+	// past the search's own deadline), far above what a sub-MIP within
+	// LNSNodes takes; one stopped by it is counted in
+	// HeuristicStats.TimeLimited, since its result then depends on the
+	// machine.
+	LNSTime time.Duration
 	// SubMIP makes the engine the sub-MIPs run on (nil: Spawn on the node
 	// LP engine when it is a solver.Spawner; without either, no LNS). The
 	// search closes it when it ends.
@@ -186,7 +191,7 @@ func (h Heuristics) withDefaults() Heuristics {
 		h.LNSNodes = 500
 	}
 	if h.LNSTime == 0 {
-		h.LNSTime = 10 * time.Second
+		h.LNSTime = 120 * time.Second
 	}
 	return h
 }

@@ -55,7 +55,10 @@ func (s *Search) timed(h Heuristic, f func() error) error {
 	st := &s.stats.Heuristics[h]
 	inc, start := s.stats.Incumbents, time.Now()
 	st.Calls++
+	outer := s.running
+	s.running = h
 	err := f()
+	s.running = outer
 	st.Time += time.Since(start)
 	if s.stats.Incumbents > inc {
 		st.Successes++
