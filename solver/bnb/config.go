@@ -45,8 +45,8 @@ func ParseNodeSelection(s string) (NodeSelection, error) {
 // Config configures a search. The zero value means: best-first with
 // plunging, no limits, cutting planes at the root and at every node, no
 // reduced-cost fixing, every primal heuristic
-// on (simple rounding, the three dives, RENS and RINS) with the budgets
-// below.
+// on (simple rounding, the three dives, RENS, RINS and one-opt) with the
+// budgets below.
 type Config struct {
 	NodeSelection NodeSelection
 	// NodeLimit stops the search after this many nodes (0: none).
@@ -120,7 +120,8 @@ type Heuristics struct {
 	NoRounding bool // simple rounding at every node
 	NoDiving   bool // fractional, coefficient and pseudocost diving
 	NoRENS     bool // RENS once at the root
-	NoRINS     bool // RINS every RINSFreq nodes once there is an incumbent
+	NoRINS     bool // RINS once there is an incumbent (see RINSFreq)
+	NoOneOpt   bool // one-opt on each new incumbent
 
 	// DiveFreq: the three dives run at the root, then one of them in turn
 	// every DiveFreq nodes (0: 10).
@@ -129,8 +130,16 @@ type Heuristics struct {
 	// simplex iterations, plus 1000 (0: 0.1); a dive stops where it would
 	// pass it.
 	DiveQuota float64
-	// RINSFreq: RINS runs every RINSFreq nodes (0: 100).
+	// RINSFreq: RINS runs RINSFreq nodes after its last call (0: 100);
+	// each call that finds nothing doubles the distance to the next (up to
+	// 64 RINSFreq), one that finds a solution sets it back. It also runs,
+	// at the root too, once an incumbent that no sub-MIP found has come
+	// since its last call (a new neighbourhood), at least RINSFreq/10
+	// nodes after that call.
 	RINSFreq int
+	// FixedRINS runs RINS at every multiple of RINSFreq nodes instead, and
+	// never at the root.
+	FixedRINS bool
 	// MinFixRENS and MinFixRINS: the sub-MIP is skipped when fewer than
 	// this fraction of the integer columns would be fixed (0: 0.5 and 0.3).
 	MinFixRENS, MinFixRINS float64
@@ -197,7 +206,7 @@ func (h Heuristics) withDefaults() Heuristics {
 }
 
 // ParseHeuristics reads which primal heuristics run: "all" (or ""), "none",
-// or a comma-separated list among rounding, diving, rens and rins. It
+// or a comma-separated list among rounding, diving, rens, rins and oneopt. It
 // returns the value of Config.NoHeuristics and the on/off fields of
 // Config.Heuristics that say so.
 func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
@@ -207,7 +216,7 @@ func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
 	case "none", "off":
 		return true, h, nil
 	}
-	h = Heuristics{NoRounding: true, NoDiving: true, NoRENS: true, NoRINS: true}
+	h = Heuristics{NoRounding: true, NoDiving: true, NoRENS: true, NoRINS: true, NoOneOpt: true}
 	for _, name := range strings.Split(list, ",") {
 		switch strings.ToLower(strings.TrimSpace(name)) {
 		case "rounding":
@@ -218,8 +227,10 @@ func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
 			h.NoRENS = false
 		case "rins":
 			h.NoRINS = false
+		case "oneopt":
+			h.NoOneOpt = false
 		default:
-			return false, Heuristics{}, fmt.Errorf("bnb: unknown heuristic %q (want all, none, or a list of rounding, diving, rens, rins)", name)
+			return false, Heuristics{}, fmt.Errorf("bnb: unknown heuristic %q (want all, none, or a list of rounding, diving, rens, rins, oneopt)", name)
 		}
 	}
 	return false, h, nil

@@ -46,9 +46,11 @@ func (s *Search) lns(ctx context.Context, kind Heuristic) error {
 	if kind == RINS {
 		minFix = s.heur.MinFixRINS
 	}
+	s.rins.ran = false
 	if ints == 0 || float64(fixed) < minFix*float64(ints) {
 		return nil
 	}
+	s.rins.ran = kind == RINS
 	sub, err := s.subEngine()
 	if sub == nil || err != nil {
 		return err

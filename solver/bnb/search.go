@@ -66,6 +66,10 @@ type Search struct {
 	subModel              *solver.Model
 	subX                  []float64
 	running               Heuristic // the heuristic running now (NodeLP: none)
+	rins                  rinsState
+	oneOptSeen            int       // Stats.Incumbents when one-opt last ran
+	oneOptX, oneOptAct    []float64 // its point and row activities
+	oneOptCands           []oneOptMove
 
 	open      *openSet
 	tree      []NodeInfo // by node ID

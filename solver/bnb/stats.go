@@ -76,6 +76,7 @@ const (
 	PseudocostDive                   // diving guided by the pseudocosts
 	RENS                             // sub-MIP around the root LP solution
 	RINS                             // sub-MIP where a node LP agrees with the incumbent
+	OneOpt                           // shifting single integer columns of the incumbent
 	NumHeuristics
 
 	// NodeLP is not a heuristic: Found.By of a node LP solution that was
@@ -83,7 +84,7 @@ const (
 	NodeLP Heuristic = -1
 )
 
-var heuristicNames = [NumHeuristics]string{"rounding", "fracdive", "coefdive", "pscostdive", "rens", "rins"}
+var heuristicNames = [NumHeuristics]string{"rounding", "fracdive", "coefdive", "pscostdive", "rens", "rins", "oneopt"}
 
 func (h Heuristic) String() string {
 	if h == NodeLP {
