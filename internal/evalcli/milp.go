@@ -14,7 +14,6 @@ import (
 	"github.com/corl-go/corl/agents/policy"
 	"github.com/corl-go/corl/datasets"
 	"github.com/corl-go/corl/eval"
-	"github.com/corl-go/corl/solver/bnb"
 	"github.com/corl-go/corl/trace"
 )
 
@@ -87,20 +86,7 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 			"presolve": fmt.Sprint(bnbCfg.Presolve), "heuristics": bnbFlags.Heuristics, "cuts": bnbFlags.Cuts,
 			// The flags' words changed meaning ("on" was the root only); these
 			// record what the search does.
-			"cut_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.RootOnly), "redcost": bnbCfg.Redcost.String(),
-			// "all" took in one-opt and RINS's adaptive schedule later.
-			"oneopt": fmt.Sprint(!bnbCfg.NoHeuristics && !bnbCfg.Heuristics.NoOneOpt), "rins": rinsSchedule(bnbCfg)}}, nil
-}
-
-// rinsSchedule names when RINS runs in a search of cfg.
-func rinsSchedule(cfg bnb.Config) string {
-	switch {
-	case cfg.NoHeuristics || cfg.Heuristics.NoRINS:
-		return "off"
-	case cfg.Heuristics.FixedRINS:
-		return "fixed"
-	}
-	return "adaptive"
+			"cut_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.RootOnly), "redcost": bnbCfg.Redcost.String()}}, nil
 }
 
 // InstanceFiles lists a set's MPS files: the .mps and .mps.gz files of a

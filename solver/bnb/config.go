@@ -44,9 +44,9 @@ func ParseNodeSelection(s string) (NodeSelection, error) {
 
 // Config configures a search. The zero value means: best-first with
 // plunging, no limits, cutting planes at the root and at every node, no
-// reduced-cost fixing, every primal heuristic
-// on (simple rounding, the three dives, RENS, RINS and one-opt) with the
-// budgets below.
+// reduced-cost fixing, the primal heuristics simple rounding, the three
+// dives, RENS and RINS on (one-opt and RINS's adaptive schedule off) with
+// the budgets below.
 type Config struct {
 	NodeSelection NodeSelection
 	// NodeLimit stops the search after this many nodes (0: none).
@@ -120,8 +120,9 @@ type Heuristics struct {
 	NoRounding bool // simple rounding at every node
 	NoDiving   bool // fractional, coefficient and pseudocost diving
 	NoRENS     bool // RENS once at the root
-	NoRINS     bool // RINS once there is an incumbent (see RINSFreq)
-	NoOneOpt   bool // one-opt on each new incumbent
+	NoRINS     bool // RINS every RINSFreq nodes once there is an incumbent
+	// OneOpt runs one-opt on each new incumbent (off by default).
+	OneOpt bool
 
 	// DiveFreq: the three dives run at the root, then one of them in turn
 	// every DiveFreq nodes (0: 10).
@@ -130,16 +131,16 @@ type Heuristics struct {
 	// simplex iterations, plus 1000 (0: 0.1); a dive stops where it would
 	// pass it.
 	DiveQuota float64
-	// RINSFreq: RINS runs RINSFreq nodes after its last call (0: 100);
-	// each call that finds nothing doubles the distance to the next (up to
-	// 64 RINSFreq), one that finds a solution sets it back. It also runs,
-	// at the root too, once an incumbent that no sub-MIP found has come
-	// since its last call (a new neighbourhood), at least RINSFreq/10
-	// nodes after that call.
+	// RINSFreq: RINS runs at every multiple of RINSFreq nodes, never at
+	// the root (0: 100).
 	RINSFreq int
-	// FixedRINS runs RINS at every multiple of RINSFreq nodes instead, and
-	// never at the root.
-	FixedRINS bool
+	// AdaptiveRINS runs RINS on an adaptive schedule instead (off by
+	// default): RINSFreq nodes after its last call, each call that finds
+	// nothing doubling the distance to the next (up to 64 RINSFreq), one
+	// that finds a solution setting it back; and, at the root too, once an
+	// incumbent that no sub-MIP found has come since its last call (a new
+	// neighbourhood), at least RINSFreq/10 nodes after that call.
+	AdaptiveRINS bool
 	// MinFixRENS and MinFixRINS: the sub-MIP is skipped when fewer than
 	// this fraction of the integer columns would be fixed (0: 0.5 and 0.3).
 	MinFixRENS, MinFixRINS float64
@@ -206,7 +207,8 @@ func (h Heuristics) withDefaults() Heuristics {
 }
 
 // ParseHeuristics reads which primal heuristics run: "all" (or ""), "none",
-// or a comma-separated list among rounding, diving, rens, rins and oneopt. It
+// the default set (all but one-opt), or a comma-separated list among
+// rounding, diving, rens, rins and oneopt. It
 // returns the value of Config.NoHeuristics and the on/off fields of
 // Config.Heuristics that say so.
 func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
@@ -216,7 +218,7 @@ func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
 	case "none", "off":
 		return true, h, nil
 	}
-	h = Heuristics{NoRounding: true, NoDiving: true, NoRENS: true, NoRINS: true, NoOneOpt: true}
+	h = Heuristics{NoRounding: true, NoDiving: true, NoRENS: true, NoRINS: true}
 	for _, name := range strings.Split(list, ",") {
 		switch strings.ToLower(strings.TrimSpace(name)) {
 		case "rounding":
@@ -228,7 +230,7 @@ func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
 		case "rins":
 			h.NoRINS = false
 		case "oneopt":
-			h.NoOneOpt = false
+			h.OneOpt = true
 		default:
 			return false, Heuristics{}, fmt.Errorf("bnb: unknown heuristic %q (want all, none, or a list of rounding, diving, rens, rins, oneopt)", name)
 		}

@@ -77,7 +77,7 @@ type rinsState struct {
 // Heuristics.RINSFreq).
 func (s *Search) rinsDue(root bool) bool {
 	freq := int64(s.heur.RINSFreq)
-	if s.heur.FixedRINS {
+	if !s.heur.AdaptiveRINS {
 		return !root && s.stats.Nodes%freq == 0
 	}
 	if s.rins.gap == 0 {

@@ -29,7 +29,7 @@ func TestOneOptByHand(t *testing.T) {
 		Index:    []int{0, 0, 0, 1, 1},
 		Value:    []float64{2, 3, 1, 1, 2},
 	}
-	s, err := NewSearch(context.Background(), highstest.New(t), m, Config{})
+	s, err := NewSearch(context.Background(), highstest.New(t), m, Config{Heuristics: Heuristics{OneOpt: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,9 +55,10 @@ func TestOneOptByHand(t *testing.T) {
 // first call at node 100, the distance doubling after calls that find
 // nothing (200, then 400), set back after one that finds a solution, and a
 // call once a solution not from a sub-MIP comes, 10 nodes after the last
-// call at the earliest, at the root too; FixedRINS is every 100 nodes.
+// call at the earliest, at the root too; the default schedule is every
+// 100 nodes.
 func TestRINSSchedule(t *testing.T) {
-	s := &Search{heur: Heuristics{}.withDefaults()}
+	s := &Search{heur: Heuristics{AdaptiveRINS: true}.withDefaults()}
 	found := func(by Heuristic) {
 		s.stats.Incumbents++
 		s.stats.Found = append(s.stats.Found, Found{Node: s.stats.Nodes, By: by})
@@ -104,15 +105,15 @@ func TestRINSSchedule(t *testing.T) {
 		t.Fatal("a solution already seen brings nothing forward")
 	}
 
-	r := &Search{heur: Heuristics{}.withDefaults()}
+	r := &Search{heur: Heuristics{AdaptiveRINS: true}.withDefaults()}
 	r.stats.Nodes = 1
 	r.stats.Incumbents = 1
 	r.stats.Found = []Found{{Node: 1, By: FractionalDive}}
 	if !r.rinsDue(true) {
 		t.Error("a dive's solution at the root calls RINS there")
 	}
-	r.heur.FixedRINS = true
+	r.heur.AdaptiveRINS = false
 	if r.rinsDue(true) || !func() bool { r.stats.Nodes = 200; return r.rinsDue(false) }() {
-		t.Error("FixedRINS: every 100 nodes, never at the root")
+		t.Error("the default schedule: every 100 nodes, never at the root")
 	}
 }
