@@ -56,13 +56,14 @@
 // iterations plus 1000, all dives together); the three run at the root,
 // then one in turn every DiveFreq nodes. RENS (at the root: integer columns
 // integral in the LP solution fixed, the others between floor and ceiling)
-// and RINS (integer columns where the node LP agrees with the incumbent
-// fixed; RINSFreq nodes after its last call, the distance doubling after
-// each call that finds nothing, and early once a new incumbent comes from
-// elsewhere) hand a sub-MIP to HiGHS's own MIP on a second engine, ended
-// by a node limit (a time limit far above it is only a safety net), with
-// the incumbent as cutoff. One-opt shifts single integer columns of each
-// new incumbent where their cost improves and every row allows. Every
+// and RINS (every RINSFreq nodes: integer columns where the node LP agrees
+// with the incumbent fixed; or, with AdaptiveRINS, the distance to the
+// next call doubling after each call that finds nothing, and a call as
+// soon as a new incumbent comes from elsewhere) hand a sub-MIP to HiGHS's
+// own MIP on a second engine, ended by a node limit (a time limit far
+// above it is only a safety net), with the incumbent as cutoff. One-opt
+// (Heuristics.OneOpt, off by default) shifts single integer columns of
+// each new incumbent where their cost improves and every row allows. Every
 // solution they find is checked against the original rows before it is
 // taken. Their work is in Stats.Heuristics, not in LPIterations; nothing
 // in the search reads a clock but the caller's deadline, so a search
