@@ -44,8 +44,8 @@ func ParseNodeSelection(s string) (NodeSelection, error) {
 
 // Config configures a search. The zero value means: best-first with
 // plunging, no limits, cutting planes at the root and at every node, no
-// reduced-cost fixing, the primal heuristics simple rounding, the three
-// dives, RENS and RINS on (one-opt and RINS's adaptive schedule off) with
+// reduced-cost fixing, every primal heuristic on (simple rounding, the
+// three dives, RENS, RINS and one-opt; RINS's adaptive schedule off) with
 // the budgets below.
 type Config struct {
 	NodeSelection NodeSelection
@@ -121,8 +121,7 @@ type Heuristics struct {
 	NoDiving   bool // fractional, coefficient and pseudocost diving
 	NoRENS     bool // RENS once at the root
 	NoRINS     bool // RINS every RINSFreq nodes once there is an incumbent
-	// OneOpt runs one-opt on each new incumbent (off by default).
-	OneOpt bool
+	NoOneOpt   bool // one-opt on each new incumbent
 
 	// DiveFreq: the three dives run at the root, then one of them in turn
 	// every DiveFreq nodes (0: 10).
@@ -207,8 +206,8 @@ func (h Heuristics) withDefaults() Heuristics {
 }
 
 // ParseHeuristics reads which primal heuristics run: "all" (or ""), "none",
-// the default set (all but one-opt), or a comma-separated list among
-// rounding, diving, rens, rins and oneopt. It
+// or a comma-separated list among rounding, diving, rens, rins and
+// oneopt. It
 // returns the value of Config.NoHeuristics and the on/off fields of
 // Config.Heuristics that say so.
 func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
@@ -218,7 +217,7 @@ func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
 	case "none", "off":
 		return true, h, nil
 	}
-	h = Heuristics{NoRounding: true, NoDiving: true, NoRENS: true, NoRINS: true}
+	h = Heuristics{NoRounding: true, NoDiving: true, NoRENS: true, NoRINS: true, NoOneOpt: true}
 	for _, name := range strings.Split(list, ",") {
 		switch strings.ToLower(strings.TrimSpace(name)) {
 		case "rounding":
@@ -230,7 +229,7 @@ func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
 		case "rins":
 			h.NoRINS = false
 		case "oneopt":
-			h.OneOpt = true
+			h.NoOneOpt = false
 		default:
 			return false, Heuristics{}, fmt.Errorf("bnb: unknown heuristic %q (want all, none, or a list of rounding, diving, rens, rins, oneopt)", name)
 		}

@@ -62,8 +62,8 @@
 // soon as a new incumbent comes from elsewhere) hand a sub-MIP to HiGHS's
 // own MIP on a second engine, ended by a node limit (a time limit far
 // above it is only a safety net), with the incumbent as cutoff. One-opt
-// (Heuristics.OneOpt, off by default) shifts single integer columns of
-// each new incumbent where their cost improves and every row allows. Every
+// shifts single integer columns of each new incumbent where their cost
+// improves and every row allows. Every
 // solution they find is checked against the original rows before it is
 // taken. Their work is in Stats.Heuristics, not in LPIterations; nothing
 // in the search reads a clock but the caller's deadline, so a search

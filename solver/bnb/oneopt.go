@@ -18,7 +18,7 @@ type oneOptMove struct {
 // oneOptDue runs one-opt on the incumbent when one came since it last ran
 // (and one-opt itself did not find it).
 func (s *Search) oneOptDue() {
-	if !s.heur.OneOpt || s.incumbent == nil || s.stats.Incumbents == s.oneOptSeen {
+	if s.heur.NoOneOpt || s.incumbent == nil || s.stats.Incumbents == s.oneOptSeen {
 		return
 	}
 	s.timed(OneOpt, func() error { s.oneOpt(); return nil })

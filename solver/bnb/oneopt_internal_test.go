@@ -29,7 +29,7 @@ func TestOneOptByHand(t *testing.T) {
 		Index:    []int{0, 0, 0, 1, 1},
 		Value:    []float64{2, 3, 1, 1, 2},
 	}
-	s, err := NewSearch(context.Background(), highstest.New(t), m, Config{Heuristics: Heuristics{OneOpt: true}})
+	s, err := NewSearch(context.Background(), highstest.New(t), m, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
