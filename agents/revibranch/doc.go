@@ -64,4 +64,14 @@
 //
 // RLConfig.TreeMDP is the plain tree-MDP DQN of the comparison: no
 // history, and Monte-Carlo targets R_t.
+//
+// Training episodes search with the instance's optimal value as cutoff;
+// Optima caches those values by the model's content (ModelHash). Three
+// options hold a run near its initial network (InitFile in the run
+// directory): RLConfig.Imitation adds λ·CE(softmax(−Q), a_0), the
+// cross-entropy towards the candidate a_0 the initial network ranks
+// lowest; RLConfig.CandidateLR moves the candidate part (encoder and head
+// but its context weights) at its own rate; RLConfig.Keep = KeepBest
+// writes the network of the lowest mean root return on RLEnv.Valid
+// (BestFile), the initial network a candidate too.
 package revibranch

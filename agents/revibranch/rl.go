@@ -76,7 +76,35 @@ type RLConfig struct {
 	Seed     uint64 `json:"seed"`
 	// CheckpointEvery is the number of rounds between checkpoints (0: 1).
 	CheckpointEvery int `json:"checkpoint_every"`
+
+	// What keeps the run near a good start (see "RL keeps its start" in
+	// RATIONALE); all off by default.
+	//
+	// Imitation is the weight λ of DQfD's supervised term: at every state
+	// of a batch, the cross-entropy of softmax(−Q) over its candidates
+	// towards the candidate the run's initial network (the imitation
+	// policy under --init) ranks lowest, added to the regression loss. λ
+	// decays linearly to 0 over the first ImitationDecay (0: 1, all) of
+	// the episodes. 0: no such term.
+	Imitation      float64 `json:"imitation,omitempty"`
+	ImitationDecay float64 `json:"imitation_decay,omitempty"`
+	// CandidateLR is the rate of the candidate part, the encoder and the
+	// head but for its weights on the sequence model's output (the part an
+	// initial policy sets), while LR stays the sequence part's (0: LR).
+	CandidateLR float64 `json:"candidate_lr,omitempty"`
+	// Keep is which network becomes the policy: KeepLast or KeepBest, the
+	// one with the best greedy validation on RLEnv.Valid, taken every
+	// ValidEvery rounds (0: 10), after the last round and before the
+	// first (the initial network is a candidate too). "": KeepLast.
+	Keep       string `json:"keep,omitempty"`
+	ValidEvery int    `json:"valid_every,omitempty"`
 }
+
+// Values of RLConfig.Keep.
+const (
+	KeepLast = "last"
+	KeepBest = "best"
+)
 
 // Validate checks the configuration, naming the field at fault.
 func (c RLConfig) Validate() error {
@@ -111,6 +139,16 @@ func (c RLConfig) Validate() error {
 		return bad("EpisodeNodeLimit", c.EpisodeNodeLimit, ">= 0")
 	case c.CheckpointEvery < 0:
 		return bad("CheckpointEvery", c.CheckpointEvery, ">= 0")
+	case c.Imitation < 0 || !finite(c.Imitation):
+		return bad("Imitation", c.Imitation, "a weight >= 0")
+	case c.ImitationDecay < 0 || c.ImitationDecay > 1 || !finite(c.ImitationDecay):
+		return bad("ImitationDecay", c.ImitationDecay, "in [0,1]")
+	case c.CandidateLR < 0 || !finite(c.CandidateLR):
+		return bad("CandidateLR", c.CandidateLR, "a positive rate")
+	case c.Keep != "" && c.Keep != KeepLast && c.Keep != KeepBest:
+		return bad("Keep", fmt.Sprintf("%q", c.Keep), KeepLast+" or "+KeepBest)
+	case c.ValidEvery < 0:
+		return bad("ValidEvery", c.ValidEvery, ">= 0")
 	}
 	if err := c.Redistribution.Validate(); err != nil {
 		return err
@@ -142,6 +180,10 @@ func (c RLConfig) WithDefaults() RLConfig {
 	train.Default(&c.Redistribution, RedistributeSubtree)
 	train.Default(&c.Reward, RewardBoth)
 	train.Default(&c.CheckpointEvery, 1)
+	train.Default(&c.ImitationDecay, 1)
+	train.Default(&c.CandidateLR, c.LR)
+	train.Default(&c.Keep, KeepLast)
+	train.Default(&c.ValidEvery, 10)
 	if c.Q.Policy == (PolicyConfig{}) {
 		c.Q.Policy = DefaultPolicyConfig(0)
 	}
@@ -189,6 +231,12 @@ type RLEnv struct {
 	Workers int
 	// Init gives the encoder's starting weights in a new run (nil: random).
 	Init *Policy
+	// Optima caches the instances' optimal values, the episodes' cutoffs
+	// (nil: solve them in every run).
+	Optima *Optima
+	// Valid are the validation instances of RLConfig.Keep = KeepBest,
+	// disjoint from the training instances and from any evaluation set.
+	Valid []Instance
 	// Progress, if not nil, is called after every round.
 	Progress func(RLProgress)
 }
@@ -200,8 +248,19 @@ type RLProgress struct {
 	Epsilon           float64
 	Loss              float64 // mean loss of the round's updates (NaN without updates)
 	Nodes             float64 // mean tree size of the round's episodes
-	ReplayPaths       int
-	ReplayBytes       int64
+	// Agree is the share of the round's updated states with two or more
+	// candidates at which the network, before the update, ranks lowest
+	// the candidate its initial network does (NaN in a run resumed without InitFile); Gap
+	// the mean gap between its lowest and second lowest Q-value there;
+	// Residual the root-mean-square difference between
+	// the chosen candidates' Q-values and their targets: choices move when
+	// the residual's noise outweighs the gaps.
+	Agree, Gap, Residual float64
+	// Valid is the validation score of this round (NaN if none was taken):
+	// the mean return at the root, lower is better.
+	Valid       float64
+	ReplayPaths int
+	ReplayBytes int64
 }
 
 // RLResult summarises a run.
@@ -231,6 +290,12 @@ type rlState struct {
 	KeepFrom int     `json:"keep_from"`
 	Removed  int     `json:"removed"`
 	Seconds  float64 `json:"seconds"`
+	// Validation (RLConfig.Keep = KeepBest): the round of the last one
+	// (-1: none), the best score and its round (-1: none), whose network
+	// is BestFile.
+	Validated int     `json:"validated"`
+	Best      float64 `json:"best"`
+	BestRound int     `json:"best_round"`
 }
 
 // PolicyFile is the trained Q-network's file in a run directory.
@@ -254,6 +319,13 @@ type learner struct {
 	rows    []trace.Train
 	start   time.Time
 	run     string
+	// validCutoffs are the validation instances' (NaN: none); anchor is
+	// the initial network (nil in a run resumed without InitFile).
+	validCutoffs []float64
+	anchor       *QNet
+
+	// The round's diagnostics, summed over its updates.
+	agree, gap, resid, diagStates, diagChoices float64
 }
 
 type heldEpisode struct{ index, paths int }
@@ -316,12 +388,33 @@ func TrainRL(ctx context.Context, cfg RLConfig, env RLEnv, dir *train.Dir) (RLRe
 	l.pcg = rand.NewPCG(cfg.Seed, 0x75706474)
 	l.rng = rand.New(l.pcg)
 	l.replay.Budget = int64(cfg.ReplayMB * (1 << 20))
+	l.st.Validated, l.st.BestRound = -1, -1
 	res := RLResult{}
 	if res.Resumed, err = l.resume(); err != nil {
 		return res, err
 	}
-	if err := l.findCutoffs(ctx); err != nil {
+	if err := l.startAnchor(res.Resumed); err != nil {
 		return res, err
+	}
+	if l.cutoffs, err = l.findCutoffs(ctx, env.Instances); err != nil {
+		return res, err
+	}
+	keepBest := cfg.Keep == KeepBest
+	if keepBest {
+		if len(env.Valid) == 0 {
+			return res, errors.New("revibranch: RLConfig.Keep = best needs validation instances (RLEnv.Valid)")
+		}
+		// Validation searches as evaluation does: no cutoff, and the
+		// search's own heuristics finding incumbents.
+		l.validCutoffs = make([]float64, len(env.Valid))
+		for i := range l.validCutoffs {
+			l.validCutoffs[i] = math.NaN()
+		}
+	}
+	if keepBest && l.st.Validated < 0 { // the initial network is a candidate
+		if _, err := l.validate(ctx); err != nil {
+			return l.result(res), err
+		}
 	}
 	for l.st.Episode < cfg.Episodes {
 		if err := ctx.Err(); err != nil {
@@ -336,7 +429,13 @@ func TrainRL(ctx context.Context, cfg RLConfig, env RLEnv, dir *train.Dir) (RLRe
 			}
 		}
 	}
-	if err := l.q.Save(dir.Join(PolicyFile)); err != nil {
+	final := l.q
+	if keepBest {
+		if final, err = LoadQNet(dir.Join(BestFile), be); err != nil {
+			return l.result(res), err
+		}
+	}
+	if err := final.Save(dir.Join(PolicyFile)); err != nil {
 		return l.result(res), err
 	}
 	return l.result(res), nil
@@ -445,46 +544,34 @@ func (l *learner) checkpoint() error {
 	return nil
 }
 
-// findCutoffs solves each instance with HiGHS for its optimal value.
-func (l *learner) findCutoffs(ctx context.Context) error {
-	l.cutoffs = make([]float64, len(l.env.Instances))
-	for i, in := range l.env.Instances {
-		l.cutoffs[i] = math.NaN()
+// findCutoffs finds each instance's optimal value, from the optima cache
+// when it holds the instance (NaN: none).
+func (l *learner) findCutoffs(ctx context.Context, insts []Instance) ([]float64, error) {
+	cuts := make([]float64, len(insts))
+	cache := l.env.Optima
+	if cache == nil {
+		cache = &Optima{}
+	}
+	for i, in := range insts {
+		cuts[i] = math.NaN()
 		if l.cfg.NoCutoff {
 			continue
 		}
-		opt, err := optimalValue(ctx, l.env.NewEngine, in.Model)
+		opt, err := cache.Value(ctx, l.env.NewEngine, in.Model)
 		if err != nil {
-			return fmt.Errorf("revibranch: %s: %w", in.Name, err)
+			return nil, fmt.Errorf("revibranch: %s: %w", in.Name, err)
 		}
-		l.cutoffs[i] = opt
+		cuts[i] = opt
 	}
-	return nil
+	return cuts, nil
 }
 
-// optimalValue is the MILP's optimum by HiGHS (NaN when HiGHS does not
-// prove one).
-func optimalValue(ctx context.Context, newEngine func() (solver.Engine, error), m *solver.Model) (float64, error) {
-	e, err := newEngine()
-	if err != nil {
-		return 0, err
-	}
-	defer e.Close()
-	if err := e.Load(m); err != nil {
-		return 0, err
-	}
-	st, err := e.Solve(ctx)
-	if err != nil || st != solver.StatusOptimal {
-		return math.NaN(), err
-	}
-	return e.Objective()
-}
-
-// searchConfig is the episodes' tree search on instance i.
-func (l *learner) searchConfig(i int) bnb.Config {
+// searchConfig is the episodes' tree search on an instance whose optimal
+// value is cut (NaN: unknown).
+func (l *learner) searchConfig(cut float64) bnb.Config {
 	c := l.env.Search
 	c.NodeLimit = l.cfg.EpisodeNodeLimit
-	if cut := l.cutoffs[i]; !math.IsNaN(cut) {
+	if !math.IsNaN(cut) {
 		// Nodes whose bound reaches the optimum are pruned, as an
 		// optimal incumbent found at the start would prune them.
 		c.Cutoff, c.HasCutoff, c.NoHeuristics = cut, true, true
@@ -503,7 +590,7 @@ func (l *learner) round(ctx context.Context) error {
 	n := min(l.cfg.EpisodesPerRound, l.cfg.Episodes-k0)
 	eps := l.epsilon(k0)
 	l.tgt.CopyFrom(l.q) // the target network: this round's player
-	eps2, err := l.play(ctx, k0, n, eps)
+	eps2, err := l.play(ctx, l.env.Instances, l.cutoffs, k0, n, eps)
 	if err != nil {
 		return err
 	}
@@ -519,6 +606,7 @@ func (l *learner) round(ctx context.Context) error {
 	}
 	nodes /= float64(n)
 	loss, nl := 0.0, 0
+	l.agree, l.gap, l.resid, l.diagStates, l.diagChoices = 0, 0, 0, 0, 0
 	if l.replay.Len() >= l.cfg.Batch {
 		for range l.cfg.UpdatesPerRound {
 			if err := ctx.Err(); err != nil {
@@ -538,6 +626,12 @@ func (l *learner) round(ctx context.Context) error {
 	}
 	l.st.Episode += n
 	l.st.Round++
+	valid := math.NaN()
+	if l.cfg.Keep == KeepBest && (l.st.Round%l.cfg.ValidEvery == 0 || l.st.Episode == l.cfg.Episodes) {
+		if valid, err = l.validate(ctx); err != nil {
+			return err
+		}
+	}
 	row := trace.Train{Run: l.run, Agent: l.cfg.Variant(), Phase: "train", Epoch: int64(l.st.Round - 1), Step: int64(l.st.Updates),
 		Samples: int64(l.st.Episode), Loss: loss, LR: l.cfg.LR, Return: trace.Float(-nodes), Seconds: l.seconds()}
 	if math.IsNaN(loss) {
@@ -545,15 +639,22 @@ func (l *learner) round(ctx context.Context) error {
 	}
 	l.rows = append(l.rows, row)
 	if l.env.Progress != nil {
+		nc := math.Max(l.diagChoices, 1)
+		agree := math.NaN()
+		if l.anchor != nil {
+			agree = l.agree / nc
+		}
 		l.env.Progress(RLProgress{Episode: l.st.Episode, Episodes: l.cfg.Episodes, Round: l.st.Round, Epsilon: eps, Loss: loss,
-			Nodes: nodes, ReplayPaths: l.replay.Len(), ReplayBytes: l.replay.Bytes()})
+			Nodes: nodes, ReplayPaths: l.replay.Len(), ReplayBytes: l.replay.Bytes(),
+			Agree: agree, Gap: l.gap / nc, Residual: math.Sqrt(l.resid / math.Max(l.diagStates, 1)), Valid: valid})
 	}
 	return nil
 }
 
-// play runs episodes k0..k0+n-1 on the workers, each with its own copy of
-// the network, and returns them in episode order.
-func (l *learner) play(ctx context.Context, k0, n int, eps float64) ([]*Episode, error) {
+// play runs episodes k0..k0+n-1 on insts (episode k on instance k mod
+// len(insts), whose optimal value is cuts's) on the workers, each with its
+// own copy of the network, and returns them in episode order.
+func (l *learner) play(ctx context.Context, insts []Instance, cuts []float64, k0, n int, eps float64) ([]*Episode, error) {
 	out := make([]*Episode, n)
 	errs := make([]error, n)
 	var next int
@@ -580,9 +681,9 @@ func (l *learner) play(ctx context.Context, k0, n int, eps float64) ([]*Episode,
 					return
 				}
 				k := k0 + i
-				inst := k % len(l.env.Instances)
-				out[i], errs[i] = PlayEpisode(ctx, q, l.env.Instances[inst], EpisodeConfig{
-					Index: k, Epsilon: eps, Seed: l.cfg.Seed, NewEngine: l.env.NewEngine, Search: l.searchConfig(inst)})
+				inst := k % len(insts)
+				out[i], errs[i] = PlayEpisode(ctx, q, insts[inst], EpisodeConfig{
+					Index: k, Epsilon: eps, Seed: l.cfg.Seed, NewEngine: l.env.NewEngine, Search: l.searchConfig(cuts[inst])})
 			}
 		}()
 	}
@@ -683,6 +784,11 @@ func (l *learner) update() (float64, error) {
 	for i, c := range bt.chosen {
 		chosen[i] = int32(c)
 	}
+	var labels []int
+	if l.anchor != nil {
+		labels = lowest(bt, l.anchor.forward(l.anchor.makeQBatch(paths), ng).Data())
+	}
+	l.diagnose(bt, online, y, labels)
 	be := l.q.be
 	pred := nn.Gather(nn.Reshape(qAll, -1, 1), nn.NewIndex(be, chosen))
 	yt := sc.In(nn.From(be, y, len(y), 1))
@@ -692,16 +798,48 @@ func (l *learner) update() (float64, error) {
 	} else {
 		loss = nn.MSE(pred, yt)
 	}
+	total := loss
+	if lam := l.imitationWeight(); lam > 0 {
+		total = nn.Add(loss, nn.Scale(imitationLoss(be, qAll, bt, labels, sc), float32(lam)))
+	}
 	ps := l.q.Params()
 	nn.ZeroGrad(ps)
-	nn.Backward(loss)
-	l.opt.Step(ps)
+	nn.Backward(total)
+	l.step(ps)
 	l.st.Updates++
 	v := float64(loss.Item())
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return v, fmt.Errorf("revibranch: update %d: loss is %v (lower the rate?)", l.st.Updates, v)
 	}
 	return v, nil
+}
+
+// diagnose adds the batch's states to the round's diagnostics (see
+// RLProgress): agreement with the initial network's choices (labels, nil
+// without an anchor), the gap between the two lowest Q-values, and the
+// squared residual of the chosen candidates' Q-values against targets y.
+func (l *learner) diagnose(bt *qBatch, online, y []float32, labels []int) {
+	for s := range bt.chosen {
+		lo, hi := bt.candStart[s], bt.candStart[s+1]
+		row := online[lo:hi]
+		a := argmin(row)
+		r := float64(online[bt.chosen[s]] - y[s])
+		l.resid += r * r
+		l.diagStates++
+		if len(row) > 1 {
+			l.diagChoices++
+			if labels != nil && a == labels[s] {
+				l.agree++
+			}
+			second := float32(math.Inf(1))
+			for i, v := range row {
+				if i != a && v < second {
+					second = v
+				}
+			}
+			l.gap += float64(second - row[a])
+		}
+	}
 }
 
 // calibrate shifts the online and target networks' output bias, before

@@ -59,18 +59,7 @@ func TestTrainRLResumeIsBitIdentical(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, at := range stops {
-			ctx, cancel := context.WithCancel(context.Background())
-			_, err := TrainRL(ctx, cfg, RLEnv{Instances: insts, Workers: workers, Progress: func(p RLProgress) {
-				if p.Round == at {
-					cancel()
-				}
-			}}, dir)
-			cancel()
-			if !errors.Is(err, context.Canceled) {
-				t.Fatalf("stopped after round %d: %v, want context.Canceled", at, err)
-			}
-		}
+		stopAfter(t, cfg, RLEnv{Instances: insts, Workers: workers}, dir, stops)
 		res, err := TrainRL(context.Background(), cfg, RLEnv{Instances: insts, Workers: workers}, dir)
 		if err != nil {
 			t.Fatal(err)
@@ -91,6 +80,25 @@ func TestTrainRLResumeIsBitIdentical(t *testing.T) {
 	t.Logf("%d updates, %d paths in the buffer", res.Updates, res.ReplayPaths)
 	if got, _ := run(1, []int{1, 2}); !bytes.Equal(got, want) {
 		t.Fatal("stopped after rounds 1 and 2 on one worker: the policy differs from the uninterrupted run's")
+	}
+}
+
+// stopAfter runs TrainRL in dir once per entry of rounds, each time
+// cancelled after that round, as a kill would stop it.
+func stopAfter(t *testing.T, cfg RLConfig, env RLEnv, dir *train.Dir, rounds []int) {
+	t.Helper()
+	for _, at := range rounds {
+		ctx, cancel := context.WithCancel(context.Background())
+		env.Progress = func(p RLProgress) {
+			if p.Round == at {
+				cancel()
+			}
+		}
+		_, err := TrainRL(ctx, cfg, env, dir)
+		cancel()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("stopped after round %d: %v, want context.Canceled", at, err)
+		}
 	}
 }
 

@@ -113,16 +113,19 @@ type trainMILPConfig struct {
 	Init             string                 `json:"init,omitempty"`
 	// RL is the reinforcement-learning config (--agent revibranch), and
 	// InitFrom where its encoder starts: a file, "shipped" or "scratch".
-	RL            *revibranch.RLConfig `json:"rl,omitempty"`
-	InitFrom      string               `json:"init_from,omitempty"`
-	EvalInstances int                  `json:"eval_instances"`
-	EvalSize      string               `json:"eval_size,omitempty"`
-	EvalBranching []string             `json:"eval_branching,omitempty"`
-	EvalHighs     bool                 `json:"eval_highs"`
-	EvalTimeLimit float64              `json:"eval_time_limit"`
-	Seed          uint64               `json:"seed"`
-	Engine        string               `json:"engine,omitempty"`
-	Workers       int                  `json:"workers"`
+	RL       *revibranch.RLConfig `json:"rl,omitempty"`
+	InitFrom string               `json:"init_from,omitempty"`
+	// ValidInstances are generated for RL.Keep = best, at indices from
+	// validFirst on.
+	ValidInstances int      `json:"valid_instances,omitempty"`
+	EvalInstances  int      `json:"eval_instances"`
+	EvalSize       string   `json:"eval_size,omitempty"`
+	EvalBranching  []string `json:"eval_branching,omitempty"`
+	EvalHighs      bool     `json:"eval_highs"`
+	EvalTimeLimit  float64  `json:"eval_time_limit"`
+	Seed           uint64   `json:"seed"`
+	Engine         string   `json:"engine,omitempty"`
+	Workers        int      `json:"workers"`
 	// GOMAXPROCS is the core count the run trained under: the CPU
 	// backend's sums split by it, so a resume under another count
 	// continues with other rounding.
@@ -132,6 +135,9 @@ type trainMILPConfig struct {
 	// search's default since it became one. A run recorded before (no
 	// field) searched with root cuts only, and resumes so.
 	CutNodes *bool `json:"cut_nodes,omitempty"`
+	// OptimaCache is where --agent revibranch's cutoffs are cached; not
+	// recorded, as it does not change the result.
+	OptimaCache string `json:"-"`
 }
 
 // search is the branch-and-bound configuration of the run's episodes.
@@ -149,6 +155,7 @@ func trainConfigFromFlags(c *cli.Context) (trainMILPConfig, error) {
 		EvalBranching: splitList(c.String("eval-branching")), EvalHighs: c.Bool("eval-highs"),
 		EvalTimeLimit: c.Float64("eval-time-limit"), Seed: c.Uint64("seed"), Engine: c.String("engine"),
 		Workers: c.Int("workers"), GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version, CutNodes: new(true),
+		OptimaCache: c.String("optima-cache"),
 	}
 	switch cfg.Agent {
 	case "il":
@@ -240,8 +247,8 @@ func checkTrainMILP(cfg trainMILPConfig) error {
 // trainInputs are a run's instances and initial policy, read before the
 // run directory is made or resumed.
 type trainInputs struct {
-	instances []revibranch.Instance
-	init      *revibranch.Policy
+	instances, valid []revibranch.Instance
+	init             *revibranch.Policy
 }
 
 // loadTrainInputs reads the instances, and the initial policy unless the
@@ -264,6 +271,14 @@ func loadTrainInputs(ctx context.Context, cfg trainMILPConfig, resumed bool, std
 	if in.instances, err = trainInstances(ctx, cfg, stderr); err != nil {
 		return in, err
 	}
+	if cfg.ValidInstances > 0 {
+		if cfg.Family == "" {
+			return in, usageErr("--keep best validates on generated instances: give --family, not --set")
+		}
+		if in.valid, err = generateInstances(ctx, cfg.Family, cfg.Size, cfg.Params, cfg.Seed, validFirst, cfg.ValidInstances, stderr); err != nil {
+			return in, err
+		}
+	}
 	return in, nil
 }
 
@@ -281,7 +296,7 @@ func trainMILPAction(c *cli.Context) error {
 	// On --resume only --out and --workers may be given, or the original
 	// command line with --resume added: it must agree with the record.
 	var rec trainMILPConfig
-	dir, resumed, err := startRun(c, cfg, &rec, []string{"workers"}, "workers", "gomaxprocs", "corl_version", "cut_nodes")
+	dir, resumed, err := startRun(c, cfg, &rec, []string{"workers", "optima-cache"}, "workers", "gomaxprocs", "corl_version", "cut_nodes")
 	if err != nil {
 		return err
 	}
@@ -297,6 +312,7 @@ func resumeTrainMILP(ctx context.Context, dir *train.Dir, rec, given trainMILPCo
 	if workers {
 		rec.Workers = given.Workers
 	}
+	rec.OptimaCache = given.OptimaCache
 	if n := runtime.GOMAXPROCS(0); rec.GOMAXPROCS != 0 && n != rec.GOMAXPROCS {
 		fmt.Fprintf(stderr, "warning: the run trained on %d cores and resumes on %d: its sums round differently from here on, so the weights will not be bit-identical to an uninterrupted run (GOMAXPROCS=%d restores them)\n",
 			rec.GOMAXPROCS, n, rec.GOMAXPROCS)
@@ -472,8 +488,12 @@ func generateOne(fam datasets.Family, size string, seed uint64, params map[strin
 }
 
 // heldOut is the index of the first held-out instance: far from any
-// training index, so held-out instances have other seeds.
-const heldOut = 1_000_000
+// training index, so held-out instances have other seeds; validFirst the
+// first validation instance's, between the two.
+const (
+	heldOut    = 1_000_000
+	validFirst = 500_000
+)
 
 // trainEval evaluates the run's policy (a branching name, shown as
 // label) against the rules on held-out instances; results go to

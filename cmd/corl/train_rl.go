@@ -35,6 +35,13 @@ func rlFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-redistribution", Usage: "revibranch ablation: the terminal reward on the path's last step only"},
 		&cli.BoolFlag{Name: "tree-mdp", Usage: "revibranch variant: plain tree-MDP DQN (no history, each decision's own subtree size)"},
 		&cli.BoolFlag{Name: "no-cutoff", Usage: "revibranch: train without the instances' optimal values as cutoff"},
+		&cli.Float64Flag{Name: "imitation", Usage: "revibranch: weight λ of a cross-entropy term towards the initial network's choices (DQfD's supervised term; 0: none)"},
+		&cli.Float64Flag{Name: "imitation-decay", Value: d.ImitationDecay, Usage: "revibranch: λ decays linearly to 0 over this share of the episodes"},
+		&cli.Float64Flag{Name: "candidate-lr", Usage: "revibranch: Adam's rate for the candidate part (encoder and head, the part --init sets; 0: --lr)"},
+		&cli.StringFlag{Name: "keep", Value: d.Keep, Usage: "revibranch: the policy written: last, or best on --valid-instances greedy validation episodes (the initial network included)"},
+		&cli.IntFlag{Name: "valid-instances", Value: 10, Usage: "revibranch --keep best: validation instances, generated apart from the training and held-out ones"},
+		&cli.IntFlag{Name: "valid-every", Value: d.ValidEvery, Usage: "revibranch --keep best: rounds between validations"},
+		&cli.StringFlag{Name: "optima-cache", Value: revibranch.DefaultOptimaDir(), Usage: "revibranch: `DIR` caching the instances' optimal values (the cutoffs) by content, shared by runs and resumes (\"\": none)"},
 	}
 }
 
@@ -46,6 +53,8 @@ func rlConfigFromFlags(c *cli.Context, cfg *trainMILPConfig) error {
 		EpsStart: c.Float64("eps-start"), EpsEnd: c.Float64("eps-end"), Loss: c.String("loss"), LR: c.Float64("lr"),
 		TreeMDP: c.Bool("tree-mdp"), EpisodeNodeLimit: c.Int64("episode-node-limit"), NoCutoff: c.Bool("no-cutoff"), Seed: c.Uint64("seed"),
 		Q: revibranch.QConfig{NoHistory: c.Bool("no-history")}, Reward: revibranch.Reward(c.String("reward")),
+		Imitation: c.Float64("imitation"), ImitationDecay: c.Float64("imitation-decay"), CandidateLR: c.Float64("candidate-lr"),
+		Keep: c.String("keep"), ValidEvery: c.Int("valid-every"),
 	}
 	if c.Bool("no-redistribution") {
 		rl.Redistribution = revibranch.RedistributeNone
@@ -63,6 +72,18 @@ func rlConfigFromFlags(c *cli.Context, cfg *trainMILPConfig) error {
 		return usageErr("--loss %q: want msle or huber", rl.Loss)
 	case rl.Reward == "" || rl.Reward.Validate() != nil:
 		return usageErr("--reward %q: want nodes, lpiters or both", string(rl.Reward))
+	case rl.Imitation < 0 || math.IsInf(rl.Imitation, 0) || math.IsNaN(rl.Imitation):
+		return usageErr("--imitation must be a weight >= 0, got %v", rl.Imitation)
+	case !(rl.ImitationDecay > 0 && rl.ImitationDecay <= 1):
+		return usageErr("--imitation-decay must be in (0,1], got %v", rl.ImitationDecay)
+	case rl.CandidateLR < 0 || math.IsInf(rl.CandidateLR, 0) || math.IsNaN(rl.CandidateLR):
+		return usageErr("--candidate-lr must be a rate >= 0, got %v", rl.CandidateLR)
+	case rl.Keep != revibranch.KeepLast && rl.Keep != revibranch.KeepBest:
+		return usageErr("--keep %q: want last or best", rl.Keep)
+	case rl.ValidEvery < 1:
+		return usageErr("--valid-every must be at least 1, got %d", rl.ValidEvery)
+	case rl.Keep == revibranch.KeepBest && c.Int("valid-instances") < 1:
+		return usageErr("--keep best needs --valid-instances of at least 1, got %d", c.Int("valid-instances"))
 	case rl.TreeMDP && (c.Bool("no-history") || c.Bool("no-redistribution")):
 		return usageErr("--tree-mdp is a variant of its own: give it without --no-history or --no-redistribution")
 	}
@@ -89,6 +110,9 @@ func rlConfigFromFlags(c *cli.Context, cfg *trainMILPConfig) error {
 	}
 	if err := rl.Validate(); err != nil {
 		return usageErr("%v", err)
+	}
+	if rl.Keep == revibranch.KeepBest {
+		cfg.ValidInstances = c.Int("valid-instances")
 	}
 	cfg.RL = &rl
 	return nil
@@ -129,9 +153,10 @@ func runTrainRL(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, in tra
 	bar := progress.New(stderr, variant+" episodes", int64(rl.Episodes))
 	res, err := revibranch.TrainRL(ctx, rl, revibranch.RLEnv{
 		Instances: in.instances, NewEngine: engineMaker(cfg.Engine), Workers: cfg.Workers, Init: in.init, Search: cfg.search(0),
+		Optima: &revibranch.Optima{Dir: cfg.OptimaCache}, Valid: in.valid,
 		Progress: func(p revibranch.RLProgress) {
 			bar.Set(int64(p.Episode))
-			bar.Describe(fmt.Sprintf("nodes %.0f, loss %.3g, eps %.2f, replay %d paths", p.Nodes, p.Loss, p.Epsilon, p.ReplayPaths))
+			bar.Describe(rlProgressLine(p))
 		},
 	}, dir)
 	bar.Finish()
@@ -156,6 +181,20 @@ func runTrainRL(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, in tra
 	return writeRLSummary(dir, cfg, res, table)
 }
 
+// rlProgressLine describes a round: its episodes, its updates'
+// diagnostics and the validation before it, where there are some.
+func rlProgressLine(p revibranch.RLProgress) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "nodes %.0f, loss %.3g, eps %.2f, replay %d paths; Q gap %.3g, residual %.3g", p.Nodes, p.Loss, p.Epsilon, p.ReplayPaths, p.Gap, p.Residual)
+	if !math.IsNaN(p.Agree) {
+		fmt.Fprintf(&b, ", agrees with init %.0f%%", 100*p.Agree)
+	}
+	if !math.IsNaN(p.Valid) {
+		fmt.Fprintf(&b, ", validation %.3f", p.Valid)
+	}
+	return b.String()
+}
+
 func writeRLSummary(dir *train.Dir, cfg trainMILPConfig, res revibranch.RLResult, table []eval.MILPRow) error {
 	rl := cfg.RL.WithDefaults()
 	var b strings.Builder
@@ -171,5 +210,11 @@ func writeRLSummary(dir *train.Dir, cfg trainMILPConfig, res revibranch.RLResult
 		rl.Variant(), !rl.Q.NoHistory, rl.Reward, rl.Redistribution, target, rl.Loss, cfg.InitFrom,
 		res.Episodes, res.Rounds, rl.EpisodesPerRound, rl.EpsStart, rl.EpsEnd, res.Updates, rl.Batch, rl.LR, rl.ReplayMB, res.ReplayPaths, res.Seconds,
 		revibranch.PolicyFile, dir.Join(revibranch.PolicyFile))
+	fmt.Fprintf(&b, "Held near the start by: imitation term λ %g (decaying over %g of the episodes), candidate-part rate %g, keep %s",
+		rl.Imitation, rl.ImitationDecay, rl.CandidateLR, rl.Keep)
+	if rl.Keep == revibranch.KeepBest {
+		fmt.Fprintf(&b, " (of %d validation instances, every %d rounds; validation scores in the trace's valid rows)", cfg.ValidInstances, rl.ValidEvery)
+	}
+	b.WriteString(".\n\n")
 	return writeSummaryEval(dir, &b, cfg, table)
 }

@@ -21,12 +21,14 @@ func TestTrainRLKilledAndResumedIsIdentical(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs corl train several times")
 	}
+	var optima string
 	args := func(out string) []string {
 		return []string{"train", "milp", "--agent", "revibranch", "--family", "knapsack", "--param", "items=14", "--param", "knapsacks=2",
 			"--instances", "3", "--episodes", "10", "--episodes-per-round", "2", "--updates-per-round", "2", "--paths-per-update", "4",
-			"--episode-node-limit", "150", "--eval-instances", "0", "--seed", "3", "--workers", "2", "--out", out}
+			"--episode-node-limit", "150", "--eval-instances", "0", "--seed", "3", "--workers", "2", "--optima-cache", optima, "--out", out}
 	}
 	base := t.TempDir()
+	optima = filepath.Join(base, "optima")
 	want, whole := uninterruptedRun(t, args(filepath.Join(base, "ref")))
 	out := filepath.Join(base, "killed")
 	kills := killAndResume(t, args(out), whole, 3, 11)
@@ -64,6 +66,7 @@ func TestRLFlagDefaultsAreRLConfigs(t *testing.T) {
 	want := map[string]any{
 		"episodes-per-round": d.EpisodesPerRound, "updates-per-round": d.UpdatesPerRound, "paths-per-update": d.Batch,
 		"replay-mb": d.ReplayMB, "n-step": d.NStep, "eps-start": d.EpsStart, "eps-end": d.EpsEnd, "loss": d.Loss, "reward": string(d.Reward),
+		"imitation-decay": d.ImitationDecay, "keep": d.Keep, "valid-every": d.ValidEvery,
 	}
 	seen := 0
 	for _, f := range rlFlags() {
@@ -87,5 +90,30 @@ func TestRLFlagDefaultsAreRLConfigs(t *testing.T) {
 	}
 	if seen != len(want) {
 		t.Errorf("%d of the %d flags found", seen, len(want))
+	}
+}
+
+// --keep is last or best, and best validates on generated instances, so
+// not with --set: usage errors before any run directory is made.
+func TestRLKeepFlags(t *testing.T) {
+	set := t.TempDir()
+	if code, _, stderr := corl(t, "generate", "knapsack", "--param", "items=12", "--param", "knapsacks=2", "--n", "1", "--out", set); code != exitOK {
+		t.Fatalf("generate: exit %d\n%s", code, stderr)
+	}
+	for _, extra := range [][]string{
+		{"--keep", "first", "--family", "knapsack"},
+		{"--keep", "best", "--set", set},
+		{"--keep", "best", "--valid-instances", "0", "--family", "knapsack"},
+		{"--imitation", "-1", "--family", "knapsack"},
+	} {
+		out := filepath.Join(t.TempDir(), "run")
+		args := append([]string{"train", "milp", "--agent", "revibranch", "--instances", "2", "--episodes", "2", "--eval-instances", "0", "--out", out}, extra...)
+		code, _, stderr := corl(t, args...)
+		if code != exitUsage {
+			t.Errorf("%v: exit %d, want %d\n%s", extra, code, exitUsage, stderr)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%v: the run directory was made", extra)
+		}
 	}
 }
