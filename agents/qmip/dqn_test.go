@@ -225,6 +225,8 @@ func TestDQNOptionsValidated(t *testing.T) {
 		"Anchor":             {Anchor: -1},
 		"Improve":            {Improve: 200},
 		"Skip under Improve": {Improve: 1, Skip: SkipNone},
+		// the fit reads the replay: it must hold every transition
+		"Replay under Improve": {Improve: 1, Episodes: 10, Horizon: 20, Replay: 199},
 	} {
 		cfg.Family, cfg.J, cfg.B = "capacity", 6, 2
 		err := cfg.WithDefaults().Validate()

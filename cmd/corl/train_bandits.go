@@ -71,7 +71,7 @@ func trainBanditsCommand() *cli.Command {
 			&cli.Float64Flag{Name: "tau", Value: 1e-6, Usage: "share of the way the target network moves towards the online one per update under --target soft, in (0, 1]"},
 			&cli.Float64Flag{Name: "anchor", Usage: "weight of a squared pull of Q towards the warm-started network in DQN's loss (0: none)"},
 			&cli.Float64Flag{Name: "lr-decay", Value: 1, Usage: "factor on DQN's learning rate at each episode, in (0, 1]"},
-			&cli.IntFlag{Name: "improve", Usage: "instead of DQN, N rounds of least-squares policy iteration over the --episodes (0: DQN): after each round Q becomes the LSTD-Q estimate of the greedy policy's value on all play so far, a linear term the MIP takes without binaries"},
+			&cli.IntFlag{Name: "improve", Usage: "instead of DQN, N rounds of least-squares policy iteration over the --episodes (0: DQN): after each round Q becomes the LSTD-Q estimate of the greedy policy's value on all play so far (--replay must hold all --episodes x --horizon transitions), a linear term the MIP takes without binaries"},
 			&cli.Float64Flag{Name: "improve-eps", Value: 0.3, Usage: "exploration rate of the play under --improve, in (0, 1]"},
 			&cli.Float64Flag{Name: "improve-ridge", Value: 1e-3, Usage: "pull per transition of --improve's estimate towards the evaluated policy's weights"},
 			&cli.StringFlag{Name: "keep", Value: qmip.DefaultKeep, Usage: "the policy written: last (the last network) or best (the one of the best greedy evaluation, the warm start's included)"},

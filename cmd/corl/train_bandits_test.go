@@ -73,6 +73,7 @@ func TestTrainBanditsRefusesBadFlags(t *testing.T) {
 		{"--skip", "quadratic"}, {"--target", "frozen"}, {"--target", "soft", "--tau", "0"}, {"--target", "soft", "--tau", "2"}, {"--tau", "0.5"},
 		{"--lr-decay", "0"}, {"--lr-decay", "1.5"}, {"--anchor", "-1"},
 		{"--improve", "-1"}, {"--improve", "200"}, {"--improve", "2", "--skip", "none"}, {"--improve", "2", "--features", "plain"}, {"--improve-eps", "0"}, {"--improve-ridge", "-1"},
+		{"--improve", "2", "--episodes", "10", "--horizon", "20", "--replay", "199"},
 	} {
 		out := filepath.Join(t.TempDir(), "run")
 		code, _, stderr := corl(t, append([]string{"train", "bandits", "--out", out}, bad...)...)
