@@ -97,7 +97,11 @@ type Config struct {
 	// ImproveRidge (1e-3) per transition; each round ends with a greedy
 	// evaluation. 0: DQN. Needs Skip = SkipLinear, Features =
 	// FeaturesProduct and Replay >= Episodes·Horizon (the fit reads the
-	// replay, which must hold all the play).
+	// replay, which must hold all the play). DQN's own fields do nothing
+	// under it (LR, LRDecay, Batch, TrainEvery, TargetEvery, Target, Tau,
+	// the Eps*, EvalEvery; LR and Batch reach only the warm start's Adam
+	// fallback, through WarmLR's default and its batch size), and Validate
+	// refuses Double and Anchor with it.
 	Improve      int     `json:"improve,omitempty"`
 	ImproveEps   float64 `json:"improve_eps,omitempty"`
 	ImproveRidge float64 `json:"improve_ridge,omitempty"`
@@ -208,7 +212,7 @@ func (c Config) Validate() error {
 		}
 	}
 	switch {
-	case c.Replay < c.Batch:
+	case c.Improve == 0 && c.Replay < c.Batch: // policy iteration draws no batches
 		return bad("Replay", c.Replay, fmt.Sprintf(">= Batch (%d)", c.Batch))
 	case !(c.Gamma >= 0 && c.Gamma < 1):
 		return bad("Gamma", c.Gamma, "in [0, 1)")
@@ -242,6 +246,10 @@ func (c Config) Validate() error {
 		return bad("LRDecay", c.LRDecay, "in (0, 1]")
 	case c.Improve < 0 || c.Improve > c.Episodes:
 		return bad("Improve", c.Improve, fmt.Sprintf("in 0..%d (the episodes)", c.Episodes))
+	case c.Improve > 0 && c.Double:
+		return bad("Double", c.Double, "false under improve, which has no target network")
+	case c.Improve > 0 && c.Anchor != 0:
+		return bad("Anchor", c.Anchor, "0 under improve, which takes no gradient steps")
 	case c.Improve > 0 && c.Replay < c.Episodes*c.Horizon:
 		return bad("Replay", c.Replay, fmt.Sprintf(">= episodes x horizon (%d) under improve, which fits all its play", c.Episodes*c.Horizon))
 	case c.Improve > 0 && c.Skip != SkipLinear:

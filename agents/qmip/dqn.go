@@ -109,7 +109,7 @@ func Train(ctx context.Context, dir *train.Dir, cfg Config, progress func(Progre
 	if t.m, err = newModel(nn.CPU(), t.rng, NumInputsOf(inst, cfg.Features), cfg.Hidden, cfg.Skip == SkipLinear); err != nil {
 		return Summary{}, err
 	}
-	if cfg.Anchor > 0 { // drawn from its own generator: its weights come from the warm start
+	if cfg.Anchor > 0 && cfg.Improve == 0 { // drawn from its own generator: its weights come from the warm start
 		if t.warm, err = newModel(nn.CPU(), rand.New(rand.NewPCG(0, 0)), NumInputsOf(inst, cfg.Features), cfg.Hidden, cfg.Skip == SkipLinear); err != nil {
 			return Summary{}, err
 		}

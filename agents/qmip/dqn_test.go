@@ -226,13 +226,24 @@ func TestDQNOptionsValidated(t *testing.T) {
 		"Improve":            {Improve: 200},
 		"Skip under Improve": {Improve: 1, Skip: SkipNone},
 		// the fit reads the replay: it must hold every transition
-		"Replay under Improve": {Improve: 1, Episodes: 10, Horizon: 20, Replay: 199},
+		"Replay under Improve":   {Improve: 1, Episodes: 10, Horizon: 20, Replay: 199},
+		"Features under Improve": {Improve: 1, Features: FeaturesPlain},
+		"Double under Improve":   {Improve: 1, Double: true},
+		"Anchor under Improve":   {Improve: 1, Anchor: 1},
+		"ImproveEps":             {ImproveEps: 1.5},
+		"ImproveRidge":           {ImproveRidge: -1},
 	} {
 		cfg.Family, cfg.J, cfg.B = "capacity", 6, 2
 		err := cfg.WithDefaults().Validate()
 		if err == nil || !strings.Contains(err.Error(), "Config."+strings.Fields(field)[0]) {
 			t.Errorf("%s: %v", field, err)
 		}
+	}
+	// policy iteration draws no batches: a replay that holds its play is
+	// enough, below Batch
+	ok := Config{Family: "capacity", J: 6, B: 2, Improve: 1, Episodes: 2, Horizon: 5, Replay: 10}
+	if err := ok.WithDefaults().Validate(); err != nil {
+		t.Errorf("%+v: %v", ok, err)
 	}
 }
 

@@ -73,7 +73,7 @@ func trainBanditsCommand() *cli.Command {
 			&cli.Float64Flag{Name: "lr-decay", Value: 1, Usage: "factor on DQN's learning rate at each episode, in (0, 1]"},
 			&cli.IntFlag{Name: "improve", Usage: "instead of DQN, N rounds of least-squares policy iteration over the --episodes (0: DQN): after each round Q becomes the LSTD-Q estimate of the greedy policy's value on all play so far (--replay must hold all --episodes x --horizon transitions), a linear term the MIP takes without binaries"},
 			&cli.Float64Flag{Name: "improve-eps", Value: 0.3, Usage: "exploration rate of the play under --improve, in (0, 1]"},
-			&cli.Float64Flag{Name: "improve-ridge", Value: 1e-3, Usage: "pull per transition of --improve's estimate towards the evaluated policy's weights"},
+			&cli.Float64Flag{Name: "improve-ridge", Value: 1e-3, Usage: "pull per transition of --improve's estimate towards the evaluated policy's weights, in (0, 1000)"},
 			&cli.StringFlag{Name: "keep", Value: qmip.DefaultKeep, Usage: "the policy written: last (the last network) or best (the one of the best greedy evaluation, the warm start's included)"},
 			&cli.IntFlag{Name: "workers", Value: runtime.GOMAXPROCS(0), Usage: "HiGHS instances solving target MIPs in parallel (the result does not depend on it)"},
 			&cli.IntFlag{Name: "checkpoint-every", Value: 5, Usage: "episodes between checkpoints"},
@@ -123,6 +123,9 @@ func trainBanditsConfigFromFlags(c *cli.Context) (trainBanditsConfig, error) {
 	if err := (bandits.Config{Family: c.String("family"), J: c.Int("arms"), B: c.Int("budget")}).Validate(); err != nil {
 		return trainBanditsConfig{}, usageErr("--family %s --arms %d --budget %d: %v", c.String("family"), c.Int("arms"), c.Int("budget"), err)
 	}
+	if err := checkImproveFlags(c); err != nil {
+		return trainBanditsConfig{}, err
+	}
 	if c.IsSet("tau") && c.String("target") != qmip.TargetSoft {
 		return trainBanditsConfig{}, usageErr("--tau goes with --target %s, not %s", qmip.TargetSoft, c.String("target"))
 	}
@@ -159,6 +162,33 @@ func trainBanditsConfigFromFlags(c *cli.Context) (trainBanditsConfig, error) {
 		return trainBanditsConfig{}, usageErr("--%s %v: want %s", cmp.Or(qmipFlags[field], field), ce.Value, ce.Want)
 	}
 	return trainBanditsConfig{Agent: "sequoia", Config: q, GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version}, nil
+}
+
+// dqnOnlyFlags are the flags policy iteration (--improve) has no use for:
+// it takes no gradient steps, has no target network, explores at
+// --improve-eps and evaluates at the end of each round. (--lr and
+// --batch-size reach only the warm start's Adam fallback, whose rate
+// --warm-lr sets.)
+var dqnOnlyFlags = []string{"lr", "lr-decay", "batch-size", "train-every", "target-every", "target", "tau",
+	"double", "anchor", "eps-start", "eps-end", "eps-decay", "eval-every"}
+
+// checkImproveFlags refuses a flag given where it has no effect: DQN's
+// under --improve, --improve's without it.
+func checkImproveFlags(c *cli.Context) error {
+	if c.Int("improve") == 0 {
+		for _, f := range []string{"improve-eps", "improve-ridge"} {
+			if c.IsSet(f) {
+				return usageErr("--%s goes with --improve N (N > 0)", f)
+			}
+		}
+		return nil
+	}
+	for _, f := range dqnOnlyFlags {
+		if c.IsSet(f) {
+			return usageErr("--%s is DQN's: it has no effect under --improve", f)
+		}
+	}
+	return nil
 }
 
 // qmipFlags names each qmip.Config field's flag.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -86,6 +87,32 @@ func TestTrainBanditsRefusesBadFlags(t *testing.T) {
 		}
 		if !named {
 			t.Errorf("%v: %q names none of the flags given", bad, stderr)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%v: a run directory was made", bad)
+		}
+	}
+}
+
+// A flag that would do nothing is refused by name: DQN's under
+// --improve, --improve's without it.
+func TestTrainBanditsRefusesIdleImproveFlags(t *testing.T) {
+	cases := [][]string{{"--improve-eps", "0.5"}, {"--improve-ridge", "0.01"}, {"--improve", "0", "--improve-eps", "0.5"}}
+	for _, f := range []string{"lr", "lr-decay", "batch-size", "train-every", "target-every", "target", "tau",
+		"eps-start", "eps-end", "eps-decay", "eval-every", "anchor"} {
+		v := map[string]string{"target": "soft", "tau": "0.5", "anchor": "1", "lr-decay": "0.9", "eps-start": "0.5", "eps-end": "0.1", "eps-decay": "0.4", "lr": "0.01"}[f]
+		cases = append(cases, []string{"--improve", "2", "--" + f, cmp.Or(v, "3")})
+	}
+	cases = append(cases, []string{"--improve", "2", "--double"})
+	for _, bad := range cases {
+		out := filepath.Join(t.TempDir(), "run")
+		code, _, stderr := corl(t, append([]string{"train", "bandits", "--out", out}, bad...)...)
+		flag := bad[len(bad)-2]
+		if bad[len(bad)-1] == "--double" {
+			flag = "--double"
+		}
+		if code != exitUsage || !strings.Contains(stderr, flag+" ") {
+			t.Errorf("%v: exit %d, %q; want %d naming %s", bad, code, stderr, exitUsage, flag)
 		}
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("%v: a run directory was made", bad)
