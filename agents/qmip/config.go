@@ -253,9 +253,9 @@ func (c Config) Validate() error {
 	case c.Improve > 0 && c.Replay < c.Episodes*c.Horizon:
 		return bad("Replay", c.Replay, fmt.Sprintf(">= episodes x horizon (%d) under improve, which fits all its play", c.Episodes*c.Horizon))
 	case c.Improve > 0 && c.Skip != SkipLinear:
-		return bad("Skip", fmt.Sprintf("%q", c.Skip), SkipLinear+" (Improve fits the skip term)")
+		return bad("Skip", fmt.Sprintf("%q", c.Skip), SkipLinear+" under improve, which fits the skip term")
 	case c.Improve > 0 && c.Features != FeaturesProduct:
-		return bad("Features", fmt.Sprintf("%q", c.Features), FeaturesProduct+" (Improve fits each arm's activity by state)")
+		return bad("Features", fmt.Sprintf("%q", c.Features), FeaturesProduct+" under improve, which fits each arm's activity by state")
 	case !(c.ImproveEps > 0 && c.ImproveEps <= 1):
 		return bad("ImproveEps", c.ImproveEps, "in (0, 1]")
 	case !(c.ImproveRidge > 0 && c.ImproveRidge < 1e3):

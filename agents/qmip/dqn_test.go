@@ -54,7 +54,8 @@ func weightsOf(t *testing.T, path string) map[string][]float32 {
 // SEQUOIA's settings, with the defaults (product inputs, skip term,
 // Whittle warm start, Q per step, the best network kept), and with the
 // defaults and each DQN option on: double DQN, a soft target with a rate
-// decay, a target held at the warm start.
+// decay, a target held at the warm start, the anchor; and with policy
+// iteration (Improve 2) in place of DQN.
 func TestResumeReproducesTheRun(t *testing.T) {
 	highstest.Need(t)
 	for name, opts := range map[string]Config{

@@ -32,8 +32,12 @@ func TestImproveFitsTheRewardWithoutDiscount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Train(context.Background(), dir, cfg, nil); err != nil {
+	sum, err := Train(context.Background(), dir, cfg, nil)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if sum.Rounds != 1 || sum.Updates != 0 || sum.Steps != 30 {
+		t.Errorf("summary %+v, want 1 round, no updates, 30 steps", sum)
 	}
 	cfg = cfg.WithDefaults()
 	inst, err := NewInstance(cfg.Family, cfg.J, cfg.B, cfg.Seed)
@@ -47,6 +51,9 @@ func TestImproveFitsTheRewardWithoutDiscount(t *testing.T) {
 	}
 	rounds := 0
 	for _, r := range rows {
+		if r.LR != 0 {
+			t.Errorf("%s row records a learning rate %g; policy iteration has none", r.Phase, r.LR)
+		}
 		if r.Phase == "improve" {
 			rounds++
 			if !(r.Loss < 1e-9) {

@@ -241,7 +241,11 @@ func runTrainBandits(c *cli.Context, dir *train.Dir, cfg trainBanditsConfig) err
 	if err := writeBanditsSummary(dir, cfg, sum); err != nil {
 		return failedErr(err)
 	}
-	fmt.Fprintf(c.App.Writer, "trained %d episodes (%d updates): greedy mean expected reward %.4f per step\n", sum.Episodes, sum.Updates, sum.Eval)
+	work := fmt.Sprintf("%d updates", sum.Updates)
+	if q.Improve > 0 {
+		work = fmt.Sprintf("%d rounds of policy iteration", sum.Rounds)
+	}
+	fmt.Fprintf(c.App.Writer, "trained %d episodes (%s): greedy mean expected reward %.4f per step\n", sum.Episodes, work, sum.Eval)
 	fmt.Fprintf(c.App.Writer, "policy: %s\nevaluate: corl eval bandits --family %s --arms %d --budget %d --seed %d --policies sequoia:%s,myopic,whittle\n",
 		dir.Join("policy.safetensors"), q.Family, q.J, q.B, q.Seed, dir.Join("policy.safetensors"))
 	return nil
@@ -257,7 +261,11 @@ func writeBanditsSummary(dir *train.Dir, cfg trainBanditsConfig, s qmip.Summary)
 	} else {
 		fmt.Fprintf(&b, "- DQN: rate %g decayed by %g per episode, target network %s, double %v, anchor %g\n", q.LR, q.LRDecay, q.Target, q.Double, q.Anchor)
 	}
-	fmt.Fprintf(&b, "- episodes: %d x %d steps, %d updates of %d transitions\n", s.Episodes, q.Horizon, s.Updates, q.Batch)
+	if q.Improve > 0 {
+		fmt.Fprintf(&b, "- episodes: %d x %d steps, %d rounds of policy iteration, the last on %d transitions\n", s.Episodes, q.Horizon, s.Rounds, s.Steps)
+	} else {
+		fmt.Fprintf(&b, "- episodes: %d x %d steps, %d updates of %d transitions\n", s.Episodes, q.Horizon, s.Updates, q.Batch)
+	}
 	fmt.Fprintf(&b, "- greedy evaluation (%d episodes): mean expected reward %.4f per step\n", q.EvalEpisodes, s.Eval)
 	if !math.IsNaN(s.Best) {
 		fmt.Fprintf(&b, "- policy: the network of the best greedy evaluation, %.4f per step\n", s.Best)

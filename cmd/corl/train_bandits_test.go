@@ -12,6 +12,7 @@ import (
 
 	"github.com/corl-go/corl/agents/policy"
 	"github.com/corl-go/corl/agents/qmip"
+	"github.com/corl-go/corl/agents/train"
 	"github.com/corl-go/corl/envs/bandits"
 	"github.com/corl-go/corl/eval"
 )
@@ -166,5 +167,23 @@ func TestEvalBanditsSelectFlags(t *testing.T) {
 	defer bandits.ClosePolicy(p)
 	if got := p.(*qmip.Policy).Select(); got != sel {
 		t.Fatalf("BanditSelect(%v): the policy selects with %+v", sel, got)
+	}
+}
+
+// Under --improve the summary counts policy iteration's rounds and the
+// transitions they fitted, not DQN's updates and batch.
+func TestTrainBanditsSummaryOfImprove(t *testing.T) {
+	q := qmip.Config{Family: "capacity", J: 8, B: 2, Episodes: 4, Horizon: 10, Improve: 2}.WithDefaults()
+	dir := &train.Dir{Path: t.TempDir()}
+	if err := writeBanditsSummary(dir, trainBanditsConfig{Config: q}, qmip.Summary{Episodes: 4, Steps: 40, Rounds: 2}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(dir.Join("summary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	if !strings.Contains(s, "2 rounds of policy iteration, the last on 40 transitions") || strings.Contains(s, "updates") {
+		t.Fatalf("summary:\n%s", s)
 	}
 }
