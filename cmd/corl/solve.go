@@ -79,6 +79,18 @@ type solveResult struct {
 	// Redcost: corl's branch-and-bound only, when reduced-cost fixing
 	// tightened a bound.
 	Redcost *bnb.RedcostStats `json:"redcost,omitempty"`
+	// Found: corl's branch-and-bound only, each improving solution in
+	// turn, with the node count when it was found and what found it.
+	Found []foundResult `json:"found,omitempty"`
+}
+
+// foundResult is one improving solution of a --bnb search: the nodes
+// solved when it was found, its objective, and the heuristic that found
+// it ("lp": an integral node LP).
+type foundResult struct {
+	Node      int64   `json:"node"`
+	Objective float64 `json:"objective"`
+	By        string  `json:"by"`
 }
 
 // strongBranchingResult is strong branching's work in a --bnb search: its
@@ -121,6 +133,9 @@ type heuristicResult struct {
 	LPIterations int64   `json:"lp_iterations"`
 	Nodes        int64   `json:"nodes"`
 	TimeSeconds  float64 `json:"time_seconds"`
+	// TimeLimited: sub-MIPs stopped by their safety time limit, so the
+	// search depended on the machine's speed.
+	TimeLimited int64 `json:"time_limited,omitempty"`
 }
 
 func solveAction(c *cli.Context) error {
@@ -313,6 +328,10 @@ func printResult(w io.Writer, r solveResult) {
 	if c := r.Cuts; c != nil {
 		fmt.Fprintf(tw, "cuts	%d rounds, root bound %.10g -> %.10g, added gomory %d mir %d cover %d clique %d, %d in the LP, %d lp iterations, %.3f s\n",
 			c.Rounds, c.RootLP, c.RootBound, c.Added["gomory"], c.Added["mir"], c.Added["cover"], c.Added["clique"], c.InLP, c.LPIterations, c.TimeSeconds)
+	}
+	if n := len(r.Found); n > 0 {
+		f := r.Found[n-1]
+		fmt.Fprintf(tw, "incumbent\t%d improving solutions; the last at node %d by %s\n", n, f.Node, f.By)
 	}
 	if rc := r.Redcost; rc != nil {
 		fmt.Fprintf(tw, "reduced-cost fixing\t%d root tightenings, %d at nodes, %d nodes pruned\n", rc.Root, rc.Nodes, rc.Pruned)

@@ -112,7 +112,7 @@ func bnbResult(res bnb.Result, m *solver.Model, name, engine string) solveResult
 	for h, st := range res.Stats.Heuristics {
 		if st.Calls > 0 {
 			r.Heuristics = append(r.Heuristics, heuristicResult{Name: bnb.Heuristic(h).String(), Calls: st.Calls, Successes: st.Successes,
-				LPIterations: st.LPIterations, Nodes: st.Nodes, TimeSeconds: st.Time.Seconds()})
+				LPIterations: st.LPIterations, Nodes: st.Nodes, TimeSeconds: st.Time.Seconds(), TimeLimited: st.TimeLimited})
 		}
 	}
 	if cs := res.Stats.Cuts; cs.Rounds > 0 {
@@ -132,6 +132,9 @@ func bnbResult(res bnb.Result, m *solver.Model, name, engine string) solveResult
 	if st := res.Stats; st.SBLPs > 0 {
 		r.StrongBranching = &strongBranchingResult{LPs: st.SBLPs, LPIterations: st.SBIterations,
 			RootIterations: st.RootSBIterations, TimeSeconds: st.SBTime.Seconds(), WarmStarts: st.SBWarmStarts}
+	}
+	for _, f := range res.Stats.Found {
+		r.Found = append(r.Found, foundResult{Node: f.Node, Objective: f.Objective, By: f.By.String()})
 	}
 	if rc := res.Stats.Redcost; rc != (bnb.RedcostStats{}) {
 		r.Redcost = &rc

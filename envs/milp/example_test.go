@@ -24,8 +24,10 @@ func ExampleNew() {
 	if err != nil {
 		panic(err)
 	}
-	// Cuts would solve this small model at the root, leaving nothing to branch on.
-	env, err := milp.New(milp.Config{Instances: milp.Fixed(m), Search: bnb.Config{NoCuts: true}}, &milp.NodeBipartiteFunc{}, milp.NNodes)
+	// Cuts, or one-opt on the first rounded solution, would solve this
+	// small model at the root, leaving nothing to branch on.
+	search := bnb.Config{NoCuts: true, Heuristics: bnb.Heuristics{NoOneOpt: true}}
+	env, err := milp.New(milp.Config{Instances: milp.Fixed(m), Search: search}, &milp.NodeBipartiteFunc{}, milp.NNodes)
 	if err != nil {
 		panic(err)
 	}

@@ -86,7 +86,9 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 			"presolve": fmt.Sprint(bnbCfg.Presolve), "heuristics": bnbFlags.Heuristics, "cuts": bnbFlags.Cuts,
 			// The flags' words changed meaning ("on" was the root only); these
 			// record what the search does.
-			"cut_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.RootOnly), "redcost": bnbCfg.Redcost.String()}}, nil
+			"cut_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.RootOnly), "redcost": bnbCfg.Redcost.String(),
+			// "all" took in one-opt later.
+			"oneopt": fmt.Sprint(!bnbCfg.NoHeuristics && !bnbCfg.Heuristics.NoOneOpt)}}, nil
 }
 
 // InstanceFiles lists a set's MPS files: the .mps and .mps.gz files of a

@@ -44,9 +44,9 @@ func ParseNodeSelection(s string) (NodeSelection, error) {
 
 // Config configures a search. The zero value means: best-first with
 // plunging, no limits, cutting planes at the root and at every node, no
-// reduced-cost fixing, every primal heuristic
-// on (simple rounding, the three dives, RENS and RINS) with the budgets
-// below.
+// reduced-cost fixing, every primal heuristic on (simple rounding, the
+// three dives, RENS, RINS and one-opt; RINS's adaptive schedule off) with
+// the budgets below.
 type Config struct {
 	NodeSelection NodeSelection
 	// NodeLimit stops the search after this many nodes (0: none).
@@ -121,6 +121,7 @@ type Heuristics struct {
 	NoDiving   bool // fractional, coefficient and pseudocost diving
 	NoRENS     bool // RENS once at the root
 	NoRINS     bool // RINS every RINSFreq nodes once there is an incumbent
+	NoOneOpt   bool // one-opt on each new incumbent
 
 	// DiveFreq: the three dives run at the root, then one of them in turn
 	// every DiveFreq nodes (0: 10).
@@ -129,16 +130,29 @@ type Heuristics struct {
 	// simplex iterations, plus 1000 (0: 0.1); a dive stops where it would
 	// pass it.
 	DiveQuota float64
-	// RINSFreq: RINS runs every RINSFreq nodes (0: 100).
+	// RINSFreq: RINS runs at every multiple of RINSFreq nodes, never at
+	// the root (0: 100).
 	RINSFreq int
+	// AdaptiveRINS runs RINS on an adaptive schedule instead (off by
+	// default): RINSFreq nodes after its last call, each call that finds
+	// nothing doubling the distance to the next (up to 64 RINSFreq), one
+	// that finds a solution setting it back; and, at the root too, once an
+	// incumbent that no sub-MIP found has come since its last call (a new
+	// neighbourhood), at least RINSFreq/10 nodes after that call.
+	AdaptiveRINS bool
 	// MinFixRENS and MinFixRINS: the sub-MIP is skipped when fewer than
 	// this fraction of the integer columns would be fixed (0: 0.5 and 0.3).
 	MinFixRENS, MinFixRINS float64
-	// LNSNodes and LNSTime limit each sub-MIP (0: 500 nodes, 10 s; never past
-	// the search's own deadline). The node limit keeps results independent
-	// of the machine; the time limit is a safety net.
+	// LNSNodes limits each sub-MIP's branch-and-bound nodes (HiGHS's
+	// mip_max_nodes; 0: 500): the limit that ends a sub-MIP, a count, so
+	// the search is the same on every machine and under any load.
 	LNSNodes int64
-	LNSTime  time.Duration
+	// LNSTime is a safety net on each sub-MIP's wall time (0: 120 s; never
+	// past the search's own deadline), far above what a sub-MIP within
+	// LNSNodes takes; one stopped by it is counted in
+	// HeuristicStats.TimeLimited, since its result then depends on the
+	// machine.
+	LNSTime time.Duration
 	// SubMIP makes the engine the sub-MIPs run on (nil: Spawn on the node
 	// LP engine when it is a solver.Spawner; without either, no LNS). The
 	// search closes it when it ends.
@@ -186,13 +200,14 @@ func (h Heuristics) withDefaults() Heuristics {
 		h.LNSNodes = 500
 	}
 	if h.LNSTime == 0 {
-		h.LNSTime = 10 * time.Second
+		h.LNSTime = 120 * time.Second
 	}
 	return h
 }
 
 // ParseHeuristics reads which primal heuristics run: "all" (or ""), "none",
-// or a comma-separated list among rounding, diving, rens and rins. It
+// or a comma-separated list among rounding, diving, rens, rins and
+// oneopt. It
 // returns the value of Config.NoHeuristics and the on/off fields of
 // Config.Heuristics that say so.
 func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
@@ -202,7 +217,7 @@ func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
 	case "none", "off":
 		return true, h, nil
 	}
-	h = Heuristics{NoRounding: true, NoDiving: true, NoRENS: true, NoRINS: true}
+	h = Heuristics{NoRounding: true, NoDiving: true, NoRENS: true, NoRINS: true, NoOneOpt: true}
 	for _, name := range strings.Split(list, ",") {
 		switch strings.ToLower(strings.TrimSpace(name)) {
 		case "rounding":
@@ -213,8 +228,10 @@ func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
 			h.NoRENS = false
 		case "rins":
 			h.NoRINS = false
+		case "oneopt":
+			h.NoOneOpt = false
 		default:
-			return false, Heuristics{}, fmt.Errorf("bnb: unknown heuristic %q (want all, none, or a list of rounding, diving, rens, rins)", name)
+			return false, Heuristics{}, fmt.Errorf("bnb: unknown heuristic %q (want all, none, or a list of rounding, diving, rens, rins, oneopt)", name)
 		}
 	}
 	return false, h, nil

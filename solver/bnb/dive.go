@@ -17,8 +17,10 @@ func (s *Search) runHeuristics(ctx context.Context, node *Node) error {
 		return nil
 	}
 	h := &s.heur
+	s.oneOptDue() // an incumbent from an earlier node's LP
 	if !h.NoRounding {
 		s.timed(Rounding, func() error { s.simpleRounding(); return nil })
+		s.oneOptDue()
 	}
 	root := node.ParentID < 0
 	if !h.NoDiving && (root || s.stats.Nodes%int64(h.DiveFreq) == 0) {
@@ -34,19 +36,60 @@ func (s *Search) runHeuristics(ctx context.Context, node *Node) error {
 			if err := s.dive(ctx, k); err != nil {
 				return err
 			}
+			s.oneOptDue()
 		}
 	}
 	if root && !h.NoRENS && !s.pruned(node.Bound) {
 		if err := s.lns(ctx, RENS); err != nil {
 			return err
 		}
+		s.oneOptDue()
 	}
-	if !root && !h.NoRINS && s.incumbent != nil && s.stats.Nodes%int64(h.RINSFreq) == 0 && !s.pruned(node.Bound) {
+	if !h.NoRINS && s.incumbent != nil && s.rinsDue(root) && !s.pruned(node.Bound) {
+		inc := s.stats.Incumbents
+		s.rins.last = s.stats.Nodes
 		if err := s.lns(ctx, RINS); err != nil {
 			return err
 		}
+		s.rins.seen = s.stats.Incumbents
+		switch {
+		case s.stats.Incumbents > inc:
+			s.rins.gap = int64(h.RINSFreq)
+		case s.rins.ran:
+			s.rins.gap = min(2*s.rins.gap, 64*int64(h.RINSFreq))
+		}
+		s.oneOptDue()
 	}
 	return nil
+}
+
+// rinsState is RINS's schedule: the node count at its last call, the
+// distance to the next call, the incumbent count after the last call,
+// and whether the last lns call ran a sub-MIP (it skips neighbourhoods
+// that fix too little).
+type rinsState struct {
+	last, gap int64
+	seen      int
+	ran       bool
+}
+
+// rinsDue reports whether RINS runs at this node (see
+// Heuristics.RINSFreq).
+func (s *Search) rinsDue(root bool) bool {
+	freq := int64(s.heur.RINSFreq)
+	if !s.heur.AdaptiveRINS {
+		return !root && s.stats.Nodes%freq == 0
+	}
+	if s.rins.gap == 0 {
+		s.rins.gap = freq
+	}
+	since := s.stats.Nodes - s.rins.last
+	fresh := false
+	if n := len(s.stats.Found); s.stats.Incumbents > s.rins.seen && n > 0 {
+		by := s.stats.Found[n-1].By
+		fresh = by != RENS && by != RINS && (s.rins.last == 0 || since >= max(1, freq/10))
+	}
+	return fresh || (!root && since >= s.rins.gap)
 }
 
 // timed runs f as one call of heuristic h, counting its time and whether
@@ -55,7 +98,10 @@ func (s *Search) timed(h Heuristic, f func() error) error {
 	st := &s.stats.Heuristics[h]
 	inc, start := s.stats.Incumbents, time.Now()
 	st.Calls++
+	outer := s.running
+	s.running = h
 	err := f()
+	s.running = outer
 	st.Time += time.Since(start)
 	if s.stats.Incumbents > inc {
 		st.Successes++

@@ -57,10 +57,17 @@
 // then one in turn every DiveFreq nodes. RENS (at the root: integer columns
 // integral in the LP solution fixed, the others between floor and ceiling)
 // and RINS (every RINSFreq nodes: integer columns where the node LP agrees
-// with the incumbent fixed) hand a sub-MIP to HiGHS's own MIP on a second
-// engine, with node and time limits and the incumbent as cutoff. Every
+// with the incumbent fixed; or, with AdaptiveRINS, the distance to the
+// next call doubling after each call that finds nothing, and a call as
+// soon as a new incumbent comes from elsewhere) hand a sub-MIP to HiGHS's
+// own MIP on a second engine, ended by a node limit (a time limit far
+// above it is only a safety net), with the incumbent as cutoff. One-opt
+// shifts single integer columns of each new incumbent where their cost
+// improves and every row allows. Every
 // solution they find is checked against the original rows before it is
-// taken. Their work is in Stats.Heuristics, not in LPIterations.
+// taken. Their work is in Stats.Heuristics, not in LPIterations; nothing
+// in the search reads a clock but the caller's deadline, so a search
+// repeats node for node (Stats.Found lists its solutions by node).
 //
 // Node selection: best-first with plunging (the default: dive into the
 // child on the side v rounds to while its bound stays in the better half

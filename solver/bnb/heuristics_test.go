@@ -104,11 +104,12 @@ func TestHeuristicSolutionsAreFeasible(t *testing.T) {
 		{"diving", []bnb.Heuristic{bnb.FractionalDive, bnb.CoefficientDive, bnb.PseudocostDive}},
 		{"rens", []bnb.Heuristic{bnb.RENS}},
 		{"rins", []bnb.Heuristic{bnb.RINS}},
+		{"oneopt", []bnb.Heuristic{bnb.OneOpt}},
 	} {
 		t.Run(h.name, func(t *testing.T) {
 			hs := only(h.name)
 			hs.DiveFreq, hs.RINSFreq, hs.MinFixRENS, hs.MinFixRINS = 1, 1, 1e-9, 1e-9
-			if h.name == "rins" { // RINS needs an incumbent
+			if h.name == "rins" || h.name == "oneopt" { // they need an incumbent
 				hs.NoRounding = false
 			}
 			found := int64(0)
@@ -125,12 +126,14 @@ func TestHeuristicSolutionsAreFeasible(t *testing.T) {
 					t.Fatalf("instance %d: primal %v (gap %v), optimum %v", k, st.PrimalBound, st.Gap, in.opt)
 				}
 				for other := range bnb.NumHeuristics {
-					if !slices.Contains(h.kind, other) && st.Heuristics[other].Calls > 0 && (h.name != "rins" || other != bnb.Rounding) {
+					if !slices.Contains(h.kind, other) && st.Heuristics[other].Calls > 0 && ((h.name != "rins" && h.name != "oneopt") || other != bnb.Rounding) {
 						t.Errorf("instance %d: %v ran %d times with only %s on", k, other, st.Heuristics[other].Calls, h.name)
 					}
 				}
 			}
-			if found == 0 {
+			// One-opt runs on few incumbents here and improves none
+			// (TestOneOptByHand has one it improves).
+			if found == 0 && h.name != "oneopt" {
 				t.Errorf("%s never improved the incumbent: the instances do not exercise it", h.name)
 			}
 		})

@@ -3,12 +3,14 @@ package bnb
 import (
 	"context"
 	"math"
+	"time"
 
 	"github.com/corl-go/corl/solver"
 )
 
 // lns builds the sub-MIP of RENS or RINS and hands it to HiGHS's MIP on the
-// sub-engine, with node and time limits and the incumbent as cutoff. RENS
+// sub-engine, with a node limit (and a time limit as a safety net) and the
+// incumbent as cutoff. RENS
 // (at the root) fixes the integer columns the LP solution has integral and
 // bounds the others to the floor and ceiling of their LP value; RINS fixes
 // the integer columns where the node LP solution equals the incumbent. A
@@ -44,9 +46,11 @@ func (s *Search) lns(ctx context.Context, kind Heuristic) error {
 	if kind == RINS {
 		minFix = s.heur.MinFixRINS
 	}
+	s.rins.ran = false
 	if ints == 0 || float64(fixed) < minFix*float64(ints) {
 		return nil
 	}
+	s.rins.ran = kind == RINS
 	sub, err := s.subEngine()
 	if sub == nil || err != nil {
 		return err
@@ -121,7 +125,12 @@ func (s *Search) solveSubMIP(ctx context.Context, kind Heuristic, sub solver.Eng
 			return err
 		}
 	}
+	dl, hasDL := ctx.Deadline()
+	netFirst := !hasDL || time.Until(dl) > s.heur.LNSTime
 	status, err := sub.Solve(ctx)
+	if status == solver.StatusTimeLimit && netFirst && ctx.Err() == nil {
+		st.TimeLimited++ // the safety net, not the search's deadline
+	}
 	if status == solver.StatusInterrupted || status == solver.StatusTimeLimit {
 		err = nil // the search sees its own context next
 	}

@@ -65,6 +65,11 @@ type Search struct {
 	subMade               bool
 	subModel              *solver.Model
 	subX                  []float64
+	running               Heuristic // the heuristic running now (NodeLP: none)
+	rins                  rinsState
+	oneOptSeen            int       // Stats.Incumbents when one-opt last ran
+	oneOptX, oneOptAct    []float64 // its point and row activities
+	oneOptCands           []oneOptMove
 
 	open      *openSet
 	tree      []NodeInfo // by node ID
@@ -153,7 +158,7 @@ func NewSearch(ctx context.Context, lp solver.Engine, m *solver.Model, cfg Confi
 	s := &Search{
 		cfg: cfg, heur: cfg.Heuristics.withDefaults(), lp: lp, model: m, sgn: 1, n: n, m: r,
 		open: newOpenSet(cfg.NodeSelection), incObj: math.Inf(1), cutoffSet: math.Inf(1), sbBound: map[int][2]float64{},
-		start: time.Now(), status: solver.StatusUnknown,
+		start: time.Now(), status: solver.StatusUnknown, running: NodeLP,
 	}
 	s.opts, _ = lp.(solver.OptionSetter)
 	if m.Sense == solver.Maximize {
@@ -667,9 +672,12 @@ func (s *Search) newIncumbent(x []float64, heuristic bool) {
 	s.incObj = obj
 	s.rootRedcostFix()
 	s.stats.Incumbents++
+	by := NodeLP
 	if heuristic {
 		s.stats.HeuristicIncumbents++
+		by = s.running
 	}
+	s.stats.Found = append(s.stats.Found, Found{Node: s.stats.Nodes, Objective: s.sgn * obj, By: by})
 	for j, v := range y {
 		s.solSum[j] += v
 	}

@@ -30,6 +30,10 @@ type Stats struct {
 	SBWarmStarts        int64
 	Incumbents          int // improving solutions found
 	HeuristicIncumbents int // of which by a primal heuristic
+	// Found lists the improving solutions in the order they were found,
+	// with the node count at the time: the same on every machine for the
+	// same search, unlike History's seconds.
+	Found []Found
 	// Heuristics counts each primal heuristic's work, by Heuristic. Their
 	// simplex iterations are not in LPIterations.
 	Heuristics [NumHeuristics]HeuristicStats
@@ -72,12 +76,20 @@ const (
 	PseudocostDive                   // diving guided by the pseudocosts
 	RENS                             // sub-MIP around the root LP solution
 	RINS                             // sub-MIP where a node LP agrees with the incumbent
+	OneOpt                           // shifting single integer columns of the incumbent
 	NumHeuristics
+
+	// NodeLP is not a heuristic: Found.By of a node LP solution that was
+	// integral.
+	NodeLP Heuristic = -1
 )
 
-var heuristicNames = [NumHeuristics]string{"rounding", "fracdive", "coefdive", "pscostdive", "rens", "rins"}
+var heuristicNames = [NumHeuristics]string{"rounding", "fracdive", "coefdive", "pscostdive", "rens", "rins", "oneopt"}
 
 func (h Heuristic) String() string {
+	if h == NodeLP {
+		return "lp"
+	}
 	if h >= 0 && h < NumHeuristics {
 		return heuristicNames[h]
 	}
@@ -91,6 +103,16 @@ type HeuristicStats struct {
 	LPIterations int64 // simplex iterations (dives: their LPs; LNS: the sub-MIP's)
 	Nodes        int64 // sub-MIP nodes (LNS) or dive depth summed (diving)
 	Time         time.Duration
+	// TimeLimited counts the sub-MIPs (LNS) that Heuristics.LNSTime, the
+	// safety net, stopped: 0 in a search that depends on no clock.
+	TimeLimited int64
+}
+
+// Found is one improving solution of a search.
+type Found struct {
+	Node      int64     // node LPs solved when it was found (Stats.Nodes)
+	Objective float64   // model's sense
+	By        Heuristic // the heuristic that found it; NodeLP for an integral node LP
 }
 
 // BoundEvent is a change of the primal or dual bound (minimisation form).
@@ -167,6 +189,7 @@ func (s *Stats) HeuristicTotal() HeuristicStats {
 		t.LPIterations += h.LPIterations
 		t.Nodes += h.Nodes
 		t.Time += h.Time
+		t.TimeLimited += h.TimeLimited
 	}
 	return t
 }

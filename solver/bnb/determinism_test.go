@@ -1,0 +1,153 @@
+package bnb_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/corl-go/corl/solver"
+	"github.com/corl-go/corl/solver/bnb"
+	"github.com/corl-go/corl/solver/highs"
+	"github.com/corl-go/corl/solver/solvertest"
+)
+
+// subMIPRecorder is a HiGHS engine that records, for each sub-MIP it
+// solves, the node and time limits in force.
+type subMIPRecorder struct {
+	*highs.Solver
+	ints    map[string]int
+	doubles map[string]float64
+	solves  []subMIPLimits
+}
+
+type subMIPLimits struct {
+	nodes int
+	time  float64
+}
+
+func (r *subMIPRecorder) SetIntOption(name string, v int) error {
+	r.ints[name] = v
+	return r.Solver.SetIntOption(name, v)
+}
+
+func (r *subMIPRecorder) SetDoubleOption(name string, v float64) error {
+	r.doubles[name] = v
+	return r.Solver.SetDoubleOption(name, v)
+}
+
+func (r *subMIPRecorder) Solve(ctx context.Context) (solver.Status, error) {
+	r.solves = append(r.solves, subMIPLimits{r.ints["mip_max_nodes"], r.doubles["time_limit"]})
+	return r.Solver.Solve(ctx)
+}
+
+// lnsOften runs RENS and RINS at every chance, so small models exercise
+// them.
+func lnsOften(h bnb.Heuristics) bnb.Heuristics {
+	h.RINSFreq, h.MinFixRENS, h.MinFixRINS = 2, 1e-9, 1e-9
+	return h
+}
+
+// determinismModels are models whose searches branch and run RENS and
+// RINS: a set-cover model (17 nodes under relpscost, 45 under pscost; the
+// random binary programs and the other set-cover draws tried close at
+// the root).
+func determinismModels() []*solver.Model {
+	rng := rand.New(rand.NewPCG(17, 4))
+	return []*solver.Model{solvertest.SetCover(rng, 120, 240, 0.05, 100)}
+}
+
+// TestSubMIPsEndByNodes: every sub-MIP runs under the node limit, with the
+// time limit only as the safety net far above it, and no sub-MIP of these
+// small models reaches the net.
+func TestSubMIPsEndByNodes(t *testing.T) {
+	for k, m := range determinismModels() {
+		rec := &subMIPRecorder{ints: map[string]int{}, doubles: map[string]float64{}}
+		h := lnsOften(bnb.Heuristics{LNSNodes: 37})
+		h.SubMIP = func() (solver.Engine, error) {
+			rec.Solver = newLP(t)
+			return rec, nil
+		}
+		res := solveBnB(t, m, "relpscost", bnb.Config{Heuristics: h})
+		lns := res.Stats.Heuristics[bnb.RENS].Calls + res.Stats.Heuristics[bnb.RINS].Calls
+		if lns == 0 || int64(len(rec.solves)) != lns {
+			t.Fatalf("model %d: %d sub-MIPs solved, %d LNS calls counted", k, len(rec.solves), lns)
+		}
+		for i, l := range rec.solves {
+			if l.nodes != 37 || l.time < (120*time.Second).Seconds() {
+				t.Errorf("model %d, sub-MIP %d: node limit %d, time limit %v s; want 37 and the 120 s safety net", k, i, l.nodes, l.time)
+			}
+		}
+		for _, kind := range []bnb.Heuristic{bnb.RENS, bnb.RINS} {
+			if n := res.Stats.Heuristics[kind].TimeLimited; n != 0 {
+				t.Errorf("model %d: %v stopped %d times by the safety net", k, kind, n)
+			}
+		}
+	}
+}
+
+// TestSafetyNetIsCounted: a sub-MIP stopped by LNSTime is counted, since
+// the search then depends on the machine's speed.
+func TestSafetyNetIsCounted(t *testing.T) {
+	m := determinismModels()[0]
+	res := solveBnB(t, m, "pscost", bnb.Config{Heuristics: lnsOften(bnb.Heuristics{NoRINS: true, LNSTime: time.Nanosecond})})
+	rens := res.Stats.Heuristics[bnb.RENS]
+	if rens.Calls != 1 || rens.TimeLimited != 1 {
+		t.Errorf("RENS under a 1 ns net: %+v; want one call, stopped by the net", rens)
+	}
+}
+
+// TestSearchRepeats: the same search run twice builds the same tree (every
+// node's parent, children and LP iterations), finds the same solutions at
+// the same nodes by the same heuristics, and spends the same work in each
+// heuristic; nothing in it reads a clock.
+func TestSearchRepeats(t *testing.T) {
+	ctx := context.Background()
+	for k, m := range determinismModels() {
+		for _, rule := range []string{"relpscost", "pscost"} {
+			type run struct {
+				tree  []bnb.NodeInfo
+				stats bnb.Stats
+			}
+			var runs [2]run
+			for i := range runs {
+				r, err := bnb.NewRule(rule, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s, err := bnb.NewSearch(ctx, newLP(t), m, bnb.Config{Heuristics: lnsOften(bnb.Heuristics{})})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.Run(ctx, r); err != nil {
+					t.Fatal(err)
+				}
+				runs[i] = run{s.Tree(), s.Stats()}
+			}
+			a, b := runs[0], runs[1]
+			if !slices.Equal(a.tree, b.tree) {
+				t.Errorf("model %d, %s: trees differ (%d and %d nodes)", k, rule, len(a.tree), len(b.tree))
+			}
+			if !slices.Equal(a.stats.Found, b.stats.Found) || len(a.stats.Found) == 0 {
+				t.Errorf("model %d, %s: solutions found %v and %v", k, rule, a.stats.Found, b.stats.Found)
+			}
+			if a.stats.Nodes != b.stats.Nodes || a.stats.LPIterations != b.stats.LPIterations || a.stats.Cuts.LPIterations != b.stats.Cuts.LPIterations {
+				t.Errorf("model %d, %s: nodes %d/%d, LP iterations %d/%d, cut iterations %d/%d", k, rule,
+					a.stats.Nodes, b.stats.Nodes, a.stats.LPIterations, b.stats.LPIterations, a.stats.Cuts.LPIterations, b.stats.Cuts.LPIterations)
+			}
+			for h := range bnb.NumHeuristics {
+				ha, hb := a.stats.Heuristics[h], b.stats.Heuristics[h]
+				ha.Time, hb.Time = 0, 0
+				if ha != hb {
+					t.Errorf("model %d, %s, %v: %+v and %+v", k, rule, h, ha, hb)
+				}
+			}
+			lns := a.stats.Heuristics[bnb.RENS].Calls + a.stats.Heuristics[bnb.RINS].Calls
+			t.Logf("model %d, %s: %d nodes, %d sub-MIPs, %d solutions", k, rule, a.stats.Nodes, lns, len(a.stats.Found))
+			if lns == 0 || a.stats.Nodes < 10 {
+				t.Errorf("model %d, %s: %d nodes, %d sub-MIPs: too small to show anything", k, rule, a.stats.Nodes, lns)
+			}
+		}
+	}
+}

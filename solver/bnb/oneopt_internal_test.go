@@ -1,0 +1,119 @@
+package bnb
+
+import (
+	"context"
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/corl-go/corl/internal/highstest"
+	"github.com/corl-go/corl/solver"
+)
+
+// TestOneOptByHand: on max 5a + 4b + 3c + d, 2a + 3b + c ≤ 5, c + 2d ≥ 1,
+// a, b, c binary, d in {0..3} integer, from the incumbent (0, 0, 1, 0) of
+// value 3, one-opt takes a (gain 5: row one at 3), then b no longer fits
+// (3 + 3 > 5), and d rises to its bound (gain 3, no row limits it
+// upwards): (1, 0, 1, 3) of value 11, by hand.
+func TestOneOptByHand(t *testing.T) {
+	inf := math.Inf(1)
+	m := &solver.Model{
+		Sense:    solver.Maximize,
+		Cost:     []float64{5, 4, 3, 1},
+		ColLower: []float64{0, 0, 0, 0},
+		ColUpper: []float64{1, 1, 1, 3},
+		Type:     []solver.VarType{solver.Integer, solver.Integer, solver.Integer, solver.Integer},
+		RowLower: []float64{-inf, 1},
+		RowUpper: []float64{5, inf},
+		Start:    []int{0, 1, 2, 4, 5},
+		Index:    []int{0, 0, 0, 1, 1},
+		Value:    []float64{2, 3, 1, 1, 2},
+	}
+	s, err := NewSearch(context.Background(), highstest.New(t), m, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.newIncumbent([]float64{0, 0, 1, 0}, true)
+	s.oneOptDue()
+	x, obj := s.Incumbent()
+	if !slices.Equal(x, []float64{1, 0, 1, 3}) || obj != 11 {
+		t.Fatalf("one-opt gave %v (%v); want [1 0 1 3] (11)", x, obj)
+	}
+	if st := s.stats.Heuristics[OneOpt]; st.Calls != 1 || st.Successes != 1 {
+		t.Errorf("one-opt's counters: %+v", st)
+	}
+	if f := s.stats.Found; len(f) != 2 || f[1].By != OneOpt || f[1].Objective != 11 {
+		t.Errorf("found: %+v", f)
+	}
+	s.oneOptDue() // its own solution: nothing to do
+	if st := s.stats.Heuristics[OneOpt]; st.Calls != 1 {
+		t.Errorf("one-opt ran again on its own solution: %+v", st)
+	}
+}
+
+// TestRINSSchedule walks RINS's schedule by hand with RINSFreq 100: the
+// first call at node 100, the distance doubling after calls that find
+// nothing (200, then 400), set back after one that finds a solution, and a
+// call once a solution not from a sub-MIP comes, 10 nodes after the last
+// call at the earliest, at the root too; the default schedule is every
+// 100 nodes.
+func TestRINSSchedule(t *testing.T) {
+	s := &Search{heur: Heuristics{AdaptiveRINS: true}.withDefaults()}
+	found := func(by Heuristic) {
+		s.stats.Incumbents++
+		s.stats.Found = append(s.stats.Found, Found{Node: s.stats.Nodes, By: by})
+	}
+	call := func(success bool) { // what runHeuristics does around a call
+		s.rins.last = s.stats.Nodes
+		if success {
+			found(RINS)
+		}
+		s.rins.seen = s.stats.Incumbents
+		s.rins.ran = true
+		if success {
+			s.rins.gap = 100
+		} else {
+			s.rins.gap *= 2
+		}
+	}
+	due := func(node int64, root bool) bool { s.stats.Nodes = node; return s.rinsDue(root) }
+	s.stats.Nodes = 1
+	found(RENS)
+	if due(1, true) || due(99, false) || !due(100, false) {
+		t.Fatal("the first call is at node 100 when only RENS found a solution")
+	}
+	call(false)
+	if due(299, false) || !due(300, false) {
+		t.Fatal("after a failure the next call is 200 nodes on")
+	}
+	call(false)
+	if due(699, false) || !due(700, false) {
+		t.Fatal("after two failures the next call is 400 nodes on")
+	}
+	call(true)
+	if due(799, false) || !due(800, false) {
+		t.Fatal("after a success the next call is 100 nodes on")
+	}
+	call(false)
+	s.stats.Nodes = 805
+	found(Rounding)
+	if due(805, false) || !due(810, false) {
+		t.Fatal("a rounded solution brings the call forward to 10 nodes after the last")
+	}
+	call(false)
+	if due(820, false) {
+		t.Fatal("a solution already seen brings nothing forward")
+	}
+
+	r := &Search{heur: Heuristics{AdaptiveRINS: true}.withDefaults()}
+	r.stats.Nodes = 1
+	r.stats.Incumbents = 1
+	r.stats.Found = []Found{{Node: 1, By: FractionalDive}}
+	if !r.rinsDue(true) {
+		t.Error("a dive's solution at the root calls RINS there")
+	}
+	r.heur.AdaptiveRINS = false
+	if r.rinsDue(true) || !func() bool { r.stats.Nodes = 200; return r.rinsDue(false) }() {
+		t.Error("the default schedule: every 100 nodes, never at the root")
+	}
+}
