@@ -85,11 +85,22 @@ func (s *Search) rinsDue(root bool) bool {
 	}
 	since := s.stats.Nodes - s.rins.last
 	fresh := false
-	if n := len(s.stats.Found); s.stats.Incumbents > s.rins.seen && n > 0 {
-		by := s.stats.Found[n-1].By
+	if by, ok := s.lastFinder(); ok && s.stats.Incumbents > s.rins.seen {
 		fresh = by != RENS && by != RINS && (s.rins.last == 0 || since >= max(1, freq/10))
 	}
 	return fresh || (!root && since >= s.rins.gap)
+}
+
+// lastFinder is the heuristic whose solution the incumbent came from:
+// one-opt's shifts of an incumbent count as their source's, since they
+// stay in its neighbourhood. ok is false without an incumbent.
+func (s *Search) lastFinder() (by Heuristic, ok bool) {
+	for _, f := range slices.Backward(s.stats.Found) {
+		if f.By != OneOpt {
+			return f.By, true
+		}
+	}
+	return NodeLP, false
 }
 
 // timed runs f as one call of heuristic h, counting its time and whether

@@ -117,3 +117,26 @@ func TestRINSSchedule(t *testing.T) {
 		t.Error("the default schedule: every 100 nodes, never at the root")
 	}
 }
+
+// One-opt's shift of an incumbent is no new neighbourhood for adaptive
+// RINS: after RENS's solution and one-opt's improvement of it, RINS
+// waits for its first call at node 100, not the root; after a rounded
+// solution and one-opt's improvement of it, RINS is called at once.
+func TestRINSOneOptKeepsItsSource(t *testing.T) {
+	for _, tc := range []struct {
+		source Heuristic
+		root   bool
+	}{{RENS, false}, {RINS, false}, {Rounding, true}, {NodeLP, true}} {
+		s := &Search{heur: Heuristics{AdaptiveRINS: true}.withDefaults()}
+		s.stats.Nodes = 1
+		s.stats.Incumbents = 2
+		s.stats.Found = []Found{{Node: 1, By: tc.source}, {Node: 1, By: OneOpt}}
+		if got := s.rinsDue(true); got != tc.root {
+			t.Errorf("%v then one-opt: RINS due at the root %v, want %v", tc.source, got, tc.root)
+		}
+		s.stats.Nodes = 99
+		if got := s.rinsDue(false); got != tc.root {
+			t.Errorf("%v then one-opt: RINS due at node 99 %v, want %v", tc.source, got, tc.root)
+		}
+	}
+}
