@@ -160,6 +160,11 @@ type Heuristics struct {
 	SubMIP func() (solver.Engine, error)
 }
 
+// maxRINSFreq is the largest RINSFreq: adaptive RINS's distance to its
+// next call reaches 64 RINSFreq and is doubled from there, which must
+// not overflow.
+const maxRINSFreq = math.MaxInt64 / 128
+
 // Validate checks the heuristic settings.
 func (h Heuristics) Validate() error {
 	switch {
@@ -167,6 +172,8 @@ func (h Heuristics) Validate() error {
 		return &ConfigError{"Config.Heuristics.DiveFreq", "must not be negative"}
 	case h.RINSFreq < 0:
 		return &ConfigError{"Config.Heuristics.RINSFreq", "must not be negative"}
+	case int64(h.RINSFreq) > maxRINSFreq:
+		return &ConfigError{"Config.Heuristics.RINSFreq", fmt.Sprintf("must be at most %d", int64(maxRINSFreq))}
 	case !(h.DiveQuota >= 0) || math.IsInf(h.DiveQuota, 1):
 		return &ConfigError{"Config.Heuristics.DiveQuota", "must be a finite non-negative number"}
 	case !(h.MinFixRENS >= 0 && h.MinFixRENS <= 1):

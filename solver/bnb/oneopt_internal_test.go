@@ -2,6 +2,7 @@ package bnb
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"testing"
@@ -63,18 +64,13 @@ func TestRINSSchedule(t *testing.T) {
 		s.stats.Incumbents++
 		s.stats.Found = append(s.stats.Found, Found{Node: s.stats.Nodes, By: by})
 	}
-	call := func(success bool) { // what runHeuristics does around a call
-		s.rins.last = s.stats.Nodes
+	call := func(success bool) { // a call that ran a sub-MIP
+		before := s.stats.Incumbents
+		s.rins.ran = true
 		if success {
 			found(RINS)
 		}
-		s.rins.seen = s.stats.Incumbents
-		s.rins.ran = true
-		if success {
-			s.rins.gap = 100
-		} else {
-			s.rins.gap *= 2
-		}
+		s.rinsCalled(s.stats.Nodes, before)
 	}
 	due := func(node int64, root bool) bool { s.stats.Nodes = node; return s.rinsDue(root) }
 	s.stats.Nodes = 1
@@ -103,6 +99,40 @@ func TestRINSSchedule(t *testing.T) {
 	call(false)
 	if due(820, false) {
 		t.Fatal("a solution already seen brings nothing forward")
+	}
+
+	// From the distance set back, seven failures in a row: the calls
+	// 100, 200, ..., 3200, 6400 nodes apart, and the distance then stays
+	// at the cap, 64 RINSFreq.
+	call(true)
+	var dists []int64
+	for range 7 {
+		last := s.stats.Nodes
+		n := last + 1
+		for !due(n, false) {
+			n++
+		}
+		dists = append(dists, n-last)
+		call(false)
+	}
+	if want := []int64{100, 200, 400, 800, 1600, 3200, 6400}; !slices.Equal(dists, want) {
+		t.Fatalf("seven failures: calls %v nodes apart, want %v", dists, want)
+	}
+	if last := s.stats.Nodes; s.rins.gap != 6400 || due(last+6399, false) || !due(last+6400, false) {
+		t.Fatalf("after seven failures the distance is %d, want the cap 6400", s.rins.gap)
+	}
+	// A call that ran no sub-MIP (too few columns fixed) keeps the
+	// distance; a success sets it back.
+	s.stats.Nodes += 6400
+	s.rins.ran = false
+	s.rinsCalled(s.stats.Nodes, s.stats.Incumbents)
+	if s.rins.gap != 6400 {
+		t.Fatalf("a call without a sub-MIP changed the distance to %d", s.rins.gap)
+	}
+	s.stats.Nodes += 6400
+	call(true)
+	if s.rins.gap != 100 || !due(s.stats.Nodes+100, false) {
+		t.Fatalf("after a success the distance is %d, want 100", s.rins.gap)
 	}
 
 	r := &Search{heur: Heuristics{AdaptiveRINS: true}.withDefaults()}
@@ -138,5 +168,36 @@ func TestRINSOneOptKeepsItsSource(t *testing.T) {
 		if got := s.rinsDue(false); got != tc.root {
 			t.Errorf("%v then one-opt: RINS due at node 99 %v, want %v", tc.source, got, tc.root)
 		}
+	}
+}
+
+// RINSFreq above maxRINSFreq is refused, naming the field: adaptive
+// RINS's distance, 64 RINSFreq at most, is doubled, and must not
+// overflow. At the largest accepted value it stays capped.
+func TestRINSFreqOverflow(t *testing.T) {
+	if math.MaxInt < maxRINSFreq {
+		t.Skip("int is too small to hold a RINSFreq past the limit")
+	}
+	big := int64(maxRINSFreq)
+	for _, f := range []int64{big + 1, math.MaxInt64 / 64, math.MaxInt64} {
+		var ce *ConfigError
+		err := (Config{Heuristics: Heuristics{RINSFreq: int(f)}}).Validate()
+		if !errors.As(err, &ce) || ce.Field != "Config.Heuristics.RINSFreq" {
+			t.Errorf("RINSFreq %d: %v, want a ConfigError on Config.Heuristics.RINSFreq", f, err)
+		}
+	}
+	h := Heuristics{RINSFreq: int(big), AdaptiveRINS: true}
+	if err := (Config{Heuristics: h}).Validate(); err != nil {
+		t.Fatalf("RINSFreq %d: %v", big, err)
+	}
+	s := &Search{heur: h.withDefaults()}
+	s.stats.Incumbents = 1
+	for range 10 {
+		s.rinsDue(false)
+		s.rins.ran = true
+		s.rinsCalled(s.stats.Nodes, s.stats.Incumbents)
+	}
+	if want := 64 * big; s.rins.gap != want {
+		t.Errorf("after 10 failures the distance is %d, want %d", s.rins.gap, want)
 	}
 }
