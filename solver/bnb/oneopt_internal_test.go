@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"github.com/corl-go/corl/internal/highstest"
 	"github.com/corl-go/corl/solver"
+	"github.com/corl-go/corl/solver/solvertest"
 )
 
 // TestOneOptByHand: on max 5a + 4b + 3c + d, 2a + 3b + c ≤ 5, c + 2d ≥ 1,
@@ -199,5 +201,48 @@ func TestRINSFreqOverflow(t *testing.T) {
 	}
 	if want := 64 * big; s.rins.gap != want {
 		t.Errorf("after 10 failures the distance is %d, want %d", s.rins.gap, want)
+	}
+}
+
+// One-opt runs on every new incumbent as it comes, a node LP's included
+// (not only at the next node that runs heuristics, which may never come):
+// in searches to the end, its calls are the solutions others found.
+func TestOneOptOnEveryIncumbent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	nodeLP := 0
+	for k := range 41 {
+		m := solvertest.SetCover(rng, 12+rng.IntN(10), 20+rng.IntN(15), 0.2, 10)
+		cfg := Config{Heuristics: Heuristics{NoRENS: true, NoRINS: true}}
+		cfg.NoHeuristics = k == 40 // and with the heuristics off, never
+		s, err := NewSearch(context.Background(), highstest.New(t), m, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := NewRule("mostfrac", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Run(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+		st := s.Stats()
+		others := 0
+		for _, f := range st.Found {
+			if f.By != OneOpt {
+				others++
+			}
+			if f.By == NodeLP {
+				nodeLP++
+			}
+		}
+		if cfg.NoHeuristics {
+			others = 0
+		}
+		if calls := st.Heuristics[OneOpt].Calls; calls != int64(others) {
+			t.Errorf("model %d: one-opt ran %d times on %d solutions found by others: %+v", k, calls, others, st.Found)
+		}
+	}
+	if nodeLP == 0 {
+		t.Error("no node LP found a solution: the models do not exercise it")
 	}
 }

@@ -416,6 +416,7 @@ func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
 	}
 	if len(s.cands) == 0 {
 		s.newIncumbent(s.x, false)
+		s.oneOptDue()
 		s.updateBounds()
 		return false, nil
 	}
