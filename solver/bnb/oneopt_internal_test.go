@@ -48,6 +48,11 @@ func TestOneOptByHand(t *testing.T) {
 	if f := s.stats.Found; len(f) != 2 || f[1].By != OneOpt || f[1].Objective != 11 {
 		t.Errorf("found: %+v", f)
 	}
+	st := s.Stats()
+	st.Found[0].Objective = 42
+	if f := s.Stats().Found; f[0].Objective != 3 {
+		t.Errorf("changing Stats().Found changed the search's: %+v", f)
+	}
 	s.oneOptDue() // its own solution: nothing to do
 	if st := s.stats.Heuristics[OneOpt]; st.Calls != 1 {
 		t.Errorf("one-opt ran again on its own solution: %+v", st)
@@ -244,5 +249,29 @@ func TestOneOptOnEveryIncumbent(t *testing.T) {
 	}
 	if nodeLP == 0 {
 		t.Error("no node LP found a solution: the models do not exercise it")
+	}
+}
+
+// noSpawn is an engine that cannot spawn sub-MIP engines.
+type noSpawn struct{ solver.Engine }
+
+// Without an engine for sub-MIPs, a RINS call runs none, so adaptive
+// RINS keeps its distance rather than doubling it as after a failure.
+func TestRINSWithoutSubMIPKeepsDistance(t *testing.T) {
+	m := solvertest.SetCover(rand.New(rand.NewPCG(17, 4)), 120, 240, 0.05, 100)
+	h := Heuristics{AdaptiveRINS: true, RINSFreq: 2, MinFixRINS: 1e-9, NoRENS: true}
+	s, err := NewSearch(context.Background(), noSpawn{highstest.New(t)}, m, Config{Heuristics: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRule("mostfrac", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	if s.rins.last == 0 || s.rins.gap != 2 {
+		t.Errorf("RINS last called at node %d, distance %d; want a call and the distance 2", s.rins.last, s.rins.gap)
 	}
 }
