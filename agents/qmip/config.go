@@ -87,13 +87,21 @@ type Config struct {
 	// uses LR·LRDecay^k; 1 (no decay).
 	LRDecay float64 `json:"lr_decay"`
 	// Improve, when positive, replaces DQN by least-squares policy
-	// iteration: the Episodes are split into Improve rounds of play,
-	// epsilon-greedy at ImproveEps (0.3) with the family's sampler, and
-	// after each round the skip term is set to the LSTD-Q estimate of the
+	// iteration: the Episodes are split into Improve rounds of play, each
+	// step the greedy action, or with probability ImproveEps (0.3) a
+	// feasible action one change away from it (a member dropped, added or
+	// swapped; the family's sampler when 20 tries find none), and after
+	// each round the skip term is set to the LSTD-Q estimate of the
 	// current greedy policy's Q on all the play so far (the ReLU part
 	// zeroed), regularised towards the policy's own weights by
 	// ImproveRidge (1e-3) per transition; each round ends with a greedy
-	// evaluation. 0: DQN. Needs Skip = SkipLinear.
+	// evaluation. 0: DQN. Needs Skip = SkipLinear, Features =
+	// FeaturesProduct and Replay >= Episodes·Horizon (the fit reads the
+	// replay, which must hold all the play). DQN's own fields do nothing
+	// under it (LR, LRDecay, Batch, TrainEvery, TargetEvery, Target, Tau,
+	// the Eps*, EvalEvery; LR and Batch reach only the warm start's Adam
+	// fallback, through WarmLR's default and its batch size), and Validate
+	// refuses Double and Anchor with it.
 	Improve      int     `json:"improve,omitempty"`
 	ImproveEps   float64 `json:"improve_eps,omitempty"`
 	ImproveRidge float64 `json:"improve_ridge,omitempty"`
@@ -204,7 +212,7 @@ func (c Config) Validate() error {
 		}
 	}
 	switch {
-	case c.Replay < c.Batch:
+	case c.Improve == 0 && c.Replay < c.Batch: // policy iteration draws no batches
 		return bad("Replay", c.Replay, fmt.Sprintf(">= Batch (%d)", c.Batch))
 	case !(c.Gamma >= 0 && c.Gamma < 1):
 		return bad("Gamma", c.Gamma, "in [0, 1)")
@@ -237,11 +245,17 @@ func (c Config) Validate() error {
 	case !(c.LRDecay > 0 && c.LRDecay <= 1):
 		return bad("LRDecay", c.LRDecay, "in (0, 1]")
 	case c.Improve < 0 || c.Improve > c.Episodes:
-		return bad("Improve", c.Improve, fmt.Sprintf("in 0..Episodes (%d)", c.Episodes))
+		return bad("Improve", c.Improve, fmt.Sprintf("in 0..%d (the episodes)", c.Episodes))
+	case c.Improve > 0 && c.Double:
+		return bad("Double", c.Double, "false under improve, which has no target network")
+	case c.Improve > 0 && c.Anchor != 0:
+		return bad("Anchor", c.Anchor, "0 under improve, which takes no gradient steps")
+	case c.Improve > 0 && c.Replay < c.Episodes*c.Horizon:
+		return bad("Replay", c.Replay, fmt.Sprintf(">= episodes x horizon (%d) under improve, which fits all its play", c.Episodes*c.Horizon))
 	case c.Improve > 0 && c.Skip != SkipLinear:
-		return bad("Skip", fmt.Sprintf("%q", c.Skip), SkipLinear+" (Improve fits the skip term)")
+		return bad("Skip", fmt.Sprintf("%q", c.Skip), SkipLinear+" under improve, which fits the skip term")
 	case c.Improve > 0 && c.Features != FeaturesProduct:
-		return bad("Features", fmt.Sprintf("%q", c.Features), FeaturesProduct+" (Improve fits each arm's activity by state)")
+		return bad("Features", fmt.Sprintf("%q", c.Features), FeaturesProduct+" under improve, which fits each arm's activity by state")
 	case !(c.ImproveEps > 0 && c.ImproveEps <= 1):
 		return bad("ImproveEps", c.ImproveEps, "in (0, 1]")
 	case !(c.ImproveRidge > 0 && c.ImproveRidge < 1e3):

@@ -61,6 +61,7 @@ type Progress struct {
 // Summary is the outcome of a run.
 type Summary struct {
 	Episodes, Steps, Updates int
+	Rounds                   int     // policy iteration's rounds done (Improve > 0)
 	Eval                     float64 // the last greedy evaluation's mean expected reward per step
 	Best                     float64 // the best greedy evaluation's (Keep = KeepBest: the policy's); NaN without one
 	Solves, MemoHits         int64
@@ -109,7 +110,7 @@ func Train(ctx context.Context, dir *train.Dir, cfg Config, progress func(Progre
 	if t.m, err = newModel(nn.CPU(), t.rng, NumInputsOf(inst, cfg.Features), cfg.Hidden, cfg.Skip == SkipLinear); err != nil {
 		return Summary{}, err
 	}
-	if cfg.Anchor > 0 { // drawn from its own generator: its weights come from the warm start
+	if cfg.Anchor > 0 && cfg.Improve == 0 { // drawn from its own generator: its weights come from the warm start
 		if t.warm, err = newModel(nn.CPU(), rand.New(rand.NewPCG(0, 0)), NumInputsOf(inst, cfg.Features), cfg.Hidden, cfg.Skip == SkipLinear); err != nil {
 			return Summary{}, err
 		}
@@ -219,7 +220,11 @@ func (t *trainer) summary() Summary {
 	if t.st.BestQ != nil {
 		best = t.st.Best
 	}
-	return Summary{Episodes: t.st.Episode, Steps: t.st.Steps, Updates: t.st.Updates, Eval: t.eval, Best: best,
+	rounds := 0
+	if t.cfg.Improve > 0 { // a round ends at each episode where Episode·Improve/Episodes steps up
+		rounds = t.st.Episode * t.cfg.Improve / t.cfg.Episodes
+	}
+	return Summary{Episodes: t.st.Episode, Steps: t.st.Steps, Updates: t.st.Updates, Rounds: rounds, Eval: t.eval, Best: best,
 		Solves: t.st.Solves, MemoHits: t.st.MemoHits, SolveSeconds: t.st.SolveSeconds, Seconds: t.seconds()}
 }
 
@@ -285,6 +290,9 @@ func (t *trainer) checkpoint() error {
 func (t *trainer) row(phase string, ret, loss float64) {
 	r := trace.Train{Run: t.dir.Path, Agent: "sequoia", Phase: phase, Epoch: int64(t.st.Episode), Step: int64(t.st.Updates),
 		Samples: int64(t.st.Steps), Loss: loss, LR: t.lr(), Seconds: t.seconds()}
+	if t.cfg.Improve > 0 { // no learning rate: the rows would record DQN's, unused
+		r.LR = 0
+	}
 	if !math.IsNaN(ret) {
 		r.Return = trace.Float(ret)
 	}

@@ -54,7 +54,8 @@ func weightsOf(t *testing.T, path string) map[string][]float32 {
 // SEQUOIA's settings, with the defaults (product inputs, skip term,
 // Whittle warm start, Q per step, the best network kept), and with the
 // defaults and each DQN option on: double DQN, a soft target with a rate
-// decay, a target held at the warm start.
+// decay, a target held at the warm start, the anchor; and with policy
+// iteration (Improve 2) in place of DQN.
 func TestResumeReproducesTheRun(t *testing.T) {
 	highstest.Need(t)
 	for name, opts := range map[string]Config{
@@ -225,12 +226,25 @@ func TestDQNOptionsValidated(t *testing.T) {
 		"Anchor":             {Anchor: -1},
 		"Improve":            {Improve: 200},
 		"Skip under Improve": {Improve: 1, Skip: SkipNone},
+		// the fit reads the replay: it must hold every transition
+		"Replay under Improve":   {Improve: 1, Episodes: 10, Horizon: 20, Replay: 199},
+		"Features under Improve": {Improve: 1, Features: FeaturesPlain},
+		"Double under Improve":   {Improve: 1, Double: true},
+		"Anchor under Improve":   {Improve: 1, Anchor: 1},
+		"ImproveEps":             {ImproveEps: 1.5},
+		"ImproveRidge":           {ImproveRidge: -1},
 	} {
 		cfg.Family, cfg.J, cfg.B = "capacity", 6, 2
 		err := cfg.WithDefaults().Validate()
 		if err == nil || !strings.Contains(err.Error(), "Config."+strings.Fields(field)[0]) {
 			t.Errorf("%s: %v", field, err)
 		}
+	}
+	// policy iteration draws no batches: a replay that holds its play is
+	// enough, below Batch
+	ok := Config{Family: "capacity", J: 6, B: 2, Improve: 1, Episodes: 2, Horizon: 5, Replay: 10}
+	if err := ok.WithDefaults().Validate(); err != nil {
+		t.Errorf("%+v: %v", ok, err)
 	}
 }
 

@@ -71,9 +71,9 @@ func trainBanditsCommand() *cli.Command {
 			&cli.Float64Flag{Name: "tau", Value: 1e-6, Usage: "share of the way the target network moves towards the online one per update under --target soft, in (0, 1]"},
 			&cli.Float64Flag{Name: "anchor", Usage: "weight of a squared pull of Q towards the warm-started network in DQN's loss (0: none)"},
 			&cli.Float64Flag{Name: "lr-decay", Value: 1, Usage: "factor on DQN's learning rate at each episode, in (0, 1]"},
-			&cli.IntFlag{Name: "improve", Usage: "instead of DQN, N rounds of least-squares policy iteration over the --episodes (0: DQN): after each round Q becomes the LSTD-Q estimate of the greedy policy's value on all play so far, a linear term the MIP takes without binaries"},
+			&cli.IntFlag{Name: "improve", Usage: "instead of DQN, N rounds of least-squares policy iteration over the --episodes (0: DQN): after each round Q becomes the LSTD-Q estimate of the greedy policy's value on all play so far (--replay must hold all --episodes x --horizon transitions), a linear term the MIP takes without binaries"},
 			&cli.Float64Flag{Name: "improve-eps", Value: 0.3, Usage: "exploration rate of the play under --improve, in (0, 1]"},
-			&cli.Float64Flag{Name: "improve-ridge", Value: 1e-3, Usage: "pull per transition of --improve's estimate towards the evaluated policy's weights"},
+			&cli.Float64Flag{Name: "improve-ridge", Value: 1e-3, Usage: "pull per transition of --improve's estimate towards the evaluated policy's weights, in (0, 1000)"},
 			&cli.StringFlag{Name: "keep", Value: qmip.DefaultKeep, Usage: "the policy written: last (the last network) or best (the one of the best greedy evaluation, the warm start's included)"},
 			&cli.IntFlag{Name: "workers", Value: runtime.GOMAXPROCS(0), Usage: "HiGHS instances solving target MIPs in parallel (the result does not depend on it)"},
 			&cli.IntFlag{Name: "checkpoint-every", Value: 5, Usage: "episodes between checkpoints"},
@@ -123,6 +123,9 @@ func trainBanditsConfigFromFlags(c *cli.Context) (trainBanditsConfig, error) {
 	if err := (bandits.Config{Family: c.String("family"), J: c.Int("arms"), B: c.Int("budget")}).Validate(); err != nil {
 		return trainBanditsConfig{}, usageErr("--family %s --arms %d --budget %d: %v", c.String("family"), c.Int("arms"), c.Int("budget"), err)
 	}
+	if err := checkImproveFlags(c); err != nil {
+		return trainBanditsConfig{}, err
+	}
 	if c.IsSet("tau") && c.String("target") != qmip.TargetSoft {
 		return trainBanditsConfig{}, usageErr("--tau goes with --target %s, not %s", qmip.TargetSoft, c.String("target"))
 	}
@@ -159,6 +162,33 @@ func trainBanditsConfigFromFlags(c *cli.Context) (trainBanditsConfig, error) {
 		return trainBanditsConfig{}, usageErr("--%s %v: want %s", cmp.Or(qmipFlags[field], field), ce.Value, ce.Want)
 	}
 	return trainBanditsConfig{Agent: "sequoia", Config: q, GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version}, nil
+}
+
+// dqnOnlyFlags are the flags policy iteration (--improve) has no use for:
+// it takes no gradient steps, has no target network, explores at
+// --improve-eps and evaluates at the end of each round. (--lr and
+// --batch-size reach only the warm start's Adam fallback, whose rate
+// --warm-lr sets.)
+var dqnOnlyFlags = []string{"lr", "lr-decay", "batch-size", "train-every", "target-every", "target", "tau",
+	"double", "anchor", "eps-start", "eps-end", "eps-decay", "eval-every"}
+
+// checkImproveFlags refuses a flag given where it has no effect: DQN's
+// under --improve, --improve's without it.
+func checkImproveFlags(c *cli.Context) error {
+	if c.Int("improve") == 0 {
+		for _, f := range []string{"improve-eps", "improve-ridge"} {
+			if c.IsSet(f) {
+				return usageErr("--%s goes with --improve N (N > 0)", f)
+			}
+		}
+		return nil
+	}
+	for _, f := range dqnOnlyFlags {
+		if c.IsSet(f) {
+			return usageErr("--%s is DQN's: it has no effect under --improve", f)
+		}
+	}
+	return nil
 }
 
 // qmipFlags names each qmip.Config field's flag.
@@ -211,7 +241,11 @@ func runTrainBandits(c *cli.Context, dir *train.Dir, cfg trainBanditsConfig) err
 	if err := writeBanditsSummary(dir, cfg, sum); err != nil {
 		return failedErr(err)
 	}
-	fmt.Fprintf(c.App.Writer, "trained %d episodes (%d updates): greedy mean expected reward %.4f per step\n", sum.Episodes, sum.Updates, sum.Eval)
+	work := fmt.Sprintf("%d updates", sum.Updates)
+	if q.Improve > 0 {
+		work = fmt.Sprintf("%d rounds of policy iteration", sum.Rounds)
+	}
+	fmt.Fprintf(c.App.Writer, "trained %d episodes (%s): greedy mean expected reward %.4f per step\n", sum.Episodes, work, sum.Eval)
 	fmt.Fprintf(c.App.Writer, "policy: %s\nevaluate: corl eval bandits --family %s --arms %d --budget %d --seed %d --policies sequoia:%s,myopic,whittle\n",
 		dir.Join("policy.safetensors"), q.Family, q.J, q.B, q.Seed, dir.Join("policy.safetensors"))
 	return nil
@@ -227,7 +261,11 @@ func writeBanditsSummary(dir *train.Dir, cfg trainBanditsConfig, s qmip.Summary)
 	} else {
 		fmt.Fprintf(&b, "- DQN: rate %g decayed by %g per episode, target network %s, double %v, anchor %g\n", q.LR, q.LRDecay, q.Target, q.Double, q.Anchor)
 	}
-	fmt.Fprintf(&b, "- episodes: %d x %d steps, %d updates of %d transitions\n", s.Episodes, q.Horizon, s.Updates, q.Batch)
+	if q.Improve > 0 {
+		fmt.Fprintf(&b, "- episodes: %d x %d steps, %d rounds of policy iteration, the last on %d transitions\n", s.Episodes, q.Horizon, s.Rounds, s.Steps)
+	} else {
+		fmt.Fprintf(&b, "- episodes: %d x %d steps, %d updates of %d transitions\n", s.Episodes, q.Horizon, s.Updates, q.Batch)
+	}
 	fmt.Fprintf(&b, "- greedy evaluation (%d episodes): mean expected reward %.4f per step\n", q.EvalEpisodes, s.Eval)
 	if !math.IsNaN(s.Best) {
 		fmt.Fprintf(&b, "- policy: the network of the best greedy evaluation, %.4f per step\n", s.Best)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/corl-go/corl/agents/policy"
 	"github.com/corl-go/corl/agents/qmip"
+	"github.com/corl-go/corl/agents/train"
 	"github.com/corl-go/corl/envs/bandits"
 	"github.com/corl-go/corl/eval"
 )
@@ -73,6 +75,7 @@ func TestTrainBanditsRefusesBadFlags(t *testing.T) {
 		{"--skip", "quadratic"}, {"--target", "frozen"}, {"--target", "soft", "--tau", "0"}, {"--target", "soft", "--tau", "2"}, {"--tau", "0.5"},
 		{"--lr-decay", "0"}, {"--lr-decay", "1.5"}, {"--anchor", "-1"},
 		{"--improve", "-1"}, {"--improve", "200"}, {"--improve", "2", "--skip", "none"}, {"--improve", "2", "--features", "plain"}, {"--improve-eps", "0"}, {"--improve-ridge", "-1"},
+		{"--improve", "2", "--episodes", "10", "--horizon", "20", "--replay", "199"},
 	} {
 		out := filepath.Join(t.TempDir(), "run")
 		code, _, stderr := corl(t, append([]string{"train", "bandits", "--out", out}, bad...)...)
@@ -85,6 +88,32 @@ func TestTrainBanditsRefusesBadFlags(t *testing.T) {
 		}
 		if !named {
 			t.Errorf("%v: %q names none of the flags given", bad, stderr)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%v: a run directory was made", bad)
+		}
+	}
+}
+
+// A flag that would do nothing is refused by name: DQN's under
+// --improve, --improve's without it.
+func TestTrainBanditsRefusesIdleImproveFlags(t *testing.T) {
+	cases := [][]string{{"--improve-eps", "0.5"}, {"--improve-ridge", "0.01"}, {"--improve", "0", "--improve-eps", "0.5"}}
+	for _, f := range []string{"lr", "lr-decay", "batch-size", "train-every", "target-every", "target", "tau",
+		"eps-start", "eps-end", "eps-decay", "eval-every", "anchor"} {
+		v := map[string]string{"target": "soft", "tau": "0.5", "anchor": "1", "lr-decay": "0.9", "eps-start": "0.5", "eps-end": "0.1", "eps-decay": "0.4", "lr": "0.01"}[f]
+		cases = append(cases, []string{"--improve", "2", "--" + f, cmp.Or(v, "3")})
+	}
+	cases = append(cases, []string{"--improve", "2", "--double"})
+	for _, bad := range cases {
+		out := filepath.Join(t.TempDir(), "run")
+		code, _, stderr := corl(t, append([]string{"train", "bandits", "--out", out}, bad...)...)
+		flag := bad[len(bad)-2]
+		if bad[len(bad)-1] == "--double" {
+			flag = "--double"
+		}
+		if code != exitUsage || !strings.Contains(stderr, flag+" ") {
+			t.Errorf("%v: exit %d, %q; want %d naming %s", bad, code, stderr, exitUsage, flag)
 		}
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("%v: a run directory was made", bad)
@@ -138,5 +167,23 @@ func TestEvalBanditsSelectFlags(t *testing.T) {
 	defer bandits.ClosePolicy(p)
 	if got := p.(*qmip.Policy).Select(); got != sel {
 		t.Fatalf("BanditSelect(%v): the policy selects with %+v", sel, got)
+	}
+}
+
+// Under --improve the summary counts policy iteration's rounds and the
+// transitions they fitted, not DQN's updates and batch.
+func TestTrainBanditsSummaryOfImprove(t *testing.T) {
+	q := qmip.Config{Family: "capacity", J: 8, B: 2, Episodes: 4, Horizon: 10, Improve: 2}.WithDefaults()
+	dir := &train.Dir{Path: t.TempDir()}
+	if err := writeBanditsSummary(dir, trainBanditsConfig{Config: q}, qmip.Summary{Episodes: 4, Steps: 40, Rounds: 2}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(dir.Join("summary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	if !strings.Contains(s, "2 rounds of policy iteration, the last on 40 transitions") || strings.Contains(s, "updates") {
+		t.Fatalf("summary:\n%s", s)
 	}
 }
