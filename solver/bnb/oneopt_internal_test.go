@@ -219,18 +219,7 @@ func TestOneOptOnEveryIncumbent(t *testing.T) {
 		m := solvertest.SetCover(rng, 12+rng.IntN(10), 20+rng.IntN(15), 0.2, 10)
 		cfg := Config{Heuristics: Heuristics{NoRENS: true, NoRINS: true}}
 		cfg.NoHeuristics = k == 40 // and with the heuristics off, never
-		s, err := NewSearch(context.Background(), highstest.New(t), m, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := NewRule("mostfrac", 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.Run(context.Background(), r); err != nil {
-			t.Fatal(err)
-		}
-		st := s.Stats()
+		st := searchToEnd(t, highstest.New(t), m, cfg).Stats()
 		others := 0
 		for _, f := range st.Found {
 			if f.By != OneOpt {
@@ -260,7 +249,17 @@ type noSpawn struct{ solver.Engine }
 func TestRINSWithoutSubMIPKeepsDistance(t *testing.T) {
 	m := solvertest.SetCover(rand.New(rand.NewPCG(17, 4)), 120, 240, 0.05, 100)
 	h := Heuristics{AdaptiveRINS: true, RINSFreq: 2, MinFixRINS: 1e-9, NoRENS: true}
-	s, err := NewSearch(context.Background(), noSpawn{highstest.New(t)}, m, Config{Heuristics: h})
+	s := searchToEnd(t, noSpawn{highstest.New(t)}, m, Config{Heuristics: h})
+	if s.rins.last == 0 || s.rins.gap != 2 {
+		t.Errorf("RINS last called at node %d, distance %d; want a call and the distance 2", s.rins.last, s.rins.gap)
+	}
+}
+
+// searchToEnd runs the search of m on lp under cfg with mostfrac
+// branching to its end.
+func searchToEnd(t *testing.T, lp solver.Engine, m *solver.Model, cfg Config) *Search {
+	t.Helper()
+	s, err := NewSearch(context.Background(), lp, m, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +270,5 @@ func TestRINSWithoutSubMIPKeepsDistance(t *testing.T) {
 	if _, err := s.Run(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
-	if s.rins.last == 0 || s.rins.gap != 2 {
-		t.Errorf("RINS last called at node %d, distance %d; want a call and the distance 2", s.rins.last, s.rins.gap)
-	}
+	return s
 }
