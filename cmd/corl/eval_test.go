@@ -381,7 +381,8 @@ func TestEvalMallocResumeKeepsSearch(t *testing.T) {
 // A resumed eval milp keeps to the search its runs were made with: an
 // evaluation whose settings predate the cut placement and reduced-cost
 // fixing ("cuts on" then meant the root only) is refused, naming the
-// setting, and so is another --redcost.
+// setting, and so is one recorded before "all" took in one-opt, and
+// another --redcost.
 func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	needHiGHS(t)
 	set := smallSet(t, "1")
@@ -394,6 +395,15 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	base := []string{"eval", "milp", "--set", set, "--branching", "mostfrac", "--out", out, "--resume"}
 	if code, _, errs := corl(t, base...); code != exitUsage || !strings.Contains(errs, "made with cut_nodes") {
 		t.Errorf("resume of an evaluation recorded before the cut placement: exit %d, %q", code, errs)
+	}
+	os.RemoveAll(out + ".parts")
+	// Recorded after the cut placement, before "all" took in one-opt.
+	old["cut_nodes"], old["redcost"] = "true", "off"
+	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := corl(t, base...); code != exitUsage || !strings.Contains(errs, "made with oneopt") {
+		t.Errorf("resume of an evaluation recorded before one-opt: exit %d, %q", code, errs)
 	}
 	os.RemoveAll(out + ".parts")
 	if code, _, errs := corl(t, base...); code != exitOK {

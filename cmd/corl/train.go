@@ -135,6 +135,10 @@ type trainMILPConfig struct {
 	// search's default since it became one. A run recorded before (no
 	// field) searched with root cuts only, and resumes so.
 	CutNodes *bool `json:"cut_nodes,omitempty"`
+	// OneOpt: the episodes' searches run one-opt on each new incumbent,
+	// a default heuristic since it became one. A run recorded before (no
+	// field) searched without it, and resumes so.
+	OneOpt *bool `json:"oneopt,omitempty"`
 	// OptimaCache is where --agent revibranch's cutoffs are cached; not
 	// recorded: an entry is keyed by the HiGHS version and runtime that
 	// solved it, so a cached value is the one this build would find.
@@ -143,7 +147,8 @@ type trainMILPConfig struct {
 
 // search is the branch-and-bound configuration of the run's episodes.
 func (c trainMILPConfig) search(nodeLimit int64) bnb.Config {
-	return bnb.Config{NodeLimit: nodeLimit, Cuts: bnb.Cuts{RootOnly: c.CutNodes == nil || !*c.CutNodes}}
+	return bnb.Config{NodeLimit: nodeLimit, Cuts: bnb.Cuts{RootOnly: c.CutNodes == nil || !*c.CutNodes},
+		Heuristics: bnb.Heuristics{NoOneOpt: c.OneOpt == nil || !*c.OneOpt}}
 }
 
 func trainConfigFromFlags(c *cli.Context) (trainMILPConfig, error) {
@@ -156,6 +161,7 @@ func trainConfigFromFlags(c *cli.Context) (trainMILPConfig, error) {
 		EvalBranching: splitList(c.String("eval-branching")), EvalHighs: c.Bool("eval-highs"),
 		EvalTimeLimit: c.Float64("eval-time-limit"), Seed: c.Uint64("seed"), Engine: c.String("engine"),
 		Workers: c.Int("workers"), GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version, CutNodes: new(true),
+		OneOpt: new(true),
 		OptimaCache: c.String("optima-cache"),
 	}
 	switch cfg.Agent {
@@ -297,7 +303,7 @@ func trainMILPAction(c *cli.Context) error {
 	// On --resume only --out and --workers may be given, or the original
 	// command line with --resume added: it must agree with the record.
 	var rec trainMILPConfig
-	dir, resumed, err := startRun(c, cfg, &rec, []string{"workers", "optima-cache"}, "workers", "gomaxprocs", "corl_version", "cut_nodes")
+	dir, resumed, err := startRun(c, cfg, &rec, []string{"workers", "optima-cache"}, "workers", "gomaxprocs", "corl_version", "cut_nodes", "oneopt")
 	if err != nil {
 		return err
 	}

@@ -295,7 +295,9 @@ func TestTrainMistakesLeaveNoRun(t *testing.T) {
 
 // A training run recorded before cuts at every node became the search's
 // default (its config.json has no cut_nodes) resumes with the root-only
-// search its episodes were played with; a new run records the default.
+// search its episodes were played with, and so does one recorded before
+// one-opt became a default heuristic (no oneopt: one-opt off); a new run
+// records the defaults.
 func TestTrainRecordKeepsCutPlacement(t *testing.T) {
 	var old trainMILPConfig
 	if err := json.Unmarshal([]byte(`{"agent":"il","samples":10,"seed":1}`), &old); err != nil {
@@ -303,6 +305,9 @@ func TestTrainRecordKeepsCutPlacement(t *testing.T) {
 	}
 	if s := old.search(7); !s.Cuts.RootOnly || s.NodeLimit != 7 {
 		t.Errorf("a run recorded without cut_nodes searches with %+v, want root cuts only", s)
+	}
+	if s := old.search(7); !s.Heuristics.NoOneOpt {
+		t.Errorf("a run recorded without oneopt searches with %+v, want one-opt off", s.Heuristics)
 	}
 	app := newApp(io.Discard, io.Discard)
 	var got trainMILPConfig
@@ -323,5 +328,8 @@ func TestTrainRecordKeepsCutPlacement(t *testing.T) {
 	}
 	if s := back.search(0); s.Cuts.RootOnly {
 		t.Errorf("a new run's record %s searches with root cuts only", b)
+	}
+	if s := back.search(0); s.Heuristics.NoOneOpt {
+		t.Errorf("a new run's record %s searches without one-opt", b)
 	}
 }

@@ -138,7 +138,8 @@ type Heuristics struct {
 	// nothing doubling the distance to the next (up to 64 RINSFreq), one
 	// that finds a solution setting it back; and, at the root too, once an
 	// incumbent that no sub-MIP found has come since its last call (a new
-	// neighbourhood), at least RINSFreq/10 nodes after that call.
+	// neighbourhood; one-opt's shift of an incumbent counts as its
+	// source's), at least RINSFreq/10 nodes after that call.
 	AdaptiveRINS bool
 	// MinFixRENS and MinFixRINS: the sub-MIP is skipped when fewer than
 	// this fraction of the integer columns would be fixed (0: 0.5 and 0.3).
@@ -159,6 +160,11 @@ type Heuristics struct {
 	SubMIP func() (solver.Engine, error)
 }
 
+// maxRINSFreq is the largest RINSFreq: adaptive RINS's distance to its
+// next call reaches 64 RINSFreq and is doubled from there, which must
+// not overflow.
+const maxRINSFreq = math.MaxInt64 / 128
+
 // Validate checks the heuristic settings.
 func (h Heuristics) Validate() error {
 	switch {
@@ -166,6 +172,8 @@ func (h Heuristics) Validate() error {
 		return &ConfigError{"Config.Heuristics.DiveFreq", "must not be negative"}
 	case h.RINSFreq < 0:
 		return &ConfigError{"Config.Heuristics.RINSFreq", "must not be negative"}
+	case int64(h.RINSFreq) > maxRINSFreq:
+		return &ConfigError{"Config.Heuristics.RINSFreq", fmt.Sprintf("must be at most %d", int64(maxRINSFreq))}
 	case !(h.DiveQuota >= 0) || math.IsInf(h.DiveQuota, 1):
 		return &ConfigError{"Config.Heuristics.DiveQuota", "must be a finite non-negative number"}
 	case !(h.MinFixRENS >= 0 && h.MinFixRENS <= 1):

@@ -42,10 +42,11 @@ func (r *subMIPRecorder) Solve(ctx context.Context) (solver.Status, error) {
 	return r.Solver.Solve(ctx)
 }
 
-// lnsOften runs RENS and RINS at every chance, so small models exercise
-// them.
+// lnsOften runs RENS at the root and RINS every other node (its fixed
+// schedule, not the adaptive one), whatever columns they fix, so small
+// models exercise them.
 func lnsOften(h bnb.Heuristics) bnb.Heuristics {
-	h.RINSFreq, h.MinFixRENS, h.MinFixRINS = 2, 1e-9, 1e-9
+	h.RINSFreq, h.MinFixRENS, h.MinFixRINS, h.AdaptiveRINS = 2, 1e-9, 1e-9, false
 	return h
 }
 
@@ -101,7 +102,9 @@ func TestSafetyNetIsCounted(t *testing.T) {
 // TestSearchRepeats: the same search run twice builds the same tree (every
 // node's parent, children and LP iterations), finds the same solutions at
 // the same nodes by the same heuristics, and spends the same work in each
-// heuristic; nothing in it reads a clock.
+// heuristic. Nothing in the search reads a clock while no sub-MIP hits
+// its safety time limit, so each run must show TimeLimited 0: one that
+// does not depended on the machine, and proves nothing.
 func TestSearchRepeats(t *testing.T) {
 	ctx := context.Background()
 	for k, m := range determinismModels() {
@@ -126,6 +129,11 @@ func TestSearchRepeats(t *testing.T) {
 				runs[i] = run{s.Tree(), s.Stats()}
 			}
 			a, b := runs[0], runs[1]
+			for i, r := range runs {
+				if tl := r.stats.HeuristicTotal().TimeLimited; tl != 0 {
+					t.Errorf("model %d, %s, run %d: %d sub-MIPs stopped by the safety time limit: the runs depended on the clock", k, rule, i, tl)
+				}
+			}
 			if !slices.Equal(a.tree, b.tree) {
 				t.Errorf("model %d, %s: trees differ (%d and %d nodes)", k, rule, len(a.tree), len(b.tree))
 			}

@@ -47,17 +47,10 @@ func (s *Search) runHeuristics(ctx context.Context, node *Node) error {
 	}
 	if !h.NoRINS && s.incumbent != nil && s.rinsDue(root) && !s.pruned(node.Bound) {
 		inc := s.stats.Incumbents
-		s.rins.last = s.stats.Nodes
 		if err := s.lns(ctx, RINS); err != nil {
 			return err
 		}
-		s.rins.seen = s.stats.Incumbents
-		switch {
-		case s.stats.Incumbents > inc:
-			s.rins.gap = int64(h.RINSFreq)
-		case s.rins.ran:
-			s.rins.gap = min(2*s.rins.gap, 64*int64(h.RINSFreq))
-		}
+		s.rinsCalled(s.stats.Nodes, inc)
 		s.oneOptDue()
 	}
 	return nil
@@ -73,6 +66,22 @@ type rinsState struct {
 	ran       bool
 }
 
+// rinsCalled updates RINS's schedule after a call at node count node,
+// made when the incumbent count was before: the next call RINSFreq nodes
+// on after one that found a solution, twice as far as the last (64
+// RINSFreq at most) after a sub-MIP that found nothing, as far as the
+// last after a call that ran no sub-MIP (s.rins.ran false).
+func (s *Search) rinsCalled(node int64, before int) {
+	freq := int64(s.heur.RINSFreq)
+	s.rins.last, s.rins.seen = node, s.stats.Incumbents
+	switch {
+	case s.stats.Incumbents > before:
+		s.rins.gap = freq
+	case s.rins.ran:
+		s.rins.gap = min(2*max(s.rins.gap, freq), 64*freq)
+	}
+}
+
 // rinsDue reports whether RINS runs at this node (see
 // Heuristics.RINSFreq).
 func (s *Search) rinsDue(root bool) bool {
@@ -85,11 +94,22 @@ func (s *Search) rinsDue(root bool) bool {
 	}
 	since := s.stats.Nodes - s.rins.last
 	fresh := false
-	if n := len(s.stats.Found); s.stats.Incumbents > s.rins.seen && n > 0 {
-		by := s.stats.Found[n-1].By
+	if by, ok := s.lastFinder(); ok && s.stats.Incumbents > s.rins.seen {
 		fresh = by != RENS && by != RINS && (s.rins.last == 0 || since >= max(1, freq/10))
 	}
 	return fresh || (!root && since >= s.rins.gap)
+}
+
+// lastFinder is the heuristic whose solution the incumbent came from:
+// one-opt's shifts of an incumbent count as their source's, since they
+// stay in its neighbourhood. ok is false without an incumbent.
+func (s *Search) lastFinder() (by Heuristic, ok bool) {
+	for _, f := range slices.Backward(s.stats.Found) {
+		if f.By != OneOpt {
+			return f.By, true
+		}
+	}
+	return NodeLP, false
 }
 
 // timed runs f as one call of heuristic h, counting its time and whether

@@ -59,15 +59,17 @@
 // and RINS (every RINSFreq nodes: integer columns where the node LP agrees
 // with the incumbent fixed; or, with AdaptiveRINS, the distance to the
 // next call doubling after each call that finds nothing, and a call as
-// soon as a new incumbent comes from elsewhere) hand a sub-MIP to HiGHS's
+// soon as a new incumbent comes from elsewhere, one-opt's shifts of an
+// incumbent counting as their source's) hand a sub-MIP to HiGHS's
 // own MIP on a second engine, ended by a node limit (a time limit far
 // above it is only a safety net), with the incumbent as cutoff. One-opt
 // shifts single integer columns of each new incumbent where their cost
 // improves and every row allows. Every
 // solution they find is checked against the original rows before it is
-// taken. Their work is in Stats.Heuristics, not in LPIterations; nothing
-// in the search reads a clock but the caller's deadline, so a search
-// repeats node for node (Stats.Found lists its solutions by node).
+// taken. Their work is in Stats.Heuristics, not in LPIterations. While
+// no sub-MIP hits its safety time limit (HeuristicStats.TimeLimited 0),
+// nothing in the search reads a clock but the caller's deadline, so a
+// search repeats node for node (Stats.Found lists its solutions by node).
 //
 // Node selection: best-first with plunging (the default: dive into the
 // child on the side v rounds to while its bound stays in the better half

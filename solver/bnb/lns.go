@@ -50,11 +50,11 @@ func (s *Search) lns(ctx context.Context, kind Heuristic) error {
 	if ints == 0 || float64(fixed) < minFix*float64(ints) {
 		return nil
 	}
-	s.rins.ran = kind == RINS
 	sub, err := s.subEngine()
 	if sub == nil || err != nil {
 		return err
 	}
+	s.rins.ran = kind == RINS
 	return s.timed(kind, func() error { return s.solveSubMIP(ctx, kind, sub, lo, up) })
 }
 

@@ -16,9 +16,10 @@ type oneOptMove struct {
 }
 
 // oneOptDue runs one-opt on the incumbent when one came since it last ran
-// (and one-opt itself did not find it).
+// (and one-opt itself did not find it): after each heuristic, and at once
+// after a node LP's integral solution.
 func (s *Search) oneOptDue() {
-	if s.heur.NoOneOpt || s.incumbent == nil || s.stats.Incumbents == s.oneOptSeen {
+	if s.cfg.NoHeuristics || s.heur.NoOneOpt || s.incumbent == nil || s.stats.Incumbents == s.oneOptSeen {
 		return
 	}
 	s.timed(OneOpt, func() error { s.oneOpt(); return nil })

@@ -2,12 +2,15 @@ package bnb
 
 import (
 	"context"
+	"errors"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"github.com/corl-go/corl/internal/highstest"
 	"github.com/corl-go/corl/solver"
+	"github.com/corl-go/corl/solver/solvertest"
 )
 
 // TestOneOptByHand: on max 5a + 4b + 3c + d, 2a + 3b + c ≤ 5, c + 2d ≥ 1,
@@ -45,6 +48,11 @@ func TestOneOptByHand(t *testing.T) {
 	if f := s.stats.Found; len(f) != 2 || f[1].By != OneOpt || f[1].Objective != 11 {
 		t.Errorf("found: %+v", f)
 	}
+	st := s.Stats()
+	st.Found[0].Objective = 42
+	if f := s.Stats().Found; f[0].Objective != 3 {
+		t.Errorf("changing Stats().Found changed the search's: %+v", f)
+	}
 	s.oneOptDue() // its own solution: nothing to do
 	if st := s.stats.Heuristics[OneOpt]; st.Calls != 1 {
 		t.Errorf("one-opt ran again on its own solution: %+v", st)
@@ -63,18 +71,13 @@ func TestRINSSchedule(t *testing.T) {
 		s.stats.Incumbents++
 		s.stats.Found = append(s.stats.Found, Found{Node: s.stats.Nodes, By: by})
 	}
-	call := func(success bool) { // what runHeuristics does around a call
-		s.rins.last = s.stats.Nodes
+	call := func(success bool) { // a call that ran a sub-MIP
+		before := s.stats.Incumbents
+		s.rins.ran = true
 		if success {
 			found(RINS)
 		}
-		s.rins.seen = s.stats.Incumbents
-		s.rins.ran = true
-		if success {
-			s.rins.gap = 100
-		} else {
-			s.rins.gap *= 2
-		}
+		s.rinsCalled(s.stats.Nodes, before)
 	}
 	due := func(node int64, root bool) bool { s.stats.Nodes = node; return s.rinsDue(root) }
 	s.stats.Nodes = 1
@@ -105,6 +108,40 @@ func TestRINSSchedule(t *testing.T) {
 		t.Fatal("a solution already seen brings nothing forward")
 	}
 
+	// From the distance set back, seven failures in a row: the calls
+	// 100, 200, ..., 3200, 6400 nodes apart, and the distance then stays
+	// at the cap, 64 RINSFreq.
+	call(true)
+	var dists []int64
+	for range 7 {
+		last := s.stats.Nodes
+		n := last + 1
+		for !due(n, false) {
+			n++
+		}
+		dists = append(dists, n-last)
+		call(false)
+	}
+	if want := []int64{100, 200, 400, 800, 1600, 3200, 6400}; !slices.Equal(dists, want) {
+		t.Fatalf("seven failures: calls %v nodes apart, want %v", dists, want)
+	}
+	if last := s.stats.Nodes; s.rins.gap != 6400 || due(last+6399, false) || !due(last+6400, false) {
+		t.Fatalf("after seven failures the distance is %d, want the cap 6400", s.rins.gap)
+	}
+	// A call that ran no sub-MIP (too few columns fixed) keeps the
+	// distance; a success sets it back.
+	s.stats.Nodes += 6400
+	s.rins.ran = false
+	s.rinsCalled(s.stats.Nodes, s.stats.Incumbents)
+	if s.rins.gap != 6400 {
+		t.Fatalf("a call without a sub-MIP changed the distance to %d", s.rins.gap)
+	}
+	s.stats.Nodes += 6400
+	call(true)
+	if s.rins.gap != 100 || !due(s.stats.Nodes+100, false) {
+		t.Fatalf("after a success the distance is %d, want 100", s.rins.gap)
+	}
+
 	r := &Search{heur: Heuristics{AdaptiveRINS: true}.withDefaults()}
 	r.stats.Nodes = 1
 	r.stats.Incumbents = 1
@@ -116,4 +153,122 @@ func TestRINSSchedule(t *testing.T) {
 	if r.rinsDue(true) || !func() bool { r.stats.Nodes = 200; return r.rinsDue(false) }() {
 		t.Error("the default schedule: every 100 nodes, never at the root")
 	}
+}
+
+// One-opt's shift of an incumbent is no new neighbourhood for adaptive
+// RINS: after RENS's solution and one-opt's improvement of it, RINS
+// waits for its first call at node 100, not the root; after a rounded
+// solution and one-opt's improvement of it, RINS is called at once.
+func TestRINSOneOptKeepsItsSource(t *testing.T) {
+	for _, tc := range []struct {
+		source Heuristic
+		root   bool
+	}{{RENS, false}, {RINS, false}, {Rounding, true}, {NodeLP, true}} {
+		s := &Search{heur: Heuristics{AdaptiveRINS: true}.withDefaults()}
+		s.stats.Nodes = 1
+		s.stats.Incumbents = 2
+		s.stats.Found = []Found{{Node: 1, By: tc.source}, {Node: 1, By: OneOpt}}
+		if got := s.rinsDue(true); got != tc.root {
+			t.Errorf("%v then one-opt: RINS due at the root %v, want %v", tc.source, got, tc.root)
+		}
+		s.stats.Nodes = 99
+		if got := s.rinsDue(false); got != tc.root {
+			t.Errorf("%v then one-opt: RINS due at node 99 %v, want %v", tc.source, got, tc.root)
+		}
+	}
+}
+
+// RINSFreq above maxRINSFreq is refused, naming the field: adaptive
+// RINS's distance, 64 RINSFreq at most, is doubled, and must not
+// overflow. At the largest accepted value it stays capped.
+func TestRINSFreqOverflow(t *testing.T) {
+	if math.MaxInt < maxRINSFreq {
+		t.Skip("int is too small to hold a RINSFreq past the limit")
+	}
+	big := int64(maxRINSFreq)
+	for _, f := range []int64{big + 1, math.MaxInt64 / 64, math.MaxInt64} {
+		var ce *ConfigError
+		err := (Config{Heuristics: Heuristics{RINSFreq: int(f)}}).Validate()
+		if !errors.As(err, &ce) || ce.Field != "Config.Heuristics.RINSFreq" {
+			t.Errorf("RINSFreq %d: %v, want a ConfigError on Config.Heuristics.RINSFreq", f, err)
+		}
+	}
+	h := Heuristics{RINSFreq: int(big), AdaptiveRINS: true}
+	if err := (Config{Heuristics: h}).Validate(); err != nil {
+		t.Fatalf("RINSFreq %d: %v", big, err)
+	}
+	s := &Search{heur: h.withDefaults()}
+	s.stats.Incumbents = 1
+	for range 10 {
+		s.rinsDue(false)
+		s.rins.ran = true
+		s.rinsCalled(s.stats.Nodes, s.stats.Incumbents)
+	}
+	if want := 64 * big; s.rins.gap != want {
+		t.Errorf("after 10 failures the distance is %d, want %d", s.rins.gap, want)
+	}
+}
+
+// One-opt runs on every new incumbent as it comes, a node LP's included
+// (not only at the next node that runs heuristics, which may never come):
+// in searches to the end, its calls are the solutions others found.
+func TestOneOptOnEveryIncumbent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	nodeLP := 0
+	for k := range 41 {
+		m := solvertest.SetCover(rng, 12+rng.IntN(10), 20+rng.IntN(15), 0.2, 10)
+		cfg := Config{Heuristics: Heuristics{NoRENS: true, NoRINS: true}}
+		cfg.NoHeuristics = k == 40 // and with the heuristics off, never
+		st := searchToEnd(t, highstest.New(t), m, cfg).Stats()
+		others := 0
+		for _, f := range st.Found {
+			if f.By != OneOpt {
+				others++
+			}
+			if f.By == NodeLP {
+				nodeLP++
+			}
+		}
+		if cfg.NoHeuristics {
+			others = 0
+		}
+		if calls := st.Heuristics[OneOpt].Calls; calls != int64(others) {
+			t.Errorf("model %d: one-opt ran %d times on %d solutions found by others: %+v", k, calls, others, st.Found)
+		}
+	}
+	if nodeLP == 0 {
+		t.Error("no node LP found a solution: the models do not exercise it")
+	}
+}
+
+// noSpawn is an engine that cannot spawn sub-MIP engines.
+type noSpawn struct{ solver.Engine }
+
+// Without an engine for sub-MIPs, a RINS call runs none, so adaptive
+// RINS keeps its distance rather than doubling it as after a failure.
+func TestRINSWithoutSubMIPKeepsDistance(t *testing.T) {
+	m := solvertest.SetCover(rand.New(rand.NewPCG(17, 4)), 120, 240, 0.05, 100)
+	h := Heuristics{AdaptiveRINS: true, RINSFreq: 2, MinFixRINS: 1e-9, NoRENS: true}
+	s := searchToEnd(t, noSpawn{highstest.New(t)}, m, Config{Heuristics: h})
+	if s.rins.last == 0 || s.rins.gap != 2 {
+		t.Errorf("RINS last called at node %d, distance %d; want a call and the distance 2", s.rins.last, s.rins.gap)
+	}
+}
+
+// searchToEnd runs the search of m on lp under cfg with mostfrac
+// branching to its end.
+func searchToEnd(t *testing.T, lp solver.Engine, m *solver.Model, cfg Config) *Search {
+	t.Helper()
+	s, err := NewSearch(context.Background(), lp, m, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRule("mostfrac", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

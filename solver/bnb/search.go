@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/corl-go/corl/solver"
@@ -416,6 +417,7 @@ func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
 	}
 	if len(s.cands) == 0 {
 		s.newIncumbent(s.x, false)
+		s.oneOptDue()
 		s.updateBounds()
 		return false, nil
 	}
@@ -837,6 +839,7 @@ func (s *Search) Stats() Stats {
 	st.Gap = relGap(st.PrimalBound, st.DualBound)
 	st.PrimalIntegral, st.DualIntegral, st.PrimalDualIntegral = s.track.primal, s.track.dual, s.track.primalDual
 	st.History = s.track.history
+	st.Found = slices.Clone(s.stats.Found) // the search appends to its own
 	st.OpenNodes = s.open.len()
 	st.OpenNodeBytes, st.OpenNodesAtPeak = s.open.mem.peak, s.open.mem.openAtPeak
 	return st
