@@ -161,7 +161,7 @@ func trainConfigFromFlags(c *cli.Context) (trainMILPConfig, error) {
 		EvalBranching: splitList(c.String("eval-branching")), EvalHighs: c.Bool("eval-highs"),
 		EvalTimeLimit: c.Float64("eval-time-limit"), Seed: c.Uint64("seed"), Engine: c.String("engine"),
 		Workers: c.Int("workers"), GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version, CutNodes: new(true),
-		OneOpt: new(true),
+		OneOpt:      new(true),
 		OptimaCache: c.String("optima-cache"),
 	}
 	switch cfg.Agent {
