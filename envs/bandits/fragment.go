@@ -262,32 +262,48 @@ func negated(v []float64) []float64 {
 // appendPath models a simple route from the source: visited nodes v, arcs u
 // (both directions of each edge), a single-commodity flow f from the
 // source that rules out cycles detached from it, at most MaxLen arcs, and
-// pulled arms (at most B) on visited nodes.
+// pulled arms (at most B) on visited nodes. The flow on a route's arc is
+// the number of nodes from its head to the route's end, so with d the
+// breadth-first distance from the source an arc out of node a carries
+// between 1 and MaxLen - d(a): those are the flow's bounds, in place of a
+// constant big M, and nodes farther than MaxLen (arcs out of nodes at
+// MaxLen) are left out. The bounds cut off no route, so the feasible
+// actions are the same; the LP relaxation is much tighter (RATIONALE:
+// "The path fragment's flow bounds").
 func (in *Instance) appendPath(b *solver.Builder, act []int) {
 	g := in.Graph
 	n := len(g.Adj)
-	L := float64(in.MaxLen)
+	L := in.MaxLen
+	d := bfs(g, in.Source)
 	ninf := math.Inf(-1)
 	v := make([]int, n)
 	for i := range n {
-		lo := 0.0
+		lo, hi := 0.0, 1.0
 		if i == in.Source {
 			lo = 1
 		}
-		v[i] = b.AddCol("v"+strconv.Itoa(i), 0, lo, 1, solver.Integer)
+		if d[i] > L {
+			hi = 0 // out of reach within MaxLen arcs
+		}
+		v[i] = b.AddCol("v"+strconv.Itoa(i), 0, lo, hi, solver.Integer)
 	}
 	type arc struct{ from, to, u, f int }
 	var arcs []arc
 	for a := range n {
+		if d[a] >= L {
+			continue // an arc out of a would be past the MaxLen-th
+		}
 		for _, c := range g.Adj[a] {
 			if c == in.Source {
 				continue // nothing enters the source
 			}
 			name := strconv.Itoa(a) + "_" + strconv.Itoa(c)
+			M := float64(L - d[a])
 			u := b.AddCol("u"+name, 0, 0, 1, solver.Integer)
-			f := b.AddCol("f"+name, 0, 0, L, solver.Continuous)
+			f := b.AddCol("f"+name, 0, 0, M, solver.Continuous)
 			arcs = append(arcs, arc{a, c, u, f})
-			b.AddRow("cap"+name, ninf, 0, []int{f, u}, []float64{1, -L}) // f <= L u
+			b.AddRow("cap"+name, ninf, 0, []int{f, u}, []float64{1, -M})   // f <= (L - d(a)) u
+			b.AddRow("least"+name, ninf, 0, []int{u, f}, []float64{1, -1}) // f >= u
 		}
 	}
 	in1, inV := make([][]int, n), make([][]float64, n)
@@ -301,6 +317,19 @@ func (in *Instance) appendPath(b *solver.Builder, act []int) {
 		flowC[a.from], flowV[a.from] = append(flowC[a.from], a.f), append(flowV[a.from], -1)
 		all = append(all, a.u)
 	}
+	// no 2-cycle: an edge is used in one direction at most, and only at a
+	// node on the route
+	uOf := map[[2]int]int{}
+	for _, a := range arcs {
+		uOf[[2]int{a.from, a.to}] = a.u
+	}
+	for _, a := range arcs {
+		if back, ok := uOf[[2]int{a.to, a.from}]; ok && a.from < a.to {
+			name := strconv.Itoa(a.from) + "_" + strconv.Itoa(a.to)
+			b.AddRow("edge"+name, ninf, 0, []int{a.u, back, v[a.from]}, []float64{1, 1, -1})
+			b.AddRow("edge"+name+"'", ninf, 0, []int{a.u, back, v[a.to]}, []float64{1, 1, -1})
+		}
+	}
 	for i := range n {
 		s := strconv.Itoa(i)
 		if i != in.Source {
@@ -312,7 +341,7 @@ func (in *Instance) appendPath(b *solver.Builder, act []int) {
 		b.AddRow("out"+s, ninf, 0, append(out1[i], v[i]), append(outV[i], -1))
 		b.AddRow("pull"+s, ninf, 0, []int{act[i], v[i]}, []float64{1, -1})
 	}
-	b.AddRow("length", ninf, L, all, ones(len(all)))
+	b.AddRow("length", ninf, float64(L), all, ones(len(all)))
 	b.AddRow("budget", ninf, float64(in.B), act, ones(len(act)))
 }
 
