@@ -162,7 +162,8 @@ type mipPolicy struct {
 	inst      *Instance
 	s         solver.Engine
 	m         *solver.Model // the loaded model, for engines that cannot change costs
-	x         []float64
+	x         []float64     // the last solution, the next solve's MIP start
+	started   bool          // x holds a solution of this instance's model
 	act       []int
 	lambda    [][]int // interventions: per arm, one binary per count of linked interventions on
 	idx       []int
@@ -224,7 +225,7 @@ func (p *mipPolicy) prepare(in *Instance) error {
 			}
 		}
 	}
-	p.s, p.inst, p.m, p.x = s, in, m, make([]float64, m.NumCols())
+	p.s, p.inst, p.m, p.x, p.started = s, in, m, make([]float64, m.NumCols()), false
 	return nil
 }
 
@@ -244,6 +245,13 @@ func (p *mipPolicy) solve(ctx context.Context) (Action, error) {
 	if err := p.setCosts(); err != nil {
 		return Action{}, err
 	}
+	// The fragment's rows do not depend on the state, so the last step's
+	// solution is feasible now: HiGHS starts from it.
+	if ms, ok := p.s.(solver.MIPStarter); ok && p.started {
+		if err := ms.SetSolution(p.x); err != nil {
+			return Action{}, err
+		}
+	}
 	start := time.Now()
 	st, err := p.s.Solve(ctx)
 	p.Elapsed += time.Since(start)
@@ -255,9 +263,11 @@ func (p *mipPolicy) solve(ctx context.Context) (Action, error) {
 		return Action{}, fmt.Errorf("bandits: MIP ended %v", st)
 	}
 	x := p.x
+	p.started = false
 	if err := p.s.SolutionTo(x, nil, nil, nil); err != nil {
 		return Action{}, err
 	}
+	p.started = true
 	var a Action
 	for i, c := range p.act {
 		if x[c] > 0.5 {
