@@ -71,7 +71,7 @@ func BenchmarkSelect(b *testing.B) {
 }
 
 // BenchmarkSelectFragments times the families whose fragments were
-// reformulated (scheduling, capacity) over their first fragment
+// reformulated (scheduling, capacity, path) over their first fragment
 // (internal/fragref) and over the current one, side by side on the same
 // states as BenchmarkSelect, with the myopic MIP over each
 // (first-myopic-ms, myopic-ms).
@@ -80,7 +80,7 @@ func BenchmarkSelect(b *testing.B) {
 func BenchmarkSelectFragments(b *testing.B) {
 	highstest.Need(b)
 	for _, size := range [][2]int{{20, 5}, {40, 10}} {
-		for _, fam := range []string{bandits.Scheduling, bandits.Capacity} {
+		for _, fam := range []string{bandits.Scheduling, bandits.Capacity, bandits.Path} {
 			b.Run(fmt.Sprintf("%s/J=%d", fam, size[0]), func(b *testing.B) {
 				benchSelect(b, fam, size[0], size[1], fragmentVariants)
 			})
