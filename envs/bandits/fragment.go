@@ -267,9 +267,10 @@ func negated(v []float64) []float64 {
 // breadth-first distance from the source an arc out of node a carries
 // between 1 and MaxLen - d(a): those are the flow's bounds, in place of a
 // constant big M, and nodes farther than MaxLen (arcs out of nodes at
-// MaxLen) are left out. The bounds cut off no route, so the feasible
-// actions are the same; the LP relaxation is much tighter (RATIONALE:
-// "The path fragment's flow bounds").
+// MaxLen) are left out. An edge is used in one direction at most, and
+// only at a visited end. These rows cut off no route, so the feasible
+// actions are the same (RATIONALE: "Path's flow is bounded by distance,
+// and 2-cycles are cut").
 func (in *Instance) appendPath(b *solver.Builder, act []int) {
 	g := in.Graph
 	n := len(g.Adj)
