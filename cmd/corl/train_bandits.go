@@ -176,19 +176,9 @@ var dqnOnlyFlags = []string{"lr", "lr-decay", "batch-size", "train-every", "targ
 // under --improve, --improve's without it.
 func checkImproveFlags(c *cli.Context) error {
 	if c.Int("improve") == 0 {
-		for _, f := range []string{"improve-eps", "improve-ridge"} {
-			if c.IsSet(f) {
-				return usageErr("--%s goes with --improve N (N > 0)", f)
-			}
-		}
-		return nil
+		return refuseFlags(c, "goes with --improve N (N > 0)", "improve-eps", "improve-ridge")
 	}
-	for _, f := range dqnOnlyFlags {
-		if c.IsSet(f) {
-			return usageErr("--%s is DQN's: it has no effect under --improve", f)
-		}
-	}
-	return nil
+	return refuseFlags(c, "is DQN's: it has no effect under --improve", dqnOnlyFlags...)
 }
 
 // qmipFlags names each qmip.Config field's flag.
