@@ -630,8 +630,9 @@ func (t *trainer) warmStart() error {
 // is more than rounding (never under FeaturesProduct, where every warm
 // target is linear in the input).
 func (t *trainer) warmStartFit() (float64, bool) {
-	n := t.cfg.WarmSamples
-	if n > 0 {
+	if t.cfg.WarmSamples > 0 {
+		cover := coverage(t.inst)
+		n := t.cfg.WarmSamples + len(cover)
 		nIn := NumInputsOf(t.inst, t.cfg.Features)
 		x := make([]float32, n*nIn)
 		y := make([]float32, n)
@@ -649,12 +650,18 @@ func (t *trainer) warmStartFit() (float64, bool) {
 		}
 		p := make([]float64, t.inst.J)
 		for i := range n {
-			for j := range states {
-				states[j] = t.rng.IntN(bandits.NumStates)
-			}
 			var a bandits.Action
-			if i%4 != 0 {
-				a = t.inst.Sample(t.rng)
+			if i < t.cfg.WarmSamples {
+				for j := range states {
+					states[j] = t.rng.IntN(bandits.NumStates)
+				}
+				if i%4 != 0 {
+					a = t.inst.Sample(t.rng)
+				}
+			} else {
+				c := cover[i-t.cfg.WarmSamples]
+				copy(states, c.states)
+				a = c.action
 			}
 			t.x = InputOf(t.inst, t.cfg.Features, states, a, t.x)
 			for k, v := range t.x {
@@ -697,6 +704,52 @@ func (t *trainer) warmStartFit() (float64, bool) {
 		return last, true
 	}
 	return 0, false
+}
+
+// warmPoint is one (states, action) pair of the warm start.
+type warmPoint struct {
+	states []int
+	action bandits.Action
+}
+
+// coverage returns the warm start's fixed points, which make the product
+// inputs of its samples span those of every (states, action) pair: from
+// all arms in state 0, the empty action with each arm moved to each other
+// state in turn, and each action variable alone, with each arm its
+// activity counts moved to each state in turn. Every Whittle, Lagrange or
+// arm-family myopic target is linear in the product input, so a fit exact
+// on the samples is then exact on every action; the sampler alone rarely
+// pulls some (arm, state) pairs on path at J = 40 (RATIONALE: "The warm
+// fit must see every arm in every state").
+func coverage(in *bandits.Instance) []warmPoint {
+	base := make([]int, in.J)
+	at := func(j, k int) []int {
+		s := slices.Clone(base)
+		if j >= 0 {
+			s[j] = k
+		}
+		return s
+	}
+	pts := []warmPoint{{states: at(-1, 0)}}
+	for j := range in.J {
+		for k := 1; k < bandits.NumStates; k++ {
+			pts = append(pts, warmPoint{states: at(j, k)})
+		}
+	}
+	linked := make([][]int, in.NumVars()) // the arms whose activity counts variable v
+	for j := range in.J {
+		activityTerms(in, j, func(v int, _ float64) { linked[v] = append(linked[v], j) })
+	}
+	for v, arms := range linked {
+		a := bandits.Action{}.Set(v)
+		pts = append(pts, warmPoint{states: at(-1, 0), action: a})
+		for _, j := range arms {
+			for k := 1; k < bandits.NumStates; k++ {
+				pts = append(pts, warmPoint{states: at(j, k), action: a})
+			}
+		}
+	}
+	return pts
 }
 
 // fitSkip sets the skip term to the least-squares fit of y on the n
