@@ -61,6 +61,13 @@ type Config struct {
 	// KeepBest, the one of the best greedy evaluation (evaluated after the
 	// warm start too). See DefaultKeep.
 	Keep string `json:"keep"`
+	// KeepTest is when a later evaluation replaces the kept network under
+	// KeepBest: KeepTestMean, whenever its mean is higher, or
+	// KeepTestPaired, only when its paired gain over the kept one on the
+	// same evaluation episodes (they share seeds) is significant: the
+	// lower end of the one-sided 95% t interval of the per-episode
+	// differences above zero (EvalEpisodes >= 2). See DefaultKeepTest.
+	KeepTest string `json:"keep_test"`
 	// Skip is SkipLinear (a linear term over the input added to the ReLU
 	// network's output, written into the MIP as objective coefficients)
 	// or SkipNone; see DefaultSkip. With it the ReLU part starts at zero
@@ -127,6 +134,9 @@ const (
 	UnitsStep    = "step"
 	KeepLast     = "last"
 	KeepBest     = "best"
+	// The values of Config.KeepTest.
+	KeepTestMean   = "mean"
+	KeepTestPaired = "paired"
 	SkipLinear   = "linear"
 	SkipNone     = "none"
 	TargetSync   = "sync"
@@ -140,6 +150,7 @@ const (
 	DefaultWarm     = WarmWhittle
 	DefaultUnits    = UnitsStep
 	DefaultKeep     = KeepBest
+	DefaultKeepTest = KeepTestMean
 	DefaultFeatures = FeaturesProduct
 	DefaultSkip     = SkipLinear
 )
@@ -153,6 +164,7 @@ func (c Config) Recorded() Config {
 	train.Default(&c.Warm, WarmMyopic)
 	train.Default(&c.Units, UnitsReturn)
 	train.Default(&c.Keep, KeepLast)
+	train.Default(&c.KeepTest, KeepTestMean)
 	train.Default(&c.Skip, SkipNone)
 	return c
 }
@@ -179,6 +191,7 @@ func (c Config) WithDefaults() Config {
 	train.Default(&c.Warm, DefaultWarm)
 	train.Default(&c.Units, DefaultUnits)
 	train.Default(&c.Keep, DefaultKeep)
+	train.Default(&c.KeepTest, DefaultKeepTest)
 	train.Default(&c.Features, DefaultFeatures)
 	train.Default(&c.Skip, DefaultSkip)
 	train.Default(&c.Target, TargetSync)
@@ -234,6 +247,10 @@ func (c Config) Validate() error {
 		return bad("Features", fmt.Sprintf("%q", c.Features), FeaturesPlain+" or "+FeaturesProduct)
 	case c.Keep != KeepLast && c.Keep != KeepBest:
 		return bad("Keep", fmt.Sprintf("%q", c.Keep), KeepLast+" or "+KeepBest)
+	case c.KeepTest != KeepTestMean && c.KeepTest != KeepTestPaired:
+		return bad("KeepTest", fmt.Sprintf("%q", c.KeepTest), KeepTestMean+" or "+KeepTestPaired)
+	case c.KeepTest == KeepTestPaired && c.EvalEpisodes < 2:
+		return bad("EvalEpisodes", c.EvalEpisodes, "at least 2 under KeepTest "+KeepTestPaired)
 	case c.Skip != SkipLinear && c.Skip != SkipNone:
 		return bad("Skip", fmt.Sprintf("%q", c.Skip), SkipLinear+" or "+SkipNone)
 	case c.Target != TargetSync && c.Target != TargetWarm && c.Target != TargetSoft:

@@ -69,7 +69,10 @@
 // The state holds no clock, so the end of an episode is a time limit, not
 // a terminal state: targets always bootstrap.
 // Under Config.Keep = KeepBest (the default) the policy written is the
-// network of the best greedy evaluation, the warm start's included.
+// network of the best greedy evaluation, the warm start's included; under
+// Config.KeepTest = KeepTestPaired a later evaluation replaces the kept
+// one only when its gain on the same evaluation episodes is significant
+// (one-sided 95% t interval of the per-episode differences above zero).
 //
 // A run lives in a directory (agents/train): checkpoints every
 // Config.CheckpointEvery episodes hold the weights of both networks, Adam's

@@ -16,6 +16,8 @@ import (
 	"github.com/corl-go/corl/envs/bandits"
 	"github.com/corl-go/corl/nn"
 	"github.com/corl-go/corl/trace"
+	"gonum.org/v1/gonum/stat"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // transition is one environment step in the replay buffer. The reward is
@@ -42,6 +44,9 @@ type state struct {
 	// network's weights then (Keep = KeepBest; nil before the first).
 	Best  float64     `json:"best"`
 	BestQ [][]float32 `json:"best_q,omitempty"`
+	// BestScores are that evaluation's per-episode scores, which
+	// KeepTestPaired compares a later evaluation's with.
+	BestScores []float64 `json:"best_scores,omitempty"`
 
 	Solves       int64   `json:"solves"`    // target MIPs solved
 	MemoHits     int64   `json:"memo_hits"` // target values found in the memo instead
@@ -201,19 +206,47 @@ func Train(ctx context.Context, dir *train.Dir, cfg Config, progress func(Progre
 // evalRow runs a greedy evaluation, traces it and, under KeepBest, keeps
 // the network when it is the best so far.
 func (t *trainer) evalRow(ctx context.Context) error {
-	var err error
-	if t.eval, err = t.evaluate(ctx); err != nil {
+	scores, err := t.evaluate(ctx)
+	if err != nil {
 		return err
 	}
+	t.eval = meanOf(scores)
 	t.row("eval", t.eval, math.NaN())
-	if t.cfg.Keep == KeepBest && (t.st.BestQ == nil || t.eval > t.st.Best) {
-		t.st.Best, t.st.BestQ = t.eval, t.st.BestQ[:0]
+	if t.cfg.Keep == KeepBest && (t.st.BestQ == nil || replaces(t.cfg.KeepTest, t.st.Best, t.st.BestScores, t.eval, scores)) {
+		t.st.Best, t.st.BestScores, t.st.BestQ = t.eval, scores, t.st.BestQ[:0]
 		for _, p := range t.m.online() {
 			t.st.BestQ = append(t.st.BestQ, slices.Clone(p.Value.Data()))
 		}
 	}
 	return nil
 }
+
+// replaces reports whether an evaluation of mean eval and per-episode
+// scores replaces the kept one (best, kept) under a KeepTest rule. A
+// record without per-episode scores (a checkpoint written before they
+// were kept) is compared by the mean.
+func replaces(test string, best float64, kept []float64, eval float64, scores []float64) bool {
+	if test != KeepTestPaired || len(kept) != len(scores) {
+		return eval > best
+	}
+	return pairedLower(scores, kept) > 0
+}
+
+// pairedLower is the lower end of the one-sided 95% t interval of the
+// mean of a[i] - b[i] (at least two pairs).
+func pairedLower(a, b []float64) float64 {
+	n := float64(len(a))
+	d := make([]float64, len(a))
+	for i := range a {
+		d[i] = a[i] - b[i]
+	}
+	mean, sd := stat.MeanStdDev(d, nil)
+	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: n - 1}.Quantile(0.95)
+	return mean - t*sd/math.Sqrt(n)
+}
+
+// meanOf is the mean of v.
+func meanOf(v []float64) float64 { return stat.Mean(v, nil) }
 
 func (t *trainer) summary() Summary {
 	best := math.NaN()
@@ -545,38 +578,40 @@ func (t *trainer) solveAll(ctx context.Context, net Net, states []string) ([]Cho
 	return out, errors.Join(errs...)
 }
 
-// evaluate plays EvalEpisodes greedy episodes and returns the mean
-// expected reward per step.
-func (t *trainer) evaluate(ctx context.Context) (float64, error) {
+// evaluate plays EvalEpisodes greedy episodes, the same ones at every
+// evaluation, and returns each one's mean expected reward per step.
+func (t *trainer) evaluate(ctx context.Context) ([]float64, error) {
 	net, err := t.net(false)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	sum := 0.0
+	scores := make([]float64, t.cfg.EvalEpisodes)
 	for k := range t.cfg.EvalEpisodes {
 		env, err := bandits.New(t.inst, t.cfg.Horizon)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		obs, err := env.Reset(episodeSeed(t.cfg.Seed, k, true))
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		t.play.Reset()
+		sum := 0.0
 		for range t.cfg.Horizon {
 			c, err := t.play.Best(ctx, net, obs.States)
 			if err != nil {
-				return 0, err
+				return nil, err
 			}
 			step, err := env.Step(c.Action)
 			if err != nil {
-				return 0, err
+				return nil, err
 			}
 			sum += step.Info.(bandits.StepInfo).Expected
 			obs = step.Obs
 		}
+		scores[k] = sum / float64(t.cfg.Horizon)
 	}
-	return sum / float64(t.cfg.EvalEpisodes*t.cfg.Horizon), nil
+	return scores, nil
 }
 
 // net is the online (target false) or target network of the run as the

@@ -207,12 +207,45 @@ func TestKeepBestWritesTheBestEvaluation(t *testing.T) {
 // options existed resumes with SEQUOIA's settings, which it began with.
 func TestRecordedConfigKeepsItsBehaviour(t *testing.T) {
 	got := Config{Family: "capacity", J: 6, B: 2}.Recorded().WithDefaults()
-	if got.Features != FeaturesPlain || got.Warm != WarmMyopic || got.Units != UnitsReturn || got.Keep != KeepLast || got.Skip != SkipNone {
-		t.Fatalf("old record resumes with %q inputs, %q warm start, %q units, keep %q, skip %q", got.Features, got.Warm, got.Units, got.Keep, got.Skip)
+	if got.Features != FeaturesPlain || got.Warm != WarmMyopic || got.Units != UnitsReturn || got.Keep != KeepLast || got.Skip != SkipNone || got.KeepTest != KeepTestMean {
+		t.Fatalf("old record resumes with %q inputs, %q warm start, %q units, keep %q, skip %q, keep test %q", got.Features, got.Warm, got.Units, got.Keep, got.Skip, got.KeepTest)
+	}
+	if paired := (Config{Family: "capacity", J: 6, B: 2, KeepTest: KeepTestPaired}).Recorded(); paired.KeepTest != KeepTestPaired {
+		t.Fatalf("a paired record resumes with keep test %q", paired.KeepTest)
 	}
 	now := Config{Family: "capacity", J: 6, B: 2}.WithDefaults()
 	if again := now.Recorded(); again.Features != now.Features || again.Warm != now.Warm || again.Units != now.Units || again.Keep != now.Keep || again.Skip != now.Skip {
 		t.Fatalf("a new record changed on resume: %+v", again)
+	}
+}
+
+// The paired rule replaces the kept network only when the lower end of
+// the one-sided 95% t interval of the per-episode gains is above zero
+// (hand-computed: gains 1, 2, 3 have mean 2, standard deviation 1 and
+// t(0.95, 2) = 2.919986, so the lower end is 2 - 2.919986/√3 = 0.314145).
+func TestKeepTestPaired(t *testing.T) {
+	if got := pairedLower([]float64{11, 12, 13}, []float64{10, 10, 10}); math.Abs(got-0.3141446) > 1e-6 {
+		t.Fatalf("lower end %g, want 0.3141446", got)
+	}
+	kept := []float64{10, 20, 30}
+	for _, c := range []struct {
+		test   string
+		scores []float64
+		kept   []float64
+		want   bool
+	}{
+		{KeepTestMean, []float64{10.1, 20.1, 30.1}, kept, true},
+		{KeepTestPaired, []float64{10.1, 20.1, 30.1}, kept, true}, // the same gain on every episode
+		{KeepTestPaired, []float64{12, 19, 31}, kept, false},      // a higher mean, not a significant gain
+		{KeepTestMean, []float64{12, 19, 31}, kept, true},
+		{KeepTestPaired, []float64{11, 21.5, 31.2}, kept, true},
+		{KeepTestPaired, []float64{9, 19, 29}, kept, false},
+		{KeepTestPaired, []float64{40, 40, 40}, nil, true}, // a record without scores: by the mean
+	} {
+		mean := (c.scores[0] + c.scores[1] + c.scores[2]) / 3
+		if got := replaces(c.test, 20, c.kept, mean, c.scores); got != c.want {
+			t.Errorf("%s, %v against %v: replaces %v, want %v", c.test, c.scores, c.kept, got, c.want)
+		}
 	}
 }
 
@@ -233,6 +266,8 @@ func TestDQNOptionsValidated(t *testing.T) {
 		"Anchor under Improve":   {Improve: 1, Anchor: 1},
 		"ImproveEps":             {ImproveEps: 1.5},
 		"ImproveRidge":           {ImproveRidge: -1},
+		"KeepTest":               {KeepTest: "median"},
+		"EvalEpisodes paired":    {KeepTest: KeepTestPaired, EvalEpisodes: 1},
 	} {
 		cfg.Family, cfg.J, cfg.B = "capacity", 6, 2
 		err := cfg.WithDefaults().Validate()

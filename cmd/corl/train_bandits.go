@@ -33,7 +33,8 @@ func trainBanditsCommand() *cli.Command {
 			"     max over feasible actions of the target network for each next state, one MIP each,\n" +
 			"     solved by --workers HiGHS instances in parallel and memoised per target network,\n" +
 			"  4. writes policy.safetensors (--keep best: the network of the best greedy evaluation,\n" +
-			"     the warm start's included), the training trace, plots and summary.md.\n\n" +
+			"     the warm start's included; under --keep-test paired a later one replaces it only on\n" +
+			"     a significant paired gain), the training trace, plots and summary.md.\n\n" +
 			"Ctrl-C stops at the next safe point; --resume continues from the last checkpoint (every\n" +
 			"--checkpoint-every episodes) and ends with the weights of an uninterrupted run. Then:\n" +
 			"  corl eval bandits --family F --arms J --budget B --seed S --policies sequoia:DIR/policy.safetensors,myopic,whittle\n\n" +
@@ -75,6 +76,7 @@ func trainBanditsCommand() *cli.Command {
 			&cli.Float64Flag{Name: "improve-eps", Value: 0.3, Usage: "exploration rate of the play under --improve, in (0, 1]"},
 			&cli.Float64Flag{Name: "improve-ridge", Value: 1e-3, Usage: "pull per transition of --improve's estimate towards the evaluated policy's weights, in (0, 1000)"},
 			&cli.StringFlag{Name: "keep", Value: qmip.DefaultKeep, Usage: "the policy written: last (the last network) or best (the one of the best greedy evaluation, the warm start's included)"},
+			&cli.StringFlag{Name: "keep-test", Value: qmip.DefaultKeepTest, Usage: "under --keep best, when a later greedy evaluation replaces the kept network: mean (a higher mean) or paired (a significant gain on the same evaluation episodes: the lower end of the one-sided 95% t interval of the per-episode differences above 0; --eval-episodes at least 2)"},
 			&cli.IntFlag{Name: "workers", Value: runtime.GOMAXPROCS(0), Usage: "HiGHS instances solving target MIPs in parallel (the result does not depend on it)"},
 			&cli.IntFlag{Name: "checkpoint-every", Value: 5, Usage: "episodes between checkpoints"},
 			&cli.IntFlag{Name: "eval-every", Value: 10, Usage: "episodes between greedy evaluations"},
@@ -126,6 +128,9 @@ func trainBanditsConfigFromFlags(c *cli.Context) (trainBanditsConfig, error) {
 	if err := checkImproveFlags(c); err != nil {
 		return trainBanditsConfig{}, err
 	}
+	if c.IsSet("keep-test") && c.String("keep") != qmip.KeepBest {
+		return trainBanditsConfig{}, usageErr("--keep-test goes with --keep %s, not %s", qmip.KeepBest, c.String("keep"))
+	}
 	if c.IsSet("tau") && c.String("target") != qmip.TargetSoft {
 		return trainBanditsConfig{}, usageErr("--tau goes with --target %s, not %s", qmip.TargetSoft, c.String("target"))
 	}
@@ -135,7 +140,7 @@ func trainBanditsConfigFromFlags(c *cli.Context) (trainBanditsConfig, error) {
 		Batch: c.Int("batch-size"), Replay: c.Int("replay"), TrainEvery: c.Int("train-every"), TargetEvery: c.Int("target-every"),
 		EpsStart: c.Float64("eps-start"), EpsEnd: c.Float64("eps-end"), EpsDecay: c.Float64("eps-decay"),
 		WarmSamples: c.Int("warm-samples"), WarmEpochs: c.Int("warm-epochs"), Workers: c.Int("workers"),
-		Warm: c.String("warm-start"), Units: c.String("units"), Keep: c.String("keep"), Features: c.String("features"),
+		Warm: c.String("warm-start"), Units: c.String("units"), Keep: c.String("keep"), KeepTest: c.String("keep-test"), Features: c.String("features"),
 		Skip: c.String("skip"), Double: c.Bool("double"), Target: c.String("target"), Tau: c.Float64("tau"), LRDecay: c.Float64("lr-decay"), Anchor: c.Float64("anchor"),
 		Improve: c.Int("improve"), ImproveEps: c.Float64("improve-eps"), ImproveRidge: c.Float64("improve-ridge"),
 		CheckpointEvery: c.Int("checkpoint-every"), EvalEvery: c.Int("eval-every"), EvalEpisodes: c.Int("eval-episodes"),
@@ -186,7 +191,7 @@ var qmipFlags = map[string]string{
 	"Horizon": "horizon", "Episodes": "episodes", "Hidden": "hidden", "Gamma": "gamma", "LR": "lr", "WarmLR": "warm-lr",
 	"Batch": "batch-size", "Replay": "replay", "TrainEvery": "train-every", "TargetEvery": "target-every",
 	"EpsStart": "eps-start", "EpsEnd": "eps-end", "EpsDecay": "eps-decay", "WarmSamples": "warm-samples",
-	"WarmEpochs": "warm-epochs", "Workers": "workers", "Warm": "warm-start", "Units": "units", "Keep": "keep",
+	"WarmEpochs": "warm-epochs", "Workers": "workers", "Warm": "warm-start", "Units": "units", "Keep": "keep", "KeepTest": "keep-test",
 	"Features": "features", "Skip": "skip", "Double": "double", "Target": "target", "Tau": "tau", "LRDecay": "lr-decay",
 	"Anchor": "anchor", "Improve": "improve", "ImproveEps": "improve-eps", "ImproveRidge": "improve-ridge", "CheckpointEvery": "checkpoint-every", "EvalEvery": "eval-every", "EvalEpisodes": "eval-episodes",
 	"Select.Gap": "gap", "Select.TimeLimit": "mip-time-limit", "Select.Tighten": "tighten", "Select.Start": "mip-start",
@@ -258,7 +263,7 @@ func writeBanditsSummary(dir *train.Dir, cfg trainBanditsConfig, s qmip.Summary)
 	}
 	fmt.Fprintf(&b, "- greedy evaluation (%d episodes): mean expected reward %.4f per step\n", q.EvalEpisodes, s.Eval)
 	if !math.IsNaN(s.Best) {
-		fmt.Fprintf(&b, "- policy: the network of the best greedy evaluation, %.4f per step\n", s.Best)
+		fmt.Fprintf(&b, "- policy: the network of the best greedy evaluation (--keep-test %s), %.4f per step\n", q.KeepTest, s.Best)
 	}
 	lookups := s.Solves + s.MemoHits
 	saved := math.NaN()

@@ -76,6 +76,7 @@ func TestTrainBanditsRefusesBadFlags(t *testing.T) {
 		{"--lr-decay", "0"}, {"--lr-decay", "1.5"}, {"--anchor", "-1"},
 		{"--improve", "-1"}, {"--improve", "200"}, {"--improve", "2", "--skip", "none"}, {"--improve", "2", "--features", "plain"}, {"--improve-eps", "0"}, {"--improve-ridge", "-1"},
 		{"--improve", "2", "--episodes", "10", "--horizon", "20", "--replay", "199"},
+		{"--keep-test", "median"}, {"--keep-test", "paired", "--eval-episodes", "1"}, {"--keep", "last", "--keep-test", "paired"},
 	} {
 		out := filepath.Join(t.TempDir(), "run")
 		code, _, stderr := corl(t, append([]string{"train", "bandits", "--out", out}, bad...)...)
