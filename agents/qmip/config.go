@@ -137,11 +137,11 @@ const (
 	// The values of Config.KeepTest.
 	KeepTestMean   = "mean"
 	KeepTestPaired = "paired"
-	SkipLinear   = "linear"
-	SkipNone     = "none"
-	TargetSync   = "sync"
-	TargetWarm   = "warm"
-	TargetSoft   = "soft"
+	SkipLinear     = "linear"
+	SkipNone       = "none"
+	TargetSync     = "sync"
+	TargetWarm     = "warm"
+	TargetSoft     = "soft"
 )
 
 // The defaults of Config.Warm, Config.Units and Config.Keep (RATIONALE,
