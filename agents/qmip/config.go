@@ -37,8 +37,9 @@ type Config struct {
 	EpsEnd   float64 `json:"eps_end"`
 	EpsDecay float64 `json:"eps_decay"`
 	// The warm start fits the network to Warm's target on WarmSamples
-	// random (state, feasible action) pairs for WarmEpochs epochs; 4096
-	// and 300. WarmSamples < 0 skips it. Warm is WarmMyopic (the expected
+	// random (state, feasible action) pairs, plus fixed points that pull
+	// every action variable with every arm in every state, for
+	// WarmEpochs epochs; 4096 and 300. WarmSamples < 0 skips it. Warm is WarmMyopic (the expected
 	// next-step reward, SEQUOIA's), WarmLagrange (that reward plus the
 	// discounted value of the next states in Whittle's relaxation, the
 	// arms decoupled at the multiplier of the tightest bound) or

@@ -61,7 +61,7 @@ func trainBanditsCommand() *cli.Command {
 			&cli.Float64Flag{Name: "eps-start", Value: 1, Usage: "initial exploration rate"},
 			&cli.Float64Flag{Name: "eps-end", Value: 0.05, Usage: "final exploration rate"},
 			&cli.Float64Flag{Name: "eps-decay", Value: 0.5, Usage: "share of the episodes over which exploration decays"},
-			&cli.IntFlag{Name: "warm-samples", Value: 4096, Usage: "(state, action) pairs of the warm start, on the --warm-start target (negative: skip it)"},
+			&cli.IntFlag{Name: "warm-samples", Value: 4096, Usage: "random (state, action) pairs of the warm start, on the --warm-start target, besides fixed ones that pull every arm in every state (negative: skip it)"},
 			&cli.IntFlag{Name: "warm-epochs", Value: 300, Usage: "epochs of the warm start"},
 			&cli.StringFlag{Name: "warm-start", Value: qmip.DefaultWarm, Usage: "the warm start's target: myopic (the expected next-step reward), lagrange (plus the discounted value of the next states with the arms decoupled, Whittle's relaxation) or whittle (the arms' Whittle indices times their activity)"},
 			&cli.StringFlag{Name: "units", Value: qmip.DefaultUnits, Usage: "scale of Q: return (the discounted return) or step (the return times 1 - gamma, a reward per step)"},
