@@ -60,7 +60,7 @@ type Config struct {
 	Features string `json:"features"`
 	// Keep says which network becomes the policy: KeepLast, the last, or
 	// KeepBest, the one of the best greedy evaluation (evaluated after the
-	// warm start too). See DefaultKeep.
+	// warm start too) as KeepTest judges it. See DefaultKeep.
 	Keep string `json:"keep"`
 	// KeepTest is when a later evaluation replaces the kept network under
 	// KeepBest: KeepTestMean, whenever its mean is higher, or
@@ -250,6 +250,8 @@ func (c Config) Validate() error {
 		return bad("Keep", fmt.Sprintf("%q", c.Keep), KeepLast+" or "+KeepBest)
 	case c.KeepTest != KeepTestMean && c.KeepTest != KeepTestPaired:
 		return bad("KeepTest", fmt.Sprintf("%q", c.KeepTest), KeepTestMean+" or "+KeepTestPaired)
+	case c.KeepTest == KeepTestPaired && c.Keep != KeepBest:
+		return bad("KeepTest", fmt.Sprintf("%q", c.KeepTest), KeepTestMean+" under Keep "+KeepLast+" (only the kept network is tested)")
 	case c.KeepTest == KeepTestPaired && c.EvalEpisodes < 2:
 		return bad("EvalEpisodes", c.EvalEpisodes, "at least 2 under KeepTest "+KeepTestPaired)
 	case c.Skip != SkipLinear && c.Skip != SkipNone:

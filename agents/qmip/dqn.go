@@ -222,9 +222,9 @@ func (t *trainer) evalRow(ctx context.Context) error {
 }
 
 // replaces reports whether an evaluation of mean eval and per-episode
-// scores replaces the kept one (best, kept) under a KeepTest rule. A
-// record without per-episode scores (a checkpoint written before they
-// were kept) is compared by the mean.
+// scores replaces the kept one (best, kept) under a KeepTest rule (under
+// KeepTestPaired, resume refuses a record whose kept network lacks a
+// score per evaluation episode; without them the mean decides).
 func replaces(test string, best float64, kept []float64, eval float64, scores []float64) bool {
 	if test != KeepTestPaired || len(kept) != len(scores) {
 		return eval > best
@@ -283,6 +283,9 @@ func (t *trainer) resume() error {
 	}
 	if t.st.Episode < 0 || t.st.Episode > t.cfg.Episodes || len(t.st.Replay) > t.cfg.Replay || t.st.Next < 0 || t.st.Next >= max(t.cfg.Replay, 1) {
 		return fmt.Errorf("qmip: checkpoint state out of range (episode %d, %d transitions): not from this run", t.st.Episode, len(t.st.Replay))
+	}
+	if t.cfg.Keep == KeepBest && t.cfg.KeepTest == KeepTestPaired && t.st.BestQ != nil && len(t.st.BestScores) != t.cfg.EvalEpisodes {
+		return fmt.Errorf("qmip: checkpoint keeps a network with %d evaluation scores, --keep-test paired needs %d: not from this run", len(t.st.BestScores), t.cfg.EvalEpisodes)
 	}
 	if err := t.pcg.UnmarshalBinary(ck.RNG["run"]); err != nil {
 		return fmt.Errorf("qmip: checkpoint RNG: %w", err)
@@ -646,8 +649,9 @@ func (t *trainer) warmTarget(rel *relaxation, idx [][bandits.NumStates]float64, 
 }
 
 // warmStart fits the network to the warm start's target (warmTarget), on
-// random states and feasible actions (a quarter of them empty), then
-// copies it to the target network.
+// random states and feasible actions (a quarter of them empty) and, under
+// FeaturesProduct, the fixed points of coverage, then copies it to the
+// target network.
 func (t *trainer) warmStart() error {
 	if last, ok := t.warmStartFit(); ok {
 		t.row("warm", math.NaN(), last)
@@ -666,7 +670,10 @@ func (t *trainer) warmStart() error {
 // target is linear in the input).
 func (t *trainer) warmStartFit() (float64, bool) {
 	if t.cfg.WarmSamples > 0 {
-		cover := coverage(t.inst)
+		var cover []warmPoint
+		if t.cfg.Features == FeaturesProduct { // where the targets are linear in the input
+			cover = coverage(t.inst)
+		}
 		n := t.cfg.WarmSamples + len(cover)
 		nIn := NumInputsOf(t.inst, t.cfg.Features)
 		x := make([]float32, n*nIn)

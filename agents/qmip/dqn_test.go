@@ -214,7 +214,7 @@ func TestRecordedConfigKeepsItsBehaviour(t *testing.T) {
 		t.Fatalf("a paired record resumes with keep test %q", paired.KeepTest)
 	}
 	now := Config{Family: "capacity", J: 6, B: 2}.WithDefaults()
-	if again := now.Recorded(); again.Features != now.Features || again.Warm != now.Warm || again.Units != now.Units || again.Keep != now.Keep || again.Skip != now.Skip {
+	if again := now.Recorded(); again.Features != now.Features || again.Warm != now.Warm || again.Units != now.Units || again.Keep != now.Keep || again.Skip != now.Skip || again.KeepTest != now.KeepTest {
 		t.Fatalf("a new record changed on resume: %+v", again)
 	}
 }
@@ -268,6 +268,7 @@ func TestDQNOptionsValidated(t *testing.T) {
 		"ImproveRidge":           {ImproveRidge: -1},
 		"KeepTest":               {KeepTest: "median"},
 		"EvalEpisodes paired":    {KeepTest: KeepTestPaired, EvalEpisodes: 1},
+		"KeepTest under last":    {KeepTest: KeepTestPaired, Keep: KeepLast},
 	} {
 		cfg.Family, cfg.J, cfg.B = "capacity", 6, 2
 		err := cfg.WithDefaults().Validate()

@@ -180,7 +180,7 @@ func (t *trainer) neighbour(a bandits.Action) bandits.Action {
 }
 
 // solveDense solves the d×d system a·w = b (a row-major) by LU with
-// partial pivoting; a and b are overwritten.
+// partial pivoting.
 func solveDense(a, b []float64, d int) ([]float64, error) {
 	var w mat.VecDense
 	if err := w.SolveVec(mat.NewDense(d, d, a), mat.NewVecDense(d, b)); err != nil && !isCondition(err) {

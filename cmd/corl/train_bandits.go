@@ -263,7 +263,7 @@ func writeBanditsSummary(dir *train.Dir, cfg trainBanditsConfig, s qmip.Summary)
 	}
 	fmt.Fprintf(&b, "- greedy evaluation (%d episodes): mean expected reward %.4f per step\n", q.EvalEpisodes, s.Eval)
 	if !math.IsNaN(s.Best) {
-		fmt.Fprintf(&b, "- policy: the network of the best greedy evaluation (--keep-test %s), %.4f per step\n", q.KeepTest, s.Best)
+		fmt.Fprintf(&b, "- policy: the kept network (--keep best, --keep-test %s), whose evaluation scored %.4f per step\n", q.KeepTest, s.Best)
 	}
 	lookups := s.Solves + s.MemoHits
 	saved := math.NaN()
