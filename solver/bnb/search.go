@@ -838,7 +838,8 @@ func (s *Search) Stats() Stats {
 	}
 	st.Gap = relGap(st.PrimalBound, st.DualBound)
 	st.PrimalIntegral, st.DualIntegral, st.PrimalDualIntegral = s.track.primal, s.track.dual, s.track.primalDual
-	st.History = slices.Clone(s.track.history) // the search appends to its own, as to Found
+	h := s.track.history
+	st.History = h[:len(h):len(h)] // read-only: the search only appends, and an append here copies
 	st.Found = slices.Clone(s.stats.Found)
 	st.OpenNodes = s.open.len()
 	st.OpenNodeBytes, st.OpenNodesAtPeak = s.open.mem.peak, s.open.mem.openAtPeak

@@ -54,7 +54,10 @@ type Stats struct {
 	PrimalIntegral     float64
 	DualIntegral       float64
 	PrimalDualIntegral float64
-	History            []BoundEvent
+	// History is every change of the bounds so far, read-only: it shares
+	// the search's array (copying it at every Stats call would make a long
+	// search quadratic), and an append to it copies.
+	History []BoundEvent
 }
 
 // BytesPerOpenNode is OpenNodeBytes per open node at its peak (0 before
