@@ -87,6 +87,7 @@ type player struct {
 	search  *Search
 	learned *Learned
 	truth   *MallocTrue
+	game    malloc.Config  // the game played
 	follow  bool           // play the best complete episode known where it beats the tree's choice
 	roll    BestFitRollout // the expert's check of best fit's move
 	best    []episode
@@ -235,7 +236,7 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 		p.best[i].ret = math.Inf(-1)
 	}
 	for i, in := range ins {
-		g, err := malloc.New(in, malloc.Config{})
+		g, err := malloc.New(in, p.game)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -309,6 +310,15 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 	}
 }
 
+// gameConfig is the game of the named canonical offsets ("": tops).
+func gameConfig(offsets string) (malloc.Config, error) {
+	if offsets == "" {
+		return malloc.Config{}, nil
+	}
+	o, err := malloc.ParseOffsets(offsets)
+	return malloc.Config{Offsets: o}, err
+}
+
 // Policy is a trained network with the search it plays with.
 type Policy struct {
 	Net    *Network // nil: the true model with best-fit rollouts
@@ -319,6 +329,8 @@ type Policy struct {
 	// network's value alone). Without a network the rollouts are the
 	// values whatever the weight.
 	Rollout float64
+	// Game is the game played (zero value: XLA's order, TopOffsets).
+	Game malloc.Config
 }
 
 // LoadPolicy reads a muzero checkpoint (a run's checkpoint or its
@@ -342,6 +354,7 @@ func (p *Policy) Play(ctx context.Context, in *malloc.Instance, seed uint64) (ma
 	if err != nil {
 		return malloc.Result{}, err
 	}
+	pl.game = p.Game
 	trajs, games, err := pl.play(ctx, []*malloc.Instance{in}, []int{0}, rand.New(rand.NewPCG(seed, 0x3e20)))
 	if err != nil {
 		return malloc.Result{}, err

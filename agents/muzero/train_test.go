@@ -228,7 +228,8 @@ func TestSelfPlayRecordsExperts(t *testing.T) {
 }
 
 // TestExpertNeedsEpisodes: expert targets without the true model's
-// rollouts, and unknown value targets, are refused naming the field.
+// rollouts, and unknown value targets or offsets, are refused naming the
+// field.
 func TestExpertNeedsEpisodes(t *testing.T) {
 	for _, c := range []struct {
 		cfg   TrainConfig
@@ -238,13 +239,14 @@ func TestExpertNeedsEpisodes(t *testing.T) {
 		{TrainConfig{Expert: 0.5, Model: ModelTrue}, "Expert"},
 		{TrainConfig{Expert: 1.5, Model: ModelTrue, Rollout: 0.5}, "Expert"},
 		{TrainConfig{Values: "td"}, "Values"},
+		{TrainConfig{Offsets: "bottoms"}, "Offsets"},
 	} {
 		var ce *ConfigError
 		if err := c.cfg.Validate(); !errors.As(err, &ce) || ce.Field != c.field {
 			t.Errorf("%+v: %v, want a ConfigError on %s", c.cfg, err, c.field)
 		}
 	}
-	if err := (TrainConfig{Expert: 1, Model: ModelTrue, Rollout: 0.5, Values: ValuesBest}).Validate(); err != nil {
+	if err := (TrainConfig{Expert: 1, Model: ModelTrue, Rollout: 0.5, Values: ValuesBest, Offsets: "edges"}).Validate(); err != nil {
 		t.Error(err)
 	}
 }

@@ -338,7 +338,7 @@ func TestEvalFlagsChecked(t *testing.T) {
 }
 
 // A resumed eval malloc keeps to the search its finished runs were made
-// with: another --simulations, --rollout-weight, --tree-only or --q-range is refused,
+// with: another --simulations, --rollout-weight, --tree-only, --q-range or --offsets is refused,
 // naming it. The unfinished evaluation is a store opened with the
 // settings the base flags give and left unfinished.
 func TestEvalMallocResumeKeepsSearch(t *testing.T) {
@@ -350,7 +350,7 @@ func TestEvalMallocResumeKeepsSearch(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "r.parquet")
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: map[string]string{
 		"capacity_fraction": "0.5", "alignment": "1", "mip_time_limit": "60",
-		"search": "gumbel", "simulations": "2", "model": "learned", "rollout_weight": "0.5", "tree_only": "false", "q_range": "0",
+		"search": "gumbel", "simulations": "2", "model": "learned", "rollout_weight": "0.5", "tree_only": "false", "q_range": "0", "offsets": "tops",
 	}}); err != nil {
 		t.Fatal(err)
 	}
@@ -363,6 +363,7 @@ func TestEvalMallocResumeKeepsSearch(t *testing.T) {
 		{[]string{"--simulations", "2", "--rollout-weight", "0.25"}, "rollout_weight"},
 		{[]string{"--simulations", "2", "--tree-only"}, "tree_only"},
 		{[]string{"--simulations", "2", "--q-range", "0.05"}, "q_range"},
+		{[]string{"--simulations", "2", "--offsets", "edges"}, "offsets"},
 	} {
 		code, _, errs := corl(t, append(base[:len(base):len(base)], c.args...)...)
 		if code != exitUsage || !strings.Contains(errs, "made with "+c.name) {

@@ -46,6 +46,7 @@ func TestTrainMallocMistakes(t *testing.T) {
 		{"--agent", "alphazero"}, {"--search", "ucb"}, {"--model", "oracle"}, {"--simulations", "0"},
 		{"--capacity-fraction", "1.5"}, {"--reanalyse", "2"}, {"--steps", "0"}, {"--lr", "-1"}, {"--instances", "0"},
 		{"--rollout-weight", "1.5"}, {"--policy-head", "attention"}, {"--value-target", "td"}, {"--expert-weight", "0.5"},
+		{"--offsets", "bottoms"},
 	} {
 		out := filepath.Join(t.TempDir(), "run")
 		args := append(trainMallocArgs(out), bad...)
@@ -88,6 +89,9 @@ func TestEvalMallocMuZero(t *testing.T) {
 	}
 	if code, _, stderr := corl(t, "eval", "malloc", "--set", set, "--policies", pol, "--q-range", "-1"); code != exitUsage || !strings.Contains(stderr, "--q-range") {
 		t.Errorf("--q-range -1: exit %d, want %d\n%s", code, exitUsage, stderr)
+	}
+	if code, _, stderr := corl(t, "eval", "malloc", "--set", set, "--policies", pol, "--offsets", "bottoms"); code != exitUsage || !strings.Contains(stderr, "--offsets") {
+		t.Errorf("--offsets bottoms: exit %d, want %d\n%s", code, exitUsage, stderr)
 	}
 	for _, c := range []struct {
 		policy string
