@@ -47,7 +47,9 @@
 // back the best, and a game played without exploration follows it
 // wherever it beats the best episode known through the tree's choice
 // (SearchConfig.TreeOnly switches this off), so it ends with at least the
-// best return any of its searches saw.
+// best return any of its searches saw. In the memory-mapping game with
+// malloc.EdgeOffsets, Policy.Play starts that episode from its own
+// placement in the default game, a subset of the edges game's moves.
 //
 // # Training
 //

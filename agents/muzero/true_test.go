@@ -249,3 +249,25 @@ func TestTrueModelEdgeOffsets(t *testing.T) {
 		t.Fatalf("only %d tiny games where edges beat tops", found)
 	}
 }
+
+// TestEdgeOffsetsStartFromTops: the true-model policy in the edges game
+// starts from its own tops game's placement, so it never ends below it.
+func TestEdgeOffsetsStartFromTops(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for i := range 6 {
+		in := tinyInstance(rng, 10+i)
+		in.Capacity *= 2
+		var got [2]float64
+		for k, off := range []malloc.Offsets{malloc.TopOffsets, malloc.EdgeOffsets} {
+			p := &Policy{Model: ModelTrue, Search: SearchConfig{Simulations: 4}, Game: malloc.Config{Offsets: off}}
+			r, err := p.Play(context.Background(), in, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[k] = r.Fraction
+		}
+		if got[1] < got[0]-1e-12 {
+			t.Errorf("instance %d: edges game %.6f, below its tops game's %.6f", i, got[1], got[0])
+		}
+	}
+}
