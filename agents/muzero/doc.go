@@ -48,8 +48,8 @@
 // wherever it beats the best episode known through the tree's choice
 // (SearchConfig.TreeOnly switches this off), so it ends with at least the
 // best return any of its searches saw. In the memory-mapping game with
-// malloc.EdgeOffsets, Policy.Play starts that episode from its own
-// placement in the default game, a subset of the edges game's moves.
+// malloc.EdgeOffsets, Policy.Play also plays the default game, a subset of
+// the edges game's moves, and ends with the better placement.
 //
 // # Training
 //

@@ -250,9 +250,9 @@ func TestTrueModelEdgeOffsets(t *testing.T) {
 	}
 }
 
-// TestEdgeOffsetsStartFromTops: the true-model policy in the edges game
-// starts from its own tops game's placement, so it never ends below it.
-func TestEdgeOffsetsStartFromTops(t *testing.T) {
+// TestEdgeOffsetsKeepsTops: the true-model policy in the edges game also
+// plays the tops game and keeps the better, so it never ends below it.
+func TestEdgeOffsetsKeepsTops(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	for i := range 6 {
 		in := tinyInstance(rng, 10+i)
