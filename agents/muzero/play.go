@@ -337,14 +337,22 @@ type Policy struct {
 	Game malloc.Config
 }
 
+// Offsets returns the canonical offsets of the game the network was
+// trained in (NetConfig.Offsets; tops for a name it does not know).
+func (n *Network) Offsets() malloc.Offsets {
+	g, _ := gameConfig(n.Config.Offsets)
+	return g.Offsets
+}
+
 // LoadPolicy reads a muzero checkpoint (a run's checkpoint or its
-// policy.safetensors) to play with the given search and model.
+// policy.safetensors) to play with the given search and model, in the
+// game it was trained in.
 func LoadPolicy(path string, model string, search SearchConfig) (*Policy, error) {
 	net, err := LoadNetwork(path)
 	if err != nil {
 		return nil, err
 	}
-	return &Policy{Net: net, Model: model, Search: search}, nil
+	return &Policy{Net: net, Model: model, Search: search, Game: malloc.Config{Offsets: net.Offsets()}}, nil
 }
 
 // Play maps an instance: one search per buffer, the move the search
@@ -404,6 +412,9 @@ func LoadNetwork(path string) (*Network, error) {
 	if g := mallocNet(c).Cands; c.Head == HeadCandidates && (c.Cands.N != g.N || c.Cands.Features != g.Features || c.Cands.At != g.At) {
 		return nil, fmt.Errorf("%w: %s: %d candidates of %d features at %d, the game has %d of %d at %d", ErrCheckpoint, path,
 			c.Cands.N, c.Cands.Features, c.Cands.At, g.N, g.Features, g.At)
+	}
+	if _, err := gameConfig(c.Offsets); err != nil {
+		return nil, fmt.Errorf("%w: %s: offsets %q, want tops or edges", ErrCheckpoint, path, c.Offsets)
 	}
 	net, err := NewNetwork(nn.CPU(), rand.New(rand.NewPCG(0, 0)), c)
 	if err != nil {

@@ -96,6 +96,10 @@ func (c TrainConfig) withDefaults() TrainConfig {
 		c.Values = ValuesNStep
 	}
 	c.Net = mallocNet(c.Net).WithDefaults()
+	c.Net.Offsets = "" // the checkpoints record their game, tops as ""
+	if g, _ := gameConfig(c.Offsets); g.Offsets != malloc.TopOffsets {
+		c.Net.Offsets = g.Offsets.String()
+	}
 	c.Search.Explore = true
 	return c
 }

@@ -290,3 +290,35 @@ func TestLoadNetworkRefusesOthers(t *testing.T) {
 		}
 	}
 }
+
+// The network a run trains records the game it was trained in, and a
+// checkpoint of it loads to play that game; tops, as before the field,
+// records nothing.
+func TestNetworkRecordsItsGame(t *testing.T) {
+	for _, c := range []struct {
+		offsets, recorded string
+		game              malloc.Offsets
+	}{{"", "", malloc.TopOffsets}, {"tops", "", malloc.TopOffsets}, {"edges", "edges", malloc.EdgeOffsets}} {
+		cfg := tinyTrain(ModelLearned)
+		cfg.Offsets = c.offsets
+		tr, err := NewTrainer(cfg, trainInstances(2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		net := tr.Network()
+		if net.Config.Offsets != c.recorded {
+			t.Errorf("offsets %q: the network records %q, want %q", c.offsets, net.Config.Offsets, c.recorded)
+		}
+		path := filepath.Join(t.TempDir(), "policy.safetensors")
+		if err := nn.Save(path, net.Params(), Arch, net.Config); err != nil {
+			t.Fatal(err)
+		}
+		p, err := LoadPolicy(path, ModelLearned, SearchConfig{Simulations: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Game.Offsets != c.game || p.Net.Offsets() != c.game {
+			t.Errorf("offsets %q: the checkpoint plays %v (network %v), want %v", c.offsets, p.Game.Offsets, p.Net.Offsets(), c.game)
+		}
+	}
+}

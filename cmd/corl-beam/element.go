@@ -16,7 +16,6 @@ import (
 
 	"github.com/corl-go/corl/agents/muzero"
 	"github.com/corl-go/corl/agents/policy"
-	"github.com/corl-go/corl/envs/malloc"
 	"github.com/corl-go/corl/eval"
 	"github.com/corl-go/corl/internal/evalcli"
 	"github.com/corl-go/corl/solver"
@@ -74,7 +73,7 @@ type mallocSpec struct {
 	Search       muzero.SearchConfig
 	Model        string
 	Rollout      float64
-	Offsets      malloc.Offsets
+	Offsets      string // --offsets as given ("": each checkpoint's own game)
 }
 
 // evalFn runs one element with the eval package's functions and writes
@@ -114,7 +113,7 @@ func (f *evalFn) Setup() error {
 		}
 	case "malloc":
 		s := f.Malloc
-		cfg := eval.Malloc{MIPTimeLimit: s.MIPTimeLimit, Run: f.Run, NewPolicy: policy.Malloc(s.Search, s.Model, s.Rollout, malloc.Config{Offsets: s.Offsets})}
+		cfg := eval.Malloc{MIPTimeLimit: s.MIPTimeLimit, Run: f.Run, NewPolicy: policy.Malloc(s.Search, s.Model, s.Rollout, s.Offsets)}
 		f.play = func(ctx context.Context, e runElem) (eval.Outcome, error) {
 			in, err := evalcli.ReadAllocationIn(setFS{ctx}, e.File, s.Fraction, s.Alignment)
 			if err != nil {

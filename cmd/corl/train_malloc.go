@@ -217,8 +217,14 @@ func runTrainMalloc(ctx context.Context, dir *train.Dir, cfg trainMallocConfig, 
 	if err := drawTraining(dir); err != nil {
 		return failedErr(err)
 	}
-	fmt.Fprintf(stdout, "trained %d steps on %d instances: last self-play return %.4f, loss %.4f\npolicy: %s\n",
-		last.Step, len(insts), last.Return, last.Loss, dir.Join(mallocPolicyFile))
+	// The checkpoint records its game; the flag says so where one reads
+	// the command.
+	game, evalFlags := "", ""
+	if o := cfg.Train.Offsets; o != "" {
+		game, evalFlags = fmt.Sprintf(", %s offsets (`--offsets %s`)", o, o), " --offsets "+o
+	}
+	fmt.Fprintf(stdout, "trained %d steps on %d instances: last self-play return %.4f, loss %.4f\npolicy: %s\nevaluate: corl eval malloc --set DIR --policies muzero:%s%s\n",
+		last.Step, len(insts), last.Return, last.Loss, dir.Join(mallocPolicyFile), dir.Join(mallocPolicyFile), evalFlags)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# corl train malloc: %s\n\n", dir.Path)
 	if cfg.Set != "" {
@@ -231,11 +237,11 @@ func runTrainMalloc(ctx context.Context, dir *train.Dir, cfg trainMallocConfig, 
 	if values == muzero.ValuesNStep {
 		values = fmt.Sprintf("%d-step", t.TDSteps)
 	}
-	fmt.Fprintf(&b, ", capacity %g of the peak live size.\n\nSearch: %s, %d simulations, %s model. %d optimizer steps, batch %d, unroll %d, %s value targets, expert weight %g.\n\n",
-		cfg.CapacityFraction, t.Search.Algorithm, t.Search.Simulations, t.Model, t.Steps, t.Batch, t.Unroll, values, t.Expert)
+	fmt.Fprintf(&b, ", capacity %g of the peak live size.\n\nSearch: %s, %d simulations, %s model%s. %d optimizer steps, batch %d, unroll %d, %s value targets, expert weight %g.\n\n",
+		cfg.CapacityFraction, t.Search.Algorithm, t.Search.Simulations, t.Model, game, t.Steps, t.Batch, t.Unroll, values, t.Expert)
 	fmt.Fprintf(&b, "Last iteration: self-play return %.4f (fraction of the total benefit), loss %.4f.\n\n", last.Return, last.Loss)
-	fmt.Fprintf(&b, "Policy: `%s` (evaluate it as `--policies muzero:%s`). Curves: `plots/`, trace: `trace/train.parquet`.\n",
-		mallocPolicyFile, dir.Join(mallocPolicyFile))
+	fmt.Fprintf(&b, "Policy: `%s` (evaluate it as `--policies muzero:%s%s`). Curves: `plots/`, trace: `trace/train.parquet`.\n",
+		mallocPolicyFile, dir.Join(mallocPolicyFile), evalFlags)
 	if err := atomicfile.Write(dir.Join("summary.md"), []byte(b.String())); err != nil {
 		return failedErr(err)
 	}
