@@ -121,13 +121,19 @@ func ParseMallocIn(c *cli.Context, fsys FS) (MallocEval, error) {
 		}
 		names[k] = insts[k].Name
 	}
-	return MallocEval{Files: files, Instances: insts, Names: names, Policies: pols, Seed: c.Uint64("seed"), Fraction: frac,
+	ev := MallocEval{Files: files, Instances: insts, Names: names, Policies: pols, Seed: c.Uint64("seed"), Fraction: frac,
 		Alignment: align, Search: search, Model: model, Rollout: rollout, Offsets: offsets,
 		Config: eval.Malloc{MIPTimeLimit: mipLimit, NewPolicy: newPolicy},
 		Settings: map[string]string{"capacity_fraction": fmt.Sprint(frac), "alignment": fmt.Sprint(align), "mip_time_limit": fmt.Sprint(mipLimit),
 			// How muzero:PATH and mcts search: their results depend on it.
 			"search": string(search.Algorithm), "simulations": fmt.Sprint(search.Simulations), "model": model,
-			"rollout_weight": fmt.Sprint(rollout), "tree_only": fmt.Sprint(search.TreeOnly), "q_range": fmt.Sprint(search.QRange), "offsets": offsets}}, nil
+			"rollout_weight": fmt.Sprint(rollout), "tree_only": fmt.Sprint(search.TreeOnly), "q_range": fmt.Sprint(search.QRange)}}
+	if offsets == "edges" {
+		// Only when it changes the games played: unfinished evaluations
+		// from before the flag recorded none and resume.
+		ev.Settings["offsets"] = offsets
+	}
+	return ev, nil
 }
 
 // AllocationFilesIn lists the allocation CSVs of a set on fsys: the .csv
