@@ -23,8 +23,11 @@ type Result struct {
 	Optimal  bool    // proved optimal (mip)
 	Bound    float64 // mip: upper bound on the fraction
 	Seconds  float64
-	Steps    int // game steps played (heuristics)
-	Offsets  []int64
+	// Steps are the game steps played (heuristics and searches); with
+	// EdgeOffsets and a policy that follows its best episode, which plays
+	// the TopOffsets game too (muzero.Policy), both games' moves.
+	Steps   int
+	Offsets []int64
 }
 
 // Play runs a step policy through the game and returns its placement.
