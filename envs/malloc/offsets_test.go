@@ -142,3 +142,67 @@ func TestConfigValidate(t *testing.T) {
 		t.Error("ParseOffsets(bottoms): no error")
 	}
 }
+
+// capInstance stacks, from 0, 17 long buffers L0..L16 (size 1, live
+// [0, 10)) with a spacer (size 3, live [0, 1)) under each even one, so
+// L(2j) sits at 5j+3 and L(2j+1) at 5j+4, and then presents X (size 2,
+// live [5, 10)), which sees the 17 longs live and the spacers gone.
+// Capacity 50. Each buffer's benefit puts it next in XLA's order.
+func capInstance() *malloc.Instance {
+	in := &malloc.Instance{Name: "cap", Capacity: 50}
+	add := func(size, start, end int64) {
+		k := len(in.Buffers)
+		in.Buffers = append(in.Buffers, malloc.Buffer{ID: k, Start: start, End: end, Size: size,
+			Benefit: float64(1000-k) * math.Sqrt(float64(size))})
+	}
+	for i := range 17 {
+		if i%2 == 0 {
+			add(3, 0, 1)
+		}
+		add(1, 0, 10)
+	}
+	add(2, 5, 10)
+	return in
+}
+
+// TestEdgeOffsetsFillToTheCap: with 17 live placed buffers, X's tops game
+// offers 0 and the 9 free tops 5j+5 (j < 8) and 44; the edges game adds
+// the edges 5j+1 (under each L(2j)) and 48 (the top of memory), 20 in all,
+// so the cap keeps the 10 tops and the 6 lowest edges. BestFit and
+// FirstFit pick the same offset in both games there.
+func TestEdgeOffsetsFillToTheCap(t *testing.T) {
+	in := capInstance()
+	var games [2]*malloc.Env
+	for k, off := range []malloc.Offsets{malloc.TopOffsets, malloc.EdgeOffsets} {
+		g := newGame(t, in, malloc.Config{Offsets: off})
+		var top int64
+		for i := range len(in.Buffers) - 1 { // buffer i on the stack's top
+			a := slices.Index(g.Candidates(), top)
+			if a < 0 {
+				t.Fatalf("%v: buffer %d: %d not among the candidates %v", off, i, top, g.Candidates())
+			}
+			if err := g.Advance(a); err != nil {
+				t.Fatal(err)
+			}
+			top += in.Buffers[i].Size
+		}
+		if live := len(in.Buffers) - 1 - 9; live < malloc.MaxCandidates {
+			t.Fatalf("%d live placed buffers at X, want at least %d", live, malloc.MaxCandidates)
+		}
+		games[k] = g
+	}
+	wantTops := []int64{0, 5, 10, 15, 20, 25, 30, 35, 40, 44}
+	wantEdges := []int64{0, 1, 5, 6, 10, 11, 15, 16, 20, 21, 25, 26, 30, 35, 40, 44}
+	if got := games[0].Candidates(); !slices.Equal(got, wantTops) {
+		t.Fatalf("tops: X's candidates %v, want %v", got, wantTops)
+	}
+	if got := games[1].Candidates(); !slices.Equal(got, wantEdges) {
+		t.Fatalf("edges: X's candidates %v, want %v", got, wantEdges)
+	}
+	for name, rule := range map[string]func(*malloc.Env) int{"BestFit": malloc.BestFit, "FirstFit": malloc.FirstFit} {
+		a, b := rule(games[0]), rule(games[1])
+		if oa, ob := games[0].Candidates()[a], games[1].Candidates()[b]; oa != ob {
+			t.Errorf("%s: offset %d in the tops game, %d in the edges game", name, oa, ob)
+		}
+	}
+}
