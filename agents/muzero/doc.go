@@ -47,7 +47,12 @@
 // back the best, and a game played without exploration follows it
 // wherever it beats the best episode known through the tree's choice
 // (SearchConfig.TreeOnly switches this off), so it ends with at least the
-// best return any of its searches saw.
+// best return any of its searches saw. In the memory-mapping game with
+// malloc.EdgeOffsets, Policy.Play of a policy that follows its best
+// episode (the true model without TreeOnly) also plays the default game, a
+// subset of the edges game's moves, and ends with the better placement, so
+// never below the default game; the learned model, or TreeOnly, plays the
+// edges game alone and can end below it.
 //
 // # Training
 //

@@ -23,11 +23,15 @@ var (
 // network is given. It is a Rollout: the true model keeps the best of its
 // rollouts as a complete episode. With FirstFit it also finishes the game
 // by first fit (the lowest offset) and keeps the better of the two: a
-// value at least both rules reach, for twice the work. The zero value is
-// ready to use; one value serves one model.
+// value at least both rules reach, for twice the work. In a game with
+// malloc.EdgeOffsets, best fit keeps to XLA's offsets (malloc.BestFit),
+// and a third rollout plays best fit over every candidate
+// (malloc.BestFitAny), which may rest a buffer under another. The zero
+// value is ready to use; one value serves one model.
 type BestFitRollout struct {
 	FirstFit bool
 	returns  []float64
+	rules    []func(*malloc.Env) int
 }
 
 // Evaluate plays best fit (and first fit, with FirstFit) to the end from a
@@ -51,10 +55,14 @@ func (r *BestFitRollout) Evaluate(ctx context.Context, games []*malloc.Env, _ []
 // best finishes g by each rule and returns the better return, appending
 // its moves to dst with replay.
 func (r *BestFitRollout) best(g *malloc.Env, dst []int, replay bool) ([]int, float64, error) {
-	rules := []func(*malloc.Env) int{malloc.BestFit, malloc.FirstFit}
-	if !r.FirstFit {
-		rules = rules[:1]
+	rules := append(r.rules[:0], malloc.BestFit)
+	if r.FirstFit {
+		rules = append(rules, malloc.FirstFit)
 	}
+	if g.Config().Offsets == malloc.EdgeOffsets {
+		rules = append(rules, malloc.BestFitAny)
+	}
+	r.rules = rules
 	bestRet, bestRule := 0.0, -1
 	for k, rule := range rules {
 		c, before := g.Clone(), g.Metric()

@@ -32,6 +32,10 @@ type NetConfig struct {
 	// Cands lays out the candidates HeadCandidates scores; unused by the
 	// linear head.
 	Cands CandidateLayout `json:"candidates,omitzero"`
+	// Offsets names the canonical offsets of the game the network was
+	// trained in: "" (tops, as checkpoints from before the field read) or
+	// edges; the network plays that game unless told otherwise.
+	Offsets string `json:"offsets,omitempty"`
 }
 
 // The policy heads.

@@ -37,6 +37,9 @@ type TrainConfig struct {
 	Search SearchConfig `json:"search"`          // self-play's search (exploring)
 	Net    NetConfig    `json:"net"`             // Obs and Actions are the game's
 	Model  string       `json:"model,omitempty"` // ModelLearned (default) or ModelTrue
+	// Offsets names the game's canonical offsets, tops (the default) or
+	// edges (see malloc.Offsets).
+	Offsets string `json:"offsets,omitempty"`
 
 	Steps      int     `json:"steps,omitempty"`        // optimizer steps in all (0: 200)
 	Games      int     `json:"games,omitempty"`        // self-play games per iteration, played in lockstep (0: 8)
@@ -93,6 +96,10 @@ func (c TrainConfig) withDefaults() TrainConfig {
 		c.Values = ValuesNStep
 	}
 	c.Net = mallocNet(c.Net).WithDefaults()
+	c.Net.Offsets = "" // the checkpoints record their game, tops as ""
+	if g, _ := gameConfig(c.Offsets); g.Offsets != malloc.TopOffsets {
+		c.Net.Offsets = g.Offsets.String()
+	}
 	c.Search.Explore = true
 	return c
 }
@@ -112,6 +119,9 @@ func (c TrainConfig) Validate() error {
 		if f.v < 0 {
 			return &ConfigError{f.name, f.v, ">= 1 (0: default)"}
 		}
+	}
+	if _, err := gameConfig(c.Offsets); err != nil {
+		return &ConfigError{"Offsets", c.Offsets, "tops or edges"}
 	}
 	if !(c.Rollout >= 0 && c.Rollout <= 1) {
 		return &ConfigError{"Rollout", c.Rollout, "a weight in [0, 1]"}
@@ -259,6 +269,9 @@ func (t *Trainer) iterate(ctx context.Context) (Iteration, error) {
 	rng := rand.New(rand.NewPCG(t.cfg.Seed, uint64(t.iter)+1))
 	pl, err := newPlayer(t.net, t.cfg.Model, t.cfg.Search, t.cfg.Rollout, t.cfg.Games)
 	if err != nil {
+		return Iteration{}, err
+	}
+	if pl.game, err = gameConfig(t.cfg.Offsets); err != nil {
 		return Iteration{}, err
 	}
 	ins, ids := make([]*malloc.Instance, t.cfg.Games), make([]int, t.cfg.Games)

@@ -228,7 +228,8 @@ func TestSelfPlayRecordsExperts(t *testing.T) {
 }
 
 // TestExpertNeedsEpisodes: expert targets without the true model's
-// rollouts, and unknown value targets, are refused naming the field.
+// rollouts, and unknown value targets or offsets, are refused naming the
+// field.
 func TestExpertNeedsEpisodes(t *testing.T) {
 	for _, c := range []struct {
 		cfg   TrainConfig
@@ -238,13 +239,14 @@ func TestExpertNeedsEpisodes(t *testing.T) {
 		{TrainConfig{Expert: 0.5, Model: ModelTrue}, "Expert"},
 		{TrainConfig{Expert: 1.5, Model: ModelTrue, Rollout: 0.5}, "Expert"},
 		{TrainConfig{Values: "td"}, "Values"},
+		{TrainConfig{Offsets: "bottoms"}, "Offsets"},
 	} {
 		var ce *ConfigError
 		if err := c.cfg.Validate(); !errors.As(err, &ce) || ce.Field != c.field {
 			t.Errorf("%+v: %v, want a ConfigError on %s", c.cfg, err, c.field)
 		}
 	}
-	if err := (TrainConfig{Expert: 1, Model: ModelTrue, Rollout: 0.5, Values: ValuesBest}).Validate(); err != nil {
+	if err := (TrainConfig{Expert: 1, Model: ModelTrue, Rollout: 0.5, Values: ValuesBest, Offsets: "edges"}).Validate(); err != nil {
 		t.Error(err)
 	}
 }
@@ -285,6 +287,38 @@ func TestLoadNetworkRefusesOthers(t *testing.T) {
 		_, err := LoadNetwork(p)
 		if !errors.Is(err, ErrCheckpoint) || !strings.Contains(err.Error(), p) {
 			t.Errorf("%s: %v", p, err)
+		}
+	}
+}
+
+// The network a run trains records the game it was trained in, and a
+// checkpoint of it loads to play that game; tops, as before the field,
+// records nothing.
+func TestNetworkRecordsItsGame(t *testing.T) {
+	for _, c := range []struct {
+		offsets, recorded string
+		game              malloc.Offsets
+	}{{"", "", malloc.TopOffsets}, {"tops", "", malloc.TopOffsets}, {"edges", "edges", malloc.EdgeOffsets}} {
+		cfg := tinyTrain(ModelLearned)
+		cfg.Offsets = c.offsets
+		tr, err := NewTrainer(cfg, trainInstances(2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		net := tr.Network()
+		if net.Config.Offsets != c.recorded {
+			t.Errorf("offsets %q: the network records %q, want %q", c.offsets, net.Config.Offsets, c.recorded)
+		}
+		path := filepath.Join(t.TempDir(), "policy.safetensors")
+		if err := nn.Save(path, net.Params(), Arch, net.Config); err != nil {
+			t.Fatal(err)
+		}
+		p, err := LoadPolicy(path, ModelLearned, SearchConfig{Simulations: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Game.Offsets != c.game || p.Net.Offsets() != c.game {
+			t.Errorf("offsets %q: the checkpoint plays %v (network %v), want %v", c.offsets, p.Game.Offsets, p.Net.Offsets(), c.game)
 		}
 	}
 }

@@ -212,3 +212,62 @@ func TestMixedValues(t *testing.T) {
 		}
 	}
 }
+
+// TestTrueModelEdgeOffsets: on tiny games whose edges game holds a better
+// episode than its tops game (brute force over each game's actions), the
+// true-model policy playing the edges game reaches the edges game's
+// optimum, above what the tops game allows, and never plays below it.
+func TestTrueModelEdgeOffsets(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	edges := malloc.Config{Offsets: malloc.EdgeOffsets}
+	found := 0
+	for i := 0; found < 4 && i < 3000; i++ {
+		in := tinyInstance(rng, 4+i%3)
+		opt := [2]float64{}
+		for k, cfg := range []malloc.Config{{}, edges} {
+			g, err := malloc.New(in, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g.Reset(0)
+			opt[k] = bruteForce(g)
+		}
+		if opt[1] <= opt[0]+1e-9 {
+			continue
+		}
+		found++
+		p := &Policy{Model: ModelTrue, Search: SearchConfig{Simulations: 200}, Game: edges}
+		r, err := p.Play(context.Background(), in, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Fraction < opt[1]-1e-9 {
+			t.Errorf("instance %d: edges game played %.6f, its optimum %.6f (tops game's %.6f)", i, r.Fraction, opt[1], opt[0])
+		}
+	}
+	if found < 4 {
+		t.Fatalf("only %d tiny games where edges beat tops", found)
+	}
+}
+
+// TestEdgeOffsetsKeepsTops: the true-model policy in the edges game also
+// plays the tops game and keeps the better, so it never ends below it.
+func TestEdgeOffsetsKeepsTops(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for i := range 6 {
+		in := tinyInstance(rng, 10+i)
+		in.Capacity *= 2
+		var got [2]float64
+		for k, off := range []malloc.Offsets{malloc.TopOffsets, malloc.EdgeOffsets} {
+			p := &Policy{Model: ModelTrue, Search: SearchConfig{Simulations: 4}, Game: malloc.Config{Offsets: off}}
+			r, err := p.Play(context.Background(), in, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[k] = r.Fraction
+		}
+		if got[1] < got[0]-1e-12 {
+			t.Errorf("instance %d: edges game %.6f, below its tops game's %.6f", i, got[1], got[0])
+		}
+	}
+}

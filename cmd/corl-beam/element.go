@@ -73,6 +73,7 @@ type mallocSpec struct {
 	Search       muzero.SearchConfig
 	Model        string
 	Rollout      float64
+	Offsets      string // --offsets as given ("": each checkpoint's own game)
 }
 
 // evalFn runs one element with the eval package's functions and writes
@@ -112,7 +113,7 @@ func (f *evalFn) Setup() error {
 		}
 	case "malloc":
 		s := f.Malloc
-		cfg := eval.Malloc{MIPTimeLimit: s.MIPTimeLimit, Run: f.Run, NewPolicy: policy.Malloc(s.Search, s.Model, s.Rollout)}
+		cfg := eval.Malloc{MIPTimeLimit: s.MIPTimeLimit, Run: f.Run, NewPolicy: policy.Malloc(s.Search, s.Model, s.Rollout, s.Offsets)}
 		f.play = func(ctx context.Context, e runElem) (eval.Outcome, error) {
 			in, err := evalcli.ReadAllocationIn(setFS{ctx}, e.File, s.Fraction, s.Alignment)
 			if err != nil {

@@ -71,7 +71,7 @@ func evalMallocAction(c *cli.Context) error {
 		return err
 	}
 	fn := &evalFn{Env: "malloc", Malloc: mallocSpec{Fraction: ev.Fraction, Alignment: ev.Alignment,
-		MIPTimeLimit: ev.Config.MIPTimeLimit, Search: ev.Search, Model: ev.Model, Rollout: ev.Rollout}}
+		MIPTimeLimit: ev.Config.MIPTimeLimit, Search: ev.Search, Model: ev.Model, Rollout: ev.Rollout, Offsets: ev.Offsets}}
 	results, err := runEval(c, ev.Jobs(), ev.Files, ev.Settings, c.String("out"), "", fn)
 	if err != nil {
 		return err

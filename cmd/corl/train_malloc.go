@@ -61,6 +61,7 @@ func trainMallocCommand() *cli.Command {
 			&cli.IntFlag{Name: "latent", Value: 64, Usage: "latent state size"},
 			&cli.IntFlag{Name: "hidden", Value: 128, Usage: "hidden layer width"},
 			&cli.StringFlag{Name: "policy-head", Value: muzero.HeadLinear, Usage: "linear (a logit per action index) or candidates (one shared scorer of each candidate offset's features)"},
+			&cli.StringFlag{Name: "offsets", Value: "tops", Usage: "the game's canonical offsets: tops (0 and the tops of placed buffers, XLA's) or edges (also under placed buffers and at the top of memory)"},
 			&cli.StringFlag{Name: "set", Usage: "train on the allocation CSVs of `DIR` instead of synthetic workloads"},
 			&cli.IntFlag{Name: "instances", Value: 32, Usage: "synthetic workloads to generate"},
 			&cli.IntFlag{Name: "ops", Value: 24, Usage: "operations per synthetic workload"},
@@ -90,7 +91,7 @@ func trainMallocConfigFromFlags(c *cli.Context) (trainMallocConfig, error) {
 		Train: muzero.TrainConfig{
 			Search: muzero.SearchConfig{Algorithm: muzero.Algorithm(c.String("search")), Simulations: c.Int("simulations")},
 			Net:    muzero.NetConfig{Latent: c.Int("latent"), Hidden: c.Int("hidden"), Head: c.String("policy-head")},
-			Model:  c.String("model"), Steps: c.Int("steps"), Games: c.Int("games"), StepsPerIt: c.Int("steps-per-iteration"),
+			Model:  c.String("model"), Offsets: trainOffsets(c.String("offsets")), Steps: c.Int("steps"), Games: c.Int("games"), StepsPerIt: c.Int("steps-per-iteration"),
 			Batch: c.Int("batch-size"), Unroll: c.Int("unroll"), TDSteps: c.Int("td-steps"), Replay: c.Int("replay"),
 			LR: c.Float64("lr"), Reanalyse: c.Float64("reanalyse"), Rollout: c.Float64("rollout-weight"),
 			Values: c.String("value-target"), Expert: c.Float64("expert-weight"), Seed: c.Uint64("seed")}}
@@ -120,7 +121,7 @@ func trainMallocConfigFromFlags(c *cli.Context) (trainMallocConfig, error) {
 		var ce *muzero.ConfigError
 		if errors.As(err, &ce) {
 			flag := map[string]string{"Algorithm": "--search", "model": "--model", "Model": "--model", "Rollout": "--rollout-weight", "Reanalyse": "--reanalyse", "NetConfig.Head": "--policy-head",
-				"Values": "--value-target", "Expert": "--expert-weight"}[ce.Field]
+				"Values": "--value-target", "Expert": "--expert-weight", "Offsets": "--offsets"}[ce.Field]
 			if flag != "" {
 				return cfg, usageErr("%s %v: want %s", flag, ce.Value, ce.Want)
 			}
@@ -128,6 +129,15 @@ func trainMallocConfigFromFlags(c *cli.Context) (trainMallocConfig, error) {
 		return cfg, usageErr("%v", err)
 	}
 	return cfg, nil
+}
+
+// trainOffsets is --offsets as config.json records it: tops, the game's
+// default, as the empty name, so runs from before the flag resume.
+func trainOffsets(v string) string {
+	if v == "tops" {
+		return ""
+	}
+	return v
 }
 
 // mallocTrainInstances generates or reads a run's training instances.
@@ -207,8 +217,14 @@ func runTrainMalloc(ctx context.Context, dir *train.Dir, cfg trainMallocConfig, 
 	if err := drawTraining(dir); err != nil {
 		return failedErr(err)
 	}
-	fmt.Fprintf(stdout, "trained %d steps on %d instances: last self-play return %.4f, loss %.4f\npolicy: %s\n",
-		last.Step, len(insts), last.Return, last.Loss, dir.Join(mallocPolicyFile))
+	// The checkpoint records its game; the flag says so where one reads
+	// the command.
+	game, evalFlags := "", ""
+	if o := cfg.Train.Offsets; o != "" {
+		game, evalFlags = fmt.Sprintf(", %s offsets (`--offsets %s`)", o, o), " --offsets "+o
+	}
+	fmt.Fprintf(stdout, "trained %d steps on %d instances: last self-play return %.4f, loss %.4f\npolicy: %s\nevaluate: corl eval malloc --set DIR --policies muzero:%s%s\n",
+		last.Step, len(insts), last.Return, last.Loss, dir.Join(mallocPolicyFile), dir.Join(mallocPolicyFile), evalFlags)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# corl train malloc: %s\n\n", dir.Path)
 	if cfg.Set != "" {
@@ -221,11 +237,11 @@ func runTrainMalloc(ctx context.Context, dir *train.Dir, cfg trainMallocConfig, 
 	if values == muzero.ValuesNStep {
 		values = fmt.Sprintf("%d-step", t.TDSteps)
 	}
-	fmt.Fprintf(&b, ", capacity %g of the peak live size.\n\nSearch: %s, %d simulations, %s model. %d optimizer steps, batch %d, unroll %d, %s value targets, expert weight %g.\n\n",
-		cfg.CapacityFraction, t.Search.Algorithm, t.Search.Simulations, t.Model, t.Steps, t.Batch, t.Unroll, values, t.Expert)
+	fmt.Fprintf(&b, ", capacity %g of the peak live size.\n\nSearch: %s, %d simulations, %s model%s. %d optimizer steps, batch %d, unroll %d, %s value targets, expert weight %g.\n\n",
+		cfg.CapacityFraction, t.Search.Algorithm, t.Search.Simulations, t.Model, game, t.Steps, t.Batch, t.Unroll, values, t.Expert)
 	fmt.Fprintf(&b, "Last iteration: self-play return %.4f (fraction of the total benefit), loss %.4f.\n\n", last.Return, last.Loss)
-	fmt.Fprintf(&b, "Policy: `%s` (evaluate it as `--policies muzero:%s`). Curves: `plots/`, trace: `trace/train.parquet`.\n",
-		mallocPolicyFile, dir.Join(mallocPolicyFile))
+	fmt.Fprintf(&b, "Policy: `%s` (evaluate it as `--policies muzero:%s%s`). Curves: `plots/`, trace: `trace/train.parquet`.\n",
+		mallocPolicyFile, dir.Join(mallocPolicyFile), evalFlags)
 	if err := atomicfile.Write(dir.Join("summary.md"), []byte(b.String())); err != nil {
 		return failedErr(err)
 	}

@@ -46,6 +46,7 @@ func TestTrainMallocMistakes(t *testing.T) {
 		{"--agent", "alphazero"}, {"--search", "ucb"}, {"--model", "oracle"}, {"--simulations", "0"},
 		{"--capacity-fraction", "1.5"}, {"--reanalyse", "2"}, {"--steps", "0"}, {"--lr", "-1"}, {"--instances", "0"},
 		{"--rollout-weight", "1.5"}, {"--policy-head", "attention"}, {"--value-target", "td"}, {"--expert-weight", "0.5"},
+		{"--offsets", "bottoms"},
 	} {
 		out := filepath.Join(t.TempDir(), "run")
 		args := append(trainMallocArgs(out), bad...)
@@ -89,6 +90,9 @@ func TestEvalMallocMuZero(t *testing.T) {
 	if code, _, stderr := corl(t, "eval", "malloc", "--set", set, "--policies", pol, "--q-range", "-1"); code != exitUsage || !strings.Contains(stderr, "--q-range") {
 		t.Errorf("--q-range -1: exit %d, want %d\n%s", code, exitUsage, stderr)
 	}
+	if code, _, stderr := corl(t, "eval", "malloc", "--set", set, "--policies", pol, "--offsets", "bottoms"); code != exitUsage || !strings.Contains(stderr, "--offsets") {
+		t.Errorf("--offsets bottoms: exit %d, want %d\n%s", code, exitUsage, stderr)
+	}
 	for _, c := range []struct {
 		policy string
 		code   int
@@ -97,5 +101,43 @@ func TestEvalMallocMuZero(t *testing.T) {
 		if code, _, stderr := corl(t, "eval", "malloc", "--set", set, "--policies", c.policy); code != c.code {
 			t.Errorf("%s: exit %d, want %d\n%s", c.policy, code, c.code, stderr)
 		}
+	}
+}
+
+// A network trained with --offsets edges says so in its suggested
+// command and summary.md, and eval malloc plays it in that game: with no
+// --offsets, and refusing --offsets tops, naming both games.
+func TestTrainMallocEdgesGame(t *testing.T) {
+	base := t.TempDir()
+	run, set := filepath.Join(base, "run"), filepath.Join(base, "set")
+	args := append(trainMallocArgs(run), "--steps", "4", "--offsets", "edges")
+	code, stdout, stderr := corl(t, args...)
+	if code != exitOK {
+		t.Fatalf("train: exit %d\n%s", code, stderr)
+	}
+	pol := "muzero:" + filepath.Join(run, mallocPolicyFile)
+	if !strings.Contains(stdout, pol+" --offsets edges") {
+		t.Errorf("stdout does not suggest --offsets edges:\n%s", stdout)
+	}
+	summary, err := os.ReadFile(filepath.Join(run, "summary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"model, edges offsets (`--offsets edges`).", pol + " --offsets edges`"} {
+		if !strings.Contains(string(summary), want) {
+			t.Errorf("summary.md lacks %q:\n%s", want, summary)
+		}
+	}
+	if code, _, stderr := corl(t, "generate", "malloc", "--n", "1", "--ops", "8", "--seed", "9", "--out", set); code != exitOK {
+		t.Fatalf("generate: exit %d\n%s", code, stderr)
+	}
+	for _, offsets := range [][]string{nil, {"--offsets", "edges"}} {
+		if code, _, stderr := corl(t, append([]string{"eval", "malloc", "--set", set, "--policies", pol, "--simulations", "2"}, offsets...)...); code != exitOK {
+			t.Errorf("eval %v: exit %d\n%s", offsets, code, stderr)
+		}
+	}
+	code, _, stderr = corl(t, "eval", "malloc", "--set", set, "--policies", pol, "--simulations", "2", "--offsets", "tops")
+	if code != exitUsage || !strings.Contains(stderr, "edges game") || !strings.Contains(stderr, "tops game") {
+		t.Errorf("eval --offsets tops: exit %d, want %d naming both games\n%s", code, exitUsage, stderr)
 	}
 }

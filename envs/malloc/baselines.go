@@ -23,8 +23,11 @@ type Result struct {
 	Optimal  bool    // proved optimal (mip)
 	Bound    float64 // mip: upper bound on the fraction
 	Seconds  float64
-	Steps    int // game steps played (heuristics)
-	Offsets  []int64
+	// Steps are the game steps played (heuristics and searches); with
+	// EdgeOffsets and a policy that follows its best episode, which plays
+	// the TopOffsets game too (muzero.Policy), both games' moves.
+	Steps   int
+	Offsets []int64
 }
 
 // Play runs a step policy through the game and returns its placement.
@@ -48,10 +51,33 @@ func Play(in *Instance, cfg Config, name string, choose func(g *Env) int) (Resul
 	return r, in.CheckPlacement(r.Offsets)
 }
 
-// BestFit is XLA's rule inside the game: the candidate offset leaving the
+// BestFit is XLA's rule inside the game: among the candidate offsets XLA's
+// heap simulator considers (0 and the tops of placed buffers live at the
+// same time: every candidate under TopOffsets), the one leaving the
 // smallest free gap above the buffer (lowest offset on ties), or slow
-// memory when none fits.
+// memory when none fits. The lowest fitting offset is always 0 or such a
+// top, so one fits whenever any candidate does.
 func BestFit(g *Env) int {
+	cands := g.Candidates()
+	if len(cands) == 0 {
+		return SlowAction
+	}
+	b := g.in.Buffers[g.Current()]
+	best, bestGap := 0, int64(math.MaxInt64)
+	for k, off := range cands {
+		if !g.xla[k] {
+			continue
+		}
+		if gap := g.gapAbove(off, b); gap < bestGap {
+			best, bestGap = k, gap
+		}
+	}
+	return best
+}
+
+// BestFitAny is best fit among all the candidate offsets, the edges of
+// EdgeOffsets included (BestFit where the game has TopOffsets).
+func BestFitAny(g *Env) int {
 	cands := g.Candidates()
 	if len(cands) == 0 {
 		return SlowAction

@@ -28,11 +28,18 @@
 // memory-boundedness Benefit/sqrt(Size) descending, then Size descending,
 // then live-range length descending; or by decreasing size). The action
 // places the current buffer at one of at most MaxCandidates canonical
-// offsets (0 and the tops of already placed buffers that overlap it in
-// time, aligned up, where it fits: no overlap in address with any placed
-// buffer live at the same time, and within capacity), or, as the last
-// action, leaves it in slow memory. The legal actions come as a mask; an
-// illegal action is refused and changes nothing.
+// offsets where it fits (no overlap in address with any placed buffer live
+// at the same time, and within capacity), in increasing order, or, as the
+// last action, leaves it in slow memory. Config.Offsets chooses the
+// canonical offsets: TopOffsets (the default) are 0 and the tops of
+// already placed buffers that overlap it in time, aligned up, the offsets
+// XLA's heap simulator considers; EdgeOffsets add, for each such buffer,
+// its bottom minus the current buffer's size, and the capacity minus the
+// size, aligned down, so that a buffer can also rest right under one
+// placed before it. The tops come first when more than MaxCandidates fit
+// (the lowest of them), the edges fill the places left, so EdgeOffsets'
+// candidates always include TopOffsets'. The legal actions come as a mask;
+// an illegal action is refused and changes nothing.
 //
 // Reward: the placed buffer's benefit over the total benefit, so an
 // episode's return is the fraction of the total benefit achieved; Info

@@ -167,14 +167,60 @@ type StepInfo struct {
 	TimeSaved float64 // microseconds saved by this placement
 }
 
-// Config configures an Env.
+// Offsets names the canonical offsets the game offers.
+type Offsets int
+
+const (
+	// TopOffsets: 0 and the tops of placed buffers live at the same time
+	// (the offsets XLA's heap simulator considers; the default).
+	TopOffsets Offsets = iota
+	// EdgeOffsets: also, below each placed buffer live at the same time,
+	// its bottom minus the buffer's size, and the capacity minus the size:
+	// every offset where the buffer touches a neighbour or an end of
+	// memory, so a buffer can rest under one placed before it.
+	EdgeOffsets
+)
+
+// OffsetsNames are the names of the Offsets values, in order.
+var OffsetsNames = []string{"tops", "edges"}
+
+// String returns the offsets' name.
+func (o Offsets) String() string {
+	if o >= 0 && int(o) < len(OffsetsNames) {
+		return OffsetsNames[o]
+	}
+	return fmt.Sprintf("Offsets(%d)", int(o))
+}
+
+// ParseOffsets returns the Offsets named s (tops or edges).
+func ParseOffsets(s string) (Offsets, error) {
+	if k := slices.Index(OffsetsNames, s); k >= 0 {
+		return Offsets(k), nil
+	}
+	return 0, fmt.Errorf("malloc: offsets %q: want tops or edges", s)
+}
+
+// Config configures an Env. The zero value is XLA's order and TopOffsets.
 type Config struct {
-	Order Order
+	Order   Order
+	Offsets Offsets
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	switch {
+	case c.Order != XLAOrder && c.Order != SizeOrder:
+		return fmt.Errorf("malloc: Config.Order %d: want XLAOrder or SizeOrder", c.Order)
+	case c.Offsets != TopOffsets && c.Offsets != EdgeOffsets:
+		return fmt.Errorf("malloc: Config.Offsets %d: want TopOffsets or EdgeOffsets", c.Offsets)
+	}
+	return nil
 }
 
 // Env is the mallocGame on one instance.
 type Env struct {
 	in      *Instance
+	cfg     Config
 	order   []int
 	total   float64
 	horizon float64
@@ -184,6 +230,9 @@ type Env struct {
 	offset []int64 // per buffer: offset, -1 slow, -2 undecided
 	placed []int   // indices of placed buffers
 	cands  []int64
+	xla    []bool  // per candidate: 0 or a top, an offset XLA's heap simulator considers
+	tops   []int64 // scratch
+	try    []int64 // scratch
 	reset  bool
 	saved  float64
 }
@@ -202,7 +251,10 @@ func New(in *Instance, cfg Config) (*Env, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	g := &Env{in: in, order: in.order(cfg.Order), total: in.TotalBenefit()}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	g := &Env{in: in, cfg: cfg, order: in.order(cfg.Order), total: in.TotalBenefit()}
 	for _, b := range in.Buffers {
 		g.horizon = math.Max(g.horizon, float64(b.End))
 		g.maxBen = math.Max(g.maxBen, b.Benefit)
@@ -244,6 +296,13 @@ func alignUp(x, a int64) int64 {
 	return (x + a - 1) / a * a
 }
 
+func alignDown(x, a int64) int64 {
+	if a <= 1 {
+		return x
+	}
+	return x / a * a
+}
+
 // candidates computes the canonical offsets where the current buffer fits.
 func (g *Env) candidates() {
 	g.cands = g.cands[:0]
@@ -257,29 +316,72 @@ func (g *Env) candidates() {
 			live = append(live, k)
 		}
 	}
-	try := []int64{0}
+	tops := append(g.tops[:0], 0)
 	for _, k := range live {
-		try = append(try, alignUp(g.offset[k]+g.in.Buffers[k].Size, g.in.Alignment))
+		tops = append(tops, alignUp(g.offset[k]+g.in.Buffers[k].Size, g.in.Alignment))
 	}
-	slices.Sort(try)
-	try = slices.Compact(try)
-	for _, off := range try {
+	slices.Sort(tops)
+	tops = slices.Compact(tops)
+	g.tops = tops
+	fits := func(off int64) bool {
 		if off+b.Size > g.in.Capacity {
-			break
+			return false
 		}
-		ok := true
 		for _, k := range live {
 			o, s := g.offset[k], g.in.Buffers[k].Size
 			if off < o+s && o < off+b.Size {
-				ok = false
-				break
+				return false
 			}
 		}
-		if ok {
-			g.cands = append(g.cands, off)
-			if len(g.cands) == MaxCandidates {
-				break
-			}
+		return true
+	}
+	g.xla = g.xla[:0]
+	for _, off := range tops {
+		if len(g.cands) == MaxCandidates {
+			break
+		}
+		if fits(off) {
+			g.cands, g.xla = append(g.cands, off), append(g.xla, true)
+		}
+	}
+	if g.cfg.Offsets != EdgeOffsets || len(g.cands) == MaxCandidates {
+		return
+	}
+	// The edges fill the places the tops leave, lowest first, so the
+	// candidates are always a superset of TopOffsets' (BestFit and
+	// FirstFit play the same moves in both games).
+	try := g.try[:0]
+	if top := alignDown(g.in.Capacity-b.Size, g.in.Alignment); top > 0 {
+		try = append(try, top)
+	}
+	for _, k := range live {
+		if off := alignDown(g.offset[k]-b.Size, g.in.Alignment); off > 0 {
+			try = append(try, off)
+		}
+	}
+	slices.Sort(try)
+	try = slices.Compact(try)
+	g.try = try
+	n := len(g.cands)
+	for _, off := range try {
+		if len(g.cands) == MaxCandidates {
+			break
+		}
+		if _, top := slices.BinarySearch(tops, off); !top && fits(off) {
+			g.cands, g.xla = append(g.cands, off), append(g.xla, false)
+		}
+	}
+	if len(g.cands) > n { // merge, in increasing offset
+		sortCandidates(g.cands, g.xla)
+	}
+}
+
+// sortCandidates sorts offsets increasing, carrying their flags along.
+func sortCandidates(offs []int64, flags []bool) {
+	for i := 1; i < len(offs); i++ {
+		for j := i; j > 0 && offs[j] < offs[j-1]; j-- {
+			offs[j], offs[j-1] = offs[j-1], offs[j]
+			flags[j], flags[j-1] = flags[j-1], flags[j]
 		}
 	}
 }
@@ -402,6 +504,9 @@ func (g *Env) gapAbove(off int64, b Buffer) int64 {
 // Offsets returns each buffer's offset (-1 slow, -2 undecided).
 func (g *Env) Offsets() []int64 { return slices.Clone(g.offset) }
 
+// Config returns the game's configuration.
+func (g *Env) Config() Config { return g.cfg }
+
 // Instance returns the instance.
 func (g *Env) Instance() *Instance { return g.in }
 
@@ -425,6 +530,8 @@ func (g *Env) Clone() *Env {
 	c.offset = slices.Clone(g.offset)
 	c.placed = slices.Clone(g.placed)
 	c.cands = slices.Clone(g.cands)
+	c.xla = slices.Clone(g.xla)
+	c.tops, c.try = nil, nil
 	return &c
 }
 

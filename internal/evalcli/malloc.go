@@ -29,6 +29,7 @@ func Malloc() []cli.Flag {
 		&cli.Float64Flag{Name: "rollout-weight", Value: 0.5, Usage: "with --model true, the weight in [0, 1] of best-fit rollouts in muzero:PATH's leaf values next to its network's (0: the network's alone, and no episode to follow)"},
 		&cli.Float64Flag{Name: "q-range", Usage: "Gumbel: the smallest range of Q values (fractions of the total benefit) rescaled to the full scale (0: 1e-8, mctx's); e.g. 0.05 keeps a learned model's value noise from overriding its prior"},
 		&cli.BoolFlag{Name: "tree-only", Usage: "play the search tree's choice always; by default a search on the game itself (mcts, --model true) follows the best complete episode its simulations and rollouts found where that is better"},
+		&cli.StringFlag{Name: "offsets", Usage: "the canonical offsets mcts and muzero:PATH play: tops (0 and the tops of placed buffers, XLA's) or edges (also under placed buffers and at the top of memory); unset, each checkpoint plays the game it was trained in and mcts tops, and a checkpoint trained in the other game is refused; with edges, mcts and --model true (without --tree-only) play the tops game too and keep the better placement, --model learned and --tree-only the edges game alone; the baselines keep their own"},
 		&cli.Float64Flag{Name: "capacity-fraction", Value: 0.5, Usage: "fast memory as a fraction of the peak live size, in (0, 1]"},
 		&cli.Int64Flag{Name: "alignment", Value: 1, Usage: "offsets are multiples of this many bytes (at least 1)"},
 		&cli.Float64Flag{Name: "mip-time-limit", Value: 60, Usage: "seconds per instance for the mip baseline (0: none)"},
@@ -49,6 +50,7 @@ type MallocEval struct {
 	Search    muzero.SearchConfig
 	Model     string      // --model
 	Rollout   float64     // --rollout-weight
+	Offsets   string      // --offsets as given ("": each checkpoint's own game, tops for mcts)
 	Config    eval.Malloc // Run left empty
 	Settings  map[string]string
 }
@@ -82,14 +84,19 @@ func ParseMallocIn(c *cli.Context, fsys FS) (MallocEval, error) {
 	if !(rollout >= 0 && rollout <= 1) {
 		return MallocEval{}, usage("--rollout-weight %v: want a weight in [0, 1]", rollout)
 	}
-	newPolicy := policy.Malloc(search, model, rollout)
+	offsets := c.String("offsets")
+	if _, err := malloc.ParseOffsets(offsets); c.IsSet("offsets") && err != nil {
+		return MallocEval{}, usage("--offsets %q: want tops or edges", offsets)
+	}
+	newPolicy := policy.Malloc(search, model, rollout, offsets)
 	for _, p := range pols {
 		if slices.Contains(malloc.Baselines(), p) {
 			continue
 		}
 		if _, err := newPolicy(p); err != nil {
 			var ne *policy.NameError
-			if errors.As(err, &ne) {
+			var oe *policy.OffsetsError
+			if errors.As(err, &ne) || errors.As(err, &oe) {
 				return MallocEval{}, usage("--policies: %v", err)
 			}
 			return MallocEval{}, input(err)
@@ -114,13 +121,19 @@ func ParseMallocIn(c *cli.Context, fsys FS) (MallocEval, error) {
 		}
 		names[k] = insts[k].Name
 	}
-	return MallocEval{Files: files, Instances: insts, Names: names, Policies: pols, Seed: c.Uint64("seed"), Fraction: frac,
-		Alignment: align, Search: search, Model: model, Rollout: rollout,
+	ev := MallocEval{Files: files, Instances: insts, Names: names, Policies: pols, Seed: c.Uint64("seed"), Fraction: frac,
+		Alignment: align, Search: search, Model: model, Rollout: rollout, Offsets: offsets,
 		Config: eval.Malloc{MIPTimeLimit: mipLimit, NewPolicy: newPolicy},
 		Settings: map[string]string{"capacity_fraction": fmt.Sprint(frac), "alignment": fmt.Sprint(align), "mip_time_limit": fmt.Sprint(mipLimit),
 			// How muzero:PATH and mcts search: their results depend on it.
 			"search": string(search.Algorithm), "simulations": fmt.Sprint(search.Simulations), "model": model,
-			"rollout_weight": fmt.Sprint(rollout), "tree_only": fmt.Sprint(search.TreeOnly), "q_range": fmt.Sprint(search.QRange)}}, nil
+			"rollout_weight": fmt.Sprint(rollout), "tree_only": fmt.Sprint(search.TreeOnly), "q_range": fmt.Sprint(search.QRange)}}
+	if offsets == "edges" {
+		// Only when it changes the games played: unfinished evaluations
+		// from before the flag recorded none and resume.
+		ev.Settings["offsets"] = offsets
+	}
+	return ev, nil
 }
 
 // AllocationFilesIn lists the allocation CSVs of a set on fsys: the .csv
