@@ -32,7 +32,27 @@ type NetConfig struct {
 	// Cands lays out the candidates HeadCandidates scores; unused by the
 	// linear head.
 	Cands CandidateLayout `json:"candidates,omitzero"`
+	// Baseline is what the value and reward heads are relative to: ""
+	// (BaselineNone: the game's own values and rewards) or
+	// BaselineBestFit.
+	Baseline string `json:"baseline,omitempty"`
 }
+
+// The baselines (NetConfig.Baseline).
+const (
+	// BaselineNone: the value head predicts the state's value V(s), the
+	// reward head the move's reward r.
+	BaselineNone = "none"
+	// BaselineBestFit: both are relative to B(s), the return of
+	// finishing the game by best fit from s (0 at the end): the value
+	// head predicts V(s) - B(s), the gain over best fit, and the reward
+	// head r + Discount B(s') - B(s), which is 0 for best fit's own move.
+	// This is reward shaping by the potential B: every return from s
+	// shifts by -B(s), so the ranking of a state's moves is unchanged,
+	// but the values learned are the small differences the search has to
+	// tell apart instead of returns of the order of the whole benefit.
+	BaselineBestFit = "bestfit"
+)
 
 // The policy heads.
 const (
@@ -74,6 +94,9 @@ func (c NetConfig) WithDefaults() NetConfig {
 	if c.Scale == 0 {
 		c.Scale = 100
 	}
+	if c.Baseline == BaselineNone {
+		c.Baseline = ""
+	}
 	if c.Head == HeadCandidates && c.Cands.Hidden == 0 {
 		c.Cands.Hidden = 64
 	}
@@ -93,6 +116,9 @@ func (c NetConfig) Validate() error {
 	}
 	if !(c.Scale >= 0) || math.IsInf(c.Scale, 1) {
 		return &ConfigError{"NetConfig.Scale", c.Scale, "a positive number (0: 100)"}
+	}
+	if c.Baseline != "" && c.Baseline != BaselineNone && c.Baseline != BaselineBestFit {
+		return &ConfigError{"NetConfig.Baseline", c.Baseline, BaselineNone + " or " + BaselineBestFit}
 	}
 	switch c.Head {
 	case "", HeadLinear:
@@ -293,6 +319,10 @@ func (n *Network) Scalars(logits *nn.Tensor, dst []float32) {
 		dst[i] = v[i] / float32(c.Scale)
 	}
 }
+
+// relative reports whether the value and reward heads are relative to
+// best fit's return (NetConfig.Baseline).
+func (n *Network) relative() bool { return n.Config.Baseline == BaselineBestFit }
 
 // Targets encodes values as two-hot distributions over the support of
 // h(Scale * v).

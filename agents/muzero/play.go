@@ -33,6 +33,10 @@ type Step struct {
 	Best   float32 `json:"best,omitempty"`
 	// Priority is the replay priority (see TrainConfig.Priority).
 	Priority float32 `json:"priority,omitempty"`
+	// Baseline is B(s), the return of finishing the game by best fit from
+	// here, recorded for a network whose heads are relative to it
+	// (NetConfig.Baseline; 0 otherwise).
+	Baseline float32 `json:"baseline,omitempty"`
 }
 
 // Trajectory is one played game.
@@ -50,14 +54,23 @@ func (t *Trajectory) Return() float64 {
 	return s
 }
 
-// netEvaluator gives the true model f(h(obs)), without autodiff.
+// netEvaluator gives the true model f(h(obs)), without autodiff; for a
+// network relative to best fit (NetConfig.Baseline) the value is the
+// network's plus the best-fit return from the state, B(s).
 type netEvaluator struct {
 	net *Network
 	buf []float32
 	sc  *nn.Scope
 }
 
-func (e *netEvaluator) Evaluate(_ context.Context, _ []*malloc.Env, obs []malloc.Obs, logits, values []float32) error {
+// bestFitReturn is B(s): the return of finishing g by best fit.
+func bestFitReturn(g *malloc.Env) (float32, error) {
+	var r BestFitRollout
+	_, ret, err := r.best(g, nil, false)
+	return float32(ret), err
+}
+
+func (e *netEvaluator) Evaluate(_ context.Context, games []*malloc.Env, obs []malloc.Obs, logits, values []float32) error {
 	e.buf = e.buf[:0]
 	for _, o := range obs {
 		e.buf = appendFeatures(e.buf, o)
@@ -70,6 +83,15 @@ func (e *netEvaluator) Evaluate(_ context.Context, _ []*malloc.Env, obs []malloc
 	p, v := e.net.Predict(e.net.Represent(in), in)
 	copy(logits, p.Data())
 	e.net.Scalars(v, values)
+	if e.net.relative() {
+		for i, g := range games {
+			b, err := bestFitReturn(g)
+			if err != nil {
+				return err
+			}
+			values[i] += b
+		}
+	}
 	return nil
 }
 
@@ -297,13 +319,23 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 			if p.truth != nil {
 				p.forget(i, played[i])
 			}
+			value, base := p.res.Value[i], float32(0)
+			if p.net != nil && p.net.relative() {
+				var err error
+				if base, err = bestFitReturn(g); err != nil {
+					return nil, nil, err
+				}
+				if p.learned != nil { // the learned search's values are relative to B(s)
+					value += base
+				}
+			}
 			st, err := g.Step(a)
 			if err != nil {
 				return nil, nil, fmt.Errorf("muzero: the search chose %d: %w", a, err)
 			}
 			trajs[i].Steps = append(trajs[i].Steps, Step{Obs: append([]float32(nil), p.obs[i*len(obs[i].Features):(i+1)*len(obs[i].Features)]...),
 				Legal: append([]bool(nil), p.legal[i*A:(i+1)*A]...), Action: a, Reward: float32(st.Reward),
-				Policy: append([]float32(nil), p.res.Policy[i*A:(i+1)*A]...), Value: p.res.Value[i], Expert: expert, Best: best})
+				Policy: append([]float32(nil), p.res.Policy[i*A:(i+1)*A]...), Value: value, Expert: expert, Best: best, Baseline: base})
 			obs[i] = st.Obs
 		}
 	}

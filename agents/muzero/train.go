@@ -380,6 +380,33 @@ func (t *Trainer) valueTarget(tr *Trajectory, i int) float32 {
 	return float32(v)
 }
 
+// baseline is B at position i of tr for the network's heads: the
+// recorded best-fit return from there for a network relative to it
+// (NetConfig.Baseline), 0 at and past the end and for other networks.
+func (t *Trainer) baseline(tr *Trajectory, i int) float32 {
+	if t.cfg.Net.Baseline != BaselineBestFit || i >= len(tr.Steps) {
+		return 0
+	}
+	return tr.Steps[i].Baseline
+}
+
+// valueHeadTarget is what the value head learns at position i of tr: the
+// value target, less B there for a network relative to best fit.
+func (t *Trainer) valueHeadTarget(tr *Trajectory, i int) float32 {
+	return t.valueTarget(tr, i) - t.baseline(tr, i)
+}
+
+// rewardHeadTarget is what the reward head learns for the move played at
+// position i of tr (0 past the end): its reward r, or for a network
+// relative to best fit r + Discount B(next) - B(here).
+func (t *Trainer) rewardHeadTarget(tr *Trajectory, i int) float32 {
+	if i >= len(tr.Steps) {
+		return 0
+	}
+	gamma := float32(t.cfg.Search.withDefaults().Discount)
+	return tr.Steps[i].Reward + gamma*t.baseline(tr, i+1) - t.baseline(tr, i)
+}
+
 // policyTarget writes the policy target of step st into dst: the search's
 // policy (search, when not nil, replaces the recorded one), mixed with the
 // expert move by Expert.
@@ -443,7 +470,7 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 		obs = append(obs, tr.Steps[p].Obs...)
 		for k := range K + 1 {
 			i := p + k
-			val[k][b] = t.valueTarget(tr, i)
+			val[k][b] = t.valueHeadTarget(tr, i)
 			for a := range A {
 				legal[k][b*A+a] = 1
 				if i < len(tr.Steps) && !tr.Steps[i].Legal[a] {
@@ -454,7 +481,7 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 				t.policyTarget(pol[k][b*A:(b+1)*A], &tr.Steps[i], nil)
 			}
 			if k > 0 && i-1 < len(tr.Steps) {
-				rew[k][b] = tr.Steps[i-1].Reward
+				rew[k][b] = t.rewardHeadTarget(tr, i-1)
 			}
 			if k < K {
 				if i < len(tr.Steps) {

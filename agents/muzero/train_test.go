@@ -38,15 +38,16 @@ func weights(t *testing.T, tr *Trainer) []float32 {
 
 // TestResumeSameWeights: a run stopped after its first iteration and
 // resumed in a new trainer ends with the weights of an uninterrupted run,
-// with either model and either policy head, and with the expert targets
-// and the value targets to the end.
+// with either model and either policy head, with the expert targets
+// and the value targets to the end, and with heads relative to best fit.
 func TestResumeSameWeights(t *testing.T) {
-	for _, run := range [][3]string{{ModelLearned, "", ""}, {ModelTrue, "", ""}, {ModelLearned, HeadCandidates, ""},
-		{ModelTrue, HeadCandidates, ValuesBest}, {ModelTrue, "", ValuesReturn}} {
+	for _, run := range [][4]string{{ModelLearned, "", "", ""}, {ModelTrue, "", "", ""}, {ModelLearned, HeadCandidates, "", ""},
+		{ModelTrue, HeadCandidates, ValuesBest, ""}, {ModelTrue, "", ValuesReturn, ""},
+		{ModelLearned, HeadCandidates, "", BaselineBestFit}, {ModelTrue, HeadCandidates, ValuesBest, BaselineBestFit}} {
 		model := run[0]
 		insts := trainInstances(3)
 		cfg := tinyTrain(model)
-		cfg.Net.Head, cfg.Values = run[1], run[2]
+		cfg.Net.Head, cfg.Values, cfg.Net.Baseline = run[1], run[2], run[3]
 		if run[2] != "" {
 			cfg.Rollout, cfg.Expert = 0.5, 0.5
 		}

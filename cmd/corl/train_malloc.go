@@ -61,6 +61,7 @@ func trainMallocCommand() *cli.Command {
 			&cli.IntFlag{Name: "latent", Value: 64, Usage: "latent state size"},
 			&cli.IntFlag{Name: "hidden", Value: 128, Usage: "hidden layer width"},
 			&cli.StringFlag{Name: "policy-head", Value: muzero.HeadLinear, Usage: "linear (a logit per action index) or candidates (one shared scorer of each candidate offset's features)"},
+			&cli.StringFlag{Name: "baseline", Value: muzero.BaselineNone, Usage: "none, or bestfit: the value and reward heads learn values relative to the return of finishing by best fit (V(s) - B(s); r + B(s') - B(s), 0 for best fit's move), so they learn the small differences among moves"},
 			&cli.StringFlag{Name: "set", Usage: "train on the allocation CSVs of `DIR` instead of synthetic workloads"},
 			&cli.IntFlag{Name: "instances", Value: 32, Usage: "synthetic workloads to generate"},
 			&cli.IntFlag{Name: "ops", Value: 24, Usage: "operations per synthetic workload"},
@@ -89,11 +90,14 @@ func trainMallocConfigFromFlags(c *cli.Context) (trainMallocConfig, error) {
 		GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version,
 		Train: muzero.TrainConfig{
 			Search: muzero.SearchConfig{Algorithm: muzero.Algorithm(c.String("search")), Simulations: c.Int("simulations")},
-			Net:    muzero.NetConfig{Latent: c.Int("latent"), Hidden: c.Int("hidden"), Head: c.String("policy-head")},
+			Net:    muzero.NetConfig{Latent: c.Int("latent"), Hidden: c.Int("hidden"), Head: c.String("policy-head"), Baseline: c.String("baseline")},
 			Model:  c.String("model"), Steps: c.Int("steps"), Games: c.Int("games"), StepsPerIt: c.Int("steps-per-iteration"),
 			Batch: c.Int("batch-size"), Unroll: c.Int("unroll"), TDSteps: c.Int("td-steps"), Replay: c.Int("replay"),
 			LR: c.Float64("lr"), Reanalyse: c.Float64("reanalyse"), Rollout: c.Float64("rollout-weight"),
 			Values: c.String("value-target"), Expert: c.Float64("expert-weight"), Seed: c.Uint64("seed")}}
+	if cfg.Train.Net.Baseline == muzero.BaselineNone { // recorded as before the option existed
+		cfg.Train.Net.Baseline = ""
+	}
 	if cfg.Agent != "muzero" {
 		return cfg, usageErr("--agent %q: want muzero", cfg.Agent)
 	}
@@ -119,7 +123,7 @@ func trainMallocConfigFromFlags(c *cli.Context) (trainMallocConfig, error) {
 	if err := cfg.Train.Validate(); err != nil {
 		var ce *muzero.ConfigError
 		if errors.As(err, &ce) {
-			flag := map[string]string{"Algorithm": "--search", "model": "--model", "Model": "--model", "Rollout": "--rollout-weight", "Reanalyse": "--reanalyse", "NetConfig.Head": "--policy-head",
+			flag := map[string]string{"Algorithm": "--search", "model": "--model", "Model": "--model", "Rollout": "--rollout-weight", "Reanalyse": "--reanalyse", "NetConfig.Head": "--policy-head", "NetConfig.Baseline": "--baseline",
 				"Values": "--value-target", "Expert": "--expert-weight"}[ce.Field]
 			if flag != "" {
 				return cfg, usageErr("%s %v: want %s", flag, ce.Value, ce.Want)
