@@ -49,6 +49,14 @@
 // (SearchConfig.TreeOnly switches this off), so it ends with at least the
 // best return any of its searches saw.
 //
+// With NetConfig.Baseline = BaselineBestFit the value and reward heads
+// are relative to B(s), the return of finishing by best fit from s: the
+// value head predicts V(s) - B(s) and the reward head r + Discount B(s') -
+// B(s) (potential-based shaping; 0 for best fit's move). A learned-model
+// search plans in these units, which shift every Q(s, a) of a node by
+// the same -B(s) and so leave its choices alone; the true model adds B(s)
+// back to the network's value.
+//
 // # Training
 //
 // A Trainer alternates self-play (Games games searched as one batch, with
@@ -61,7 +69,8 @@
 // v_{t+TDSteps} (the search's root value; 0 past the end; with Values =
 // ValuesReturn the return to the end, with ValuesBest the better of that
 // and the best complete episode's return Step.Best) and on the
-// rewards, the unrolled steps weighted 1/Unroll; a Reanalyse fraction of
+// rewards (both less the baseline's terms with NetConfig.Baseline, self-play
+// recording B(s) at every move), the unrolled steps weighted 1/Unroll; a Reanalyse fraction of
 // the positions get fresh root policy targets from a search with the
 // latest network. With the true model and rollouts, self-play records at
 // every move the best complete episode its searches knew (Step.Expert,
