@@ -32,6 +32,12 @@ type NetConfig struct {
 	// Cands lays out the candidates HeadCandidates scores; unused by the
 	// linear head.
 	Cands CandidateLayout `json:"candidates,omitzero"`
+	// ActionFeatures gives the dynamics, next to the action's one-hot
+	// code, the features of the candidate it places (Cands' layout, as the
+	// candidate head reads them) where the state's observation is known:
+	// from the root of a learned model's search and the first move of a
+	// training unroll; zero below (and for actions past the candidates).
+	ActionFeatures bool `json:"action_features,omitempty"`
 	// Baseline is what the value and reward heads are relative to: ""
 	// (BaselineNone: the game's own values and rewards) or
 	// BaselineBestFit.
@@ -97,7 +103,7 @@ func (c NetConfig) WithDefaults() NetConfig {
 	if c.Baseline == BaselineNone {
 		c.Baseline = ""
 	}
-	if c.Head == HeadCandidates && c.Cands.Hidden == 0 {
+	if (c.Head == HeadCandidates || c.ActionFeatures) && c.Cands.Hidden == 0 {
 		c.Cands.Hidden = 64
 	}
 	return c
@@ -122,7 +128,9 @@ func (c NetConfig) Validate() error {
 	}
 	switch c.Head {
 	case "", HeadLinear:
-		return nil
+		if !c.ActionFeatures {
+			return nil
+		}
 	case HeadCandidates:
 	default:
 		return &ConfigError{"NetConfig.Head", c.Head, HeadLinear + " or " + HeadCandidates}
@@ -201,7 +209,11 @@ func NewNetwork(b nn.Backend, rng *rand.Rand, c NetConfig) (*Network, error) {
 	n, h, sup := &Network{Config: c, be: b}, c.Hidden, 2*c.Support+1
 	n.repr = newTrunk(b, rng, c.Obs, h, c.Layers)
 	n.reprOut = nn.NewLinear(b, rng, h, c.Latent, true)
-	n.dyn = newTrunk(b, rng, c.Latent+c.Actions, h, c.Layers)
+	dynIn := c.Latent + c.Actions
+	if c.ActionFeatures {
+		dynIn += c.Cands.Features
+	}
+	n.dyn = newTrunk(b, rng, dynIn, h, c.Layers)
 	n.dynOut = nn.NewLinear(b, rng, h, c.Latent, true)
 	n.rewardOut = nn.NewLinear(b, rng, h, sup, true)
 	n.pred = newTrunk(b, rng, c.Latent, h, c.Layers)
@@ -270,10 +282,36 @@ func (n *Network) Represent(obs *nn.Tensor) *nn.Tensor {
 }
 
 // Dynamics is g: latent states [B, Latent] and one action each to the next
-// states [B, Latent] and reward logits [B, 2 Support + 1].
-func (n *Network) Dynamics(s *nn.Tensor, actions []int) (next, reward *nn.Tensor) {
-	x := n.dyn.forward(nn.Concat(1, s, nn.OneHot(n.be, actions, n.Config.Actions)))
+// states [B, Latent] and reward logits [B, 2 Support + 1]. obs are the
+// states' observations [B, Obs], from which NetConfig.ActionFeatures takes
+// each action's candidate features; nil where there are none (below the
+// root): the features are then zero. Other networks ignore obs.
+func (n *Network) Dynamics(s *nn.Tensor, actions []int, obs *nn.Tensor) (next, reward *nn.Tensor) {
+	in := nn.Concat(1, s, nn.OneHot(n.be, actions, n.Config.Actions))
+	if n.Config.ActionFeatures {
+		in = nn.Concat(1, in, nn.From(n.be, n.actionFeatures(actions, obs), len(actions), n.Config.Cands.Features))
+	}
+	x := n.dyn.forward(in)
 	return scaleLatent(n.dynOut.Forward(x)), n.rewardOut.Forward(x)
+}
+
+// actionFeatures are the features of each row's action's candidate in
+// obs (rows x Cands.Features): zero for actions past the candidates and
+// for every row when obs is nil. They are inputs, not differentiated.
+func (n *Network) actionFeatures(actions []int, obs *nn.Tensor) []float32 {
+	l := n.Config.Cands
+	out := make([]float32, len(actions)*l.Features)
+	if obs == nil {
+		return out
+	}
+	d, cols := obs.Data(), n.Config.Obs
+	for r, a := range actions {
+		if a < l.N {
+			at := r*cols + l.At + a*l.Features
+			copy(out[r*l.Features:(r+1)*l.Features], d[at:at+l.Features])
+		}
+	}
+	return out
 }
 
 // Predict is f: latent states to policy logits [B, Actions] and value

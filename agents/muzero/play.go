@@ -401,7 +401,7 @@ func LoadNetwork(path string) (*Network, error) {
 	if c.Obs != malloc.ObsSize || c.Actions != malloc.NumActions {
 		return nil, fmt.Errorf("%w: %s: observations %d and actions %d, the game has %d and %d", ErrCheckpoint, path, c.Obs, c.Actions, malloc.ObsSize, malloc.NumActions)
 	}
-	if g := mallocNet(c).Cands; c.Head == HeadCandidates && (c.Cands.N != g.N || c.Cands.Features != g.Features || c.Cands.At != g.At) {
+	if g := mallocNet(c).Cands; (c.Head == HeadCandidates || c.ActionFeatures) && (c.Cands.N != g.N || c.Cands.Features != g.Features || c.Cands.At != g.At) {
 		return nil, fmt.Errorf("%w: %s: %d candidates of %d features at %d, the game has %d of %d at %d", ErrCheckpoint, path,
 			c.Cands.N, c.Cands.Features, c.Cands.At, g.N, g.Features, g.At)
 	}

@@ -138,7 +138,7 @@ func (c TrainConfig) Validate() error {
 // actions and, for the candidate head, its candidate offsets.
 func mallocNet(c NetConfig) NetConfig {
 	c.Obs, c.Actions = malloc.ObsSize, malloc.NumActions
-	if c.Head == HeadCandidates {
+	if c.Head == HeadCandidates || c.ActionFeatures {
 		c.Cands.N, c.Cands.Features, c.Cands.At = malloc.MaxCandidates, malloc.CandidateFeatures, malloc.CandidatesAt
 	}
 	return c
@@ -512,6 +512,7 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 		sc := nn.NewScope() // the step's activations go back to the pool at its end
 		defer sc.Release()
 		in := sc.In(nn.From(be, obs, B, c.Net.Obs))
+		root := in
 		s := t.net.Represent(in)
 		var l *nn.Tensor
 		for k := range K + 1 {
@@ -522,7 +523,11 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 			if k > 0 {
 				w = 1 / float32(K)
 				var r *nn.Tensor
-				s, r = t.net.Dynamics(s, acts[k-1])
+				from := root // the first move starts from the observed state, as at the search's root
+				if k > 1 {
+					from = nil
+				}
+				s, r = t.net.Dynamics(s, acts[k-1], from)
 				l = nn.Add(l, nn.Scale(nn.CrossEntropy(r, nn.Mul(t.net.Targets(rew[k]), iw), nil), w))
 			}
 			p, v := t.net.Predict(s, in)

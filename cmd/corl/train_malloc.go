@@ -61,6 +61,7 @@ func trainMallocCommand() *cli.Command {
 			&cli.IntFlag{Name: "latent", Value: 64, Usage: "latent state size"},
 			&cli.IntFlag{Name: "hidden", Value: 128, Usage: "hidden layer width"},
 			&cli.StringFlag{Name: "policy-head", Value: muzero.HeadLinear, Usage: "linear (a logit per action index) or candidates (one shared scorer of each candidate offset's features)"},
+			&cli.BoolFlag{Name: "action-features", Usage: "give the dynamics the features of the candidate offset an action places (where the state's observation is known: the search's root), so its reward and next state need not be guessed from the action's index"},
 			&cli.StringFlag{Name: "baseline", Value: muzero.BaselineNone, Usage: "none, or bestfit: the value and reward heads learn values relative to the return of finishing by best fit (V(s) - B(s); r + B(s') - B(s), 0 for best fit's move), so they learn the small differences among moves"},
 			&cli.StringFlag{Name: "set", Usage: "train on the allocation CSVs of `DIR` instead of synthetic workloads"},
 			&cli.IntFlag{Name: "instances", Value: 32, Usage: "synthetic workloads to generate"},
@@ -90,7 +91,7 @@ func trainMallocConfigFromFlags(c *cli.Context) (trainMallocConfig, error) {
 		GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version,
 		Train: muzero.TrainConfig{
 			Search: muzero.SearchConfig{Algorithm: muzero.Algorithm(c.String("search")), Simulations: c.Int("simulations")},
-			Net:    muzero.NetConfig{Latent: c.Int("latent"), Hidden: c.Int("hidden"), Head: c.String("policy-head"), Baseline: c.String("baseline")},
+			Net:    muzero.NetConfig{Latent: c.Int("latent"), Hidden: c.Int("hidden"), Head: c.String("policy-head"), Baseline: c.String("baseline"), ActionFeatures: c.Bool("action-features")},
 			Model:  c.String("model"), Steps: c.Int("steps"), Games: c.Int("games"), StepsPerIt: c.Int("steps-per-iteration"),
 			Batch: c.Int("batch-size"), Unroll: c.Int("unroll"), TDSteps: c.Int("td-steps"), Replay: c.Int("replay"),
 			LR: c.Float64("lr"), Reanalyse: c.Float64("reanalyse"), Rollout: c.Float64("rollout-weight"),
