@@ -200,3 +200,106 @@ func TestBaselineConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestSelfPlayRecordsNext: with Counterfactual, self-play records per
+// legal move its return followed by best fit (by hand), 0 for the
+// illegal ones, and best fit's own move returns B(s).
+func TestSelfPlayRecordsNext(t *testing.T) {
+	insts := trainInstances(2)
+	net, err := NewNetwork(nn.CPU(), rand.New(rand.NewPCG(1, 2)), mallocNet(NetConfig{Hidden: 16, Latent: 8, Layers: 1, Baseline: BaselineBestFit}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := newPlayer(net, ModelTrue, SearchConfig{Simulations: 4, Explore: true}, 0.5, len(insts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl.next = true
+	trajs, _, err := pl.play(context.Background(), insts, []int{0, 1}, rand.New(rand.NewPCG(5, 6)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, tr := range trajs {
+		g, _ := malloc.New(insts[k], malloc.Config{})
+		g.Reset(0)
+		for i, st := range tr.Steps {
+			if len(st.Next) != malloc.NumActions {
+				t.Fatalf("game %d move %d: %d next returns", k, i, len(st.Next))
+			}
+			for a, ok := range st.Legal {
+				want := 0.0
+				if ok {
+					c := g.Clone()
+					s, err := c.Step(a)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want = s.Reward + bestFitTo(t, c)
+				}
+				if !near(float64(st.Next[a]), want) {
+					t.Fatalf("game %d move %d action %d: next return %v, want %v", k, i, a, st.Next[a], want)
+				}
+			}
+			if bf := malloc.BestFit(g); !near(float64(st.Next[bf]), float64(st.Baseline)) {
+				t.Fatalf("game %d move %d: best fit's move returns %v, B is %v", k, i, st.Next[bf], st.Baseline)
+			}
+			if _, err := g.Step(st.Action); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestCounterfactualMoves: the moves drawn are distinct, legal, not the
+// one played, as many as asked where there are enough; every other legal
+// move is drawn about equally often; none without next returns.
+func TestCounterfactualMoves(t *testing.T) {
+	legal := make([]bool, malloc.NumActions)
+	for _, a := range []int{0, 2, 5, 16} {
+		legal[a] = true
+	}
+	st := &Step{Legal: legal, Action: 2, Next: make([]float32, malloc.NumActions)}
+	rng := rand.New(rand.NewPCG(1, 1))
+	count := map[int]int{}
+	for range 3000 {
+		for n, want := range []int{0, 1, 2, 3, 3} {
+			got := counterfactualMoves(rng, st, n, nil)
+			seen := map[int]bool{}
+			for _, a := range got {
+				if !legal[a] || a == st.Action || seen[a] {
+					t.Fatalf("n=%d: moves %v (legal 0 2 5 16, played 2)", n, got)
+				}
+				seen[a] = true
+				if n == 1 {
+					count[a]++
+				}
+			}
+			if len(got) != want {
+				t.Fatalf("n=%d: %d moves, want %d", n, len(got), want)
+			}
+		}
+	}
+	for _, a := range []int{0, 5, 16} {
+		if count[a] < 900 || count[a] > 1100 {
+			t.Errorf("move %d drawn %d times of 3000, want about 1000", a, count[a])
+		}
+	}
+	if got := counterfactualMoves(rng, &Step{Legal: legal, Action: 2}, 2, nil); len(got) != 0 {
+		t.Errorf("without next returns: %v", got)
+	}
+}
+
+// TestCounterfactualConfig: counterfactual moves need the best-fit
+// baseline and at most the other actions, refused naming the field.
+func TestCounterfactualConfig(t *testing.T) {
+	for _, cfg := range []TrainConfig{{Counterfactual: 1}, {Counterfactual: -1, Net: NetConfig{Baseline: BaselineBestFit}},
+		{Counterfactual: malloc.NumActions, Net: NetConfig{Baseline: BaselineBestFit}}} {
+		var ce *ConfigError
+		if err := cfg.Validate(); !errors.As(err, &ce) || ce.Field != "Counterfactual" {
+			t.Errorf("%+v: %v", cfg, err)
+		}
+	}
+	if err := (TrainConfig{Counterfactual: 2, Net: NetConfig{Baseline: BaselineBestFit}}).Validate(); err != nil {
+		t.Error(err)
+	}
+}

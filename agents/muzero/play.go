@@ -37,6 +37,10 @@ type Step struct {
 	// here, recorded for a network whose heads are relative to it
 	// (NetConfig.Baseline; 0 otherwise).
 	Baseline float32 `json:"baseline,omitempty"`
+	// Next is, per action, the return from here of that move and then
+	// best fit to the end (0 for illegal actions), recorded for
+	// TrainConfig.Counterfactual.
+	Next []float32 `json:"next,omitempty"`
 }
 
 // Trajectory is one played game.
@@ -61,6 +65,24 @@ type netEvaluator struct {
 	net *Network
 	buf []float32
 	sc  *nn.Scope
+}
+
+// nextReturns are, per action, the return from g of that move and then
+// best fit to the end (0 for illegal actions): Step.Next.
+func nextReturns(g *malloc.Env) ([]float32, error) {
+	out := make([]float32, malloc.NumActions)
+	for _, a := range g.Legal() {
+		c, before := g.Clone(), g.Metric()
+		if err := c.Advance(a); err != nil {
+			return nil, err
+		}
+		b, err := bestFitReturn(c)
+		if err != nil {
+			return nil, err
+		}
+		out[a] = float32(c.Metric()-before) + b
+	}
+	return out, nil
 }
 
 // bestFitReturn is B(s): the return of finishing g by best fit.
@@ -110,6 +132,7 @@ type player struct {
 	learned *Learned
 	truth   *MallocTrue
 	follow  bool           // play the best complete episode known where it beats the tree's choice
+	next    bool           // record Step.Next
 	roll    BestFitRollout // the expert's check of best fit's move
 	best    []episode
 	res     Result
@@ -329,13 +352,20 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 					value += base
 				}
 			}
+			var next []float32
+			if p.next {
+				var err error
+				if next, err = nextReturns(g); err != nil {
+					return nil, nil, err
+				}
+			}
 			st, err := g.Step(a)
 			if err != nil {
 				return nil, nil, fmt.Errorf("muzero: the search chose %d: %w", a, err)
 			}
 			trajs[i].Steps = append(trajs[i].Steps, Step{Obs: append([]float32(nil), p.obs[i*len(obs[i].Features):(i+1)*len(obs[i].Features)]...),
 				Legal: append([]bool(nil), p.legal[i*A:(i+1)*A]...), Action: a, Reward: float32(st.Reward),
-				Policy: append([]float32(nil), p.res.Policy[i*A:(i+1)*A]...), Value: value, Expert: expert, Best: best, Baseline: base})
+				Policy: append([]float32(nil), p.res.Policy[i*A:(i+1)*A]...), Value: value, Expert: expert, Best: best, Baseline: base, Next: next})
 			obs[i] = st.Obs
 		}
 	}

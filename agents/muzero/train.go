@@ -68,7 +68,16 @@ type TrainConfig struct {
 	// pi_search). It needs the true model with rollouts (Rollout > 0),
 	// whose searches find complete episodes at every move.
 	Expert float64 `json:"expert,omitempty"`
-	Seed   uint64  `json:"seed"`
+	// Counterfactual is how many other legal moves than the one played
+	// each position's root also learns the reward of (0: none): drawn
+	// uniformly, each run through the dynamics from the root state with
+	// its exact target, the move's return followed by best fit less B(s)
+	// (self-play records them, Step.Next). The moves played are those the
+	// search liked, so without them a move rarely played (slow memory)
+	// learns its reward only from the states where it was good. It needs
+	// Net.Baseline = BaselineBestFit.
+	Counterfactual int    `json:"counterfactual,omitempty"`
+	Seed           uint64 `json:"seed"`
 }
 
 func (c TrainConfig) withDefaults() TrainConfig {
@@ -124,6 +133,12 @@ func (c TrainConfig) Validate() error {
 	}
 	if c.Expert > 0 && (c.Model != ModelTrue || c.Rollout == 0) {
 		return &ConfigError{"Expert", c.Expert, "0 unless the model is true with rollouts (Rollout > 0), whose searches find complete episodes"}
+	}
+	if c.Counterfactual < 0 || c.Counterfactual > malloc.NumActions-1 {
+		return &ConfigError{"Counterfactual", c.Counterfactual, fmt.Sprintf("in [0, %d]", malloc.NumActions-1)}
+	}
+	if c.Counterfactual > 0 && c.Net.Baseline != BaselineBestFit {
+		return &ConfigError{"Counterfactual", c.Counterfactual, "0 unless Net.Baseline is bestfit, whose rewards depend on the move's consequences"}
 	}
 	if !(c.Reanalyse >= 0 && c.Reanalyse <= 1) {
 		return &ConfigError{"Reanalyse", c.Reanalyse, "a fraction in [0, 1]"}
@@ -266,6 +281,7 @@ func (t *Trainer) iterate(ctx context.Context) (Iteration, error) {
 		ids[i] = rng.IntN(len(t.insts))
 		ins[i] = t.insts[ids[i]]
 	}
+	pl.next = t.cfg.Counterfactual > 0
 	trajs, _, err := pl.play(ctx, ins, ids, rng)
 	if err != nil {
 		return Iteration{}, err
@@ -380,6 +396,36 @@ func (t *Trainer) valueTarget(tr *Trajectory, i int) float32 {
 	return float32(v)
 }
 
+// counterfactualMoves draws up to n distinct legal moves of st other
+// than the one played, uniformly, into dst[:0] (none where st has no
+// Step.Next).
+func counterfactualMoves(rng *rand.Rand, st *Step, n int, dst []int) []int {
+	var others [malloc.NumActions]int
+	m := 0
+	for a, ok := range st.Legal {
+		if ok && a != st.Action && len(st.Next) == len(st.Legal) {
+			others[m] = a
+			m++
+		}
+	}
+	dst = dst[:0]
+	for range min(n, m) {
+		k := rng.IntN(m)
+		dst = append(dst, others[k])
+		m--
+		others[k] = others[m]
+	}
+	return dst
+}
+
+// addLoss is l + term, term where l is nil.
+func addLoss(l, term *nn.Tensor) *nn.Tensor {
+	if l == nil {
+		return term
+	}
+	return nn.Add(l, term)
+}
+
 // baseline is B at position i of tr for the network's heads: the
 // recorded best-fit return from there for a network relative to it
 // (NetConfig.Baseline), 0 at and past the end and for other networks.
@@ -492,11 +538,27 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 			}
 		}
 	}
+	C := c.Counterfactual
+	cfActs, cfRew, cfW := make([][]int, C), make([][]float32, C), make([][]float32, C)
+	for j := range C {
+		cfActs[j], cfRew[j], cfW[j] = make([]int, B), make([]float32, B), make([]float32, B)
+	}
+	var moves []int
+	for b, at := range sampled {
+		st := &t.replay[at[0]].Steps[at[1]]
+		moves = counterfactualMoves(rng, st, C, moves)
+		for j, a := range moves { // rows past them keep weight 0
+			cfActs[j][b], cfRew[j][b], cfW[j][b] = a, st.Next[a]-st.Baseline, 1
+		}
+	}
 	if err := t.reanalyse(rng, sampled, pol[0]); err != nil {
 		return 0, err
 	}
 	for b := range B {
 		weight[b] /= maxW
+		for j := range C {
+			cfW[j][b] *= weight[b]
+		}
 		for k := range K + 1 {
 			for a := range A {
 				pol[k][b*A+a] *= weight[b]
@@ -515,6 +577,10 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 		root := in
 		s := t.net.Represent(in)
 		var l *nn.Tensor
+		for j := range C { // other moves from the root, their rewards only
+			_, r := t.net.Dynamics(s, cfActs[j], root)
+			l = addLoss(l, nn.Scale(nn.CrossEntropy(r, nn.Mul(t.net.Targets(cfRew[j]), nn.From(be, cfW[j], B, 1)), nil), 1/float32(K)))
+		}
 		for k := range K + 1 {
 			w := float32(1)
 			if k == 1 {
