@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/corl-go/corl/agents/muzero"
 )
 
 func trainMallocArgs(out string) []string {
@@ -97,6 +99,30 @@ func TestEvalMallocMuZero(t *testing.T) {
 		{"muzero:" + filepath.Join(base, "missing.safetensors"), exitInput}, {"muzero:" + filepath.Join(run, "config.json"), exitInput}} {
 		if code, _, stderr := corl(t, "eval", "malloc", "--set", set, "--policies", c.policy); code != c.code {
 			t.Errorf("%s: exit %d, want %d\n%s", c.policy, code, c.code, stderr)
+		}
+	}
+}
+
+// A run records --baseline, --action-features and --counterfactual:
+// --resume with another setting is refused naming it, and the network
+// written carries the baseline and the action features.
+func TestTrainMallocRecordsBaseline(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	args := append(trainMallocArgs(out), "--baseline", "bestfit", "--action-features", "--counterfactual", "1")
+	if code, _, stderr := corl(t, args...); code != exitOK {
+		t.Fatalf("train: exit %d\n%s", code, stderr)
+	}
+	net, err := muzero.LoadNetwork(filepath.Join(out, mallocPolicyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if net.Config.Baseline != muzero.BaselineBestFit || !net.Config.ActionFeatures {
+		t.Errorf("the network records baseline %q, action features %v", net.Config.Baseline, net.Config.ActionFeatures)
+	}
+	for _, other := range [][]string{{"--baseline", "none", "--counterfactual", "0"}, {"--counterfactual", "2", "--baseline", "bestfit"}} {
+		code, _, stderr := corl(t, "train", "malloc", "--out", out, "--resume", other[0], other[1], other[2], other[3])
+		if code != exitUsage || !strings.Contains(stderr, "resume with only") {
+			t.Errorf("resume with %v: exit %d\n%s", other, code, stderr)
 		}
 	}
 }
