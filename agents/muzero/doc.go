@@ -55,7 +55,12 @@
 // B(s) (potential-based shaping; 0 for best fit's move). A learned-model
 // search plans in these units, which shift every Q(s, a) of a node by
 // the same -B(s) and so leave its choices alone; the true model adds B(s)
-// back to the network's value.
+// back to the network's value. TrainConfig.Counterfactual teaches the
+// root's reward head the exact shaped reward of other legal moves than
+// the one played (Step.Next records each move's return followed by best
+// fit). With NetConfig.ActionFeatures the dynamics also reads the placed
+// candidate's features where the observation is known (the root), zeros
+// below.
 //
 // # Training
 //

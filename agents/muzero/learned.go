@@ -11,7 +11,9 @@ import (
 // expansion runs g and f once for the whole batch. Below the root the
 // legal actions are unknown and every action is allowed; no state is
 // terminal; a candidate head sees no candidate features there (all
-// zero). The network runs in an nn.NoGrad scope released after each call:
+// zero), and the dynamics with NetConfig.ActionFeatures reads the placed
+// candidate's features from the root's observation for the root's
+// expansions only (zeros below). The network runs in an nn.NoGrad scope released after each call:
 // no autodiff graph, and each call reuses the previous one's buffers.
 type Learned struct {
 	net    *Network
