@@ -3,9 +3,9 @@ package qmip
 import (
 	"context"
 	"fmt"
-	"math"
 
 	"github.com/corl-go/corl/envs/bandits"
+	"gonum.org/v1/gonum/mat"
 )
 
 // roundEnd reports whether episode ep (counted from 1) ends one of the
@@ -179,44 +179,12 @@ func (t *trainer) neighbour(a bandits.Action) bandits.Action {
 	return t.inst.Sample(t.rng)
 }
 
-// solveDense solves the d×d system a·w = b (a row-major) by Gaussian
-// elimination with partial pivoting; a and b are overwritten.
+// solveDense solves the d×d system a·w = b (a row-major) by LU with
+// partial pivoting; a and b are overwritten.
 func solveDense(a, b []float64, d int) ([]float64, error) {
-	for c := range d {
-		p := c
-		for r := c + 1; r < d; r++ {
-			if math.Abs(a[r*d+c]) > math.Abs(a[p*d+c]) {
-				p = r
-			}
-		}
-		if !(math.Abs(a[p*d+c]) > 1e-300) {
-			return nil, fmt.Errorf("qmip: LSTD system is singular at column %d", c)
-		}
-		if p != c {
-			for k := range d {
-				a[c*d+k], a[p*d+k] = a[p*d+k], a[c*d+k]
-			}
-			b[c], b[p] = b[p], b[c]
-		}
-		piv := a[c*d+c]
-		for r := c + 1; r < d; r++ {
-			f := a[r*d+c] / piv
-			if f == 0 {
-				continue
-			}
-			for k := c; k < d; k++ {
-				a[r*d+k] -= f * a[c*d+k]
-			}
-			b[r] -= f * b[c]
-		}
+	var w mat.VecDense
+	if err := w.SolveVec(mat.NewDense(d, d, a), mat.NewVecDense(d, b)); err != nil && !isCondition(err) {
+		return nil, fmt.Errorf("qmip: LSTD system: %w", err)
 	}
-	w := make([]float64, d)
-	for r := d - 1; r >= 0; r-- {
-		s := b[r]
-		for k := r + 1; k < d; k++ {
-			s -= a[r*d+k] * w[k]
-		}
-		w[r] = s / a[r*d+r]
-	}
-	return w, nil
+	return w.RawVector().Data, nil
 }

@@ -1,13 +1,16 @@
 package qmip
 
 import (
+	"errors"
 	"fmt"
 	"math"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // leastSquares returns w minimising Σ_i (w·x_i − y_i)² + ρ‖w‖² over the n
 // rows of x (row-major, d columns), with ρ a relative 1e-10 of the largest
-// diagonal entry of xᵀx: the normal equations, solved by Cholesky. The
+// diagonal entry of xᵀx: the normal equations, solved by gonum's Cholesky. The
 // ridge only settles the inputs that are linear combinations of others
 // (the one-hot states of every arm sum to 1), where any split gives the
 // same values on the rows; on a target that is linear in the input the
@@ -41,36 +44,25 @@ func leastSquares(x []float32, y []float32, n, d int) ([]float64, error) {
 	for k := range d {
 		a[k*d+k] += rho
 	}
-	// a = L·Lᵀ in place (lower triangle)
-	for j := range d {
-		s := a[j*d+j]
-		for k := range j {
-			s -= a[j*d+k] * a[j*d+k]
-		}
-		if !(s > 0) {
-			return nil, fmt.Errorf("qmip: least squares: pivot %d is %g", j, s)
-		}
-		a[j*d+j] = math.Sqrt(s)
-		for i := j + 1; i < d; i++ {
-			t := a[i*d+j]
-			for k := range j {
-				t -= a[i*d+k] * a[j*d+k]
-			}
-			a[i*d+j] = t / a[j*d+j]
+	for k := range d { // the upper triangle, which SymDense reads
+		for l := range k {
+			a[l*d+k] = a[k*d+l]
 		}
 	}
-	w := b // L·z = b, then Lᵀ·w = z
-	for i := range d {
-		for k := range i {
-			w[i] -= a[i*d+k] * w[k]
-		}
-		w[i] /= a[i*d+i]
+	var ch mat.Cholesky
+	if !ch.Factorize(mat.NewSymDense(d, a)) {
+		return nil, fmt.Errorf("qmip: least squares: the normal equations are not positive definite")
 	}
-	for i := d - 1; i >= 0; i-- {
-		for k := i + 1; k < d; k++ {
-			w[i] -= a[k*d+i] * w[k]
-		}
-		w[i] /= a[i*d+i]
+	var w mat.VecDense
+	if err := ch.SolveVecTo(&w, mat.NewVecDense(d, b)); err != nil && !isCondition(err) {
+		return nil, fmt.Errorf("qmip: least squares: %w", err)
 	}
-	return w, nil
+	return w.RawVector().Data, nil
+}
+
+// isCondition reports whether err is only gonum's warning that a system
+// is ill-conditioned (its solution is still computed).
+func isCondition(err error) bool {
+	var c mat.Condition
+	return errors.As(err, &c) && !math.IsInf(float64(c), 1)
 }

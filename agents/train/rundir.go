@@ -161,8 +161,11 @@ func (d *Dir) SaveCheckpoint(ck Checkpoint, weights []nn.Param, arch string, con
 
 // SaveState is SaveCheckpoint for an agent whose own state is st
 // (marshalled to JSON as the checkpoint's Agent) and whose random
-// generators are rngs, by name; the training trace is then replaced by
-// rows.
+// generators are rngs, by name, after the training trace is replaced by
+// rows. The trace goes first: a kill between the two leaves a trace with
+// rows past the newest checkpoint, which a resume drops (each agent keeps
+// the rows its checkpoint covers), never a checkpoint whose rows are
+// missing.
 func (d *Dir) SaveState(step, epoch int, st any, rngs map[string]encoding.BinaryMarshaler, weights []nn.Param, arch string, config any, opt *nn.Adam, rows []trace.Train) error {
 	agent, err := json.Marshal(st)
 	if err != nil {
@@ -174,10 +177,10 @@ func (d *Dir) SaveState(step, epoch int, st any, rngs map[string]encoding.Binary
 			return err
 		}
 	}
-	if err := d.SaveCheckpoint(ck, weights, arch, config, opt); err != nil {
+	if err := d.WriteTrace(rows); err != nil {
 		return err
 	}
-	return d.WriteTrace(rows)
+	return d.SaveCheckpoint(ck, weights, arch, config, opt)
 }
 
 // checkpointSteps lists the steps of complete checkpoints, ascending.

@@ -2,6 +2,7 @@ package bnb_test
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -127,6 +128,14 @@ func TestSearchRepeats(t *testing.T) {
 					t.Fatal(err)
 				}
 				runs[i] = run{s.Tree(), s.Stats()}
+				if h := runs[i].stats.History; len(h) > 0 {
+					h[0].Primal = math.NaN()
+					if math.IsNaN(s.Stats().History[0].Primal) {
+						t.Errorf("model %d, %s: changing Stats().History changed the search's", k, rule)
+					}
+				} else {
+					t.Errorf("model %d, %s: no bound history", k, rule)
+				}
 			}
 			a, b := runs[0], runs[1]
 			for i, r := range runs {

@@ -838,8 +838,8 @@ func (s *Search) Stats() Stats {
 	}
 	st.Gap = relGap(st.PrimalBound, st.DualBound)
 	st.PrimalIntegral, st.DualIntegral, st.PrimalDualIntegral = s.track.primal, s.track.dual, s.track.primalDual
-	st.History = s.track.history
-	st.Found = slices.Clone(s.stats.Found) // the search appends to its own
+	st.History = slices.Clone(s.track.history) // the search appends to its own, as to Found
+	st.Found = slices.Clone(s.stats.Found)
 	st.OpenNodes = s.open.len()
 	st.OpenNodeBytes, st.OpenNodesAtPeak = s.open.mem.peak, s.open.mem.openAtPeak
 	return st
