@@ -290,10 +290,13 @@ func TestCounterfactualMoves(t *testing.T) {
 }
 
 // TestCounterfactualConfig: counterfactual moves need the best-fit
-// baseline and at most the other actions, refused naming the field.
+// baseline, an undiscounted search (the recorded returns of other moves
+// are undiscounted) and at most the other actions, refused naming the
+// field.
 func TestCounterfactualConfig(t *testing.T) {
 	for _, cfg := range []TrainConfig{{Counterfactual: 1}, {Counterfactual: -1, Net: NetConfig{Baseline: BaselineBestFit}},
-		{Counterfactual: malloc.NumActions, Net: NetConfig{Baseline: BaselineBestFit}}} {
+		{Counterfactual: malloc.NumActions, Net: NetConfig{Baseline: BaselineBestFit}},
+		{Counterfactual: 1, Net: NetConfig{Baseline: BaselineBestFit}, Search: SearchConfig{Discount: 0.9}}} {
 		var ce *ConfigError
 		if err := cfg.Validate(); !errors.As(err, &ce) || ce.Field != "Counterfactual" {
 			t.Errorf("%+v: %v", cfg, err)

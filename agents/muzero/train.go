@@ -75,7 +75,8 @@ type TrainConfig struct {
 	// (self-play records them, Step.Next). The moves played are those the
 	// search liked, so without them a move rarely played (slow memory)
 	// learns its reward only from the states where it was good. It needs
-	// Net.Baseline = BaselineBestFit.
+	// Net.Baseline = BaselineBestFit and Search.Discount 1 (Step.Next is
+	// undiscounted).
 	Counterfactual int    `json:"counterfactual,omitempty"`
 	Seed           uint64 `json:"seed"`
 }
@@ -139,6 +140,9 @@ func (c TrainConfig) Validate() error {
 	}
 	if c.Counterfactual > 0 && c.Net.Baseline != BaselineBestFit {
 		return &ConfigError{"Counterfactual", c.Counterfactual, "0 unless Net.Baseline is bestfit, whose rewards depend on the move's consequences"}
+	}
+	if d := c.Search.withDefaults().Discount; c.Counterfactual > 0 && d != 1 {
+		return &ConfigError{"Counterfactual", c.Counterfactual, fmt.Sprintf("0 unless Search.Discount is 1 (it is %v): the recorded returns of other moves, r + B(s'), are undiscounted", d)}
 	}
 	if !(c.Reanalyse >= 0 && c.Reanalyse <= 1) {
 		return &ConfigError{"Reanalyse", c.Reanalyse, "a fraction in [0, 1]"}
