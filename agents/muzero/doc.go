@@ -54,8 +54,10 @@
 // value head predicts V(s) - B(s) and the reward head r + Discount B(s') -
 // B(s) (potential-based shaping; 0 for best fit's move). A learned-model
 // search plans in these units, which shift every Q(s, a) of a node by
-// the same -B(s) and so leave its choices alone; the true model adds B(s)
-// back to the network's value. TrainConfig.Counterfactual teaches the
+// the same -B(s): Gumbel's per-node rescaling ranks the moves as before,
+// PUCT's does not (its min-max normalisation spans the whole tree and an
+// unvisited move's Q is 0). The true model adds B(s) back to the
+// network's value. TrainConfig.Counterfactual teaches the
 // root's reward head the exact shaped reward of other legal moves than
 // the one played (Step.Next records each move's return followed by best
 // fit). With NetConfig.ActionFeatures the dynamics also reads the placed
