@@ -104,10 +104,11 @@ func TestEvalMallocMuZero(t *testing.T) {
 }
 
 // A run records --baseline, --action-features and --counterfactual:
-// --resume with another setting is refused naming it, and the network
-// written carries the baseline and the action features.
+// --resume with the same flags but one of them is refused naming it, and
+// the network written carries the baseline and the action features.
 func TestTrainMallocRecordsBaseline(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "run")
+	base := t.TempDir()
+	out := filepath.Join(base, "run")
 	args := append(trainMallocArgs(out), "--baseline", "bestfit", "--action-features", "--counterfactual", "1")
 	if code, _, stderr := corl(t, args...); code != exitOK {
 		t.Fatalf("train: exit %d\n%s", code, stderr)
@@ -119,10 +120,24 @@ func TestTrainMallocRecordsBaseline(t *testing.T) {
 	if net.Config.Baseline != muzero.BaselineBestFit || !net.Config.ActionFeatures {
 		t.Errorf("the network records baseline %q, action features %v", net.Config.Baseline, net.Config.ActionFeatures)
 	}
-	for _, other := range [][]string{{"--baseline", "none", "--counterfactual", "0"}, {"--counterfactual", "2", "--baseline", "bestfit"}} {
-		code, _, stderr := corl(t, "train", "malloc", "--out", out, "--resume", other[0], other[1], other[2], other[3])
-		if code != exitUsage || !strings.Contains(stderr, "resume with only") {
-			t.Errorf("resume with %v: exit %d\n%s", other, code, stderr)
+	// --counterfactual needs the baseline, so --baseline alone changes on
+	// a run without it.
+	out2 := filepath.Join(base, "run2")
+	args2 := append(trainMallocArgs(out2), "--baseline", "bestfit")
+	if code, _, stderr := corl(t, args2...); code != exitOK {
+		t.Fatalf("train: exit %d\n%s", code, stderr)
+	}
+	for _, c := range []struct {
+		args []string
+		name string
+	}{
+		{append(trainMallocArgs(out), "--resume", "--baseline", "bestfit", "--action-features", "--counterfactual", "2"), "train.counterfactual is 1 there, 2 here"},
+		{append(trainMallocArgs(out), "--resume", "--baseline", "bestfit", "--counterfactual", "1"), "train.net.action_features is true there"},
+		{append(trainMallocArgs(out2), "--resume", "--baseline", "none"), `train.net.baseline is "bestfit" there`},
+	} {
+		code, _, stderr := corl(t, c.args...)
+		if code != exitUsage || !strings.Contains(stderr, c.name) || !strings.Contains(stderr, "resume with only") {
+			t.Errorf("%v: exit %d, want %d naming %s\n%s", c.args, code, exitUsage, c.name, stderr)
 		}
 	}
 }
