@@ -306,3 +306,38 @@ func TestCounterfactualConfig(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestCounterfactualBatch: each sampled position's rows hold its drawn
+// moves (never the one played), each with its own target Next[a] - B(s)
+// by hand and weight 1; a position with no other legal move has weight 0.
+func TestCounterfactualBatch(t *testing.T) {
+	A := malloc.NumActions
+	legal, only := make([]bool, A), make([]bool, A)
+	legal[1], legal[3], legal[4], only[2] = true, true, true, true
+	next := make([]float32, A)
+	next[1], next[3], next[4] = 0.5, 0.9, 0.2
+	tr := &Trainer{cfg: TrainConfig{Counterfactual: 2}, replay: []Trajectory{{Steps: []Step{
+		{Legal: legal, Action: 3, Baseline: 0.3, Next: next},
+		{Legal: only, Action: 2, Baseline: 0.1, Next: make([]float32, A)},
+	}}}}
+	want := map[int]float32{1: 0.5 - 0.3, 4: 0.2 - 0.3}
+	acts, rew, w := tr.counterfactualBatch(rand.New(rand.NewPCG(1, 2)), [][2]int{{0, 0}, {0, 1}, {0, 0}})
+	if len(acts) != 2 || len(rew) != 2 || len(w) != 2 {
+		t.Fatalf("%d, %d, %d rows, want 2", len(acts), len(rew), len(w))
+	}
+	for _, b := range []int{0, 2} {
+		seen := map[int]bool{}
+		for j := range 2 {
+			a := acts[j][b]
+			if _, ok := want[a]; !ok || seen[a] || w[j][b] != 1 || math.Abs(float64(rew[j][b]-want[a])) > 1e-6 {
+				t.Errorf("position %d row %d: move %d target %v weight %v, want 1 or 4 once, target %v, weight 1", b, j, a, rew[j][b], w[j][b], want[a])
+			}
+			seen[a] = true
+		}
+	}
+	for j := range 2 {
+		if w[j][1] != 0 {
+			t.Errorf("the position with one legal move has weight %v in row %d", w[j][1], j)
+		}
+	}
+}

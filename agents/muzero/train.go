@@ -422,6 +422,28 @@ func counterfactualMoves(rng *rand.Rand, st *Step, n int, dst []int) []int {
 	return dst
 }
 
+// counterfactualBatch draws the counterfactual moves of the sampled
+// positions (replay index, step): row j of acts, rew and w holds, per
+// sampled position b, its j-th drawn move a, that move's shaped reward
+// target Next[a] - B(s) and weight 1 (weight 0 where the position has
+// fewer moves to draw).
+func (t *Trainer) counterfactualBatch(rng *rand.Rand, sampled [][2]int) (acts [][]int, rew, w [][]float32) {
+	C, B := t.cfg.Counterfactual, len(sampled)
+	acts, rew, w = make([][]int, C), make([][]float32, C), make([][]float32, C)
+	for j := range C {
+		acts[j], rew[j], w[j] = make([]int, B), make([]float32, B), make([]float32, B)
+	}
+	var moves []int
+	for b, at := range sampled {
+		st := &t.replay[at[0]].Steps[at[1]]
+		moves = counterfactualMoves(rng, st, C, moves)
+		for j, a := range moves {
+			acts[j][b], rew[j][b], w[j][b] = a, st.Next[a]-st.Baseline, 1
+		}
+	}
+	return acts, rew, w
+}
+
 // addLoss is l + term, term where l is nil.
 func addLoss(l, term *nn.Tensor) *nn.Tensor {
 	if l == nil {
@@ -543,18 +565,7 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 		}
 	}
 	C := c.Counterfactual
-	cfActs, cfRew, cfW := make([][]int, C), make([][]float32, C), make([][]float32, C)
-	for j := range C {
-		cfActs[j], cfRew[j], cfW[j] = make([]int, B), make([]float32, B), make([]float32, B)
-	}
-	var moves []int
-	for b, at := range sampled {
-		st := &t.replay[at[0]].Steps[at[1]]
-		moves = counterfactualMoves(rng, st, C, moves)
-		for j, a := range moves { // rows past them keep weight 0
-			cfActs[j][b], cfRew[j][b], cfW[j][b] = a, st.Next[a]-st.Baseline, 1
-		}
-	}
+	cfActs, cfRew, cfW := t.counterfactualBatch(rng, sampled)
 	if err := t.reanalyse(rng, sampled, pol[0]); err != nil {
 		return 0, err
 	}
@@ -602,11 +613,10 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 			}
 			p, v := t.net.Predict(s, in)
 			term := nn.Add(nn.CrossEntropy(p, nn.From(be, pol[k], B, A), nn.From(be, legal[k], B, A)), nn.CrossEntropy(v, nn.Mul(t.net.Targets(val[k]), iw), nil))
-			if l == nil {
-				l = term
-			} else {
-				l = nn.Add(l, nn.Scale(term, w))
+			if w != 1 {
+				term = nn.Scale(term, w)
 			}
+			l = addLoss(l, term)
 		}
 		nn.Backward(l)
 		loss = float64(l.Item())
