@@ -24,7 +24,7 @@ type Step struct {
 	Action int       `json:"action"`
 	Reward float32   `json:"reward"`
 	Policy []float32 `json:"policy"` // the search's policy target
-	Value  float32   `json:"value"`  // the search's root value
+	Value  float32   `json:"value"`  // the search's root value (a learned relative network's: plus B(s) where Baseline is recorded)
 	// Expert is the next move of the best complete episode the true
 	// model's searches knew from here when the move was played (-1: none
 	// known, as with the learned model), and Best that episode's return
@@ -34,8 +34,8 @@ type Step struct {
 	// Priority is the replay priority (see TrainConfig.Priority).
 	Priority float32 `json:"priority,omitempty"`
 	// Baseline is B(s), the return of finishing the game by best fit from
-	// here, recorded for a network whose heads are relative to it
-	// (NetConfig.Baseline; 0 otherwise).
+	// here, recorded in self-play (SearchConfig.Explore) for a network
+	// whose heads are relative to it (NetConfig.Baseline; 0 otherwise).
 	Baseline float32 `json:"baseline,omitempty"`
 	// Next is, per action, the return from here of that move and then
 	// best fit to the end (0 for illegal actions), recorded for
@@ -71,16 +71,13 @@ type netEvaluator struct {
 // best fit to the end (0 for illegal actions): Step.Next.
 func nextReturns(g *malloc.Env) ([]float32, error) {
 	out := make([]float32, malloc.NumActions)
+	var r BestFitRollout
 	for _, a := range g.Legal() {
-		c, before := g.Clone(), g.Metric()
-		if err := c.Advance(a); err != nil {
-			return nil, err
-		}
-		b, err := bestFitReturn(c)
+		ret, err := r.after(g, a)
 		if err != nil {
 			return nil, err
 		}
-		out[a] = float32(c.Metric()-before) + b
+		out[a] = float32(ret)
 	}
 	return out, nil
 }
@@ -93,6 +90,12 @@ func bestFitReturn(g *malloc.Env) (float32, error) {
 }
 
 func (e *netEvaluator) Evaluate(_ context.Context, games []*malloc.Env, obs []malloc.Obs, logits, values []float32) error {
+	return e.evaluate(games, obs, logits, values, nil)
+}
+
+// evaluate is Evaluate; fits, where not nil, are the games' B(s) already
+// known.
+func (e *netEvaluator) evaluate(games []*malloc.Env, obs []malloc.Obs, logits, values []float32, fits []float64) error {
 	e.buf = e.buf[:0]
 	for _, o := range obs {
 		e.buf = appendFeatures(e.buf, o)
@@ -107,6 +110,10 @@ func (e *netEvaluator) Evaluate(_ context.Context, games []*malloc.Env, obs []ma
 	e.net.Scalars(v, values)
 	if e.net.relative() {
 		for i, g := range games {
+			if fits != nil {
+				values[i] += float32(fits[i])
+				continue
+			}
 			b, err := bestFitReturn(g)
 			if err != nil {
 				return err
@@ -229,15 +236,11 @@ func (p *player) expert(i int, g *malloc.Env, played []int, base float64) (int, 
 	if bf := malloc.BestFit(g); bf != m {
 		ret, _ := p.truth.Best(i, bf)
 		if ret < best-eps {
-			c := g.Clone()
-			if err := c.Advance(bf); err != nil {
-				return 0, 0, err
-			}
-			_, r, err := p.roll.best(c, nil, false)
+			r, err := p.roll.after(g, bf)
 			if err != nil {
 				return 0, 0, err
 			}
-			ret = max(ret, c.Metric()-base+r)
+			ret = max(ret, r)
 		}
 		if ret >= best-eps {
 			m = bf
@@ -343,7 +346,7 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 				p.forget(i, played[i])
 			}
 			value, base := p.res.Value[i], float32(0)
-			if p.net != nil && p.net.relative() {
+			if p.net != nil && p.net.relative() && p.search.cfg.Explore { // self-play: the targets need B(s)
 				var err error
 				if base, err = bestFitReturn(g); err != nil {
 					return nil, nil, err
