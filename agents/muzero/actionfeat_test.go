@@ -170,8 +170,31 @@ func same(a, b []float32) bool {
 // TestActionFeaturesConfig: the option needs a candidate layout that
 // fits (refused naming the field); the game's layout is filled in for it
 // with either head; a checkpoint records it, and one written without it
-// loads without it.
+// loads without it. The candidate layer's width is set for the candidate
+// head only, and a linear-head checkpoint that records one (as written
+// before) still loads.
 func TestActionFeaturesConfig(t *testing.T) {
+	for head, want := range map[string]int{HeadLinear: 0, HeadCandidates: 64} {
+		c := featConfig(head)
+		c.Cands.Hidden = 0
+		if h := c.WithDefaults().Cands.Hidden; h != want {
+			t.Errorf("head %s with action features: candidate width %d, want %d", head, h, want)
+		}
+	}
+	old := mallocNet(NetConfig{Hidden: 16, Latent: 8, ActionFeatures: true})
+	old.Cands.Hidden = 64
+	on, err := NewNetwork(nn.CPU(), rand.New(rand.NewPCG(1, 2)), old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldPath := filepath.Join(t.TempDir(), "old.safetensors")
+	if err := nn.Save(oldPath, on.Params(), Arch, on.Config); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadNetwork(oldPath); err != nil {
+		t.Errorf("a checkpoint recording the candidate width: %v", err)
+	}
+
 	c := featConfig("")
 	c.Cands.At = 4
 	var ce *ConfigError

@@ -103,7 +103,7 @@ func (c NetConfig) WithDefaults() NetConfig {
 	if c.Baseline == BaselineNone {
 		c.Baseline = ""
 	}
-	if (c.Head == HeadCandidates || c.ActionFeatures) && c.Cands.Hidden == 0 {
+	if c.Head == HeadCandidates && c.Cands.Hidden == 0 { // the linear head has no candidate layer
 		c.Cands.Hidden = 64
 	}
 	return c
