@@ -54,6 +54,21 @@
 // never below the default game; the learned model, or TreeOnly, plays the
 // edges game alone and can end below it.
 //
+// With NetConfig.Baseline = BaselineBestFit the value and reward heads
+// are relative to B(s), the return of finishing by best fit from s: the
+// value head predicts V(s) - B(s) and the reward head r + Discount B(s') -
+// B(s) (potential-based shaping; 0 for best fit's move). A learned-model
+// search plans in these units, which shift every Q(s, a) of a node by
+// the same -B(s): Gumbel's per-node rescaling ranks the moves as before,
+// PUCT's does not (its min-max normalisation spans the whole tree and an
+// unvisited move's Q is 0). The true model adds B(s) back to the
+// network's value. TrainConfig.Counterfactual teaches the
+// root's reward head the exact shaped reward of other legal moves than
+// the one played (Step.Next records each move's return followed by best
+// fit). With NetConfig.ActionFeatures the dynamics also reads the placed
+// candidate's features where the observation is known (the root), zeros
+// below.
+//
 // # Training
 //
 // A Trainer alternates self-play (Games games searched as one batch, with
@@ -66,7 +81,8 @@
 // v_{t+TDSteps} (the search's root value; 0 past the end; with Values =
 // ValuesReturn the return to the end, with ValuesBest the better of that
 // and the best complete episode's return Step.Best) and on the
-// rewards, the unrolled steps weighted 1/Unroll; a Reanalyse fraction of
+// rewards (both less the baseline's terms with NetConfig.Baseline, self-play
+// recording B(s) at every move), the unrolled steps weighted 1/Unroll; a Reanalyse fraction of
 // the positions get fresh root policy targets from a search with the
 // latest network. With the true model and rollouts, self-play records at
 // every move the best complete episode its searches knew (Step.Expert,

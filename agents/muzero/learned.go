@@ -11,7 +11,9 @@ import (
 // expansion runs g and f once for the whole batch. Below the root the
 // legal actions are unknown and every action is allowed; no state is
 // terminal; a candidate head sees no candidate features there (all
-// zero). The network runs in an nn.NoGrad scope released after each call:
+// zero), and the dynamics with NetConfig.ActionFeatures reads the placed
+// candidate's features from the root's observation for the root's
+// expansions only (zeros below). The network runs in an nn.NoGrad scope released after each call:
 // no autodiff graph, and each call reuses the previous one's buffers.
 type Learned struct {
 	net    *Network
@@ -21,6 +23,7 @@ type Learned struct {
 	latent [][]float32 // per game: nodes x Latent
 	acts   []int       // scratch
 	in     []float32
+	feat   []float32 // scratch: the parents' observations for NetConfig.ActionFeatures
 }
 
 var _ Model = (*Learned)(nil)
@@ -70,8 +73,10 @@ func (m *Learned) predict(s, obs *nn.Tensor, out *Eval) {
 // Recurrent runs the dynamics and the prediction on the batch.
 func (m *Learned) Recurrent(_ context.Context, req []Expansion, out *Eval) error {
 	c := m.net.Config
-	m.in, m.acts = m.in[:0], m.acts[:0]
+	m.in, m.acts, m.feat = m.in[:0], m.acts[:0], m.feat[:0]
+	root := false // some expansion starts from a root
 	for _, r := range req {
+		root = root || r.Parent == 0
 		lat := m.latent[r.Game]
 		if int(r.Node)*c.Latent != len(lat) {
 			return fmt.Errorf("muzero: node %d requested, game %d has %d", r.Node, r.Game, len(lat)/c.Latent)
@@ -80,7 +85,18 @@ func (m *Learned) Recurrent(_ context.Context, req []Expansion, out *Eval) error
 		m.acts = append(m.acts, int(r.Action))
 	}
 	defer m.sc.Release()
-	next, rew := m.net.Dynamics(m.sc.In(nn.From(m.net.be, m.in, len(req), c.Latent)), m.acts)
+	var obs *nn.Tensor // the roots' observations, zero rows for the other parents
+	if c.ActionFeatures && root {
+		for _, r := range req {
+			if r.Parent == 0 {
+				m.feat = append(m.feat, m.obs[int(r.Game)*c.Obs:int(r.Game+1)*c.Obs]...)
+			} else {
+				m.feat = append(m.feat, make([]float32, c.Obs)...)
+			}
+		}
+		obs = m.sc.In(nn.From(m.net.be, m.feat, len(req), c.Obs))
+	}
+	next, rew := m.net.Dynamics(m.sc.In(nn.From(m.net.be, m.in, len(req), c.Latent)), m.acts, obs)
 	lat := next.Data()
 	for i, r := range req {
 		m.latent[r.Game] = append(m.latent[r.Game], lat[i*c.Latent:(i+1)*c.Latent]...)

@@ -31,22 +31,23 @@ var (
 type BestFitRollout struct {
 	FirstFit bool
 	returns  []float64
+	fits     []float64 // best fit's own returns, B(s), of the last Evaluate call
 	rules    []func(*malloc.Env) int
 }
 
 // Evaluate plays best fit (and first fit, with FirstFit) to the end from a
 // copy of each game.
 func (r *BestFitRollout) Evaluate(ctx context.Context, games []*malloc.Env, _ []malloc.Obs, _, values []float32) error {
-	r.returns = resize(r.returns, len(games))
+	r.returns, r.fits = resize(r.returns, len(games)), resize(r.fits, len(games))
 	for i, g := range games {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		_, ret, err := r.best(g, nil, false)
+		_, ret, fit, err := r.finish(g, nil, false)
 		if err != nil {
 			return err
 		}
-		r.returns[i] = ret
+		r.returns[i], r.fits[i] = ret, fit
 		values[i] = float32(ret)
 	}
 	return nil
@@ -55,7 +56,23 @@ func (r *BestFitRollout) Evaluate(ctx context.Context, games []*malloc.Env, _ []
 // best finishes g by each rule and returns the better return, appending
 // its moves to dst with replay.
 func (r *BestFitRollout) best(g *malloc.Env, dst []int, replay bool) ([]int, float64, error) {
-	rules := append(r.rules[:0], malloc.BestFit)
+	dst, ret, _, err := r.finish(g, dst, replay)
+	return dst, ret, err
+}
+
+// after is the return from g of move a then the rollout to the end.
+func (r *BestFitRollout) after(g *malloc.Env, a int) (float64, error) {
+	c, before := g.Clone(), g.Metric()
+	if err := c.Advance(a); err != nil {
+		return 0, err
+	}
+	_, ret, err := r.best(c, nil, false)
+	return c.Metric() - before + ret, err
+}
+
+// finish is best, with best fit's own return too.
+func (r *BestFitRollout) finish(g *malloc.Env, dst []int, replay bool) (_ []int, best, fit float64, err error) {
+	rules := append(r.rules[:0], malloc.BestFit) // best fit first: its return is fit
 	if r.FirstFit {
 		rules = append(rules, malloc.FirstFit)
 	}
@@ -68,25 +85,29 @@ func (r *BestFitRollout) best(g *malloc.Env, dst []int, replay bool) ([]int, flo
 		c, before := g.Clone(), g.Metric()
 		for !c.Done() {
 			if err := c.Advance(rule(c)); err != nil {
-				return dst, 0, err
+				return dst, 0, 0, err
 			}
 		}
-		if ret := c.Metric() - before; bestRule < 0 || ret > bestRet {
+		ret := c.Metric() - before
+		if k == 0 {
+			fit = ret
+		}
+		if bestRule < 0 || ret > bestRet {
 			bestRet, bestRule = ret, k
 		}
 	}
 	if !replay {
-		return dst, bestRet, nil
+		return dst, bestRet, fit, nil
 	}
 	c := g.Clone()
 	for !c.Done() {
 		a := rules[bestRule](c)
 		if err := c.Advance(a); err != nil {
-			return dst, 0, err
+			return dst, 0, 0, err
 		}
 		dst = append(dst, a)
 	}
-	return dst, bestRet, nil
+	return dst, bestRet, fit, nil
 }
 
 // Returns are the rollouts' returns of the last Evaluate call.
@@ -108,11 +129,11 @@ type mixedEvaluator struct {
 }
 
 func (m *mixedEvaluator) Evaluate(ctx context.Context, games []*malloc.Env, obs []malloc.Obs, logits, values []float32) error {
-	if err := m.net.Evaluate(ctx, games, obs, logits, values); err != nil {
-		return err
-	}
 	m.rv = resize(m.rv, len(games))
 	if err := m.roll.Evaluate(ctx, games, obs, nil, m.rv); err != nil {
+		return err
+	}
+	if err := m.net.evaluate(games, obs, logits, values, m.roll.fits); err != nil { // B(s) from the rollouts
 		return err
 	}
 	for i := range values {

@@ -36,7 +36,33 @@ type NetConfig struct {
 	// trained in: "" (tops, as checkpoints from before the field read) or
 	// edges; the network plays that game unless told otherwise.
 	Offsets string `json:"offsets,omitempty"`
+	// ActionFeatures gives the dynamics, next to the action's one-hot
+	// code, the features of the candidate it places (Cands' layout, as the
+	// candidate head reads them) where the state's observation is known:
+	// from the root of a learned model's search and the first move of a
+	// training unroll; zero below (and for actions past the candidates).
+	ActionFeatures bool `json:"action_features,omitempty"`
+	// Baseline is what the value and reward heads are relative to: ""
+	// (BaselineNone: the game's own values and rewards) or
+	// BaselineBestFit.
+	Baseline string `json:"baseline,omitempty"`
 }
+
+// The baselines (NetConfig.Baseline).
+const (
+	// BaselineNone: the value head predicts the state's value V(s), the
+	// reward head the move's reward r.
+	BaselineNone = "none"
+	// BaselineBestFit: both are relative to B(s), the return of
+	// finishing the game by best fit from s (0 at the end): the value
+	// head predicts V(s) - B(s), the gain over best fit, and the reward
+	// head r + Discount B(s') - B(s), which is 0 for best fit's own move.
+	// This is reward shaping by the potential B: every return from s
+	// shifts by -B(s), so the ranking of a state's moves is unchanged,
+	// but the values learned are the small differences the search has to
+	// tell apart instead of returns of the order of the whole benefit.
+	BaselineBestFit = "bestfit"
+)
 
 // The policy heads.
 const (
@@ -78,7 +104,10 @@ func (c NetConfig) WithDefaults() NetConfig {
 	if c.Scale == 0 {
 		c.Scale = 100
 	}
-	if c.Head == HeadCandidates && c.Cands.Hidden == 0 {
+	if c.Baseline == BaselineNone {
+		c.Baseline = ""
+	}
+	if c.Head == HeadCandidates && c.Cands.Hidden == 0 { // the linear head has no candidate layer
 		c.Cands.Hidden = 64
 	}
 	return c
@@ -98,9 +127,14 @@ func (c NetConfig) Validate() error {
 	if !(c.Scale >= 0) || math.IsInf(c.Scale, 1) {
 		return &ConfigError{"NetConfig.Scale", c.Scale, "a positive number (0: 100)"}
 	}
+	if c.Baseline != "" && c.Baseline != BaselineNone && c.Baseline != BaselineBestFit {
+		return &ConfigError{"NetConfig.Baseline", c.Baseline, BaselineNone + " or " + BaselineBestFit}
+	}
 	switch c.Head {
 	case "", HeadLinear:
-		return nil
+		if !c.ActionFeatures {
+			return nil
+		}
 	case HeadCandidates:
 	default:
 		return &ConfigError{"NetConfig.Head", c.Head, HeadLinear + " or " + HeadCandidates}
@@ -179,7 +213,11 @@ func NewNetwork(b nn.Backend, rng *rand.Rand, c NetConfig) (*Network, error) {
 	n, h, sup := &Network{Config: c, be: b}, c.Hidden, 2*c.Support+1
 	n.repr = newTrunk(b, rng, c.Obs, h, c.Layers)
 	n.reprOut = nn.NewLinear(b, rng, h, c.Latent, true)
-	n.dyn = newTrunk(b, rng, c.Latent+c.Actions, h, c.Layers)
+	dynIn := c.Latent + c.Actions
+	if c.ActionFeatures {
+		dynIn += c.Cands.Features
+	}
+	n.dyn = newTrunk(b, rng, dynIn, h, c.Layers)
 	n.dynOut = nn.NewLinear(b, rng, h, c.Latent, true)
 	n.rewardOut = nn.NewLinear(b, rng, h, sup, true)
 	n.pred = newTrunk(b, rng, c.Latent, h, c.Layers)
@@ -248,10 +286,36 @@ func (n *Network) Represent(obs *nn.Tensor) *nn.Tensor {
 }
 
 // Dynamics is g: latent states [B, Latent] and one action each to the next
-// states [B, Latent] and reward logits [B, 2 Support + 1].
-func (n *Network) Dynamics(s *nn.Tensor, actions []int) (next, reward *nn.Tensor) {
-	x := n.dyn.forward(nn.Concat(1, s, nn.OneHot(n.be, actions, n.Config.Actions)))
+// states [B, Latent] and reward logits [B, 2 Support + 1]. obs are the
+// states' observations [B, Obs], from which NetConfig.ActionFeatures takes
+// each action's candidate features; nil where there are none (below the
+// root): the features are then zero. Other networks ignore obs.
+func (n *Network) Dynamics(s *nn.Tensor, actions []int, obs *nn.Tensor) (next, reward *nn.Tensor) {
+	in := nn.Concat(1, s, nn.OneHot(n.be, actions, n.Config.Actions))
+	if n.Config.ActionFeatures {
+		in = nn.Concat(1, in, nn.From(n.be, n.actionFeatures(actions, obs), len(actions), n.Config.Cands.Features))
+	}
+	x := n.dyn.forward(in)
 	return scaleLatent(n.dynOut.Forward(x)), n.rewardOut.Forward(x)
+}
+
+// actionFeatures are the features of each row's action's candidate in
+// obs (rows x Cands.Features): zero for actions past the candidates and
+// for every row when obs is nil. They are inputs, not differentiated.
+func (n *Network) actionFeatures(actions []int, obs *nn.Tensor) []float32 {
+	l := n.Config.Cands
+	out := make([]float32, len(actions)*l.Features)
+	if obs == nil {
+		return out
+	}
+	d, cols := obs.Data(), n.Config.Obs
+	for r, a := range actions {
+		if a < l.N {
+			at := r*cols + l.At + a*l.Features
+			copy(out[r*l.Features:(r+1)*l.Features], d[at:at+l.Features])
+		}
+	}
+	return out
 }
 
 // Predict is f: latent states to policy logits [B, Actions] and value
@@ -297,6 +361,10 @@ func (n *Network) Scalars(logits *nn.Tensor, dst []float32) {
 		dst[i] = v[i] / float32(c.Scale)
 	}
 }
+
+// relative reports whether the value and reward heads are relative to
+// best fit's return (NetConfig.Baseline).
+func (n *Network) relative() bool { return n.Config.Baseline == BaselineBestFit }
 
 // Targets encodes values as two-hot distributions over the support of
 // h(Scale * v).

@@ -46,7 +46,7 @@ func TestLatentScaled(t *testing.T) {
 		obs[i] = float32(i%7) - 3
 	}
 	s := n.Represent(nn.From(nn.CPU(), obs, 4, 5))
-	s2, _ := n.Dynamics(s, []int{0, 1, 2, 1})
+	s2, _ := n.Dynamics(s, []int{0, 1, 2, 1}, nil)
 	for _, x := range []*nn.Tensor{s, s2} {
 		d := x.Data()
 		for r := range 4 {
@@ -140,7 +140,7 @@ func TestLearnedMatchesTape(t *testing.T) {
 	if err := m.Recurrent(context.Background(), req, &got); err != nil {
 		t.Fatal(err)
 	}
-	next, r := n.Dynamics(s, []int{2, 0})
+	next, r := n.Dynamics(s, []int{2, 0}, nil)
 	p, v = n.Predict(next, nil)
 	wantR := make([]float32, 2)
 	n.Scalars(r, wantR)

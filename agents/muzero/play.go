@@ -24,7 +24,7 @@ type Step struct {
 	Action int       `json:"action"`
 	Reward float32   `json:"reward"`
 	Policy []float32 `json:"policy"` // the search's policy target
-	Value  float32   `json:"value"`  // the search's root value
+	Value  float32   `json:"value"`  // the search's root value (a learned relative network's: plus B(s) where Baseline is recorded)
 	// Expert is the next move of the best complete episode the true
 	// model's searches knew from here when the move was played (-1: none
 	// known, as with the learned model), and Best that episode's return
@@ -33,6 +33,14 @@ type Step struct {
 	Best   float32 `json:"best,omitempty"`
 	// Priority is the replay priority (see TrainConfig.Priority).
 	Priority float32 `json:"priority,omitempty"`
+	// Baseline is B(s), the return of finishing the game by best fit from
+	// here, recorded in self-play (SearchConfig.Explore) for a network
+	// whose heads are relative to it (NetConfig.Baseline; 0 otherwise).
+	Baseline float32 `json:"baseline,omitempty"`
+	// Next is, per action, the return from here of that move and then
+	// best fit to the end (0 for illegal actions), recorded for
+	// TrainConfig.Counterfactual.
+	Next []float32 `json:"next,omitempty"`
 }
 
 // Trajectory is one played game.
@@ -50,14 +58,44 @@ func (t *Trajectory) Return() float64 {
 	return s
 }
 
-// netEvaluator gives the true model f(h(obs)), without autodiff.
+// netEvaluator gives the true model f(h(obs)), without autodiff; for a
+// network relative to best fit (NetConfig.Baseline) the value is the
+// network's plus the best-fit return from the state, B(s).
 type netEvaluator struct {
 	net *Network
 	buf []float32
 	sc  *nn.Scope
 }
 
-func (e *netEvaluator) Evaluate(_ context.Context, _ []*malloc.Env, obs []malloc.Obs, logits, values []float32) error {
+// nextReturns are, per action, the return from g of that move and then
+// best fit to the end (0 for illegal actions): Step.Next.
+func nextReturns(g *malloc.Env) ([]float32, error) {
+	out := make([]float32, malloc.NumActions)
+	var r BestFitRollout
+	for _, a := range g.Legal() {
+		ret, err := r.after(g, a)
+		if err != nil {
+			return nil, err
+		}
+		out[a] = float32(ret)
+	}
+	return out, nil
+}
+
+// bestFitReturn is B(s): the return of finishing g by best fit.
+func bestFitReturn(g *malloc.Env) (float32, error) {
+	var r BestFitRollout
+	_, ret, err := r.best(g, nil, false)
+	return float32(ret), err
+}
+
+func (e *netEvaluator) Evaluate(_ context.Context, games []*malloc.Env, obs []malloc.Obs, logits, values []float32) error {
+	return e.evaluate(games, obs, logits, values, nil)
+}
+
+// evaluate is Evaluate; fits, where not nil, are the games' B(s) already
+// known.
+func (e *netEvaluator) evaluate(games []*malloc.Env, obs []malloc.Obs, logits, values []float32, fits []float64) error {
 	e.buf = e.buf[:0]
 	for _, o := range obs {
 		e.buf = appendFeatures(e.buf, o)
@@ -70,6 +108,19 @@ func (e *netEvaluator) Evaluate(_ context.Context, _ []*malloc.Env, obs []malloc
 	p, v := e.net.Predict(e.net.Represent(in), in)
 	copy(logits, p.Data())
 	e.net.Scalars(v, values)
+	if e.net.relative() {
+		for i, g := range games {
+			if fits != nil {
+				values[i] += float32(fits[i])
+				continue
+			}
+			b, err := bestFitReturn(g)
+			if err != nil {
+				return err
+			}
+			values[i] += b
+		}
+	}
 	return nil
 }
 
@@ -89,6 +140,7 @@ type player struct {
 	truth   *MallocTrue
 	game    malloc.Config  // the game played
 	follow  bool           // play the best complete episode known where it beats the tree's choice
+	next    bool           // record Step.Next
 	roll    BestFitRollout // the expert's check of best fit's move
 	best    []episode
 	res     Result
@@ -185,15 +237,11 @@ func (p *player) expert(i int, g *malloc.Env, played []int, base float64) (int, 
 	if bf := malloc.BestFit(g); bf != m {
 		ret, _ := p.truth.Best(i, bf)
 		if ret < best-eps {
-			c := g.Clone()
-			if err := c.Advance(bf); err != nil {
-				return 0, 0, err
-			}
-			_, r, err := p.roll.best(c, nil, false)
+			r, err := p.roll.after(g, bf)
 			if err != nil {
 				return 0, 0, err
 			}
-			ret = max(ret, c.Metric()-base+r)
+			ret = max(ret, r)
 		}
 		if ret >= best-eps {
 			m = bf
@@ -298,13 +346,30 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 			if p.truth != nil {
 				p.forget(i, played[i])
 			}
+			value, base := p.res.Value[i], float32(0)
+			if p.net != nil && p.net.relative() && p.search.cfg.Explore { // self-play: the targets need B(s)
+				var err error
+				if base, err = bestFitReturn(g); err != nil {
+					return nil, nil, err
+				}
+				if p.learned != nil { // the learned search's values are relative to B(s)
+					value += base
+				}
+			}
+			var next []float32
+			if p.next {
+				var err error
+				if next, err = nextReturns(g); err != nil {
+					return nil, nil, err
+				}
+			}
 			st, err := g.Step(a)
 			if err != nil {
 				return nil, nil, fmt.Errorf("muzero: the search chose %d: %w", a, err)
 			}
 			trajs[i].Steps = append(trajs[i].Steps, Step{Obs: append([]float32(nil), p.obs[i*len(obs[i].Features):(i+1)*len(obs[i].Features)]...),
 				Legal: append([]bool(nil), p.legal[i*A:(i+1)*A]...), Action: a, Reward: float32(st.Reward),
-				Policy: append([]float32(nil), p.res.Policy[i*A:(i+1)*A]...), Value: p.res.Value[i], Expert: expert, Best: best})
+				Policy: append([]float32(nil), p.res.Policy[i*A:(i+1)*A]...), Value: value, Expert: expert, Best: best, Baseline: base, Next: next})
 			obs[i] = st.Obs
 		}
 	}
@@ -409,7 +474,7 @@ func LoadNetwork(path string) (*Network, error) {
 	if c.Obs != malloc.ObsSize || c.Actions != malloc.NumActions {
 		return nil, fmt.Errorf("%w: %s: observations %d and actions %d, the game has %d and %d", ErrCheckpoint, path, c.Obs, c.Actions, malloc.ObsSize, malloc.NumActions)
 	}
-	if g := mallocNet(c).Cands; c.Head == HeadCandidates && (c.Cands.N != g.N || c.Cands.Features != g.Features || c.Cands.At != g.At) {
+	if g := mallocNet(c).Cands; (c.Head == HeadCandidates || c.ActionFeatures) && (c.Cands.N != g.N || c.Cands.Features != g.Features || c.Cands.At != g.At) {
 		return nil, fmt.Errorf("%w: %s: %d candidates of %d features at %d, the game has %d of %d at %d", ErrCheckpoint, path,
 			c.Cands.N, c.Cands.Features, c.Cands.At, g.N, g.Features, g.At)
 	}

@@ -71,7 +71,17 @@ type TrainConfig struct {
 	// pi_search). It needs the true model with rollouts (Rollout > 0),
 	// whose searches find complete episodes at every move.
 	Expert float64 `json:"expert,omitempty"`
-	Seed   uint64  `json:"seed"`
+	// Counterfactual is how many other legal moves than the one played
+	// each position's root also learns the reward of (0: none): drawn
+	// uniformly, each run through the dynamics from the root state with
+	// its exact target, the move's return followed by best fit less B(s)
+	// (self-play records them, Step.Next). The moves played are those the
+	// search liked, so without them a move rarely played (slow memory)
+	// learns its reward only from the states where it was good. It needs
+	// Net.Baseline = BaselineBestFit and Search.Discount 1 (Step.Next is
+	// undiscounted).
+	Counterfactual int    `json:"counterfactual,omitempty"`
+	Seed           uint64 `json:"seed"`
 }
 
 func (c TrainConfig) withDefaults() TrainConfig {
@@ -135,6 +145,15 @@ func (c TrainConfig) Validate() error {
 	if c.Expert > 0 && (c.Model != ModelTrue || c.Rollout == 0) {
 		return &ConfigError{"Expert", c.Expert, "0 unless the model is true with rollouts (Rollout > 0), whose searches find complete episodes"}
 	}
+	if c.Counterfactual < 0 || c.Counterfactual > malloc.NumActions-1 {
+		return &ConfigError{"Counterfactual", c.Counterfactual, fmt.Sprintf("in [0, %d]", malloc.NumActions-1)}
+	}
+	if c.Counterfactual > 0 && c.Net.Baseline != BaselineBestFit {
+		return &ConfigError{"Counterfactual", c.Counterfactual, "0 unless Net.Baseline is bestfit, whose rewards depend on the move's consequences"}
+	}
+	if d := c.Search.withDefaults().Discount; c.Counterfactual > 0 && d != 1 {
+		return &ConfigError{"Counterfactual", c.Counterfactual, fmt.Sprintf("0 unless Search.Discount is 1 (it is %v): the recorded returns of other moves, r + B(s'), are undiscounted", d)}
+	}
 	if !(c.Reanalyse >= 0 && c.Reanalyse <= 1) {
 		return &ConfigError{"Reanalyse", c.Reanalyse, "a fraction in [0, 1]"}
 	}
@@ -148,7 +167,7 @@ func (c TrainConfig) Validate() error {
 // actions and, for the candidate head, its candidate offsets.
 func mallocNet(c NetConfig) NetConfig {
 	c.Obs, c.Actions = malloc.ObsSize, malloc.NumActions
-	if c.Head == HeadCandidates {
+	if c.Head == HeadCandidates || c.ActionFeatures {
 		c.Cands.N, c.Cands.Features, c.Cands.At = malloc.MaxCandidates, malloc.CandidateFeatures, malloc.CandidatesAt
 	}
 	return c
@@ -279,6 +298,7 @@ func (t *Trainer) iterate(ctx context.Context) (Iteration, error) {
 		ids[i] = rng.IntN(len(t.insts))
 		ins[i] = t.insts[ids[i]]
 	}
+	pl.next = t.cfg.Counterfactual > 0
 	trajs, _, err := pl.play(ctx, ins, ids, rng)
 	if err != nil {
 		return Iteration{}, err
@@ -393,6 +413,85 @@ func (t *Trainer) valueTarget(tr *Trajectory, i int) float32 {
 	return float32(v)
 }
 
+// counterfactualMoves draws up to n distinct legal moves of st other
+// than the one played, uniformly, into dst[:0] (none where st has no
+// Step.Next).
+func counterfactualMoves(rng *rand.Rand, st *Step, n int, dst []int) []int {
+	var others [malloc.NumActions]int
+	m := 0
+	for a, ok := range st.Legal {
+		if ok && a != st.Action && len(st.Next) == len(st.Legal) {
+			others[m] = a
+			m++
+		}
+	}
+	dst = dst[:0]
+	for range min(n, m) {
+		k := rng.IntN(m)
+		dst = append(dst, others[k])
+		m--
+		others[k] = others[m]
+	}
+	return dst
+}
+
+// counterfactualBatch draws the counterfactual moves of the sampled
+// positions (replay index, step): row j of acts, rew and w holds, per
+// sampled position b, its j-th drawn move a, that move's shaped reward
+// target Next[a] - B(s) and weight 1 (weight 0 where the position has
+// fewer moves to draw).
+func (t *Trainer) counterfactualBatch(rng *rand.Rand, sampled [][2]int) (acts [][]int, rew, w [][]float32) {
+	C, B := t.cfg.Counterfactual, len(sampled)
+	acts, rew, w = make([][]int, C), make([][]float32, C), make([][]float32, C)
+	for j := range C {
+		acts[j], rew[j], w[j] = make([]int, B), make([]float32, B), make([]float32, B)
+	}
+	var moves []int
+	for b, at := range sampled {
+		st := &t.replay[at[0]].Steps[at[1]]
+		moves = counterfactualMoves(rng, st, C, moves)
+		for j, a := range moves {
+			acts[j][b], rew[j][b], w[j][b] = a, st.Next[a]-st.Baseline, 1
+		}
+	}
+	return acts, rew, w
+}
+
+// addLoss is l + term, term where l is nil.
+func addLoss(l, term *nn.Tensor) *nn.Tensor {
+	if l == nil {
+		return term
+	}
+	return nn.Add(l, term)
+}
+
+// baseline is B at position i of tr for the network's heads: the
+// recorded best-fit return from there for a network relative to it
+// (NetConfig.Baseline), 0 at and past the end and for other networks.
+func (t *Trainer) baseline(tr *Trajectory, i int) float32 {
+	if t.cfg.Net.Baseline != BaselineBestFit || i >= len(tr.Steps) {
+		return 0
+	}
+	return tr.Steps[i].Baseline
+}
+
+// valueHeadTarget is what the value head learns at position i of tr: the
+// value target, less B there for a network relative to best fit.
+func (t *Trainer) valueHeadTarget(tr *Trajectory, i int) float32 {
+	return t.valueTarget(tr, i) - t.baseline(tr, i)
+}
+
+// rewardHeadTarget is what the reward head learns for the move played at
+// position i of tr (0 past the end): its reward r, or for a network
+// relative to best fit r + Discount B(next) - B(here).
+func (t *Trainer) rewardHeadTarget(tr *Trajectory, i int) float32 {
+	if i >= len(tr.Steps) {
+		return 0
+	}
+	gamma := float32(t.cfg.Search.withDefaults().Discount)
+	return tr.Steps[i].Reward + gamma*t.baseline(tr, i+1) - t.baseline(tr, i)
+}
+
 // policyTarget writes the policy target of step st into dst: the search's
 // policy (search, when not nil, replaces the recorded one), mixed with the
 // expert move by Expert.
@@ -456,7 +555,7 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 		obs = append(obs, tr.Steps[p].Obs...)
 		for k := range K + 1 {
 			i := p + k
-			val[k][b] = t.valueTarget(tr, i)
+			val[k][b] = t.valueHeadTarget(tr, i)
 			for a := range A {
 				legal[k][b*A+a] = 1
 				if i < len(tr.Steps) && !tr.Steps[i].Legal[a] {
@@ -467,7 +566,7 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 				t.policyTarget(pol[k][b*A:(b+1)*A], &tr.Steps[i], nil)
 			}
 			if k > 0 && i-1 < len(tr.Steps) {
-				rew[k][b] = tr.Steps[i-1].Reward
+				rew[k][b] = t.rewardHeadTarget(tr, i-1)
 			}
 			if k < K {
 				if i < len(tr.Steps) {
@@ -478,11 +577,16 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 			}
 		}
 	}
+	C := c.Counterfactual
+	cfActs, cfRew, cfW := t.counterfactualBatch(rng, sampled)
 	if err := t.reanalyse(rng, sampled, pol[0]); err != nil {
 		return 0, err
 	}
 	for b := range B {
 		weight[b] /= maxW
+		for j := range C {
+			cfW[j][b] *= weight[b]
+		}
 		for k := range K + 1 {
 			for a := range A {
 				pol[k][b*A+a] *= weight[b]
@@ -498,8 +602,13 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 		sc := nn.NewScope() // the step's activations go back to the pool at its end
 		defer sc.Release()
 		in := sc.In(nn.From(be, obs, B, c.Net.Obs))
+		root := in
 		s := t.net.Represent(in)
 		var l *nn.Tensor
+		for j := range C { // other moves from the root, their rewards only
+			_, r := t.net.Dynamics(s, cfActs[j], root)
+			l = addLoss(l, nn.Scale(nn.CrossEntropy(r, nn.Mul(t.net.Targets(cfRew[j]), nn.From(be, cfW[j], B, 1)), nil), 1/float32(K)))
+		}
 		for k := range K + 1 {
 			w := float32(1)
 			if k == 1 {
@@ -508,16 +617,19 @@ func (t *Trainer) learn(rng *rand.Rand) (float64, error) {
 			if k > 0 {
 				w = 1 / float32(K)
 				var r *nn.Tensor
-				s, r = t.net.Dynamics(s, acts[k-1])
+				from := root // the first move starts from the observed state, as at the search's root
+				if k > 1 {
+					from = nil
+				}
+				s, r = t.net.Dynamics(s, acts[k-1], from)
 				l = nn.Add(l, nn.Scale(nn.CrossEntropy(r, nn.Mul(t.net.Targets(rew[k]), iw), nil), w))
 			}
 			p, v := t.net.Predict(s, in)
 			term := nn.Add(nn.CrossEntropy(p, nn.From(be, pol[k], B, A), nn.From(be, legal[k], B, A)), nn.CrossEntropy(v, nn.Mul(t.net.Targets(val[k]), iw), nil))
-			if l == nil {
-				l = term
-			} else {
-				l = nn.Add(l, nn.Scale(term, w))
+			if w != 1 {
+				term = nn.Scale(term, w)
 			}
+			l = addLoss(l, term)
 		}
 		nn.Backward(l)
 		loss = float64(l.Item())

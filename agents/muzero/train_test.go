@@ -38,15 +38,24 @@ func weights(t *testing.T, tr *Trainer) []float32 {
 
 // TestResumeSameWeights: a run stopped after its first iteration and
 // resumed in a new trainer ends with the weights of an uninterrupted run,
-// with either model and either policy head, and with the expert targets
-// and the value targets to the end.
+// with either model and either policy head, with the expert targets
+// and the value targets to the end, with heads relative to best fit and
+// with the action features on the dynamics and with counterfactual moves.
 func TestResumeSameWeights(t *testing.T) {
-	for _, run := range [][3]string{{ModelLearned, "", ""}, {ModelTrue, "", ""}, {ModelLearned, HeadCandidates, ""},
-		{ModelTrue, HeadCandidates, ValuesBest}, {ModelTrue, "", ValuesReturn}} {
+	for _, run := range [][4]string{{ModelLearned, "", "", ""}, {ModelTrue, "", "", ""}, {ModelLearned, HeadCandidates, "", ""},
+		{ModelTrue, HeadCandidates, ValuesBest, ""}, {ModelTrue, "", ValuesReturn, ""},
+		{ModelLearned, HeadCandidates, "", BaselineBestFit}, {ModelTrue, HeadCandidates, ValuesBest, BaselineBestFit},
+		{ModelLearned, "features", "", ""}, {ModelTrue, "features", ValuesBest, BaselineBestFit}, {ModelLearned, "counterfactual", "", BaselineBestFit}} {
 		model := run[0]
 		insts := trainInstances(3)
 		cfg := tinyTrain(model)
-		cfg.Net.Head, cfg.Values = run[1], run[2]
+		cfg.Net.Head, cfg.Values, cfg.Net.Baseline = run[1], run[2], run[3]
+		switch run[1] {
+		case "features": // the candidate head with the action features on the dynamics
+			cfg.Net.Head, cfg.Net.ActionFeatures = HeadCandidates, true
+		case "counterfactual":
+			cfg.Net.Head, cfg.Counterfactual = HeadCandidates, 2
+		}
 		if run[2] != "" {
 			cfg.Rollout, cfg.Expert = 0.5, 0.5
 		}

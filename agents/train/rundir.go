@@ -272,8 +272,9 @@ func (d *Dir) LatestCheckpoint(weights []nn.Param, opt *nn.Adam) (ck Checkpoint,
 	return ck, true, nil
 }
 
-// SameConfig reports, as an error naming the first differing field,
-// whether two configs marshal to the same JSON fields (fields listed in
+// SameConfig reports, as an error naming the first differing field
+// (a nested one by its dotted path, "train.net.baseline"), whether two
+// configs marshal to the same JSON fields (top-level fields listed in
 // ignore may differ).
 func SameConfig(recorded, given any, ignore ...string) error {
 	a, err := flat(recorded)
@@ -284,6 +285,12 @@ func SameConfig(recorded, given any, ignore ...string) error {
 	if err != nil {
 		return err
 	}
+	return sameFields("", a, b, ignore)
+}
+
+// sameFields is SameConfig on decoded objects, the fields named after
+// prefix.
+func sameFields(prefix string, a, b map[string]json.RawMessage, ignore []string) error {
 	keys := make([]string, 0, len(a)+len(b))
 	for k := range a {
 		keys = append(keys, k)
@@ -298,9 +305,17 @@ func SameConfig(recorded, given any, ignore ...string) error {
 		if slices.Contains(ignore, k) {
 			continue
 		}
-		if string(a[k]) != string(b[k]) {
-			return fmt.Errorf("%w: %s is %s there, %s here", ErrConfigMismatch, k, orNone(a[k]), orNone(b[k]))
+		if string(a[k]) == string(b[k]) {
+			continue
 		}
+		var ao, bo map[string]json.RawMessage
+		if json.Unmarshal(a[k], &ao) == nil && json.Unmarshal(b[k], &bo) == nil && ao != nil && bo != nil {
+			if err := sameFields(prefix+k+".", ao, bo, nil); err != nil {
+				return err
+			}
+			continue // the same fields, spelt differently
+		}
+		return fmt.Errorf("%w: %s is %s there, %s here", ErrConfigMismatch, prefix+k, orNone(a[k]), orNone(b[k]))
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/corl-go/corl/agents/muzero"
 )
 
 func trainMallocArgs(out string) []string {
@@ -47,6 +49,7 @@ func TestTrainMallocMistakes(t *testing.T) {
 		{"--capacity-fraction", "1.5"}, {"--reanalyse", "2"}, {"--steps", "0"}, {"--lr", "-1"}, {"--instances", "0"},
 		{"--rollout-weight", "1.5"}, {"--policy-head", "attention"}, {"--value-target", "td"}, {"--expert-weight", "0.5"},
 		{"--offsets", "bottoms"},
+		{"--baseline", "xla"}, {"--counterfactual", "2"}, {"--counterfactual", "-1"},
 	} {
 		out := filepath.Join(t.TempDir(), "run")
 		args := append(trainMallocArgs(out), bad...)
@@ -139,5 +142,44 @@ func TestTrainMallocEdgesGame(t *testing.T) {
 	code, _, stderr = corl(t, "eval", "malloc", "--set", set, "--policies", pol, "--simulations", "2", "--offsets", "tops")
 	if code != exitUsage || !strings.Contains(stderr, "edges game") || !strings.Contains(stderr, "tops game") {
 		t.Errorf("eval --offsets tops: exit %d, want %d naming both games\n%s", code, exitUsage, stderr)
+	}
+}
+
+// A run records --baseline, --action-features and --counterfactual:
+// --resume with the same flags but one of them is refused naming it, and
+// the network written carries the baseline and the action features.
+func TestTrainMallocRecordsBaseline(t *testing.T) {
+	base := t.TempDir()
+	out := filepath.Join(base, "run")
+	args := append(trainMallocArgs(out), "--baseline", "bestfit", "--action-features", "--counterfactual", "1")
+	if code, _, stderr := corl(t, args...); code != exitOK {
+		t.Fatalf("train: exit %d\n%s", code, stderr)
+	}
+	net, err := muzero.LoadNetwork(filepath.Join(out, mallocPolicyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if net.Config.Baseline != muzero.BaselineBestFit || !net.Config.ActionFeatures {
+		t.Errorf("the network records baseline %q, action features %v", net.Config.Baseline, net.Config.ActionFeatures)
+	}
+	// --counterfactual needs the baseline, so --baseline alone changes on
+	// a run without it.
+	out2 := filepath.Join(base, "run2")
+	args2 := append(trainMallocArgs(out2), "--baseline", "bestfit")
+	if code, _, stderr := corl(t, args2...); code != exitOK {
+		t.Fatalf("train: exit %d\n%s", code, stderr)
+	}
+	for _, c := range []struct {
+		args []string
+		name string
+	}{
+		{append(trainMallocArgs(out), "--resume", "--baseline", "bestfit", "--action-features", "--counterfactual", "2"), "train.counterfactual is 1 there, 2 here"},
+		{append(trainMallocArgs(out), "--resume", "--baseline", "bestfit", "--counterfactual", "1"), "train.net.action_features is true there"},
+		{append(trainMallocArgs(out2), "--resume", "--baseline", "none"), `train.net.baseline is "bestfit" there`},
+	} {
+		code, _, stderr := corl(t, c.args...)
+		if code != exitUsage || !strings.Contains(stderr, c.name) || !strings.Contains(stderr, "resume with only") {
+			t.Errorf("%v: exit %d, want %d naming %s\n%s", c.args, code, exitUsage, c.name, stderr)
+		}
 	}
 }
