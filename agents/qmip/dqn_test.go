@@ -290,21 +290,7 @@ func TestDQNOptionsValidated(t *testing.T) {
 func TestSkipWarmStartIsExact(t *testing.T) {
 	for _, fam := range bandits.Families() {
 		cfg := Config{Family: fam, J: 8, B: 3, Seed: 2, WarmSamples: 512}.WithDefaults()
-		inst, err := NewInstance(fam, cfg.J, cfg.B, cfg.Seed)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr := &trainer{cfg: cfg, inst: inst, rng: rand.New(rand.NewPCG(7, 7))}
-		if tr.m, err = newModel(nn.CPU(), tr.rng, NumInputsOf(inst, cfg.Features), cfg.Hidden, true); err != nil {
-			t.Fatal(err)
-		}
-		if _, ok := tr.warmStartFit(); !ok {
-			t.Fatal("no warm start")
-		}
-		net, err := tr.net(false)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tr, inst, net := warmFitted(t, cfg, 7)
 		rel := relax(inst, cfg.Gamma)
 		var idx [][bandits.NumStates]float64
 		for _, arm := range inst.Arms {

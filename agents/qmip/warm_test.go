@@ -24,21 +24,7 @@ func TestWarmNetworkIsWhittleOnEveryAction(t *testing.T) {
 	for _, fam := range bandits.Families() {
 		for _, samples := range []int{48, 512} {
 			cfg := Config{Family: fam, J: 10, B: 3, Seed: 4, WarmSamples: samples}.WithDefaults()
-			inst, err := NewInstance(fam, cfg.J, cfg.B, cfg.Seed)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr := &trainer{cfg: cfg, inst: inst, rng: rand.New(rand.NewPCG(7, 7))}
-			if tr.m, err = newModel(nn.CPU(), tr.rng, NumInputsOf(inst, cfg.Features), cfg.Hidden, true); err != nil {
-				t.Fatal(err)
-			}
-			if _, ok := tr.warmStartFit(); !ok {
-				t.Fatal("no warm start")
-			}
-			net, err := tr.net(false)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tr, inst, net := warmFitted(t, cfg, 7)
 			rel := relax(inst, cfg.Gamma)
 			idx := make([][bandits.NumStates]float64, inst.J)
 			for j, arm := range inst.Arms {
@@ -98,21 +84,7 @@ func TestWarmNetworkIsWhittleOnEveryAction(t *testing.T) {
 // in each state is the arm's positive Whittle index in step units.
 func TestWarmNetworkPathIndices(t *testing.T) {
 	cfg := Config{Family: bandits.Path, J: 40, B: 10, Seed: 2}.WithDefaults()
-	inst, err := NewInstance(cfg.Family, cfg.J, cfg.B, cfg.Seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := &trainer{cfg: cfg, inst: inst, rng: rand.New(rand.NewPCG(cfg.Seed, 7))}
-	if tr.m, err = newModel(nn.CPU(), tr.rng, NumInputsOf(inst, cfg.Features), cfg.Hidden, true); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := tr.warmStartFit(); !ok {
-		t.Fatal("no warm start")
-	}
-	net, err := tr.net(false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, inst, net := warmFitted(t, cfg, cfg.Seed)
 	states := make([]int, inst.J)
 	for j, arm := range inst.Arms {
 		idx := bandits.WhittleIndex(arm, cfg.Gamma)
@@ -126,4 +98,27 @@ func TestWarmNetworkPathIndices(t *testing.T) {
 		}
 		states[j] = 0
 	}
+}
+
+// warmFitted returns a trainer of cfg whose network is warm-started (its
+// generator seeded with (seed, 7)), its instance and its network as the MIP
+// reads it.
+func warmFitted(t *testing.T, cfg Config, seed uint64) (*trainer, *bandits.Instance, Net) {
+	t.Helper()
+	inst, err := NewInstance(cfg.Family, cfg.J, cfg.B, cfg.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &trainer{cfg: cfg, inst: inst, rng: rand.New(rand.NewPCG(seed, 7))}
+	if tr.m, err = newModel(nn.CPU(), tr.rng, NumInputsOf(inst, cfg.Features), cfg.Hidden, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tr.warmStartFit(); !ok {
+		t.Fatal("no warm start")
+	}
+	net, err := tr.net(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr, inst, net
 }

@@ -57,27 +57,14 @@ func Play(in *Instance, cfg Config, name string, choose func(g *Env) int) (Resul
 // smallest free gap above the buffer (lowest offset on ties), or slow
 // memory when none fits. The lowest fitting offset is always 0 or such a
 // top, so one fits whenever any candidate does.
-func BestFit(g *Env) int {
-	cands := g.Candidates()
-	if len(cands) == 0 {
-		return SlowAction
-	}
-	b := g.in.Buffers[g.Current()]
-	best, bestGap := 0, int64(math.MaxInt64)
-	for k, off := range cands {
-		if !g.xla[k] {
-			continue
-		}
-		if gap := g.gapAbove(off, b); gap < bestGap {
-			best, bestGap = k, gap
-		}
-	}
-	return best
-}
+func BestFit(g *Env) int { return bestFit(g, true) }
 
 // BestFitAny is best fit among all the candidate offsets, the edges of
 // EdgeOffsets included (BestFit where the game has TopOffsets).
-func BestFitAny(g *Env) int {
+func BestFitAny(g *Env) int { return bestFit(g, false) }
+
+// bestFit is best fit among the candidates, XLA's alone with xlaOnly.
+func bestFit(g *Env, xlaOnly bool) int {
 	cands := g.Candidates()
 	if len(cands) == 0 {
 		return SlowAction
@@ -85,6 +72,9 @@ func BestFitAny(g *Env) int {
 	b := g.in.Buffers[g.Current()]
 	best, bestGap := 0, int64(math.MaxInt64)
 	for k, off := range cands {
+		if xlaOnly && !g.xla[k] {
+			continue
+		}
 		if gap := g.gapAbove(off, b); gap < bestGap {
 			best, bestGap = k, gap
 		}
