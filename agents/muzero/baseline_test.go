@@ -341,3 +341,56 @@ func TestCounterfactualBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestBaselineInEdgesGame: in the edges game, whose rollout has a third
+// rule (best fit over every candidate), B(s) and the next returns are
+// still best fit's alone, as the evaluator's rollouts give B(s); along
+// random play on tiny instances, against best fit played by hand, with
+// states where the third rule does better (so the old mix-up would show).
+func TestBaselineInEdgesGame(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	better := 0
+	for range 300 {
+		g, err := malloc.New(tinyInstance(rng, 5), malloc.Config{Offsets: malloc.EdgeOffsets})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.Reset(0)
+		for !g.Done() {
+			b, err := bestFitReturn(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := bestFitTo(t, g); !near(float64(b), want) {
+				t.Fatalf("B(s) %v, best fit by hand %v", b, want)
+			}
+			var r BestFitRollout
+			if _, best, _, err := r.finish(g, nil, false); err != nil {
+				t.Fatal(err)
+			} else if best > float64(b)+1e-6 {
+				better++
+			}
+			next, err := nextReturns(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range g.Legal() {
+				c := g.Clone()
+				s, err := c.Step(a)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := s.Reward + bestFitTo(t, c); !near(float64(next[a]), want) {
+					t.Fatalf("action %d: next return %v, want %v", a, next[a], want)
+				}
+			}
+			if _, err := g.Step(randomLegal(g, rng)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if better == 0 {
+		t.Fatal("no state where best fit over every candidate beats best fit: the test shows nothing")
+	}
+	t.Logf("%d states where the third rule does better", better)
+}

@@ -60,14 +60,16 @@ func (r *BestFitRollout) best(g *malloc.Env, dst []int, replay bool) ([]int, flo
 	return dst, ret, err
 }
 
-// after is the return from g of move a then the rollout to the end.
-func (r *BestFitRollout) after(g *malloc.Env, a int) (float64, error) {
+// after is the return from g of move a then the rollout to the end: by
+// the better rule (best), and by best fit alone (fit).
+func (r *BestFitRollout) after(g *malloc.Env, a int) (best, fit float64, err error) {
 	c, before := g.Clone(), g.Metric()
 	if err := c.Advance(a); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	_, ret, err := r.best(c, nil, false)
-	return c.Metric() - before + ret, err
+	_, best, fit, err = r.finish(c, nil, false)
+	step := c.Metric() - before
+	return step + best, step + fit, err
 }
 
 // finish is best, with best fit's own return too.

@@ -73,20 +73,21 @@ func nextReturns(g *malloc.Env) ([]float32, error) {
 	out := make([]float32, malloc.NumActions)
 	var r BestFitRollout
 	for _, a := range g.Legal() {
-		ret, err := r.after(g, a)
+		_, fit, err := r.after(g, a)
 		if err != nil {
 			return nil, err
 		}
-		out[a] = float32(ret)
+		out[a] = float32(fit)
 	}
 	return out, nil
 }
 
-// bestFitReturn is B(s): the return of finishing g by best fit.
+// bestFitReturn is B(s): the return of finishing g by best fit (alone,
+// also in the edges game, where the rollout has a third rule).
 func bestFitReturn(g *malloc.Env) (float32, error) {
 	var r BestFitRollout
-	_, ret, err := r.best(g, nil, false)
-	return float32(ret), err
+	_, _, fit, err := r.finish(g, nil, false)
+	return float32(fit), err
 }
 
 func (e *netEvaluator) Evaluate(_ context.Context, games []*malloc.Env, obs []malloc.Obs, logits, values []float32) error {
@@ -237,7 +238,7 @@ func (p *player) expert(i int, g *malloc.Env, played []int, base float64) (int, 
 	if bf := malloc.BestFit(g); bf != m {
 		ret, _ := p.truth.Best(i, bf)
 		if ret < best-eps {
-			r, err := p.roll.after(g, bf)
+			r, _, err := p.roll.after(g, bf)
 			if err != nil {
 				return 0, 0, err
 			}
