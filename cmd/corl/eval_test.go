@@ -415,6 +415,15 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 		t.Errorf("resume of an evaluation recorded before one-opt: exit %d, %q", code, errs)
 	}
 	os.RemoveAll(out + ".parts")
+	// Recorded with one-opt, before Gomory cuts left the nodes and the swap search came.
+	old["oneopt"] = "true"
+	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := corl(t, base...); code != exitUsage || !strings.Contains(errs, "made with gomory_nodes") {
+		t.Errorf("resume of an evaluation recorded before Gomory cuts left the nodes: exit %d, %q", code, errs)
+	}
+	os.RemoveAll(out + ".parts")
 	if code, _, errs := corl(t, base...); code != exitOK {
 		t.Fatalf("a new evaluation: exit %d, %q", code, errs)
 	}

@@ -139,6 +139,14 @@ type trainMILPConfig struct {
 	// a default heuristic since it became one. A run recorded before (no
 	// field) searched without it, and resumes so.
 	OneOpt *bool `json:"oneopt,omitempty"`
+	// GomoryNodes: the episodes' searches separate Gomory cuts at every
+	// node. A run recorded before (no field) did wherever it cut at the
+	// nodes, and resumes so; new runs cut Gomory at the root only.
+	GomoryNodes *bool `json:"gomory_nodes,omitempty"`
+	// Swap: the episodes' searches run the swap search on each new
+	// incumbent and feasible rounding. A run recorded before (no field)
+	// searched without it, and resumes so.
+	Swap *bool `json:"swap,omitempty"`
 	// OptimaCache is where --agent revibranch's cutoffs are cached; not
 	// recorded: an entry is keyed by the HiGHS version and runtime that
 	// solved it, so a cached value is the one this build would find.
@@ -147,8 +155,13 @@ type trainMILPConfig struct {
 
 // search is the branch-and-bound configuration of the run's episodes.
 func (c trainMILPConfig) search(nodeLimit int64) bnb.Config {
-	return bnb.Config{NodeLimit: nodeLimit, Cuts: bnb.Cuts{RootOnly: c.CutNodes == nil || !*c.CutNodes},
-		Heuristics: bnb.Heuristics{NoOneOpt: c.OneOpt == nil || !*c.OneOpt}}
+	cutNodes := c.CutNodes != nil && *c.CutNodes
+	gomoryNodes := cutNodes
+	if c.GomoryNodes != nil {
+		gomoryNodes = *c.GomoryNodes
+	}
+	return bnb.Config{NodeLimit: nodeLimit, Cuts: bnb.Cuts{RootOnly: !cutNodes, GomoryNodes: gomoryNodes},
+		Heuristics: bnb.Heuristics{NoOneOpt: c.OneOpt == nil || !*c.OneOpt, NoSwap: c.Swap == nil || !*c.Swap}}
 }
 
 func trainConfigFromFlags(c *cli.Context) (trainMILPConfig, error) {
@@ -161,7 +174,7 @@ func trainConfigFromFlags(c *cli.Context) (trainMILPConfig, error) {
 		EvalBranching: splitList(c.String("eval-branching")), EvalHighs: c.Bool("eval-highs"),
 		EvalTimeLimit: c.Float64("eval-time-limit"), Seed: c.Uint64("seed"), Engine: c.String("engine"),
 		Workers: c.Int("workers"), GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version, CutNodes: new(true),
-		OneOpt:      new(true),
+		OneOpt: new(true), GomoryNodes: new(false), Swap: new(true),
 		OptimaCache: c.String("optima-cache"),
 	}
 	switch cfg.Agent {
@@ -303,7 +316,7 @@ func trainMILPAction(c *cli.Context) error {
 	// On --resume only --out and --workers may be given, or the original
 	// command line with --resume added: it must agree with the record.
 	var rec trainMILPConfig
-	dir, resumed, err := startRun(c, cfg, &rec, []string{"workers", "optima-cache"}, "workers", "gomaxprocs", "corl_version", "cut_nodes", "oneopt")
+	dir, resumed, err := startRun(c, cfg, &rec, []string{"workers", "optima-cache"}, "workers", "gomaxprocs", "corl_version", "cut_nodes", "oneopt", "gomory_nodes", "swap")
 	if err != nil {
 		return err
 	}

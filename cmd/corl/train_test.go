@@ -306,8 +306,16 @@ func TestTrainRecordKeepsCutPlacement(t *testing.T) {
 	if s := old.search(7); !s.Cuts.RootOnly || s.NodeLimit != 7 {
 		t.Errorf("a run recorded without cut_nodes searches with %+v, want root cuts only", s)
 	}
-	if s := old.search(7); !s.Heuristics.NoOneOpt {
-		t.Errorf("a run recorded without oneopt searches with %+v, want one-opt off", s.Heuristics)
+	if s := old.search(7); !s.Heuristics.NoOneOpt || !s.Heuristics.NoSwap {
+		t.Errorf("a run recorded without oneopt and swap searches with %+v, want both off", s.Heuristics)
+	}
+	// Recorded with cuts at every node, before Gomory cuts left the nodes.
+	var mid trainMILPConfig
+	if err := json.Unmarshal([]byte(`{"agent":"il","samples":10,"seed":1,"cut_nodes":true,"oneopt":true}`), &mid); err != nil {
+		t.Fatal(err)
+	}
+	if s := mid.search(0); s.Cuts.RootOnly || !s.Cuts.GomoryNodes || s.Heuristics.NoOneOpt || !s.Heuristics.NoSwap {
+		t.Errorf("a run recorded without gomory_nodes and swap searches with %+v, want Gomory cuts at the nodes, no swap", s)
 	}
 	app := newApp(io.Discard, io.Discard)
 	var got trainMILPConfig
@@ -329,7 +337,7 @@ func TestTrainRecordKeepsCutPlacement(t *testing.T) {
 	if s := back.search(0); s.Cuts.RootOnly {
 		t.Errorf("a new run's record %s searches with root cuts only", b)
 	}
-	if s := back.search(0); s.Heuristics.NoOneOpt {
-		t.Errorf("a new run's record %s searches without one-opt", b)
+	if s := back.search(0); s.Heuristics.NoOneOpt || s.Heuristics.NoSwap || s.Cuts.GomoryNodes {
+		t.Errorf("a new run's record %s searches with %+v, want one-opt and swap on, Gomory cuts at the root only", b, s)
 	}
 }

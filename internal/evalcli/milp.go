@@ -87,8 +87,11 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 			// The flags' words changed meaning ("on" was the root only); these
 			// record what the search does.
 			"cut_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.RootOnly), "redcost": bnbCfg.Redcost.String(),
-			// "all" took in one-opt later.
-			"oneopt": fmt.Sprint(!bnbCfg.NoHeuristics && !bnbCfg.Heuristics.NoOneOpt)}}, nil
+			// "on" kept Gomory cuts at every node before.
+			"gomory_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoGomory && !bnbCfg.Cuts.RootOnly && bnbCfg.Cuts.GomoryNodes),
+			// "all" took in one-opt, then the swap search, later.
+			"oneopt": fmt.Sprint(!bnbCfg.NoHeuristics && !bnbCfg.Heuristics.NoOneOpt),
+			"swap":   fmt.Sprint(!bnbCfg.NoHeuristics && !bnbCfg.Heuristics.NoSwap)}}, nil
 }
 
 // InstanceFiles lists a set's MPS files: the .mps and .mps.gz files of a

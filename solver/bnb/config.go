@@ -122,6 +122,7 @@ type Heuristics struct {
 	NoRENS     bool // RENS once at the root
 	NoRINS     bool // RINS every RINSFreq nodes once there is an incumbent
 	NoOneOpt   bool // one-opt on each new incumbent
+	NoSwap     bool // the swap search on each new incumbent
 
 	// DiveFreq: the three dives run at the root, then one of them in turn
 	// every DiveFreq nodes (0: 10).
@@ -214,8 +215,8 @@ func (h Heuristics) withDefaults() Heuristics {
 }
 
 // ParseHeuristics reads which primal heuristics run: "all" (or ""), "none",
-// or a comma-separated list among rounding, diving, rens, rins and
-// oneopt. It
+// or a comma-separated list among rounding, diving, rens, rins, oneopt
+// and swap. It
 // returns the value of Config.NoHeuristics and the on/off fields of
 // Config.Heuristics that say so.
 func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
@@ -225,7 +226,7 @@ func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
 	case "none", "off":
 		return true, h, nil
 	}
-	h = Heuristics{NoRounding: true, NoDiving: true, NoRENS: true, NoRINS: true, NoOneOpt: true}
+	h = Heuristics{NoRounding: true, NoDiving: true, NoRENS: true, NoRINS: true, NoOneOpt: true, NoSwap: true}
 	for _, name := range strings.Split(list, ",") {
 		switch strings.ToLower(strings.TrimSpace(name)) {
 		case "rounding":
@@ -238,8 +239,10 @@ func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
 			h.NoRINS = false
 		case "oneopt":
 			h.NoOneOpt = false
+		case "swap":
+			h.NoSwap = false
 		default:
-			return false, Heuristics{}, fmt.Errorf("bnb: unknown heuristic %q (want all, none, or a list of rounding, diving, rens, rins, oneopt)", name)
+			return false, Heuristics{}, fmt.Errorf("bnb: unknown heuristic %q (want all, none, or a list of rounding, diving, rens, rins, oneopt, swap)", name)
 		}
 	}
 	return false, h, nil

@@ -33,7 +33,8 @@ func (k CutKind) String() string {
 }
 
 // Cuts configures the cutting planes. They are separated in rounds at the
-// root and in one round at every other node (unless RootOnly): each round collects
+// root and in one round at every other node (unless RootOnly; Gomory cuts
+// at the root only unless GomoryNodes): each round collects
 // violated cuts from the node LP solution, keeps the most efficacious ones
 // that are not nearly parallel to one kept before, adds them to the LP as
 // rows and re-solves. Every cut is valid for the whole model (derived from
@@ -68,6 +69,10 @@ type Cuts struct {
 	// cuts (0: twice the model's rows plus 100).
 	RootOnly   bool
 	MaxCutRows int
+	// GomoryNodes separates Gomory cuts at the other nodes too; by
+	// default they come from the root's rounds only, and the other nodes
+	// separate the other families.
+	GomoryNodes bool
 }
 
 // Validate checks the cut settings.
@@ -117,10 +122,11 @@ func (c Cuts) withDefaults(rows int) Cuts {
 }
 
 // ParseCuts reads which cutting planes run: "on" (or "all", "", "nodes":
-// every family, at the root and at every node), "root" (every family, at
-// the root only), "off" ("none"), or a comma-separated list among gomory,
-// mir, cover and clique, with root for Cuts.RootOnly (nodes, the default,
-// may be listed). It returns the value of Config.NoCuts and the on/off
+// every family at the root, every family but Gomory at every other node),
+// "root" (every family, at the root only), "off" ("none"), or a
+// comma-separated list among gomory, gomory-nodes (Gomory cuts at every
+// node too, Cuts.GomoryNodes), mir, cover and clique, with root for
+// Cuts.RootOnly (nodes, the default, may be listed). It returns the value of Config.NoCuts and the on/off
 // fields of Config.Cuts.
 func ParseCuts(list string) (none bool, c Cuts, err error) {
 	switch strings.ToLower(strings.TrimSpace(list)) {
@@ -139,6 +145,8 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 			nodes = true
 		case "root":
 			c.RootOnly = true
+		case "gomory-nodes":
+			c.NoGomory, c.GomoryNodes = false, true
 		case "gomory", "gmi":
 			c.NoGomory = false
 		case "mir", "cmir":
@@ -148,7 +156,7 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 		case "clique":
 			c.NoClique = false
 		default:
-			return false, Cuts{}, fmt.Errorf("bnb: unknown cut family %q (want on, off, root, or a list of gomory, mir, cover, clique, root or nodes)", name)
+			return false, Cuts{}, fmt.Errorf("bnb: unknown cut family %q (want on, off, root, or a list of gomory, gomory-nodes, mir, cover, clique, root or nodes)", name)
 		}
 	}
 	if nodes && c.RootOnly {
@@ -271,7 +279,7 @@ func (s *Search) separateCuts(ctx context.Context, node *Node) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		cands, err := s.separate()
+		cands, err := s.separate(root)
 		if err != nil {
 			return err
 		}
@@ -464,10 +472,11 @@ func (s *Search) selectCuts(cands []*cut) []*cut {
 	return kept
 }
 
-// separate collects candidate cuts violated by the LP solution in s.x.
-func (s *Search) separate() ([]*cut, error) {
+// separate collects candidate cuts violated by the LP solution in s.x,
+// at the root or at another node.
+func (s *Search) separate(root bool) ([]*cut, error) {
 	var cands []*cut
-	if !s.cuts.NoGomory {
+	if !s.cuts.NoGomory && (root || s.cuts.GomoryNodes) {
 		if tab, ok := s.lp.(solver.Tableau); ok {
 			c, err := s.gomoryCuts(tab)
 			if err != nil {

@@ -17,10 +17,10 @@ func (s *Search) runHeuristics(ctx context.Context, node *Node) error {
 		return nil
 	}
 	h := &s.heur
-	s.oneOptDue() // an incumbent from an earlier node's LP
+	s.improveDue() // an incumbent from an earlier node's LP
 	if !h.NoRounding {
 		s.timed(Rounding, func() error { s.simpleRounding(); return nil })
-		s.oneOptDue()
+		s.improveDue()
 	}
 	root := node.ParentID < 0
 	if !h.NoDiving && (root || s.stats.Nodes%int64(h.DiveFreq) == 0) {
@@ -36,14 +36,14 @@ func (s *Search) runHeuristics(ctx context.Context, node *Node) error {
 			if err := s.dive(ctx, k); err != nil {
 				return err
 			}
-			s.oneOptDue()
+			s.improveDue()
 		}
 	}
 	if root && !h.NoRENS && !s.pruned(node.Bound) {
 		if err := s.lns(ctx, RENS); err != nil {
 			return err
 		}
-		s.oneOptDue()
+		s.improveDue()
 	}
 	if !h.NoRINS && s.incumbent != nil && s.rinsDue(root) && !s.pruned(node.Bound) {
 		inc := s.stats.Incumbents
@@ -51,7 +51,7 @@ func (s *Search) runHeuristics(ctx context.Context, node *Node) error {
 			return err
 		}
 		s.rinsCalled(s.stats.Nodes, inc)
-		s.oneOptDue()
+		s.improveDue()
 	}
 	return nil
 }
@@ -105,7 +105,7 @@ func (s *Search) rinsDue(root bool) bool {
 // stay in its neighbourhood. ok is false without an incumbent.
 func (s *Search) lastFinder() (by Heuristic, ok bool) {
 	for _, f := range slices.Backward(s.stats.Found) {
-		if f.By != OneOpt {
+		if f.By != OneOpt && f.By != Swap {
 			return f.By, true
 		}
 	}

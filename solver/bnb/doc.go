@@ -22,7 +22,8 @@
 // At the root (Config.Cuts; on unless Config.NoCuts), rounds of
 // separation add violated cuts Σ a·x ≤ b to the node LP as rows and
 // re-solve, and every other node separates one round (unless
-// Cuts.RootOnly): Gomory mixed-integer cuts from the tableau rows of integer
+// Cuts.RootOnly) of every family but Gomory's (unless Cuts.GomoryNodes):
+// Gomory mixed-integer cuts from the tableau rows of integer
 // columns basic at fractional values (on an engine that is a
 // solver.Tableau), c-MIR cuts from tight rows aggregated to eliminate
 // continuous columns (with variable upper bounds x_j ≤ u·x_k substituted),
@@ -64,7 +65,11 @@
 // own MIP on a second engine, ended by a node limit (a time limit far
 // above it is only a safety net), with the incumbent as cutoff. One-opt
 // shifts single integer columns of each new incumbent where their cost
-// improves and every row allows. Every
+// improves and every row allows. The swap search then moves one integer
+// column of it a unit the way its cost worsens (a vertex out of an
+// independent set, a set into a cover) and shifts the columns sharing a
+// row with it as one-opt does, keeping the exchange when it gains, within
+// a count of matrix entries visited. Every
 // solution they find is checked against the original rows before it is
 // taken. Their work is in Stats.Heuristics, not in LPIterations. While
 // no sub-MIP hits its safety time limit (HeuristicStats.TimeLimited 0),

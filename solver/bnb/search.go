@@ -71,6 +71,11 @@ type Search struct {
 	oneOptSeen            int       // Stats.Incumbents when one-opt last ran
 	oneOptX, oneOptAct    []float64 // its point and row activities
 	oneOptCands           []oneOptMove
+	swapSeen              int // Stats.Incumbents when the swap search last ran
+	swapX, swapAct        []float64
+	swapMark              []bool
+	swapCands             []oneOptMove
+	swapStart, swapIdx    []int // the rows' columns, without cuts
 
 	open      *openSet
 	tree      []NodeInfo // by node ID
@@ -417,7 +422,7 @@ func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
 	}
 	if len(s.cands) == 0 {
 		s.newIncumbent(s.x, false)
-		s.oneOptDue()
+		s.improveDue()
 		s.updateBounds()
 		return false, nil
 	}

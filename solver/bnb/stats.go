@@ -80,6 +80,7 @@ const (
 	RENS                             // sub-MIP around the root LP solution
 	RINS                             // sub-MIP where a node LP agrees with the incumbent
 	OneOpt                           // shifting single integer columns of the incumbent
+	Swap                             // one column out, its row neighbours in, on the incumbent
 	NumHeuristics
 
 	// NodeLP is not a heuristic: Found.By of a node LP solution that was
@@ -87,7 +88,7 @@ const (
 	NodeLP Heuristic = -1
 )
 
-var heuristicNames = [NumHeuristics]string{"rounding", "fracdive", "coefdive", "pscostdive", "rens", "rins", "oneopt"}
+var heuristicNames = [NumHeuristics]string{"rounding", "fracdive", "coefdive", "pscostdive", "rens", "rins", "oneopt", "swap"}
 
 func (h Heuristic) String() string {
 	if h == NodeLP {
