@@ -407,7 +407,7 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	}
 	os.RemoveAll(out + ".parts")
 	// Recorded after the cut placement, before "all" took in one-opt.
-	old["cut_nodes"], old["redcost"] = "true", "off"
+	old["cut_nodes"], old["redcost"], old["gomory_nodes"], old["swap"] = "true", "off", "false", "true"
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
@@ -415,13 +415,24 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 		t.Errorf("resume of an evaluation recorded before one-opt: exit %d, %q", code, errs)
 	}
 	os.RemoveAll(out + ".parts")
-	// Recorded with one-opt, before Gomory cuts left the nodes and the swap search came.
+	// Recorded with one-opt, before Gomory cuts left the nodes, then
+	// before the swap search came.
 	old["oneopt"] = "true"
+	delete(old, "gomory_nodes")
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
 	if code, _, errs := corl(t, base...); code != exitUsage || !strings.Contains(errs, "made with gomory_nodes") {
 		t.Errorf("resume of an evaluation recorded before Gomory cuts left the nodes: exit %d, %q", code, errs)
+	}
+	os.RemoveAll(out + ".parts")
+	old["gomory_nodes"] = "false"
+	delete(old, "swap")
+	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := corl(t, base...); code != exitUsage || !strings.Contains(errs, "made with swap") {
+		t.Errorf("resume of an evaluation recorded before the swap search: exit %d, %q", code, errs)
 	}
 	os.RemoveAll(out + ".parts")
 	if code, _, errs := corl(t, base...); code != exitOK {

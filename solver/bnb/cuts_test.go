@@ -26,6 +26,7 @@ func TestParseCuts(t *testing.T) {
 		{"gomory, MIR", false, bnb.Cuts{NoCover: true, NoClique: true}},
 		{"cover,clique,nodes", false, bnb.Cuts{NoGomory: true, NoMIR: true}},
 		{"cover,root", false, bnb.Cuts{NoGomory: true, NoMIR: true, NoClique: true, RootOnly: true}},
+		{"gomory-nodes,mir,cover,clique", false, bnb.Cuts{GomoryNodes: true}},
 	} {
 		none, got, err := bnb.ParseCuts(c.in)
 		if err != nil || none != c.none || got != c.c {
@@ -91,6 +92,25 @@ func TestCutsHiddenFromObservations(t *testing.T) {
 			t.Errorf("%+v: Solve %d nodes, %d LP iterations, cuts %v (%d iterations); by hand %d, %d, %v (%d)", cfg.Cuts,
 				r.Nodes, r.LPIterations, r.Cuts.Added, r.Cuts.LPIterations, st.Nodes, st.LPIterations, st.Cuts.Added, st.Cuts.LPIterations)
 		}
+	}
+}
+
+// By default Gomory cuts come from the root's rounds only: the search adds
+// as many as its root does; with Cuts.GomoryNodes the nodes add Gomory
+// cuts too.
+func TestGomoryCutsAtTheRoot(t *testing.T) {
+	m := solvertest.SetCover(rand.New(rand.NewPCG(9, 9)), 150, 300, 0.05, 100)
+	run := func(c bnb.Cuts, nodes int64) bnb.Stats {
+		res, err := bnb.Solve(context.Background(), newLP(t), m, firstCandidate{}, bnb.Config{NoHeuristics: true, NodeLimit: nodes, Cuts: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Stats
+	}
+	root, def, every := run(bnb.Cuts{}, 1), run(bnb.Cuts{}, 60), run(bnb.Cuts{GomoryNodes: true}, 60)
+	g := bnb.Gomory
+	if root.Cuts.Added[g] == 0 || def.Cuts.Added[g] != root.Cuts.Added[g] || every.Cuts.Added[g] <= root.Cuts.Added[g] {
+		t.Errorf("Gomory cuts: %d at the root, %d in 60 nodes by default, %d with GomoryNodes", root.Cuts.Added[g], def.Cuts.Added[g], every.Cuts.Added[g])
 	}
 }
 
