@@ -24,9 +24,9 @@ func ExampleNew() {
 	if err != nil {
 		panic(err)
 	}
-	// Cuts, or one-opt on the first rounded solution, would solve this
-	// small model at the root, leaving nothing to branch on.
-	search := bnb.Config{NoCuts: true, Heuristics: bnb.Heuristics{NoOneOpt: true}}
+	// Cuts, or one-opt or the swap search on the first rounded solution,
+	// would solve this small model at the root, leaving nothing to branch on.
+	search := bnb.Config{NoCuts: true, Heuristics: bnb.Heuristics{NoOneOpt: true, NoSwap: true}}
 	env, err := milp.New(milp.Config{Instances: milp.Fixed(m), Search: search}, &milp.NodeBipartiteFunc{}, milp.NNodes)
 	if err != nil {
 		panic(err)
