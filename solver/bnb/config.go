@@ -139,8 +139,8 @@ type Heuristics struct {
 	// nothing doubling the distance to the next (up to 64 RINSFreq), one
 	// that finds a solution setting it back; and, at the root too, once an
 	// incumbent that no sub-MIP found has come since its last call (a new
-	// neighbourhood; one-opt's shift of an incumbent counts as its
-	// source's), at least RINSFreq/10 nodes after that call.
+	// neighbourhood; one-opt's and the swap search's moves of an
+	// incumbent count as its source's), at least RINSFreq/10 nodes after that call.
 	AdaptiveRINS bool
 	// MinFixRENS and MinFixRINS: the sub-MIP is skipped when fewer than
 	// this fraction of the integer columns would be fixed (0: 0.5 and 0.3).

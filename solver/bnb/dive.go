@@ -101,8 +101,8 @@ func (s *Search) rinsDue(root bool) bool {
 }
 
 // lastFinder is the heuristic whose solution the incumbent came from:
-// one-opt's shifts of an incumbent count as their source's, since they
-// stay in its neighbourhood. ok is false without an incumbent.
+// one-opt's and the swap search's moves of an incumbent count as their
+// source's, since they stay in its neighbourhood. ok is false without an incumbent.
 func (s *Search) lastFinder() (by Heuristic, ok bool) {
 	for _, f := range slices.Backward(s.stats.Found) {
 		if f.By != OneOpt && f.By != Swap {

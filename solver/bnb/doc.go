@@ -60,8 +60,8 @@
 // and RINS (every RINSFreq nodes: integer columns where the node LP agrees
 // with the incumbent fixed; or, with AdaptiveRINS, the distance to the
 // next call doubling after each call that finds nothing, and a call as
-// soon as a new incumbent comes from elsewhere, one-opt's shifts of an
-// incumbent counting as their source's) hand a sub-MIP to HiGHS's
+// soon as a new incumbent comes from elsewhere, one-opt's and the swap
+// search's moves of an incumbent counting as their source's) hand a sub-MIP to HiGHS's
 // own MIP on a second engine, ended by a node limit (a time limit far
 // above it is only a safety net), with the incumbent as cutoff. One-opt
 // shifts single integer columns of each new incumbent where their cost
