@@ -76,6 +76,10 @@ type Search struct {
 	swapMark              []bool
 	swapCands             []oneOptMove
 	swapStart, swapIdx    []int // the rows' columns, without cuts
+	swapNext              int   // the column the next swap pass starts at
+	swapOuts              int64 // columns tried as the one out, all calls
+	swapCap               int64 // a test's work cap per call; 0: swapBudget's
+	swapSpent             int64 // the swap search's work, all calls
 
 	open      *openSet
 	tree      []NodeInfo // by node ID

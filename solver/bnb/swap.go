@@ -12,7 +12,10 @@ import (
 // row with it then shift the way their costs improve, greedily by gain as
 // one-opt shifts them, as far as their root bounds and every row allow.
 // The exchange is kept when the gains exceed the loss, undone otherwise;
-// passes over every column go on while one finds an exchange. On a set
+// passes over the columns go on while one finds an exchange and the work
+// cap allows. A call that the cap stops leaves the next column to try in
+// the search, and the next call starts there, so successive calls try
+// every column in turn. On a set
 // packing this is the (1, k)-swap of independent-set local search: a
 // vertex out, every free neighbour in.
 
@@ -23,7 +26,9 @@ const maxSwapPasses = 20
 // swapWork bounds one call's work, counted in matrix entries visited, to
 // this many times the model's nonzeros (plus swapWorkOfs): a count, so
 // the search repeats on any machine. A pass over a set cover of 1000
-// columns in 25 rows of 50 each visits about 30 million.
+// columns in 25 rows of 50 each visits about 30 million, so there the cap
+// stops a call within its first pass and the next call goes on from the
+// column it stopped at.
 const (
 	swapWork    = 50
 	swapWorkOfs = 10000
@@ -75,6 +80,15 @@ func (s *Search) swapRowIndex() (start, idx []int) {
 	return s.swapStart, s.swapIdx
 }
 
+// swapBudget is one call's work cap (swapWork times the nonzeros plus
+// swapWorkOfs), or Search.swapCap where a test sets one.
+func (s *Search) swapBudget() int64 {
+	if s.swapCap > 0 {
+		return s.swapCap
+	}
+	return swapWork*int64(len(s.model.Index)) + swapWorkOfs
+}
+
 // swapSearch runs the exchanges on a copy of the incumbent and offers the
 // result, checked against every row, as an incumbent.
 func (s *Search) swapSearch() {
@@ -97,17 +111,31 @@ func (s *Search) swapSearch() {
 		}
 	}
 	improved := false
-	budget := swapWork*int64(len(m.Index)) + swapWorkOfs
+	budget := s.swapBudget()
+	defer func(b0 int64) { s.swapSpent += b0 - budget }(budget)
 	steps := func(j int, dir float64) float64 {
 		budget -= int64(m.Start[j+1]-m.Start[j]) + 1
 		return s.oneOptSteps(j, dir, y, act)
 	}
+	if s.swapNext >= s.n {
+		s.swapNext = 0
+	}
 	for range maxSwapPasses {
 		found := false
-		for j := range s.n {
+		// The row activities again from y: many moves and their undoing
+		// leave rounding in act.
+		m.RowActivitiesTo(act, y)
+		first := s.swapNext
+		for t := range s.n {
+			j := first + t
+			if j >= s.n {
+				j -= s.n
+			}
 			if budget <= 0 {
+				s.swapNext = j // the next call starts at the column not tried
 				break
 			}
+			s.swapOuts++
 			if !s.integer[j] || s.cost[j] == 0 {
 				continue
 			}

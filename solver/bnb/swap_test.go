@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/corl-go/corl/internal/highstest"
@@ -114,5 +115,78 @@ func TestSwapRandomMIPs(t *testing.T) {
 	t.Logf("%d starts, %d improved beyond one-opt", starts, beyond)
 	if starts < 500 || beyond < 20 {
 		t.Errorf("%d starts, %d improved beyond one-opt: the models do not exercise the swap search", starts, beyond)
+	}
+}
+
+// matchingModel is maximum independent set on k disjoint edges (2j,
+// 2j+1): any one end of each edge is optimal and no exchange gains.
+func matchingModel(k int) *solver.Model {
+	n := 2 * k
+	m := &solver.Model{Sense: solver.Maximize, Cost: make([]float64, n), ColLower: make([]float64, n),
+		ColUpper: make([]float64, n), Type: make([]solver.VarType, n)}
+	for j := range n {
+		m.Cost[j], m.ColUpper[j], m.Type[j] = 1, 1, solver.Integer
+		m.Start = append(m.Start, len(m.Index))
+		m.Index, m.Value = append(m.Index, j/2), append(m.Value, 1)
+	}
+	m.Start = append(m.Start, len(m.Index))
+	for range k {
+		m.RowLower, m.RowUpper = append(m.RowLower, math.Inf(-1)), append(m.RowUpper, 1)
+	}
+	return m
+}
+
+// Where the work cap stops a call within its first pass, the call stays
+// within the cap (plus one column's work), the next call goes on from
+// the column the last one stopped at, so that successive calls try every
+// column as the one out, and two searches make the same calls alike.
+func TestSwapWorkCapRotates(t *testing.T) {
+	lp := highstest.New(t)
+	const k, capWork, calls = 40, 30, 16
+	m := matchingModel(k)
+	x0 := make([]float64, 2*k)
+	for j := 0; j < 2*k; j += 2 {
+		x0[j] = 1
+	}
+	var runs [2][]int
+	for r := range runs {
+		s, err := NewSearch(context.Background(), lp, m, Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.newIncumbent(x0, true)
+		s.swapCap = capWork
+		tried := make([]bool, 2*k)
+		for c := range calls {
+			first, outs, spent := s.swapNext, s.swapOuts, s.swapSpent
+			s.swapSearch()
+			n := int(s.swapOuts - outs)
+			if n <= 0 || n >= 2*k {
+				t.Fatalf("run %d call %d: %d columns tried out of %d; the cap does not bind", r, c, n, 2*k)
+			}
+			// A column's work here is at most 2+2+2+2 (its steps, its row,
+			// its neighbour's steps twice).
+			if w := s.swapSpent - spent; w > capWork+8 {
+				t.Errorf("run %d call %d: work %d, cap %d", r, c, w, capWork)
+			}
+			for q := range n {
+				tried[(first+q)%(2*k)] = true
+			}
+			if want := (first + n) % (2 * k); s.swapNext != want {
+				t.Errorf("run %d call %d: next column %d, want %d (the one the cap stopped before)", r, c, s.swapNext, want)
+			}
+			runs[r] = append(runs[r], s.swapNext)
+		}
+		for j, ok := range tried {
+			if !ok {
+				t.Errorf("run %d: column %d never tried as the one out in %d calls", r, j, calls)
+			}
+		}
+		if _, obj := s.Incumbent(); obj != k {
+			t.Errorf("run %d: incumbent %v, want %d", r, obj, k)
+		}
+	}
+	if !slices.Equal(runs[0], runs[1]) {
+		t.Errorf("two searches stopped at columns %v and %v", runs[0], runs[1])
 	}
 }
