@@ -138,7 +138,7 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 		return false, Cuts{RootOnly: true}, nil
 	}
 	c = Cuts{NoGomory: true, NoMIR: true, NoCover: true, NoClique: true}
-	nodes := false
+	nodes, gomoryNodes := false, false
 	for _, name := range strings.Split(list, ",") {
 		switch strings.ToLower(strings.TrimSpace(name)) {
 		case "nodes":
@@ -146,7 +146,7 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 		case "root":
 			c.RootOnly = true
 		case "gomory-nodes":
-			c.NoGomory, c.GomoryNodes = false, true
+			c.NoGomory, c.GomoryNodes, gomoryNodes = false, true, true
 		case "gomory", "gmi":
 			c.NoGomory = false
 		case "mir", "cmir":
@@ -161,6 +161,9 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 	}
 	if nodes && c.RootOnly {
 		return false, Cuts{}, fmt.Errorf("bnb: cuts %q: root (the root only) and nodes (every node) exclude each other", list)
+	}
+	if gomoryNodes && c.RootOnly {
+		return false, Cuts{}, fmt.Errorf("bnb: cuts %q: root (the root only) and gomory-nodes (Gomory cuts at every node) exclude each other", list)
 	}
 	return false, c, nil
 }

@@ -39,6 +39,9 @@ func TestParseCuts(t *testing.T) {
 	if _, _, err := bnb.ParseCuts("root,nodes"); err == nil {
 		t.Error("root and nodes together accepted")
 	}
+	if _, _, err := bnb.ParseCuts("mir, root,gomory-nodes"); err == nil || !strings.Contains(err.Error(), "root") || !strings.Contains(err.Error(), "gomory-nodes") {
+		t.Errorf("root and gomory-nodes together: %v", err)
+	}
 	for _, c := range []bnb.Cuts{{MaxRounds: -1}, {MinEfficacy: -1}, {MaxParallelism: 1.5}, {MaxPerRound: -2}, {MaxCutRows: -1}, {StallRounds: -1}, {MinProgress: math.NaN()}, {MinProgress: math.Inf(1)}} {
 		var ce *bnb.ConfigError
 		if err := (bnb.Config{Cuts: c}).Validate(); !errors.As(err, &ce) || !strings.HasPrefix(ce.Field, "Config.Cuts.") {
