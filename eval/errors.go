@@ -27,9 +27,15 @@ type SettingsError struct {
 	Dir      string // the directory of parts, or the finished Out, that recorded them
 	Name     string
 	Was, Now string
+	// Missing: the record predates the setting Name, and the search it
+	// stands for is not the one Now asks for (or is not known).
+	Missing bool
 }
 
 func (e *SettingsError) Error() string {
+	if e.Missing {
+		return fmt.Sprintf("eval: %s: its runs were recorded before the setting %s, and were not made with %s %s", e.Dir, e.Name, e.Name, e.Now)
+	}
 	return fmt.Sprintf("eval: %s: its runs were made with %s %s, not %s", e.Dir, e.Name, e.Was, e.Now)
 }
 

@@ -57,6 +57,13 @@ type StoreConfig struct {
 	// job (time limits, engine, ...). A resume with other settings is
 	// refused with a *SettingsError.
 	Settings map[string]string
+	// Before holds, for settings recorded only from some version on, the
+	// value that the runs of an older record (one without the name) were
+	// made with, worked out from the other settings: such a record is
+	// resumed when the value equals Settings', and refused with a
+	// *SettingsError with Missing set otherwise, or where Before has no
+	// value for the name.
+	Before map[string]string
 	// FlushEvery is the longest time a finished run waits in memory
 	// before its part is written (0: none, a part per finished run, so a
 	// kill loses only the runs in flight).
@@ -219,8 +226,16 @@ func (s *Store) compareSettings(where string, was map[string]string) error {
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		if now, ok := was[k]; ok && now != s.cfg.Settings[k] || !ok {
-			return &SettingsError{Dir: where, Name: k, Was: orNone(was[k], ok), Now: s.cfg.Settings[k]}
+		now := s.cfg.Settings[k]
+		old, ok := was[k]
+		if !ok {
+			if b, known := s.cfg.Before[k]; known && b == now {
+				continue
+			}
+			return &SettingsError{Dir: where, Name: k, Was: orNone(old, ok), Now: now, Missing: true}
+		}
+		if old != now {
+			return &SettingsError{Dir: where, Name: k, Was: old, Now: now}
 		}
 	}
 	return nil

@@ -42,7 +42,7 @@ func evalMILPAction(c *cli.Context) error {
 		return err
 	}
 	fn := &evalFn{Env: "milp", MILP: milpSpecOf(ev)}
-	results, err := runEval(c, ev.Jobs(), ev.Files, ev.Settings, c.String("out"), c.String("trace"), fn)
+	results, err := runEval(c, ev.Jobs(), ev.Files, ev.Settings, ev.Before, c.String("out"), c.String("trace"), fn)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func evalMallocAction(c *cli.Context) error {
 	}
 	fn := &evalFn{Env: "malloc", Malloc: mallocSpec{Fraction: ev.Fraction, Alignment: ev.Alignment,
 		MIPTimeLimit: ev.Config.MIPTimeLimit, Search: ev.Search, Model: ev.Model, Rollout: ev.Rollout, Offsets: ev.Offsets}}
-	results, err := runEval(c, ev.Jobs(), ev.Files, ev.Settings, c.String("out"), "", fn)
+	results, err := runEval(c, ev.Jobs(), ev.Files, ev.Settings, nil, c.String("out"), "", fn)
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func checkOptions(c *cli.Context, fileFlags ...string) error {
 // runEval runs the jobs not yet finished as a pipeline of fn, then writes
 // out and tracePath from the parts, in job order, and returns the results.
 // Failed runs are error rows, listed on standard error.
-func runEval(c *cli.Context, jobs []eval.Job, files []string, settings map[string]string, out, tracePath string, fn *evalFn) ([]trace.Result, error) {
+func runEval(c *cli.Context, jobs []eval.Job, files []string, settings, before map[string]string, out, tracePath string, fn *evalFn) ([]trace.Result, error) {
 	ctx := c.Context
 	files, err := absFiles(files)
 	if err != nil {
@@ -135,7 +135,7 @@ func runEval(c *cli.Context, jobs []eval.Job, files []string, settings map[strin
 		}
 	}
 	settings["trace"] = fmt.Sprint(tracePath != "")
-	run, err := openParts(ctx, dir, c.Bool("resume"), partsMeta{Run: "eval-" + time.Now().UTC().Format("20060102T150405"), Jobs: jobsHash(elems), Settings: settings})
+	run, err := openParts(ctx, dir, c.Bool("resume"), partsMeta{Run: "eval-" + time.Now().UTC().Format("20060102T150405"), Jobs: jobsHash(elems), Settings: settings, Before: before})
 	if err != nil {
 		return nil, err
 	}

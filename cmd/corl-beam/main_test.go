@@ -342,6 +342,18 @@ func TestResumeChecks(t *testing.T) {
 	if _, err := openParts(context.Background(), dir, true, other); !errors.As(err, &ee) || ee.Code != cliexit.Usage {
 		t.Errorf("resumed with other jobs: %v", err)
 	}
+	// A setting recorded later: the old record resumes where the search
+	// it stands for (Before) is this one, and is refused otherwise.
+	other = meta
+	other.Settings = map[string]string{"time_limit": "0", "swap": "false"}
+	other.Before = map[string]string{"swap": "false"}
+	if _, err := openParts(context.Background(), dir, true, other); err != nil {
+		t.Errorf("resumed a record made before swap, without it: %v", err)
+	}
+	other.Settings = map[string]string{"time_limit": "0", "swap": "true"}
+	if _, err := openParts(context.Background(), dir, true, other); !errors.As(err, &ee) || ee.Code != cliexit.Usage || !strings.Contains(err.Error(), "predate the setting swap") {
+		t.Errorf("resumed a record made before swap, with it: %v", err)
+	}
 }
 
 // TestShippedModuleInstalls: a worker without the HiGHS module installs

@@ -48,6 +48,9 @@ type partsMeta struct {
 	Run      string            `json:"run"`
 	Jobs     string            `json:"jobs"` // SHA-256 of the job list
 	Settings map[string]string `json:"settings"`
+	// Before: what the settings added later were for runs recorded
+	// without them (eval.StoreConfig.Before); not written.
+	Before map[string]string `json:"-"`
 }
 
 const metaFile = "meta.json"
@@ -84,7 +87,11 @@ func openParts(ctx context.Context, dir string, resume bool, meta partsMeta) (st
 			return "", cliexit.Usagef("--resume: the finished runs in %s are of other instances, policies or seeds", dir)
 		}
 		for k, v := range meta.Settings {
-			if was.Settings[k] != v {
+			old, ok := was.Settings[k]
+			if !ok && meta.Before[k] != v {
+				return "", cliexit.Usagef("--resume: the finished runs in %s predate the setting %s, and their search differs from this one's (%s %s): finish them with the corl-beam that made them, or remove the directory to start over", dir, k, k, v)
+			}
+			if ok && old != v {
 				return "", cliexit.Usagef("--resume: the finished runs in %s were made with %s %s, not %s", dir, k, was.Settings[k], v)
 			}
 		}

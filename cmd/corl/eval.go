@@ -50,7 +50,7 @@ func evalMILPAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	e, err := startEval(c, c.String("out"), c.String("trace"), ev.Settings)
+	e, err := startEval(c, c.String("out"), c.String("trace"), ev.Settings, ev.Before)
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ type evalSession struct {
 // (out or tracePath + ".parts"), resuming it with --resume. settings are
 // the flags that results depend on beyond the job: a resume with others
 // is refused.
-func startEval(c *cli.Context, out, tracePath string, settings map[string]string) (*evalSession, error) {
+func startEval(c *cli.Context, out, tracePath string, settings, before map[string]string) (*evalSession, error) {
 	workers := c.Int("workers")
 	if workers < 1 {
 		return nil, usageErr("--workers %d: want at least 1", workers)
@@ -94,13 +94,16 @@ func startEval(c *cli.Context, out, tracePath string, settings map[string]string
 		}
 		return e, nil
 	}
-	store, err := eval.OpenStore(eval.StoreConfig{Out: out, Trace: tracePath, Resume: c.Bool("resume"), Settings: settings})
+	store, err := eval.OpenStore(eval.StoreConfig{Out: out, Trace: tracePath, Resume: c.Bool("resume"), Settings: settings, Before: before})
 	var unfinished *eval.UnfinishedError
 	var changed *eval.SettingsError
 	switch {
 	case errors.As(err, &unfinished):
 		return nil, usageErr("%s holds %d finished runs of an evaluation that did not finish: continue it with --resume, or remove the directory to start over",
 			unfinished.Dir, unfinished.Runs)
+	case errors.As(err, &changed) && changed.Missing:
+		return nil, usageErr("--resume: the finished runs in %s predate the setting %s, and their search differs from this one's (%s %s): finish them with the corl that made them, or remove the directory to start over",
+			changed.Dir, changed.Name, changed.Name, changed.Now)
 	case errors.As(err, &changed):
 		return nil, usageErr("--resume: the finished runs in %s were made with %s %s, not %s", changed.Dir, changed.Name, changed.Was, changed.Now)
 	case err != nil:

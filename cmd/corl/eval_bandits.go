@@ -95,7 +95,7 @@ func evalBanditsAction(c *cli.Context) error {
 	}
 	name := fmt.Sprintf("bandits-%s-%d-%d-%d", cfg.Family, cfg.J, cfg.B, seed)
 	e, err := startEval(c, c.String("out"), c.String("trace"), map[string]string{
-		"family": cfg.Family, "arms": fmt.Sprint(cfg.J), "budget": fmt.Sprint(cfg.B), "horizon": fmt.Sprint(horizon), "network": c.String("network")})
+		"family": cfg.Family, "arms": fmt.Sprint(cfg.J), "budget": fmt.Sprint(cfg.B), "horizon": fmt.Sprint(horizon), "network": c.String("network")}, nil)
 	if err != nil {
 		return err
 	}

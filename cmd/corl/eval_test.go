@@ -391,7 +391,10 @@ func TestEvalMallocResumeKeepsSearch(t *testing.T) {
 // evaluation whose settings predate the cut placement and reduced-cost
 // fixing ("cuts on" then meant the root only) is refused, naming the
 // setting, and so is one recorded before "all" took in one-opt, and
-// another --redcost.
+// another --redcost. One recorded before gomory_nodes and swap resumes
+// where its flags search as they did then (--cuts root, a --heuristics
+// list without swap), and is refused, saying it predates the setting,
+// where they do not.
 func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	needHiGHS(t)
 	set := smallSet(t, "1")
@@ -402,7 +405,7 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := []string{"eval", "milp", "--set", set, "--branching", "mostfrac", "--out", out, "--resume"}
-	if code, _, errs := corl(t, base...); code != exitUsage || !strings.Contains(errs, "made with cut_nodes") {
+	if code, _, errs := corl(t, base...); code != exitUsage || !strings.Contains(errs, "predate the setting cut_nodes") {
 		t.Errorf("resume of an evaluation recorded before the cut placement: exit %d, %q", code, errs)
 	}
 	os.RemoveAll(out + ".parts")
@@ -411,7 +414,7 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errs := corl(t, base...); code != exitUsage || !strings.Contains(errs, "made with oneopt") {
+	if code, _, errs := corl(t, base...); code != exitUsage || !strings.Contains(errs, "predate the setting oneopt") {
 		t.Errorf("resume of an evaluation recorded before one-opt: exit %d, %q", code, errs)
 	}
 	os.RemoveAll(out + ".parts")
@@ -422,7 +425,7 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errs := corl(t, base...); code != exitUsage || !strings.Contains(errs, "made with gomory_nodes") {
+	if code, _, errs := corl(t, base...); code != exitUsage || !strings.Contains(errs, "predate the setting gomory_nodes") {
 		t.Errorf("resume of an evaluation recorded before Gomory cuts left the nodes: exit %d, %q", code, errs)
 	}
 	os.RemoveAll(out + ".parts")
@@ -431,8 +434,30 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errs := corl(t, base...); code != exitUsage || !strings.Contains(errs, "made with swap") {
+	if code, _, errs := corl(t, base...); code != exitUsage || !strings.Contains(errs, "predate the setting swap") {
 		t.Errorf("resume of an evaluation recorded before the swap search: exit %d, %q", code, errs)
+	}
+	os.RemoveAll(out + ".parts")
+	// Recorded before both, with flags whose search has not changed since:
+	// cuts at the root only, and heuristics that leave out swap.
+	hs := "rounding,diving,rens,rins,oneopt"
+	old["cuts"], old["cut_nodes"], old["heuristics"], old["time_limit"] = "root", "false", hs, "0"
+	delete(old, "gomory_nodes")
+	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := corl(t, append(base, "--cuts", "root", "--heuristics", hs)...); code != exitOK {
+		t.Errorf("resume of an evaluation recorded before gomory_nodes and swap, whose search is the same: exit %d, %q", code, errs)
+	}
+	os.RemoveAll(out)
+	os.RemoveAll(out + ".parts")
+	// The same with cuts at the nodes: Gomory cuts were there too.
+	old["cuts"], old["cut_nodes"] = "on", "true"
+	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := corl(t, append(base, "--heuristics", hs)...); code != exitUsage || !strings.Contains(errs, "predate the setting gomory_nodes") {
+		t.Errorf("resume of an evaluation recorded before Gomory cuts left the nodes, cuts at the nodes: exit %d, %q", code, errs)
 	}
 	os.RemoveAll(out + ".parts")
 	if code, _, errs := corl(t, base...); code != exitOK {

@@ -31,7 +31,7 @@ func evalMallocAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	e, err := startEval(c, c.String("out"), "", ev.Settings)
+	e, err := startEval(c, c.String("out"), "", ev.Settings, nil)
 	if err != nil {
 		return err
 	}

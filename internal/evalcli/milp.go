@@ -41,6 +41,9 @@ type MILPEval struct {
 	// Settings are the flags results depend on beyond the job: a resume
 	// with others is refused.
 	Settings map[string]string
+	// Before holds what the settings added later were for the runs of a
+	// record without them, with these flags: eval.StoreConfig.Before.
+	Before map[string]string
 }
 
 // Jobs lists the evaluation's jobs, instance-major.
@@ -91,7 +94,14 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 			"gomory_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoGomory && !bnbCfg.Cuts.RootOnly && bnbCfg.Cuts.GomoryNodes),
 			// "all" took in one-opt, then the swap search, later.
 			"oneopt": fmt.Sprint(!bnbCfg.NoHeuristics && !bnbCfg.Heuristics.NoOneOpt),
-			"swap":   fmt.Sprint(!bnbCfg.NoHeuristics && !bnbCfg.Heuristics.NoSwap)}}, nil
+			"swap":   fmt.Sprint(!bnbCfg.NoHeuristics && !bnbCfg.Heuristics.NoSwap)},
+		// A record made before gomory_nodes and swap: Gomory cuts went
+		// wherever the search cut at the nodes, and no swap search ran.
+		// (--cuts root or off, or a --heuristics list without swap, then
+		// search as they do now.)
+		Before: map[string]string{
+			"gomory_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoGomory && !bnbCfg.Cuts.RootOnly),
+			"swap":         "false"}}, nil
 }
 
 // InstanceFiles lists a set's MPS files: the .mps and .mps.gz files of a
