@@ -69,7 +69,8 @@
 // column of it a unit the way its cost worsens (a vertex out of an
 // independent set, a set into a cover) and shifts the columns sharing a
 // row with it as one-opt does, keeping the exchange when it gains, within
-// a count of matrix entries visited. Every
+// a count of matrix entries visited per call; a call the count stops
+// leaves the next column to try, where the next call starts. Every
 // solution they find is checked against the original rows before it is
 // taken. Their work is in Stats.Heuristics, not in LPIterations. While
 // no sub-MIP hits its safety time limit (HeuristicStats.TimeLimited 0),
