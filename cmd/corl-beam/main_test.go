@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -395,5 +396,96 @@ func TestRunnerFlagsChecked(t *testing.T) {
 	}
 	if code, _, _ := runBeam(t, "eval", "milp", "--set", filepath.Join(set, "missing")); code != cliexit.Input {
 		t.Errorf("missing set: exit %d, want %d", code, cliexit.Input)
+	}
+}
+
+// TestCollectKeepsSearch: a new collection records bnb's default search
+// beside its shards; one whose record says another search collects with
+// that one, as revibranch.Collect does with it; shards without a record
+// are refused.
+func TestCollectKeepsSearch(t *testing.T) {
+	highstest.Need(t)
+	dir := t.TempDir()
+	set := filepath.Join(dir, "set")
+	setcoverSetSized(t, set, 2, 200, 400)
+	names, err := datasets.InstanceFiles(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const samples, prob, seed = 4, 0.5, 5
+	collect := func(out string) (int, string) {
+		code, _, stderr := runBeam(t, "collect", "milp", "--set", set, "--samples", fmt.Sprint(samples), "--expert-prob", fmt.Sprint(prob),
+			"--seed", fmt.Sprint(seed), "--out", out)
+		return code, stderr
+	}
+	readSearch := func(samplesDir string) collectSearch {
+		b, err := os.ReadFile(filepath.Join(samplesDir, searchFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s collectSearch
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	// Recorded before the collection: Gomory cuts at every node, no
+	// one-opt, no swap search.
+	old := collectSearch{CutNodes: true, GomoryNodes: true}
+	oldDir := filepath.Join(dir, "old", "samples")
+	os.MkdirAll(oldDir, 0o755)
+	b, _ := json.Marshal(old)
+	os.WriteFile(filepath.Join(oldDir, searchFile), b, 0o644)
+	if code, stderr := collect(filepath.Join(dir, "old")); code != 0 {
+		t.Fatalf("collection with a recorded search: exit %d\n%s", code, stderr)
+	}
+	if got := readSearch(oldDir); got != old {
+		t.Errorf("record rewritten: %+v, want %+v", got, old)
+	}
+	var insts []revibranch.Instance
+	for _, f := range names {
+		m, err := solver.ReadMPSFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		insts = append(insts, revibranch.Instance{Name: filepath.Base(f), Model: m})
+	}
+	localDir := filepath.Join(dir, "local")
+	res, err := revibranch.Collect(context.Background(), revibranch.CollectConfig{Instances: insts, Samples: samples, ExpertProb: prob,
+		Seed: seed, Dir: localDir, Workers: 1,
+		Search:    bnb.Config{NodeLimit: 20000, Cuts: bnb.Cuts{GomoryNodes: true}, Heuristics: bnb.Heuristics{NoOneOpt: true, NoSwap: true}},
+		NewEngine: func() (solver.Engine, error) { return highs.New(highs.Config{}) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range res.Shards {
+		l, err := revibranch.ReadShard(revibranch.ShardPath(localDir, k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := revibranch.ReadShard(revibranch.ShardPath(oldDir, k))
+		if err != nil {
+			t.Fatalf("shard %d: %v", k, err)
+		}
+		if l.Instance != b.Instance || !reflect.DeepEqual(l.Samples, b.Samples) || l.Stats.Nodes != b.Stats.Nodes {
+			t.Errorf("shard %d differs: local %d samples, %d nodes; corl-beam %d samples, %d nodes", k, len(l.Samples), l.Stats.Nodes, len(b.Samples), b.Stats.Nodes)
+		}
+	}
+	// Shards without a record are refused; a new collection records the
+	// default search.
+	newDir := filepath.Join(dir, "new", "samples")
+	os.MkdirAll(newDir, 0o755)
+	shard, _ := os.ReadFile(revibranch.ShardPath(oldDir, 0))
+	os.WriteFile(revibranch.ShardPath(newDir, 0), shard, 0o644)
+	if code, stderr := collect(filepath.Join(dir, "new")); code != cliexit.Usage || !strings.Contains(stderr, searchFile) {
+		t.Errorf("shards without a record: exit %d, %q", code, stderr)
+	}
+	os.Remove(revibranch.ShardPath(newDir, 0))
+	if code, stderr := collect(filepath.Join(dir, "new")); code != 0 {
+		t.Fatalf("new collection: exit %d\n%s", code, stderr)
+	}
+	def := defaultCollectSearch.config(0)
+	if got := readSearch(newDir); got != defaultCollectSearch || def.Cuts != (bnb.Cuts{}) || def.Heuristics.NoOneOpt || def.Heuristics.NoSwap {
+		t.Errorf("new collection's record %+v (default %+v), want bnb's default search", got, defaultCollectSearch)
 	}
 }
