@@ -99,7 +99,7 @@ func (s *Search) swapSearch() {
 	if cap(s.swapAct) < s.m {
 		s.swapAct = make([]float64, s.m)
 	}
-	act := m.RowActivitiesTo(s.swapAct[:s.m], y)
+	act := s.swapAct[:s.m] // set from y at each pass
 	if len(s.swapMark) < s.n {
 		s.swapMark = make([]bool, s.n)
 	}
