@@ -89,7 +89,7 @@ func openParts(ctx context.Context, dir string, resume bool, meta partsMeta) (st
 		for k, v := range meta.Settings {
 			old, ok := was.Settings[k]
 			if !ok && meta.Before[k] != v {
-				return "", cliexit.Usagef("--resume: the finished runs in %s predate the setting %s, and their search differs from this one's (%s %s): finish them with the corl-beam that made them, or remove the directory to start over", dir, k, k, v)
+				return "", cliexit.Usagef("--resume: the finished runs in %s predate the setting %s, and were not made with %s %s: finish them with the corl-beam that made them, or remove the directory to start over", dir, k, k, v)
 			}
 			if ok && old != v {
 				return "", cliexit.Usagef("--resume: the finished runs in %s were made with %s %s, not %s", dir, k, was.Settings[k], v)

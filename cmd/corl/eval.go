@@ -102,7 +102,7 @@ func startEval(c *cli.Context, out, tracePath string, settings, before map[strin
 		return nil, usageErr("%s holds %d finished runs of an evaluation that did not finish: continue it with --resume, or remove the directory to start over",
 			unfinished.Dir, unfinished.Runs)
 	case errors.As(err, &changed) && changed.Missing:
-		return nil, usageErr("--resume: the finished runs in %s predate the setting %s, and their search differs from this one's (%s %s): finish them with the corl that made them, or remove the directory to start over",
+		return nil, usageErr("--resume: the finished runs in %s predate the setting %s, and were not made with %s %s: finish them with the corl that made them, or remove the directory to start over",
 			changed.Dir, changed.Name, changed.Name, changed.Now)
 	case errors.As(err, &changed):
 		return nil, usageErr("--resume: the finished runs in %s were made with %s %s, not %s", changed.Dir, changed.Name, changed.Was, changed.Now)
