@@ -91,7 +91,7 @@ func trainMILPCommand() *cli.Command {
 			&cli.BoolFlag{Name: "eval-highs", Value: true, Usage: "also compare with HiGHS's own MIP solver (--eval-highs=false: do not)"},
 			&cli.Float64Flag{Name: "eval-time-limit", Value: 60, Usage: "per evaluation run, in `SECONDS`"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of everything random in the run"},
-			&cli.StringFlag{Name: "cuts", Value: "on", Usage: "cutting planes of every search of the run (collection, episodes, validation and the held-out evaluation): on (at the root and at every node) or root (at the root only)"},
+			&cli.StringFlag{Name: "cuts", Value: "on", Usage: "cutting planes of every search of the run (collection, episodes, validation and the held-out evaluation): on (at the root and at the nodes, as eval milp's default) or root (at the root only)"},
 			engineFlag(),
 		}, append(evalcli.Collect(), rlFlags()...)...),
 		Action: trainMILPAction,
@@ -146,15 +146,17 @@ type trainMILPConfig struct {
 	OptimaCache string `json:"-"`
 }
 
-// cutNodes reads --cuts: whether the run's searches separate cuts at
-// every node (on) or at the root only (root). The run searches with
+// parseCutsFlag reads --cuts: whether the run's searches separate cuts at
+// the nodes too (on) or at the root only (root). The run searches with
 // every cut family, so lists and off are usage errors.
-func cutNodes(v string) (bool, error) {
-	none, cuts, err := bnb.ParseCuts(v)
-	if err == nil && !none && cuts == (bnb.Cuts{RootOnly: cuts.RootOnly}) {
-		return !cuts.RootOnly, nil
+func parseCutsFlag(v string) (bool, error) {
+	switch v {
+	case "on":
+		return true, nil
+	case "root":
+		return false, nil
 	}
-	return false, usageErr("--cuts %q: want on (cuts at the root and at every node) or root (at the root only)", v)
+	return false, usageErr("--cuts %q: want on (cuts at the root and at the nodes) or root (at the root only)", v)
 }
 
 // cutsName is the --cuts value of a recorded CutNodes (nil: a run
@@ -164,6 +166,15 @@ func cutsName(nodes *bool) string {
 		return "on"
 	}
 	return "root"
+}
+
+// resumeCuts refuses a --cuts given on resume (set) that is not the
+// recorded run's; without the flag a run resumes with its own.
+func resumeCuts(set bool, rec, cfg trainMILPConfig, dir string) error {
+	if set && cutsName(rec.CutNodes) != cutsName(cfg.CutNodes) {
+		return usageErr("--cuts %s: the run in %s searched with --cuts %s (resume with only --out and --resume, --workers, --optima-cache)", cutsName(cfg.CutNodes), dir, cutsName(rec.CutNodes))
+	}
+	return nil
 }
 
 // search is the branch-and-bound configuration of the run's episodes.
@@ -185,7 +196,7 @@ func trainConfigFromFlags(c *cli.Context) (trainMILPConfig, error) {
 		OneOpt:      new(true),
 		OptimaCache: c.String("optima-cache"),
 	}
-	nodes, err := cutNodes(c.String("cuts"))
+	nodes, err := parseCutsFlag(c.String("cuts"))
 	if err != nil {
 		return cfg, err
 	}
@@ -338,8 +349,8 @@ func trainMILPAction(c *cli.Context) error {
 	}
 	// cut_nodes is left out of the comparison so that a run recorded
 	// without it resumes; a --cuts given must still be the run's.
-	if c.IsSet("cuts") && cutsName(rec.CutNodes) != cutsName(cfg.CutNodes) {
-		return usageErr("--cuts %s: the run in %s searched with --cuts %s (resume with only --out and --resume, --workers, --optima-cache)", c.String("cuts"), dir.Path, cutsName(rec.CutNodes))
+	if err := resumeCuts(c.IsSet("cuts"), rec, cfg, dir.Path); err != nil {
+		return err
 	}
 	return resumeTrainMILP(c.Context, dir, rec, cfg, c.IsSet("workers"), c.App.Writer, c.App.ErrWriter)
 }

@@ -363,7 +363,6 @@ func TestTrainCutsFlag(t *testing.T) {
 	}{
 		{nil, false},
 		{[]string{"--cuts", "on"}, false},
-		{[]string{"--cuts", "nodes"}, false},
 		{[]string{"--cuts", "root"}, true},
 		{[]string{"--agent", "revibranch", "--cuts", "root"}, true},
 	} {
@@ -388,7 +387,7 @@ func TestTrainCutsFlag(t *testing.T) {
 
 	// A recorded run resumed with another --cuts is refused before it runs;
 	// a run recorded before the field searched with root cuts only.
-	args := []string{"train", "milp", "--family", "knapsack", "--instances", "2", "--samples", "10"}
+	args := []string{"train", "milp", "--family", "knapsack", "--instances", "2", "--samples", "10", "--eval-instances", "0"}
 	for _, tc := range []struct {
 		record, resume string
 	}{
@@ -397,7 +396,7 @@ func TestTrainCutsFlag(t *testing.T) {
 		{"", "on"}, // recorded without cut_nodes
 	} {
 		out := filepath.Join(t.TempDir(), "run")
-		cfg := parse("--instances", "2", "--samples", "10", "--cuts", "root")
+		cfg := parse("--instances", "2", "--samples", "10", "--eval-instances", "0", "--cuts", "root")
 		switch tc.record {
 		case "on":
 			cfg.CutNodes = new(true)
@@ -410,6 +409,20 @@ func TestTrainCutsFlag(t *testing.T) {
 		code, _, stderr := corl(t, append(slices.Clone(args), "--out", out, "--resume", "--cuts", tc.resume)...)
 		if code != exitUsage || !strings.Contains(stderr, "--cuts "+tc.resume) {
 			t.Errorf("run recorded with cuts %q resumed with --cuts %s: exit %d, %q; want a usage error naming --cuts", tc.record, tc.resume, code, stderr)
+		}
+	}
+
+	// The same --cuts, or none, resumes.
+	on, root := new(true), new(false)
+	for _, tc := range []struct {
+		record *bool
+		set    bool
+		resume *bool
+	}{
+		{root, true, root}, {on, true, on}, {nil, true, root}, {on, false, root}, {nil, false, on},
+	} {
+		if err := resumeCuts(tc.set, trainMILPConfig{CutNodes: tc.record}, trainMILPConfig{CutNodes: tc.resume}, "run"); err != nil {
+			t.Errorf("recorded %s, --cuts %s given %v: %v", cutsName(tc.record), cutsName(tc.resume), tc.set, err)
 		}
 	}
 }
