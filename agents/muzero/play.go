@@ -137,6 +137,8 @@ type player struct {
 	net     *Network // nil: the true model with best-fit rollouts
 	model   string
 	search  *Search
+	early   *Search // the search of the first decisions (SearchConfig.EarlySimulations; nil: search)
+	choices []int   // per game: moves played with more than one legal action
 	learned *Learned
 	truth   *MallocTrue
 	game    malloc.Config  // the game played
@@ -171,6 +173,13 @@ func newPlayer(net *Network, model string, cfg SearchConfig, rollout float64, ga
 		return nil, err
 	}
 	p := &player{net: net, model: model, search: s, roll: BestFitRollout{FirstFit: true}}
+	if cfg.EarlyMoves > 0 && cfg.EarlySimulations > 0 && cfg.EarlySimulations != s.cfg.Simulations {
+		e := cfg
+		e.Simulations = cfg.EarlySimulations
+		if p.early, err = NewSearch(e, games, malloc.NumActions); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case model == ModelTrue && net == nil:
 		p.truth = NewTrue[malloc.Obs, *malloc.Env](malloc.NumActions, &BestFitRollout{FirstFit: true})
@@ -280,7 +289,7 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 	games, obs := make([]*malloc.Env, n), make([]malloc.Obs, n)
 	trajs := make([]Trajectory, n)
 	played := make([][]int, n)
-	p.best = make([]episode, n)
+	p.best, p.choices = make([]episode, n), make([]int, n)
 	for i := range p.best {
 		p.best[i].ret = math.Inf(-1)
 	}
@@ -307,6 +316,13 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 		if !live {
 			return trajs, games, nil
 		}
+		srch := p.search
+		for i, g := range games {
+			A := malloc.NumActions
+			if p.early != nil && !g.Done() && p.choices[i] < p.search.cfg.EarlyMoves && count(p.legal[i*A:(i+1)*A]) > 1 {
+				srch = p.early
+			}
+		}
 		var m Model
 		if p.learned != nil {
 			if err := p.learned.SetRoots(p.obs, p.legal); err != nil {
@@ -317,7 +333,7 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 			p.truth.SetRoots(games, obs)
 			m = p.truth
 		}
-		if err := p.search.Run(ctx, m, rng, &p.res); err != nil {
+		if err := srch.Run(ctx, m, rng, &p.res); err != nil {
 			return nil, nil, err
 		}
 		A := malloc.NumActions
@@ -344,6 +360,9 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 				}
 			}
 			played[i] = append(played[i], a)
+			if count(p.legal[i*A:(i+1)*A]) > 1 {
+				p.choices[i]++
+			}
 			if p.truth != nil {
 				p.forget(i, played[i])
 			}

@@ -1,0 +1,106 @@
+package muzero
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/corl-go/corl/envs/malloc"
+)
+
+// TestEarlySimulationsCountDecisions: followInstance with a first buffer
+// larger than memory (a forced move: slow memory is its only action).
+// Playing the tree's choice, one simulation per move puts C at 0 and D in
+// slow memory (followInstance); 1000 simulations at C find C at 7 and D
+// at 0. So with 1000 early simulations the game places all four exactly
+// when C's move is among the early decisions: EarlyMoves 3 (A, B, C; the
+// forced move is no decision), not 2.
+func TestEarlySimulationsCountDecisions(t *testing.T) {
+	in := followInstance()
+	in.Buffers = append([]malloc.Buffer{{ID: 9, Start: 0, End: 4, Size: 11, Uses: 2, Benefit: 100}}, in.Buffers...)
+	total := 129.5
+	for _, alg := range []Algorithm{Gumbel, PUCT} {
+		for _, c := range []struct {
+			moves int
+			want  float64
+		}{{0, (8 + 6.9 + 6.8) / total}, {2, (8 + 6.9 + 6.8) / total}, {3, 29.5 / total}, {10, 29.5 / total}} {
+			p := &Policy{Model: ModelTrue, Search: SearchConfig{Algorithm: alg, Simulations: 1, TreeOnly: true, EarlySimulations: 1000, EarlyMoves: c.moves}}
+			r, err := p.Play(context.Background(), in, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !near(r.Fraction, c.want) {
+				t.Errorf("%s, early moves %d: fraction %.6f (offsets %v), want %.6f", alg, c.moves, r.Fraction, r.Offsets, c.want)
+			}
+		}
+	}
+}
+
+// TestEarlySimulationsFindOptimum: on tiny games where a one-simulation
+// search that follows its best episode falls short of the brute-force
+// optimum, 1000 simulations for every decision (EarlyMoves at least the
+// number of buffers) reach it, in both games.
+func TestEarlySimulationsFindOptimum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	hard := 0
+	for i := 0; hard < 8 && i < 2000; i++ {
+		in := tinyInstance(rng, 4+i%3)
+		for _, off := range []malloc.Offsets{malloc.TopOffsets, malloc.EdgeOffsets} {
+			g, err := malloc.New(in, malloc.Config{Offsets: off})
+			if err != nil {
+				t.Fatal(err)
+			}
+			g.Reset(0)
+			opt := bruteForce(g)
+			cfg := SearchConfig{Simulations: 1}
+			one := &Policy{Model: ModelTrue, Search: cfg, Game: malloc.Config{Offsets: off}}
+			r, err := one.Play(context.Background(), in, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if off == malloc.EdgeOffsets {
+				// Play keeps the better of both games; the edges game's
+				// optimum is the better of both too.
+				opt = max(opt, r.Fraction)
+			}
+			if r.Fraction >= opt-1e-9 {
+				continue
+			}
+			hard++
+			cfg.EarlySimulations, cfg.EarlyMoves = 1000, len(in.Buffers)
+			early := &Policy{Model: ModelTrue, Search: cfg, Game: malloc.Config{Offsets: off}}
+			got, err := early.Play(context.Background(), in, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Fraction < opt-1e-9 {
+				t.Errorf("instance %d (%v): %.6f with early simulations, optimum %.6f, one simulation %.6f", i, off, got.Fraction, opt, r.Fraction)
+			}
+		}
+	}
+	if hard == 0 {
+		t.Fatal("no instance where one simulation falls short")
+	}
+}
+
+// TestEarlySimulationsValidate: negative budgets are refused, naming the
+// field; EarlySimulations equal to Simulations (or no early moves) plays
+// the plain search.
+func TestEarlySimulationsValidate(t *testing.T) {
+	for _, c := range []SearchConfig{{EarlySimulations: -1}, {EarlyMoves: -1}} {
+		var ce *ConfigError
+		if err := c.Validate(); !errors.As(err, &ce) || !errors.Is(err, ErrConfig) {
+			t.Errorf("%+v: %v, want a ConfigError", c, err)
+		}
+	}
+	for _, c := range []SearchConfig{{Simulations: 4, EarlySimulations: 4, EarlyMoves: 5}, {Simulations: 4, EarlySimulations: 64}} {
+		p, err := newPlayer(nil, ModelTrue, c, 0, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.early != nil {
+			t.Errorf("%+v: an early search", c)
+		}
+	}
+}
