@@ -414,10 +414,14 @@ func TestMalloc(t *testing.T) {
 	for _, args := range [][]string{
 		{"eval", "malloc", "--set", dir, "--policies", "magic"},
 		{"eval", "malloc", "--set", dir, "--capacity-fraction", "2"},
+		{"eval", "malloc", "--set", dir, "--policies", "mcts", "--early-moves", "-1"},
+		{"eval", "malloc", "--set", dir, "--policies", "mcts", "--early-simulations", "-2"},
 		{"generate", "malloc", "--ops", "1", "--out", dir},
 	} {
-		if code, _, _ := corl(t, args...); code != exitUsage {
+		if code, _, errs := corl(t, args...); code != exitUsage {
 			t.Errorf("%v: exit %d", args, code)
+		} else if flag := args[len(args)-2]; strings.HasPrefix(flag, "--early") && !strings.Contains(errs, flag) {
+			t.Errorf("%v: %q does not name %s", args, errs, flag)
 		}
 	}
 	bad := filepath.Join(t.TempDir(), "bad.csv")
