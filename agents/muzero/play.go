@@ -447,34 +447,62 @@ func (p *Policy) Play(ctx context.Context, in *malloc.Instance, seed uint64) (ma
 	start := time.Now()
 	cfg := p.Search
 	cfg.Explore = false
-	pl, err := newPlayer(p.Net, p.Model, cfg, p.Rollout, 1)
+	r, pl, err := p.playOne(ctx, in, seed, cfg, p.Game)
 	if err != nil {
 		return malloc.Result{}, err
 	}
-	pl.game = p.Game
-	trajs, games, err := pl.play(ctx, []*malloc.Instance{in}, []int{0}, rand.New(rand.NewPCG(seed, 0x3e20)))
-	if err != nil {
-		return malloc.Result{}, err
-	}
-	g := games[0]
-	r := malloc.Result{Policy: "muzero", Benefit: g.TimeSaved(), Fraction: g.Metric(),
-		Steps: len(trajs[0].Steps), Offsets: g.Offsets()}
-	if p.Game.Offsets == malloc.EdgeOffsets && pl.follow {
-		// The edges game holds every move of the tops game, so the
-		// tops game's placement is an episode of it too: keep the better.
-		tops := *p
-		tops.Game.Offsets = malloc.TopOffsets
-		rt, err := tops.Play(ctx, in, seed)
-		if err != nil {
-			return malloc.Result{}, err
+	if pl.follow {
+		// The edges game holds every move of the tops game, so the tops
+		// game's placement is an episode of it too; the plain search's
+		// placement is one of the game the early budget plays. Keep the
+		// best of them.
+		games := []malloc.Config{p.Game}
+		if p.Game.Offsets == malloc.EdgeOffsets {
+			tops := p.Game
+			tops.Offsets = malloc.TopOffsets
+			games = append(games, tops)
 		}
-		if rt.Benefit > r.Benefit {
-			r.Benefit, r.Fraction, r.Offsets = rt.Benefit, rt.Fraction, rt.Offsets
+		plain := cfg
+		plain.EarlyMoves = 0
+		for k, game := range games {
+			var runs []SearchConfig
+			if k > 0 {
+				runs = append(runs, cfg)
+			}
+			if pl.early != nil {
+				runs = append(runs, plain)
+			}
+			for _, c := range runs {
+				ro, _, err := p.playOne(ctx, in, seed, c, game)
+				if err != nil {
+					return malloc.Result{}, err
+				}
+				if ro.Benefit > r.Benefit {
+					r.Benefit, r.Fraction, r.Offsets = ro.Benefit, ro.Fraction, ro.Offsets
+				}
+				r.Steps += ro.Steps
+			}
 		}
-		r.Steps += rt.Steps
 	}
 	r.Seconds = time.Since(start).Seconds()
 	return r, in.CheckPlacement(r.Offsets)
+}
+
+// playOne plays one game of in with the search cfg, returning its
+// placement and the player.
+func (p *Policy) playOne(ctx context.Context, in *malloc.Instance, seed uint64, cfg SearchConfig, game malloc.Config) (malloc.Result, *player, error) {
+	pl, err := newPlayer(p.Net, p.Model, cfg, p.Rollout, 1)
+	if err != nil {
+		return malloc.Result{}, nil, err
+	}
+	pl.game = game
+	trajs, games, err := pl.play(ctx, []*malloc.Instance{in}, []int{0}, rand.New(rand.NewPCG(seed, 0x3e20)))
+	if err != nil {
+		return malloc.Result{}, nil, err
+	}
+	g := games[0]
+	return malloc.Result{Policy: "muzero", Benefit: g.TimeSaved(), Fraction: g.Metric(),
+		Steps: len(trajs[0].Steps), Offsets: g.Offsets()}, pl, nil
 }
 
 // LoadNetwork reads a muzero network checkpoint; one of another
