@@ -58,12 +58,13 @@ type SearchConfig struct {
 	// replayed exactly).
 	TreeOnly bool `json:"tree_only,omitempty"`
 
-	// EarlySimulations (0: Simulations) is the search's budget for a
-	// game's first EarlyMoves decisions, the moves with more than one
-	// legal action (in the memory-mapping game, XLA's order puts the big
-	// buffers first: where the placements that matter are decided). With
-	// several games in lockstep, a move searches with it while any live
-	// game is within its first EarlyMoves decisions.
+	// EarlySimulations is the search's budget for a game's first
+	// EarlyMoves decisions, the moves with more than one legal action (in
+	// the memory-mapping game, XLA's order puts the big buffers first:
+	// where the placements that matter are decided). With several games
+	// in lockstep, a move searches with it while any live game is within
+	// its first EarlyMoves decisions. Both 0: every move searches with
+	// Simulations; one without the other is a ConfigError.
 	EarlySimulations int `json:"early_simulations,omitempty"`
 	EarlyMoves       int `json:"early_moves,omitempty"`
 }
@@ -92,10 +93,16 @@ func (c SearchConfig) Validate() error {
 		return &ConfigError{"Simulations", c.Simulations, ">= 1 (0: 16)"}
 	}
 	if c.EarlySimulations < 0 {
-		return &ConfigError{"EarlySimulations", c.EarlySimulations, ">= 1 (0: Simulations)"}
+		return &ConfigError{"EarlySimulations", c.EarlySimulations, ">= 0"}
 	}
 	if c.EarlyMoves < 0 {
 		return &ConfigError{"EarlyMoves", c.EarlyMoves, ">= 0"}
+	}
+	if c.EarlySimulations > 0 && c.EarlyMoves == 0 {
+		return &ConfigError{"EarlyMoves", c.EarlyMoves, ">= 1 with EarlySimulations (both 0: none)"}
+	}
+	if c.EarlyMoves > 0 && c.EarlySimulations == 0 {
+		return &ConfigError{"EarlySimulations", c.EarlySimulations, ">= 1 with EarlyMoves (both 0: none)"}
 	}
 	if c.MaxConsidered < 0 {
 		return &ConfigError{"MaxConsidered", c.MaxConsidered, ">= 1 (0: 16)"}

@@ -26,7 +26,11 @@ func TestEarlySimulationsCountDecisions(t *testing.T) {
 			moves int
 			want  float64
 		}{{0, (8 + 6.9 + 6.8) / total}, {2, (8 + 6.9 + 6.8) / total}, {3, 29.5 / total}, {10, 29.5 / total}} {
-			p := &Policy{Model: ModelTrue, Search: SearchConfig{Algorithm: alg, Simulations: 1, TreeOnly: true, EarlySimulations: 1000, EarlyMoves: c.moves}}
+			early := 1000
+			if c.moves == 0 {
+				early = 0 // one without the other is refused
+			}
+			p := &Policy{Model: ModelTrue, Search: SearchConfig{Algorithm: alg, Simulations: 1, TreeOnly: true, EarlySimulations: early, EarlyMoves: c.moves}}
 			r, err := p.Play(context.Background(), in, 1)
 			if err != nil {
 				t.Fatal(err)
@@ -85,17 +89,29 @@ func TestEarlySimulationsFindOptimum(t *testing.T) {
 	}
 }
 
-// TestEarlySimulationsValidate: negative budgets are refused, naming the
-// field; EarlySimulations equal to Simulations (or no early moves) plays
+// TestEarlySimulationsValidate: negative budgets, and one of
+// EarlySimulations and EarlyMoves without the other, are refused, naming
+// the bad or missing field; EarlySimulations equal to Simulations plays
 // the plain search.
 func TestEarlySimulationsValidate(t *testing.T) {
-	for _, c := range []SearchConfig{{EarlySimulations: -1}, {EarlyMoves: -1}} {
+	for _, c := range []struct {
+		cfg   SearchConfig
+		field string
+	}{
+		{SearchConfig{EarlySimulations: -1}, "EarlySimulations"},
+		{SearchConfig{EarlyMoves: -1}, "EarlyMoves"},
+		{SearchConfig{Simulations: 4, EarlySimulations: 64}, "EarlyMoves"},
+		{SearchConfig{Simulations: 4, EarlyMoves: 3}, "EarlySimulations"},
+	} {
 		var ce *ConfigError
-		if err := c.Validate(); !errors.As(err, &ce) || !errors.Is(err, ErrConfig) {
-			t.Errorf("%+v: %v, want a ConfigError", c, err)
+		if err := c.cfg.Validate(); !errors.As(err, &ce) || !errors.Is(err, ErrConfig) || ce.Field != c.field {
+			t.Errorf("%+v: %v, want a ConfigError naming %s", c.cfg, err, c.field)
+		}
+		if _, err := newPlayer(nil, ModelTrue, c.cfg, 0, 1); !errors.Is(err, ErrConfig) {
+			t.Errorf("%+v: newPlayer: %v, want a ConfigError", c.cfg, err)
 		}
 	}
-	for _, c := range []SearchConfig{{Simulations: 4, EarlySimulations: 4, EarlyMoves: 5}, {Simulations: 4, EarlySimulations: 64}} {
+	for _, c := range []SearchConfig{{Simulations: 4, EarlySimulations: 4, EarlyMoves: 5}, {Simulations: 4}} {
 		p, err := newPlayer(nil, ModelTrue, c, 0, 1)
 		if err != nil {
 			t.Fatal(err)
@@ -103,6 +119,10 @@ func TestEarlySimulationsValidate(t *testing.T) {
 		if p.early != nil {
 			t.Errorf("%+v: an early search", c)
 		}
+	}
+	p, err := newPlayer(nil, ModelTrue, SearchConfig{Simulations: 4, EarlySimulations: 8, EarlyMoves: 1}, 0, 1)
+	if err != nil || p.early == nil {
+		t.Errorf("EarlySimulations 8, EarlyMoves 1: %v, no early search", err)
 	}
 }
 

@@ -463,7 +463,7 @@ func (p *Policy) Play(ctx context.Context, in *malloc.Instance, seed uint64) (ma
 			games = append(games, tops)
 		}
 		plain := cfg
-		plain.EarlyMoves = 0
+		plain.EarlySimulations, plain.EarlyMoves = 0, 0
 		for k, game := range games {
 			var runs []SearchConfig
 			if k > 0 {
