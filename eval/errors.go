@@ -26,10 +26,16 @@ func (e *UnfinishedError) Error() string {
 type SettingsError struct {
 	Dir      string // the directory of parts, or the finished Out, that recorded them
 	Name     string
-	Was, Now string
+	Was, Now string // "(none)": not set
+	// Unset: the resumed evaluation does not set Name at all (a setting
+	// recorded only when given, resumed without it).
+	Unset bool
 }
 
 func (e *SettingsError) Error() string {
+	if e.Unset {
+		return fmt.Sprintf("eval: %s: its runs were made with %s %s, which this evaluation does not set: give it again", e.Dir, e.Name, e.Was)
+	}
 	return fmt.Sprintf("eval: %s: its runs were made with %s %s, not %s", e.Dir, e.Name, e.Was, e.Now)
 }
 

@@ -211,16 +211,25 @@ func (s *Store) checkSettings() error {
 }
 
 // compareSettings refuses settings was, recorded at where, that differ
-// from the Store's.
+// from the Store's: a name in one and not the other, or another value. (A
+// setting recorded only when it changes the runs is absent from both in
+// older records and runs without it, and they resume.)
 func (s *Store) compareSettings(where string, was map[string]string) error {
-	names := make([]string, 0, len(s.cfg.Settings))
+	names := make([]string, 0, len(s.cfg.Settings)+len(was))
 	for k := range s.cfg.Settings {
 		names = append(names, k)
 	}
+	for k := range was {
+		if _, ok := s.cfg.Settings[k]; !ok {
+			names = append(names, k)
+		}
+	}
 	sort.Strings(names)
 	for _, k := range names {
-		if now, ok := was[k]; ok && now != s.cfg.Settings[k] || !ok {
-			return &SettingsError{Dir: where, Name: k, Was: orNone(was[k], ok), Now: s.cfg.Settings[k]}
+		then, had := was[k]
+		now, has := s.cfg.Settings[k]
+		if had != has || then != now {
+			return &SettingsError{Dir: where, Name: k, Was: orNone(then, had), Now: orNone(now, has), Unset: !has}
 		}
 	}
 	return nil
