@@ -26,7 +26,10 @@ func (e *UnfinishedError) Error() string {
 type SettingsError struct {
 	Dir      string // the directory of parts, or the finished Out, that recorded them
 	Name     string
-	Was, Now string
+	Was, Now string // "(none)": not set
+	// Unset: the resumed evaluation does not set Name at all (a setting
+	// recorded only when given, resumed without it).
+	Unset bool
 	// Missing: the record predates the setting Name, and the search it
 	// stands for is not the one Now asks for (or is not known).
 	Missing bool
@@ -35,6 +38,9 @@ type SettingsError struct {
 func (e *SettingsError) Error() string {
 	if e.Missing {
 		return fmt.Sprintf("eval: %s: its runs were recorded before the setting %s, and were not made with %s %s", e.Dir, e.Name, e.Name, e.Now)
+	}
+	if e.Unset {
+		return fmt.Sprintf("eval: %s: its runs were made with %s %s, which this evaluation does not set: give it again", e.Dir, e.Name, e.Was)
 	}
 	return fmt.Sprintf("eval: %s: its runs were made with %s %s, not %s", e.Dir, e.Name, e.Was, e.Now)
 }

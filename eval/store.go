@@ -218,24 +218,31 @@ func (s *Store) checkSettings() error {
 }
 
 // compareSettings refuses settings was, recorded at where, that differ
-// from the Store's.
+// from the Store's: a name in one and not the other, or another value. (A
+// setting recorded only when it changes the runs is absent from both in
+// older records and runs without it, and they resume.)
 func (s *Store) compareSettings(where string, was map[string]string) error {
-	names := make([]string, 0, len(s.cfg.Settings))
+	names := make([]string, 0, len(s.cfg.Settings)+len(was))
 	for k := range s.cfg.Settings {
 		names = append(names, k)
 	}
+	for k := range was {
+		if _, ok := s.cfg.Settings[k]; !ok {
+			names = append(names, k)
+		}
+	}
 	sort.Strings(names)
 	for _, k := range names {
-		now := s.cfg.Settings[k]
-		old, ok := was[k]
-		if !ok {
+		then, had := was[k]
+		now, has := s.cfg.Settings[k]
+		if !had && has {
 			if b, known := s.cfg.Before[k]; known && b == now {
 				continue
 			}
-			return &SettingsError{Dir: where, Name: k, Was: orNone(old, ok), Now: now, Missing: true}
+			return &SettingsError{Dir: where, Name: k, Was: orNone(then, had), Now: now, Missing: true}
 		}
-		if old != now {
-			return &SettingsError{Dir: where, Name: k, Was: old, Now: now}
+		if had != has || then != now {
+			return &SettingsError{Dir: where, Name: k, Was: orNone(then, had), Now: orNone(now, has), Unset: !has}
 		}
 	}
 	return nil

@@ -262,6 +262,57 @@ func TestResumeWithOtherSettingsIsRefused(t *testing.T) {
 	}
 }
 
+// A setting recorded only when given (malloc's offsets, early_moves):
+// resuming its runs without it is refused, naming it, unfinished or
+// finished; an older record without the setting resumes a run without it.
+func TestResumeWithoutARecordedSettingIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.parquet")
+	open := func(settings map[string]string) (*Store, error) {
+		return OpenStore(StoreConfig{Out: out, Resume: true, Settings: settings})
+	}
+	with := map[string]string{"time_limit": "10", "early_moves": "3"}
+	without := map[string]string{"time_limit": "10"}
+	s, err := open(with)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := func(when string) {
+		t.Helper()
+		_, err := open(without)
+		var se *SettingsError
+		if !errors.As(err, &se) || se.Name != "early_moves" || se.Was != "3" || se.Now != "(none)" || !se.Unset ||
+			!strings.Contains(err.Error(), "early_moves 3") {
+			t.Errorf("%s: made with early_moves 3, resumed without it: %v", when, err)
+		}
+	}
+	refused("unfinished")
+	jobs := testJobs()
+	if _, err := (Runner{Workers: 2, Store: s}).Run(context.Background(), jobs, fake); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Finish(jobs); err != nil {
+		t.Fatal(err)
+	}
+	refused("finished")
+	if s, err := open(with); err != nil || s.Resumed() != len(jobs) {
+		t.Errorf("the same settings: %v", err)
+	}
+	// A record from before the setting: a run without it resumes, one
+	// with it is refused.
+	old := filepath.Join(dir, "old.parquet")
+	if _, err := OpenStore(StoreConfig{Out: old, Settings: without}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenStore(StoreConfig{Out: old, Resume: true, Settings: without}); err != nil {
+		t.Errorf("an older record without early_moves, resumed without it: %v", err)
+	}
+	var se *SettingsError
+	if _, err := OpenStore(StoreConfig{Out: old, Resume: true, Settings: with}); !errors.As(err, &se) || se.Name != "early_moves" || se.Unset {
+		t.Errorf("an older record without early_moves, resumed with it: %v", err)
+	}
+}
+
 // A finished evaluation records its settings in Out: a resume with others
 // is refused, with the same ones it runs nothing, and an Out without them
 // (written before they were recorded) is resumed as before.

@@ -57,6 +57,16 @@ type SearchConfig struct {
 	// game is deterministic and single-player, so such an episode can be
 	// replayed exactly).
 	TreeOnly bool `json:"tree_only,omitempty"`
+
+	// EarlySimulations is the search's budget for a game's first
+	// EarlyMoves decisions, the moves with more than one legal action (in
+	// the memory-mapping game, XLA's order puts the big buffers first:
+	// where the placements that matter are decided). With several games
+	// in lockstep, a move searches with it while any live game is within
+	// its first EarlyMoves decisions. Both 0: every move searches with
+	// Simulations; one without the other is a ConfigError.
+	EarlySimulations int `json:"early_simulations,omitempty"`
+	EarlyMoves       int `json:"early_moves,omitempty"`
 }
 
 func (c SearchConfig) withDefaults() SearchConfig {
@@ -81,6 +91,18 @@ func (c SearchConfig) Validate() error {
 	}
 	if c.Simulations < 0 {
 		return &ConfigError{"Simulations", c.Simulations, ">= 1 (0: 16)"}
+	}
+	if c.EarlySimulations < 0 {
+		return &ConfigError{"EarlySimulations", c.EarlySimulations, ">= 0"}
+	}
+	if c.EarlyMoves < 0 {
+		return &ConfigError{"EarlyMoves", c.EarlyMoves, ">= 0"}
+	}
+	if c.EarlySimulations > 0 && c.EarlyMoves == 0 {
+		return &ConfigError{"EarlyMoves", c.EarlyMoves, ">= 1 with EarlySimulations (both 0: none)"}
+	}
+	if c.EarlyMoves > 0 && c.EarlySimulations == 0 {
+		return &ConfigError{"EarlySimulations", c.EarlySimulations, ">= 1 with EarlyMoves (both 0: none)"}
 	}
 	if c.MaxConsidered < 0 {
 		return &ConfigError{"MaxConsidered", c.MaxConsidered, ">= 1 (0: 16)"}

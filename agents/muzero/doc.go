@@ -52,7 +52,11 @@
 // episode (the true model without TreeOnly) also plays the default game, a
 // subset of the edges game's moves, and ends with the better placement, so
 // never below the default game; the learned model, or TreeOnly, plays the
-// edges game alone and can end below it.
+// edges game alone and can end below it. With
+// SearchConfig.EarlySimulations and EarlyMoves a game's first decisions
+// (moves with more than one legal action) search with a budget of their
+// own; such a policy that follows its best episode also plays the plain
+// search and keeps the better placement, so never below it.
 //
 // With NetConfig.Baseline = BaselineBestFit the value and reward heads
 // are relative to B(s), the return of finishing by best fit from s: the

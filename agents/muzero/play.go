@@ -137,6 +137,8 @@ type player struct {
 	net     *Network // nil: the true model with best-fit rollouts
 	model   string
 	search  *Search
+	early   *Search // the search of the first decisions (SearchConfig.EarlySimulations; nil: search)
+	choices []int   // per game: moves played with more than one legal action
 	learned *Learned
 	truth   *MallocTrue
 	game    malloc.Config  // the game played
@@ -171,6 +173,13 @@ func newPlayer(net *Network, model string, cfg SearchConfig, rollout float64, ga
 		return nil, err
 	}
 	p := &player{net: net, model: model, search: s, roll: BestFitRollout{FirstFit: true}}
+	if cfg.EarlyMoves > 0 && cfg.EarlySimulations > 0 && cfg.EarlySimulations != s.cfg.Simulations {
+		e := cfg
+		e.Simulations = cfg.EarlySimulations
+		if p.early, err = NewSearch(e, games, malloc.NumActions); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case model == ModelTrue && net == nil:
 		p.truth = NewTrue[malloc.Obs, *malloc.Env](malloc.NumActions, &BestFitRollout{FirstFit: true})
@@ -280,7 +289,7 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 	games, obs := make([]*malloc.Env, n), make([]malloc.Obs, n)
 	trajs := make([]Trajectory, n)
 	played := make([][]int, n)
-	p.best = make([]episode, n)
+	p.best, p.choices = make([]episode, n), make([]int, n)
 	for i := range p.best {
 		p.best[i].ret = math.Inf(-1)
 	}
@@ -307,6 +316,13 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 		if !live {
 			return trajs, games, nil
 		}
+		srch := p.search
+		for i, g := range games {
+			A := malloc.NumActions
+			if p.early != nil && !g.Done() && p.choices[i] < p.search.cfg.EarlyMoves && count(p.legal[i*A:(i+1)*A]) > 1 {
+				srch = p.early
+			}
+		}
 		var m Model
 		if p.learned != nil {
 			if err := p.learned.SetRoots(p.obs, p.legal); err != nil {
@@ -317,7 +333,7 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 			p.truth.SetRoots(games, obs)
 			m = p.truth
 		}
-		if err := p.search.Run(ctx, m, rng, &p.res); err != nil {
+		if err := srch.Run(ctx, m, rng, &p.res); err != nil {
 			return nil, nil, err
 		}
 		A := malloc.NumActions
@@ -344,6 +360,9 @@ func (p *player) play(ctx context.Context, ins []*malloc.Instance, ids []int, rn
 				}
 			}
 			played[i] = append(played[i], a)
+			if count(p.legal[i*A:(i+1)*A]) > 1 {
+				p.choices[i]++
+			}
 			if p.truth != nil {
 				p.forget(i, played[i])
 			}
@@ -428,34 +447,62 @@ func (p *Policy) Play(ctx context.Context, in *malloc.Instance, seed uint64) (ma
 	start := time.Now()
 	cfg := p.Search
 	cfg.Explore = false
-	pl, err := newPlayer(p.Net, p.Model, cfg, p.Rollout, 1)
+	r, pl, err := p.playOne(ctx, in, seed, cfg, p.Game)
 	if err != nil {
 		return malloc.Result{}, err
 	}
-	pl.game = p.Game
-	trajs, games, err := pl.play(ctx, []*malloc.Instance{in}, []int{0}, rand.New(rand.NewPCG(seed, 0x3e20)))
-	if err != nil {
-		return malloc.Result{}, err
-	}
-	g := games[0]
-	r := malloc.Result{Policy: "muzero", Benefit: g.TimeSaved(), Fraction: g.Metric(),
-		Steps: len(trajs[0].Steps), Offsets: g.Offsets()}
-	if p.Game.Offsets == malloc.EdgeOffsets && pl.follow {
-		// The edges game holds every move of the tops game, so the
-		// tops game's placement is an episode of it too: keep the better.
-		tops := *p
-		tops.Game.Offsets = malloc.TopOffsets
-		rt, err := tops.Play(ctx, in, seed)
-		if err != nil {
-			return malloc.Result{}, err
+	if pl.follow {
+		// The edges game holds every move of the tops game, so the tops
+		// game's placement is an episode of it too; the plain search's
+		// placement is one of the game the early budget plays. Keep the
+		// best of them.
+		games := []malloc.Config{p.Game}
+		if p.Game.Offsets == malloc.EdgeOffsets {
+			tops := p.Game
+			tops.Offsets = malloc.TopOffsets
+			games = append(games, tops)
 		}
-		if rt.Benefit > r.Benefit {
-			r.Benefit, r.Fraction, r.Offsets = rt.Benefit, rt.Fraction, rt.Offsets
+		plain := cfg
+		plain.EarlySimulations, plain.EarlyMoves = 0, 0
+		for k, game := range games {
+			var runs []SearchConfig
+			if k > 0 {
+				runs = append(runs, cfg)
+			}
+			if pl.early != nil {
+				runs = append(runs, plain)
+			}
+			for _, c := range runs {
+				ro, _, err := p.playOne(ctx, in, seed, c, game)
+				if err != nil {
+					return malloc.Result{}, err
+				}
+				if ro.Benefit > r.Benefit {
+					r.Benefit, r.Fraction, r.Offsets = ro.Benefit, ro.Fraction, ro.Offsets
+				}
+				r.Steps += ro.Steps
+			}
 		}
-		r.Steps += rt.Steps
 	}
 	r.Seconds = time.Since(start).Seconds()
 	return r, in.CheckPlacement(r.Offsets)
+}
+
+// playOne plays one game of in with the search cfg, returning its
+// placement and the player.
+func (p *Policy) playOne(ctx context.Context, in *malloc.Instance, seed uint64, cfg SearchConfig, game malloc.Config) (malloc.Result, *player, error) {
+	pl, err := newPlayer(p.Net, p.Model, cfg, p.Rollout, 1)
+	if err != nil {
+		return malloc.Result{}, nil, err
+	}
+	pl.game = game
+	trajs, games, err := pl.play(ctx, []*malloc.Instance{in}, []int{0}, rand.New(rand.NewPCG(seed, 0x3e20)))
+	if err != nil {
+		return malloc.Result{}, nil, err
+	}
+	g := games[0]
+	return malloc.Result{Policy: "muzero", Benefit: g.TimeSaved(), Fraction: g.Metric(),
+		Steps: len(trajs[0].Steps), Offsets: g.Offsets()}, pl, nil
 }
 
 // LoadNetwork reads a muzero network checkpoint; one of another

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -348,15 +349,42 @@ func TestEvalMallocResumeKeepsSearch(t *testing.T) {
 	if code, _, errs := corl(t, "generate", "malloc", "--n", "1", "--ops", "8", "--seed", "5", "--out", set); code != exitOK {
 		t.Fatal(errs)
 	}
-	unfinished := func() string {
+	// unfinished: the store of an evaluation made with the base flags
+	// and --simulations 2, and the settings in extra.
+	unfinishedWith := func(extra map[string]string) string {
 		out := filepath.Join(t.TempDir(), "r.parquet")
-		if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: map[string]string{
+		settings := map[string]string{
 			"capacity_fraction": "0.5", "alignment": "1", "mip_time_limit": "60",
 			"search": "gumbel", "simulations": "2", "model": "learned", "rollout_weight": "0.5", "tree_only": "false", "q_range": "0",
-		}}); err != nil {
+		}
+		maps.Copy(settings, extra)
+		if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: settings}); err != nil {
 			t.Fatal(err)
 		}
 		return out
+	}
+	unfinished := func() string { return unfinishedWith(nil) }
+	// Made with settings recorded only when given: a resume that drops
+	// their flags is refused, naming the setting.
+	for _, c := range []struct {
+		extra map[string]string
+		args  []string
+		name  string
+	}{
+		{map[string]string{"early_simulations": "8", "early_moves": "2"}, nil, "early_moves 2"},
+		{map[string]string{"early_simulations": "8", "early_moves": "2"}, []string{"--early-moves", "2"}, "needs --early-simulations"},
+		{map[string]string{"early_simulations": "8", "early_moves": "2"}, []string{"--early-moves", "2", "--early-simulations", "8"}, ""},
+		{map[string]string{"offsets": "edges"}, nil, "offsets edges"},
+		{map[string]string{"offsets": "edges"}, []string{"--offsets", "edges"}, ""},
+	} {
+		args := append([]string{"eval", "malloc", "--set", set, "--policies", "xla,mcts", "--out", unfinishedWith(c.extra), "--resume", "--simulations", "2"}, c.args...)
+		code, _, errs := corl(t, args...)
+		switch {
+		case c.name == "" && code != exitOK:
+			t.Errorf("made with %v, resumed with %v: exit %d, %q", c.extra, c.args, code, errs)
+		case c.name != "" && (code != exitUsage || !strings.Contains(errs, c.name)):
+			t.Errorf("made with %v, resumed with %v: exit %d, %q; want a usage error naming %s", c.extra, c.args, code, errs, c.name)
+		}
 	}
 	out := unfinished()
 	base := []string{"eval", "malloc", "--set", set, "--policies", "xla,mcts", "--out", out, "--resume"}

@@ -411,13 +411,29 @@ func TestMalloc(t *testing.T) {
 			}
 		}
 	}
-	for _, args := range [][]string{
-		{"eval", "malloc", "--set", dir, "--policies", "magic"},
-		{"eval", "malloc", "--set", dir, "--capacity-fraction", "2"},
-		{"generate", "malloc", "--ops", "1", "--out", dir},
+	// names: the flag the message names; not: one it must not (the
+	// message is about one flag).
+	for _, c := range []struct {
+		args       []string
+		names, not string
+	}{
+		{[]string{"eval", "malloc", "--set", dir, "--policies", "magic"}, "", ""},
+		{[]string{"eval", "malloc", "--set", dir, "--capacity-fraction", "2"}, "", ""},
+		{[]string{"eval", "malloc", "--set", dir, "--policies", "mcts", "--early-moves", "-1"}, "--early-moves", "--early-simulations"},
+		{[]string{"eval", "malloc", "--set", dir, "--policies", "mcts", "--early-simulations", "-2"}, "--early-simulations", "--early-moves"},
+		{[]string{"eval", "malloc", "--set", dir, "--policies", "mcts", "--early-moves", "-1", "--early-simulations", "8"}, "--early-moves", "--early-simulations"},
+		{[]string{"eval", "malloc", "--set", dir, "--policies", "mcts", "--early-simulations", "-2", "--early-moves", "3"}, "--early-simulations", "--early-moves"},
+		// One without the other: the message names the missing one.
+		{[]string{"eval", "malloc", "--set", dir, "--policies", "mcts", "--early-simulations", "64"}, "needs --early-moves", ""},
+		{[]string{"eval", "malloc", "--set", dir, "--policies", "mcts", "--early-moves", "3"}, "needs --early-simulations", ""},
+		{[]string{"generate", "malloc", "--ops", "1", "--out", dir}, "", ""},
 	} {
-		if code, _, _ := corl(t, args...); code != exitUsage {
-			t.Errorf("%v: exit %d", args, code)
+		code, _, errs := corl(t, c.args...)
+		if code != exitUsage {
+			t.Errorf("%v: exit %d", c.args, code)
+		}
+		if !strings.Contains(errs, c.names) || c.not != "" && strings.Contains(errs, c.not) {
+			t.Errorf("%v: %q should name %s, not %s", c.args, errs, c.names, c.not)
 		}
 	}
 	bad := filepath.Join(t.TempDir(), "bad.csv")

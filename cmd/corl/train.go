@@ -91,6 +91,7 @@ func trainMILPCommand() *cli.Command {
 			&cli.BoolFlag{Name: "eval-highs", Value: true, Usage: "also compare with HiGHS's own MIP solver (--eval-highs=false: do not)"},
 			&cli.Float64Flag{Name: "eval-time-limit", Value: 60, Usage: "per evaluation run, in `SECONDS`"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of everything random in the run"},
+			&cli.StringFlag{Name: "cuts", Value: "on", Usage: "cutting planes of every search of the run (collection, episodes, validation and the held-out evaluation): on (at the root and at the nodes, as eval milp's default) or root (at the root only)"},
 			engineFlag(),
 		}, append(evalcli.Collect(), rlFlags()...)...),
 		Action: trainMILPAction,
@@ -153,6 +154,37 @@ type trainMILPConfig struct {
 	OptimaCache string `json:"-"`
 }
 
+// parseCutsFlag reads --cuts: whether the run's searches separate cuts at
+// the nodes too (on) or at the root only (root). The run searches with
+// every cut family, so lists and off are usage errors.
+func parseCutsFlag(v string) (bool, error) {
+	switch v {
+	case "on":
+		return true, nil
+	case "root":
+		return false, nil
+	}
+	return false, usageErr("--cuts %q: want on (cuts at the root and at the nodes) or root (at the root only)", v)
+}
+
+// cutsName is the --cuts value of a recorded CutNodes (nil: a run
+// recorded before the field, which searched with root cuts only).
+func cutsName(nodes *bool) string {
+	if nodes != nil && *nodes {
+		return "on"
+	}
+	return "root"
+}
+
+// resumeCuts refuses a --cuts given on resume (set) that is not the
+// recorded run's; without the flag a run resumes with its own.
+func resumeCuts(set bool, rec, cfg trainMILPConfig, dir string) error {
+	if set && cutsName(rec.CutNodes) != cutsName(cfg.CutNodes) {
+		return usageErr("--cuts %s: the run in %s searched with --cuts %s (resume with only --out and --resume, --workers, --optima-cache)", cutsName(cfg.CutNodes), dir, cutsName(rec.CutNodes))
+	}
+	return nil
+}
+
 // search is the branch-and-bound configuration of the run's episodes.
 func (c trainMILPConfig) search(nodeLimit int64) bnb.Config {
 	cutNodes := c.CutNodes != nil && *c.CutNodes
@@ -173,10 +205,15 @@ func trainConfigFromFlags(c *cli.Context) (trainMILPConfig, error) {
 		Init: c.String("init"), EvalInstances: c.Int("eval-instances"), EvalSize: c.String("eval-size"),
 		EvalBranching: splitList(c.String("eval-branching")), EvalHighs: c.Bool("eval-highs"),
 		EvalTimeLimit: c.Float64("eval-time-limit"), Seed: c.Uint64("seed"), Engine: c.String("engine"),
-		Workers: c.Int("workers"), GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version, CutNodes: new(true),
+		Workers: c.Int("workers"), GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version,
 		OneOpt: new(true), GomoryNodes: new(false), Swap: new(true),
 		OptimaCache: c.String("optima-cache"),
 	}
+	nodes, err := parseCutsFlag(c.String("cuts"))
+	if err != nil {
+		return cfg, err
+	}
+	cfg.CutNodes = &nodes
 	switch cfg.Agent {
 	case "il":
 	case "revibranch":
@@ -322,6 +359,11 @@ func trainMILPAction(c *cli.Context) error {
 	}
 	if !resumed {
 		return runTrainMILP(c.Context, dir, cfg, in, c.App.Writer, c.App.ErrWriter)
+	}
+	// cut_nodes is left out of the comparison so that a run recorded
+	// without it resumes; a --cuts given must still be the run's.
+	if err := resumeCuts(c.IsSet("cuts"), rec, cfg, dir.Path); err != nil {
+		return err
 	}
 	return resumeTrainMILP(c.Context, dir, rec, cfg, c.IsSet("workers"), c.App.Writer, c.App.ErrWriter)
 }
@@ -537,7 +579,7 @@ func trainEval(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, policy,
 		return nil, failedErr(err)
 	}
 	defer w.Abort()
-	ev := eval.MILP{Engine: cfg.Engine, TimeLimit: cfg.EvalTimeLimit, Resolve: brancherFactory, Run: "train-eval"}
+	ev := trainEvalMILP(cfg)
 	names := make([]string, len(insts))
 	for i, in := range insts {
 		names[i] = in.Name
@@ -575,6 +617,12 @@ func trainEval(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, policy,
 	return table, nil
 }
 
+// trainEvalMILP is the held-out evaluation of a run: its searches are the
+// run's episodes' (cuts, one-opt) without their node limit.
+func trainEvalMILP(cfg trainMILPConfig) eval.MILP {
+	return eval.MILP{Engine: cfg.Engine, TimeLimit: cfg.EvalTimeLimit, BnB: cfg.search(0), Resolve: brancherFactory, Run: "train-eval"}
+}
+
 func writeSummary(dir *train.Dir, cfg trainMILPConfig, col revibranch.CollectResult, res revibranch.TrainResult, table []eval.MILPRow) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# corl train milp: %s\n\n", dir.Path)
@@ -598,6 +646,7 @@ func summaryInstances(b *strings.Builder, cfg trainMILPConfig) {
 	} else {
 		fmt.Fprintf(b, "Instances: %d generated %s (%s%s), seed %d.\n\n", cfg.Instances, cfg.Family, cfg.Size, paramList(cfg.Params), cfg.Seed)
 	}
+	fmt.Fprintf(b, "Search: cuts %s (`--cuts %s`), in collection, episodes, validation and the held-out evaluation.\n\n", cutsName(cfg.CutNodes), cutsName(cfg.CutNodes))
 }
 
 // writeSummaryEval adds the held-out evaluation (if any) to b and writes

@@ -19,8 +19,10 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/corl-go/corl/agents/revibranch"
+	"github.com/corl-go/corl/agents/train"
 	"github.com/corl-go/corl/datasets"
 	"github.com/corl-go/corl/solver"
+	"github.com/corl-go/corl/solver/bnb"
 )
 
 // TestMain lets a test run this binary as the corl command (for tests that
@@ -277,6 +279,10 @@ func TestTrainMistakesLeaveNoRun(t *testing.T) {
 		{"--agent", "revibranch", "--eps-start", "2"},
 		{"--agent", "revibranch", "--init", filepath.Join(t.TempDir(), "missing.safetensors")},
 		{"--eval-branching", "nope"},
+		{"--cuts", "off"},
+		{"--cuts", "gomory,mir"},
+		{"--cuts", "root,cover"},
+		{"--cuts", "sometimes"},
 	} {
 		out := filepath.Join(t.TempDir(), "run")
 		code, _, stderr := corl(t, append([]string{"train", "milp", "--out", out, "--instances", "2"}, bad...)...)
@@ -339,5 +345,92 @@ func TestTrainRecordKeepsCutPlacement(t *testing.T) {
 	}
 	if s := back.search(0); s.Heuristics.NoOneOpt || s.Heuristics.NoSwap || s.Cuts.GomoryNodes {
 		t.Errorf("a new run's record %s searches with %+v, want one-opt and swap on, Gomory cuts at the root only", b, s)
+	}
+}
+
+// --cuts root makes every search of a run (collection and RL episodes,
+// validation, the held-out evaluation) separate cuts at the root only,
+// and the record says so; a resume that gives another --cuts is refused.
+func TestTrainCutsFlag(t *testing.T) {
+	parse := func(args ...string) trainMILPConfig {
+		t.Helper()
+		app := newApp(io.Discard, io.Discard)
+		var got trainMILPConfig
+		app.Commands = []*cli.Command{{Name: "x", Flags: trainMILPCommand().Flags, Action: func(c *cli.Context) (err error) {
+			got, err = trainConfigFromFlags(c)
+			return err
+		}}}
+		if err := app.Run(append([]string{"corl", "x", "--family", "knapsack", "--out", t.TempDir()}, args...)); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	for _, tc := range []struct {
+		args     []string
+		rootOnly bool
+	}{
+		{nil, false},
+		{[]string{"--cuts", "on"}, false},
+		{[]string{"--cuts", "root"}, true},
+		{[]string{"--agent", "revibranch", "--cuts", "root"}, true},
+	} {
+		cfg := parse(tc.args...)
+		b, err := json.Marshal(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back trainMILPConfig // what a resume reads
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []trainMILPConfig{cfg, back} {
+			if s := c.search(7); s.Cuts.RootOnly != tc.rootOnly || s.NoCuts || s.Cuts != (bnb.Cuts{RootOnly: tc.rootOnly}) {
+				t.Errorf("%v: the episodes search with %+v (no cuts %v), want root only %v", tc.args, s.Cuts, s.NoCuts, tc.rootOnly)
+			}
+			if ev := trainEvalMILP(c); ev.BnB.Cuts.RootOnly != tc.rootOnly || ev.BnB.NodeLimit != 0 || ev.BnB.Heuristics.NoOneOpt {
+				t.Errorf("%v: the held-out evaluation searches with %+v, want root only %v, no node limit, one-opt", tc.args, ev.BnB, tc.rootOnly)
+			}
+		}
+	}
+
+	// A recorded run resumed with another --cuts is refused before it runs;
+	// a run recorded before the field searched with root cuts only.
+	args := []string{"train", "milp", "--family", "knapsack", "--instances", "2", "--samples", "10", "--eval-instances", "0"}
+	for _, tc := range []struct {
+		record, resume string
+	}{
+		{"root", "on"},
+		{"on", "root"},
+		{"", "on"}, // recorded without cut_nodes
+	} {
+		out := filepath.Join(t.TempDir(), "run")
+		cfg := parse("--instances", "2", "--samples", "10", "--eval-instances", "0", "--cuts", "root")
+		switch tc.record {
+		case "on":
+			cfg.CutNodes = new(true)
+		case "":
+			cfg.CutNodes = nil
+		}
+		if _, err := train.Create(out, cfg); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr := corl(t, append(slices.Clone(args), "--out", out, "--resume", "--cuts", tc.resume)...)
+		if code != exitUsage || !strings.Contains(stderr, "--cuts "+tc.resume) {
+			t.Errorf("run recorded with cuts %q resumed with --cuts %s: exit %d, %q; want a usage error naming --cuts", tc.record, tc.resume, code, stderr)
+		}
+	}
+
+	// The same --cuts, or none, resumes.
+	on, root := new(true), new(false)
+	for _, tc := range []struct {
+		record *bool
+		set    bool
+		resume *bool
+	}{
+		{root, true, root}, {on, true, on}, {nil, true, root}, {on, false, root}, {nil, false, on},
+	} {
+		if err := resumeCuts(tc.set, trainMILPConfig{CutNodes: tc.record}, trainMILPConfig{CutNodes: tc.resume}, "run"); err != nil {
+			t.Errorf("recorded %s, --cuts %s given %v: %v", cutsName(tc.record), cutsName(tc.resume), tc.set, err)
+		}
 	}
 }

@@ -27,6 +27,8 @@ func Malloc() []cli.Flag {
 		&cli.IntFlag{Name: "simulations", Value: 16, Usage: "simulations per move of learned policies"},
 		&cli.StringFlag{Name: "model", Value: "learned", Usage: "what muzero:PATH plans with: learned (its dynamics) or true (the game)"},
 		&cli.Float64Flag{Name: "rollout-weight", Value: 0.5, Usage: "with --model true, the weight in [0, 1] of best-fit rollouts in muzero:PATH's leaf values next to its network's (0: the network's alone, and no episode to follow)"},
+		&cli.IntFlag{Name: "early-simulations", Usage: "simulations per move for each game's first --early-moves decisions (moves with more than one legal action; 0: --simulations); XLA's order decides the big buffers first; give both flags or neither"},
+		&cli.IntFlag{Name: "early-moves", Usage: "how many of each game's first decisions search with --early-simulations (0: none; give both flags or neither)"},
 		&cli.Float64Flag{Name: "q-range", Usage: "Gumbel: the smallest range of Q values (fractions of the total benefit) rescaled to the full scale (0: 1e-8, mctx's); e.g. 0.05 keeps a learned model's value noise from overriding its prior"},
 		&cli.BoolFlag{Name: "tree-only", Usage: "play the search tree's choice always; by default a search on the game itself (mcts, --model true) follows the best complete episode its simulations and rollouts found where that is better"},
 		&cli.StringFlag{Name: "offsets", Usage: "the canonical offsets mcts and muzero:PATH play: tops (0 and the tops of placed buffers, XLA's) or edges (also under placed buffers and at the top of memory); unset, each checkpoint plays the game it was trained in and mcts tops, and a checkpoint trained in the other game is refused; with edges, mcts and --model true (without --tree-only) play the tops game too and keep the better placement, --model learned and --tree-only the edges game alone; the baselines keep their own"},
@@ -69,7 +71,20 @@ func ParseMallocIn(c *cli.Context, fsys FS) (MallocEval, error) {
 		return MallocEval{}, input(err)
 	}
 	pols := SplitList(c.String("policies"))
-	search := muzero.SearchConfig{Algorithm: muzero.Algorithm(c.String("search")), Simulations: c.Int("simulations"), TreeOnly: c.Bool("tree-only"), QRange: c.Float64("q-range")}
+	search := muzero.SearchConfig{Algorithm: muzero.Algorithm(c.String("search")), Simulations: c.Int("simulations"), TreeOnly: c.Bool("tree-only"), QRange: c.Float64("q-range"),
+		EarlySimulations: c.Int("early-simulations"), EarlyMoves: c.Int("early-moves")}
+	if search.EarlySimulations < 0 {
+		return MallocEval{}, usage("--early-simulations %d: want at least 0", search.EarlySimulations)
+	}
+	if search.EarlyMoves < 0 {
+		return MallocEval{}, usage("--early-moves %d: want at least 0", search.EarlyMoves)
+	}
+	if search.EarlySimulations > 0 && search.EarlyMoves == 0 {
+		return MallocEval{}, usage("--early-simulations %d needs --early-moves (how many first decisions use it)", search.EarlySimulations)
+	}
+	if search.EarlyMoves > 0 && search.EarlySimulations == 0 {
+		return MallocEval{}, usage("--early-moves %d needs --early-simulations (their budget)", search.EarlyMoves)
+	}
 	if !(search.QRange >= 0) || math.IsInf(search.QRange, 1) {
 		return MallocEval{}, usage("--q-range %v: want a range >= 0", search.QRange)
 	}
@@ -128,6 +143,11 @@ func ParseMallocIn(c *cli.Context, fsys FS) (MallocEval, error) {
 			// How muzero:PATH and mcts search: their results depend on it.
 			"search": string(search.Algorithm), "simulations": fmt.Sprint(search.Simulations), "model": model,
 			"rollout_weight": fmt.Sprint(rollout), "tree_only": fmt.Sprint(search.TreeOnly), "q_range": fmt.Sprint(search.QRange)}}
+	if search.EarlyMoves > 0 && search.EarlySimulations > 0 {
+		// Only when they change the search: unfinished evaluations from
+		// before these flags recorded neither and resume.
+		ev.Settings["early_simulations"], ev.Settings["early_moves"] = fmt.Sprint(search.EarlySimulations), fmt.Sprint(search.EarlyMoves)
+	}
 	if offsets == "edges" {
 		// Only when it changes the games played: unfinished evaluations
 		// from before the flag recorded none and resume.
