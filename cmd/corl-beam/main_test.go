@@ -254,15 +254,7 @@ func TestCollectMatchesLocal(t *testing.T) {
 		t.Fatalf("corl-beam collect milp on memfs: exit %d\n%s", code, stderr)
 	}
 
-	files := names
-	var insts []revibranch.Instance
-	for _, f := range files {
-		m, err := solver.ReadMPSFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		insts = append(insts, revibranch.Instance{Name: filepath.Base(f), Model: m})
-	}
+	insts := readInstances(t, names)
 	localDir := filepath.Join(dir, "local")
 	res, err := revibranch.Collect(context.Background(), revibranch.CollectConfig{Instances: insts, Samples: samples, ExpertProb: prob,
 		Seed: seed, Dir: localDir, Workers: 2, Search: bnb.Config{NodeLimit: 20000},
@@ -442,14 +434,7 @@ func TestCollectKeepsSearch(t *testing.T) {
 	if got := readSearch(oldDir); got != old {
 		t.Errorf("record rewritten: %+v, want %+v", got, old)
 	}
-	var insts []revibranch.Instance
-	for _, f := range names {
-		m, err := solver.ReadMPSFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		insts = append(insts, revibranch.Instance{Name: filepath.Base(f), Model: m})
-	}
+	insts := readInstances(t, names)
 	localDir := filepath.Join(dir, "local")
 	res, err := revibranch.Collect(context.Background(), revibranch.CollectConfig{Instances: insts, Samples: samples, ExpertProb: prob,
 		Seed: seed, Dir: localDir, Workers: 1,
@@ -488,4 +473,19 @@ func TestCollectKeepsSearch(t *testing.T) {
 	if got := readSearch(newDir); got != defaultCollectSearch || def.Cuts != (bnb.Cuts{}) || def.Heuristics.NoOneOpt || def.Heuristics.NoSwap {
 		t.Errorf("new collection's record %+v (default %+v), want bnb's default search", got, defaultCollectSearch)
 	}
+}
+
+// readInstances reads the MPS files as the collection's instances, named
+// by their base names as corl-beam names them.
+func readInstances(t *testing.T, files []string) []revibranch.Instance {
+	t.Helper()
+	var insts []revibranch.Instance
+	for _, f := range files {
+		m, err := solver.ReadMPSFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		insts = append(insts, revibranch.Instance{Name: filepath.Base(f), Model: m})
+	}
+	return insts
 }
