@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -51,6 +52,11 @@ func interspersed(app *cli.App, args []string) []string {
 			flags = append(flags, args[i+1])
 			i++
 		}
+	}
+	if slices.Contains(flags, "--help") || slices.Contains(flags, "-h") {
+		// Help for the command whatever its arguments: urfave/cli reads
+		// "generate malloc --help" as help for a subcommand "malloc".
+		return append(out, "--help")
 	}
 	return append(append(out, flags...), positional...)
 }

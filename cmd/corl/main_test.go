@@ -206,6 +206,16 @@ func TestHelpExplains(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "--time-limit") || !strings.Contains(out, "Examples") {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
+	// Help after a command's arguments is the command's help, as a user
+	// types it after the family or the file.
+	for _, args := range [][]string{
+		{"generate", "malloc", "--help"}, {"generate", "knapsack", "-h", "--n", "3"}, {"solve", "model.mps", "--help"},
+	} {
+		code, out, stderr := corl(t, args...)
+		if code != exitOK || !strings.Contains(out, "corl "+args[0]) || !strings.Contains(out, "--") || stderr != "" {
+			t.Errorf("corl %s: exit %d, stderr %q:\n%s", strings.Join(args, " "), code, stderr, out)
+		}
+	}
 }
 
 // A word in backquotes in a flag's usage becomes its placeholder in
