@@ -31,29 +31,41 @@ type cutRows struct {
 	isVUB []bool // the row is one
 }
 
+// rowWise is the model's columns as rows: row i's columns
+// idx[start[i]:start[i+1]], in increasing order, with their coefficients
+// val.
+func (s *Search) rowWise() (start, idx []int, val []float64) {
+	m := s.model
+	start = make([]int, s.m+1)
+	for _, i := range m.Index {
+		start[i+1]++
+	}
+	for i := range s.m {
+		start[i+1] += start[i]
+	}
+	idx, val = make([]int, len(m.Index)), make([]float64, len(m.Index))
+	next := slices.Clone(start[:s.m])
+	for j := range s.n {
+		for k := m.Start[j]; k < m.Start[j+1]; k++ {
+			i := m.Index[k]
+			idx[next[i]], val[next[i]] = j, m.Value[k]
+			next[i]++
+		}
+	}
+	return start, idx, val
+}
+
 func (s *Search) initCutRows() {
 	m, r := s.model, s.m
 	cr := &s.rows
-	cr.start = make([]int, r+1)
-	for _, i := range m.Index {
-		cr.start[i+1]++
-	}
-	for i := range r {
-		cr.start[i+1] += cr.start[i]
-	}
-	cr.idx, cr.val = make([]int, len(m.Index)), make([]float64, len(m.Index))
-	next := slices.Clone(cr.start[:r])
+	cr.start, cr.idx, cr.val = s.rowWise()
 	cr.integ = make([]bool, r)
 	for i := range cr.integ {
 		cr.integ[i] = true
-	}
-	for j := range s.n {
-		for k := m.Start[j]; k < m.Start[j+1]; k++ {
-			i, a := m.Index[k], m.Value[k]
-			cr.idx[next[i]], cr.val[next[i]] = j, a
-			next[i]++
-			if !s.integer[j] || a != math.Trunc(a) {
+		for k := cr.start[i]; k < cr.start[i+1]; k++ {
+			if a := cr.val[k]; !s.integer[cr.idx[k]] || a != math.Trunc(a) {
 				cr.integ[i] = false
+				break
 			}
 		}
 	}

@@ -61,14 +61,20 @@ func (s *Search) oneOpt() {
 		if t < 1 {
 			continue
 		}
-		y[j] += mv.dir * t
-		for k := m.Start[j]; k < m.Start[j+1]; k++ {
-			act[m.Index[k]] += m.Value[k] * mv.dir * t
-		}
+		s.shift(j, mv.dir*t, y, act)
 		shifted = true
 	}
 	if shifted && s.feasible(y) {
 		s.newIncumbent(y, true)
+	}
+}
+
+// shift moves column j of y by d and the rows' activities act with it.
+func (s *Search) shift(j int, d float64, y, act []float64) {
+	m := s.model
+	y[j] += d
+	for k := m.Start[j]; k < m.Start[j+1]; k++ {
+		act[m.Index[k]] += m.Value[k] * d
 	}
 }
 

@@ -58,24 +58,7 @@ func (s *Search) swapRowIndex() (start, idx []int) {
 		return s.rows.start, s.rows.idx
 	}
 	if s.swapStart == nil {
-		m := s.model
-		start = make([]int, s.m+1)
-		for _, i := range m.Index {
-			start[i+1]++
-		}
-		for i := range s.m {
-			start[i+1] += start[i]
-		}
-		idx = make([]int, len(m.Index))
-		next := slices.Clone(start[:s.m])
-		for j := range s.n {
-			for k := m.Start[j]; k < m.Start[j+1]; k++ {
-				i := m.Index[k]
-				idx[next[i]] = j
-				next[i]++
-			}
-		}
-		s.swapStart, s.swapIdx = start, idx
+		s.swapStart, s.swapIdx, _ = s.rowWise()
 	}
 	return s.swapStart, s.swapIdx
 }
@@ -104,12 +87,7 @@ func (s *Search) swapSearch() {
 		s.swapMark = make([]bool, s.n)
 	}
 	mark := s.swapMark
-	move := func(j int, d float64) {
-		y[j] += d
-		for k := m.Start[j]; k < m.Start[j+1]; k++ {
-			act[m.Index[k]] += m.Value[k] * d
-		}
-	}
+	move := func(j int, d float64) { s.shift(j, d, y, act) }
 	improved := false
 	budget := s.swapBudget()
 	defer func(b0 int64) { s.swapSpent += b0 - budget }(budget)
