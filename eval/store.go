@@ -218,31 +218,43 @@ func (s *Store) checkSettings() error {
 }
 
 // compareSettings refuses settings was, recorded at where, that differ
-// from the Store's: a name in one and not the other, or another value. (A
-// setting recorded only when it changes the runs is absent from both in
-// older records and runs without it, and they resume.)
+// from the Store's (CompareSettings).
 func (s *Store) compareSettings(where string, was map[string]string) error {
-	names := make([]string, 0, len(s.cfg.Settings)+len(was))
-	for k := range s.cfg.Settings {
+	return CompareSettings(where, was, s.cfg.Settings, s.cfg.Before)
+}
+
+// CompareSettings refuses the settings was, recorded at where (a file or
+// directory, named in the error), that differ from now: a name in one and
+// not the other, or another value, as a *SettingsError. A name recorded
+// only from some version on is absent from older records: before holds
+// the value such a record stands for, and the record is accepted where
+// that value equals now's (Missing is set where it does not, or where
+// before does not know the name). A setting recorded only when it changes
+// the runs is absent from both in older records and runs without it, and
+// they are accepted. Every resumable evaluation (corl eval, corl-beam
+// eval) checks its record with this one function.
+func CompareSettings(where string, was, now, before map[string]string) error {
+	names := make([]string, 0, len(now)+len(was))
+	for k := range now {
 		names = append(names, k)
 	}
 	for k := range was {
-		if _, ok := s.cfg.Settings[k]; !ok {
+		if _, ok := now[k]; !ok {
 			names = append(names, k)
 		}
 	}
 	sort.Strings(names)
 	for _, k := range names {
 		then, had := was[k]
-		now, has := s.cfg.Settings[k]
+		v, has := now[k]
 		if !had && has {
-			if b, known := s.cfg.Before[k]; known && b == now {
+			if b, known := before[k]; known && b == v {
 				continue
 			}
-			return &SettingsError{Dir: where, Name: k, Was: orNone(then, had), Now: now, Missing: true}
+			return &SettingsError{Dir: where, Name: k, Was: orNone(then, had), Now: v, Missing: true}
 		}
-		if had != has || then != now {
-			return &SettingsError{Dir: where, Name: k, Was: orNone(then, had), Now: orNone(now, has), Unset: !has}
+		if had != has || then != v {
+			return &SettingsError{Dir: where, Name: k, Was: orNone(then, had), Now: orNone(v, has), Unset: !has}
 		}
 	}
 	return nil

@@ -347,6 +347,18 @@ func TestResumeChecks(t *testing.T) {
 	if _, err := openParts(context.Background(), dir, true, other); !errors.As(err, &ee) || ee.Code != cliexit.Usage || !strings.Contains(err.Error(), "predate the setting swap") {
 		t.Errorf("resumed a record made before swap, with it: %v", err)
 	}
+	// A recorded setting the resume does not give (a flag dropped) is
+	// refused, naming it: the runs would mix two searches.
+	withSwap := filepath.Join(t.TempDir(), "swap.beam-parts")
+	meta.Settings = map[string]string{"time_limit": "0", "swap": "true"}
+	if _, err := openParts(context.Background(), withSwap, false, meta); err != nil {
+		t.Fatal(err)
+	}
+	other = meta
+	other.Settings = map[string]string{"time_limit": "0"}
+	if _, err := openParts(context.Background(), withSwap, true, other); !errors.As(err, &ee) || ee.Code != cliexit.Usage || !strings.Contains(err.Error(), "swap true, which these flags do not set") {
+		t.Errorf("resumed without a recorded setting: %v", err)
+	}
 }
 
 // TestShippedModuleInstalls: a worker without the HiGHS module installs

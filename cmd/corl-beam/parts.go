@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/corl-go/corl/eval"
 	"github.com/corl-go/corl/internal/cliexit"
+	"github.com/corl-go/corl/internal/evalcli"
 	"github.com/corl-go/corl/trace"
 )
 
@@ -86,14 +88,11 @@ func openParts(ctx context.Context, dir string, resume bool, meta partsMeta) (st
 		if was.Jobs != meta.Jobs {
 			return "", cliexit.Usagef("--resume: the finished runs in %s are of other instances, policies or seeds", dir)
 		}
-		for k, v := range meta.Settings {
-			old, ok := was.Settings[k]
-			if !ok && meta.Before[k] != v {
-				return "", cliexit.Usagef("--resume: the finished runs in %s predate the setting %s, and were not made with %s %s: finish them with the corl-beam that made them, or remove the directory to start over", dir, k, k, v)
-			}
-			if ok && old != v {
-				return "", cliexit.Usagef("--resume: the finished runs in %s were made with %s %s, not %s", dir, k, was.Settings[k], v)
-			}
+		var changed *eval.SettingsError
+		if err := eval.CompareSettings(dir, was.Settings, meta.Settings, meta.Before); errors.As(err, &changed) {
+			return "", evalcli.SettingsUsage("corl-beam", changed)
+		} else if err != nil {
+			return "", cliexit.InputErr(err)
 		}
 		return was.Run, nil
 	}

@@ -101,13 +101,8 @@ func startEval(c *cli.Context, out, tracePath string, settings, before map[strin
 	case errors.As(err, &unfinished):
 		return nil, usageErr("%s holds %d finished runs of an evaluation that did not finish: continue it with --resume, or remove the directory to start over",
 			unfinished.Dir, unfinished.Runs)
-	case errors.As(err, &changed) && changed.Missing:
-		return nil, usageErr("--resume: the finished runs in %s predate the setting %s, and were not made with %s %s: finish them with the corl that made them, or remove the directory to start over",
-			changed.Dir, changed.Name, changed.Name, changed.Now)
-	case errors.As(err, &changed) && changed.Unset:
-		return nil, usageErr("--resume: the finished runs in %s were made with %s %s, which these flags do not set: give its flag again", changed.Dir, changed.Name, changed.Was)
 	case errors.As(err, &changed):
-		return nil, usageErr("--resume: the finished runs in %s were made with %s %s, not %s", changed.Dir, changed.Name, changed.Was, changed.Now)
+		return nil, evalcli.SettingsUsage("corl", changed)
 	case err != nil:
 		return nil, inputErr(err)
 	}

@@ -1,7 +1,25 @@
 package evalcli
 
-import "github.com/corl-go/corl/internal/cliexit"
+import (
+	"github.com/corl-go/corl/eval"
+	"github.com/corl-go/corl/internal/cliexit"
+)
 
 func usage(format string, args ...any) error { return cliexit.Usagef(format, args...) }
 
 func input(err error) error { return cliexit.InputErr(err) }
+
+// SettingsUsage words a resume refused for its settings as the usage
+// error of the command tool ("corl", "corl-beam") whose finished runs
+// they are.
+func SettingsUsage(tool string, e *eval.SettingsError) error {
+	switch {
+	case e.Missing:
+		return usage("--resume: the finished runs in %s predate the setting %s, and were not made with %s %s: finish them with the %s that made them, or remove the directory to start over",
+			e.Dir, e.Name, e.Name, e.Now, tool)
+	case e.Unset:
+		return usage("--resume: the finished runs in %s were made with %s %s, which these flags do not set: give its flag again", e.Dir, e.Name, e.Was)
+	default:
+		return usage("--resume: the finished runs in %s were made with %s %s, not %s", e.Dir, e.Name, e.Was, e.Now)
+	}
+}
