@@ -35,6 +35,10 @@ const (
 // again when the resumed run validates that round).
 func bestFile(round int) string { return fmt.Sprintf("best-%d.safetensors", round) }
 
+// CandidateFile is the network validated after round, written under
+// RLConfig.KeepCandidates and never removed.
+func CandidateFile(round int) string { return fmt.Sprintf("candidate-%d.safetensors", round) }
+
 // pruneBest removes the best-round files but keep's (-1: all).
 func (l *learner) pruneBest(keep int) error {
 	files, err := filepath.Glob(l.dir.Join("best-*.safetensors"))
@@ -197,6 +201,11 @@ func (l *learner) validate(ctx context.Context) (float64, error) {
 	l.rows = append(l.rows, trace.Train{Run: l.run, Agent: l.cfg.Variant(), Phase: "valid", Epoch: int64(l.st.Round), Step: int64(l.st.Updates),
 		Samples: int64(l.st.Episode), Loss: score, LR: l.cfg.LR, Return: trace.Float(-(math.Exp(logNodes/n) - 1)), Seconds: l.seconds()})
 	l.st.Validated = l.st.Round
+	if l.cfg.KeepCandidates {
+		if err := l.q.Save(l.dir.Join(CandidateFile(l.st.Round))); err != nil {
+			return score, err
+		}
+	}
 	if l.st.BestRound < 0 || score < l.st.Best {
 		l.st.Best, l.st.BestRound = score, l.st.Round
 		if err := l.q.Save(l.dir.Join(bestFile(l.st.Round))); err != nil {

@@ -407,3 +407,78 @@ func TestAgreementSample(t *testing.T) {
 		}
 	}
 }
+
+// Under KeepCandidates every validated network stays on disk, and each
+// replays on the validation instances to the score the trace gives its
+// round; the kept best is the candidate of the best round.
+func TestKeepCandidates(t *testing.T) {
+	highstest.Need(t)
+	insts := tinyKnapsacks(t, 3, 14, 1)
+	valid := tinyKnapsacks(t, 2, 14, 77)
+	cfg := tinyRLConfig()
+	cfg.Episodes, cfg.UpdatesPerRound = 8, 1
+	cfg.Keep, cfg.ValidEvery, cfg.KeepCandidates = KeepBest, 2, true
+	dir, err := train.Create(t.TempDir(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := TrainRL(context.Background(), cfg, RLEnv{Instances: insts, Valid: valid, Init: initPolicy(t, 8), Workers: 1}, dir); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := dir.ReadTrace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &learner{cfg: cfg.WithDefaults()}
+	best, bestRound := math.Inf(1), int64(-1)
+	n := 0
+	for _, r := range rows {
+		if r.Phase != "valid" {
+			continue
+		}
+		n++
+		q, err := LoadQNet(dir.Join(CandidateFile(int(r.Epoch))), nil)
+		if err != nil {
+			t.Fatalf("round %d's candidate: %v", r.Epoch, err)
+		}
+		score := 0.0
+		for i, in := range valid {
+			ep, err := PlayEpisode(context.Background(), q, in, EpisodeConfig{Index: i, Seed: cfg.Seed, Search: l.searchConfig(math.NaN())})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := rootReturn(ep, l.cfg.Reward)
+			if err != nil {
+				t.Fatal(err)
+			}
+			score += v
+		}
+		score /= float64(len(valid))
+		if math.Abs(score-r.Loss) > 1e-9 {
+			t.Errorf("round %d's candidate replays at %v, the trace says %v", r.Epoch, score, r.Loss)
+		}
+		if r.Loss < best {
+			best, bestRound = r.Loss, r.Epoch
+		}
+	}
+	if n != 3 {
+		t.Fatalf("%d validations, want 3 (rounds 0, 2, 4)", n)
+	}
+	a, err := os.ReadFile(dir.Join(CandidateFile(int(bestRound))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(dir.Join(BestFile))
+	if err != nil || !bytes.Equal(a, b) {
+		t.Fatalf("%s is not round %d's candidate, the best validated (%v)", BestFile, bestRound, err)
+	}
+}
+
+// KeepCandidates needs KeepBest: there is nothing validated otherwise.
+func TestKeepCandidatesNeedsKeepBest(t *testing.T) {
+	cfg := tinyRLConfig()
+	cfg.KeepCandidates = true
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "KeepCandidates") {
+		t.Fatalf("KeepCandidates without KeepBest: %v, want an error naming it", err)
+	}
+}

@@ -98,6 +98,10 @@ type RLConfig struct {
 	// first (the initial network is a candidate too). "": KeepLast.
 	Keep       string `json:"keep,omitempty"`
 	ValidEvery int    `json:"valid_every,omitempty"`
+	// KeepCandidates, under KeepBest, also writes every validated network
+	// to CandidateFile(round) and keeps it, so that the networks
+	// validation chose among can be compared on other instances.
+	KeepCandidates bool `json:"keep_candidates,omitempty"`
 }
 
 // Values of RLConfig.Keep.
@@ -149,6 +153,8 @@ func (c RLConfig) Validate() error {
 		return bad("Keep", fmt.Sprintf("%q", c.Keep), KeepLast+" or "+KeepBest)
 	case c.ValidEvery < 0:
 		return bad("ValidEvery", c.ValidEvery, ">= 0")
+	case c.KeepCandidates && c.Keep != KeepBest:
+		return bad("KeepCandidates", c.KeepCandidates, "false unless Keep is "+KeepBest)
 	}
 	if err := c.Redistribution.Validate(); err != nil {
 		return err

@@ -41,6 +41,7 @@ func rlFlags() []cli.Flag {
 		&cli.StringFlag{Name: "keep", Value: d.Keep, Usage: "revibranch: the policy written: last, or best on --valid-instances greedy validation episodes (the initial network included)"},
 		&cli.IntFlag{Name: "valid-instances", Value: 10, Usage: "revibranch --keep best: validation instances, generated apart from the training and held-out ones"},
 		&cli.IntFlag{Name: "valid-every", Value: d.ValidEvery, Usage: "revibranch --keep best: rounds between validations"},
+		&cli.BoolFlag{Name: "keep-candidates", Usage: "revibranch --keep best: also keep every validated network, as candidate-ROUND.safetensors in --out"},
 		&cli.StringFlag{Name: "optima-cache", Value: revibranch.DefaultOptimaDir(), Usage: "revibranch: `DIR` caching the instances' optimal values (the cutoffs) by content, shared by runs and resumes (\"\": none)"},
 	}
 }
@@ -54,7 +55,7 @@ func rlConfigFromFlags(c *cli.Context, cfg *trainMILPConfig) error {
 		TreeMDP: c.Bool("tree-mdp"), EpisodeNodeLimit: c.Int64("episode-node-limit"), NoCutoff: c.Bool("no-cutoff"), Seed: c.Uint64("seed"),
 		Q: revibranch.QConfig{NoHistory: c.Bool("no-history")}, Reward: revibranch.Reward(c.String("reward")),
 		Imitation: c.Float64("imitation"), ImitationDecay: c.Float64("imitation-decay"), CandidateLR: c.Float64("candidate-lr"),
-		Keep: c.String("keep"), ValidEvery: c.Int("valid-every"),
+		Keep: c.String("keep"), ValidEvery: c.Int("valid-every"), KeepCandidates: c.Bool("keep-candidates"),
 	}
 	if c.Bool("no-redistribution") {
 		rl.Redistribution = revibranch.RedistributeNone
@@ -98,6 +99,7 @@ func rlConfigFromFlags(c *cli.Context, cfg *trainMILPConfig) error {
 	}{
 		{"valid-instances", "--keep best", rl.Keep != revibranch.KeepBest},
 		{"valid-every", "--keep best", rl.Keep != revibranch.KeepBest},
+		{"keep-candidates", "--keep best", rl.Keep != revibranch.KeepBest},
 		{"imitation-decay", "--imitation above 0", rl.Imitation == 0},
 		{"optima-cache", "the cutoffs, which --no-cutoff turns off", rl.NoCutoff},
 	} {

@@ -112,6 +112,7 @@ func TestRLKeepFlags(t *testing.T) {
 		// Flags that would have no effect.
 		{"--valid-instances", "5", "--family", "knapsack"},
 		{"--valid-every", "5", "--keep", "last", "--family", "knapsack"},
+		{"--keep-candidates", "--family", "knapsack"},
 		{"--imitation-decay", "0.5", "--family", "knapsack"},
 		{"--optima-cache", "", "--no-cutoff", "--family", "knapsack"},
 		{"--imitation", "1", "--dim", "8", "--family", "knapsack"},
