@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -317,6 +318,9 @@ func TestEvalFlagsChecked(t *testing.T) {
 		{[]string{"eval", "milp", "--set", set, "--time-limit", "NaN"}, "--time-limit"},
 		{[]string{"eval", "milp", "--set", set, "--workers", "0"}, "--workers"},
 		{[]string{"eval", "milp", "--set", set, "--node-limit", "-3"}, "--node-limit"},
+		{[]string{"eval", "milp", "--set", set, "--gap-limit", "-0.5"}, "--gap-limit"},
+		{[]string{"eval", "milp", "--set", set, "--gap-limit", "1"}, "--gap-limit"},
+		{[]string{"eval", "milp", "--set", set, "--gap-limit", "NaN"}, "--gap-limit"},
 		{[]string{"eval", "milp", "--set", set, "--resume"}, "--resume"},
 		{[]string{"eval", "malloc", "--set", set, "--mip-time-limit", "-1"}, "--mip-time-limit"},
 		{[]string{"eval", "malloc", "--set", set, "--alignment", "0"}, "--alignment"},
@@ -494,6 +498,9 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	if code, _, errs := corl(t, append(base, "--redcost", "nodes")...); code != exitUsage || !strings.Contains(errs, "made with redcost") {
 		t.Errorf("resume with another --redcost: exit %d, %q", code, errs)
 	}
+	if code, _, errs := corl(t, append(base, "--gap-limit", "0.01")...); code != exitUsage || !strings.Contains(errs, "made with gap_limit") {
+		t.Errorf("resume with another --gap-limit: exit %d, %q", code, errs)
+	}
 	if code, _, errs := corl(t, base...); code != exitOK {
 		t.Errorf("resume with the same flags: exit %d, %q", code, errs)
 	}
@@ -509,5 +516,79 @@ func TestEvalRefusesUnfinishedParts(t *testing.T) {
 	code, _, errs := corl(t, "eval", "milp", "--set", set, "--branching", "mostfrac", "--out", out)
 	if code != exitUsage || !strings.Contains(errs, "--resume") {
 		t.Errorf("exit %d, %q", code, errs)
+	}
+}
+
+// --gap-limit ends corl's search and HiGHS's MIP at the same relative gap:
+// every run counts as solved, its gap is within the limit, and the optima
+// proved without a limit lie between its objective and its dual bound.
+// Without the limit corl's search proves optimality.
+func TestEvalMILPGapLimit(t *testing.T) {
+	needHiGHS(t)
+	set := t.TempDir() // instance 2 ends at the limit, the others at the root
+	if code, _, errs := corl(t, "generate", "setcover", "--n", "3", "--seed", "3", "--param", "rows=100", "--param", "cols=200", "--out", set); code != exitOK {
+		t.Fatal(errs)
+	}
+	run := func(extra ...string) ([]trace.Result, []eval.MILPRow) {
+		out := filepath.Join(t.TempDir(), "r.parquet")
+		args := append([]string{"eval", "milp", "--set", set, "--branching", "mostfrac,pscost", "--highs", "--json", "--out", out}, extra...)
+		code, stdout, errs := corl(t, args...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", extra, code, errs)
+		}
+		var table []eval.MILPRow
+		if err := json.Unmarshal([]byte(stdout), &table); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := trace.ReadOf[trace.Result](out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows, table
+	}
+	exact, _ := run()
+	opt := map[string]float64{}
+	for _, r := range exact {
+		if r.Policy != eval.HiGHS {
+			if r.Status != "optimal" {
+				t.Fatalf("%s %s without a gap limit: %s, want optimal", r.Instance, r.Policy, r.Status)
+			}
+			opt[r.Instance] = r.Objective
+		}
+	}
+	const g = 0.05
+	rows, table := run("--gap-limit", fmt.Sprint(g))
+	limited := 0
+	for _, p := range table {
+		if p.Solved != p.Instances {
+			t.Errorf("%s: %d of %d solved with --gap-limit, want all", p.Policy, p.Solved, p.Instances)
+		}
+	}
+	for _, r := range rows {
+		o := opt[r.Instance]
+		if r.Objective < o-1e-6 {
+			t.Errorf("%s %s: objective %v below the optimum %v", r.Instance, r.Policy, r.Objective, o)
+		}
+		if r.Objective > o*(1+g)+1e-6 {
+			t.Errorf("%s %s: objective %v more than %v above the optimum %v", r.Instance, r.Policy, r.Objective, g, o)
+		}
+		if r.Policy == eval.HiGHS {
+			continue
+		}
+		if r.Status != "optimal" && r.Status != "gap_limit" {
+			t.Errorf("%s %s: status %s", r.Instance, r.Policy, r.Status)
+		}
+		if r.Status == "gap_limit" {
+			limited++
+			if r.Gap == 0 {
+				t.Errorf("%s %s: gap_limit with the gap closed (optimal)", r.Instance, r.Policy)
+			}
+		}
+		if r.DualBound > o+1e-6 || r.Gap > g+1e-12 {
+			t.Errorf("%s %s: dual bound %v, gap %v (optimum %v, limit %v)", r.Instance, r.Policy, r.DualBound, r.Gap, o, g)
+		}
+	}
+	if limited == 0 {
+		t.Error("no run ended at the gap limit: the test does not exercise it")
 	}
 }

@@ -48,6 +48,7 @@ func solveCommand() *cli.Command {
 			&cli.StringFlag{Name: "branching", Value: "relpscost", Usage: "with --bnb: branching rule: " + branchingHelp},
 			&cli.StringFlag{Name: "trace", Usage: "with --bnb: write one Parquet row per branching decision to `FILE`"},
 			&cli.Float64Flag{Name: "cutoff", Usage: "with --bnb: prune every node whose bound reaches `VALUE` (the model's sense), as an incumbent of that value would"},
+			&cli.Float64Flag{Name: "gap-limit", Usage: "with --bnb: stop once the relative gap is at most `GAP` (status gap_limit; 0: prove optimality); HiGHS's MIP takes --option mip_rel_gap=GAP"},
 		}, append(bnbFlags(), reliabilityFlags()...)...),
 		Action: solveAction,
 	}
@@ -168,8 +169,8 @@ func solveAction(c *cli.Context) error {
 	if c.Bool("bnb") {
 		return solveBnBAction(c, m, name)
 	}
-	if c.IsSet("trace") || c.IsSet("branching") || c.IsSet("cutoff") {
-		return usageErr("--trace, --branching and --cutoff go with --bnb")
+	if c.IsSet("trace") || c.IsSet("branching") || c.IsSet("cutoff") || c.IsSet("gap-limit") {
+		return usageErr("--trace, --branching, --cutoff and --gap-limit go with --bnb")
 	}
 	cfg := highs.Config{Runtime: c.String("engine")}
 	if c.Bool("log") {

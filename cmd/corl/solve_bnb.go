@@ -30,6 +30,11 @@ func solveBnBAction(c *cli.Context, m *solver.Model, name string) error {
 		}
 		cfg.Cutoff, cfg.HasCutoff = v, true
 	}
+	if g := c.Float64("gap-limit"); !(g >= 0 && g < 1) {
+		return usageErr("--gap-limit %v: want a relative gap in [0, 1) (0: prove optimality)", g)
+	} else {
+		cfg.GapLimit = g
+	}
 	ctx := c.Context
 	if c.Float64("time-limit") > 0 {
 		var cancel context.CancelFunc

@@ -24,6 +24,7 @@ func MILP() []cli.Flag {
 		&cli.StringFlag{Name: "branching", Value: "relpscost,pscost,mostfrac", Usage: "comma-separated rules: " + policy.Help},
 		&cli.BoolFlag{Name: "highs", Usage: "also run HiGHS's own branch-and-cut"},
 		&cli.Float64Flag{Name: "time-limit", Usage: "per run, in `SECONDS` (0: none)"},
+		&cli.Float64Flag{Name: "gap-limit", Usage: "end every run at this relative `GAP`, corl's search (status gap_limit, counted as solved) and HiGHS's MIP (its mip_rel_gap) alike; 0: corl's search proves optimality and HiGHS keeps its default mip_rel_gap of 1e-4"},
 		Engine(),
 		&cli.StringFlag{Name: "out", Usage: "write one Parquet row per run to `FILE`"},
 		&cli.StringFlag{Name: "trace", Usage: "write one Parquet row per branching decision to `FILE`"},
@@ -70,12 +71,16 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 	if err != nil {
 		return MILPEval{}, err
 	}
+	gapLimit := c.Float64("gap-limit")
+	if !(gapLimit >= 0 && gapLimit < 1) {
+		return MILPEval{}, usage("--gap-limit %v: want a relative gap in [0, 1) (0: none)", gapLimit)
+	}
 	bnbFlags := BnBFlagsOf(c)
 	bnbCfg, err := bnbFlags.Config()
 	if err != nil {
 		return MILPEval{}, err
 	}
-	cfg := eval.MILP{Engine: c.String("engine"), TimeLimit: timeLimit, BnB: bnbCfg, Resolve: Brancher, Steps: c.String("trace") != ""}
+	cfg := eval.MILP{Engine: c.String("engine"), TimeLimit: timeLimit, GapLimit: gapLimit, BnB: bnbCfg, Resolve: Brancher, Steps: c.String("trace") != ""}
 	if err := cfg.Check(policies, c.Uint64("seed")); err != nil {
 		return MILPEval{}, err // a Usage or Input error from Brancher
 	}
@@ -84,7 +89,7 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 		names[i] = filepath.Base(f)
 	}
 	return MILPEval{Files: files, Names: names, Policies: policies, Seed: c.Uint64("seed"), Config: cfg, BnB: bnbFlags,
-		Settings: map[string]string{"engine": cfg.Engine, "time_limit": fmt.Sprint(timeLimit),
+		Settings: map[string]string{"engine": cfg.Engine, "time_limit": fmt.Sprint(timeLimit), "gap_limit": fmt.Sprint(gapLimit),
 			"node_selection": bnbCfg.NodeSelection.String(), "node_limit": fmt.Sprint(bnbCfg.NodeLimit),
 			"presolve": fmt.Sprint(bnbCfg.Presolve), "heuristics": bnbFlags.Heuristics, "cuts": bnbFlags.Cuts,
 			// The flags' words changed meaning ("on" was the root only); these
@@ -99,7 +104,9 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 		// wherever the search cut at the nodes, and no swap search ran.
 		// (--cuts root or off, or a --heuristics list without swap, then
 		// search as they do now.)
+		// A record made before gap_limit ran without one.
 		Before: map[string]string{
+			"gap_limit":    "0",
 			"gomory_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoGomory && !bnbCfg.Cuts.RootOnly),
 			"swap":         "false"}}, nil
 }

@@ -420,3 +420,49 @@ func TestBranchRefusesNonCandidate(t *testing.T) {
 		t.Fatalf("second Branch: %v", err)
 	}
 }
+
+// A gap limit ends the search within it and never past a proof: the
+// known optimum lies between the dual bound and the solution, the final
+// gap is at most the limit, and gap_limit is reported only while the gap
+// is open (a closed one is optimal).
+func TestGapLimitBracketsTheOptimum(t *testing.T) {
+	const limit = 0.01
+	limited := 0
+	for _, in := range sharedtest.Instances(t) {
+		name := strings.TrimSuffix(in.Name, ".mps")
+		if in.Kind != "MILP" || in.Status != "optimal" || name == "sp150x300d" || name == "p0548" {
+			continue // those two take most of a minute
+		}
+		t.Run(name, func(t *testing.T) {
+			m, err := solver.ReadMPSFile(in.File)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Sense != solver.Minimize {
+				t.Skip("the bracket below is written for a minimisation")
+			}
+			res := solveBnB(t, m, "relpscost", bnb.Config{GapLimit: limit})
+			t.Logf("%v: %d nodes, objective %v, dual bound %v, gap %v", res.Status, res.Stats.Nodes, res.Objective, res.Stats.DualBound, res.Stats.Gap)
+			tol := 1e-6 * math.Max(1, math.Abs(in.Objective))
+			switch {
+			case res.Status == solver.StatusGapLimit:
+				limited++
+				if res.Stats.Gap == 0 {
+					t.Error("gap_limit with the gap closed")
+				}
+			case res.Status != solver.StatusOptimal:
+				t.Fatalf("status %v, want optimal or gap_limit", res.Status)
+			}
+			if res.Stats.Gap > limit {
+				t.Errorf("gap %v above the limit %v", res.Stats.Gap, limit)
+			}
+			if res.Stats.DualBound > in.Objective+tol || res.Objective < in.Objective-tol {
+				t.Errorf("bounds [%v, %v] do not bracket the optimum %v", res.Stats.DualBound, res.Objective, in.Objective)
+			}
+			checkSolution(t, m, res)
+		})
+	}
+	if limited == 0 {
+		t.Error("no instance ended at the gap limit: the test does not exercise it")
+	}
+}

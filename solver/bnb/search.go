@@ -336,8 +336,12 @@ func (s *Search) limitReached(ctx context.Context) (solver.Status, bool) {
 	if s.cfg.NodeLimit > 0 && s.stats.Nodes >= s.cfg.NodeLimit {
 		return solver.StatusNodeLimit, true
 	}
-	if s.cfg.GapLimit > 0 && s.gap() <= s.cfg.GapLimit {
-		return solver.StatusGapLimit, true
+	if s.cfg.GapLimit > 0 {
+		if g := s.gap(); g == 0 {
+			return solver.StatusOptimal, true // closed: a proof, not a limit
+		} else if g <= s.cfg.GapLimit {
+			return solver.StatusGapLimit, true
+		}
 	}
 	return 0, false
 }

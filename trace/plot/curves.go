@@ -36,8 +36,11 @@ var (
 )
 
 // Solved reports whether a run solved its instance: it proved an optimum
-// or infeasibility.
-func Solved(r trace.Result) bool { return r.Status == "optimal" || r.Status == "infeasible" }
+// or infeasibility, or closed the gap to the limit it was asked for
+// (gap_limit, as corl eval milp --gap-limit records).
+func Solved(r trace.Result) bool {
+	return r.Status == "optimal" || r.Status == "infeasible" || r.Status == "gap_limit"
+}
 
 // instance identifies an instance of an evaluation.
 type instance struct {
