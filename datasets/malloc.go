@@ -167,3 +167,84 @@ func SyntheticWorkload(rng *rand.Rand, ops int) []malloc.Buffer {
 	}
 	return bufs
 }
+
+// Workload kinds of the synthetic generators.
+const (
+	// WorkloadProgram is SyntheticWorkload: ops in schedule order, each
+	// tensor used by one to three later ops (the default).
+	WorkloadProgram = "program"
+	// WorkloadIntervals is IntervalWorkload: independent buffers of two
+	// uses each, sizes and lifetimes drawn like MiniMalloc's benchmarks'.
+	WorkloadIntervals = "intervals"
+)
+
+// WorkloadKinds are the synthetic workload kinds, the default first.
+var WorkloadKinds = []string{WorkloadProgram, WorkloadIntervals}
+
+// Workload generates a synthetic workload of the given kind (the empty
+// kind is WorkloadProgram) with n ops or buffers.
+func Workload(kind string, rng *rand.Rand, n int) ([]malloc.Buffer, error) {
+	switch kind {
+	case "", WorkloadProgram:
+		return SyntheticWorkload(rng, n), nil
+	case WorkloadIntervals:
+		return IntervalWorkload(rng, n), nil
+	}
+	return nil, fmt.Errorf("%w: workload kind %q: want %s", ErrBadInput, kind, strings.Join(WorkloadKinds, " or "))
+}
+
+// The two regimes of IntervalWorkload. A lifetime is in units of the time
+// between two buffers' starts (the horizon is n of them); its logarithm is
+// normal, and the base-2 logarithm of the size falls with it, as in
+// MiniMalloc's benchmarks, where large buffers live briefly (correlation
+// -0.5 to -0.9). Summary statistics of the nine challenging benchmarks
+// A-I chose the figures (see RATIONALE); the files are not read.
+var intervalRegimes = [2]struct {
+	lifeMedian, lifeSigma float64 // lifetime: median, sigma of its natural log
+	sizeLog2, sizeSigma   float64 // log2 size at the median lifetime, its sigma
+	corr                  float64 // correlation of log size and log lifetime
+	minLog2, maxLog2      float64 // sizes clamped to [2^min, 2^max]
+}{
+	// wide: A-E and I: sizes from 1 KiB to under 1 MiB, lifetimes
+	// from a few starts to the whole horizon.
+	{lifeMedian: 15, lifeSigma: 1.4, sizeLog2: 15.5, sizeSigma: 2, corr: -0.75, minLog2: 10, maxLog2: 19.7},
+	// narrow: F-H: sizes of 32-128 KiB, lifetimes of 6-14 starts.
+	{lifeMedian: 10, lifeSigma: 0.25, sizeLog2: 16, sizeSigma: 0.35, corr: -0.55, minLog2: 15, maxLog2: 17},
+}
+
+// IntervalNarrowShare is the share of IntervalWorkload's workloads drawn
+// in the narrow regime (three of MiniMalloc's nine benchmarks).
+const IntervalNarrowShare = 1.0 / 3
+
+// IntervalWorkload generates n independent buffers shaped like
+// MiniMalloc's challenging benchmarks: each has two uses (a write and a
+// read) and starts at a uniform time step in [0, n); its lifetime is
+// log-normal in steps, and its size, rounded to 1 KiB, log-normal with a
+// mean that falls as the lifetime grows. One workload in three is drawn
+// in the narrow regime (sizes of 32-128 KiB, lifetimes near 10 steps),
+// the others in the wide one (1 KiB to 800 KiB, a median lifetime of 15
+// steps and a long tail); a lifetime past the horizon makes the buffer
+// live over all of it.
+func IntervalWorkload(rng *rand.Rand, n int) []malloc.Buffer {
+	r := intervalRegimes[0]
+	if rng.Float64() < IntervalNarrowShare {
+		r = intervalRegimes[1]
+	}
+	bufs := make([]malloc.Buffer, n)
+	horizon := int64(n)
+	for i := range n {
+		z := rng.NormFloat64()
+		life := int64(math.Round(r.lifeMedian * math.Exp(r.lifeSigma*z)))
+		lg := r.sizeLog2 + r.sizeSigma*(r.corr*z+math.Sqrt(1-r.corr*r.corr)*rng.NormFloat64())
+		lg = min(max(lg, r.minLog2), r.maxLog2)
+		size := max(1024, int64(math.Round(math.Exp2(lg)/1024))*1024)
+		start := rng.Int64N(horizon)
+		life = max(life, 1)
+		b := malloc.Buffer{ID: i, Start: start, End: min(start+life, horizon), Size: size, Uses: 2}
+		if life >= horizon {
+			b.Start, b.End = 0, horizon
+		}
+		bufs[i] = b
+	}
+	return bufs
+}

@@ -27,6 +27,7 @@ type Manifest struct {
 	Seed     uint64             `json:"seed"`
 	Params   map[string]float64 `json:"params"`
 	Source   string             `json:"source,omitempty"` // the file a converted set comes from
+	Kind     string             `json:"kind,omitempty"`   // a synthetic malloc set's workload kind, if not WorkloadProgram
 	N        int                `json:"n"`
 	Complete bool               `json:"complete"`
 	Files    []ManifestFile     `json:"files"`
@@ -103,16 +104,37 @@ const MaxOps = 1_000_000
 // operations (see SyntheticWorkload) into cfg.Dir as synthetic-<i>.csv plus
 // manifest.json, stopping and continuing as GenerateSet does.
 func GenerateMallocSet(ctx context.Context, ops int, cfg SetConfig) (Manifest, error) {
+	return GenerateWorkloadSet(ctx, WorkloadProgram, ops, cfg)
+}
+
+// GenerateWorkloadSet is GenerateMallocSet for workloads of any kind
+// (Workload): ops operations or buffers each, files named
+// <kind>-<i>.csv (synthetic-<i>.csv for WorkloadProgram, as before), the
+// kind in the manifest.
+func GenerateWorkloadSet(ctx context.Context, kind string, ops int, cfg SetConfig) (Manifest, error) {
+	if _, err := Workload(kind, rand.New(rand.NewPCG(0, 0)), 0); err != nil {
+		return Manifest{}, err
+	}
+	prefix := "synthetic"
+	if kind == WorkloadProgram {
+		kind = ""
+	}
+	if kind != "" {
+		prefix = kind
+	}
 	if ops < 2 {
 		return Manifest{}, &CountError{Name: "ops", Value: ops, Min: 2}
 	}
 	if ops > MaxOps {
 		return Manifest{}, &SizeError{Family: "malloc", What: "operations", Estimate: float64(ops), Limit: MaxOps}
 	}
-	man := Manifest{Family: "malloc", Seed: cfg.Seed, Params: map[string]float64{"ops": float64(ops)}}
-	name := func(i int) string { return fmt.Sprintf("synthetic-%04d.csv", i) }
+	man := Manifest{Family: "malloc", Seed: cfg.Seed, Params: map[string]float64{"ops": float64(ops)}, Kind: kind}
+	name := func(i int) string { return fmt.Sprintf("%s-%04d.csv", prefix, i) }
 	return writeSet(ctx, cfg, man, func(i int, seed uint64) (ManifestFile, error) {
-		bufs := SyntheticWorkload(rand.New(rand.NewPCG(seed, 0x5e)), ops)
+		bufs, err := Workload(kind, rand.New(rand.NewPCG(seed, 0x5e)), ops)
+		if err != nil {
+			return ManifestFile{}, err
+		}
 		mf := ManifestFile{File: name(i), Buffers: len(bufs)}
 		return mf, WriteAllocationCSV(filepath.Join(cfg.Dir, mf.File), bufs)
 	}, name)
@@ -224,6 +246,7 @@ func keptFiles(dir string, want Manifest) (map[string]ManifestFile, error) {
 	}{
 		{"family", old.Family, want.Family, old.Family == want.Family},
 		{"size", old.Size, want.Size, old.Size == want.Size},
+		{"workload kind", old.Kind, want.Kind, old.Kind == want.Kind},
 		{"seed", old.Seed, want.Seed, old.Seed == want.Seed},
 		{"parameters", old.Params, want.Params, maps.Equal(old.Params, want.Params)},
 	} {

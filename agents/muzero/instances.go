@@ -13,20 +13,43 @@ import (
 // malloc.DefaultModel and a fast memory of frac times each one's peak live
 // size. Distinct seeds give the training and held-out sets.
 func SyntheticInstances(seed uint64, n, ops int, frac float64) ([]*malloc.Instance, error) {
+	return WorkloadInstances(datasets.WorkloadProgram, seed, n, ops, frac, 0)
+}
+
+// WorkloadInstances is SyntheticInstances for workloads of any kind
+// (datasets.Workload; the empty kind is the program kind, whose instances
+// are SyntheticInstances'). With mix > 0 every odd-numbered instance gets a
+// fast memory of mix times its peak live size instead of frac, so one
+// network learns both capacities.
+func WorkloadInstances(kind string, seed uint64, n, ops int, frac, mix float64) ([]*malloc.Instance, error) {
 	if !(frac > 0 && frac <= 1) {
 		return nil, &ConfigError{"capacity fraction", frac, "in (0, 1]"}
+	}
+	if !(mix >= 0 && mix <= 1) {
+		return nil, &ConfigError{"capacity mix", mix, "0 (none) or in (0, 1]"}
 	}
 	if ops < 1 {
 		return nil, &ConfigError{"ops", ops, ">= 1"}
 	}
+	prefix := "synthetic"
+	if kind != "" && kind != datasets.WorkloadProgram {
+		prefix = kind
+	}
 	out := make([]*malloc.Instance, n)
 	for i := range n {
-		bufs := datasets.SyntheticWorkload(rand.New(rand.NewPCG(seed, uint64(i))), ops)
+		bufs, err := datasets.Workload(kind, rand.New(rand.NewPCG(seed, uint64(i))), ops)
+		if err != nil {
+			return nil, &ConfigError{"workload", kind, "program or intervals"}
+		}
 		for k := range bufs {
 			bufs[k].Benefit = malloc.DefaultModel.Benefit(bufs[k].Size, bufs[k].Uses)
 		}
-		in := &malloc.Instance{Name: fmt.Sprintf("synthetic-%d-%d", seed, i), Buffers: bufs}
-		in.Capacity = max(1, int64(frac*float64(in.PeakLive())))
+		in := &malloc.Instance{Name: fmt.Sprintf("%s-%d-%d", prefix, seed, i), Buffers: bufs}
+		f := frac
+		if mix > 0 && i%2 == 1 {
+			f = mix
+		}
+		in.Capacity = max(1, int64(f*float64(in.PeakLive())))
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/corl-go/corl/datasets"
@@ -32,6 +33,8 @@ type rootQError struct {
 	Spread          float64 // sum over the states of the true Q's range
 	Argmax          int     // states where the learned argmax is among the truly best moves
 	PriorBestFit    int     // states where the prior's argmax is best fit's move
+	PriorBest       int     // states where the prior's argmax is among the truly best moves
+	Rare, RareHit   int     // states where best fit's move is not among the truly best; of those, where the prior's argmax is
 }
 
 func (q *rootQError) add(net *Network, in *malloc.Instance) error {
@@ -112,6 +115,17 @@ func (q *rootQError) add(net *Network, in *malloc.Instance) error {
 			if pa == bf {
 				q.PriorBestFit++
 			}
+			for i, a := range legal {
+				if a == pa && qt[i] >= hi-1e-9 {
+					q.PriorBest++
+				}
+				if a == bf && qt[i] < hi-1e-9 {
+					q.Rare++
+					if pa != bf && qt[slices.Index(legal, pa)] >= hi-1e-9 {
+						q.RareHit++
+					}
+				}
+			}
 			q.Spread += hi - lo
 			q.States++
 			q.Actions += len(legal)
@@ -173,9 +187,9 @@ func TestRootQError(t *testing.T) {
 		t.Fatal("no state with two legal moves")
 	}
 	n := float64(q.Actions)
-	t.Logf("states %d actions %d | mean |Q - Q_true| %.4f | centred %.4f | true spread %.4f | learned argmax among the true best %d/%d | prior = best fit %d/%d",
-		q.States, q.Actions, q.Abs/n, q.Centred/n, q.Spread/float64(q.States), q.Argmax, q.States, q.PriorBestFit, q.States)
-	if q.Centred > 2*q.Abs+1e-9 || q.Argmax > q.States || q.PriorBestFit > q.States || math.IsNaN(q.Abs) {
+	t.Logf("states %d actions %d | mean |Q - Q_true| %.4f | centred %.4f | true spread %.4f | learned argmax among the true best %d/%d | prior = best fit %d/%d | prior among the true best %d/%d | best fit not among them %d, the prior is %d",
+		q.States, q.Actions, q.Abs/n, q.Centred/n, q.Spread/float64(q.States), q.Argmax, q.States, q.PriorBestFit, q.States, q.PriorBest, q.States, q.Rare, q.RareHit)
+	if q.Centred > 2*q.Abs+1e-9 || q.Argmax > q.States || q.PriorBestFit > q.States || q.PriorBest > q.States || q.RareHit > q.Rare || math.IsNaN(q.Abs) {
 		t.Errorf("out of bounds: %+v", q)
 	}
 }

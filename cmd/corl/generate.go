@@ -31,10 +31,11 @@ func generateCommand() *cli.Command {
 			"Ctrl-C stops after the instance in progress; the finished files are kept and listed in\n" +
 			"the manifest. Rerunning the same command (or adding --resume) continues: files whose\n" +
 			"seed and SHA-256 match the manifest are kept, the rest written.\n\nFamilies:\n" + strings.Join(fams, "\n") +
-			"\n  malloc    memory-mapping workloads (allocation CSVs): synthetic programs, or --onnx MODEL" +
+			"\n  malloc    memory-mapping workloads (allocation CSVs): synthetic programs, MiniMalloc-like\n            buffers (--workload intervals), or --onnx MODEL" +
 			"\n\nExamples:\n  corl generate setcover --n 20 --size easy --seed 1 --out sets/setcover-easy" +
 			"\n  corl generate setcover --n 20 --param rows=200 --param density=0.1 --out sets/small" +
 			"\n  corl generate malloc --n 10 --ops 200 --out sets/malloc" +
+			"\n  corl generate malloc --n 10 --ops 120 --workload intervals --out sets/intervals" +
 			"\n  corl generate malloc --onnx det.onnx --input-shape 1,3,640,640 --out sets/onnx",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "n", Value: 10, Usage: "number of instances (at least 1)"},
@@ -43,7 +44,8 @@ func generateCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Usage: "output `DIR` (required; made if missing)"},
 			&cli.BoolFlag{Name: "resume", Usage: "continue the interrupted set in --out (rerunning the same command does too)"},
 			&cli.StringSliceFlag{Name: "param", Usage: "override a generator parameter, as `NAME=VALUE` (repeatable)"},
-			&cli.IntFlag{Name: "ops", Value: 200, Usage: fmt.Sprintf("malloc: operations per synthetic workload (2 to %d)", datasets.MaxOps)},
+			&cli.IntFlag{Name: "ops", Value: 200, Usage: fmt.Sprintf("malloc: operations per synthetic workload, buffers with --workload intervals (2 to %d)", datasets.MaxOps)},
+			&cli.StringFlag{Name: "workload", Value: datasets.WorkloadProgram, Usage: "malloc: the synthetic workloads' kind: program (ops in schedule order, each tensor used by one to three later ops) or intervals (independent buffers of two uses each, sizes and lifetimes shaped like MiniMalloc's benchmarks')"},
 			&cli.StringFlag{Name: "onnx", Usage: "malloc: convert this ONNX `MODEL` into a workload instead"},
 			&cli.StringFlag{Name: "input-shape", Usage: "malloc: the ONNX model's input shape, e.g. 1,3,640,640"},
 		},
@@ -65,7 +67,7 @@ func generateAction(c *cli.Context) error {
 		}
 		return generateMallocAction(c)
 	}
-	if err := refuseFlags(c, "goes with generate malloc", "ops", "onnx", "input-shape"); err != nil {
+	if err := refuseFlags(c, "goes with generate malloc", "ops", "workload", "onnx", "input-shape"); err != nil {
 		return err
 	}
 	fam, err := datasets.Lookup(c.Args().First())

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,22 +25,29 @@ func generateMallocAction(c *cli.Context) error {
 	if err := checkResume(c); err != nil {
 		return err
 	}
-	n, ops := c.Int("n"), c.Int("ops")
+	n, ops, kind := c.Int("n"), c.Int("ops"), c.String("workload")
+	if !slices.Contains(datasets.WorkloadKinds, kind) {
+		return usageErr("--workload %q: want %s", kind, strings.Join(datasets.WorkloadKinds, " or "))
+	}
 	bar := setBar{w: c.App.ErrWriter, phase: "generate malloc", total: n}
-	man, err := datasets.GenerateMallocSet(c.Context, ops, datasets.SetConfig{
+	man, err := datasets.GenerateWorkloadSet(c.Context, kind, ops, datasets.SetConfig{
 		Dir: out, N: n, Seed: c.Uint64("seed"), Progress: bar.set})
 	bar.finish()
 	if err != nil {
 		return generateStopped(c, man, err)
 	}
-	fmt.Fprintf(c.App.Writer, "wrote %d synthetic workloads of %d ops to %s\n", n, ops, out)
+	what := fmt.Sprintf("%d ops", ops)
+	if kind == datasets.WorkloadIntervals {
+		what = fmt.Sprintf("%d buffers (intervals)", ops)
+	}
+	fmt.Fprintf(c.App.Writer, "wrote %d synthetic workloads of %s to %s\n", n, what, out)
 	return nil
 }
 
 // convertONNX writes one ONNX model's workload and its manifest into out.
 func convertONNX(c *cli.Context, model, out string) error {
-	if c.IsSet("n") || c.IsSet("ops") || c.IsSet("seed") || c.Bool("resume") {
-		return usageErr("--n, --ops, --seed and --resume are for synthetic workloads; --onnx converts one model")
+	if c.IsSet("n") || c.IsSet("ops") || c.IsSet("workload") || c.IsSet("seed") || c.Bool("resume") {
+		return usageErr("--n, --ops, --workload, --seed and --resume are for synthetic workloads; --onnx converts one model")
 	}
 	shape, err := parseShape(c.String("input-shape"))
 	if err != nil {

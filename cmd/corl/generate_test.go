@@ -96,6 +96,26 @@ func TestGenerateMallocWritesManifest(t *testing.T) {
 	}
 }
 
+func TestGenerateMallocIntervals(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "m")
+	if code, stdout, stderr := corl(t, "generate", "malloc", "--n", "2", "--ops", "30", "--workload", "intervals", "--seed", "3", "--out", out); code != exitOK || !strings.Contains(stdout, "30 buffers (intervals)") {
+		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+	}
+	man, err := datasets.ReadManifest(out)
+	if err != nil || man.Kind != datasets.WorkloadIntervals || len(man.Files) != 2 || man.Files[1].File != "intervals-0001.csv" || man.Files[1].Buffers != 30 {
+		t.Fatalf("%v %+v", err, man)
+	}
+	for _, args := range [][]string{
+		{"generate", "malloc", "--workload", "graphs", "--out", filepath.Join(t.TempDir(), "x")},
+		{"generate", "knapsack", "--workload", "intervals", "--out", filepath.Join(t.TempDir(), "x")},
+		{"generate", "malloc", "--onnx", "m.onnx", "--workload", "intervals", "--out", filepath.Join(t.TempDir(), "x")},
+	} {
+		if code, _, stderr := corl(t, args...); code != exitUsage || !strings.Contains(stderr, "--workload") {
+			t.Errorf("%v: exit %d, want %d naming --workload\n%s", args, code, exitUsage, stderr)
+		}
+	}
+}
+
 // TestGenerateKilledAndRerun kills generate with SIGKILL at random
 // moments: no partial instance is ever visible under its name (each file
 // there equals the one of an uninterrupted run), and rerunning completes

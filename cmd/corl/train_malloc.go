@@ -67,8 +67,10 @@ func trainMallocCommand() *cli.Command {
 			&cli.IntFlag{Name: "counterfactual", Usage: "with --baseline bestfit, how many other legal moves than the one played each position's root also learns the exact reward of (the moves played are those the search liked: a move rarely played learns its reward only where it was good)"},
 			&cli.StringFlag{Name: "set", Usage: "train on the allocation CSVs of `DIR` instead of synthetic workloads"},
 			&cli.IntFlag{Name: "instances", Value: 32, Usage: "synthetic workloads to generate"},
-			&cli.IntFlag{Name: "ops", Value: 24, Usage: "operations per synthetic workload"},
+			&cli.IntFlag{Name: "ops", Value: 24, Usage: "operations per synthetic workload (buffers, with --workload intervals)"},
+			&cli.StringFlag{Name: "workload", Value: datasets.WorkloadProgram, Usage: "the synthetic workloads' kind: program (ops in schedule order, each tensor used by one to three later ops) or intervals (independent buffers of two uses each, sizes and lifetimes shaped like MiniMalloc's benchmarks')"},
 			&cli.Float64Flag{Name: "capacity-fraction", Value: 0.5, Usage: "fast memory as a fraction of the peak live size, in (0, 1]"},
+			&cli.Float64Flag{Name: "capacity-mix", Usage: "if set, a second fraction in (0, 1]: every other training instance (the odd-numbered ones) gets fast memory at it instead of --capacity-fraction, so one network learns both"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of everything random in the run"},
 		},
 		Action: trainMallocAction,
@@ -81,7 +83,9 @@ type trainMallocConfig struct {
 	Set              string             `json:"set,omitempty"`
 	Instances        int                `json:"instances,omitempty"`
 	Ops              int                `json:"ops,omitempty"`
+	Workload         string             `json:"workload,omitempty"` // empty: program
 	CapacityFraction float64            `json:"capacity_fraction"`
+	CapacityMix      float64            `json:"capacity_mix,omitempty"`
 	Train            muzero.TrainConfig `json:"train"`
 	Seed             uint64             `json:"seed"`
 	GOMAXPROCS       int                `json:"gomaxprocs"`
@@ -89,7 +93,7 @@ type trainMallocConfig struct {
 }
 
 func trainMallocConfigFromFlags(c *cli.Context) (trainMallocConfig, error) {
-	cfg := trainMallocConfig{Agent: c.String("agent"), CapacityFraction: c.Float64("capacity-fraction"), Seed: c.Uint64("seed"),
+	cfg := trainMallocConfig{Agent: c.String("agent"), CapacityFraction: c.Float64("capacity-fraction"), CapacityMix: c.Float64("capacity-mix"), Seed: c.Uint64("seed"),
 		GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version,
 		Train: muzero.TrainConfig{
 			Search: muzero.SearchConfig{Algorithm: muzero.Algorithm(c.String("search")), Simulations: c.Int("simulations")},
@@ -105,15 +109,28 @@ func trainMallocConfigFromFlags(c *cli.Context) (trainMallocConfig, error) {
 		return cfg, usageErr("--agent %q: want muzero", cfg.Agent)
 	}
 	if set := c.String("set"); set != "" {
+		if c.IsSet("workload") {
+			return cfg, usageErr("--workload is for synthetic workloads; --set trains on its files")
+		}
 		cfg.Set = set
 	} else {
 		cfg.Instances, cfg.Ops = c.Int("instances"), c.Int("ops")
 		if cfg.Instances < 1 || cfg.Ops < 1 {
 			return cfg, usageErr("--instances and --ops must be at least 1, got %d and %d", cfg.Instances, cfg.Ops)
 		}
+		switch w := c.String("workload"); w {
+		case datasets.WorkloadProgram: // recorded as before the option existed
+		case datasets.WorkloadIntervals:
+			cfg.Workload = w
+		default:
+			return cfg, usageErr("--workload %q: want %s", w, strings.Join(datasets.WorkloadKinds, " or "))
+		}
 	}
 	if !(cfg.CapacityFraction > 0 && cfg.CapacityFraction <= 1) {
 		return cfg, usageErr("--capacity-fraction %v: want a fraction in (0, 1]", cfg.CapacityFraction)
+	}
+	if c.IsSet("capacity-mix") && !(cfg.CapacityMix > 0 && cfg.CapacityMix <= 1) {
+		return cfg, usageErr("--capacity-mix %v: want a fraction in (0, 1]", cfg.CapacityMix)
 	}
 	for _, f := range []string{"simulations", "steps", "games", "steps-per-iteration", "batch-size", "unroll", "td-steps", "replay", "latent", "hidden"} {
 		if c.Int(f) < 1 {
@@ -149,7 +166,7 @@ func trainOffsets(v string) string {
 // mallocTrainInstances generates or reads a run's training instances.
 func mallocTrainInstances(cfg trainMallocConfig) ([]*malloc.Instance, error) {
 	if cfg.Set == "" {
-		insts, err := muzero.SyntheticInstances(cfg.Seed, cfg.Instances, cfg.Ops, cfg.CapacityFraction)
+		insts, err := muzero.WorkloadInstances(cfg.Workload, cfg.Seed, cfg.Instances, cfg.Ops, cfg.CapacityFraction, cfg.CapacityMix)
 		if err != nil {
 			return nil, usageErr("%v", err)
 		}
@@ -161,7 +178,11 @@ func mallocTrainInstances(cfg trainMallocConfig) ([]*malloc.Instance, error) {
 	}
 	insts := make([]*malloc.Instance, len(files))
 	for k, f := range files {
-		if insts[k], err = datasets.ReadAllocationCSV(f, cfg.CapacityFraction, malloc.DefaultModel); err != nil {
+		frac := cfg.CapacityFraction
+		if cfg.CapacityMix > 0 && k%2 == 1 {
+			frac = cfg.CapacityMix
+		}
+		if insts[k], err = datasets.ReadAllocationCSV(f, frac, malloc.DefaultModel); err != nil {
 			return nil, inputErr(err)
 		}
 	}
@@ -236,15 +257,25 @@ func runTrainMalloc(ctx context.Context, dir *train.Dir, cfg trainMallocConfig, 
 	if cfg.Set != "" {
 		fmt.Fprintf(&b, "Instances: the allocation CSVs of %s", cfg.Set)
 	} else {
-		fmt.Fprintf(&b, "Instances: %d synthetic workloads of %d operations, seed %d", cfg.Instances, cfg.Ops, cfg.Seed)
+		w := cfg.Workload
+		if w == "" {
+			w = datasets.WorkloadProgram
+		}
+		fmt.Fprintf(&b, "Instances: %d synthetic workloads (%s) of %d operations, seed %d", cfg.Instances, w, cfg.Ops, cfg.Seed)
+	}
+	if cfg.CapacityMix > 0 {
+		fmt.Fprintf(&b, ", capacity %g of the peak live size (%g on the odd-numbered ones)", cfg.CapacityFraction, cfg.CapacityMix)
 	}
 	t := tr.Config()
 	values := t.Values
 	if values == muzero.ValuesNStep {
 		values = fmt.Sprintf("%d-step", t.TDSteps)
 	}
-	fmt.Fprintf(&b, ", capacity %g of the peak live size.\n\nSearch: %s, %d simulations, %s model%s. %d optimizer steps, batch %d, unroll %d, %s value targets, expert weight %g.\n\n",
-		cfg.CapacityFraction, t.Search.Algorithm, t.Search.Simulations, t.Model, game, t.Steps, t.Batch, t.Unroll, values, t.Expert)
+	if cfg.CapacityMix == 0 {
+		fmt.Fprintf(&b, ", capacity %g of the peak live size", cfg.CapacityFraction)
+	}
+	fmt.Fprintf(&b, ".\n\nSearch: %s, %d simulations, %s model%s. %d optimizer steps, batch %d, unroll %d, %s value targets, expert weight %g.\n\n",
+		t.Search.Algorithm, t.Search.Simulations, t.Model, game, t.Steps, t.Batch, t.Unroll, values, t.Expert)
 	fmt.Fprintf(&b, "Last iteration: self-play return %.4f (fraction of the total benefit), loss %.4f.\n\n", last.Return, last.Loss)
 	fmt.Fprintf(&b, "Policy: `%s` (evaluate it as `--policies muzero:%s%s`). Curves: `plots/`, trace: `trace/train.parquet`.\n",
 		mallocPolicyFile, dir.Join(mallocPolicyFile), evalFlags)

@@ -50,6 +50,7 @@ func TestTrainMallocMistakes(t *testing.T) {
 		{"--rollout-weight", "1.5"}, {"--policy-head", "attention"}, {"--value-target", "td"}, {"--expert-weight", "0.5"},
 		{"--offsets", "bottoms"},
 		{"--baseline", "xla"}, {"--counterfactual", "2"}, {"--counterfactual", "-1"},
+		{"--workload", "graphs"}, {"--capacity-mix", "1.5"}, {"--capacity-mix", "0"},
 	} {
 		out := filepath.Join(t.TempDir(), "run")
 		args := append(trainMallocArgs(out), bad...)
@@ -63,6 +64,12 @@ func TestTrainMallocMistakes(t *testing.T) {
 		if !strings.Contains(stderr, bad[0]) {
 			t.Errorf("%v: the message does not name the flag: %s", bad, stderr)
 		}
+	}
+	// --workload is for generated workloads, not a --set's files.
+	out := filepath.Join(t.TempDir(), "run")
+	code, _, stderr := corl(t, append(trainMallocArgs(out), "--workload", "intervals", "--set", t.TempDir())...)
+	if _, err := os.Stat(out); code != exitUsage || !strings.Contains(stderr, "--workload") || err == nil {
+		t.Errorf("--workload with --set: exit %d, want %d naming --workload, and no run directory\n%s", code, exitUsage, stderr)
 	}
 	if code, _, _ := corl(t, "train", "malloc", "--out", filepath.Join(t.TempDir(), "none"), "--resume"); code != exitInput {
 		t.Errorf("resume of no run: exit %d, want %d", code, exitInput)
@@ -181,5 +188,36 @@ func TestTrainMallocRecordsBaseline(t *testing.T) {
 		if code != exitUsage || !strings.Contains(stderr, c.name) || !strings.Contains(stderr, "resume with only") {
 			t.Errorf("%v: exit %d, want %d naming %s\n%s", c.args, code, exitUsage, c.name, stderr)
 		}
+	}
+}
+
+// --workload intervals and --capacity-mix are recorded: summary.md says
+// them, and a resume with another kind or mix, or without them, is
+// refused naming the setting.
+func TestTrainMallocRecordsWorkload(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	args := append(trainMallocArgs(out), "--workload", "intervals", "--capacity-mix", "0.25", "--steps", "4")
+	if code, _, stderr := corl(t, args...); code != exitOK {
+		t.Fatalf("train: exit %d\n%s", code, stderr)
+	}
+	sum, err := os.ReadFile(filepath.Join(out, "summary.md"))
+	if err != nil || !strings.Contains(string(sum), "(intervals)") || !strings.Contains(string(sum), "0.25 on the odd-numbered") {
+		t.Errorf("summary.md does not say the workload kind and the mix: %v\n%s", err, sum)
+	}
+	for _, c := range []struct {
+		args []string
+		name string
+	}{
+		{append(trainMallocArgs(out), "--steps", "4", "--resume", "--workload", "program", "--capacity-mix", "0.25"), `workload is "intervals" there`},
+		{append(trainMallocArgs(out), "--steps", "4", "--resume", "--workload", "intervals", "--capacity-mix", "0.3"), "capacity_mix is 0.25 there"},
+		{append(trainMallocArgs(out), "--steps", "4", "--resume", "--workload", "intervals"), "capacity_mix"},
+	} {
+		code, _, stderr := corl(t, c.args...)
+		if code != exitUsage || !strings.Contains(stderr, c.name) {
+			t.Errorf("%v: exit %d, want %d naming %s\n%s", c.args, code, exitUsage, c.name, stderr)
+		}
+	}
+	if code, _, stderr := corl(t, "train", "malloc", "--out", out, "--resume"); code != exitOK {
+		t.Errorf("a resume with only --out and --resume: exit %d\n%s", code, stderr)
 	}
 }
