@@ -184,19 +184,7 @@ func TestKeepBestAndImitation(t *testing.T) {
 	}
 	// Validation searches as evaluation does, without the cutoff.
 	l := &learner{cfg: cfg.WithDefaults()}
-	replay := 0.0
-	for i, in := range valid {
-		ep, err := PlayEpisode(context.Background(), q, in, EpisodeConfig{Index: i, Seed: cfg.Seed, Search: l.searchConfig(math.NaN())})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := rootReturn(ep, l.cfg.Reward)
-		if err != nil {
-			t.Fatal(err)
-		}
-		replay += r
-	}
-	replay /= float64(len(valid))
+	replay := validationScore(t, l, q, valid, cfg.Seed)
 	if min := slices.Min(scores); math.Abs(replay-min) > 1e-9 {
 		t.Fatalf("validation scores %v: the kept network replays at %v, want the best, %v", scores, replay, min)
 	}
@@ -441,19 +429,7 @@ func TestKeepCandidates(t *testing.T) {
 		if err != nil {
 			t.Fatalf("round %d's candidate: %v", r.Epoch, err)
 		}
-		score := 0.0
-		for i, in := range valid {
-			ep, err := PlayEpisode(context.Background(), q, in, EpisodeConfig{Index: i, Seed: cfg.Seed, Search: l.searchConfig(math.NaN())})
-			if err != nil {
-				t.Fatal(err)
-			}
-			v, err := rootReturn(ep, l.cfg.Reward)
-			if err != nil {
-				t.Fatal(err)
-			}
-			score += v
-		}
-		score /= float64(len(valid))
+		score := validationScore(t, l, q, valid, cfg.Seed)
 		if math.Abs(score-r.Loss) > 1e-9 {
 			t.Errorf("round %d's candidate replays at %v, the trace says %v", r.Epoch, score, r.Loss)
 		}
@@ -481,4 +457,23 @@ func TestKeepCandidatesNeedsKeepBest(t *testing.T) {
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "KeepCandidates") {
 		t.Fatalf("KeepCandidates without KeepBest: %v, want an error naming it", err)
 	}
+}
+
+// validationScore replays q greedily on the validation instances, as
+// keep-best scores a network: the mean root return.
+func validationScore(t *testing.T, l *learner, q *QNet, valid []Instance, seed uint64) float64 {
+	t.Helper()
+	score := 0.0
+	for i, in := range valid {
+		ep, err := PlayEpisode(context.Background(), q, in, EpisodeConfig{Index: i, Seed: seed, Search: l.searchConfig(math.NaN())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := rootReturn(ep, l.cfg.Reward)
+		if err != nil {
+			t.Fatal(err)
+		}
+		score += v
+	}
+	return score / float64(len(valid))
 }
