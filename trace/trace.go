@@ -72,6 +72,14 @@ type Result struct {
 	Score        float64 `parquet:"score"` // an environment's own measure (fraction of benefit, reward, ...)
 }
 
+// Solved reports whether the run solved its instance: it proved an
+// optimum or infeasibility, or closed the gap to the limit it was asked
+// for (status gap_limit, as corl eval milp --gap-limit records for both
+// solvers).
+func (r Result) Solved() bool {
+	return r.Status == "optimal" || r.Status == "infeasible" || r.Status == "gap_limit"
+}
+
 // Train is one row of a training trace: one epoch (or a block of steps) of
 // one phase of one run. Phase is "train" (measured on the batches the
 // optimizer saw), "valid" (a held-out split) or "eval" (held-out

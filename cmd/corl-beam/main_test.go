@@ -114,6 +114,39 @@ func readResults(t *testing.T, path string) []trace.Result {
 
 func sameFloat(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
 
+// TestEvalMILPGapLimitMatchesCorlEval: --gap-limit travels to the
+// workers, and both solvers' stops at it read as corl eval's do: status
+// gap_limit, the same objectives and nodes.
+func TestEvalMILPGapLimitMatchesCorlEval(t *testing.T) {
+	highstest.Need(t)
+	dir := t.TempDir()
+	set := filepath.Join(dir, "set") // instance 2 stops at the limit, the others close at the root
+	runCorl(t, "generate", "setcover", "--n", "3", "--seed", "3", "--param", "rows=100", "--param", "cols=200", "--out", set)
+	flags := []string{"--set", set, "--branching", "pscost", "--highs", "--gap-limit", "0.05"}
+	runCorl(t, append([]string{"eval", "milp", "--out", filepath.Join(dir, "local.parquet")}, flags...)...)
+	if code, _, stderr := runBeam(t, append([]string{"eval", "milp", "--out", filepath.Join(dir, "beam.parquet")}, flags...)...); code != 0 {
+		t.Fatalf("corl-beam eval milp: exit %d\n%s", code, stderr)
+	}
+	local, beam := readResults(t, filepath.Join(dir, "local.parquet")), readResults(t, filepath.Join(dir, "beam.parquet"))
+	if len(local) != 6 || len(beam) != len(local) {
+		t.Fatalf("rows: corl eval %d, corl-beam %d, want 6 each", len(local), len(beam))
+	}
+	limited := map[string]int{}
+	for i, l := range local {
+		b := beam[i]
+		if b.Instance != l.Instance || b.Policy != l.Policy || b.Status != l.Status || !sameFloat(b.Objective, l.Objective) || b.Nodes != l.Nodes {
+			t.Errorf("row %d: corl-beam %s %s %s objective %v nodes %d; corl eval %s %s %s %v %d",
+				i, b.Instance, b.Policy, b.Status, b.Objective, b.Nodes, l.Instance, l.Policy, l.Status, l.Objective, l.Nodes)
+		}
+		if b.Status == "gap_limit" {
+			limited[b.Policy]++
+		}
+	}
+	if limited["pscost"] == 0 || limited[eval.HiGHS] == 0 {
+		t.Errorf("runs at the gap limit per policy: %v; want each solver to stop there once", limited)
+	}
+}
+
 // TestEvalMILPMatchesCorlEval: on a generated set with one corrupt
 // instance added, corl-beam eval milp gives the rows of corl eval milp
 // (on the good instances) for the deterministic measures, one error row

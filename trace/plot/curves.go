@@ -35,13 +35,6 @@ var (
 	Time  = Measure{Name: "time", Value: func(r trace.Result) float64 { return r.Seconds }, Min: 0.01}
 )
 
-// Solved reports whether a run solved its instance: it proved an optimum
-// or infeasibility, or closed the gap to the limit it was asked for
-// (gap_limit, as corl eval milp --gap-limit records).
-func Solved(r trace.Result) bool {
-	return r.Status == "optimal" || r.Status == "infeasible" || r.Status == "gap_limit"
-}
-
 // instance identifies an instance of an evaluation.
 type instance struct {
 	name string
@@ -99,7 +92,7 @@ func SolvedOverTime(rows []trace.Result) ([]Curve, error) {
 	for i, p := range t.policies {
 		var times []float64
 		for _, r := range t.runs[p] {
-			if Solved(r) && finite(r.Seconds) {
+			if r.Solved() && finite(r.Seconds) {
 				times = append(times, r.Seconds)
 			}
 		}
@@ -120,7 +113,7 @@ func PerformanceProfile(rows []trace.Result, m Measure) ([]Curve, error) {
 	}
 	cost := func(r trace.Result) (float64, bool) {
 		v := m.Value(r)
-		if !Solved(r) || !finite(v) {
+		if !r.Solved() || !finite(v) {
 			return 0, false
 		}
 		return max(v, m.Min), true

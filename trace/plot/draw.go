@@ -108,7 +108,7 @@ func EvalPlots(rows []trace.Result, dir, ext string) ([]string, error) {
 	for _, r := range rows {
 		if s := r.Seconds; s > 0 && !math.IsInf(s, 0) {
 			hi = max(hi, s)
-			if Solved(r) {
+			if r.Solved() {
 				lo = min(lo, s)
 			}
 		}
