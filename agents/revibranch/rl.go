@@ -220,6 +220,9 @@ func (c RLConfig) Variant() string {
 	if c.Reward != RewardBoth {
 		name += "-" + string(c.Reward)
 	}
+	if c.NoCutoff {
+		name += "-no-cutoff"
+	}
 	return name
 }
 

@@ -172,6 +172,8 @@ func TestRLVariantNames(t *testing.T) {
 		{RLConfig{Reward: RewardLPIterations}, "revibranch-lpiters"},
 		{RLConfig{TreeMDP: true, Reward: RewardNodes}, "tree-mdp-nodes"},
 		{RLConfig{Q: QConfig{NoHistory: true}, Redistribution: RedistributeNone, Reward: RewardNodes}, "revibranch-no-history-no-redistribution-nodes"},
+		{RLConfig{NoCutoff: true}, "revibranch-no-cutoff"},
+		{RLConfig{TreeMDP: true, Reward: RewardNodes, NoCutoff: true}, "tree-mdp-nodes-no-cutoff"},
 	} {
 		if got := c.cfg.Variant(); got != c.want {
 			t.Errorf("%+v: variant %q, want %q", c.cfg, got, c.want)
@@ -426,5 +428,47 @@ func TestCachedBrancherBuildsSameTree(t *testing.T) {
 	}
 	if total < 10 {
 		t.Errorf("only %d decisions: the comparison says little", total)
+	}
+}
+
+// With NoCutoff, episodes search as evaluation does: no optimal value is
+// solved for (the engine would fail the run) and the search keeps its
+// heuristics; without it, the optimum HiGHS proves is the cutoff and
+// heuristics are off.
+func TestNoCutoffSearchesAsEvaluation(t *testing.T) {
+	highstest.Need(t)
+	insts := tinyKnapsacks(t, 2, 12, 9)
+	search := bnb.Config{NodeLimit: 7} // heuristics on, as evaluation's default
+	refuse := func() (solver.Engine, error) { return nil, errors.New("no engine: the cutoff was solved for") }
+	l := &learner{cfg: RLConfig{NoCutoff: true, EpisodeNodeLimit: 50}, env: RLEnv{Search: search, NewEngine: refuse}}
+	cuts, err := l.findCutoffs(context.Background(), insts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cuts {
+		got := l.searchConfig(c)
+		if !math.IsNaN(c) || got.HasCutoff || got.NoHeuristics || got.NodeLimit != 50 {
+			t.Errorf("instance %d, --no-cutoff: cutoff %v, search %+v; want none, heuristics on, node limit 50", i, c, got)
+		}
+	}
+
+	l.cfg.NoCutoff, l.env.NewEngine, l.env.Optima = false, newHiGHS, &Optima{Dir: t.TempDir()}
+	if cuts, err = l.findCutoffs(context.Background(), insts); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cuts {
+		lp, err := newHiGHS()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sol, err := bnb.Solve(context.Background(), lp, insts[i].Model, mustRule(t, "pscost"), bnb.Config{}) // corl's own proof
+		lp.Close()
+		if err != nil || sol.Status != solver.StatusOptimal {
+			t.Fatalf("instance %d: %v, status %v", i, err, sol.Status)
+		}
+		got := l.searchConfig(c)
+		if math.Abs(c-sol.Objective) > 1e-6 || !got.HasCutoff || got.Cutoff != c || !got.NoHeuristics {
+			t.Errorf("instance %d: cutoff %v (optimum %v), search %+v; want the optimum as cutoff, heuristics off", i, c, sol.Objective, got)
+		}
 	}
 }

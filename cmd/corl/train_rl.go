@@ -34,7 +34,7 @@ func rlFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-history", Usage: "revibranch ablation: each decision alone, without the path before it"},
 		&cli.BoolFlag{Name: "no-redistribution", Usage: "revibranch ablation: the terminal reward on the path's last step only"},
 		&cli.BoolFlag{Name: "tree-mdp", Usage: "revibranch variant: plain tree-MDP DQN (no history, each decision's own subtree size)"},
-		&cli.BoolFlag{Name: "no-cutoff", Usage: "revibranch: train without the instances' optimal values as cutoff"},
+		&cli.BoolFlag{Name: "no-cutoff", Usage: "revibranch: train without the instances' optimal values as cutoff: episodes search as evaluation does (heuristics on), under --episode-node-limit; the run's name ends in -no-cutoff"},
 		&cli.Float64Flag{Name: "imitation", Usage: "revibranch: weight λ of a cross-entropy term towards the initial network's choices (DQfD's supervised term; 0: none)"},
 		&cli.Float64Flag{Name: "imitation-decay", Value: d.ImitationDecay, Usage: "revibranch: λ decays linearly to 0 over this share of the episodes"},
 		&cli.Float64Flag{Name: "candidate-lr", Usage: "revibranch: Adam's rate for the candidate part (encoder and head, the part --init sets; 0: --lr)"},
