@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/corl-go/corl/datasets"
@@ -160,8 +161,9 @@ func TestIntervalSetPlays(t *testing.T) {
 			}
 		}
 	}
-	if _, err := datasets.GenerateMallocSet(context.Background(), 60, datasets.SetConfig{Dir: dir, N: 4, Seed: 5}); !errors.Is(err, datasets.ErrSetMismatch) {
-		t.Errorf("a program set where an intervals set is: %v", err)
+	if _, err := datasets.GenerateMallocSet(context.Background(), 60, datasets.SetConfig{Dir: dir, N: 4, Seed: 5}); !errors.Is(err, datasets.ErrSetMismatch) ||
+		!strings.Contains(err.Error(), "workload kind intervals, not program") {
+		t.Errorf("a program set where an intervals set is: %v; want a mismatch naming both kinds", err)
 	}
 	if _, err := datasets.GenerateWorkloadSet(context.Background(), "graphs", 60, datasets.SetConfig{Dir: t.TempDir(), N: 1}); !errors.Is(err, datasets.ErrBadInput) {
 		t.Errorf("an unknown kind: %v", err)

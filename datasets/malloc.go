@@ -222,7 +222,7 @@ const IntervalNarrowShare = 1.0 / 3
 // log-normal in steps, and its size, rounded to 1 KiB, log-normal with a
 // mean that falls as the lifetime grows. One workload in three is drawn
 // in the narrow regime (sizes of 32-128 KiB, lifetimes near 10 steps),
-// the others in the wide one (1 KiB to 800 KiB, a median lifetime of 15
+// the others in the wide one (1 KiB to about 830 KiB, a median lifetime of 15
 // steps and a long tail); a lifetime past the horizon makes the buffer
 // live over all of it.
 func IntervalWorkload(rng *rand.Rand, n int) []malloc.Buffer {

@@ -246,7 +246,7 @@ func keptFiles(dir string, want Manifest) (map[string]ManifestFile, error) {
 	}{
 		{"family", old.Family, want.Family, old.Family == want.Family},
 		{"size", old.Size, want.Size, old.Size == want.Size},
-		{"workload kind", old.Kind, want.Kind, old.Kind == want.Kind},
+		{"workload kind", kindName(old.Kind), kindName(want.Kind), old.Kind == want.Kind},
 		{"seed", old.Seed, want.Seed, old.Seed == want.Seed},
 		{"parameters", old.Params, want.Params, maps.Equal(old.Params, want.Params)},
 	} {
@@ -287,4 +287,13 @@ func fileSHA256(path string) (string, error) {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// kindName names a manifest's workload kind, which is empty for
+// WorkloadProgram (kinds differ only within the malloc family).
+func kindName(k string) string {
+	if k == "" {
+		return WorkloadProgram
+	}
+	return k
 }

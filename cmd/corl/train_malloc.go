@@ -261,7 +261,11 @@ func runTrainMalloc(ctx context.Context, dir *train.Dir, cfg trainMallocConfig, 
 		if w == "" {
 			w = datasets.WorkloadProgram
 		}
-		fmt.Fprintf(&b, "Instances: %d synthetic workloads (%s) of %d operations, seed %d", cfg.Instances, w, cfg.Ops, cfg.Seed)
+		unit := "operations"
+		if w == datasets.WorkloadIntervals {
+			unit = "buffers"
+		}
+		fmt.Fprintf(&b, "Instances: %d synthetic workloads (%s) of %d %s, seed %d", cfg.Instances, w, cfg.Ops, unit, cfg.Seed)
 	}
 	if cfg.CapacityMix > 0 {
 		fmt.Fprintf(&b, ", capacity %g of the peak live size (%g on the odd-numbered ones)", cfg.CapacityFraction, cfg.CapacityMix)

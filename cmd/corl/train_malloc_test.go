@@ -2,12 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/corl-go/corl/agents/muzero"
+	"github.com/corl-go/corl/datasets"
+	"github.com/corl-go/corl/envs/malloc"
 )
 
 func trainMallocArgs(out string) []string {
@@ -201,7 +205,7 @@ func TestTrainMallocRecordsWorkload(t *testing.T) {
 		t.Fatalf("train: exit %d\n%s", code, stderr)
 	}
 	sum, err := os.ReadFile(filepath.Join(out, "summary.md"))
-	if err != nil || !strings.Contains(string(sum), "(intervals)") || !strings.Contains(string(sum), "0.25 on the odd-numbered") {
+	if err != nil || !strings.Contains(string(sum), "(intervals) of 8 buffers") || !strings.Contains(string(sum), "0.25 on the odd-numbered") {
 		t.Errorf("summary.md does not say the workload kind and the mix: %v\n%s", err, sum)
 	}
 	for _, c := range []struct {
@@ -219,5 +223,60 @@ func TestTrainMallocRecordsWorkload(t *testing.T) {
 	}
 	if code, _, stderr := corl(t, "train", "malloc", "--out", out, "--resume"); code != exitOK {
 		t.Errorf("a resume with only --out and --resume: exit %d\n%s", code, stderr)
+	}
+}
+
+// The instances a run trains on are the ones its flags name: the
+// workload kind's own generator under the run's seed, or the set's files,
+// at --capacity-fraction of the peak live size, and at --capacity-mix on
+// every odd-numbered one.
+func TestTrainMallocInstancesFollowFlags(t *testing.T) {
+	const frac, mix = 0.5, 0.25
+	capacity := func(in *malloc.Instance, f float64) int64 { return max(1, int64(f*float64(in.PeakLive()))) }
+	gen, err := mallocTrainInstances(trainMallocConfig{Workload: datasets.WorkloadIntervals, Seed: 7, Instances: 4, Ops: 30, CapacityFraction: frac, CapacityMix: mix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gen) != 4 {
+		t.Fatalf("%d instances, want 4", len(gen))
+	}
+	for i, in := range gen {
+		want, err := datasets.Workload(datasets.WorkloadIntervals, rand.New(rand.NewPCG(7, uint64(i))), 30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := []float64{frac, mix}[i%2]
+		if len(in.Buffers) != len(want) || in.Capacity != capacity(in, f) {
+			t.Fatalf("instance %d: %d buffers, capacity %d; want %d, %d (%g of the peak)", i, len(in.Buffers), in.Capacity, len(want), capacity(in, f), f)
+		}
+		for k, b := range in.Buffers {
+			w := want[k]
+			if b.Start != w.Start || b.End != w.End || b.Size != w.Size || b.Uses != w.Uses {
+				t.Fatalf("instance %d buffer %d: %+v, want the intervals generator's %+v", i, k, b, w)
+			}
+		}
+	}
+
+	set := t.TempDir()
+	if _, err := datasets.GenerateWorkloadSet(context.Background(), datasets.WorkloadIntervals, 20, datasets.SetConfig{Dir: set, N: 3, Seed: 2}); err != nil {
+		t.Fatal(err)
+	}
+	read, err := mallocTrainInstances(trainMallocConfig{Set: set, CapacityFraction: frac, CapacityMix: mix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := datasets.AllocationFiles(set)
+	if err != nil || len(read) != len(files) || len(files) != 3 {
+		t.Fatalf("%d instances of %d files (%v), want 3", len(read), len(files), err)
+	}
+	for k, f := range files {
+		frac := []float64{frac, mix}[k%2]
+		want, err := datasets.ReadAllocationCSV(f, frac, malloc.DefaultModel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if read[k].Capacity != want.Capacity || len(read[k].Buffers) != len(want.Buffers) {
+			t.Errorf("%s: capacity %d, %d buffers; want %d, %d (%g of the peak)", f, read[k].Capacity, len(read[k].Buffers), want.Capacity, len(want.Buffers), frac)
+		}
 	}
 }
