@@ -16,6 +16,15 @@ func SyntheticInstances(seed uint64, n, ops int, frac float64) ([]*malloc.Instan
 	return WorkloadInstances(datasets.WorkloadProgram, seed, n, ops, frac, 0)
 }
 
+// MixedFraction is the capacity fraction of the i-th of a run's
+// instances: frac, or mix (when above 0) on every odd-numbered one.
+func MixedFraction(i int, frac, mix float64) float64 {
+	if mix > 0 && i%2 == 1 {
+		return mix
+	}
+	return frac
+}
+
 // WorkloadInstances is SyntheticInstances for workloads of any kind
 // (datasets.Workload; the empty kind is the program kind, whose instances
 // are SyntheticInstances'). With mix > 0 every odd-numbered instance gets a
@@ -45,11 +54,7 @@ func WorkloadInstances(kind string, seed uint64, n, ops int, frac, mix float64) 
 			bufs[k].Benefit = malloc.DefaultModel.Benefit(bufs[k].Size, bufs[k].Uses)
 		}
 		in := &malloc.Instance{Name: fmt.Sprintf("%s-%d-%d", prefix, seed, i), Buffers: bufs}
-		f := frac
-		if mix > 0 && i%2 == 1 {
-			f = mix
-		}
-		in.Capacity = max(1, int64(f*float64(in.PeakLive())))
+		in.Capacity = max(1, int64(MixedFraction(i, frac, mix)*float64(in.PeakLive())))
 		if err := in.Validate(); err != nil {
 			return nil, err
 		}

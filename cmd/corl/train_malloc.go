@@ -178,10 +178,7 @@ func mallocTrainInstances(cfg trainMallocConfig) ([]*malloc.Instance, error) {
 	}
 	insts := make([]*malloc.Instance, len(files))
 	for k, f := range files {
-		frac := cfg.CapacityFraction
-		if cfg.CapacityMix > 0 && k%2 == 1 {
-			frac = cfg.CapacityMix
-		}
+		frac := muzero.MixedFraction(k, cfg.CapacityFraction, cfg.CapacityMix)
 		if insts[k], err = datasets.ReadAllocationCSV(f, frac, malloc.DefaultModel); err != nil {
 			return nil, inputErr(err)
 		}
