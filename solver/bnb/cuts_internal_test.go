@@ -204,7 +204,9 @@ func TestCutsKeepIntegerPoints(t *testing.T) {
 	}
 	t.Logf("%d cuts checked: %v by kind", total, kinds)
 	for kind, n := range kinds {
-		if n == 0 {
+		// Aggregated covers need knapsacks linked by set-packing rows,
+		// rare here: TestAggCoverKeepsIntegerPoints checks them.
+		if n == 0 && CutKind(kind) != AggCover {
 			t.Errorf("no %v cut was checked", CutKind(kind))
 		}
 	}
