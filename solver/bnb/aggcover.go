@@ -39,12 +39,9 @@ type aggTable struct {
 	built bool
 }
 
-// maxAggGroup bounds the set-packing rows read as groups.
-const maxAggGroup = maxCliqueRow
-
 // buildAggKnapsacks finds the pooled knapsacks: the knapsack rows, the
-// groups of their columns by set-packing rows (each column in the first
-// such row that has two of them), and the sets of knapsack rows that
+// groups of their columns by set-packing rows (of at most maxCliqueRow
+// literals; each column in the first such row that has two of them), and the sets of knapsack rows that
 // groups link (union-find), each summed into one knapsack when one of its
 // groups has two columns or more.
 func (s *Search) buildAggKnapsacks() {
@@ -85,37 +82,23 @@ func (s *Search) buildAggKnapsacks() {
 		group[j] = -1
 	}
 	var groups [][]int
-	for i := range s.m {
-		idx, a := s.lpRow(i)
-		if len(idx) < 2 || len(idx) > maxAggGroup {
-			continue
+	s.packingRows(func(lits []int) {
+		// The plain literals: Σ x ≤ 1 over them, as each complemented
+		// one is at least 0.
+		var g []int
+		for _, l := range lits {
+			if l < s.n && inK[l] && group[l] < 0 {
+				g = append(g, l)
+			}
 		}
-		for _, side := range [2]float64{1, -1} {
-			b, ok := s.sideBound(i, side)
-			if !ok {
-				continue
-			}
-			lits, ok := s.packing(idx, a, side, b)
-			if !ok {
-				continue
-			}
-			// The plain literals: Σ x ≤ 1 over them, as each complemented
-			// one is at least 0.
-			var g []int
-			for _, l := range lits {
-				if l < s.n && inK[l] && group[l] < 0 {
-					g = append(g, l)
-				}
-			}
-			if len(g) < 2 {
-				continue
-			}
-			for _, j := range g {
-				group[j] = len(groups)
-			}
-			groups = append(groups, g)
+		if len(g) < 2 {
+			return
 		}
-	}
+		for _, j := range g {
+			group[j] = len(groups)
+		}
+		groups = append(groups, g)
+	})
 	if len(groups) == 0 {
 		return
 	}

@@ -92,13 +92,9 @@ func (p mkp) points(f func(x []float64)) {
 	var extras func(e int)
 	extras = func(e int) {
 		if e == len(p.extra) {
-			m.RowActivitiesTo(act, x)
-			for i, a := range act {
-				if a < m.RowLower[i]-1e-9 || a > m.RowUpper[i]+1e-9 {
-					return
-				}
+			if satisfies(m, act, x) {
+				f(x)
 			}
-			f(x)
 			return
 		}
 		j := p.extra[e]
@@ -201,6 +197,20 @@ func TestAggCoverKeepsIntegerPoints(t *testing.T) {
 	}
 }
 
+// threeItemsTwoKnapsacks adds to b (maximising) three items in two
+// knapsacks: x[i][k], of profit 1, and a set-packing row per item.
+func threeItemsTwoKnapsacks(b *solver.Builder) [][2]int {
+	b.SetSense(solver.Maximize)
+	x := make([][2]int, 3)
+	for i := range x {
+		for k := range 2 {
+			x[i][k] = b.AddCol("", 1, 0, 1, solver.Integer)
+		}
+		b.AddRow("", math.Inf(-1), 1, x[i][:], []float64{1, 1})
+	}
+	return x
+}
+
 // The pooled knapsack found in a hand-built model: two knapsack rows
 // linked by the items' set-packing rows, summed with each item's least
 // weight and the integer column moved to the capacity; a row with a
@@ -208,19 +218,10 @@ func TestAggCoverKeepsIntegerPoints(t *testing.T) {
 // group are left out.
 func TestAggKnapsackStructure(t *testing.T) {
 	var b solver.Builder
-	b.SetSense(solver.Maximize)
-	x := make([][2]int, 3)
-	for i := range x {
-		for k := range 2 {
-			x[i][k] = b.AddCol("", 1, 0, 1, solver.Integer)
-		}
-	}
+	x := threeItemsTwoKnapsacks(&b)
 	u := b.AddCol("", 1, 0, 1, solver.Integer)    // knapsack 0 only
 	z := b.AddCol("", 0, 1, 5, solver.Continuous) // knapsack 1, at 1 at least
 	other := []int{b.AddCol("", 1, 0, 1, solver.Integer), b.AddCol("", 1, 0, 1, solver.Integer), b.AddCol("", 1, 0, 1, solver.Integer)}
-	for i := range x {
-		b.AddRow("", math.Inf(-1), 1, x[i][:], []float64{1, 1})
-	}
 	b.AddRow("", math.Inf(-1), 7, []int{x[0][0], x[1][0], x[2][0], u}, []float64{3, 4, 5, 1})
 	b.AddRow("", math.Inf(-1), 9, []int{x[0][1], x[1][1], x[2][1], z}, []float64{2, 4, 6, 2})
 	b.AddRow("", math.Inf(-1), 0, []int{x[0][0], x[2][1]}, []float64{1, -1})
@@ -253,14 +254,7 @@ func TestAggKnapsackStructure(t *testing.T) {
 // capacity 6, LP 2.8, optimum 2.
 func TestAggCoverClosesPooledBound(t *testing.T) {
 	var b solver.Builder
-	b.SetSense(solver.Maximize)
-	x := make([][2]int, 3)
-	for i := range x {
-		for k := range 2 {
-			x[i][k] = b.AddCol("", 1, 0, 1, solver.Integer)
-		}
-		b.AddRow("", math.Inf(-1), 1, x[i][:], []float64{1, 1})
-	}
+	x := threeItemsTwoKnapsacks(&b)
 	for k := range 2 {
 		b.AddRow("", math.Inf(-1), 6, []int{x[0][k], x[1][k], x[2][k]}, []float64{4, 4, 5})
 	}
