@@ -39,11 +39,12 @@ type aggTable struct {
 	built bool
 }
 
-// buildAggKnapsacks finds the pooled knapsacks: the knapsack rows, the
-// groups of their columns by set-packing rows (of at most maxCliqueRow
-// literals; each column in the first such row that has two of them), and the sets of knapsack rows that
-// groups link (union-find), each summed into one knapsack when one of its
-// groups has two columns or more.
+// buildAggKnapsacks finds the pooled knapsacks: the knapsack rows (a
+// set-packing row is not one), the groups of their columns by set-packing
+// rows (of at most maxCliqueRow literals; each column in the first such
+// row, in row order, that has two of them), and the sets of knapsack rows
+// that groups link (union-find), each set summed into one knapsack when it
+// holds a group.
 func (s *Search) buildAggKnapsacks() {
 	at := &s.agg
 	at.built = true
