@@ -141,8 +141,8 @@ func TestKeepBestAndImitation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		stopAfter(t, cfg, RLEnv{Instances: insts, Valid: valid, Init: init, Workers: 1}, dir, stops)
-		if _, err := TrainRL(context.Background(), cfg, RLEnv{Instances: insts, Valid: valid, Init: init, Workers: 1, Progress: func(p RLProgress) {
+		stopAfter(t, cfg, RLEnv{Instances: insts, Valid: valid, Init: init, Workers: 1, Search: tinySearch}, dir, stops)
+		if _, err := TrainRL(context.Background(), cfg, RLEnv{Instances: insts, Valid: valid, Init: init, Workers: 1, Search: tinySearch, Progress: func(p RLProgress) {
 			if stops == nil {
 				agree = append(agree, p.Agree)
 			}
@@ -183,7 +183,7 @@ func TestKeepBestAndImitation(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Validation searches as evaluation does, without the cutoff.
-	l := &learner{cfg: cfg.WithDefaults()}
+	l := &learner{cfg: cfg.WithDefaults(), env: RLEnv{Search: tinySearch}}
 	replay := validationScore(t, l, q, valid, cfg.Seed)
 	if min := slices.Min(scores); math.Abs(replay-min) > 1e-9 {
 		t.Fatalf("validation scores %v: the kept network replays at %v, want the best, %v", scores, replay, min)

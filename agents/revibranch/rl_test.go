@@ -42,6 +42,11 @@ func tinyKnapsacks(t testing.TB, n, items int, seed uint64) []Instance {
 	return out
 }
 
+// tinySearch is the episodes' search where a test needs decisions on
+// tinyKnapsacks: the default one without aggregated covers, which close
+// most of them within a few nodes.
+var tinySearch = bnb.Config{Cuts: bnb.Cuts{NoAggCover: true}}
+
 func tinyRLConfig() RLConfig {
 	return RLConfig{Episodes: 6, EpisodesPerRound: 2, UpdatesPerRound: 2, Batch: 4, LR: 1e-3, Seed: 4,
 		Q: QConfig{Policy: DefaultPolicyConfig(8)}, EpisodeNodeLimit: 200}
@@ -59,8 +64,8 @@ func TestTrainRLResumeIsBitIdentical(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		stopAfter(t, cfg, RLEnv{Instances: insts, Workers: workers}, dir, stops)
-		res, err := TrainRL(context.Background(), cfg, RLEnv{Instances: insts, Workers: workers}, dir)
+		stopAfter(t, cfg, RLEnv{Instances: insts, Workers: workers, Search: tinySearch}, dir, stops)
+		res, err := TrainRL(context.Background(), cfg, RLEnv{Instances: insts, Workers: workers, Search: tinySearch}, dir)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -169,16 +169,17 @@ type collectSearch struct {
 	OneOpt      bool `json:"oneopt"`       // one-opt on each new incumbent
 	GomoryNodes bool `json:"gomory_nodes"` // Gomory cuts at every node too
 	Swap        bool `json:"swap"`         // the swap search on each new incumbent
+	AggCover    bool `json:"aggcover"`     // aggregated cover cuts
 }
 
 // searchFile, in the shards' directory, records the collection's search.
 const searchFile = "search.json"
 
 // defaultCollectSearch is bnb's default search, which a new collection runs.
-var defaultCollectSearch = collectSearch{CutNodes: true, OneOpt: true, GomoryNodes: false, Swap: true}
+var defaultCollectSearch = collectSearch{CutNodes: true, OneOpt: true, GomoryNodes: false, Swap: true, AggCover: true}
 
 func (s collectSearch) config(nodeLimit int64) bnb.Config {
-	return bnb.Config{NodeLimit: nodeLimit, Cuts: bnb.Cuts{RootOnly: !s.CutNodes, GomoryNodes: s.GomoryNodes},
+	return bnb.Config{NodeLimit: nodeLimit, Cuts: bnb.Cuts{RootOnly: !s.CutNodes, GomoryNodes: s.GomoryNodes, NoAggCover: !s.AggCover},
 		Heuristics: bnb.Heuristics{NoOneOpt: !s.OneOpt, NoSwap: !s.Swap}}
 }
 

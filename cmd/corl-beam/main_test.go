@@ -467,7 +467,7 @@ func TestCollectKeepsSearch(t *testing.T) {
 		return s
 	}
 	// Recorded before the collection: Gomory cuts at every node, no
-	// one-opt, no swap search.
+	// one-opt, no swap search, no aggregated covers.
 	old := collectSearch{CutNodes: true, GomoryNodes: true}
 	oldDir := filepath.Join(dir, "old", "samples")
 	os.MkdirAll(oldDir, 0o755)
@@ -483,7 +483,7 @@ func TestCollectKeepsSearch(t *testing.T) {
 	localDir := filepath.Join(dir, "local")
 	res, err := revibranch.Collect(context.Background(), revibranch.CollectConfig{Instances: insts, Samples: samples, ExpertProb: prob,
 		Seed: seed, Dir: localDir, Workers: 1,
-		Search:    bnb.Config{NodeLimit: 20000, Cuts: bnb.Cuts{GomoryNodes: true}, Heuristics: bnb.Heuristics{NoOneOpt: true, NoSwap: true}},
+		Search:    bnb.Config{NodeLimit: 20000, Cuts: bnb.Cuts{GomoryNodes: true, NoAggCover: true}, Heuristics: bnb.Heuristics{NoOneOpt: true, NoSwap: true}},
 		NewEngine: func() (solver.Engine, error) { return highs.New(highs.Config{}) }})
 	if err != nil {
 		t.Fatal(err)

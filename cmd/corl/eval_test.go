@@ -426,13 +426,13 @@ func TestEvalMallocResumeKeepsSearch(t *testing.T) {
 // another --redcost. One recorded before gomory_nodes and swap resumes
 // where its flags search as they did then (--cuts root, a --heuristics
 // list without swap), and is refused, saying it predates the setting,
-// where they do not.
+// where they do not; so does one recorded before aggcover.
 func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	needHiGHS(t)
 	set := smallSet(t, "1")
 	out := filepath.Join(t.TempDir(), "r.parquet")
 	old := map[string]string{"engine": "", "time_limit": "0s", "node_selection": "best", "node_limit": "0",
-		"presolve": "false", "heuristics": "all", "cuts": "on"}
+		"presolve": "false", "heuristics": "all", "cuts": "on", "aggcover": "true"}
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
@@ -503,6 +503,27 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	}
 	if code, _, errs := corl(t, base...); code != exitOK {
 		t.Errorf("resume with the same flags: exit %d, %q", code, errs)
+	}
+	// Recorded before aggregated covers: refused where the flags take
+	// them in, resumed where they leave them out.
+	os.RemoveAll(out)
+	os.RemoveAll(out + ".parts")
+	old = map[string]string{"engine": "", "time_limit": "0", "gap_limit": "0", "node_selection": "best", "node_limit": "0",
+		"presolve": "false", "heuristics": "all", "cuts": "on", "cut_nodes": "true", "redcost": "off",
+		"gomory_nodes": "false", "oneopt": "true", "swap": "true"}
+	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := corl(t, base...); code != exitUsage || !strings.Contains(errs, "predate the setting aggcover") {
+		t.Errorf("resume of an evaluation recorded before aggregated covers: exit %d, %q", code, errs)
+	}
+	os.RemoveAll(out + ".parts")
+	old["cuts"] = "gomory,mir,cover,clique"
+	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := corl(t, append(base, "--cuts", "gomory,mir,cover,clique")...); code != exitOK {
+		t.Errorf("resume of an evaluation recorded before aggregated covers, whose search is the same: exit %d, %q", code, errs)
 	}
 }
 

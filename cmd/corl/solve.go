@@ -327,8 +327,8 @@ func printResult(w io.Writer, r solveResult) {
 			h.Name, h.Calls, h.Successes, h.LPIterations, h.Nodes, h.TimeSeconds)
 	}
 	if c := r.Cuts; c != nil {
-		fmt.Fprintf(tw, "cuts	%d rounds, root bound %.10g -> %.10g, added gomory %d mir %d cover %d clique %d, %d in the LP, %d lp iterations, %.3f s\n",
-			c.Rounds, c.RootLP, c.RootBound, c.Added["gomory"], c.Added["mir"], c.Added["cover"], c.Added["clique"], c.InLP, c.LPIterations, c.TimeSeconds)
+		fmt.Fprintf(tw, "cuts	%d rounds, root bound %.10g -> %.10g, added gomory %d mir %d cover %d clique %d aggcover %d, %d in the LP, %d lp iterations, %.3f s\n",
+			c.Rounds, c.RootLP, c.RootBound, c.Added["gomory"], c.Added["mir"], c.Added["cover"], c.Added["clique"], c.Added["aggcover"], c.InLP, c.LPIterations, c.TimeSeconds)
 	}
 	if n := len(r.Found); n > 0 {
 		f := r.Found[n-1]

@@ -148,6 +148,10 @@ type trainMILPConfig struct {
 	// incumbent and feasible rounding. A run recorded before (no field)
 	// searched without it, and resumes so.
 	Swap *bool `json:"swap,omitempty"`
+	// AggCover: the episodes' searches separate aggregated covers
+	// (bnb.Cuts.NoAggCover off). A run recorded before (no field)
+	// searched without them, and resumes so.
+	AggCover *bool `json:"aggcover,omitempty"`
 	// OptimaCache is where --agent revibranch's cutoffs are cached; not
 	// recorded: an entry is keyed by the HiGHS version and runtime that
 	// solved it, so a cached value is the one this build would find.
@@ -192,7 +196,7 @@ func (c trainMILPConfig) search(nodeLimit int64) bnb.Config {
 	if c.GomoryNodes != nil {
 		gomoryNodes = *c.GomoryNodes
 	}
-	return bnb.Config{NodeLimit: nodeLimit, Cuts: bnb.Cuts{RootOnly: !cutNodes, GomoryNodes: gomoryNodes},
+	return bnb.Config{NodeLimit: nodeLimit, Cuts: bnb.Cuts{RootOnly: !cutNodes, GomoryNodes: gomoryNodes, NoAggCover: c.AggCover == nil || !*c.AggCover},
 		Heuristics: bnb.Heuristics{NoOneOpt: c.OneOpt == nil || !*c.OneOpt, NoSwap: c.Swap == nil || !*c.Swap}}
 }
 
@@ -206,7 +210,7 @@ func trainConfigFromFlags(c *cli.Context) (trainMILPConfig, error) {
 		EvalBranching: splitList(c.String("eval-branching")), EvalHighs: c.Bool("eval-highs"),
 		EvalTimeLimit: c.Float64("eval-time-limit"), Seed: c.Uint64("seed"), Engine: c.String("engine"),
 		Workers: c.Int("workers"), GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version,
-		OneOpt: new(true), GomoryNodes: new(false), Swap: new(true),
+		OneOpt: new(true), GomoryNodes: new(false), Swap: new(true), AggCover: new(true),
 		OptimaCache: c.String("optima-cache"),
 	}
 	nodes, err := parseCutsFlag(c.String("cuts"))
@@ -353,7 +357,7 @@ func trainMILPAction(c *cli.Context) error {
 	// On --resume only --out and --workers may be given, or the original
 	// command line with --resume added: it must agree with the record.
 	var rec trainMILPConfig
-	dir, resumed, err := startRun(c, cfg, &rec, []string{"workers", "optima-cache"}, "workers", "gomaxprocs", "corl_version", "cut_nodes", "oneopt", "gomory_nodes", "swap")
+	dir, resumed, err := startRun(c, cfg, &rec, []string{"workers", "optima-cache"}, "workers", "gomaxprocs", "corl_version", "cut_nodes", "oneopt", "gomory_nodes", "swap", "aggcover")
 	if err != nil {
 		return err
 	}

@@ -302,8 +302,8 @@ func TestTrainMistakesLeaveNoRun(t *testing.T) {
 // A training run recorded before cuts at every node became the search's
 // default (its config.json has no cut_nodes) resumes with the root-only
 // search its episodes were played with, and so does one recorded before
-// one-opt became a default heuristic (no oneopt: one-opt off); a new run
-// records the defaults.
+// one-opt became a default heuristic (no oneopt: one-opt off) or before
+// aggregated covers (no aggcover: off); a new run records the defaults.
 func TestTrainRecordKeepsCutPlacement(t *testing.T) {
 	var old trainMILPConfig
 	if err := json.Unmarshal([]byte(`{"agent":"il","samples":10,"seed":1}`), &old); err != nil {
@@ -314,6 +314,9 @@ func TestTrainRecordKeepsCutPlacement(t *testing.T) {
 	}
 	if s := old.search(7); !s.Heuristics.NoOneOpt || !s.Heuristics.NoSwap {
 		t.Errorf("a run recorded without oneopt and swap searches with %+v, want both off", s.Heuristics)
+	}
+	if s := old.search(7); !s.Cuts.NoAggCover {
+		t.Errorf("a run recorded without aggcover searches with %+v, want no aggregated covers", s.Cuts)
 	}
 	// Recorded with cuts at every node, before Gomory cuts left the nodes.
 	var mid trainMILPConfig
@@ -343,8 +346,8 @@ func TestTrainRecordKeepsCutPlacement(t *testing.T) {
 	if s := back.search(0); s.Cuts.RootOnly {
 		t.Errorf("a new run's record %s searches with root cuts only", b)
 	}
-	if s := back.search(0); s.Heuristics.NoOneOpt || s.Heuristics.NoSwap || s.Cuts.GomoryNodes {
-		t.Errorf("a new run's record %s searches with %+v, want one-opt and swap on, Gomory cuts at the root only", b, s)
+	if s := back.search(0); s.Heuristics.NoOneOpt || s.Heuristics.NoSwap || s.Cuts.GomoryNodes || s.Cuts.NoAggCover {
+		t.Errorf("a new run's record %s searches with %+v, want one-opt, swap and aggregated covers on, Gomory cuts at the root only", b, s)
 	}
 }
 

@@ -98,17 +98,20 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 			// "on" kept Gomory cuts at every node before.
 			"gomory_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoGomory && !bnbCfg.Cuts.RootOnly && bnbCfg.Cuts.GomoryNodes),
 			// "all" took in one-opt, then the swap search, later.
-			"oneopt": fmt.Sprint(!bnbCfg.NoHeuristics && !bnbCfg.Heuristics.NoOneOpt),
-			"swap":   fmt.Sprint(!bnbCfg.NoHeuristics && !bnbCfg.Heuristics.NoSwap)},
+			"oneopt":   fmt.Sprint(!bnbCfg.NoHeuristics && !bnbCfg.Heuristics.NoOneOpt),
+			"swap":     fmt.Sprint(!bnbCfg.NoHeuristics && !bnbCfg.Heuristics.NoSwap),
+			"aggcover": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoAggCover)},
 		// A record made before gomory_nodes and swap: Gomory cuts went
 		// wherever the search cut at the nodes, and no swap search ran.
 		// (--cuts root or off, or a --heuristics list without swap, then
 		// search as they do now.)
-		// A record made before gap_limit ran without one.
+		// A record made before gap_limit ran without one, and one made
+		// before aggregated covers without them.
 		Before: map[string]string{
 			"gap_limit":    "0",
 			"gomory_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoGomory && !bnbCfg.Cuts.RootOnly),
-			"swap":         "false"}}, nil
+			"swap":         "false",
+			"aggcover":     "false"}}, nil
 }
 
 // InstanceFiles lists a set's MPS files: the .mps and .mps.gz files of a

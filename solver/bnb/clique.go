@@ -28,6 +28,21 @@ const maxCliqueRow = 1000
 func (s *Search) buildCliques() {
 	ct := &s.cliques
 	ct.built = true
+	s.packingRows(func(lits []int) { ct.rows = append(ct.rows, lits) })
+	if len(ct.rows) == 0 {
+		return
+	}
+	ct.of = make([][]int, 2*s.n)
+	for r, lits := range ct.rows {
+		for _, l := range lits {
+			ct.of[l] = append(ct.of[l], r)
+		}
+	}
+}
+
+// packingRows calls f with the literals of each side of a model row that
+// is a set-packing row of at most maxCliqueRow literals, in row order.
+func (s *Search) packingRows(f func(lits []int)) {
 	for i := range s.m {
 		idx, a := s.lpRow(i)
 		if len(idx) < 2 || len(idx) > maxCliqueRow {
@@ -39,17 +54,8 @@ func (s *Search) buildCliques() {
 				continue
 			}
 			if lits, ok := s.packing(idx, a, side, b); ok {
-				ct.rows = append(ct.rows, lits)
+				f(lits)
 			}
-		}
-	}
-	if len(ct.rows) == 0 {
-		return
-	}
-	ct.of = make([][]int, 2*s.n)
-	for r, lits := range ct.rows {
-		for _, l := range lits {
-			ct.of[l] = append(ct.of[l], r)
 		}
 	}
 }

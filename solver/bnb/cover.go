@@ -12,6 +12,10 @@ type coverItem struct {
 	w    float64 // weight in the knapsack
 	z    float64 // z at the LP point
 	comp bool
+	// cols, when set, are the columns whose sum the item is (a group of
+	// aggCoverCuts; j then numbers the group): a coefficient on the item
+	// is that coefficient on each of them.
+	cols []int
 }
 
 // coverCuts derives an extended cover inequality from each side of each
@@ -37,7 +41,7 @@ func (s *Search) coverCuts() []*cut {
 			if items, b, ok = s.knapsack(idx, a, side, b, items[:0]); !ok {
 				continue
 			}
-			out = append(out, s.cover(items, b)...)
+			out = append(out, s.cover(items, b, Cover)...)
 		}
 	}
 	return out
@@ -74,8 +78,8 @@ func (s *Search) knapsack(idx []int, a []float64, side, b float64, items []cover
 }
 
 // cover returns the extended and the lifted cover cuts of the knapsack
-// Σ w·z ≤ b that the LP point violates.
-func (s *Search) cover(items []coverItem, b float64) []*cut {
+// Σ w·z ≤ b that the LP point violates, as cuts of the kind given.
+func (s *Search) cover(items []coverItem, b float64, kind CutKind) []*cut {
 	eps := 1e-9 * math.Max(1, math.Abs(b))
 	total := 0.0
 	for _, it := range items {
@@ -103,7 +107,7 @@ func (s *Search) cover(items []coverItem, b float64) []*cut {
 	}
 	var out []*cut
 	for _, lift := range [2]bool{false, true} {
-		if c := s.coverCut(items, s.liftCover(items, kept, b+eps, lift), len(kept)); c != nil {
+		if c := s.coverCut(items, s.liftCover(items, kept, b+eps, lift), len(kept), kind); c != nil {
 			out = append(out, c)
 		}
 	}
@@ -112,7 +116,7 @@ func (s *Search) cover(items []coverItem, b float64) []*cut {
 
 // coverCut is the cut Σ alpha·z ≤ size − 1 over columns, or nil when the
 // LP point satisfies it.
-func (s *Search) coverCut(items []coverItem, alpha []float64, size int) *cut {
+func (s *Search) coverCut(items []coverItem, alpha []float64, size int, kind CutKind) *cut {
 	lhs := 0.0
 	rhs := float64(size - 1)
 	for q, it := range items {
@@ -121,6 +125,12 @@ func (s *Search) coverCut(items []coverItem, alpha []float64, size int) *cut {
 			continue
 		}
 		lhs += a * it.z
+		if it.cols != nil {
+			for _, j := range it.cols {
+				s.touch(j, a)
+			}
+			continue
+		}
 		if it.comp { // a·(1 − x)
 			s.touch(it.j, -a)
 			rhs -= a
@@ -135,7 +145,7 @@ func (s *Search) coverCut(items []coverItem, alpha []float64, size int) *cut {
 		s.cutTouched = s.cutTouched[:0]
 		return nil
 	}
-	return s.finishCut(Cover, rhs, float64(len(items)))
+	return s.finishCut(kind, rhs, float64(len(items)))
 }
 
 // maxLift bounds the knapsack items and the profit range liftCover lifts

@@ -16,14 +16,15 @@ import (
 type CutKind int
 
 const (
-	Gomory CutKind = iota // Gomory mixed-integer cuts from tableau rows
-	MIR                   // mixed-integer rounding on single rows
-	Cover                 // extended knapsack covers
-	Clique                // cliques of set-packing conflicts
+	Gomory   CutKind = iota // Gomory mixed-integer cuts from tableau rows
+	MIR                     // mixed-integer rounding on single rows
+	Cover                   // extended knapsack covers
+	Clique                  // cliques of set-packing conflicts
+	AggCover                // covers of knapsack rows pooled over set-packing groups
 	NumCutKinds
 )
 
-var cutNames = [NumCutKinds]string{"gomory", "mir", "cover", "clique"}
+var cutNames = [NumCutKinds]string{"gomory", "mir", "cover", "clique", "aggcover"}
 
 func (k CutKind) String() string {
 	if k >= 0 && k < NumCutKinds {
@@ -46,6 +47,9 @@ type Cuts struct {
 	NoMIR    bool // mixed-integer rounding on single rows
 	NoCover  bool // extended knapsack covers
 	NoClique bool // cliques of the conflicts set-packing rows state
+	// NoAggCover: covers of the knapsack rows summed, with the columns
+	// of one set-packing row taken as one item (aggcover.go)
+	NoAggCover bool
 
 	// MaxRounds bounds the root's separation rounds (0: 50). Rounds also
 	// stop after three in a row that raise the bound by less than 1e-6
@@ -125,7 +129,7 @@ func (c Cuts) withDefaults(rows int) Cuts {
 // every family at the root, every family but Gomory at every other node),
 // "root" (every family, at the root only), "off" ("none"), or a
 // comma-separated list among gomory, gomory-nodes (Gomory cuts at every
-// node too, Cuts.GomoryNodes), mir, cover and clique, with root for
+// node too, Cuts.GomoryNodes), mir, cover, clique and aggcover, with root for
 // Cuts.RootOnly (nodes, the default, may be listed). It returns the value of Config.NoCuts and the on/off
 // fields of Config.Cuts.
 func ParseCuts(list string) (none bool, c Cuts, err error) {
@@ -137,7 +141,7 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 	case "root":
 		return false, Cuts{RootOnly: true}, nil
 	}
-	c = Cuts{NoGomory: true, NoMIR: true, NoCover: true, NoClique: true}
+	c = Cuts{NoGomory: true, NoMIR: true, NoCover: true, NoClique: true, NoAggCover: true}
 	nodes, gomoryNodes := false, false
 	for _, name := range strings.Split(list, ",") {
 		switch strings.ToLower(strings.TrimSpace(name)) {
@@ -155,8 +159,10 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 			c.NoCover = false
 		case "clique":
 			c.NoClique = false
+		case "aggcover":
+			c.NoAggCover = false
 		default:
-			return false, Cuts{}, fmt.Errorf("bnb: unknown cut family %q (want on, off, root, or a list of gomory, gomory-nodes, mir, cover, clique, root or nodes)", name)
+			return false, Cuts{}, fmt.Errorf("bnb: unknown cut family %q (want on, off, root, or a list of gomory, gomory-nodes, mir, cover, clique, aggcover, root or nodes)", name)
 		}
 	}
 	if nodes && c.RootOnly {
@@ -252,7 +258,7 @@ func (s *Search) resizeRows() {
 
 // cutsDue reports whether cuts are separated at node.
 func (s *Search) cutsDue(node *Node) bool {
-	if s.cfg.NoCuts || (s.cuts.NoGomory && s.cuts.NoMIR && s.cuts.NoCover && s.cuts.NoClique) {
+	if s.cfg.NoCuts || (s.cuts.NoGomory && s.cuts.NoMIR && s.cuts.NoCover && s.cuts.NoClique && s.cuts.NoAggCover) {
 		return false
 	}
 	if node.ParentID < 0 {
@@ -496,6 +502,9 @@ func (s *Search) separate(root bool) ([]*cut, error) {
 	}
 	if !s.cuts.NoClique {
 		cands = append(cands, s.cliqueCuts()...)
+	}
+	if !s.cuts.NoAggCover {
+		cands = append(cands, s.aggCoverCuts()...)
 	}
 	return cands, nil
 }

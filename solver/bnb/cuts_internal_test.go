@@ -124,13 +124,9 @@ func integerPoints(m *solver.Model, f func(x []float64)) {
 	var rec func(j int)
 	rec = func(j int) {
 		if j == n {
-			m.RowActivitiesTo(act, x)
-			for i, a := range act {
-				if a < m.RowLower[i]-1e-9 || a > m.RowUpper[i]+1e-9 {
-					return
-				}
+			if satisfies(m, act, x) {
+				f(x)
 			}
-			f(x)
 			return
 		}
 		for v := m.ColLower[j]; v <= m.ColUpper[j]; v++ {
@@ -139,6 +135,18 @@ func integerPoints(m *solver.Model, f func(x []float64)) {
 		}
 	}
 	rec(0)
+}
+
+// satisfies reports whether x satisfies m's rows (act: scratch, one
+// entry per row).
+func satisfies(m *solver.Model, act, x []float64) bool {
+	m.RowActivitiesTo(act, x)
+	for i, a := range act {
+		if a < m.RowLower[i]-1e-9 || a > m.RowUpper[i]+1e-9 {
+			return false
+		}
+	}
+	return true
 }
 
 func slicesClone(v []float64) []float64 { return append([]float64(nil), v...) }
@@ -204,7 +212,9 @@ func TestCutsKeepIntegerPoints(t *testing.T) {
 	}
 	t.Logf("%d cuts checked: %v by kind", total, kinds)
 	for kind, n := range kinds {
-		if n == 0 {
+		// Aggregated covers need knapsacks linked by set-packing rows,
+		// rare here: TestAggCoverKeepsIntegerPoints checks them.
+		if n == 0 && CutKind(kind) != AggCover {
 			t.Errorf("no %v cut was checked", CutKind(kind))
 		}
 	}

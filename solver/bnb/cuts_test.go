@@ -23,10 +23,12 @@ func TestParseCuts(t *testing.T) {
 		{"off", true, bnb.Cuts{}},
 		{"nodes", false, bnb.Cuts{}},
 		{"root", false, bnb.Cuts{RootOnly: true}},
-		{"gomory, MIR", false, bnb.Cuts{NoCover: true, NoClique: true}},
-		{"cover,clique,nodes", false, bnb.Cuts{NoGomory: true, NoMIR: true}},
-		{"cover,root", false, bnb.Cuts{NoGomory: true, NoMIR: true, NoClique: true, RootOnly: true}},
-		{"gomory-nodes,mir,cover,clique", false, bnb.Cuts{GomoryNodes: true}},
+		{"gomory, MIR", false, bnb.Cuts{NoCover: true, NoClique: true, NoAggCover: true}},
+		{"cover,clique,nodes", false, bnb.Cuts{NoGomory: true, NoMIR: true, NoAggCover: true}},
+		{"cover,root", false, bnb.Cuts{NoGomory: true, NoMIR: true, NoClique: true, NoAggCover: true, RootOnly: true}},
+		{"gomory-nodes,mir,cover,clique,aggcover", false, bnb.Cuts{GomoryNodes: true}},
+		{"gomory,mir,cover,clique", false, bnb.Cuts{NoAggCover: true}},
+		{"AggCover", false, bnb.Cuts{NoGomory: true, NoMIR: true, NoCover: true, NoClique: true}},
 	} {
 		none, got, err := bnb.ParseCuts(c.in)
 		if err != nil || none != c.none || got != c.c {

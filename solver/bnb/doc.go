@@ -27,7 +27,9 @@
 // columns basic at fractional values (on an engine that is a
 // solver.Tableau), c-MIR cuts from tight rows aggregated to eliminate
 // continuous columns (with variable upper bounds x_j ≤ u·x_k substituted),
-// extended and lifted knapsack covers, and cliques of the conflicts that
+// extended and lifted knapsack covers, the same covers of the knapsack
+// rows summed with the columns of one set-packing row taken as one item
+// (aggregated covers: multiple knapsacks), and cliques of the conflicts that
 // set-packing rows state. Each is derived from the root bounds and exact
 // rows, so it holds for every integer-feasible point and stays in the LP
 // at every node; the cuts not tight at the root's end are removed. Rows of

@@ -122,6 +122,7 @@ type Search struct {
 	pool                 cutPool
 	rows                 cutRows
 	cliques              cliqueTable
+	agg                  aggTable
 	mt                   mirState
 	cutCoef, cutAgg, lam []float64
 	cutDense             []float64
