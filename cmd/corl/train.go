@@ -92,6 +92,7 @@ func trainMILPCommand() *cli.Command {
 			&cli.Float64Flag{Name: "eval-time-limit", Value: 60, Usage: "per evaluation run, in `SECONDS`"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of everything random in the run"},
 			&cli.StringFlag{Name: "cuts", Value: "on", Usage: "cutting planes of every search of the run (collection, episodes, validation and the held-out evaluation): on (at the root and at the nodes, as eval milp's default) or root (at the root only)"},
+			&cli.BoolFlag{Name: "aggcover", Value: true, Usage: "separate aggregated covers (the knapsack rows summed over set-packing groups, as eval milp's default) in every search of the run; --aggcover=false searches as runs before them did, which leaves multiple knapsacks their larger trees"},
 			engineFlag(),
 		}, append(evalcli.Collect(), rlFlags()...)...),
 		Action: trainMILPAction,
@@ -189,6 +190,17 @@ func resumeCuts(set bool, rec, cfg trainMILPConfig, dir string) error {
 	return nil
 }
 
+// resumeAggCover refuses an --aggcover given on resume (set) that is not
+// the recorded run's (a run recorded without the field searched without
+// aggregated covers); without the flag a run resumes with its own.
+func resumeAggCover(set bool, rec, cfg trainMILPConfig, dir string) error {
+	was, want := rec.AggCover != nil && *rec.AggCover, cfg.AggCover != nil && *cfg.AggCover
+	if set && was != want {
+		return usageErr("--aggcover=%v: the run in %s searched with --aggcover=%v (resume with only --out and --resume, --workers, --optima-cache)", want, dir, was)
+	}
+	return nil
+}
+
 // search is the branch-and-bound configuration of the run's episodes.
 func (c trainMILPConfig) search(nodeLimit int64) bnb.Config {
 	cutNodes := c.CutNodes != nil && *c.CutNodes
@@ -210,7 +222,7 @@ func trainConfigFromFlags(c *cli.Context) (trainMILPConfig, error) {
 		EvalBranching: splitList(c.String("eval-branching")), EvalHighs: c.Bool("eval-highs"),
 		EvalTimeLimit: c.Float64("eval-time-limit"), Seed: c.Uint64("seed"), Engine: c.String("engine"),
 		Workers: c.Int("workers"), GOMAXPROCS: runtime.GOMAXPROCS(0), Version: version,
-		OneOpt: new(true), GomoryNodes: new(false), Swap: new(true), AggCover: new(true),
+		OneOpt: new(true), GomoryNodes: new(false), Swap: new(true), AggCover: new(c.Bool("aggcover")),
 		OptimaCache: c.String("optima-cache"),
 	}
 	nodes, err := parseCutsFlag(c.String("cuts"))
@@ -367,6 +379,9 @@ func trainMILPAction(c *cli.Context) error {
 	// cut_nodes is left out of the comparison so that a run recorded
 	// without it resumes; a --cuts given must still be the run's.
 	if err := resumeCuts(c.IsSet("cuts"), rec, cfg, dir.Path); err != nil {
+		return err
+	}
+	if err := resumeAggCover(c.IsSet("aggcover"), rec, cfg, dir.Path); err != nil {
 		return err
 	}
 	return resumeTrainMILP(c.Context, dir, rec, cfg, c.IsSet("workers"), c.App.Writer, c.App.ErrWriter)

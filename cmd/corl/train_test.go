@@ -423,6 +423,40 @@ func TestTrainCutsFlag(t *testing.T) {
 		}
 	}
 
+	// --aggcover=false searches every part of the run without aggregated
+	// covers and is recorded; a resume that gives the other value is
+	// refused, one without the flag or with the same value is not.
+	for _, args := range [][]string{{"--aggcover=false"}, {"--agent", "revibranch", "--aggcover=false", "--cuts", "root"}} {
+		cfg := parse(args...)
+		b, err := json.Marshal(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back trainMILPConfig
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if !back.search(7).Cuts.NoAggCover || !trainEvalMILP(back).BnB.Cuts.NoAggCover {
+			t.Errorf("%v: the recorded run searches with aggregated covers", args)
+		}
+	}
+	if cfg := parse(); cfg.search(7).Cuts.NoAggCover {
+		t.Error("without --aggcover the run searches without aggregated covers, want with them")
+	}
+	off, with := trainMILPConfig{AggCover: new(false)}, trainMILPConfig{AggCover: new(true)}
+	for _, tc := range []struct {
+		rec, given trainMILPConfig
+		set, ok    bool
+	}{
+		{off, with, true, false}, {with, off, true, false}, {trainMILPConfig{}, with, true, false},
+		{off, off, true, true}, {with, with, true, true}, {trainMILPConfig{}, off, true, true}, {off, with, false, true},
+	} {
+		err := resumeAggCover(tc.set, tc.rec, tc.given, "run")
+		if (err == nil) != tc.ok || err != nil && !strings.Contains(err.Error(), "--aggcover=") {
+			t.Errorf("recorded %v, given %v (set %v): %v, want ok %v", tc.rec.AggCover, tc.given.AggCover, tc.set, err, tc.ok)
+		}
+	}
+
 	// The same --cuts, or none, resumes.
 	on, root := new(true), new(false)
 	for _, tc := range []struct {
