@@ -140,17 +140,20 @@ func (s *Search) buildAggKnapsacks() {
 			hasGroup[find(r)] = true
 		}
 	}
+	members := make([][]int, len(krows)) // each linked set's rows, by its root
+	for r := range krows {
+		root := find(r)
+		members[root] = append(members[root], r)
+	}
 	coef := make([]float64, s.n)
-	for root := range krows {
-		if find(root) != root || !hasGroup[root] {
+	for root, rows := range members {
+		if !hasGroup[root] {
 			continue
 		}
 		var cols []int
 		ak := aggKnapsack{}
-		for r, i := range krows {
-			if find(r) != root {
-				continue
-			}
+		for _, r := range rows {
+			i := krows[r]
 			ak.b += kcap[r]
 			idx, a := s.lpRow(i)
 			for q, j := range idx {
