@@ -665,7 +665,15 @@ func summaryInstances(b *strings.Builder, cfg trainMILPConfig) {
 	} else {
 		fmt.Fprintf(b, "Instances: %d generated %s (%s%s), seed %d.\n\n", cfg.Instances, cfg.Family, cfg.Size, paramList(cfg.Params), cfg.Seed)
 	}
-	fmt.Fprintf(b, "Search: cuts %s (`--cuts %s`), in collection, episodes, validation and the held-out evaluation.\n\n", cutsName(cfg.CutNodes), cutsName(cfg.CutNodes))
+	agg := ""
+	if cfg.AggCover == nil || !*cfg.AggCover {
+		list := "gomory,mir,cover,clique"
+		if !(cfg.CutNodes != nil && *cfg.CutNodes) {
+			list += ",root"
+		}
+		agg = fmt.Sprintf(" without aggregated covers (`--aggcover=false`; eval milp's `--cuts %s`)", list)
+	}
+	fmt.Fprintf(b, "Search: cuts %s (`--cuts %s`)%s, in collection, episodes, validation and the held-out evaluation.\n\n", cutsName(cfg.CutNodes), cutsName(cfg.CutNodes), agg)
 }
 
 // writeSummaryEval adds the held-out evaluation (if any) to b and writes

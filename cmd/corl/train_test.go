@@ -439,9 +439,26 @@ func TestTrainCutsFlag(t *testing.T) {
 		if !back.search(7).Cuts.NoAggCover || !trainEvalMILP(back).BnB.Cuts.NoAggCover {
 			t.Errorf("%v: the recorded run searches with aggregated covers", args)
 		}
+		var sum strings.Builder
+		summaryInstances(&sum, back)
+		if !strings.Contains(sum.String(), "without aggregated covers (`--aggcover=false`") {
+			t.Errorf("%v: summary.md does not say the run searched without aggregated covers:\n%s", args, sum.String())
+		}
 	}
 	if cfg := parse(); cfg.search(7).Cuts.NoAggCover {
 		t.Error("without --aggcover the run searches without aggregated covers, want with them")
+	}
+	// End to end: a run recorded with --aggcover=false, resumed with
+	// --aggcover, is refused before it runs.
+	{
+		out := filepath.Join(t.TempDir(), "run")
+		if _, err := train.Create(out, parse("--instances", "2", "--samples", "10", "--eval-instances", "0", "--aggcover=false")); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr := corl(t, "train", "milp", "--family", "knapsack", "--instances", "2", "--samples", "10", "--eval-instances", "0", "--out", out, "--resume", "--aggcover")
+		if code != exitUsage || !strings.Contains(stderr, "--aggcover=true") {
+			t.Errorf("a run recorded with --aggcover=false resumed with --aggcover: exit %d, %q; want a usage error naming --aggcover", code, stderr)
+		}
 	}
 	off, with := trainMILPConfig{AggCover: new(false)}, trainMILPConfig{AggCover: new(true)}
 	for _, tc := range []struct {
