@@ -40,9 +40,11 @@ func collectMILPCommand() *cli.Command {
 			"those corl train milp would collect itself; rounds of n episodes run until the shards,\n" +
 			"taken in order, hold --samples samples. Train on them with the same --set, --samples,\n" +
 			"--expert-prob, --sb-iter-limit, --episode-node-limit and --seed (corl train milp reads\n" +
-			"local shards only). The episodes' search (bnb's default) is recorded in\n" +
-			"DIR/samples/search.json, and a collection continued into DIR keeps it; shards\n" +
-			"without that record are refused. Collect, then train:\n\n" +
+			"local shards only). The episodes' search (bnb's default: cuts at the root and the\n" +
+			"nodes, aggregated covers, every heuristic) is recorded in DIR/samples/search.json,\n" +
+			"and a collection continued into DIR keeps it; shards without that record are\n" +
+			"refused. corl train milp does not check that record: train on these shards with\n" +
+			"its default search (no --cuts root, no --aggcover=false). Collect, then train:\n\n" +
 			"  corl-beam collect milp --set sets/sc --samples 10000 --seed 1 --out runs/sc\n" +
 			"  corl train milp --agent il --set sets/sc --samples 10000 --seed 1 --out runs/sc\n\n" +
 			filesHelp("--set and --out"),
