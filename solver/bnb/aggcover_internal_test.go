@@ -271,3 +271,40 @@ func TestAggCoverClosesPooledBound(t *testing.T) {
 		t.Errorf("root bound without cuts %v, want -2.8", off.RootBound)
 	}
 }
+
+// Two multiple knapsacks in one model pool apart: each its own groups,
+// weights and capacity, nothing carried from the first sum to the second,
+// and a binary in a knapsack row of each, linked by no group, an item of
+// both at its own weight there.
+func TestAggKnapsackTwoPools(t *testing.T) {
+	var b solver.Builder
+	x, y := threeItemsTwoKnapsacks(&b), threeItemsTwoKnapsacks(&b)
+	v := b.AddCol("", 1, 0, 1, solver.Integer)
+	b.AddRow("", math.Inf(-1), 7, []int{x[0][0], x[1][0], x[2][0], v}, []float64{3, 4, 5, 2})
+	b.AddRow("", math.Inf(-1), 9, []int{x[0][1], x[1][1], x[2][1]}, []float64{2, 4, 6})
+	b.AddRow("", math.Inf(-1), 8, []int{y[0][0], y[1][0], y[2][0], v}, []float64{6, 1, 3, 7})
+	b.AddRow("", math.Inf(-1), 4, []int{y[0][1], y[1][1], y[2][1]}, []float64{5, 2, 2})
+	m, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSearch(context.Background(), highstest.New(t), m, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.buildAggKnapsacks()
+	want := []aggKnapsack{
+		{groups: [][]int{x[0][:], x[1][:], x[2][:], {v}}, w: []float64{2, 4, 5, 2}, b: 16},
+		{groups: [][]int{y[0][:], y[1][:], y[2][:], {v}}, w: []float64{5, 1, 2, 7}, b: 12},
+	}
+	if len(s.agg.knaps) != len(want) {
+		t.Fatalf("%d pooled knapsacks, want %d: %+v", len(s.agg.knaps), len(want), s.agg.knaps)
+	}
+	for k, ak := range s.agg.knaps {
+		w := want[k]
+		if ak.b != w.b || !slices.EqualFunc(ak.groups, w.groups, slices.Equal) || !slices.Equal(ak.w, w.w) {
+			t.Errorf("pooled knapsack %d: groups %v, weights %v, capacity %v; want %v, %v, %v", k, ak.groups, ak.w, ak.b, w.groups, w.w, w.b)
+		}
+	}
+}
