@@ -43,8 +43,8 @@ func collectMILPCommand() *cli.Command {
 			"local shards only). The episodes' search (bnb's default: cuts at the root and the\n" +
 			"nodes, aggregated covers, every heuristic) is recorded in DIR/samples/search.json,\n" +
 			"and a collection continued into DIR keeps it; shards without that record are\n" +
-			"refused. corl train milp does not check that record: train on these shards with\n" +
-			"its default search (no --cuts root, no --aggcover=false). Collect, then train:\n\n" +
+			"refused; corl train milp refuses them unless its own search (--cuts, --aggcover) is\n" +
+			"the one recorded, bnb's default unless the record says otherwise. Collect, then train:\n\n" +
 			"  corl-beam collect milp --set sets/sc --samples 10000 --seed 1 --out runs/sc\n" +
 			"  corl train milp --agent il --set sets/sc --samples 10000 --seed 1 --out runs/sc\n\n" +
 			filesHelp("--set and --out"),
@@ -102,7 +102,7 @@ func collectMILPAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg.Search = search.config(cfg.Search.NodeLimit)
+	cfg.Search = search.Config(cfg.Search.NodeLimit)
 	fn := &collectFn{Files: files, Samples: cfg.Samples, ExpertProb: cfg.ExpertProb, IterLimit: cfg.IterLimit,
 		Seed: cfg.Seed, Engine: engine, NodeLimit: cfg.Search.NodeLimit, Search: search, Dir: cfg.Dir}
 	if fn.HiGHS, err = shipModule(local(c)); err != nil {
@@ -160,64 +160,39 @@ func collectMILPAction(c *cli.Context) error {
 	return nil
 }
 
-// collectSearch is the branch-and-bound search of the episodes, recorded
-// in the shards' directory (searchFile) by the collection that starts it
-// so that one continued by a later corl-beam, whose defaults may differ,
-// keeps it: the shards of one collection come from one search. The
-// fields are train milp's config.json's, and the search is the one it
-// runs for those values.
-type collectSearch struct {
-	CutNodes    bool `json:"cut_nodes"`    // cuts at every node, not the root only
-	OneOpt      bool `json:"oneopt"`       // one-opt on each new incumbent
-	GomoryNodes bool `json:"gomory_nodes"` // Gomory cuts at every node too
-	Swap        bool `json:"swap"`         // the swap search on each new incumbent
-	AggCover    bool `json:"aggcover"`     // aggregated cover cuts
-}
-
-// searchFile, in the shards' directory, records the collection's search.
-const searchFile = "search.json"
-
-// defaultCollectSearch is bnb's default search, which a new collection runs.
-var defaultCollectSearch = collectSearch{CutNodes: true, OneOpt: true, GomoryNodes: false, Swap: true, AggCover: true}
-
-func (s collectSearch) config(nodeLimit int64) bnb.Config {
-	return bnb.Config{NodeLimit: nodeLimit, Cuts: bnb.Cuts{RootOnly: !s.CutNodes, GomoryNodes: s.GomoryNodes, NoAggCover: !s.AggCover},
-		Heuristics: bnb.Heuristics{NoOneOpt: !s.OneOpt, NoSwap: !s.Swap}}
-}
-
 // collectSearchOf reads the search recorded in the shards' directory dir,
 // or for a new collection records the default one. Shards without a
 // record were made by a corl-beam that recorded none, with a search not
 // known here: refused.
-func collectSearchOf(ctx context.Context, dir string) (collectSearch, error) {
-	path := joinPath(dir, searchFile)
+func collectSearchOf(ctx context.Context, dir string) (evalcli.CollectSearch, error) {
+	path := joinPath(dir, evalcli.CollectSearchFile)
 	found, err := exists(ctx, path)
 	if err != nil {
-		return collectSearch{}, cliexit.InputErr(err)
+		return evalcli.CollectSearch{}, cliexit.InputErr(err)
 	}
 	if found {
 		b, err := readFile(ctx, path)
 		if err != nil {
-			return collectSearch{}, cliexit.InputErr(err)
+			return evalcli.CollectSearch{}, cliexit.InputErr(err)
 		}
-		var s collectSearch
+		var s evalcli.CollectSearch
 		if err := json.Unmarshal(b, &s); err != nil {
-			return collectSearch{}, cliexit.InputErr(fmt.Errorf("%s: %w", path, err))
+			return evalcli.CollectSearch{}, cliexit.InputErr(fmt.Errorf("%s: %w", path, err))
 		}
 		return s, nil
 	}
 	have, err := listFiles(ctx, shardPath(dir, -1))
 	if err != nil {
-		return collectSearch{}, cliexit.InputErr(err)
+		return evalcli.CollectSearch{}, cliexit.InputErr(err)
 	}
 	if len(have) > 0 {
-		return collectSearch{}, cliexit.Usagef("%s holds shards but no %s: they were collected by a corl-beam that did not record its search, which this one cannot continue; use another --out, or remove the shards to start over", dir, searchFile)
+		return evalcli.CollectSearch{}, cliexit.Usagef("%s holds shards but no %s: they were collected by a corl-beam that did not record its search, which this one cannot continue; use another --out, or remove the shards to start over", dir, evalcli.CollectSearchFile)
 	}
-	b, _ := json.MarshalIndent(defaultCollectSearch, "", "  ")
+	b, _ := json.MarshalIndent(evalcli.DefaultCollectSearch, "", "  ")
 	if err := writeFile(ctx, path, append(b, '\n')); err != nil {
-		return collectSearch{}, cliexit.FailedErr(err)
+		return evalcli.CollectSearch{}, cliexit.FailedErr(err)
 	}
-	return defaultCollectSearch, nil
+	return evalcli.DefaultCollectSearch, nil
 }
 
 // shardPath is episode k's shard in dir, a local directory or a URL (as
@@ -294,7 +269,7 @@ type collectFn struct {
 	Seed       uint64
 	Engine     string
 	NodeLimit  int64
-	Search     collectSearch
+	Search     evalcli.CollectSearch
 	Dir        string // of the shards: a local path or a URL
 	HiGHS      shippedModule
 
@@ -346,7 +321,7 @@ func (f *collectFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, e 
 	insts[i].Model = m
 	engine := f.Engine
 	sh, err := revibranch.CollectEpisode(ctx, revibranch.CollectConfig{Instances: insts, Samples: f.Samples, ExpertProb: f.ExpertProb,
-		IterLimit: f.IterLimit, Seed: f.Seed, Dir: f.Dir, Search: f.Search.config(f.NodeLimit),
+		IterLimit: f.IterLimit, Seed: f.Seed, Dir: f.Dir, Search: f.Search.Config(f.NodeLimit),
 		NewEngine: func() (solver.Engine, error) { return highs.New(highs.Config{Runtime: engine}) }}, int(e.Episode))
 	if err != nil {
 		return fmt.Errorf("episode %d: %w", e.Episode, err)

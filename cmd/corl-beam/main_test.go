@@ -19,6 +19,7 @@ import (
 	"github.com/corl-go/corl/datasets"
 	"github.com/corl-go/corl/eval"
 	"github.com/corl-go/corl/internal/cliexit"
+	"github.com/corl-go/corl/internal/evalcli"
 	"github.com/corl-go/corl/internal/highstest"
 	"github.com/corl-go/corl/solver"
 	"github.com/corl-go/corl/solver/bnb"
@@ -455,12 +456,12 @@ func TestCollectKeepsSearch(t *testing.T) {
 			"--seed", fmt.Sprint(seed), "--out", out)
 		return code, stderr
 	}
-	readSearch := func(samplesDir string) collectSearch {
-		b, err := os.ReadFile(filepath.Join(samplesDir, searchFile))
+	readSearch := func(samplesDir string) evalcli.CollectSearch {
+		b, err := os.ReadFile(filepath.Join(samplesDir, evalcli.CollectSearchFile))
 		if err != nil {
 			t.Fatal(err)
 		}
-		var s collectSearch
+		var s evalcli.CollectSearch
 		if err := json.Unmarshal(b, &s); err != nil {
 			t.Fatal(err)
 		}
@@ -468,11 +469,11 @@ func TestCollectKeepsSearch(t *testing.T) {
 	}
 	// Recorded before the collection: Gomory cuts at every node, no
 	// one-opt, no swap search, no aggregated covers.
-	old := collectSearch{CutNodes: true, GomoryNodes: true}
+	old := evalcli.CollectSearch{CutNodes: true, GomoryNodes: true}
 	oldDir := filepath.Join(dir, "old", "samples")
 	os.MkdirAll(oldDir, 0o755)
 	b, _ := json.Marshal(old)
-	os.WriteFile(filepath.Join(oldDir, searchFile), b, 0o644)
+	os.WriteFile(filepath.Join(oldDir, evalcli.CollectSearchFile), b, 0o644)
 	if code, stderr := collect(filepath.Join(dir, "old")); code != 0 {
 		t.Fatalf("collection with a recorded search: exit %d\n%s", code, stderr)
 	}
@@ -507,16 +508,16 @@ func TestCollectKeepsSearch(t *testing.T) {
 	os.MkdirAll(newDir, 0o755)
 	shard, _ := os.ReadFile(revibranch.ShardPath(oldDir, 0))
 	os.WriteFile(revibranch.ShardPath(newDir, 0), shard, 0o644)
-	if code, stderr := collect(filepath.Join(dir, "new")); code != cliexit.Usage || !strings.Contains(stderr, searchFile) {
+	if code, stderr := collect(filepath.Join(dir, "new")); code != cliexit.Usage || !strings.Contains(stderr, evalcli.CollectSearchFile) {
 		t.Errorf("shards without a record: exit %d, %q", code, stderr)
 	}
 	os.Remove(revibranch.ShardPath(newDir, 0))
 	if code, stderr := collect(filepath.Join(dir, "new")); code != 0 {
 		t.Fatalf("new collection: exit %d\n%s", code, stderr)
 	}
-	def := defaultCollectSearch.config(0)
-	if got := readSearch(newDir); got != defaultCollectSearch || def.Cuts != (bnb.Cuts{}) || def.Heuristics.NoOneOpt || def.Heuristics.NoSwap {
-		t.Errorf("new collection's record %+v (default %+v), want bnb's default search", got, defaultCollectSearch)
+	def := evalcli.DefaultCollectSearch.Config(0)
+	if got := readSearch(newDir); got != evalcli.DefaultCollectSearch || def.Cuts != (bnb.Cuts{}) || def.Heuristics.NoOneOpt || def.Heuristics.NoSwap {
+		t.Errorf("new collection's record %+v (default %+v), want bnb's default search", got, evalcli.DefaultCollectSearch)
 	}
 }
 

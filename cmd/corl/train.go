@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
+	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -203,13 +206,48 @@ func resumeAggCover(set bool, rec, cfg trainMILPConfig, dir string) error {
 
 // search is the branch-and-bound configuration of the run's episodes.
 func (c trainMILPConfig) search(nodeLimit int64) bnb.Config {
-	cutNodes := c.CutNodes != nil && *c.CutNodes
-	gomoryNodes := cutNodes
+	return c.collectSearch().Config(nodeLimit)
+}
+
+// collectSearch is the run's search as corl-beam collect milp records
+// its own (a field the record lacks: as runs before it searched).
+func (c trainMILPConfig) collectSearch() evalcli.CollectSearch {
+	on := func(p *bool) bool { return p != nil && *p }
+	s := evalcli.CollectSearch{CutNodes: on(c.CutNodes), OneOpt: on(c.OneOpt), Swap: on(c.Swap), AggCover: on(c.AggCover)}
+	s.GomoryNodes = s.CutNodes
 	if c.GomoryNodes != nil {
-		gomoryNodes = *c.GomoryNodes
+		s.GomoryNodes = *c.GomoryNodes
 	}
-	return bnb.Config{NodeLimit: nodeLimit, Cuts: bnb.Cuts{RootOnly: !cutNodes, GomoryNodes: gomoryNodes, NoAggCover: c.AggCover == nil || !*c.AggCover},
-		Heuristics: bnb.Heuristics{NoOneOpt: c.OneOpt == nil || !*c.OneOpt, NoSwap: c.Swap == nil || !*c.Swap}}
+	return s
+}
+
+// checkShardSearch refuses shards in dir that corl-beam collect milp
+// collected under another search than the run's (its record,
+// evalcli.CollectSearchFile, names it; shards without one are the run's
+// own).
+func checkShardSearch(dir string, cfg trainMILPConfig) error {
+	path := filepath.Join(dir, evalcli.CollectSearchFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return inputErr(err)
+	}
+	var rec evalcli.CollectSearch
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return inputErr(fmt.Errorf("%s: %w", path, err))
+	}
+	if want := cfg.collectSearch(); rec != want {
+		return usageErr("%s: the shards there were collected with another search (%s) than this run's (%s); train with the search they record (--cuts, --aggcover), or collect into another --out",
+			path, searchJSON(rec), searchJSON(want))
+	}
+	return nil
+}
+
+func searchJSON(s evalcli.CollectSearch) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 func trainConfigFromFlags(c *cli.Context) (trainMILPConfig, error) {
@@ -365,6 +403,11 @@ func trainMILPAction(c *cli.Context) error {
 		if in, err = loadTrainInputs(c.Context, cfg, false, c.App.ErrWriter); err != nil {
 			return err
 		}
+		if cfg.RL == nil {
+			if err := checkShardSearch(filepath.Join(c.String("out"), "samples"), cfg); err != nil {
+				return err
+			}
+		}
 	}
 	// On --resume only --out and --workers may be given, or the original
 	// command line with --resume added: it must agree with the record.
@@ -462,7 +505,10 @@ func runTrainMILP(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, in t
 		return runTrainRL(ctx, dir, cfg, in, stdout, stderr)
 	}
 	insts := in.instances
-	// 1. Collect.
+	// 1. Collect, after shards of corl-beam collect milp are checked.
+	if err := checkShardSearch(dir.Join("samples"), cfg); err != nil {
+		return err
+	}
 	bar := progress.New(stderr, "collect samples", int64(cfg.Samples))
 	col, err := revibranch.Collect(ctx, revibranch.CollectConfig{
 		Instances: insts, Samples: cfg.Samples, ExpertProb: cfg.ExpertProb, IterLimit: cfg.SBIterLimit,

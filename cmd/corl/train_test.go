@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"syscall"
@@ -21,6 +22,7 @@ import (
 	"github.com/corl-go/corl/agents/revibranch"
 	"github.com/corl-go/corl/agents/train"
 	"github.com/corl-go/corl/datasets"
+	"github.com/corl-go/corl/internal/evalcli"
 	"github.com/corl-go/corl/solver"
 	"github.com/corl-go/corl/solver/bnb"
 )
@@ -486,5 +488,44 @@ func TestTrainCutsFlag(t *testing.T) {
 		if err := resumeCuts(tc.set, trainMILPConfig{CutNodes: tc.record}, trainMILPConfig{CutNodes: tc.resume}, "run"); err != nil {
 			t.Errorf("recorded %s, --cuts %s given %v: %v", cutsName(tc.record), cutsName(tc.resume), tc.set, err)
 		}
+	}
+}
+
+// Shards corl-beam collect milp recorded under another search than the
+// run's are refused before anything runs; a record of the run's own
+// search, or none, is accepted.
+func TestTrainRefusesShardsOfAnotherSearch(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	samples := filepath.Join(out, "samples")
+	if err := os.MkdirAll(samples, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(evalcli.DefaultCollectSearch)
+	if err := os.WriteFile(filepath.Join(samples, evalcli.CollectSearchFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := corl(t, "train", "milp", "--family", "knapsack", "--instances", "2", "--samples", "10", "--eval-instances", "0", "--aggcover=false", "--out", out)
+	if code != exitUsage || !strings.Contains(stderr, evalcli.CollectSearchFile) || !strings.Contains(stderr, `"aggcover":true`) {
+		t.Errorf("shards of the default search, a run with --aggcover=false: exit %d, %q; want a usage error naming the record", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "config.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused run left a record behind (%v): the right command line would then need --resume", err)
+	}
+
+	on, off := new(true), new(false)
+	def := trainMILPConfig{CutNodes: on, OneOpt: on, GomoryNodes: off, Swap: on, AggCover: on}
+	if err := checkShardSearch(samples, def); err != nil {
+		t.Errorf("shards of the default search, a run of it: %v", err)
+	}
+	if err := checkShardSearch(t.TempDir(), trainMILPConfig{}); err != nil {
+		t.Errorf("no record: %v", err)
+	}
+	root := def
+	root.CutNodes = off
+	if err := checkShardSearch(samples, root); err == nil {
+		t.Error("shards of the default search, a run with --cuts root: accepted")
+	}
+	if got := def.collectSearch(); got != evalcli.DefaultCollectSearch || !reflect.DeepEqual(def.search(9), evalcli.DefaultCollectSearch.Config(9)) {
+		t.Errorf("a new run's search %+v, want corl-beam's default %+v", got, evalcli.DefaultCollectSearch)
 	}
 }

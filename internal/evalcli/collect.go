@@ -1,6 +1,9 @@
 package evalcli
 
-import "github.com/urfave/cli/v2"
+import (
+	"github.com/corl-go/corl/solver/bnb"
+	"github.com/urfave/cli/v2"
+)
 
 // Collect are the flags of imitation learning's expert-sample collection
 // (the first phase of corl train milp).
@@ -11,4 +14,31 @@ func Collect() []cli.Flag {
 		&cli.IntFlag{Name: "sb-iter-limit", Usage: "simplex iterations per strong-branching child LP (0: none)"},
 		&cli.Int64Flag{Name: "episode-node-limit", Value: 20000, Usage: "nodes per collection episode at most"},
 	}
+}
+
+// CollectSearch is the branch-and-bound search of collection episodes, as
+// corl-beam collect milp records it in the shards' directory
+// (CollectSearchFile) and as corl train milp's config.json records it
+// (the same field names), so that shards from one search are trained on
+// by a run of that search.
+type CollectSearch struct {
+	CutNodes    bool `json:"cut_nodes"`    // cuts at every node, not the root only
+	OneOpt      bool `json:"oneopt"`       // one-opt on each new incumbent
+	GomoryNodes bool `json:"gomory_nodes"` // Gomory cuts at every node too
+	Swap        bool `json:"swap"`         // the swap search on each new incumbent
+	AggCover    bool `json:"aggcover"`     // aggregated cover cuts
+}
+
+// CollectSearchFile, in the shards' directory, records the collection's
+// search.
+const CollectSearchFile = "search.json"
+
+// DefaultCollectSearch is bnb's default search, which a new collection
+// runs.
+var DefaultCollectSearch = CollectSearch{CutNodes: true, OneOpt: true, GomoryNodes: false, Swap: true, AggCover: true}
+
+// Config is the search as a bnb.Config with the given node limit.
+func (s CollectSearch) Config(nodeLimit int64) bnb.Config {
+	return bnb.Config{NodeLimit: nodeLimit, Cuts: bnb.Cuts{RootOnly: !s.CutNodes, GomoryNodes: s.GomoryNodes, NoAggCover: !s.AggCover},
+		Heuristics: bnb.Heuristics{NoOneOpt: !s.OneOpt, NoSwap: !s.Swap}}
 }
