@@ -226,20 +226,11 @@ func TestAggKnapsackStructure(t *testing.T) {
 	b.AddRow("", math.Inf(-1), 9, []int{x[0][1], x[1][1], x[2][1], z}, []float64{2, 4, 6, 2})
 	b.AddRow("", math.Inf(-1), 0, []int{x[0][0], x[2][1]}, []float64{1, -1})
 	b.AddRow("", math.Inf(-1), 5, other, []float64{2, 3, 4})
-	m, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
+	knaps := pooledKnapsacks(t, &b)
+	if len(knaps) != 1 {
+		t.Fatalf("%d pooled knapsacks, want 1: %+v", len(knaps), knaps)
 	}
-	s, err := NewSearch(context.Background(), highstest.New(t), m, Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.buildAggKnapsacks()
-	if len(s.agg.knaps) != 1 {
-		t.Fatalf("%d pooled knapsacks, want 1: %+v", len(s.agg.knaps), s.agg.knaps)
-	}
-	ak := s.agg.knaps[0]
+	ak := knaps[0]
 	wantGroups := [][]int{x[0][:], x[1][:], x[2][:], {u}}
 	wantW := []float64{2, 4, 5, 1}
 	if ak.b != 14 || !slices.EqualFunc(ak.groups, wantGroups, slices.Equal) || !slices.Equal(ak.w, wantW) {
@@ -284,6 +275,26 @@ func TestAggKnapsackTwoPools(t *testing.T) {
 	b.AddRow("", math.Inf(-1), 9, []int{x[0][1], x[1][1], x[2][1]}, []float64{2, 4, 6})
 	b.AddRow("", math.Inf(-1), 8, []int{y[0][0], y[1][0], y[2][0], v}, []float64{6, 1, 3, 7})
 	b.AddRow("", math.Inf(-1), 4, []int{y[0][1], y[1][1], y[2][1]}, []float64{5, 2, 2})
+	knaps := pooledKnapsacks(t, &b)
+	want := []aggKnapsack{
+		{groups: [][]int{x[0][:], x[1][:], x[2][:], {v}}, w: []float64{2, 4, 5, 2}, b: 16},
+		{groups: [][]int{y[0][:], y[1][:], y[2][:], {v}}, w: []float64{5, 1, 2, 7}, b: 12},
+	}
+	if len(knaps) != len(want) {
+		t.Fatalf("%d pooled knapsacks, want %d: %+v", len(knaps), len(want), knaps)
+	}
+	for k, ak := range knaps {
+		w := want[k]
+		if ak.b != w.b || !slices.EqualFunc(ak.groups, w.groups, slices.Equal) || !slices.Equal(ak.w, w.w) {
+			t.Errorf("pooled knapsack %d: groups %v, weights %v, capacity %v; want %v, %v, %v", k, ak.groups, ak.w, ak.b, w.groups, w.w, w.b)
+		}
+	}
+}
+
+// pooledKnapsacks builds the model of b and returns the pooled knapsacks
+// a search of it finds.
+func pooledKnapsacks(t *testing.T, b *solver.Builder) []aggKnapsack {
+	t.Helper()
 	m, err := b.Build()
 	if err != nil {
 		t.Fatal(err)
@@ -294,17 +305,5 @@ func TestAggKnapsackTwoPools(t *testing.T) {
 	}
 	defer s.Close()
 	s.buildAggKnapsacks()
-	want := []aggKnapsack{
-		{groups: [][]int{x[0][:], x[1][:], x[2][:], {v}}, w: []float64{2, 4, 5, 2}, b: 16},
-		{groups: [][]int{y[0][:], y[1][:], y[2][:], {v}}, w: []float64{5, 1, 2, 7}, b: 12},
-	}
-	if len(s.agg.knaps) != len(want) {
-		t.Fatalf("%d pooled knapsacks, want %d: %+v", len(s.agg.knaps), len(want), s.agg.knaps)
-	}
-	for k, ak := range s.agg.knaps {
-		w := want[k]
-		if ak.b != w.b || !slices.EqualFunc(ak.groups, w.groups, slices.Equal) || !slices.Equal(ak.w, w.w) {
-			t.Errorf("pooled knapsack %d: groups %v, weights %v, capacity %v; want %v, %v, %v", k, ak.groups, ak.w, ak.b, w.groups, w.w, w.b)
-		}
-	}
+	return s.agg.knaps
 }
