@@ -37,6 +37,10 @@ type aggKnapsack struct {
 type aggTable struct {
 	knaps []aggKnapsack
 	built bool
+	// bound is the pooled knapsack's integer optimum as a lower bound on
+	// the internal objective, valid for the whole search (-Inf: none; see
+	// pooledBound).
+	bound float64
 }
 
 // buildAggKnapsacks finds the pooled knapsacks: the knapsack rows (a
@@ -48,6 +52,8 @@ type aggTable struct {
 func (s *Search) buildAggKnapsacks() {
 	at := &s.agg
 	at.built = true
+	at.bound = math.Inf(-1)
+	defer s.pooledBound()
 	// The knapsack rows, read as Σ a·x ≤ b over binaries.
 	var krows []int
 	var kcap []float64
@@ -246,4 +252,60 @@ func (s *Search) aggCoverCuts() []*cut {
 		}
 	}
 	return out
+}
+
+// maxPoolDP bounds the dynamic program of pooledBound: groups times
+// capacity.
+const maxPoolDP = 50_000_000
+
+// pooledBound sets agg.bound when the model is one pooled knapsack with
+// an objective over its columns alone: the pooled knapsack's integer
+// optimum, where each group earns its cheapest column's cost, bounds
+// every integer point's objective, since a group holds at most one column
+// at 1 and the pooled row holds for it (the covers' argument). In a
+// multiple knapsack whose items weigh the same in every knapsack it is
+// often the optimum itself, which the LP with covers does not reach. It
+// is solved exactly by a dynamic program over the capacity, so only for
+// integral weights and a capacity small enough (maxPoolDP).
+func (s *Search) pooledBound() {
+	if len(s.agg.knaps) != 1 {
+		return
+	}
+	ak := &s.agg.knaps[0]
+	in := make([]bool, s.n)
+	for _, g := range ak.groups {
+		for _, j := range g {
+			in[j] = true
+		}
+	}
+	for j, c := range s.cost {
+		if c != 0 && !in[j] {
+			return // a cost outside the pool
+		}
+	}
+	capacity := math.Floor(ak.b + 1e-9)
+	if capacity < 0 || capacity*float64(len(ak.groups)) > maxPoolDP {
+		return
+	}
+	w := make([]int, len(ak.groups))
+	gain := make([]float64, len(ak.groups))
+	for g, cols := range ak.groups {
+		if ak.w[g] != math.Trunc(ak.w[g]) {
+			return
+		}
+		w[g] = int(ak.w[g])
+		for _, j := range cols {
+			gain[g] = math.Max(gain[g], -s.cost[j])
+		}
+	}
+	best := make([]float64, int(capacity)+1)
+	for g := range w {
+		if gain[g] <= 0 {
+			continue
+		}
+		for c := len(best) - 1; c >= w[g]; c-- {
+			best[c] = math.Max(best[c], best[c-w[g]]+gain[g])
+		}
+	}
+	s.agg.bound = s.sgn*s.model.Offset - best[len(best)-1]
 }

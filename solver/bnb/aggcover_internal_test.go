@@ -150,7 +150,7 @@ func violated(cuts []*cut, x []float64) *cut {
 // violated.
 func TestAggCoverKeepsIntegerPoints(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 2))
-	searched, random := 0, 0
+	searched, random, bounded, tight := 0, 0, 0, 0
 	for k := range 120 {
 		n, K := 8+rng.IntN(3), 2
 		if rng.IntN(3) == 0 {
@@ -187,11 +187,28 @@ func TestAggCoverKeepsIntegerPoints(t *testing.T) {
 		if !found {
 			t.Fatalf("instance %d: no feasible point", k)
 		}
+		// The pooled knapsack's optimum bounds the model's (maximised), and
+		// is the optimum of the knapsack found, by enumeration.
+		if !math.IsInf(s.agg.bound, -1) {
+			bounded++
+			if want := s.sgn*s.model.Offset - pooledOptimum(s); math.Abs(s.agg.bound-want) > 1e-9 {
+				t.Fatalf("instance %d: pooled bound %v, enumeration of the pooled knapsack %v", k, s.agg.bound, want)
+			}
+			switch ub := -s.agg.bound; {
+			case ub < best-1e-6:
+				t.Fatalf("instance %d: pooled bound %v below the optimum %v", k, ub, best)
+			case ub < best+1e-6:
+				tight++
+			}
+		}
 		if res.Status == solver.StatusOptimal && math.Abs(res.Objective-best) > 1e-6 {
 			t.Fatalf("instance %d: search optimum %v, enumeration %v", k, res.Objective, best)
 		}
 	}
-	t.Logf("%d cuts of the searches, %d at random points", searched, random)
+	t.Logf("%d cuts of the searches, %d at random points; %d pooled bounds, %d of them the optimum", searched, random, bounded, tight)
+	if bounded < 30 {
+		t.Errorf("%d pooled bounds checked, want 30 at least", bounded)
+	}
 	if searched < 100 || random < 1000 {
 		t.Errorf("too few cuts checked: %d of the searches, %d at random points", searched, random)
 	}
@@ -306,4 +323,30 @@ func pooledKnapsacks(t *testing.T, b *solver.Builder) []aggKnapsack {
 	defer s.Close()
 	s.buildAggKnapsacks()
 	return s.agg.knaps
+}
+
+// pooledOptimum enumerates the subsets of the one pooled knapsack's
+// groups: the most a feasible subset gains, each group its cheapest
+// column's cost negated.
+func pooledOptimum(s *Search) float64 {
+	ak := s.agg.knaps[0]
+	best := 0.0
+	for set := range 1 << len(ak.groups) {
+		w, gain := 0.0, 0.0
+		for g, cols := range ak.groups {
+			if set&(1<<g) == 0 {
+				continue
+			}
+			w += ak.w[g]
+			most := 0.0
+			for _, j := range cols {
+				most = math.Max(most, -s.cost[j])
+			}
+			gain += most
+		}
+		if w <= ak.b+1e-9 {
+			best = math.Max(best, gain)
+		}
+	}
+	return best
 }

@@ -274,6 +274,9 @@ func (s *Search) pruned(bound float64) bool {
 	if math.IsInf(bound, 1) { // an infeasible child
 		return true
 	}
+	if s.agg.built {
+		bound = math.Max(bound, s.agg.bound) // a bound on every node
+	}
 	c := s.cutoff()
 	if math.IsInf(c, 1) {
 		return false
@@ -715,6 +718,9 @@ func (s *Search) dualBound() float64 {
 	}
 	if math.IsInf(b, 1) {
 		return s.incObj // nothing open: the incumbent is optimal
+	}
+	if s.agg.built {
+		b = math.Max(b, s.agg.bound)
 	}
 	return math.Min(b, s.incObj)
 }
