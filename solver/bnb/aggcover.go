@@ -38,8 +38,8 @@ type aggTable struct {
 	knaps []aggKnapsack
 	built bool
 	// bound is the pooled knapsack's integer optimum as a lower bound on
-	// the internal objective, valid for the whole search (-Inf: none; see
-	// pooledBound).
+	// the internal objective, valid for the whole search (-Inf, as
+	// NewSearch sets it: none; see pooledBound).
 	bound float64
 }
 
@@ -52,7 +52,6 @@ type aggTable struct {
 func (s *Search) buildAggKnapsacks() {
 	at := &s.agg
 	at.built = true
-	at.bound = math.Inf(-1)
 	defer s.pooledBound()
 	// The knapsack rows, read as Σ a·x ≤ b over binaries.
 	var krows []int

@@ -169,6 +169,7 @@ func NewSearch(ctx context.Context, lp solver.Engine, m *solver.Model, cfg Confi
 	s := &Search{
 		cfg: cfg, heur: cfg.Heuristics.withDefaults(), lp: lp, model: m, sgn: 1, n: n, m: r,
 		open: newOpenSet(cfg.NodeSelection), incObj: math.Inf(1), cutoffSet: math.Inf(1), sbBound: map[int][2]float64{},
+		agg:   aggTable{bound: math.Inf(-1)},
 		start: time.Now(), status: solver.StatusUnknown, running: NodeLP,
 	}
 	s.opts, _ = lp.(solver.OptionSetter)
@@ -274,9 +275,7 @@ func (s *Search) pruned(bound float64) bool {
 	if math.IsInf(bound, 1) { // an infeasible child
 		return true
 	}
-	if s.agg.built {
-		bound = math.Max(bound, s.agg.bound) // a bound on every node
-	}
+	bound = math.Max(bound, s.agg.bound) // a bound on every node (-Inf: none)
 	c := s.cutoff()
 	if math.IsInf(c, 1) {
 		return false
@@ -719,9 +718,7 @@ func (s *Search) dualBound() float64 {
 	if math.IsInf(b, 1) {
 		return s.incObj // nothing open: the incumbent is optimal
 	}
-	if s.agg.built {
-		b = math.Max(b, s.agg.bound)
-	}
+	b = math.Max(b, s.agg.bound)
 	return math.Min(b, s.incObj)
 }
 
