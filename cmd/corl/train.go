@@ -197,7 +197,7 @@ func resumeCuts(set bool, rec, cfg trainMILPConfig, dir string) error {
 // the recorded run's (a run recorded without the field searched without
 // aggregated covers); without the flag a run resumes with its own.
 func resumeAggCover(set bool, rec, cfg trainMILPConfig, dir string) error {
-	was, want := rec.AggCover != nil && *rec.AggCover, cfg.AggCover != nil && *cfg.AggCover
+	was, want := rec.collectSearch().AggCover, cfg.collectSearch().AggCover
 	if set && was != want {
 		return usageErr("--aggcover=%v: the run in %s searched with --aggcover=%v (resume with only --out and --resume, --workers, --optima-cache)", want, dir, was)
 	}
@@ -427,6 +427,11 @@ func trainMILPAction(c *cli.Context) error {
 	if err := resumeAggCover(c.IsSet("aggcover"), rec, cfg, dir.Path); err != nil {
 		return err
 	}
+	if rec.RL == nil {
+		if err := checkShardSearch(dir.Join("samples"), rec); err != nil {
+			return err
+		}
+	}
 	return resumeTrainMILP(c.Context, dir, rec, cfg, c.IsSet("workers"), c.App.Writer, c.App.ErrWriter)
 }
 
@@ -505,10 +510,8 @@ func runTrainMILP(ctx context.Context, dir *train.Dir, cfg trainMILPConfig, in t
 		return runTrainRL(ctx, dir, cfg, in, stdout, stderr)
 	}
 	insts := in.instances
-	// 1. Collect, after shards of corl-beam collect milp are checked.
-	if err := checkShardSearch(dir.Join("samples"), cfg); err != nil {
-		return err
-	}
+	// 1. Collect (shards of corl-beam collect milp were checked by
+	// trainMILPAction).
 	bar := progress.New(stderr, "collect samples", int64(cfg.Samples))
 	col, err := revibranch.Collect(ctx, revibranch.CollectConfig{
 		Instances: insts, Samples: cfg.Samples, ExpertProb: cfg.ExpertProb, IterLimit: cfg.SBIterLimit,
@@ -712,9 +715,9 @@ func summaryInstances(b *strings.Builder, cfg trainMILPConfig) {
 		fmt.Fprintf(b, "Instances: %d generated %s (%s%s), seed %d.\n\n", cfg.Instances, cfg.Family, cfg.Size, paramList(cfg.Params), cfg.Seed)
 	}
 	agg := ""
-	if cfg.AggCover == nil || !*cfg.AggCover {
+	if search := cfg.collectSearch(); !search.AggCover {
 		list := "gomory,mir,cover,clique"
-		if !(cfg.CutNodes != nil && *cfg.CutNodes) {
+		if !search.CutNodes {
 			list += ",root"
 		}
 		agg = fmt.Sprintf(" without aggregated covers (`--aggcover=false`; eval milp's `--cuts %s`)", list)
