@@ -207,9 +207,11 @@ func (s *Search) diveLoop(ctx context.Context, kind Heuristic, x, lo, up []float
 		if err := s.lp.SolutionTo(x, nil, nil, nil); err != nil {
 			return err
 		}
-		if s.roundPoint(x, lo, up) { // rounding the dive's LP point, as SCIP's divers do
-			return nil
-		}
+		// Rounding the dive's LP point, as SCIP's divers do, offers a
+		// solution but does not end the dive: on a model whose columns all
+		// round down (packing, knapsack) it always succeeds, with a point
+		// far worse than where the dive is heading.
+		s.roundPoint(x, lo, up)
 	}
 }
 
@@ -258,9 +260,13 @@ func (s *Search) undoDive(changed []int) error {
 }
 
 // diveChoice picks the next column to fix and its side (-1 down, +1 up),
-// or -1 when x is integral on every integer column.
+// or -1 when x is integral on every integer column. As in SCIP's divers, a
+// column that rounding repairs (no row locks one of its sides) is fixed
+// to its locked side, where the dive learns something rounding cannot,
+// and only when every fractional column is such a column: on packing
+// models, where every column rounds down, the dive fixes columns to 1.
 func (s *Search) diveChoice(kind Heuristic, x, lo, up []float64) (col, dir int) {
-	col, best := -1, math.Inf(1)
+	col, best, roundable := -1, math.Inf(1), true
 	for j := range s.n {
 		if !s.integer[j] || lo[j] == up[j] {
 			continue
@@ -269,52 +275,75 @@ func (s *Search) diveChoice(kind Heuristic, x, lo, up []float64) (col, dir int) 
 		if f <= intTol || f >= 1-intTol {
 			continue
 		}
-		d, score := -1, f // round to the nearest side
-		if f > 0.5 {
-			d, score = 1, 1-f
+		mayDown, mayUp := s.dnLocks[j] == 0, s.upLocks[j] == 0
+		r := mayDown || mayUp
+		if r && !roundable {
+			continue // a column rounding cannot repair is already in hand
 		}
-		switch kind {
-		case CoefficientDive:
-			// the side fewer rows lock; the fewest locks first
-			dn, upl := s.dnLocks[j], s.upLocks[j]
-			if dn != upl {
-				d = 1
-				if dn < upl {
-					d = -1
-				}
-			}
-			locks := upl
-			if d < 0 {
-				locks = dn
-			}
-			dist := f
-			if d > 0 {
-				dist = 1 - f
-			}
-			score = float64(locks) + dist
-		case PseudocostDive:
-			// the cheaper side by the pseudocosts, unless nearly integral;
-			// the column whose chosen side is cheapest relative to the other
-			cd, cu := s.pc.Down(j)*f, s.pc.Up(j)*(1-f)
-			switch {
-			case f < 0.3:
+		d, score := s.diveScore(kind, j, f)
+		if r && mayDown != mayUp {
+			d = 1 // the locked side
+			if mayUp {
 				d = -1
-			case f > 0.7:
-				d = 1
-			case cd <= cu:
-				d = -1
-			default:
-				d = 1
 			}
+			score = 1 - f
 			if d < 0 {
-				score = (cd + 1e-6) / (cu + 1e-6)
-			} else {
-				score = (cu + 1e-6) / (cd + 1e-6)
+				score = f
 			}
 		}
-		if score < best {
-			col, dir, best = j, d, score
+		if (roundable && !r) || score < best {
+			col, dir, best, roundable = j, d, score, r
 		}
 	}
 	return col, dir
+}
+
+// diveScore is the side (-1 down, +1 up) a dive of the given kind fixes
+// column j to, whose LP value has fractional part f, and its score (the
+// least first).
+func (s *Search) diveScore(kind Heuristic, j int, f float64) (dir int, score float64) {
+	d, score := -1, f // round to the nearest side
+	if f > 0.5 {
+		d, score = 1, 1-f
+	}
+	switch kind {
+	case CoefficientDive:
+		// the side fewer rows lock; the fewest locks first
+		dn, upl := s.dnLocks[j], s.upLocks[j]
+		if dn != upl {
+			d = 1
+			if dn < upl {
+				d = -1
+			}
+		}
+		locks := upl
+		if d < 0 {
+			locks = dn
+		}
+		dist := f
+		if d > 0 {
+			dist = 1 - f
+		}
+		score = float64(locks) + dist
+	case PseudocostDive:
+		// the cheaper side by the pseudocosts, unless nearly integral;
+		// the column whose chosen side is cheapest relative to the other
+		cd, cu := s.pc.Down(j)*f, s.pc.Up(j)*(1-f)
+		switch {
+		case f < 0.3:
+			d = -1
+		case f > 0.7:
+			d = 1
+		case cd <= cu:
+			d = -1
+		default:
+			d = 1
+		}
+		if d < 0 {
+			score = (cd + 1e-6) / (cu + 1e-6)
+		} else {
+			score = (cu + 1e-6) / (cd + 1e-6)
+		}
+	}
+	return d, score
 }

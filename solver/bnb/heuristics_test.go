@@ -248,3 +248,33 @@ func TestPresolvedSearch(t *testing.T) {
 		})
 	}
 }
+
+// TestDiveGoesPastRounding: on three disjoint 5-cycles (maximise the
+// columns at 1, one per edge at most) the root LP is 1/2 everywhere and
+// every column rounds down. A dive that stopped at the first point
+// rounding repairs would offer 2 (one fixing, the other cycles rounded to
+// 0); the first dive at the root must reach the optimum 6 by fixing
+// columns to their locked side, 1. (Every column here rounds, so the
+// three dives fix by the same rule; their kinds differ on the others.)
+func TestDiveGoesPastRounding(t *testing.T) {
+	var b solver.Builder
+	b.SetSense(solver.Maximize)
+	const cycles, k = 3, 5
+	for range cycles * k {
+		b.AddCol("", 1, 0, 1, solver.Integer)
+	}
+	for c := range cycles {
+		for i := range k {
+			b.AddRow("", math.Inf(-1), 1, []int{c*k + i, c*k + (i+1)%k}, []float64{1, 1})
+		}
+	}
+	m, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := solveBnB(t, m, "mostfrac", bnb.Config{Heuristics: only("diving"), NoCuts: true, NodeLimit: 1})
+	checkSolution(t, m, res)
+	if res.Objective != 6 || res.Stats.Heuristics[bnb.FractionalDive].Successes != 1 {
+		t.Errorf("diving at the root: %v (fractional dive %+v), want 6 by the fractional dive", res.Objective, res.Stats.Heuristics[bnb.FractionalDive])
+	}
+}
