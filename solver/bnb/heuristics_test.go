@@ -278,3 +278,71 @@ func TestDiveGoesPastRounding(t *testing.T) {
 		t.Errorf("diving at the root: %v (fractional dive %+v), want 6 by the fractional dive", res.Objective, res.Stats.Heuristics[bnb.FractionalDive])
 	}
 }
+
+// TestLNSBudget: with RINS due at every node, its sub-MIPs together stay
+// within LNSNodes plus LNSNodesQuot times the search's nodes, where
+// without the budget they use more; every solution is still feasible and
+// the search still proves the optimum.
+func TestLNSBudget(t *testing.T) {
+	m := multipleKnapsack(rand.New(rand.NewPCG(21, 4)), 30, 3)
+	st, opt := highsMIP(t, m)
+	if st != solver.StatusOptimal {
+		t.Fatalf("HiGHS: %v", st)
+	}
+	hs := only("rounding,rins")
+	hs.RINSFreq, hs.MinFixRINS, hs.LNSNodes, hs.LNSMinNodes = 1, 1e-9, 30, 1
+	run := func(quot float64) bnb.Stats {
+		h := hs
+		h.LNSNodesQuot = quot
+		return searchHeuristic(t, m, opt, bnb.Config{Heuristics: h, NoCuts: true, NodeLimit: 80}, "rins")
+	}
+	free, budget := run(math.Inf(1)), run(0.05)
+	limit := float64(hs.LNSNodes) + 0.05*float64(budget.Nodes)
+	if used := float64(budget.Heuristics[bnb.RINS].Nodes); used > limit {
+		t.Errorf("RINS used %v sub-MIP nodes in a search of %d nodes, budget %v", used, budget.Nodes, limit)
+	}
+	if used := float64(free.Heuristics[bnb.RINS].Nodes); used <= float64(hs.LNSNodes)+0.05*float64(free.Nodes) {
+		t.Errorf("without a budget RINS used %v sub-MIP nodes in %d nodes: the instance does not exercise the budget", used, free.Nodes)
+	}
+	t.Logf("RINS: %d calls, %d sub-MIP nodes in %d nodes without a budget; %d calls, %d in %d with it",
+		free.Heuristics[bnb.RINS].Calls, free.Heuristics[bnb.RINS].Nodes, free.Nodes,
+		budget.Heuristics[bnb.RINS].Calls, budget.Heuristics[bnb.RINS].Nodes, budget.Nodes)
+}
+
+// multipleKnapsack returns a multiple knapsack of items into knapsacks:
+// x[i*knapsacks+k] puts item i into knapsack k, each item once at most.
+func multipleKnapsack(rng *rand.Rand, items, knapsacks int) *solver.Model {
+	var b solver.Builder
+	b.SetSense(solver.Maximize)
+	w := make([]float64, items)
+	total := 0.0
+	for i := range items {
+		w[i] = float64(10 + rng.IntN(41))
+		total += w[i]
+		p := w[i] + float64(rng.IntN(11))
+		for range knapsacks {
+			b.AddCol("", p, 0, 1, solver.Integer)
+		}
+	}
+	for k := range knapsacks {
+		var idx []int
+		for i := range items {
+			idx = append(idx, i*knapsacks+k)
+		}
+		val := slices.Clone(w)
+		b.AddRow("", math.Inf(-1), math.Floor(total/float64(2*knapsacks)), idx, val)
+	}
+	for i := range items {
+		var idx []int
+		var val []float64
+		for k := range knapsacks {
+			idx, val = append(idx, i*knapsacks+k), append(val, 1)
+		}
+		b.AddRow("", math.Inf(-1), 1, idx, val)
+	}
+	m, err := b.Build()
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
