@@ -149,14 +149,6 @@ type Heuristics struct {
 	// mip_max_nodes; 0: 500): the limit that ends a sub-MIP, a count, so
 	// the search is the same on every machine and under any load.
 	LNSNodes int64
-	// LNSNodesQuot budgets each of RENS and RINS, as SCIP budgets its
-	// sub-MIP heuristics: its sub-MIPs together may use LNSNodes plus
-	// LNSNodesQuot times the search's nodes (0: 0.1; +Inf: no budget); a
-	// call gets what is left, LNSNodes at most, and is skipped when that
-	// is under LNSMinNodes (0: 50) or LNSNodes, the lesser. Without it, sub-MIPs of 500 nodes
-	// every RINSFreq nodes took most of the time on larger models.
-	LNSNodesQuot float64
-	LNSMinNodes  int64
 	// LNSTime is a safety net on each sub-MIP's wall time (0: 120 s; never
 	// past the search's own deadline), far above what a sub-MIP within
 	// LNSNodes takes; one stopped by it is counted in
@@ -191,10 +183,6 @@ func (h Heuristics) Validate() error {
 		return &ConfigError{"Config.Heuristics.MinFixRINS", "must be in [0, 1]"}
 	case h.LNSNodes < 0:
 		return &ConfigError{"Config.Heuristics.LNSNodes", "must not be negative"}
-	case !(h.LNSNodesQuot >= 0):
-		return &ConfigError{"Config.Heuristics.LNSNodesQuot", "must be a non-negative number"}
-	case h.LNSMinNodes < 0:
-		return &ConfigError{"Config.Heuristics.LNSMinNodes", "must not be negative"}
 	case h.LNSTime < 0:
 		return &ConfigError{"Config.Heuristics.LNSTime", "must not be negative"}
 	}
@@ -219,10 +207,6 @@ func (h Heuristics) withDefaults() Heuristics {
 	def(&h.MinFixRINS, 0.3)
 	if h.LNSNodes == 0 {
 		h.LNSNodes = 500
-	}
-	def(&h.LNSNodesQuot, 0.1)
-	if h.LNSMinNodes == 0 {
-		h.LNSMinNodes = 50
 	}
 	if h.LNSTime == 0 {
 		h.LNSTime = 120 * time.Second

@@ -131,8 +131,6 @@ func TestConfigValidateNamesField(t *testing.T) {
 		{bnb.Config{HasCutoff: true, Cutoff: math.Inf(-1)}, "Config.Cutoff"},
 		{bnb.Config{MaxPlungeDepth: -1}, "Config.MaxPlungeDepth"},
 		{bnb.Config{Heuristics: bnb.Heuristics{DiveQuota: math.Inf(1)}}, "Config.Heuristics.DiveQuota"},
-		{bnb.Config{Heuristics: bnb.Heuristics{LNSNodesQuot: math.NaN()}}, "Config.Heuristics.LNSNodesQuot"},
-		{bnb.Config{Heuristics: bnb.Heuristics{LNSMinNodes: -1}}, "Config.Heuristics.LNSMinNodes"},
 	} {
 		var ce *bnb.ConfigError
 		if err := c.cfg.Validate(); !errors.As(err, &ce) || ce.Field != c.field {

@@ -47,8 +47,7 @@ func (s *Search) lns(ctx context.Context, kind Heuristic) error {
 		minFix = s.heur.MinFixRINS
 	}
 	s.rins.ran = false
-	nodes := s.lnsNodes(kind)
-	if ints == 0 || float64(fixed) < minFix*float64(ints) || nodes < min(s.heur.LNSMinNodes, s.heur.LNSNodes) {
+	if ints == 0 || float64(fixed) < minFix*float64(ints) {
 		return nil
 	}
 	sub, err := s.subEngine()
@@ -56,18 +55,7 @@ func (s *Search) lns(ctx context.Context, kind Heuristic) error {
 		return err
 	}
 	s.rins.ran = kind == RINS
-	return s.timed(kind, func() error { return s.solveSubMIP(ctx, kind, sub, lo, up, nodes) })
-}
-
-// lnsNodes is the node limit of kind's next sub-MIP: what its budget
-// (Heuristics.LNSNodesQuot) leaves, LNSNodes at most.
-func (s *Search) lnsNodes(kind Heuristic) int64 {
-	q := s.heur.LNSNodesQuot
-	if math.IsInf(q, 1) {
-		return s.heur.LNSNodes
-	}
-	budget := float64(s.heur.LNSNodes) + q*float64(s.stats.Nodes) - float64(s.stats.Heuristics[kind].Nodes)
-	return int64(math.Max(0, math.Min(budget, float64(s.heur.LNSNodes))))
+	return s.timed(kind, func() error { return s.solveSubMIP(ctx, kind, sub, lo, up) })
 }
 
 // subEngine returns the engine sub-MIPs run on, made on first use; nil
@@ -106,7 +94,7 @@ func (s *Search) closeSub() error {
 	return err
 }
 
-func (s *Search) solveSubMIP(ctx context.Context, kind Heuristic, sub solver.Engine, lo, up []float64, nodes int64) error {
+func (s *Search) solveSubMIP(ctx context.Context, kind Heuristic, sub solver.Engine, lo, up []float64) error {
 	st := &s.stats.Heuristics[kind]
 	if s.subModel == nil {
 		m := s.model.Clone()
@@ -126,7 +114,7 @@ func (s *Search) solveSubMIP(ctx context.Context, kind Heuristic, sub solver.Eng
 		if err := o.SetDoubleOption("time_limit", limit); err != nil {
 			return err
 		}
-		if err := o.SetIntOption("mip_max_nodes", int(min(nodes, math.MaxInt32))); err != nil {
+		if err := o.SetIntOption("mip_max_nodes", int(min(s.heur.LNSNodes, math.MaxInt32))); err != nil {
 			return err
 		}
 		c := s.cutoff()
