@@ -384,7 +384,7 @@ func (s *Search) place(nodes int64) (int64, bool) {
 	if ok {
 		x := ps.x
 		for j := range s.n {
-			x[j] = s.rootLo[j]
+			x[j] = s.rootLo[j] + 0 // +0 where the bound was rounded to -0
 			if math.IsInf(x[j], -1) {
 				x[j] = math.Min(0, s.rootUp[j])
 			}
