@@ -44,7 +44,7 @@ import (
 const (
 	pooledWork      = 400_000   // one call's steps
 	pooledPackNodes = 2_000     // one set's placement search nodes
-	pooledCells     = 8_000_000 // the dynamic program's table, groups times capacity
+	pooledCells     = 2_000_000 // the dynamic program's table, groups times capacity
 )
 
 // pooledItem is one group of the pooled knapsack that may be chosen: its
@@ -87,7 +87,7 @@ type pooledState struct {
 	// filled, and scratch.
 	typ    []int
 	types  []pooledType
-	rowEnt [][]pooledEnt // per row (in rowOrder): its types, greatest coefficient first
+	rowEnt [][]pooledEnt // per row (in fill order): its types, greatest coefficient first
 	rowCap []float64
 	cnt    []int   // the set's items of each type not yet placed
 	put    [][]int // per row and entry: items placed
@@ -124,9 +124,13 @@ func (s *Search) pooledDue(root bool) {
 			return
 		}
 	}
-	if ps.next == 0 {
+	switch {
+	case ps.next == 0:
 		ps.next = int64(s.heur.PooledFreq)
-	} else if !root {
+	case root:
+	case ps.next > math.MaxInt64/2:
+		ps.next = math.MaxInt64
+	default:
 		ps.next *= 2
 	}
 	s.timed(Pooled, func() error { s.pooled(pooledWork); return nil })
@@ -252,8 +256,14 @@ func (s *Search) pooledSetup() bool {
 	return true
 }
 
-// gainTol is the slack on gains compared: they are sums of costs.
-func gainTol(v float64) float64 { return 1e-9 * math.Max(1, math.Abs(v)) }
+// gainTol is the slack on gains compared, which are sums of costs (0
+// at an infinite one).
+func gainTol(v float64) float64 {
+	if math.IsInf(v, 0) {
+		return 0
+	}
+	return 1e-9 * math.Max(1, math.Abs(v))
+}
 
 // pooled lists sets, within work steps, and tries to place each; it
 // stops at the first placement that improves the incumbent.
@@ -291,6 +301,9 @@ func (s *Search) pooled(work int64) {
 		}
 		if ps.d < 0 { // this level is listed: the next one down
 			switch {
+			case ps.level <= 0: // every set was listed (gains are positive)
+				ps.done = true
+				return
 			case s.objInt:
 				ps.upper, ps.level = ps.level, ps.level-1
 			case ps.final:
