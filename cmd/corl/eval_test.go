@@ -426,7 +426,8 @@ func TestEvalMallocResumeKeepsSearch(t *testing.T) {
 // another --redcost. One recorded before gomory_nodes and swap resumes
 // where its flags search as they did then (--cuts root, a --heuristics
 // list without swap), and is refused, saying it predates the setting,
-// where they do not; so does one recorded before aggcover.
+// where they do not; so does one recorded before aggcover, and one
+// recorded before the pooled heuristic.
 func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	needHiGHS(t)
 	set := smallSet(t, "1")
@@ -466,9 +467,20 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
+	// It predates the pooled heuristic too, the first of the two named;
+	// with pooled recorded (by hand), swap is named.
+	if code, _, errs := corl(t, base...); code != exitUsage || !strings.Contains(errs, "predate the setting pooled") {
+		t.Errorf("resume of an evaluation recorded before the swap search and the pooled heuristic: exit %d, %q", code, errs)
+	}
+	os.RemoveAll(out + ".parts")
+	old["pooled"] = "true"
+	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
+		t.Fatal(err)
+	}
 	if code, _, errs := corl(t, base...); code != exitUsage || !strings.Contains(errs, "predate the setting swap") {
 		t.Errorf("resume of an evaluation recorded before the swap search: exit %d, %q", code, errs)
 	}
+	delete(old, "pooled")
 	os.RemoveAll(out + ".parts")
 	// Recorded before both, with flags whose search has not changed since:
 	// cuts at the root only, and heuristics that leave out swap.
@@ -524,6 +536,26 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	}
 	if code, _, errs := corl(t, append(base, "--cuts", "gomory,mir,cover,clique")...); code != exitOK {
 		t.Errorf("resume of an evaluation recorded before aggregated covers, whose search is the same: exit %d, %q", code, errs)
+	}
+	// Recorded with aggregated covers, before the pooled heuristic:
+	// refused where the flags take it in, resumed where they leave it out.
+	os.RemoveAll(out)
+	os.RemoveAll(out + ".parts")
+	old["cuts"], old["aggcover"] = "on", "true"
+	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := corl(t, base...); code != exitUsage || !strings.Contains(errs, "predate the setting pooled") {
+		t.Errorf("resume of an evaluation recorded before the pooled heuristic: exit %d, %q", code, errs)
+	}
+	os.RemoveAll(out + ".parts")
+	hs = "rounding,diving,rens,rins,oneopt,swap"
+	old["heuristics"] = hs
+	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := corl(t, append(base, "--heuristics", hs)...); code != exitOK {
+		t.Errorf("resume of an evaluation recorded before the pooled heuristic, whose search is the same: exit %d, %q", code, errs)
 	}
 }
 

@@ -33,12 +33,16 @@ type CollectSearch struct {
 // search.
 const CollectSearchFile = "search.json"
 
-// DefaultCollectSearch is bnb's default search, which a new collection
-// runs.
+// DefaultCollectSearch is bnb's default search (the pooled heuristic
+// aside, see Config), which a new collection runs.
 var DefaultCollectSearch = CollectSearch{CutNodes: true, OneOpt: true, GomoryNodes: false, Swap: true, AggCover: true}
 
-// Config is the search as a bnb.Config with the given node limit.
+// Config is the search as a bnb.Config with the given node limit. The
+// pooled knapsack heuristic, which came after the searches recorded
+// here, stays off in them: on a multiple knapsack it often ends the
+// search at the root, which would change what a recorded run learns
+// from.
 func (s CollectSearch) Config(nodeLimit int64) bnb.Config {
 	return bnb.Config{NodeLimit: nodeLimit, Cuts: bnb.Cuts{RootOnly: !s.CutNodes, GomoryNodes: s.GomoryNodes, NoAggCover: !s.AggCover},
-		Heuristics: bnb.Heuristics{NoOneOpt: !s.OneOpt, NoSwap: !s.Swap}}
+		Heuristics: bnb.Heuristics{NoOneOpt: !s.OneOpt, NoSwap: !s.Swap, NoPooled: true}}
 }

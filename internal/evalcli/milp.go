@@ -100,18 +100,23 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 			// "all" took in one-opt, then the swap search, later.
 			"oneopt":   fmt.Sprint(!bnbCfg.NoHeuristics && !bnbCfg.Heuristics.NoOneOpt),
 			"swap":     fmt.Sprint(!bnbCfg.NoHeuristics && !bnbCfg.Heuristics.NoSwap),
-			"aggcover": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoAggCover)},
+			"aggcover": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoAggCover),
+			// The pooled heuristic runs where aggregated covers found a
+			// pooled knapsack.
+			"pooled": fmt.Sprint(!bnbCfg.NoHeuristics && !bnbCfg.Heuristics.NoPooled && !bnbCfg.NoCuts && !bnbCfg.Cuts.NoAggCover)},
 		// A record made before gomory_nodes and swap: Gomory cuts went
 		// wherever the search cut at the nodes, and no swap search ran.
 		// (--cuts root or off, or a --heuristics list without swap, then
 		// search as they do now.)
 		// A record made before gap_limit ran without one, and one made
-		// before aggregated covers without them.
+		// before aggregated covers without them, and one made before the
+		// pooled heuristic without it.
 		Before: map[string]string{
 			"gap_limit":    "0",
 			"gomory_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoGomory && !bnbCfg.Cuts.RootOnly),
 			"swap":         "false",
-			"aggcover":     "false"}}, nil
+			"aggcover":     "false",
+			"pooled":       "false"}}, nil
 }
 
 // InstanceFiles lists a set's MPS files: the .mps and .mps.gz files of a

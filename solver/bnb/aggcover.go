@@ -31,6 +31,11 @@ type aggKnapsack struct {
 	groups [][]int   // the columns of each group
 	w      []float64 // each group's weight
 	b      float64
+	// The knapsack rows summed, and each one's capacity (its upper side
+	// less the other columns at their root lower bounds): what the
+	// pooled heuristic packs into.
+	rows []int
+	caps []float64
 }
 
 // aggTable is the pooled knapsacks of the model, found once.
@@ -160,6 +165,7 @@ func (s *Search) buildAggKnapsacks() {
 		for _, r := range rows {
 			i := krows[r]
 			ak.b += kcap[r]
+			ak.rows, ak.caps = append(ak.rows, i), append(ak.caps, kcap[r])
 			idx, a := s.lpRow(i)
 			for q, j := range idx {
 				if a[q] <= 0 || !s.isBinary(j) {

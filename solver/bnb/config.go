@@ -45,7 +45,8 @@ func ParseNodeSelection(s string) (NodeSelection, error) {
 // Config configures a search. The zero value means: best-first with
 // plunging, no limits, cutting planes at the root and at every node, no
 // reduced-cost fixing, every primal heuristic on (simple rounding, the
-// three dives, RENS, RINS and one-opt; RINS's adaptive schedule off) with
+// three dives, RENS, RINS, one-opt, the swap search and the pooled
+// knapsack heuristic; RINS's adaptive schedule off) with
 // the budgets below.
 type Config struct {
 	NodeSelection NodeSelection
@@ -123,6 +124,7 @@ type Heuristics struct {
 	NoRINS     bool // RINS every RINSFreq nodes once there is an incumbent
 	NoOneOpt   bool // one-opt on each new incumbent
 	NoSwap     bool // the swap search on each new incumbent
+	NoPooled   bool // the pooled knapsack's item sets placed in its knapsacks (pooled.go)
 
 	// DiveFreq: the three dives run at the root, then one of them in turn
 	// every DiveFreq nodes (0: 10).
@@ -142,6 +144,10 @@ type Heuristics struct {
 	// neighbourhood; one-opt's and the swap search's moves of an
 	// incumbent count as its source's), at least RINSFreq/10 nodes after that call.
 	AdaptiveRINS bool
+	// PooledFreq: the pooled knapsack heuristic runs at the root and at
+	// node counts PooledFreq, 2·PooledFreq, 4·PooledFreq, ... (0: 100),
+	// where the model has a pooled knapsack bound below the incumbent.
+	PooledFreq int
 	// MinFixRENS and MinFixRINS: the sub-MIP is skipped when fewer than
 	// this fraction of the integer columns would be fixed (0: 0.5 and 0.3).
 	MinFixRENS, MinFixRINS float64
@@ -173,6 +179,8 @@ func (h Heuristics) Validate() error {
 		return &ConfigError{"Config.Heuristics.DiveFreq", "must not be negative"}
 	case h.RINSFreq < 0:
 		return &ConfigError{"Config.Heuristics.RINSFreq", "must not be negative"}
+	case h.PooledFreq < 0:
+		return &ConfigError{"Config.Heuristics.PooledFreq", "must not be negative"}
 	case int64(h.RINSFreq) > maxRINSFreq:
 		return &ConfigError{"Config.Heuristics.RINSFreq", fmt.Sprintf("must be at most %d", int64(maxRINSFreq))}
 	case !(h.DiveQuota >= 0) || math.IsInf(h.DiveQuota, 1):
@@ -202,6 +210,9 @@ func (h Heuristics) withDefaults() Heuristics {
 	if h.RINSFreq == 0 {
 		h.RINSFreq = 100
 	}
+	if h.PooledFreq == 0 {
+		h.PooledFreq = 100
+	}
 	def(&h.DiveQuota, 0.1)
 	def(&h.MinFixRENS, 0.5)
 	def(&h.MinFixRINS, 0.3)
@@ -215,8 +226,8 @@ func (h Heuristics) withDefaults() Heuristics {
 }
 
 // ParseHeuristics reads which primal heuristics run: "all" (or ""), "none",
-// or a comma-separated list among rounding, diving, rens, rins, oneopt
-// and swap. It
+// or a comma-separated list among rounding, diving, rens, rins, oneopt,
+// swap and pooled. It
 // returns the value of Config.NoHeuristics and the on/off fields of
 // Config.Heuristics that say so.
 func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
@@ -226,7 +237,7 @@ func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
 	case "none", "off":
 		return true, h, nil
 	}
-	h = Heuristics{NoRounding: true, NoDiving: true, NoRENS: true, NoRINS: true, NoOneOpt: true, NoSwap: true}
+	h = Heuristics{NoRounding: true, NoDiving: true, NoRENS: true, NoRINS: true, NoOneOpt: true, NoSwap: true, NoPooled: true}
 	for _, name := range strings.Split(list, ",") {
 		switch strings.ToLower(strings.TrimSpace(name)) {
 		case "rounding":
@@ -241,8 +252,10 @@ func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
 			h.NoOneOpt = false
 		case "swap":
 			h.NoSwap = false
+		case "pooled":
+			h.NoPooled = false
 		default:
-			return false, Heuristics{}, fmt.Errorf("bnb: unknown heuristic %q (want all, none, or a list of rounding, diving, rens, rins, oneopt, swap)", name)
+			return false, Heuristics{}, fmt.Errorf("bnb: unknown heuristic %q (want all, none, or a list of rounding, diving, rens, rins, oneopt, swap, pooled)", name)
 		}
 	}
 	return false, h, nil

@@ -23,6 +23,8 @@ func (s *Search) runHeuristics(ctx context.Context, node *Node) error {
 		s.improveDue()
 	}
 	root := node.ParentID < 0
+	s.pooledDue(root)
+	s.improveDue()
 	if !h.NoDiving && (root || s.stats.Nodes%int64(h.DiveFreq) == 0) {
 		kinds := []Heuristic{FractionalDive, CoefficientDive, PseudocostDive}
 		if !root {

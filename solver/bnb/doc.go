@@ -72,7 +72,12 @@
 // independent set, a set into a cover) and shifts the columns sharing a
 // row with it as one-opt does, keeping the exchange when it gains, within
 // a count of matrix entries visited per call; a call the count stops
-// leaves the next column to try, where the next call starts. Every
+// leaves the next column to try, where the next call starts. On a
+// multiple knapsack whose pooled knapsack bounds the search (see the
+// aggregated covers), the pooled heuristic lists the pooled knapsack's
+// best item sets from its dynamic program and places each in the
+// separate knapsacks (at the root, then at node counts PooledFreq,
+// 2·PooledFreq, ..., each call going on from the last). Every
 // solution they find is checked against the original rows before it is
 // taken. Their work is in Stats.Heuristics, not in LPIterations. While
 // no sub-MIP hits its safety time limit (HeuristicStats.TimeLimited 0),

@@ -205,6 +205,15 @@ func TestParseHeuristics(t *testing.T) {
 	if err := (bnb.Config{Heuristics: bnb.Heuristics{MinFixRINS: 2}}).Validate(); err == nil || !strings.Contains(err.Error(), "MinFixRINS") {
 		t.Errorf("MinFixRINS 2: %v", err)
 	}
+	if _, h, err := bnb.ParseHeuristics("pooled"); err != nil || h.NoPooled || !h.NoSwap || !h.NoRounding {
+		t.Errorf("pooled: %+v %v", h, err)
+	}
+	if _, h, _ := bnb.ParseHeuristics("swap"); !h.NoPooled {
+		t.Errorf("swap: %+v, want the pooled heuristic off", h)
+	}
+	if err := (bnb.Config{Heuristics: bnb.Heuristics{PooledFreq: -1}}).Validate(); err == nil || !strings.Contains(err.Error(), "PooledFreq") {
+		t.Errorf("PooledFreq -1: %v", err)
+	}
 }
 
 // TestPresolvedSearch solves shared instances on HiGHS's presolved model:

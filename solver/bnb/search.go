@@ -80,6 +80,7 @@ type Search struct {
 	swapOuts              int64 // columns tried as the one out, all calls
 	swapCap               int64 // a test's work cap per call; 0: swapBudget's
 	swapSpent             int64 // the swap search's work, all calls
+	pooledSt              pooledState
 
 	open      *openSet
 	tree      []NodeInfo // by node ID
@@ -131,7 +132,8 @@ type Search struct {
 	basicVars            []int
 	vubExtra             []float64
 	vubChosen, aggMark   []bool
-	cutHook              func(*cut) // tests: told of every cut added
+	cutHook              func(*cut)        // tests: told of every cut added
+	placeHook            func(x []float64) // tests: told of every placement of the pooled heuristic
 	// Tests: told of each node's bounds and warm-start basis as it is
 	// loaded, and of each branching's children.
 	nodeHook   func(n *Node, lo, up []float64, cols, rows []solver.BasisStatus)

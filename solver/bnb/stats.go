@@ -81,6 +81,7 @@ const (
 	RINS                             // sub-MIP where a node LP agrees with the incumbent
 	OneOpt                           // shifting single integer columns of the incumbent
 	Swap                             // one column out, its row neighbours in, on the incumbent
+	Pooled                           // the pooled knapsack's best item sets, placed in the knapsacks
 	NumHeuristics
 
 	// NodeLP is not a heuristic: Found.By of a node LP solution that was
@@ -88,7 +89,7 @@ const (
 	NodeLP Heuristic = -1
 )
 
-var heuristicNames = [NumHeuristics]string{"rounding", "fracdive", "coefdive", "pscostdive", "rens", "rins", "oneopt", "swap"}
+var heuristicNames = [NumHeuristics]string{"rounding", "fracdive", "coefdive", "pscostdive", "rens", "rins", "oneopt", "swap", "pooled"}
 
 func (h Heuristic) String() string {
 	if h == NodeLP {
@@ -105,7 +106,7 @@ type HeuristicStats struct {
 	Calls        int64 // runs (a skipped sub-MIP is not a run)
 	Successes    int64 // runs that improved the incumbent
 	LPIterations int64 // simplex iterations (dives: their LPs; LNS: the sub-MIP's)
-	Nodes        int64 // sub-MIP nodes (LNS) or dive depth summed (diving)
+	Nodes        int64 // sub-MIP nodes (LNS), dive depth summed (diving), or sets listed and placement nodes (pooled)
 	Time         time.Duration
 	// TimeLimited counts the sub-MIPs (LNS) that Heuristics.LNSTime, the
 	// safety net, stopped: 0 in a search that depends on no clock.
