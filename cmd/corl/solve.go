@@ -122,6 +122,8 @@ type cutsResult struct {
 	RootBound    float64          `json:"root_bound"`
 	Added        map[string]int64 `json:"added"`
 	InLP         int              `json:"in_lp"`
+	Reserve      int              `json:"reserve,omitempty"`      // root cuts held out of the LP (--cuts ...,reserve)
+	FromReserve  int64            `json:"from_reserve,omitempty"` // times one went back into it
 	LPIterations int64            `json:"lp_iterations"`
 	TimeSeconds  float64          `json:"time_seconds"`
 }

@@ -126,7 +126,7 @@ func bnbResult(res bnb.Result, m *solver.Model, name, engine string) solveResult
 			sgn = -1
 		}
 		r.Cuts = &cutsResult{Rounds: cs.Rounds, RootLP: sgn * res.Stats.RootLPValue, RootBound: sgn * res.Stats.RootBound,
-			Added: map[string]int64{}, InLP: cs.InLP, LPIterations: cs.LPIterations, TimeSeconds: cs.Time.Seconds()}
+			Added: map[string]int64{}, InLP: cs.InLP, Reserve: cs.Reserve, FromReserve: cs.FromReserve, LPIterations: cs.LPIterations, TimeSeconds: cs.Time.Seconds()}
 		for k, n := range cs.Added {
 			r.Cuts.Added[bnb.CutKind(k).String()] = n
 		}

@@ -42,7 +42,7 @@ func BnB() []cli.Flag {
 		&cli.Int64Flag{Name: "node-limit", Usage: "stop after this many nodes (status node_limit; 0: none)"},
 		&cli.StringFlag{Name: "presolve", Value: "off", Usage: "on: search HiGHS's presolved model (solution and trace in the model's columns); off"},
 		&cli.StringFlag{Name: "heuristics", Value: "all", Usage: "primal heuristics: all (rounding, diving, rens, rins every 100 nodes, oneopt and swap on each new incumbent, pooled: the pooled knapsack's best item sets placed in its knapsacks, where aggregated covers find one), none, or a list of them"},
-		&cli.StringFlag{Name: "cuts", Value: "on", Usage: "cutting planes: on (rounds at the root, one round at every other node, Gomory cuts at the root only), root (at the root only), off, or a list of gomory, gomory-nodes (Gomory cuts at every node too), mir, cover, clique, aggcover (covers of the knapsack rows summed over set-packing groups), root"},
+		&cli.StringFlag{Name: "cuts", Value: "on", Usage: "cutting planes: on (rounds at the root, one round at every other node, Gomory cuts at the root only), root (at the root only), off, or a list of gomory, gomory-nodes (Gomory cuts at every node too), mir, cover, clique, aggcover (covers of the knapsack rows summed over set-packing groups), reserve (the root's cuts not tight at its end held, and put back into a node's LP where its point violates them; off by default), root"},
 		&cli.StringFlag{Name: "redcost", Value: "off", Usage: "reduced-cost fixing of integer columns against the incumbent: off, root (the root LP's, globally) or nodes (on: the root's and each node's, for its subtree)"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random branching rule"},
 	}

@@ -40,8 +40,9 @@ func (k CutKind) String() string {
 // that are not nearly parallel to one kept before, adds them to the LP as
 // rows and re-solves. Every cut is valid for the whole model (derived from
 // the root bounds), so it stays in the LP for every node after it. Cuts not
-// tight at the end of the root are removed from the LP. The zero value
-// turns them all on with the defaults below.
+// tight at the end of the root are removed from the LP (with Reserve, held
+// for the other nodes' rounds). The zero value turns them all on with the
+// defaults below.
 type Cuts struct {
 	NoGomory bool // Gomory mixed-integer cuts (needs a solver.Tableau engine)
 	NoMIR    bool // mixed-integer rounding on single rows
@@ -77,6 +78,13 @@ type Cuts struct {
 	// default they come from the root's rounds only, and the other nodes
 	// separate the other families.
 	GomoryNodes bool
+	// Reserve holds the cuts not tight at the root's end, instead of
+	// dropping them for good: at every other node's round, those the
+	// node's LP point violates by MinEfficacy are candidates beside the
+	// new ones, and each one selected goes back into the LP (off by
+	// default). The reserve holds no Gomory cut unless GomoryNodes: a
+	// node round adds none.
+	Reserve bool
 }
 
 // Validate checks the cut settings.
@@ -130,7 +138,8 @@ func (c Cuts) withDefaults(rows int) Cuts {
 // "root" (every family, at the root only), "off" ("none"), or a
 // comma-separated list among gomory, gomory-nodes (Gomory cuts at every
 // node too, Cuts.GomoryNodes), mir, cover, clique and aggcover, with root for
-// Cuts.RootOnly (nodes, the default, may be listed). It returns the value of Config.NoCuts and the on/off
+// Cuts.RootOnly (nodes, the default, may be listed) and reserve for
+// Cuts.Reserve. It returns the value of Config.NoCuts and the on/off
 // fields of Config.Cuts.
 func ParseCuts(list string) (none bool, c Cuts, err error) {
 	switch strings.ToLower(strings.TrimSpace(list)) {
@@ -161,12 +170,17 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 			c.NoClique = false
 		case "aggcover":
 			c.NoAggCover = false
+		case "reserve":
+			c.Reserve = true
 		default:
-			return false, Cuts{}, fmt.Errorf("bnb: unknown cut family %q (want on, off, root, or a list of gomory, gomory-nodes, mir, cover, clique, aggcover, root or nodes)", name)
+			return false, Cuts{}, fmt.Errorf("bnb: unknown cut family %q (want on, off, root, or a list of gomory, gomory-nodes, mir, cover, clique, aggcover, reserve, root or nodes)", name)
 		}
 	}
 	if nodes && c.RootOnly {
 		return false, Cuts{}, fmt.Errorf("bnb: cuts %q: root (the root only) and nodes (every node) exclude each other", list)
+	}
+	if c.Reserve && c.RootOnly {
+		return false, Cuts{}, fmt.Errorf("bnb: cuts %q: root (the root only) and reserve (root cuts held for the other nodes) exclude each other", list)
 	}
 	if gomoryNodes && c.RootOnly {
 		return false, Cuts{}, fmt.Errorf("bnb: cuts %q: root (the root only) and gomory-nodes (Gomory cuts at every node) exclude each other", list)
@@ -176,10 +190,14 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 
 // CutStats is the cutting planes' work so far.
 type CutStats struct {
-	Rounds       int64              // separation rounds that added cuts
-	Added        [NumCutKinds]int64 // cuts added to the LP, by kind
-	InLP         int                // cut rows in the LP now
-	LPIterations int64              // simplex iterations of the re-solves (not in Stats.LPIterations)
+	Rounds int64              // separation rounds that added cuts
+	Added  [NumCutKinds]int64 // cuts added to the LP, by kind (the reserve's returns not counted again)
+	InLP   int                // cut rows in the LP now
+	// Reserve is the number of root cuts held out of the LP now, and
+	// FromReserve the number of times one went back into it.
+	Reserve      int
+	FromReserve  int64
+	LPIterations int64 // simplex iterations of the re-solves (not in Stats.LPIterations)
 	Time         time.Duration
 }
 
@@ -200,6 +218,7 @@ type cut struct {
 	eff  float64 // violation / norm at the LP point
 	norm float64
 	kind CutKind
+	res  int // 1 + its index in the reserve when it came from there; 0: a new cut
 }
 
 // cutPool holds the cut rows in the LP (rows m, m+1, ... of the LP), row-wise.
@@ -292,6 +311,9 @@ func (s *Search) separateCuts(ctx context.Context, node *Node) error {
 		if err != nil {
 			return err
 		}
+		if !root && s.reserve.len() > 0 {
+			cands = s.reserveCuts(cands)
+		}
 		added := s.selectCuts(cands)
 		if len(added) == 0 {
 			break
@@ -299,6 +321,7 @@ func (s *Search) separateCuts(ctx context.Context, node *Node) error {
 		if err := s.addCuts(added); err != nil {
 			return err
 		}
+		s.takeFromReserve(added)
 		s.stats.Cuts.Rounds++
 		before := node.Bound
 		ok, err := s.resolveWithCuts(ctx, node)
@@ -400,6 +423,15 @@ func (s *Search) dropSlackCuts(ctx context.Context, node *Node) error {
 		if err := s.lp.DeleteRows(del); err != nil {
 			return err
 		}
+		if s.cuts.Reserve {
+			for c, k := range keep {
+				if !k && (s.pool.kind[c] != Gomory || s.cuts.GomoryNodes) {
+					idx, val := s.pool.row(c)
+					s.reserve.add(idx, val, s.pool.rhs[c], s.pool.kind[c])
+				}
+			}
+			s.stats.Cuts.Reserve = s.reserve.len()
+		}
 		s.pool.keep(keep)
 		s.resizeRows()
 		if _, err := s.resolveWithCuts(ctx, node); err != nil {
@@ -424,24 +456,75 @@ func (s *Search) addCuts(cuts []*cut) error {
 	if err := s.lp.AddRows(lo, up, start, idx, val); err != nil {
 		return err
 	}
-	p := &s.pool
-	if p.start == nil {
-		p.start = []int{0}
-	}
 	for _, c := range cuts {
-		p.idx = append(p.idx, c.idx...)
-		p.val = append(p.val, c.val...)
-		p.start = append(p.start, len(p.idx))
-		p.rhs = append(p.rhs, c.rhs)
-		p.kind = append(p.kind, c.kind)
-		s.stats.Cuts.Added[c.kind]++
+		s.pool.add(c.idx, c.val, c.rhs, c.kind)
+		if c.res == 0 {
+			s.stats.Cuts.Added[c.kind]++
+		} else {
+			s.stats.Cuts.FromReserve++
+		}
 		if s.cutHook != nil {
 			s.cutHook(c)
 		}
 	}
-	s.stats.Cuts.InLP = p.len()
+	s.stats.Cuts.InLP = s.pool.len()
 	s.resizeRows()
 	return nil
+}
+
+// add appends the cut Σ val·x ≤ rhs.
+func (p *cutPool) add(idx []int, val []float64, rhs float64, kind CutKind) {
+	if p.start == nil {
+		p.start = []int{0}
+	}
+	p.idx = append(p.idx, idx...)
+	p.val = append(p.val, val...)
+	p.start = append(p.start, len(p.idx))
+	p.rhs = append(p.rhs, rhs)
+	p.kind = append(p.kind, kind)
+}
+
+// reserveCuts appends to cands the reserve's cuts that the LP point in
+// s.x violates with at least Cuts.MinEfficacy.
+func (s *Search) reserveCuts(cands []*cut) []*cut {
+	r := &s.reserve
+	for c := range r.len() {
+		idx, val := r.row(c)
+		act, norm := 0.0, 0.0
+		for k, j := range idx {
+			act += val[k] * s.x[j]
+			norm += val[k] * val[k]
+		}
+		if act <= r.rhs[c] {
+			continue
+		}
+		norm = math.Sqrt(norm)
+		if eff := (act - r.rhs[c]) / norm; eff >= s.cuts.MinEfficacy {
+			cands = append(cands, &cut{idx: idx, val: val, rhs: r.rhs[c], eff: eff, norm: norm, kind: r.kind[c], res: c + 1})
+		}
+	}
+	return cands
+}
+
+// takeFromReserve removes from the reserve the cuts of added that came
+// from it (now rows of the LP).
+func (s *Search) takeFromReserve(added []*cut) {
+	var keep []bool
+	for _, c := range added {
+		if c.res > 0 {
+			if keep == nil {
+				keep = make([]bool, s.reserve.len())
+				for k := range keep {
+					keep[k] = true
+				}
+			}
+			keep[c.res-1] = false
+		}
+	}
+	if keep != nil {
+		s.reserve.keep(keep)
+		s.stats.Cuts.Reserve = s.reserve.len()
+	}
 }
 
 // selectCuts keeps, by decreasing efficacy, the candidates at least

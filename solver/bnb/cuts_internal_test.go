@@ -2,6 +2,7 @@ package bnb
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -390,5 +391,127 @@ func TestCutRoundsStall(t *testing.T) {
 		if got := s.stalled(c.bounds); got != c.want {
 			t.Errorf("%+v, bounds %v: stalled %v, want %v", c.cuts, c.bounds, got, c.want)
 		}
+	}
+}
+
+// Cuts.Reserve: the root's slack cuts come back at other nodes, each the
+// very cut the root added, and every cut of the search, those included,
+// keeps every feasible point found by enumeration; the search's optimum
+// is the enumeration's. Without it the reserve stays empty.
+func TestReserveCutsKeepIntegerPoints(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 41))
+	returned, held := 0, 0
+	key := func(c *cut) string { return fmt.Sprint(c.idx, c.val, c.rhs) }
+	for k := range 120 {
+		m := randomIntegerMIP(rng, 6+rng.IntN(4), 3+rng.IntN(4), 0)
+		var all []*cut
+		s, err := NewSearch(context.Background(), highstest.New(t), m, Config{NoHeuristics: true, NodeLimit: 500, Cuts: Cuts{Reserve: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		s.cutHook = func(c *cut) {
+			if c.res > 0 {
+				returned++
+				if !seen[key(c)] {
+					t.Fatalf("instance %d: a cut from the reserve the search never added: %v ≤ %v", k, c.val, c.rhs)
+				}
+				if c.kind == Gomory {
+					t.Fatalf("instance %d: a Gomory cut from the reserve", k)
+				}
+			}
+			seen[key(c)] = true
+			// A returned cut's rows are the reserve's, compacted after.
+			all = append(all, &cut{idx: slicesCloneInt(c.idx), val: slicesClone(c.val), rhs: c.rhs, kind: c.kind, res: c.res})
+		}
+		res, err := s.Run(context.Background(), MostFractional{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := res.Stats.Cuts
+		held += st.Reserve
+		if st.FromReserve != int64(countReturned(all)) {
+			t.Fatalf("instance %d: FromReserve %d, %d returns seen", k, st.FromReserve, countReturned(all))
+		}
+		best, found := math.Inf(1), false
+		sgn := 1.0
+		if m.Sense == solver.Maximize {
+			sgn = -1
+		}
+		integerPoints(m, func(x []float64) {
+			found = true
+			best = math.Min(best, sgn*m.ObjectiveValue(x))
+			for _, c := range all {
+				lhs := 0.0
+				for q, j := range c.idx {
+					lhs += c.val[q] * x[j]
+				}
+				if lhs > c.rhs+1e-9*math.Max(1, math.Abs(c.rhs)) {
+					t.Fatalf("instance %d: %v cut %v·x ≤ %v removes the feasible point %v", k, c.kind, c.val, c.rhs, x)
+				}
+			}
+		})
+		switch {
+		case res.Status == solver.StatusNodeLimit:
+		case !found && res.Status != solver.StatusInfeasible:
+			t.Fatalf("instance %d: status %v, enumeration finds no point", k, res.Status)
+		case found && (res.Status != solver.StatusOptimal || math.Abs(sgn*res.Objective-best) > 1e-6):
+			t.Fatalf("instance %d: %v %v, enumeration %v", k, res.Status, res.Objective, sgn*best)
+		}
+		_, off := searchCuts(t, m, Cuts{}, 500)
+		if off.Stats.Cuts.Reserve != 0 || off.Stats.Cuts.FromReserve != 0 {
+			t.Fatalf("instance %d: without Reserve %d held, %d returned", k, off.Stats.Cuts.Reserve, off.Stats.Cuts.FromReserve)
+		}
+	}
+	t.Logf("%d cuts returned from the reserve, %d held at the ends", returned, held)
+	if returned == 0 {
+		t.Error("no cut came back from the reserve")
+	}
+}
+
+func countReturned(cuts []*cut) int {
+	n := 0
+	for _, c := range cuts {
+		if c.res > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// With continuous columns (c-MIR cuts, the reserve's usual content), no
+// cut of a search with Cuts.Reserve, those returned from the reserve
+// included, removes a mixed-integer feasible point: HiGHS's MIP finds the
+// same optimum with every cut as rows as without.
+func TestReserveCutsKeepMixedOptimum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 5))
+	returned := 0
+	for k := range 60 {
+		m := randomIntegerMIP(rng, 6+rng.IntN(6), 4+rng.IntN(4), 2+rng.IntN(3))
+		var all []*cut
+		s, err := NewSearch(context.Background(), highstest.New(t), m, Config{NoHeuristics: true, NodeLimit: 200, Cuts: Cuts{Reserve: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.cutHook = func(c *cut) {
+			all = append(all, &cut{idx: slicesCloneInt(c.idx), val: slicesClone(c.val), rhs: c.rhs, kind: c.kind, res: c.res})
+		}
+		if _, err := s.Run(context.Background(), MostFractional{}); err != nil {
+			t.Fatal(err)
+		}
+		n := countReturned(all)
+		if n == 0 {
+			continue
+		}
+		returned += n
+		st, want, _ := highsOptimum(t, m)
+		st2, got, _ := highsOptimum(t, withCuts(m, all))
+		if st != st2 || math.Abs(got-want) > 1e-6*math.Max(1, math.Abs(want)) {
+			t.Fatalf("instance %d: %v %v with %d cuts (%d returned), %v %v without", k, st2, got, len(all), n, st, want)
+		}
+	}
+	t.Logf("%d cuts returned from the reserve", returned)
+	if returned == 0 {
+		t.Error("no cut came back from the reserve")
 	}
 }

@@ -29,6 +29,7 @@ func TestParseCuts(t *testing.T) {
 		{"gomory-nodes,mir,cover,clique,aggcover", false, bnb.Cuts{GomoryNodes: true}},
 		{"gomory,mir,cover,clique", false, bnb.Cuts{NoAggCover: true}},
 		{"AggCover", false, bnb.Cuts{NoGomory: true, NoMIR: true, NoCover: true, NoClique: true}},
+		{"gomory,mir,cover,clique,aggcover,reserve", false, bnb.Cuts{Reserve: true}},
 	} {
 		none, got, err := bnb.ParseCuts(c.in)
 		if err != nil || none != c.none || got != c.c {
@@ -37,6 +38,9 @@ func TestParseCuts(t *testing.T) {
 	}
 	if _, _, err := bnb.ParseCuts("gomory,lift"); err == nil || !strings.Contains(err.Error(), "lift") {
 		t.Errorf("unknown name: %v", err)
+	}
+	if _, _, err := bnb.ParseCuts("mir,reserve,root"); err == nil || !strings.Contains(err.Error(), "reserve") {
+		t.Errorf("root and reserve together: %v", err)
 	}
 	if _, _, err := bnb.ParseCuts("root,nodes"); err == nil {
 		t.Error("root and nodes together accepted")

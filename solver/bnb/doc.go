@@ -32,7 +32,9 @@
 // (aggregated covers: multiple knapsacks), and cliques of the conflicts that
 // set-packing rows state. Each is derived from the root bounds and exact
 // rows, so it holds for every integer-feasible point and stays in the LP
-// at every node; the cuts not tight at the root's end are removed. Rows of
+// at every node; the cuts not tight at the root's end are removed (with
+// Cuts.Reserve, held and put back at a node whose LP point violates
+// them). Rows of
 // Decision.State are the model's only. Stats.Cuts counts them, and
 // Stats.RootLPValue and RootBound give the root bound before and after.
 //

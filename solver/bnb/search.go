@@ -121,6 +121,7 @@ type Search struct {
 	// model's rows row-wise, and scratch.
 	cuts                 Cuts
 	pool                 cutPool
+	reserve              cutPool // the root's slack cuts, out of the LP
 	rows                 cutRows
 	cliques              cliqueTable
 	agg                  aggTable
