@@ -116,6 +116,39 @@ func randomIntegerMIP(rng *rand.Rand, n, rows, cont int) *solver.Model {
 	return m
 }
 
+// checkCutsByEnumeration enumerates the feasible points of instance k,
+// m (pure integer): no cut may remove one, and the search's result res
+// must be the enumeration's optimum (or infeasible where there is no
+// point), unless it stopped at its node limit.
+func checkCutsByEnumeration(t *testing.T, k int, m *solver.Model, cuts []*cut, res Result) {
+	t.Helper()
+	best, found := math.Inf(1), false
+	sgn := 1.0
+	if m.Sense == solver.Maximize {
+		sgn = -1
+	}
+	integerPoints(m, func(x []float64) {
+		found = true
+		best = math.Min(best, sgn*m.ObjectiveValue(x))
+		for _, c := range cuts {
+			lhs := 0.0
+			for q, j := range c.idx {
+				lhs += c.val[q] * x[j]
+			}
+			if lhs > c.rhs+1e-9*math.Max(1, math.Abs(c.rhs)) {
+				t.Fatalf("instance %d: %v cut %v·x ≤ %v removes the feasible point %v (lhs %v)", k, c.kind, c.val, c.rhs, x, lhs)
+			}
+		}
+	})
+	switch {
+	case res.Status == solver.StatusNodeLimit:
+	case !found && res.Status != solver.StatusInfeasible:
+		t.Fatalf("instance %d: status %v, enumeration finds no point", k, res.Status)
+	case found && (res.Status != solver.StatusOptimal || math.Abs(sgn*res.Objective-best) > 1e-6):
+		t.Fatalf("instance %d: %v %v, enumeration %v", k, res.Status, res.Objective, sgn*best)
+	}
+}
+
 // integerPoints calls f with every point of m's integer columns (m pure
 // integer) that satisfies its rows.
 func integerPoints(m *solver.Model, f func(x []float64)) {
@@ -185,31 +218,7 @@ func TestCutsKeepIntegerPoints(t *testing.T) {
 			kinds[c.kind]++
 		}
 		total += len(cuts)
-		best, found := math.Inf(1), false
-		sgn := 1.0
-		if m.Sense == solver.Maximize {
-			sgn = -1
-		}
-		integerPoints(m, func(x []float64) {
-			found = true
-			best = math.Min(best, sgn*m.ObjectiveValue(x))
-			for _, c := range cuts {
-				lhs := 0.0
-				for q, j := range c.idx {
-					lhs += c.val[q] * x[j]
-				}
-				if lhs > c.rhs+1e-9*math.Max(1, math.Abs(c.rhs)) {
-					t.Fatalf("instance %d: %v cut %v·x ≤ %v removes the feasible point %v (lhs %v)", k, c.kind, c.val, c.rhs, x, lhs)
-				}
-			}
-		})
-		switch {
-		case res.Status == solver.StatusNodeLimit:
-		case !found && res.Status != solver.StatusInfeasible:
-			t.Fatalf("instance %d: status %v, enumeration finds no point", k, res.Status)
-		case found && (res.Status != solver.StatusOptimal || math.Abs(sgn*res.Objective-best) > 1e-6):
-			t.Fatalf("instance %d: %v %v, enumeration %v", k, res.Status, res.Objective, sgn*best)
-		}
+		checkCutsByEnumeration(t, k, m, cuts, res)
 	}
 	t.Logf("%d cuts checked: %v by kind", total, kinds)
 	for kind, n := range kinds {
@@ -433,31 +442,7 @@ func TestReserveCutsKeepIntegerPoints(t *testing.T) {
 		if st.FromReserve != int64(countReturned(all)) {
 			t.Fatalf("instance %d: FromReserve %d, %d returns seen", k, st.FromReserve, countReturned(all))
 		}
-		best, found := math.Inf(1), false
-		sgn := 1.0
-		if m.Sense == solver.Maximize {
-			sgn = -1
-		}
-		integerPoints(m, func(x []float64) {
-			found = true
-			best = math.Min(best, sgn*m.ObjectiveValue(x))
-			for _, c := range all {
-				lhs := 0.0
-				for q, j := range c.idx {
-					lhs += c.val[q] * x[j]
-				}
-				if lhs > c.rhs+1e-9*math.Max(1, math.Abs(c.rhs)) {
-					t.Fatalf("instance %d: %v cut %v·x ≤ %v removes the feasible point %v", k, c.kind, c.val, c.rhs, x)
-				}
-			}
-		})
-		switch {
-		case res.Status == solver.StatusNodeLimit:
-		case !found && res.Status != solver.StatusInfeasible:
-			t.Fatalf("instance %d: status %v, enumeration finds no point", k, res.Status)
-		case found && (res.Status != solver.StatusOptimal || math.Abs(sgn*res.Objective-best) > 1e-6):
-			t.Fatalf("instance %d: %v %v, enumeration %v", k, res.Status, res.Objective, sgn*best)
-		}
+		checkCutsByEnumeration(t, k, m, all, res)
 		_, off := searchCuts(t, m, Cuts{}, 500)
 		if off.Stats.Cuts.Reserve != 0 || off.Stats.Cuts.FromReserve != 0 {
 			t.Fatalf("instance %d: without Reserve %d held, %d returned", k, off.Stats.Cuts.Reserve, off.Stats.Cuts.FromReserve)
