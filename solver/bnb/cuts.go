@@ -104,6 +104,8 @@ func (c Cuts) Validate() error {
 		return &ConfigError{"Config.Cuts.MaxPerRound", "must not be negative"}
 	case c.MaxCutRows < 0:
 		return &ConfigError{"Config.Cuts.MaxCutRows", "must not be negative"}
+	case c.Reserve && c.RootOnly:
+		return &ConfigError{"Config.Cuts.Reserve", "needs cuts at the nodes (not RootOnly): only node rounds read the reserve"}
 	}
 	return nil
 }

@@ -135,6 +135,7 @@ func TestConfigValidateNamesField(t *testing.T) {
 		{bnb.Config{HasCutoff: true, Cutoff: math.Inf(-1)}, "Config.Cutoff"},
 		{bnb.Config{MaxPlungeDepth: -1}, "Config.MaxPlungeDepth"},
 		{bnb.Config{Heuristics: bnb.Heuristics{DiveQuota: math.Inf(1)}}, "Config.Heuristics.DiveQuota"},
+		{bnb.Config{Cuts: bnb.Cuts{Reserve: true, RootOnly: true}}, "Config.Cuts.Reserve"},
 	} {
 		var ce *bnb.ConfigError
 		if err := c.cfg.Validate(); !errors.As(err, &ce) || ce.Field != c.field {

@@ -56,8 +56,10 @@
 // rounding runs at every node. Diving (fractional: the least fractional
 // column to its nearest side; coefficient: the side fewer rows lock, fewest
 // locks first; pseudocost: the side and column the pseudocosts make
-// cheapest) fixes one column at a time on the node LP and re-solves, with
-// one backtrack, within an iteration quota (10% of the node LPs' simplex
+// cheapest; a column simple rounding could repair is taken only when no
+// other is fractional, and fixed to the side a row locks) fixes one
+// column at a time on the node LP and re-solves, offering each LP point
+// rounded and going on, with one backtrack, within an iteration quota (10% of the node LPs' simplex
 // iterations plus 1000, all dives together); the three run at the root,
 // then one in turn every DiveFreq nodes. RENS (at the root: integer columns
 // integral in the LP solution fixed, the others between floor and ceiling)
