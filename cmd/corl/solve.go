@@ -331,6 +331,9 @@ func printResult(w io.Writer, r solveResult) {
 	if c := r.Cuts; c != nil {
 		fmt.Fprintf(tw, "cuts	%d rounds, root bound %.10g -> %.10g, added gomory %d mir %d cover %d clique %d aggcover %d, %d in the LP, %d lp iterations, %.3f s\n",
 			c.Rounds, c.RootLP, c.RootBound, c.Added["gomory"], c.Added["mir"], c.Added["cover"], c.Added["clique"], c.Added["aggcover"], c.InLP, c.LPIterations, c.TimeSeconds)
+		if c.Reserve > 0 || c.FromReserve > 0 {
+			fmt.Fprintf(tw, "cut reserve\t%d root cuts held, %d put back at nodes\n", c.Reserve, c.FromReserve)
+		}
 	}
 	if n := len(r.Found); n > 0 {
 		f := r.Found[n-1]
