@@ -299,9 +299,7 @@ func (s *Search) pooledBound() {
 			return
 		}
 		w[g] = int(ak.w[g])
-		for _, j := range cols {
-			gain[g] = math.Max(gain[g], -s.cost[j])
-		}
+		gain[g] = s.groupGain(cols)
 	}
 	best := make([]float64, int(capacity)+1)
 	for g := range w {
@@ -313,4 +311,15 @@ func (s *Search) pooledBound() {
 		}
 	}
 	s.agg.bound = s.sgn*s.model.Offset - best[len(best)-1]
+}
+
+// groupGain is what a group of the pooled knapsack earns in the internal
+// (minimised) objective: its cheapest column's cost, negated, and 0 where
+// no column gains (the group left empty).
+func (s *Search) groupGain(cols []int) float64 {
+	gain := 0.0
+	for _, j := range cols {
+		gain = math.Max(gain, -s.cost[j])
+	}
+	return gain
 }

@@ -312,6 +312,15 @@ func TestAggKnapsackTwoPools(t *testing.T) {
 // a search of it finds.
 func pooledKnapsacks(t *testing.T, b *solver.Builder) []aggKnapsack {
 	t.Helper()
+	s := searchOf(t, b)
+	s.buildAggKnapsacks()
+	return s.agg.knaps
+}
+
+// searchOf builds the model of b and returns a search of it under the
+// default configuration, closed when the test ends.
+func searchOf(t *testing.T, b *solver.Builder) *Search {
+	t.Helper()
 	m, err := b.Build()
 	if err != nil {
 		t.Fatal(err)
@@ -320,9 +329,8 @@ func pooledKnapsacks(t *testing.T, b *solver.Builder) []aggKnapsack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	s.buildAggKnapsacks()
-	return s.agg.knaps
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // pooledOptimum enumerates the subsets of the one pooled knapsack's

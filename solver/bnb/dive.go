@@ -282,16 +282,15 @@ func (s *Search) diveChoice(kind Heuristic, x, lo, up []float64) (col, dir int) 
 		if r && !roundable {
 			continue // a column rounding cannot repair is already in hand
 		}
-		d, score := s.diveScore(kind, j, f)
-		if r && mayDown != mayUp {
-			d = 1 // the locked side
-			if mayUp {
-				d = -1
-			}
-			score = 1 - f
-			if d < 0 {
-				score = f
-			}
+		var d int
+		var score float64
+		switch { // a side rounding repairs: the locked one, the nearest first
+		case mayUp && !mayDown:
+			d, score = -1, f
+		case mayDown && !mayUp:
+			d, score = 1, 1-f
+		default:
+			d, score = s.diveScore(kind, j, f)
 		}
 		if (roundable && !r) || score < best {
 			col, dir, best, roundable = j, d, score, r

@@ -1,11 +1,9 @@
 package bnb
 
 import (
-	"context"
 	"math"
 	"testing"
 
-	"github.com/corl-go/corl/internal/highstest"
 	"github.com/corl-go/corl/solver"
 )
 
@@ -25,14 +23,7 @@ func TestDiveChoiceLockedSide(t *testing.T) {
 	b.AddRow("", 1, math.Inf(1), []int{2, 3}, []float64{1, 1})
 	b.AddRow("", math.Inf(-1), 1, []int{4, 0}, []float64{1, 1})
 	b.AddRow("", 1, math.Inf(1), []int{4, 2}, []float64{1, 1})
-	m, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := NewSearch(context.Background(), highstest.New(t), m, Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := searchOf(t, &b)
 	lo, up := make([]float64, 5), []float64{1, 1, 1, 1, 1}
 	for _, c := range []struct {
 		name     string

@@ -119,10 +119,8 @@ func (s *Search) pooledDue(root bool) {
 	if s.heur.NoPooled || ps.done || !s.agg.built || math.IsInf(s.agg.bound, -1) || s.pruned(s.agg.bound) {
 		return
 	}
-	if !root {
-		if s.stats.Nodes < ps.next {
-			return
-		}
+	if !root && s.stats.Nodes < ps.next {
+		return
 	}
 	switch {
 	case ps.next == 0:
@@ -178,10 +176,7 @@ func (s *Search) pooledSetup() bool {
 	var key []byte
 	var rep []int // an item of each type
 	for g, cols := range ak.groups {
-		gain := 0.0
-		for _, j := range cols {
-			gain = math.Max(gain, -s.cost[j])
-		}
+		gain := s.groupGain(cols)
 		if gain <= 0 || int(ak.w[g]) > ps.cap {
 			continue
 		}
