@@ -426,14 +426,17 @@ func TestEvalMallocResumeKeepsSearch(t *testing.T) {
 // another --redcost. One recorded before gomory_nodes and swap resumes
 // where its flags search as they did then (--cuts root, a --heuristics
 // list without swap), and is refused, saying it predates the setting,
-// where they do not; so does one recorded before aggcover, and one
-// recorded before the pooled heuristic.
+// where they do not; so does one recorded before aggcover, one recorded
+// before the pooled heuristic, and one recorded before clique cuts left
+// the nodes and RINS's schedule became adaptive. (The records made by
+// hand here hold clique_nodes and rins as the search has them now, except
+// in the last case, which is about them.)
 func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	needHiGHS(t)
 	set := smallSet(t, "1")
 	out := filepath.Join(t.TempDir(), "r.parquet")
 	old := map[string]string{"engine": "", "time_limit": "0s", "node_selection": "best", "node_limit": "0",
-		"presolve": "false", "heuristics": "all", "cuts": "on", "aggcover": "true"}
+		"presolve": "false", "heuristics": "all", "cuts": "on", "aggcover": "true", "clique_nodes": "false", "rins": "adaptive"}
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
@@ -522,7 +525,7 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	os.RemoveAll(out + ".parts")
 	old = map[string]string{"engine": "", "time_limit": "0", "gap_limit": "0", "node_selection": "best", "node_limit": "0",
 		"presolve": "false", "heuristics": "all", "cuts": "on", "cut_nodes": "true", "redcost": "off",
-		"gomory_nodes": "false", "oneopt": "true", "swap": "true"}
+		"gomory_nodes": "false", "oneopt": "true", "swap": "true", "clique_nodes": "false", "rins": "adaptive"}
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
@@ -556,6 +559,38 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	}
 	if code, _, errs := corl(t, append(base, "--heuristics", hs)...); code != exitOK {
 		t.Errorf("resume of an evaluation recorded before the pooled heuristic, whose search is the same: exit %d, %q", code, errs)
+	}
+	// Recorded with the pooled heuristic, before clique cuts left the
+	// nodes and RINS went adaptive: refused where the flags search
+	// otherwise, resumed where they keep both as they were.
+	os.RemoveAll(out)
+	os.RemoveAll(out + ".parts")
+	delete(old, "clique_nodes")
+	delete(old, "rins")
+	old["heuristics"], old["pooled"] = "all", "true"
+	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := corl(t, base...); code != exitUsage || !strings.Contains(errs, "predate the setting clique_nodes") {
+		t.Errorf("resume of an evaluation recorded before clique cuts left the nodes: exit %d, %q", code, errs)
+	}
+	os.RemoveAll(out + ".parts")
+	cuts := "gomory,mir,cover,clique-nodes,aggcover"
+	old["cuts"] = cuts
+	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := corl(t, append(base, "--cuts", cuts)...); code != exitUsage || !strings.Contains(errs, "predate the setting rins") {
+		t.Errorf("resume of an evaluation recorded before RINS's adaptive schedule: exit %d, %q", code, errs)
+	}
+	os.RemoveAll(out + ".parts")
+	hs = "rounding,diving,rens,rins-fixed,oneopt,swap,pooled"
+	old["heuristics"] = hs
+	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := corl(t, append(base, "--cuts", cuts, "--heuristics", hs)...); code != exitOK {
+		t.Errorf("resume of an evaluation recorded before clique_nodes and rins, whose search is the same: exit %d, %q", code, errs)
 	}
 }
 

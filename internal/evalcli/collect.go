@@ -37,12 +37,13 @@ const CollectSearchFile = "search.json"
 // aside, see Config), which a new collection runs.
 var DefaultCollectSearch = CollectSearch{CutNodes: true, OneOpt: true, GomoryNodes: false, Swap: true, AggCover: true}
 
-// Config is the search as a bnb.Config with the given node limit. The
-// pooled knapsack heuristic, which came after the searches recorded
-// here, stays off in them: on a multiple knapsack it often ends the
-// search at the root, which would change what a recorded run learns
-// from.
+// Config is the search as a bnb.Config with the given node limit. What
+// bnb's defaults took in after the searches recorded here stays as those
+// searches ran, so that a recorded run learns from the trees it did: no
+// pooled knapsack heuristic (on a multiple knapsack it often ends the
+// search at the root), clique cuts wherever cuts are separated at the
+// nodes, and RINS on its fixed schedule.
 func (s CollectSearch) Config(nodeLimit int64) bnb.Config {
-	return bnb.Config{NodeLimit: nodeLimit, Cuts: bnb.Cuts{RootOnly: !s.CutNodes, GomoryNodes: s.GomoryNodes, NoAggCover: !s.AggCover},
-		Heuristics: bnb.Heuristics{NoOneOpt: !s.OneOpt, NoSwap: !s.Swap, NoPooled: true}}
+	return bnb.Config{NodeLimit: nodeLimit, Cuts: bnb.Cuts{RootOnly: !s.CutNodes, GomoryNodes: s.GomoryNodes, CliqueNodes: s.CutNodes, NoAggCover: !s.AggCover},
+		Heuristics: bnb.Heuristics{NoOneOpt: !s.OneOpt, NoSwap: !s.Swap, NoPooled: true, FixedRINS: true}}
 }

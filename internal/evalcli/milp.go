@@ -14,6 +14,7 @@ import (
 	"github.com/corl-go/corl/agents/policy"
 	"github.com/corl-go/corl/datasets"
 	"github.com/corl-go/corl/eval"
+	"github.com/corl-go/corl/solver/bnb"
 	"github.com/corl-go/corl/trace"
 )
 
@@ -103,15 +104,23 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 			"aggcover": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoAggCover),
 			// The pooled heuristic runs where aggregated covers found a
 			// pooled knapsack.
-			"pooled": fmt.Sprint(!bnbCfg.NoHeuristics && !bnbCfg.Heuristics.NoPooled && !bnbCfg.NoCuts && !bnbCfg.Cuts.NoAggCover)},
+			"pooled": fmt.Sprint(!bnbCfg.NoHeuristics && !bnbCfg.Heuristics.NoPooled && !bnbCfg.NoCuts && !bnbCfg.Cuts.NoAggCover),
+			// Clique cuts at every node, and RINS's schedule, were the
+			// defaults before.
+			"clique_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoClique && !bnbCfg.Cuts.RootOnly && bnbCfg.Cuts.CliqueNodes),
+			"rins":         rinsSchedule(bnbCfg)},
 		// A record made before gomory_nodes and swap: Gomory cuts went
 		// wherever the search cut at the nodes, and no swap search ran.
 		// (--cuts root or off, or a --heuristics list without swap, then
 		// search as they do now.)
 		// A record made before gap_limit ran without one, and one made
 		// before aggregated covers without them, and one made before the
-		// pooled heuristic without it.
+		// pooled heuristic without it; one made before clique_nodes and
+		// rins cut cliques wherever it cut at the nodes and ran RINS on
+		// the fixed schedule.
 		Before: map[string]string{
+			"clique_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoClique && !bnbCfg.Cuts.RootOnly),
+			"rins":         rinsSchedule(bnb.Config{NoHeuristics: bnbCfg.NoHeuristics, Heuristics: bnb.Heuristics{NoRINS: bnbCfg.Heuristics.NoRINS, FixedRINS: true}}),
 			"gap_limit":    "0",
 			"gomory_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoGomory && !bnbCfg.Cuts.RootOnly),
 			"swap":         "false",
@@ -196,4 +205,16 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// rinsSchedule names RINS's schedule in cfg, for the resume record: off,
+// fixed (every RINSFreq nodes) or adaptive.
+func rinsSchedule(cfg bnb.Config) string {
+	switch {
+	case cfg.NoHeuristics || cfg.Heuristics.NoRINS:
+		return "off"
+	case cfg.Heuristics.FixedRINS:
+		return "fixed"
+	}
+	return "adaptive"
 }

@@ -121,7 +121,7 @@ type Heuristics struct {
 	NoRounding bool // simple rounding at every node
 	NoDiving   bool // fractional, coefficient and pseudocost diving
 	NoRENS     bool // RENS once at the root
-	NoRINS     bool // RINS every RINSFreq nodes once there is an incumbent
+	NoRINS     bool // RINS on its schedule (RINSFreq, FixedRINS) once there is an incumbent
 	NoOneOpt   bool // one-opt on each new incumbent
 	NoSwap     bool // the swap search on each new incumbent
 	NoPooled   bool // the pooled knapsack's item sets placed in its knapsacks (pooled.go)
@@ -133,17 +133,18 @@ type Heuristics struct {
 	// simplex iterations, plus 1000 (0: 0.1); a dive stops where it would
 	// pass it.
 	DiveQuota float64
-	// RINSFreq: RINS runs at every multiple of RINSFreq nodes, never at
-	// the root (0: 100).
+	// RINSFreq sets RINS's adaptive schedule (0: 100): RINSFreq nodes
+	// after its last call, each call that finds nothing doubling the
+	// distance to the next (up to 64 RINSFreq), one that finds a solution
+	// setting it back; and, at the root too, once an incumbent that no
+	// sub-MIP found has come since its last call (a new neighbourhood;
+	// one-opt's and the swap search's moves of an incumbent count as its
+	// source's), at least RINSFreq/10 nodes after that call.
 	RINSFreq int
-	// AdaptiveRINS runs RINS on an adaptive schedule instead (off by
-	// default): RINSFreq nodes after its last call, each call that finds
-	// nothing doubling the distance to the next (up to 64 RINSFreq), one
-	// that finds a solution setting it back; and, at the root too, once an
-	// incumbent that no sub-MIP found has come since its last call (a new
-	// neighbourhood; one-opt's and the swap search's moves of an
-	// incumbent count as its source's), at least RINSFreq/10 nodes after that call.
-	AdaptiveRINS bool
+	// FixedRINS runs RINS at every multiple of RINSFreq nodes instead,
+	// never at the root: the schedule before the adaptive one became the
+	// default (RATIONALE.md, "RINS on an adaptive schedule").
+	FixedRINS bool
 	// PooledFreq: the pooled knapsack heuristic runs at the root and at
 	// node counts PooledFreq, 2·PooledFreq, 4·PooledFreq, ... (0: 100),
 	// where the model has a pooled knapsack bound below the incumbent.
@@ -226,8 +227,8 @@ func (h Heuristics) withDefaults() Heuristics {
 }
 
 // ParseHeuristics reads which primal heuristics run: "all" (or ""), "none",
-// or a comma-separated list among rounding, diving, rens, rins, oneopt,
-// swap and pooled. It
+// or a comma-separated list among rounding, diving, rens, rins, rins-fixed
+// (RINS on Heuristics.FixedRINS's schedule), oneopt, swap and pooled. It
 // returns the value of Config.NoHeuristics and the on/off fields of
 // Config.Heuristics that say so.
 func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
@@ -248,6 +249,8 @@ func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
 			h.NoRENS = false
 		case "rins":
 			h.NoRINS = false
+		case "rins-fixed":
+			h.NoRINS, h.FixedRINS = false, true
 		case "oneopt":
 			h.NoOneOpt = false
 		case "swap":
@@ -255,7 +258,7 @@ func ParseHeuristics(list string) (none bool, h Heuristics, err error) {
 		case "pooled":
 			h.NoPooled = false
 		default:
-			return false, Heuristics{}, fmt.Errorf("bnb: unknown heuristic %q (want all, none, or a list of rounding, diving, rens, rins, oneopt, swap, pooled)", name)
+			return false, Heuristics{}, fmt.Errorf("bnb: unknown heuristic %q (want all, none, or a list of rounding, diving, rens, rins, rins-fixed, oneopt, swap, pooled)", name)
 		}
 	}
 	return false, h, nil

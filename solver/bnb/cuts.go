@@ -34,8 +34,8 @@ func (k CutKind) String() string {
 }
 
 // Cuts configures the cutting planes. They are separated in rounds at the
-// root and in one round at every other node (unless RootOnly; Gomory cuts
-// at the root only unless GomoryNodes): each round collects
+// root and in one round at every other node (unless RootOnly; Gomory and
+// clique cuts at the root only unless GomoryNodes, CliqueNodes): each round collects
 // violated cuts from the node LP solution, keeps the most efficacious ones
 // that are not nearly parallel to one kept before, adds them to the LP as
 // rows and re-solves. Every cut is valid for the whole model (derived from
@@ -78,6 +78,12 @@ type Cuts struct {
 	// default they come from the root's rounds only, and the other nodes
 	// separate the other families.
 	GomoryNodes bool
+	// CliqueNodes separates clique cuts at the other nodes too; by
+	// default they come from the root's rounds only, as SCIP's clique
+	// separator does (HiGHS separates at its root only): a node's bounds
+	// rarely make a new clique violated, and the rows they add stay in
+	// every later node's LP (RATIONALE.md, "Clique cuts at the root").
+	CliqueNodes bool
 	// Reserve holds the cuts not tight at the root's end, instead of
 	// dropping them for good: at every other node's round, those the
 	// node's LP point violates by MinEfficacy are candidates beside the
@@ -106,6 +112,8 @@ func (c Cuts) Validate() error {
 		return &ConfigError{"Config.Cuts.MaxCutRows", "must not be negative"}
 	case c.Reserve && c.RootOnly:
 		return &ConfigError{"Config.Cuts.Reserve", "needs cuts at the nodes (not RootOnly): only node rounds read the reserve"}
+	case c.CliqueNodes && c.NoClique:
+		return &ConfigError{"Config.Cuts.CliqueNodes", "needs clique cuts (not NoClique)"}
 	}
 	return nil
 }
@@ -136,10 +144,11 @@ func (c Cuts) withDefaults(rows int) Cuts {
 }
 
 // ParseCuts reads which cutting planes run: "on" (or "all", "", "nodes":
-// every family at the root, every family but Gomory at every other node),
-// "root" (every family, at the root only), "off" ("none"), or a
-// comma-separated list among gomory, gomory-nodes (Gomory cuts at every
-// node too, Cuts.GomoryNodes), mir, cover, clique and aggcover, with root for
+// every family at the root, every family but Gomory and clique at every
+// other node), "root" (every family, at the root only), "off" ("none"), or
+// a comma-separated list among gomory, gomory-nodes (Gomory cuts at every
+// node too, Cuts.GomoryNodes), mir, cover, clique, clique-nodes (clique
+// cuts at every node too, Cuts.CliqueNodes) and aggcover, with root for
 // Cuts.RootOnly (nodes, the default, may be listed) and reserve for
 // Cuts.Reserve. It returns the value of Config.NoCuts and the on/off
 // fields of Config.Cuts.
@@ -153,7 +162,7 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 		return false, Cuts{RootOnly: true}, nil
 	}
 	c = Cuts{NoGomory: true, NoMIR: true, NoCover: true, NoClique: true, NoAggCover: true}
-	nodes, gomoryNodes := false, false
+	nodes, atNodes := false, "" // atNodes: the item asking for a family at every node
 	for _, name := range strings.Split(list, ",") {
 		switch strings.ToLower(strings.TrimSpace(name)) {
 		case "nodes":
@@ -161,7 +170,9 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 		case "root":
 			c.RootOnly = true
 		case "gomory-nodes":
-			c.NoGomory, c.GomoryNodes, gomoryNodes = false, true, true
+			c.NoGomory, c.GomoryNodes, atNodes = false, true, "gomory-nodes (Gomory cuts at every node)"
+		case "clique-nodes":
+			c.NoClique, c.CliqueNodes, atNodes = false, true, "clique-nodes (clique cuts at every node)"
 		case "gomory", "gmi":
 			c.NoGomory = false
 		case "mir", "cmir":
@@ -175,7 +186,7 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 		case "reserve":
 			c.Reserve = true
 		default:
-			return false, Cuts{}, fmt.Errorf("bnb: unknown cut family %q (want on, off, root, or a list of gomory, gomory-nodes, mir, cover, clique, aggcover, reserve, root or nodes)", name)
+			return false, Cuts{}, fmt.Errorf("bnb: unknown cut family %q (want on, off, root, or a list of gomory, gomory-nodes, mir, cover, clique, clique-nodes, aggcover, reserve, root or nodes)", name)
 		}
 	}
 	if nodes && c.RootOnly {
@@ -184,8 +195,8 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 	if c.Reserve && c.RootOnly {
 		return false, Cuts{}, fmt.Errorf("bnb: cuts %q: root (the root only) and reserve (root cuts held for the other nodes) exclude each other", list)
 	}
-	if gomoryNodes && c.RootOnly {
-		return false, Cuts{}, fmt.Errorf("bnb: cuts %q: root (the root only) and gomory-nodes (Gomory cuts at every node) exclude each other", list)
+	if atNodes != "" && c.RootOnly {
+		return false, Cuts{}, fmt.Errorf("bnb: cuts %q: root (the root only) and %s exclude each other", list, atNodes)
 	}
 	return false, c, nil
 }
@@ -285,7 +296,9 @@ func (s *Search) cutsDue(node *Node) bool {
 	if node.ParentID < 0 {
 		return true
 	}
-	return !s.cuts.RootOnly && s.pool.len() < s.cuts.MaxCutRows
+	c := s.cuts
+	atNodes := !c.NoMIR || !c.NoCover || !c.NoAggCover || (!c.NoGomory && c.GomoryNodes) || (!c.NoClique && c.CliqueNodes) || c.Reserve
+	return atNodes && !c.RootOnly && s.pool.len() < c.MaxCutRows
 }
 
 // separateCuts runs the separation rounds at node, whose optimal LP is in
@@ -585,7 +598,7 @@ func (s *Search) separate(root bool) ([]*cut, error) {
 	if !s.cuts.NoCover {
 		cands = append(cands, s.coverCuts()...)
 	}
-	if !s.cuts.NoClique {
+	if !s.cuts.NoClique && (root || s.cuts.CliqueNodes) {
 		cands = append(cands, s.cliqueCuts()...)
 	}
 	if !s.cuts.NoAggCover {

@@ -205,7 +205,7 @@ func searchCuts(t *testing.T, m *solver.Model, cuts Cuts, nodes int64) ([]*cut, 
 }
 
 // No cut removes an integer-feasible point: every cut of a search with
-// cuts at every node, checked against every feasible point of small pure
+// cuts of every family at every node, checked against every feasible point of small pure
 // integer programs found by enumeration; the search's optimum is the
 // enumeration's.
 func TestCutsKeepIntegerPoints(t *testing.T) {
@@ -213,7 +213,7 @@ func TestCutsKeepIntegerPoints(t *testing.T) {
 	kinds, total := [NumCutKinds]int{}, 0
 	for k := range 150 {
 		m := randomIntegerMIP(rng, 5+rng.IntN(4), 2+rng.IntN(4), 0)
-		cuts, res := searchCuts(t, m, Cuts{}, 500)
+		cuts, res := searchCuts(t, m, Cuts{GomoryNodes: true, CliqueNodes: true}, 500)
 		for _, c := range cuts {
 			kinds[c.kind]++
 		}
@@ -498,5 +498,67 @@ func TestReserveCutsKeepMixedOptimum(t *testing.T) {
 	t.Logf("%d cuts returned from the reserve", returned)
 	if returned == 0 {
 		t.Error("no cut came back from the reserve")
+	}
+}
+
+// edgeIndependentSet is a maximum weighted independent set in the edge
+// formulation (x_i + x_j ≤ 1 per edge) of a random graph on n vertices:
+// cliques of the conflict graph are violated at the root and deeper.
+func edgeIndependentSet(t *testing.T, rng *rand.Rand, n int, p float64) *solver.Model {
+	t.Helper()
+	var b solver.Builder
+	b.SetSense(solver.Maximize)
+	for i := range n {
+		b.AddCol(fmt.Sprintf("x%d", i), float64(1+rng.IntN(5)), 0, 1, solver.Integer)
+	}
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			if rng.Float64() < p {
+				b.AddRow(fmt.Sprintf("e%d_%d", i, j), math.Inf(-1), 1, []int{i, j}, []float64{1, 1})
+			}
+		}
+	}
+	m, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// Clique cuts come from the root's rounds only, unless CliqueNodes: on
+// random edge-formulation independent sets, the default search adds every
+// clique cut at the root, the one with CliqueNodes adds some deeper too,
+// and both reach HiGHS's optimum.
+func TestCliqueCutsAtTheRootOnly(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 41))
+	deeper := 0
+	for k := range 6 {
+		m := edgeIndependentSet(t, rng, 40, 0.15)
+		_, want, _ := highsOptimum(t, m)
+		for _, nodes := range []bool{false, true} {
+			s, err := NewSearch(context.Background(), highstest.New(t), m, Config{NoHeuristics: true, Cuts: Cuts{CliqueNodes: nodes}, NodeLimit: 5000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.cutHook = func(c *cut) {
+				if c.kind != Clique || s.stats.Nodes <= 1 {
+					return
+				}
+				if !nodes {
+					t.Errorf("instance %d: a clique cut added at node %d without CliqueNodes", k, s.stats.Nodes)
+				}
+				deeper++
+			}
+			res, err := s.Run(context.Background(), MostFractional{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Status != solver.StatusOptimal || math.Abs(res.Objective-want) > 1e-6 {
+				t.Fatalf("instance %d (CliqueNodes %v): %v %v, HiGHS %v", k, nodes, res.Status, res.Objective, want)
+			}
+		}
+	}
+	if deeper == 0 {
+		t.Error("CliqueNodes added no clique cut below the root: the instances do not exercise it")
 	}
 }

@@ -47,7 +47,7 @@ func (r *subMIPRecorder) Solve(ctx context.Context) (solver.Status, error) {
 // schedule, not the adaptive one), whatever columns they fix, so small
 // models exercise them.
 func lnsOften(h bnb.Heuristics) bnb.Heuristics {
-	h.RINSFreq, h.MinFixRENS, h.MinFixRINS, h.AdaptiveRINS = 2, 1e-9, 1e-9, false
+	h.RINSFreq, h.MinFixRENS, h.MinFixRINS, h.FixedRINS = 2, 1e-9, 1e-9, true
 	return h
 }
 

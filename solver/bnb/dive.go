@@ -88,7 +88,7 @@ func (s *Search) rinsCalled(node int64, before int) {
 // Heuristics.RINSFreq).
 func (s *Search) rinsDue(root bool) bool {
 	freq := int64(s.heur.RINSFreq)
-	if !s.heur.AdaptiveRINS {
+	if s.heur.FixedRINS {
 		return !root && s.stats.Nodes%freq == 0
 	}
 	if s.rins.gap == 0 {

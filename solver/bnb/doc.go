@@ -22,7 +22,8 @@
 // At the root (Config.Cuts; on unless Config.NoCuts), rounds of
 // separation add violated cuts Σ a·x ≤ b to the node LP as rows and
 // re-solve, and every other node separates one round (unless
-// Cuts.RootOnly) of every family but Gomory's (unless Cuts.GomoryNodes):
+// Cuts.RootOnly) of every family but Gomory's and clique's (unless
+// Cuts.GomoryNodes, Cuts.CliqueNodes):
 // Gomory mixed-integer cuts from the tableau rows of integer
 // columns basic at fractional values (on an engine that is a
 // solver.Tableau), c-MIR cuts from tight rows aggregated to eliminate
@@ -63,11 +64,12 @@
 // iterations plus 1000, all dives together); the three run at the root,
 // then one in turn every DiveFreq nodes. RENS (at the root: integer columns
 // integral in the LP solution fixed, the others between floor and ceiling)
-// and RINS (every RINSFreq nodes: integer columns where the node LP agrees
-// with the incumbent fixed; or, with AdaptiveRINS, the distance to the
-// next call doubling after each call that finds nothing, and a call as
-// soon as a new incumbent comes from elsewhere, one-opt's and the swap
-// search's moves of an incumbent counting as their source's) hand a sub-MIP to HiGHS's
+// and RINS (integer columns where the node LP agrees with the incumbent
+// fixed; RINSFreq nodes after its last call, the distance to the next
+// call doubling after each call that finds nothing, and a call as soon as
+// a new incumbent comes from elsewhere, one-opt's and the swap search's
+// moves of an incumbent counting as their source's; with FixedRINS, every
+// RINSFreq nodes) hand a sub-MIP to HiGHS's
 // own MIP on a second engine, ended by a node limit (a time limit far
 // above it is only a safety net), with the incumbent as cutoff. One-opt
 // shifts single integer columns of each new incumbent where their cost

@@ -208,6 +208,12 @@ func TestParseHeuristics(t *testing.T) {
 	if _, h, err := bnb.ParseHeuristics("pooled"); err != nil || h.NoPooled || !h.NoSwap || !h.NoRounding {
 		t.Errorf("pooled: %+v %v", h, err)
 	}
+	if _, h, err := bnb.ParseHeuristics("rins-fixed"); err != nil || h.NoRINS || !h.FixedRINS || !h.NoRENS {
+		t.Errorf("rins-fixed: %+v %v", h, err)
+	}
+	if _, h, _ := bnb.ParseHeuristics("rins"); h.FixedRINS {
+		t.Errorf("rins: %+v, want the adaptive schedule", h)
+	}
 	if _, h, _ := bnb.ParseHeuristics("swap"); !h.NoPooled {
 		t.Errorf("swap: %+v, want the pooled heuristic off", h)
 	}

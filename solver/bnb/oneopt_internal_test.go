@@ -66,7 +66,7 @@ func TestOneOptByHand(t *testing.T) {
 // call at the earliest, at the root too; the default schedule is every
 // 100 nodes.
 func TestRINSSchedule(t *testing.T) {
-	s := &Search{heur: Heuristics{AdaptiveRINS: true}.withDefaults()}
+	s := &Search{heur: Heuristics{}.withDefaults()}
 	found := func(by Heuristic) {
 		s.stats.Incumbents++
 		s.stats.Found = append(s.stats.Found, Found{Node: s.stats.Nodes, By: by})
@@ -142,16 +142,16 @@ func TestRINSSchedule(t *testing.T) {
 		t.Fatalf("after a success the distance is %d, want 100", s.rins.gap)
 	}
 
-	r := &Search{heur: Heuristics{AdaptiveRINS: true}.withDefaults()}
+	r := &Search{heur: Heuristics{}.withDefaults()}
 	r.stats.Nodes = 1
 	r.stats.Incumbents = 1
 	r.stats.Found = []Found{{Node: 1, By: FractionalDive}}
 	if !r.rinsDue(true) {
 		t.Error("a dive's solution at the root calls RINS there")
 	}
-	r.heur.AdaptiveRINS = false
+	r.heur.FixedRINS = true
 	if r.rinsDue(true) || !func() bool { r.stats.Nodes = 200; return r.rinsDue(false) }() {
-		t.Error("the default schedule: every 100 nodes, never at the root")
+		t.Error("the fixed schedule: every 100 nodes, never at the root")
 	}
 }
 
@@ -164,7 +164,7 @@ func TestRINSOneOptKeepsItsSource(t *testing.T) {
 		source Heuristic
 		root   bool
 	}{{RENS, false}, {RINS, false}, {Rounding, true}, {NodeLP, true}} {
-		s := &Search{heur: Heuristics{AdaptiveRINS: true}.withDefaults()}
+		s := &Search{heur: Heuristics{}.withDefaults()}
 		s.stats.Nodes = 1
 		s.stats.Incumbents = 2
 		s.stats.Found = []Found{{Node: 1, By: tc.source}, {Node: 1, By: OneOpt}}
@@ -193,7 +193,7 @@ func TestRINSFreqOverflow(t *testing.T) {
 			t.Errorf("RINSFreq %d: %v, want a ConfigError on Config.Heuristics.RINSFreq", f, err)
 		}
 	}
-	h := Heuristics{RINSFreq: int(big), AdaptiveRINS: true}
+	h := Heuristics{RINSFreq: int(big)}
 	if err := (Config{Heuristics: h}).Validate(); err != nil {
 		t.Fatalf("RINSFreq %d: %v", big, err)
 	}
@@ -248,7 +248,7 @@ type noSpawn struct{ solver.Engine }
 // RINS keeps its distance rather than doubling it as after a failure.
 func TestRINSWithoutSubMIPKeepsDistance(t *testing.T) {
 	m := solvertest.SetCover(rand.New(rand.NewPCG(17, 4)), 120, 240, 0.05, 100)
-	h := Heuristics{AdaptiveRINS: true, RINSFreq: 2, MinFixRINS: 1e-9, NoRENS: true}
+	h := Heuristics{RINSFreq: 2, MinFixRINS: 1e-9, NoRENS: true}
 	s := searchToEnd(t, noSpawn{highstest.New(t)}, m, Config{Heuristics: h})
 	if s.rins.last == 0 || s.rins.gap != 2 {
 		t.Errorf("RINS last called at node %d, distance %d; want a call and the distance 2", s.rins.last, s.rins.gap)
