@@ -389,7 +389,9 @@ func TestTrainCutsFlag(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range []trainMILPConfig{cfg, back} {
-			if s := c.search(7); s.Cuts.RootOnly != tc.rootOnly || s.NoCuts || s.Cuts != (bnb.Cuts{RootOnly: tc.rootOnly}) {
+			// Clique cuts where the recorded searches had them: at every node
+			// the search cuts at.
+			if s := c.search(7); s.Cuts.RootOnly != tc.rootOnly || s.NoCuts || s.Cuts != (bnb.Cuts{RootOnly: tc.rootOnly, CliqueNodes: !tc.rootOnly}) || !s.Heuristics.FixedRINS {
 				t.Errorf("%v: the episodes search with %+v (no cuts %v), want root only %v", tc.args, s.Cuts, s.NoCuts, tc.rootOnly)
 			}
 			if ev := trainEvalMILP(c); ev.BnB.Cuts.RootOnly != tc.rootOnly || ev.BnB.NodeLimit != 0 || ev.BnB.Heuristics.NoOneOpt {
