@@ -516,8 +516,10 @@ func TestCollectKeepsSearch(t *testing.T) {
 		t.Fatalf("new collection: exit %d\n%s", code, stderr)
 	}
 	def := evalcli.DefaultCollectSearch.Config(0)
-	if got := readSearch(newDir); got != evalcli.DefaultCollectSearch || def.Cuts != (bnb.Cuts{}) || def.Heuristics.NoOneOpt || def.Heuristics.NoSwap {
-		t.Errorf("new collection's record %+v (default %+v), want bnb's default search", got, evalcli.DefaultCollectSearch)
+	// bnb's default search, but for what came after the recorded ones:
+	// clique cuts stay at the nodes and RINS on its fixed schedule.
+	if got := readSearch(newDir); got != evalcli.DefaultCollectSearch || def.Cuts != (bnb.Cuts{CliqueNodes: true}) || def.Heuristics.NoOneOpt || def.Heuristics.NoSwap || !def.Heuristics.FixedRINS {
+		t.Errorf("new collection's record %+v (default %+v), want bnb's default search as recorded searches had it", got, evalcli.DefaultCollectSearch)
 	}
 }
 
