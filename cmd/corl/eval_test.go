@@ -428,15 +428,16 @@ func TestEvalMallocResumeKeepsSearch(t *testing.T) {
 // list without swap), and is refused, saying it predates the setting,
 // where they do not; so does one recorded before aggcover, one recorded
 // before the pooled heuristic, and one recorded before clique cuts left
-// the nodes and RINS's schedule became adaptive. (The records made by
-// hand here hold clique_nodes and rins as the search has them now, except
+// the nodes, RINS's schedule became adaptive and plunges went to the
+// cutoff. (The records made by
+// hand here hold clique_nodes, rins and plunge_quot as the search has them now, except
 // in the last case, which is about them.)
 func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	needHiGHS(t)
 	set := smallSet(t, "1")
 	out := filepath.Join(t.TempDir(), "r.parquet")
 	old := map[string]string{"engine": "", "time_limit": "0s", "node_selection": "best", "node_limit": "0",
-		"presolve": "false", "heuristics": "all", "cuts": "on", "aggcover": "true", "clique_nodes": "false", "rins": "adaptive"}
+		"presolve": "false", "heuristics": "all", "cuts": "on", "aggcover": "true", "clique_nodes": "false", "rins": "adaptive", "plunge_quot": "1"}
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
@@ -525,7 +526,7 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	os.RemoveAll(out + ".parts")
 	old = map[string]string{"engine": "", "time_limit": "0", "gap_limit": "0", "node_selection": "best", "node_limit": "0",
 		"presolve": "false", "heuristics": "all", "cuts": "on", "cut_nodes": "true", "redcost": "off",
-		"gomory_nodes": "false", "oneopt": "true", "swap": "true", "clique_nodes": "false", "rins": "adaptive"}
+		"gomory_nodes": "false", "oneopt": "true", "swap": "true", "clique_nodes": "false", "rins": "adaptive", "plunge_quot": "1"}
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
@@ -567,6 +568,7 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	os.RemoveAll(out + ".parts")
 	delete(old, "clique_nodes")
 	delete(old, "rins")
+	delete(old, "plunge_quot")
 	old["heuristics"], old["pooled"] = "all", "true"
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
@@ -580,7 +582,7 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errs := corl(t, append(base, "--cuts", cuts)...); code != exitUsage || !strings.Contains(errs, "predate the setting rins") {
+	if code, _, errs := corl(t, append(base, "--cuts", cuts, "--plunge-quot", "0.5")...); code != exitUsage || !strings.Contains(errs, "predate the setting rins") {
 		t.Errorf("resume of an evaluation recorded before RINS's adaptive schedule: exit %d, %q", code, errs)
 	}
 	os.RemoveAll(out + ".parts")
@@ -589,8 +591,11 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errs := corl(t, append(base, "--cuts", cuts, "--heuristics", hs)...); code != exitOK {
-		t.Errorf("resume of an evaluation recorded before clique_nodes and rins, whose search is the same: exit %d, %q", code, errs)
+	if code, _, errs := corl(t, append(base, "--cuts", cuts, "--heuristics", hs)...); code != exitUsage || !strings.Contains(errs, "predate the setting plunge_quot") {
+		t.Errorf("resume of an evaluation recorded before plunges went to the cutoff: exit %d, %q", code, errs)
+	}
+	if code, _, errs := corl(t, append(base, "--cuts", cuts, "--heuristics", hs, "--plunge-quot", "0.5")...); code != exitOK {
+		t.Errorf("resume of an evaluation recorded before clique_nodes, rins and plunge_quot, whose search is the same: exit %d, %q", code, errs)
 	}
 }
 

@@ -21,6 +21,8 @@ func TestSolveFlagsChecked(t *testing.T) {
 		{[]string{"solve", "--time-limit", "NaN"}, exitUsage, "--time-limit"},
 		{[]string{"solve", "--time-limit", "Inf"}, exitUsage, "--time-limit"},
 		{[]string{"solve", "--bnb", "--node-limit", "-1"}, exitUsage, "--node-limit"},
+		{[]string{"solve", "--bnb", "--plunge-quot", "1.5"}, exitUsage, "--plunge-quot"},
+		{[]string{"solve", "--bnb", "--plunge-quot", "NaN"}, exitUsage, "--plunge-quot"},
 		{[]string{"solve", "--bnb", "--heuristics", "rens,cuts"}, exitUsage, "--heuristics"},
 		{[]string{"solve", "--bnb", "--presolve", "maybe"}, exitUsage, "--presolve"},
 		{[]string{"solve", "--bnb", "--cuts", "gomory,lift"}, exitUsage, "--cuts"},

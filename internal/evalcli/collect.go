@@ -42,8 +42,8 @@ var DefaultCollectSearch = CollectSearch{CutNodes: true, OneOpt: true, GomoryNod
 // searches ran, so that a recorded run learns from the trees it did: no
 // pooled knapsack heuristic (on a multiple knapsack it often ends the
 // search at the root), clique cuts wherever cuts are separated at the
-// nodes, and RINS on its fixed schedule.
+// nodes, RINS on its fixed schedule, and plunges within half the gap.
 func (s CollectSearch) Config(nodeLimit int64) bnb.Config {
-	return bnb.Config{NodeLimit: nodeLimit, Cuts: bnb.Cuts{RootOnly: !s.CutNodes, GomoryNodes: s.GomoryNodes, CliqueNodes: s.CutNodes, NoAggCover: !s.AggCover},
+	return bnb.Config{NodeLimit: nodeLimit, PlungeQuot: 0.5, Cuts: bnb.Cuts{RootOnly: !s.CutNodes, GomoryNodes: s.GomoryNodes, CliqueNodes: s.CutNodes, NoAggCover: !s.AggCover},
 		Heuristics: bnb.Heuristics{NoOneOpt: !s.OneOpt, NoSwap: !s.Swap, NoPooled: true, FixedRINS: true}}
 }

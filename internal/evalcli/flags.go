@@ -39,6 +39,7 @@ func Common() []cli.Flag {
 func BnB() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "node-selection", Value: "best", Usage: "best (best-first with plunging), dfs or estimate"},
+		&cli.Float64Flag{Name: "plunge-quot", Value: 1, Usage: "with best and estimate: a plunge goes on into a child whose bound lies within this fraction of the gap between the least open bound and the incumbent (1: every child not cut off, 20 deep at most; 0.5: the better half of the gap, the default before 1)"},
 		&cli.Int64Flag{Name: "node-limit", Usage: "stop after this many nodes (status node_limit; 0: none)"},
 		&cli.StringFlag{Name: "presolve", Value: "off", Usage: "on: search HiGHS's presolved model (solution and trace in the model's columns); off"},
 		&cli.StringFlag{Name: "heuristics", Value: "all", Usage: "primal heuristics: all (rounding, diving, rens, rins (on an adaptive schedule: 100 nodes after its last call, twice as far after each call that finds nothing, and as soon as an incumbent comes from elsewhere; rins-fixed: every 100 nodes), oneopt and swap on each new incumbent, pooled: the pooled knapsack's best item sets placed in its knapsacks, where aggregated covers find one), none, or a list of them"},
@@ -52,6 +53,7 @@ func BnB() []cli.Flag {
 // no command line (a pipeline's worker) needs to build the same bnb.Config.
 type BnBFlags struct {
 	NodeSelection string
+	PlungeQuot    float64 // 0: bnb's default
 	NodeLimit     int64
 	Presolve      string
 	Heuristics    string
@@ -61,7 +63,7 @@ type BnBFlags struct {
 
 // BnBFlagsOf reads the BnB flags' values.
 func BnBFlagsOf(c *cli.Context) BnBFlags {
-	return BnBFlags{NodeSelection: c.String("node-selection"), NodeLimit: c.Int64("node-limit"),
+	return BnBFlags{NodeSelection: c.String("node-selection"), PlungeQuot: c.Float64("plunge-quot"), NodeLimit: c.Int64("node-limit"),
 		Presolve: c.String("presolve"), Heuristics: c.String("heuristics"), Cuts: c.String("cuts"), Redcost: c.String("redcost")}
 }
 
@@ -74,9 +76,12 @@ func (f BnBFlags) Config() (bnb.Config, error) {
 	if err != nil {
 		return bnb.Config{}, usage("--node-selection: %v", err)
 	}
-	cfg := bnb.Config{NodeSelection: sel, NodeLimit: f.NodeLimit}
+	cfg := bnb.Config{NodeSelection: sel, NodeLimit: f.NodeLimit, PlungeQuot: f.PlungeQuot}
 	if cfg.NodeLimit < 0 {
 		return cfg, usage("--node-limit %d: want 0 (none) or more", cfg.NodeLimit)
+	}
+	if q := f.PlungeQuot; q != 0 && !(q > 0 && q <= 1) {
+		return cfg, usage("--plunge-quot %v: want a fraction in (0, 1]", q)
 	}
 	switch f.Presolve {
 	case "on":

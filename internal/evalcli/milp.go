@@ -108,7 +108,8 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 			// Clique cuts at every node, and RINS's schedule, were the
 			// defaults before.
 			"clique_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoClique && !bnbCfg.Cuts.RootOnly && bnbCfg.Cuts.CliqueNodes),
-			"rins":         rinsSchedule(bnbCfg)},
+			"rins":         rinsSchedule(bnbCfg),
+			"plunge_quot":  fmt.Sprint(plungeQuot(bnbCfg))},
 		// A record made before gomory_nodes and swap: Gomory cuts went
 		// wherever the search cut at the nodes, and no swap search ran.
 		// (--cuts root or off, or a --heuristics list without swap, then
@@ -117,8 +118,10 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 		// before aggregated covers without them, and one made before the
 		// pooled heuristic without it; one made before clique_nodes and
 		// rins cut cliques wherever it cut at the nodes and ran RINS on
-		// the fixed schedule.
+		// the fixed schedule; one made before plunge_quot plunged within
+		// half the gap.
 		Before: map[string]string{
+			"plunge_quot":  "0.5",
 			"clique_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoClique && !bnbCfg.Cuts.RootOnly),
 			"rins":         rinsSchedule(bnb.Config{NoHeuristics: bnbCfg.NoHeuristics, Heuristics: bnb.Heuristics{NoRINS: bnbCfg.Heuristics.NoRINS, FixedRINS: true}}),
 			"gap_limit":    "0",
@@ -217,4 +220,12 @@ func rinsSchedule(cfg bnb.Config) string {
 		return "fixed"
 	}
 	return "adaptive"
+}
+
+// plungeQuot is cfg's PlungeQuot as the search takes it (0: 1).
+func plungeQuot(cfg bnb.Config) float64 {
+	if cfg.PlungeQuot == 0 {
+		return 1
+	}
+	return cfg.PlungeQuot
 }

@@ -76,6 +76,12 @@ type Config struct {
 	Redcost Redcost
 	// MaxPlungeDepth bounds a dive (0: 20).
 	MaxPlungeDepth int
+	// PlungeQuot: once there is a cutoff, a dive (best-first and
+	// best-estimate selection) goes on into a child whose bound lies
+	// within this fraction of the gap between the least open bound and
+	// the cutoff (0: 1, every child not cut off, as far as MaxPlungeDepth;
+	// 0.5 before, RATIONALE.md "Plunging to the cutoff").
+	PlungeQuot float64
 	// Log receives one progress line every LogEvery nodes (nil: none).
 	Log      io.Writer
 	LogEvery int64
@@ -84,6 +90,18 @@ type Config struct {
 	// end; an error from it stops the search and is returned. Driving the
 	// step API by hand calls nothing.
 	Observe func(Decided) error
+}
+
+// withDefaults fills in the search's own defaults (the heuristics' and
+// cuts' are theirs).
+func (c Config) withDefaults() Config {
+	if c.MaxPlungeDepth == 0 {
+		c.MaxPlungeDepth = 20
+	}
+	if c.PlungeQuot == 0 {
+		c.PlungeQuot = 1
+	}
+	return c
 }
 
 // Validate checks the configuration.
@@ -99,6 +117,8 @@ func (c Config) Validate() error {
 		return &ConfigError{"Config.Cutoff", "must be a finite number"}
 	case c.MaxPlungeDepth < 0:
 		return &ConfigError{"Config.MaxPlungeDepth", "must not be negative"}
+	case !(c.PlungeQuot >= 0 && c.PlungeQuot <= 1):
+		return &ConfigError{"Config.PlungeQuot", "must be in [0, 1]"}
 	case c.Redcost < RedcostDefault || c.Redcost > RedcostNodes:
 		return &ConfigError{"Config.Redcost", fmt.Sprintf("unknown value %d", c.Redcost)}
 	}

@@ -91,8 +91,9 @@
 // search repeats node for node (Stats.Found lists its solutions by node).
 //
 // Node selection: best-first with plunging (the default: dive into the
-// child on the side v rounds to while its bound stays in the better half
-// of the gap, else take the open node with the least bound), depth-first,
+// child on the side v rounds to while it is not cut off, Config.PlungeQuot
+// and MaxPlungeDepth saying how far, else take the open node with the
+// least bound), depth-first,
 // or best-estimate (bound plus the pseudocost estimate of the cost to
 // integrality).
 //

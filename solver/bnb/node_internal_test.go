@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -257,5 +258,37 @@ func TestBasisDeltaRoundTrip(t *testing.T) {
 			t.Fatalf("step %d: expanded %v %v, want %v %v (+basic)", step, gc, gr, cols, rows)
 		}
 		ref = d
+	}
+}
+
+// keepPlunging goes on into a child within PlungeQuot of the gap between
+// the least open bound and the cutoff: with the default, into every child
+// not cut off; always without a cutoff; never past MaxPlungeDepth.
+func TestKeepPlunging(t *testing.T) {
+	for _, c := range []struct {
+		quot, bound float64
+		depth       int
+		cutoff      float64
+		want        bool
+	}{
+		{0, 19.9, 0, 20, true}, // the default: 1
+		{0, 20.1, 0, 20, false},
+		{0.5, 14.9, 0, 20, true},
+		{0.5, 15.1, 0, 20, false},
+		{0.25, 12.4, 0, 20, true},
+		{0.25, 12.6, 0, 20, false},
+		{0.5, 1e9, 0, math.Inf(1), true}, // no cutoff yet
+		{1, 10, 20, 20, false},           // MaxPlungeDepth
+	} {
+		s := &Search{cfg: Config{PlungeQuot: c.quot}.withDefaults(), open: newOpenSet(BestFirst), incObj: c.cutoff, plungeLen: c.depth}
+		s.open.push(&Node{ID: 7, Bound: 10}) // the least open bound
+		if got := s.keepPlunging(&Node{ID: 8, Bound: c.bound}); got != c.want {
+			t.Errorf("quot %v, child bound %v, depth %d, cutoff %v: keep plunging %v, want %v", c.quot, c.bound, c.depth, c.cutoff, got, c.want)
+		}
+	}
+	for _, q := range []float64{-0.1, 1.5, math.NaN()} {
+		if err := (Config{PlungeQuot: q}).Validate(); err == nil || !strings.Contains(err.Error(), "PlungeQuot") {
+			t.Errorf("PlungeQuot %v: %v", q, err)
+		}
 	}
 }

@@ -165,9 +165,7 @@ func NewSearch(ctx context.Context, lp solver.Engine, m *solver.Model, cfg Confi
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.MaxPlungeDepth == 0 {
-		cfg.MaxPlungeDepth = 20
-	}
+	cfg = cfg.withDefaults()
 	n, r := m.NumCols(), m.NumRows()
 	s := &Search{
 		cfg: cfg, heur: cfg.Heuristics.withDefaults(), lp: lp, model: m, sgn: 1, n: n, m: r,
@@ -403,7 +401,7 @@ func (s *Search) keepPlunging(n *Node) bool {
 	if !ok {
 		return true
 	}
-	return n.Bound <= lb+0.5*(c-lb)
+	return n.Bound <= lb+s.cfg.PlungeQuot*(c-lb)
 }
 
 // process solves a node's LP and decides its fate; it reports whether the
