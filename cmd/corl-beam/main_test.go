@@ -291,7 +291,7 @@ func TestCollectMatchesLocal(t *testing.T) {
 	insts := readInstances(t, names)
 	localDir := filepath.Join(dir, "local")
 	res, err := revibranch.Collect(context.Background(), revibranch.CollectConfig{Instances: insts, Samples: samples, ExpertProb: prob,
-		Seed: seed, Dir: localDir, Workers: 2, Search: bnb.Config{NodeLimit: 20000},
+		Seed: seed, Dir: localDir, Workers: 2, Search: evalcli.DefaultCollectSearch.Config(20000), // corl-beam's search
 		NewEngine: func() (solver.Engine, error) { return highs.New(highs.Config{}) }})
 	if err != nil {
 		t.Fatal(err)
