@@ -40,11 +40,12 @@ func collectMILPCommand() *cli.Command {
 			"those corl train milp would collect itself; rounds of n episodes run until the shards,\n" +
 			"taken in order, hold --samples samples. Train on them with the same --set, --samples,\n" +
 			"--expert-prob, --sb-iter-limit, --episode-node-limit and --seed (corl train milp reads\n" +
-			"local shards only). The episodes' search (bnb's default: cuts at the root and the\n" +
-			"nodes, aggregated covers, every heuristic) is recorded in DIR/samples/search.json,\n" +
+			"local shards only). The episodes' search (cuts at the root and the nodes, aggregated\n" +
+			"covers, the heuristics but the pooled one: bnb's default when collections began to\n" +
+			"be recorded) is recorded in DIR/samples/search.json,\n" +
 			"and a collection continued into DIR keeps it; shards without that record are\n" +
 			"refused; corl train milp refuses them unless its own search (--cuts, --aggcover) is\n" +
-			"the one recorded, bnb's default unless the record says otherwise. Collect, then train:\n\n" +
+			"the one recorded. Collect, then train:\n\n" +
 			"  corl-beam collect milp --set sets/sc --samples 10000 --seed 1 --out runs/sc\n" +
 			"  corl train milp --agent il --set sets/sc --samples 10000 --seed 1 --out runs/sc\n\n" +
 			filesHelp("--set and --out"),

@@ -562,32 +562,34 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 		t.Errorf("resume of an evaluation recorded before the pooled heuristic, whose search is the same: exit %d, %q", code, errs)
 	}
 	// Recorded with the pooled heuristic, before clique cuts left the
-	// nodes and RINS went adaptive: refused where the flags search
-	// otherwise, resumed where they keep both as they were.
+	// nodes, RINS went adaptive and plunges went to the cutoff: refused
+	// where the flags search otherwise (clique cuts or RINS in their
+	// lists: those words mean the new search now, as "on" does), resumed
+	// where clique cuts and RINS played no part and --plunge-quot 0.5
+	// keeps the plunges.
 	os.RemoveAll(out)
 	os.RemoveAll(out + ".parts")
 	delete(old, "clique_nodes")
 	delete(old, "rins")
 	delete(old, "plunge_quot")
-	old["heuristics"], old["pooled"] = "all", "true"
+	old["cuts"], old["heuristics"], old["pooled"] = "on", "all", "true"
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
 	if code, _, errs := corl(t, base...); code != exitUsage || !strings.Contains(errs, "predate the setting clique_nodes") {
 		t.Errorf("resume of an evaluation recorded before clique cuts left the nodes: exit %d, %q", code, errs)
 	}
-	os.RemoveAll(out + ".parts")
-	cuts := "gomory,mir,cover,clique-nodes,aggcover"
+	cuts, hs := "gomory,mir,cover,aggcover", "rounding,diving,rens,oneopt,swap,pooled"
 	old["cuts"] = cuts
+	os.RemoveAll(out + ".parts")
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
 	if code, _, errs := corl(t, append(base, "--cuts", cuts, "--plunge-quot", "0.5")...); code != exitUsage || !strings.Contains(errs, "predate the setting rins") {
 		t.Errorf("resume of an evaluation recorded before RINS's adaptive schedule: exit %d, %q", code, errs)
 	}
-	os.RemoveAll(out + ".parts")
-	hs = "rounding,diving,rens,rins-fixed,oneopt,swap,pooled"
 	old["heuristics"] = hs
+	os.RemoveAll(out + ".parts")
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
@@ -596,6 +598,17 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	}
 	if code, _, errs := corl(t, append(base, "--cuts", cuts, "--heuristics", hs, "--plunge-quot", "0.5")...); code != exitOK {
 		t.Errorf("resume of an evaluation recorded before clique_nodes, rins and plunge_quot, whose search is the same: exit %d, %q", code, errs)
+	}
+	// Depth-first search reads no plunge quotient: such a record resumes
+	// without --plunge-quot.
+	os.RemoveAll(out)
+	os.RemoveAll(out + ".parts")
+	old["node_selection"] = "dfs"
+	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := corl(t, append(base, "--cuts", cuts, "--heuristics", hs, "--node-selection", "dfs")...); code != exitOK {
+		t.Errorf("resume of a depth-first evaluation recorded before plunge_quot: exit %d, %q", code, errs)
 	}
 }
 

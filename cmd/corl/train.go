@@ -94,8 +94,8 @@ func trainMILPCommand() *cli.Command {
 			&cli.BoolFlag{Name: "eval-highs", Value: true, Usage: "also compare with HiGHS's own MIP solver (--eval-highs=false: do not)"},
 			&cli.Float64Flag{Name: "eval-time-limit", Value: 60, Usage: "per evaluation run, in `SECONDS`"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of everything random in the run"},
-			&cli.StringFlag{Name: "cuts", Value: "on", Usage: "cutting planes of every search of the run (collection, episodes, validation and the held-out evaluation): on (at the root and at the nodes, as eval milp's default) or root (at the root only)"},
-			&cli.BoolFlag{Name: "aggcover", Value: true, Usage: "separate aggregated covers (the knapsack rows summed over set-packing groups, as eval milp's default) in every search of the run; --aggcover=false searches as runs before them did, which leaves multiple knapsacks their larger trees"},
+			&cli.StringFlag{Name: "cuts", Value: "on", Usage: "cutting planes of every search of the run (collection, episodes, validation and the held-out evaluation): on (at the root and at the nodes) or root (at the root only); the run's summary.md gives the eval milp flags of its search"},
+			&cli.BoolFlag{Name: "aggcover", Value: true, Usage: "separate aggregated covers (the knapsack rows summed over set-packing groups) in every search of the run; --aggcover=false searches as runs before them did, which leaves multiple knapsacks their larger trees"},
 			engineFlag(),
 		}, append(evalcli.Collect(), rlFlags()...)...),
 		Action: trainMILPAction,
@@ -715,14 +715,13 @@ func summaryInstances(b *strings.Builder, cfg trainMILPConfig) {
 		fmt.Fprintf(b, "Instances: %d generated %s (%s%s), seed %d.\n\n", cfg.Instances, cfg.Family, cfg.Size, paramList(cfg.Params), cfg.Seed)
 	}
 	agg := ""
-	if search := cfg.collectSearch(); !search.AggCover {
-		list := "gomory,mir,cover,clique"
-		if !search.CutNodes {
-			list += ",root"
-		}
-		agg = fmt.Sprintf(" without aggregated covers (`--aggcover=false`; eval milp's `--cuts %s`)", list)
+	search := cfg.collectSearch()
+	if !search.AggCover {
+		agg = " without aggregated covers (`--aggcover=false`)"
 	}
-	fmt.Fprintf(b, "Search: cuts %s (`--cuts %s`)%s, in collection, episodes, validation and the held-out evaluation.\n\n", cutsName(cfg.CutNodes), cutsName(cfg.CutNodes), agg)
+	cuts, heur, quot := search.EvalFlags()
+	fmt.Fprintf(b, "Search: cuts %s (`--cuts %s`)%s, in collection, episodes, validation and the held-out evaluation; "+
+		"`corl eval milp --cuts %s --heuristics %s --plunge-quot %s` searches the same way.\n\n", cutsName(cfg.CutNodes), cutsName(cfg.CutNodes), agg, cuts, heur, quot)
 }
 
 // writeSummaryEval adds the held-out evaluation (if any) to b and writes

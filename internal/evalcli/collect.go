@@ -1,6 +1,8 @@
 package evalcli
 
 import (
+	"strings"
+
 	"github.com/corl-go/corl/solver/bnb"
 	"github.com/urfave/cli/v2"
 )
@@ -33,8 +35,9 @@ type CollectSearch struct {
 // search.
 const CollectSearchFile = "search.json"
 
-// DefaultCollectSearch is bnb's default search (the pooled heuristic
-// aside, see Config), which a new collection runs.
+// DefaultCollectSearch is the search a new collection runs: bnb's
+// default as it was when collections began to be recorded (see Config;
+// EvalFlags names it for eval milp).
 var DefaultCollectSearch = CollectSearch{CutNodes: true, OneOpt: true, GomoryNodes: false, Swap: true, AggCover: true}
 
 // Config is the search as a bnb.Config with the given node limit. What
@@ -46,4 +49,31 @@ var DefaultCollectSearch = CollectSearch{CutNodes: true, OneOpt: true, GomoryNod
 func (s CollectSearch) Config(nodeLimit int64) bnb.Config {
 	return bnb.Config{NodeLimit: nodeLimit, PlungeQuot: 0.5, Cuts: bnb.Cuts{RootOnly: !s.CutNodes, GomoryNodes: s.GomoryNodes, CliqueNodes: s.CutNodes, NoAggCover: !s.AggCover},
 		Heuristics: bnb.Heuristics{NoOneOpt: !s.OneOpt, NoSwap: !s.Swap, NoPooled: true, FixedRINS: true}}
+}
+
+// EvalFlags are the eval milp flags (--cuts, --heuristics, --plunge-quot)
+// whose search is s's: a policy trained in it is evaluated in it with
+// these.
+func (s CollectSearch) EvalFlags() (cuts, heuristics, plungeQuot string) {
+	cut := []string{"gomory", "mir", "cover", "clique"}
+	switch {
+	case !s.CutNodes:
+		cut = append(cut, "root")
+	default:
+		cut[3] = "clique-nodes"
+		if s.GomoryNodes {
+			cut[0] = "gomory-nodes"
+		}
+	}
+	if s.AggCover {
+		cut = append(cut, "aggcover")
+	}
+	heur := []string{"rounding", "diving", "rens", "rins-fixed"}
+	if s.OneOpt {
+		heur = append(heur, "oneopt")
+	}
+	if s.Swap {
+		heur = append(heur, "swap")
+	}
+	return strings.Join(cut, ","), strings.Join(heur, ","), "0.5"
 }

@@ -81,7 +81,7 @@ func (f BnBFlags) Config() (bnb.Config, error) {
 		return cfg, usage("--node-limit %d: want 0 (none) or more", cfg.NodeLimit)
 	}
 	if q := f.PlungeQuot; q != 0 && !(q > 0 && q <= 1) {
-		return cfg, usage("--plunge-quot %v: want a fraction in (0, 1]", q)
+		return cfg, usage("--plunge-quot %v: want a fraction in (0, 1] (0: the default, 1)", q)
 	}
 	switch f.Presolve {
 	case "on":

@@ -109,7 +109,7 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 			// defaults before.
 			"clique_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoClique && !bnbCfg.Cuts.RootOnly && bnbCfg.Cuts.CliqueNodes),
 			"rins":         rinsSchedule(bnbCfg),
-			"plunge_quot":  fmt.Sprint(plungeQuot(bnbCfg))},
+			"plunge_quot":  plungeQuot(bnbCfg, plungeQuotOf(bnbCfg))},
 		// A record made before gomory_nodes and swap: Gomory cuts went
 		// wherever the search cut at the nodes, and no swap search ran.
 		// (--cuts root or off, or a --heuristics list without swap, then
@@ -121,7 +121,7 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 		// the fixed schedule; one made before plunge_quot plunged within
 		// half the gap.
 		Before: map[string]string{
-			"plunge_quot":  "0.5",
+			"plunge_quot":  plungeQuot(bnbCfg, 0.5),
 			"clique_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoClique && !bnbCfg.Cuts.RootOnly),
 			"rins":         rinsSchedule(bnb.Config{NoHeuristics: bnbCfg.NoHeuristics, Heuristics: bnb.Heuristics{NoRINS: bnbCfg.Heuristics.NoRINS, FixedRINS: true}}),
 			"gap_limit":    "0",
@@ -222,10 +222,20 @@ func rinsSchedule(cfg bnb.Config) string {
 	return "adaptive"
 }
 
-// plungeQuot is cfg's PlungeQuot as the search takes it (0: 1).
-func plungeQuot(cfg bnb.Config) float64 {
+// plungeQuotOf is cfg's PlungeQuot as the search takes it (0: 1).
+func plungeQuotOf(cfg bnb.Config) float64 {
 	if cfg.PlungeQuot == 0 {
 		return 1
 	}
 	return cfg.PlungeQuot
+}
+
+// plungeQuot is the resume record's plunge_quot of a search with cfg's
+// node selection and plunge quotient q: "-" for depth-first search, which
+// does not read it.
+func plungeQuot(cfg bnb.Config, q float64) string {
+	if cfg.NodeSelection == bnb.DepthFirst {
+		return "-"
+	}
+	return fmt.Sprint(q)
 }

@@ -89,7 +89,9 @@ type Cuts struct {
 	// node's LP point violates by MinEfficacy are candidates beside the
 	// new ones, and each one selected goes back into the LP (off by
 	// default). The reserve holds no Gomory cut unless GomoryNodes: a
-	// node round adds none.
+	// node round adds none. It holds the root's clique cuts: they go back
+	// where a node's point violates them, though the node rounds separate
+	// no new ones unless CliqueNodes.
 	Reserve bool
 }
 
@@ -297,7 +299,7 @@ func (s *Search) cutsDue(node *Node) bool {
 		return true
 	}
 	c := s.cuts
-	atNodes := !c.NoMIR || !c.NoCover || !c.NoAggCover || (!c.NoGomory && c.GomoryNodes) || (!c.NoClique && c.CliqueNodes) || c.Reserve
+	atNodes := !c.NoMIR || !c.NoCover || !c.NoAggCover || (!c.NoGomory && c.GomoryNodes) || (!c.NoClique && c.CliqueNodes) || s.reserve.len() > 0
 	return atNodes && !c.RootOnly && s.pool.len() < c.MaxCutRows
 }
 

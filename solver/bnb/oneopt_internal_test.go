@@ -63,8 +63,8 @@ func TestOneOptByHand(t *testing.T) {
 // first call at node 100, the distance doubling after calls that find
 // nothing (200, then 400), set back after one that finds a solution, and a
 // call once a solution not from a sub-MIP comes, 10 nodes after the last
-// call at the earliest, at the root too; the default schedule is every
-// 100 nodes.
+// call at the earliest, at the root too; the fixed schedule (FixedRINS)
+// is every 100 nodes.
 func TestRINSSchedule(t *testing.T) {
 	s := &Search{heur: Heuristics{}.withDefaults()}
 	found := func(by Heuristic) {

@@ -1,0 +1,36 @@
+package evalcli
+
+import (
+	"strconv"
+	"testing"
+)
+
+// EvalFlags name, for every recorded search, eval milp flags that build
+// the same branch-and-bound configuration.
+func TestCollectSearchEvalFlags(t *testing.T) {
+	for k := range 32 {
+		s := CollectSearch{CutNodes: k&1 != 0, OneOpt: k&2 != 0, GomoryNodes: k&4 != 0, Swap: k&8 != 0, AggCover: k&16 != 0}
+		if s.GomoryNodes && !s.CutNodes {
+			continue // Gomory cuts go to the nodes only where cuts do
+		}
+		cuts, heur, quot := s.EvalFlags()
+		q, err := strconv.ParseFloat(quot, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := BnBFlags{NodeSelection: "best", Cuts: cuts, Heuristics: heur, PlungeQuot: q, Redcost: "off", Presolve: "off"}.Config()
+		if err != nil {
+			t.Fatalf("%+v: --cuts %s --heuristics %s --plunge-quot %s: %v", s, cuts, heur, quot, err)
+		}
+		want := s.Config(0)
+		// The lists set every on/off field; the search's zero values are
+		// the same settings.
+		if got.Cuts != want.Cuts || got.NoCuts != want.NoCuts || got.PlungeQuot != want.PlungeQuot || got.NoHeuristics != want.NoHeuristics ||
+			got.Heuristics.NoRounding != want.Heuristics.NoRounding || got.Heuristics.NoDiving != want.Heuristics.NoDiving ||
+			got.Heuristics.NoRENS != want.Heuristics.NoRENS || got.Heuristics.NoRINS != want.Heuristics.NoRINS ||
+			got.Heuristics.FixedRINS != want.Heuristics.FixedRINS || got.Heuristics.NoOneOpt != want.Heuristics.NoOneOpt ||
+			got.Heuristics.NoSwap != want.Heuristics.NoSwap || got.Heuristics.NoPooled != want.Heuristics.NoPooled {
+			t.Errorf("%+v: --cuts %s --heuristics %s --plunge-quot %s give %+v, the search is %+v", s, cuts, heur, quot, got, want)
+		}
+	}
+}
