@@ -517,9 +517,9 @@ func TestCollectKeepsSearch(t *testing.T) {
 	}
 	def := evalcli.DefaultCollectSearch.Config(0)
 	// bnb's default search, but for what came after the recorded ones:
-	// clique cuts stay at the nodes, RINS on its fixed schedule and
+	// clique cuts stay at the nodes, a round at every node, RINS on its fixed schedule and
 	// plunges within half the gap.
-	if got := readSearch(newDir); got != evalcli.DefaultCollectSearch || def.Cuts != (bnb.Cuts{CliqueNodes: true}) || def.Heuristics.NoOneOpt || def.Heuristics.NoSwap || !def.Heuristics.FixedRINS || def.PlungeQuot != 0.5 {
+	if got := readSearch(newDir); got != evalcli.DefaultCollectSearch || def.Cuts != (bnb.Cuts{CliqueNodes: true, EveryNode: true}) || def.Heuristics.NoOneOpt || def.Heuristics.NoSwap || !def.Heuristics.FixedRINS || def.PlungeQuot != 0.5 {
 		t.Errorf("new collection's record %+v (default %+v), want bnb's default search as recorded searches had it", got, evalcli.DefaultCollectSearch)
 	}
 }

@@ -437,7 +437,7 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	set := smallSet(t, "1")
 	out := filepath.Join(t.TempDir(), "r.parquet")
 	old := map[string]string{"engine": "", "time_limit": "0s", "node_selection": "best", "node_limit": "0",
-		"presolve": "false", "heuristics": "all", "cuts": "on", "aggcover": "true", "clique_nodes": "false", "rins": "adaptive", "plunge_quot": "1"}
+		"presolve": "false", "heuristics": "all", "cuts": "on", "aggcover": "true", "clique_nodes": "false", "rins": "adaptive", "plunge_quot": "1", "cut_backoff": "true"}
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
@@ -489,7 +489,7 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	// Recorded before both, with flags whose search has not changed since:
 	// cuts at the root only, and heuristics that leave out swap.
 	hs := "rounding,diving,rens,rins,oneopt"
-	old["cuts"], old["cut_nodes"], old["heuristics"], old["time_limit"] = "root", "false", hs, "0"
+	old["cuts"], old["cut_nodes"], old["heuristics"], old["time_limit"], old["cut_backoff"] = "root", "false", hs, "0", "false"
 	delete(old, "gomory_nodes")
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
@@ -500,7 +500,7 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	os.RemoveAll(out)
 	os.RemoveAll(out + ".parts")
 	// The same with cuts at the nodes: Gomory cuts were there too.
-	old["cuts"], old["cut_nodes"] = "on", "true"
+	old["cuts"], old["cut_nodes"], old["cut_backoff"] = "on", "true", "true"
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
@@ -526,7 +526,7 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	os.RemoveAll(out + ".parts")
 	old = map[string]string{"engine": "", "time_limit": "0", "gap_limit": "0", "node_selection": "best", "node_limit": "0",
 		"presolve": "false", "heuristics": "all", "cuts": "on", "cut_nodes": "true", "redcost": "off",
-		"gomory_nodes": "false", "oneopt": "true", "swap": "true", "clique_nodes": "false", "rins": "adaptive", "plunge_quot": "1"}
+		"gomory_nodes": "false", "oneopt": "true", "swap": "true", "clique_nodes": "false", "rins": "adaptive", "plunge_quot": "1", "cut_backoff": "true"}
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
@@ -562,16 +562,17 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 		t.Errorf("resume of an evaluation recorded before the pooled heuristic, whose search is the same: exit %d, %q", code, errs)
 	}
 	// Recorded with the pooled heuristic, before clique cuts left the
-	// nodes, RINS went adaptive and plunges went to the cutoff: refused
-	// where the flags search otherwise (clique cuts or RINS in their
-	// lists: those words mean the new search now, as "on" does), resumed
-	// where clique cuts and RINS played no part and --plunge-quot 0.5
-	// keeps the plunges.
+	// nodes, node rounds backed off, RINS went adaptive and plunges went
+	// to the cutoff: refused where the flags search otherwise (clique cuts
+	// or RINS in their lists, cuts at the nodes: those words mean the new
+	// search now, as "on" does), resumed where clique cuts, node rounds
+	// and RINS played no part and --plunge-quot 0.5 keeps the plunges.
 	os.RemoveAll(out)
 	os.RemoveAll(out + ".parts")
 	delete(old, "clique_nodes")
 	delete(old, "rins")
 	delete(old, "plunge_quot")
+	delete(old, "cut_backoff")
 	old["cuts"], old["heuristics"], old["pooled"] = "on", "all", "true"
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
@@ -581,6 +582,15 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	}
 	cuts, hs := "gomory,mir,cover,aggcover", "rounding,diving,rens,oneopt,swap,pooled"
 	old["cuts"] = cuts
+	os.RemoveAll(out + ".parts")
+	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := corl(t, append(base, "--cuts", cuts)...); code != exitUsage || !strings.Contains(errs, "predate the setting cut_backoff") {
+		t.Errorf("resume of an evaluation recorded before node rounds backed off: exit %d, %q", code, errs)
+	}
+	cuts = "gomory,mir,cover,clique,aggcover,root"
+	old["cuts"], old["cut_nodes"] = cuts, "false"
 	os.RemoveAll(out + ".parts")
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)

@@ -391,7 +391,7 @@ func TestTrainCutsFlag(t *testing.T) {
 		for _, c := range []trainMILPConfig{cfg, back} {
 			// Clique cuts where the recorded searches had them: at every node
 			// the search cuts at.
-			if s := c.search(7); s.Cuts.RootOnly != tc.rootOnly || s.NoCuts || s.Cuts != (bnb.Cuts{RootOnly: tc.rootOnly, CliqueNodes: !tc.rootOnly}) || !s.Heuristics.FixedRINS || s.PlungeQuot != 0.5 {
+			if s := c.search(7); s.Cuts.RootOnly != tc.rootOnly || s.NoCuts || s.Cuts != (bnb.Cuts{RootOnly: tc.rootOnly, CliqueNodes: !tc.rootOnly, EveryNode: !tc.rootOnly}) || !s.Heuristics.FixedRINS || s.PlungeQuot != 0.5 {
 				t.Errorf("%v: the episodes search with %+v (no cuts %v), want root only %v", tc.args, s.Cuts, s.NoCuts, tc.rootOnly)
 			}
 			if ev := trainEvalMILP(c); ev.BnB.Cuts.RootOnly != tc.rootOnly || ev.BnB.NodeLimit != 0 || ev.BnB.Heuristics.NoOneOpt {

@@ -45,9 +45,10 @@ var DefaultCollectSearch = CollectSearch{CutNodes: true, OneOpt: true, GomoryNod
 // searches ran, so that a recorded run learns from the trees it did: no
 // pooled knapsack heuristic (on a multiple knapsack it often ends the
 // search at the root), clique cuts wherever cuts are separated at the
-// nodes, RINS on its fixed schedule, and plunges within half the gap.
+// nodes, a round at every node, RINS on its fixed schedule, and plunges
+// within half the gap.
 func (s CollectSearch) Config(nodeLimit int64) bnb.Config {
-	return bnb.Config{NodeLimit: nodeLimit, PlungeQuot: 0.5, Cuts: bnb.Cuts{RootOnly: !s.CutNodes, GomoryNodes: s.GomoryNodes, CliqueNodes: s.CutNodes, NoAggCover: !s.AggCover},
+	return bnb.Config{NodeLimit: nodeLimit, PlungeQuot: 0.5, Cuts: bnb.Cuts{RootOnly: !s.CutNodes, GomoryNodes: s.GomoryNodes, CliqueNodes: s.CutNodes, EveryNode: s.CutNodes, NoAggCover: !s.AggCover},
 		Heuristics: bnb.Heuristics{NoOneOpt: !s.OneOpt, NoSwap: !s.Swap, NoPooled: true, FixedRINS: true}}
 }
 
@@ -61,6 +62,7 @@ func (s CollectSearch) EvalFlags() (cuts, heuristics, plungeQuot string) {
 		cut = append(cut, "root")
 	default:
 		cut[3] = "clique-nodes"
+		cut = append(cut, "every-node")
 		if s.GomoryNodes {
 			cut[0] = "gomory-nodes"
 		}

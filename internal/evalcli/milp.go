@@ -109,7 +109,8 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 			// defaults before.
 			"clique_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoClique && !bnbCfg.Cuts.RootOnly && bnbCfg.Cuts.CliqueNodes),
 			"rins":         rinsSchedule(bnbCfg),
-			"plunge_quot":  plungeQuot(bnbCfg, plungeQuotOf(bnbCfg))},
+			"plunge_quot":  plungeQuot(bnbCfg, plungeQuotOf(bnbCfg)),
+			"cut_backoff":  fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.RootOnly && !bnbCfg.Cuts.EveryNode)},
 		// A record made before gomory_nodes and swap: Gomory cuts went
 		// wherever the search cut at the nodes, and no swap search ran.
 		// (--cuts root or off, or a --heuristics list without swap, then
@@ -119,9 +120,11 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 		// pooled heuristic without it; one made before clique_nodes and
 		// rins cut cliques wherever it cut at the nodes and ran RINS on
 		// the fixed schedule; one made before plunge_quot plunged within
-		// half the gap.
+		// half the gap; one made before cut_backoff separated at every
+		// node it cut at.
 		Before: map[string]string{
 			"plunge_quot":  plungeQuot(bnbCfg, 0.5),
+			"cut_backoff":  "false",
 			"clique_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoClique && !bnbCfg.Cuts.RootOnly),
 			"rins":         rinsSchedule(bnb.Config{NoHeuristics: bnbCfg.NoHeuristics, Heuristics: bnb.Heuristics{NoRINS: bnbCfg.Heuristics.NoRINS, FixedRINS: true}}),
 			"gap_limit":    "0",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -560,5 +561,48 @@ func TestCliqueCutsAtTheRootOnly(t *testing.T) {
 	}
 	if deeper == 0 {
 		t.Error("CliqueNodes added no clique cut below the root: the instances do not exercise it")
+	}
+}
+
+// Node rounds back off while they add nothing: the distance to the next
+// separating node doubles from 2 to 128 nodes and a round that adds a cut
+// sets it back; with EveryNode every node separates.
+func TestNodeCutsBackOff(t *testing.T) {
+	s := &Search{cuts: Cuts{}.withDefaults(10)}
+	node := &Node{ID: 5, ParentID: 2}
+	var due []int64
+	for n := int64(1); n <= 600; n++ {
+		s.stats.Nodes = n
+		if s.cutsDue(node) {
+			due = append(due, n)
+			s.cutsIdle.after(n, n == 255) // only the round at node 255 adds cuts
+		}
+	}
+	// Idle rounds 2, 4, ..., 128 nodes apart; the one at 255 adds cuts,
+	// so 256 separates, and the distance doubles again from there.
+	want := []int64{1, 3, 7, 15, 31, 63, 127, 255, 256, 258, 262, 270, 286, 318, 382, 510}
+	if !slices.Equal(due, want) {
+		t.Errorf("node rounds at %v, want %v", due, want)
+	}
+	s.cutsIdle = cutsIdle{}
+	due = due[:0]
+	for n := int64(1); n <= 40; n++ {
+		s.stats.Nodes = n
+		if s.cutsDue(node) {
+			due = append(due, n)
+			s.cutsIdle.after(n, n == 3)
+		}
+	}
+	// A round that adds cuts (at 3) makes the next node separate.
+	if want := []int64{1, 3, 4, 6, 10, 18, 34}; !slices.Equal(due, want) {
+		t.Errorf("node rounds at %v, want %v", due, want)
+	}
+	s.cuts.EveryNode = true
+	for n := int64(41); n <= 60; n++ {
+		s.stats.Nodes = n
+		if !s.cutsDue(node) {
+			t.Fatalf("EveryNode: node %d does not separate", n)
+		}
+		s.cutsIdle.after(n, false)
 	}
 }

@@ -32,6 +32,7 @@ func TestParseCuts(t *testing.T) {
 		{"gomory,mir,cover,clique,aggcover,reserve", false, bnb.Cuts{Reserve: true}},
 		{"clique-nodes", false, bnb.Cuts{NoGomory: true, NoMIR: true, NoCover: true, NoAggCover: true, CliqueNodes: true}},
 		{"gomory-nodes,clique-nodes,mir,cover,aggcover", false, bnb.Cuts{GomoryNodes: true, CliqueNodes: true}},
+		{"gomory,mir,cover,clique,aggcover,every-node", false, bnb.Cuts{EveryNode: true}},
 	} {
 		none, got, err := bnb.ParseCuts(c.in)
 		if err != nil || none != c.none || got != c.c {
@@ -50,10 +51,13 @@ func TestParseCuts(t *testing.T) {
 	if _, _, err := bnb.ParseCuts("mir, root,gomory-nodes"); err == nil || !strings.Contains(err.Error(), "root") || !strings.Contains(err.Error(), "gomory-nodes") {
 		t.Errorf("root and gomory-nodes together: %v", err)
 	}
+	if _, _, err := bnb.ParseCuts("mir,every-node,root"); err == nil || !strings.Contains(err.Error(), "every-node") {
+		t.Errorf("root and every-node together: %v", err)
+	}
 	if _, _, err := bnb.ParseCuts("clique-nodes,root"); err == nil || !strings.Contains(err.Error(), "clique-nodes") {
 		t.Errorf("root and clique-nodes together: %v", err)
 	}
-	for _, c := range []bnb.Cuts{{MaxRounds: -1}, {MinEfficacy: -1}, {MaxParallelism: 1.5}, {MaxPerRound: -2}, {MaxCutRows: -1}, {StallRounds: -1}, {MinProgress: math.NaN()}, {MinProgress: math.Inf(1)}, {NoClique: true, CliqueNodes: true}} {
+	for _, c := range []bnb.Cuts{{MaxRounds: -1}, {MinEfficacy: -1}, {MaxParallelism: 1.5}, {MaxPerRound: -2}, {MaxCutRows: -1}, {StallRounds: -1}, {MinProgress: math.NaN()}, {MinProgress: math.Inf(1)}, {NoClique: true, CliqueNodes: true}, {RootOnly: true, EveryNode: true}} {
 		var ce *bnb.ConfigError
 		if err := (bnb.Config{Cuts: c}).Validate(); !errors.As(err, &ce) || !strings.HasPrefix(ce.Field, "Config.Cuts.") {
 			t.Errorf("%+v: %v", c, err)

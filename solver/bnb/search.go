@@ -122,6 +122,7 @@ type Search struct {
 	cuts                 Cuts
 	pool                 cutPool
 	reserve              cutPool // the root's slack cuts, out of the LP
+	cutsIdle             cutsIdle
 	rows                 cutRows
 	cliques              cliqueTable
 	agg                  aggTable
