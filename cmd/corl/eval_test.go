@@ -603,7 +603,7 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errs := corl(t, append(base, "--cuts", cuts, "--heuristics", hs)...); code != exitUsage || !strings.Contains(errs, "predate the setting plunge_quot") {
+	if code, _, errs := corl(t, append(base, "--cuts", cuts, "--heuristics", hs)...); code != exitUsage || !strings.Contains(errs, "predate the setting plunge_quot") || !strings.Contains(errs, "resume with --plunge-quot 0.5") {
 		t.Errorf("resume of an evaluation recorded before plunges went to the cutoff: exit %d, %q", code, errs)
 	}
 	if code, _, errs := corl(t, append(base, "--cuts", cuts, "--heuristics", hs, "--plunge-quot", "0.5")...); code != exitOK {

@@ -9,11 +9,18 @@ func usage(format string, args ...any) error { return cliexit.Usagef(format, arg
 
 func input(err error) error { return cliexit.InputErr(err) }
 
+// beforeFlags are the flags that search as runs recorded before a
+// setting did, for the settings that have one.
+var beforeFlags = map[string]string{"plunge_quot": "--plunge-quot 0.5"}
+
 // SettingsUsage words a resume refused for its settings as the usage
 // error of the command tool ("corl", "corl-beam") whose finished runs
 // they are.
 func SettingsUsage(tool string, e *eval.SettingsError) error {
 	switch {
+	case e.Missing && beforeFlags[e.Name] != "":
+		return usage("--resume: the finished runs in %s predate the setting %s, and were not made with %s %s: resume with %s to search as they did, finish them with the %s that made them, or remove the directory to start over",
+			e.Dir, e.Name, e.Name, e.Now, beforeFlags[e.Name], tool)
 	case e.Missing:
 		return usage("--resume: the finished runs in %s predate the setting %s, and were not made with %s %s: finish them with the %s that made them, or remove the directory to start over",
 			e.Dir, e.Name, e.Name, e.Now, tool)
