@@ -39,7 +39,7 @@ func Common() []cli.Flag {
 func BnB() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "node-selection", Value: "best", Usage: "best (best-first with plunging), dfs or estimate"},
-		&cli.Float64Flag{Name: "plunge-quot", Value: 1, Usage: "with best and estimate: a plunge goes on into a child whose bound lies within this fraction of the gap between the least open bound and the incumbent (1: every child not cut off, 20 deep at most; 0.5: the better half of the gap, the default before 1)"},
+		&cli.Float64Flag{Name: "plunge-quot", Value: bnb.DefaultPlungeQuot, Usage: "with best and estimate: a plunge goes on into a child whose bound lies within this fraction of the gap between the least open bound and the incumbent (1: every child not cut off, 20 deep at most; 0.5: the better half of the gap, the default before 1)"},
 		&cli.Int64Flag{Name: "node-limit", Usage: "stop after this many nodes (status node_limit; 0: none)"},
 		&cli.StringFlag{Name: "presolve", Value: "off", Usage: "on: search HiGHS's presolved model (solution and trace in the model's columns); off"},
 		&cli.StringFlag{Name: "heuristics", Value: "all", Usage: "primal heuristics: all (rounding, diving, rens, rins (on an adaptive schedule: 100 nodes after its last call, twice as far after each call that finds nothing, and as soon as an incumbent comes from elsewhere; rins-fixed: every 100 nodes), oneopt and swap on each new incumbent, pooled: the pooled knapsack's best item sets placed in its knapsacks, where aggregated covers find one), none, or a list of them"},

@@ -2,6 +2,7 @@ package evalcli
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -108,8 +109,8 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 			// Clique cuts at every node, and RINS's schedule, were the
 			// defaults before.
 			"clique_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoClique && !bnbCfg.Cuts.RootOnly && bnbCfg.Cuts.CliqueNodes),
-			"rins":         rinsSchedule(bnbCfg),
-			"plunge_quot":  plungeQuot(bnbCfg, plungeQuotOf(bnbCfg)),
+			"rins":         rinsSchedule(bnbCfg, bnbCfg.Heuristics.FixedRINS),
+			"plunge_quot":  plungeQuot(bnbCfg, cmp.Or(bnbCfg.PlungeQuot, bnb.DefaultPlungeQuot)),
 			"cut_backoff":  fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.RootOnly && !bnbCfg.Cuts.EveryNode)},
 		// A record made before gomory_nodes and swap: Gomory cuts went
 		// wherever the search cut at the nodes, and no swap search ran.
@@ -126,7 +127,7 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 			"plunge_quot":  plungeQuot(bnbCfg, 0.5),
 			"cut_backoff":  "false",
 			"clique_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoClique && !bnbCfg.Cuts.RootOnly),
-			"rins":         rinsSchedule(bnb.Config{NoHeuristics: bnbCfg.NoHeuristics, Heuristics: bnb.Heuristics{NoRINS: bnbCfg.Heuristics.NoRINS, FixedRINS: true}}),
+			"rins":         rinsSchedule(bnbCfg, true),
 			"gap_limit":    "0",
 			"gomory_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoGomory && !bnbCfg.Cuts.RootOnly),
 			"swap":         "false",
@@ -213,24 +214,17 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// rinsSchedule names RINS's schedule in cfg, for the resume record: off,
-// fixed (every RINSFreq nodes) or adaptive.
-func rinsSchedule(cfg bnb.Config) string {
+// rinsSchedule names RINS's schedule for the resume record of a search
+// with cfg's heuristics and RINS on the fixed schedule or not: off, fixed
+// (every RINSFreq nodes) or adaptive.
+func rinsSchedule(cfg bnb.Config, fixed bool) string {
 	switch {
 	case cfg.NoHeuristics || cfg.Heuristics.NoRINS:
 		return "off"
-	case cfg.Heuristics.FixedRINS:
+	case fixed:
 		return "fixed"
 	}
 	return "adaptive"
-}
-
-// plungeQuotOf is cfg's PlungeQuot as the search takes it (0: 1).
-func plungeQuotOf(cfg bnb.Config) float64 {
-	if cfg.PlungeQuot == 0 {
-		return 1
-	}
-	return cfg.PlungeQuot
 }
 
 // plungeQuot is the resume record's plunge_quot of a search with cfg's

@@ -99,10 +99,14 @@ func (c Config) withDefaults() Config {
 		c.MaxPlungeDepth = 20
 	}
 	if c.PlungeQuot == 0 {
-		c.PlungeQuot = 1
+		c.PlungeQuot = DefaultPlungeQuot
 	}
 	return c
 }
+
+// DefaultPlungeQuot is Config.PlungeQuot's default: a dive goes on into
+// every child not cut off.
+const DefaultPlungeQuot = 1.0
 
 // Validate checks the configuration.
 func (c Config) Validate() error {

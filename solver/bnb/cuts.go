@@ -172,7 +172,7 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 		return false, Cuts{RootOnly: true}, nil
 	}
 	c = Cuts{NoGomory: true, NoMIR: true, NoCover: true, NoClique: true, NoAggCover: true}
-	nodes, atNodes := false, "" // atNodes: the item asking for a family at every node
+	nodes, atNodes := false, "" // atNodes: the item asking for rounds at every node
 	for _, name := range strings.Split(list, ",") {
 		switch strings.ToLower(strings.TrimSpace(name)) {
 		case "nodes":
@@ -196,16 +196,13 @@ func ParseCuts(list string) (none bool, c Cuts, err error) {
 		case "reserve":
 			c.Reserve = true
 		case "every-node":
-			c.EveryNode = true
+			c.EveryNode, atNodes = true, "every-node (a round at every node)"
 		default:
 			return false, Cuts{}, fmt.Errorf("bnb: unknown cut family %q (want on, off, root, or a list of gomory, gomory-nodes, mir, cover, clique, clique-nodes, aggcover, reserve, every-node, root or nodes)", name)
 		}
 	}
 	if nodes && c.RootOnly {
 		return false, Cuts{}, fmt.Errorf("bnb: cuts %q: root (the root only) and nodes (every node) exclude each other", list)
-	}
-	if c.EveryNode && c.RootOnly {
-		return false, Cuts{}, fmt.Errorf("bnb: cuts %q: root (the root only) and every-node (a round at every node) exclude each other", list)
 	}
 	if c.Reserve && c.RootOnly {
 		return false, Cuts{}, fmt.Errorf("bnb: cuts %q: root (the root only) and reserve (root cuts held for the other nodes) exclude each other", list)
