@@ -429,15 +429,17 @@ func TestEvalMallocResumeKeepsSearch(t *testing.T) {
 // where they do not; so does one recorded before aggcover, one recorded
 // before the pooled heuristic, and one recorded before clique cuts left
 // the nodes, RINS's schedule became adaptive and plunges went to the
-// cutoff. (The records made by
-// hand here hold clique_nodes, rins and plunge_quot as the search has them now, except
-// in the last case, which is about them.)
+// cutoff, and one recorded before the sub-MIPs' leaf and stall limits and
+// RINS's effort cap. (The records made by hand here hold clique_nodes,
+// rins, plunge_quot, cut_backoff, lns_limits and lns_effort as the search
+// has them now, except in the last cases, which are about them.)
 func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	needHiGHS(t)
 	set := smallSet(t, "1")
 	out := filepath.Join(t.TempDir(), "r.parquet")
 	old := map[string]string{"engine": "", "time_limit": "0s", "node_selection": "best", "node_limit": "0",
-		"presolve": "false", "heuristics": "all", "cuts": "on", "aggcover": "true", "clique_nodes": "false", "rins": "adaptive", "plunge_quot": "1", "cut_backoff": "true"}
+		"presolve": "false", "heuristics": "all", "cuts": "on", "aggcover": "true", "clique_nodes": "false", "rins": "adaptive", "plunge_quot": "1", "cut_backoff": "true",
+		"lns_limits": "leaves,stall", "lns_effort": "0.5"}
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
@@ -526,7 +528,8 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	os.RemoveAll(out + ".parts")
 	old = map[string]string{"engine": "", "time_limit": "0", "gap_limit": "0", "node_selection": "best", "node_limit": "0",
 		"presolve": "false", "heuristics": "all", "cuts": "on", "cut_nodes": "true", "redcost": "off",
-		"gomory_nodes": "false", "oneopt": "true", "swap": "true", "clique_nodes": "false", "rins": "adaptive", "plunge_quot": "1", "cut_backoff": "true"}
+		"gomory_nodes": "false", "oneopt": "true", "swap": "true", "clique_nodes": "false", "rins": "adaptive", "plunge_quot": "1", "cut_backoff": "true",
+		"lns_limits": "leaves,stall", "lns_effort": "0.5"}
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
@@ -573,6 +576,8 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	delete(old, "rins")
 	delete(old, "plunge_quot")
 	delete(old, "cut_backoff")
+	delete(old, "lns_limits")
+	delete(old, "lns_effort")
 	old["cuts"], old["heuristics"], old["pooled"] = "on", "all", "true"
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
@@ -595,7 +600,7 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errs := corl(t, append(base, "--cuts", cuts, "--plunge-quot", "0.5")...); code != exitUsage || !strings.Contains(errs, "predate the setting rins") {
+	if code, _, errs := corl(t, append(base, "--cuts", cuts, "--plunge-quot", "0.5", "--lns-effort", "inf", "--lns-limits", "nodes")...); code != exitUsage || !strings.Contains(errs, "predate the setting rins") {
 		t.Errorf("resume of an evaluation recorded before RINS's adaptive schedule: exit %d, %q", code, errs)
 	}
 	old["heuristics"] = hs
@@ -603,10 +608,13 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errs := corl(t, append(base, "--cuts", cuts, "--heuristics", hs)...); code != exitUsage || !strings.Contains(errs, "predate the setting plunge_quot") || !strings.Contains(errs, "resume with --plunge-quot 0.5") {
+	if code, _, errs := corl(t, append(base, "--cuts", cuts, "--heuristics", hs)...); code != exitUsage || !strings.Contains(errs, "predate the setting lns_limits") || !strings.Contains(errs, "resume with --lns-limits nodes") {
+		t.Errorf("resume of an evaluation recorded before sub-MIPs ended by leaves and stalls: exit %d, %q", code, errs)
+	}
+	if code, _, errs := corl(t, append(base, "--cuts", cuts, "--heuristics", hs, "--lns-limits", "nodes")...); code != exitUsage || !strings.Contains(errs, "predate the setting plunge_quot") || !strings.Contains(errs, "resume with --plunge-quot 0.5") {
 		t.Errorf("resume of an evaluation recorded before plunges went to the cutoff: exit %d, %q", code, errs)
 	}
-	if code, _, errs := corl(t, append(base, "--cuts", cuts, "--heuristics", hs, "--plunge-quot", "0.5")...); code != exitOK {
+	if code, _, errs := corl(t, append(base, "--cuts", cuts, "--heuristics", hs, "--plunge-quot", "0.5", "--lns-limits", "nodes")...); code != exitOK {
 		t.Errorf("resume of an evaluation recorded before clique_nodes, rins and plunge_quot, whose search is the same: exit %d, %q", code, errs)
 	}
 	// Depth-first search reads no plunge quotient: such a record resumes
@@ -617,8 +625,28 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errs := corl(t, append(base, "--cuts", cuts, "--heuristics", hs, "--node-selection", "dfs")...); code != exitOK {
+	if code, _, errs := corl(t, append(base, "--cuts", cuts, "--heuristics", hs, "--node-selection", "dfs", "--lns-limits", "nodes")...); code != exitOK {
 		t.Errorf("resume of a depth-first evaluation recorded before plunge_quot: exit %d, %q", code, errs)
+	}
+	// Recorded with the four settings above, before the sub-MIPs' leaf
+	// and stall limits and adaptive RINS's effort cap, under the defaults
+	// then: refused naming each, resumed with --lns-effort inf and
+	// --lns-limits nodes.
+	os.RemoveAll(out)
+	os.RemoveAll(out + ".parts")
+	old["node_selection"], old["cuts"], old["heuristics"], old["cut_nodes"] = "best", "on", "all", "true"
+	old["clique_nodes"], old["rins"], old["plunge_quot"], old["cut_backoff"] = "false", "adaptive", "1", "true"
+	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := corl(t, base...); code != exitUsage || !strings.Contains(errs, "predate the setting lns_effort") || !strings.Contains(errs, "resume with --lns-effort inf") {
+		t.Errorf("resume of an evaluation recorded before RINS's effort cap: exit %d, %q", code, errs)
+	}
+	if code, _, errs := corl(t, append(base, "--lns-effort", "inf")...); code != exitUsage || !strings.Contains(errs, "predate the setting lns_limits") {
+		t.Errorf("resume of an evaluation recorded before the sub-MIPs' leaf and stall limits: exit %d, %q", code, errs)
+	}
+	if code, _, errs := corl(t, append(base, "--lns-effort", "inf", "--lns-limits", "nodes")...); code != exitOK {
+		t.Errorf("resume of an evaluation recorded before lns_effort and lns_limits, whose search is the same: exit %d, %q", code, errs)
 	}
 }
 

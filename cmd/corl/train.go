@@ -719,9 +719,8 @@ func summaryInstances(b *strings.Builder, cfg trainMILPConfig) {
 	if !search.AggCover {
 		agg = " without aggregated covers (`--aggcover=false`)"
 	}
-	cuts, heur, quot := search.EvalFlags()
 	fmt.Fprintf(b, "Search: cuts %s (`--cuts %s`)%s, in collection, episodes, validation and the held-out evaluation; "+
-		"`corl eval milp --cuts %s --heuristics %s --plunge-quot %s` searches the same way.\n\n", cutsName(cfg.CutNodes), cutsName(cfg.CutNodes), agg, cuts, heur, quot)
+		"`corl eval milp %s` searches the same way.\n\n", cutsName(cfg.CutNodes), cutsName(cfg.CutNodes), agg, search.EvalFlags().Args())
 }
 
 // writeSummaryEval adds the held-out evaluation (if any) to b and writes

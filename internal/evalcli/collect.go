@@ -45,17 +45,18 @@ var DefaultCollectSearch = CollectSearch{CutNodes: true, OneOpt: true, GomoryNod
 // searches ran, so that a recorded run learns from the trees it did: no
 // pooled knapsack heuristic (on a multiple knapsack it often ends the
 // search at the root), clique cuts wherever cuts are separated at the
-// nodes, a round at every node, RINS on its fixed schedule, and plunges
-// within half the gap.
+// nodes, a round at every node, RINS on its fixed schedule (which has no
+// effort cap), sub-MIPs ending by nodes alone, and plunges within half
+// the gap.
 func (s CollectSearch) Config(nodeLimit int64) bnb.Config {
 	return bnb.Config{NodeLimit: nodeLimit, PlungeQuot: 0.5, Cuts: bnb.Cuts{RootOnly: !s.CutNodes, GomoryNodes: s.GomoryNodes, CliqueNodes: s.CutNodes, EveryNode: s.CutNodes, NoAggCover: !s.AggCover},
-		Heuristics: bnb.Heuristics{NoOneOpt: !s.OneOpt, NoSwap: !s.Swap, NoPooled: true, FixedRINS: true}}
+		Heuristics: bnb.Heuristics{NoOneOpt: !s.OneOpt, NoSwap: !s.Swap, NoPooled: true, FixedRINS: true, LNSNodesOnly: true}}
 }
 
-// EvalFlags are the eval milp flags (--cuts, --heuristics, --plunge-quot)
-// whose search is s's: a policy trained in it is evaluated in it with
-// these.
-func (s CollectSearch) EvalFlags() (cuts, heuristics, plungeQuot string) {
+// EvalFlags are the eval milp flags (--cuts, --heuristics, --plunge-quot,
+// --lns-limits; the others at their defaults) whose search is s's: a
+// policy trained in it is evaluated in it with these (BnBFlags.Args).
+func (s CollectSearch) EvalFlags() BnBFlags {
 	cut := []string{"gomory", "mir", "cover", "clique"}
 	switch {
 	case !s.CutNodes:
@@ -77,5 +78,5 @@ func (s CollectSearch) EvalFlags() (cuts, heuristics, plungeQuot string) {
 	if s.Swap {
 		heur = append(heur, "swap")
 	}
-	return strings.Join(cut, ","), strings.Join(heur, ","), "0.5"
+	return BnBFlags{Cuts: strings.Join(cut, ","), Heuristics: strings.Join(heur, ","), PlungeQuot: 0.5, LNSLimits: "nodes"}
 }

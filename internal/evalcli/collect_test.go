@@ -1,7 +1,6 @@
 package evalcli
 
 import (
-	"strconv"
 	"testing"
 )
 
@@ -13,14 +12,11 @@ func TestCollectSearchEvalFlags(t *testing.T) {
 		if s.GomoryNodes && !s.CutNodes {
 			continue // Gomory cuts go to the nodes only where cuts do
 		}
-		cuts, heur, quot := s.EvalFlags()
-		q, err := strconv.ParseFloat(quot, 64)
+		f := s.EvalFlags()
+		f.NodeSelection, f.Redcost, f.Presolve = "best", "off", "off"
+		got, err := f.Config()
 		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := BnBFlags{NodeSelection: "best", Cuts: cuts, Heuristics: heur, PlungeQuot: q, Redcost: "off", Presolve: "off"}.Config()
-		if err != nil {
-			t.Fatalf("%+v: --cuts %s --heuristics %s --plunge-quot %s: %v", s, cuts, heur, quot, err)
+			t.Fatalf("%+v: %s: %v", s, f.Args(), err)
 		}
 		want := s.Config(0)
 		// The lists set every on/off field; the search's zero values are
@@ -29,8 +25,9 @@ func TestCollectSearchEvalFlags(t *testing.T) {
 			got.Heuristics.NoRounding != want.Heuristics.NoRounding || got.Heuristics.NoDiving != want.Heuristics.NoDiving ||
 			got.Heuristics.NoRENS != want.Heuristics.NoRENS || got.Heuristics.NoRINS != want.Heuristics.NoRINS ||
 			got.Heuristics.FixedRINS != want.Heuristics.FixedRINS || got.Heuristics.NoOneOpt != want.Heuristics.NoOneOpt ||
-			got.Heuristics.NoSwap != want.Heuristics.NoSwap || got.Heuristics.NoPooled != want.Heuristics.NoPooled {
-			t.Errorf("%+v: --cuts %s --heuristics %s --plunge-quot %s give %+v, the search is %+v", s, cuts, heur, quot, got, want)
+			got.Heuristics.NoSwap != want.Heuristics.NoSwap || got.Heuristics.NoPooled != want.Heuristics.NoPooled ||
+			got.Heuristics.LNSNodesOnly != want.Heuristics.LNSNodesOnly {
+			t.Errorf("%+v: %s give %+v, the search is %+v", s, f.Args(), got, want)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package evalcli
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 
@@ -43,6 +44,8 @@ func BnB() []cli.Flag {
 		&cli.Int64Flag{Name: "node-limit", Usage: "stop after this many nodes (status node_limit; 0: none)"},
 		&cli.StringFlag{Name: "presolve", Value: "off", Usage: "on: search HiGHS's presolved model (solution and trace in the model's columns); off"},
 		&cli.StringFlag{Name: "heuristics", Value: "all", Usage: "primal heuristics: all (rounding, diving, rens, rins (on an adaptive schedule: 100 nodes after its last call, twice as far after each call that finds nothing, and as soon as an incumbent comes from elsewhere; rins-fixed: every 100 nodes), oneopt and swap on each new incumbent, pooled: the pooled knapsack's best item sets placed in its knapsacks, where aggregated covers find one), none, or a list of them"},
+		&cli.StringFlag{Name: "lns-limits", Value: "highs", Usage: "what ends RENS's and RINS's sub-MIPs: highs (500 nodes, 12 leaves, or 200 nodes without a better solution plus a twentieth of the search's nodes, as HiGHS ends its own) or nodes (500 nodes alone, as before the others)"},
+		&cli.Float64Flag{Name: "lns-effort", Value: bnb.DefaultLNSEffort, Usage: "adaptive RINS runs only while the sub-MIPs' simplex iterations stay within this multiple of the search's own plus 10,000 (inf: no cap, as before the cap)"},
 		&cli.StringFlag{Name: "cuts", Value: "on", Usage: "cutting planes: on (rounds at the root, one round at every other node, Gomory and clique cuts at the root only), root (at the root only), off, or a list of gomory, gomory-nodes (Gomory cuts at every node too), mir, cover, clique, clique-nodes (clique cuts at every node too), aggcover (covers of the knapsack rows summed over set-packing groups), reserve (the root's cuts not tight at its end held, and put back into a node's LP where its point violates them; off by default), every-node (a round at every node; by default a node round that adds nothing doubles the distance to the next, up to 128 nodes), root"},
 		&cli.StringFlag{Name: "redcost", Value: "off", Usage: "reduced-cost fixing of integer columns against the incumbent: off, root (the root LP's, globally) or nodes (on: the root's and each node's, for its subtree)"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random branching rule"},
@@ -54,6 +57,8 @@ func BnB() []cli.Flag {
 type BnBFlags struct {
 	NodeSelection string
 	PlungeQuot    float64 // 0: bnb's default
+	LNSEffort     float64 // 0: bnb's default
+	LNSLimits     string  // "": highs
 	NodeLimit     int64
 	Presolve      string
 	Heuristics    string
@@ -61,9 +66,30 @@ type BnBFlags struct {
 	Redcost       string
 }
 
+// Args words the search flags that f sets (--cuts, --heuristics,
+// --plunge-quot, --lns-effort, --lns-limits) as on a command line.
+func (f BnBFlags) Args() string {
+	var b strings.Builder
+	add := func(name, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, " --%s %s", name, v)
+		}
+	}
+	add("cuts", f.Cuts)
+	add("heuristics", f.Heuristics)
+	if f.PlungeQuot != 0 {
+		add("plunge-quot", fmt.Sprint(f.PlungeQuot))
+	}
+	if f.LNSEffort != 0 {
+		add("lns-effort", fmt.Sprint(f.LNSEffort))
+	}
+	add("lns-limits", f.LNSLimits)
+	return strings.TrimPrefix(b.String(), " ")
+}
+
 // BnBFlagsOf reads the BnB flags' values.
 func BnBFlagsOf(c *cli.Context) BnBFlags {
-	return BnBFlags{NodeSelection: c.String("node-selection"), PlungeQuot: c.Float64("plunge-quot"), NodeLimit: c.Int64("node-limit"),
+	return BnBFlags{NodeSelection: c.String("node-selection"), PlungeQuot: c.Float64("plunge-quot"), LNSEffort: c.Float64("lns-effort"), LNSLimits: c.String("lns-limits"), NodeLimit: c.Int64("node-limit"),
 		Presolve: c.String("presolve"), Heuristics: c.String("heuristics"), Cuts: c.String("cuts"), Redcost: c.String("redcost")}
 }
 
@@ -83,6 +109,9 @@ func (f BnBFlags) Config() (bnb.Config, error) {
 	if q := f.PlungeQuot; q != 0 && !(q > 0 && q <= 1) {
 		return cfg, usage("--plunge-quot %v: want a fraction in (0, 1] (0: the default, 1)", q)
 	}
+	if e := f.LNSEffort; !(e >= 0) {
+		return cfg, usage("--lns-effort %v: want a non-negative multiple, or inf for no cap (0: the default, %v)", e, bnb.DefaultLNSEffort)
+	}
 	switch f.Presolve {
 	case "on":
 		cfg.Presolve = true
@@ -92,6 +121,14 @@ func (f BnBFlags) Config() (bnb.Config, error) {
 	}
 	if cfg.NoHeuristics, cfg.Heuristics, err = bnb.ParseHeuristics(f.Heuristics); err != nil {
 		return cfg, usage("--heuristics: %v", err)
+	}
+	cfg.Heuristics.LNSEffort = f.LNSEffort
+	switch f.LNSLimits {
+	case "nodes":
+		cfg.Heuristics.LNSNodesOnly = true
+	case "highs", "":
+	default:
+		return cfg, usage("--lns-limits %q: want highs or nodes", f.LNSLimits)
 	}
 	if cfg.NoCuts, cfg.Cuts, err = bnb.ParseCuts(f.Cuts); err != nil {
 		return cfg, usage("--cuts: %v", err)

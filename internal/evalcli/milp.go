@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -111,7 +112,9 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 			"clique_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoClique && !bnbCfg.Cuts.RootOnly && bnbCfg.Cuts.CliqueNodes),
 			"rins":         rinsSchedule(bnbCfg, bnbCfg.Heuristics.FixedRINS),
 			"plunge_quot":  plungeQuot(bnbCfg, cmp.Or(bnbCfg.PlungeQuot, bnb.DefaultPlungeQuot)),
-			"cut_backoff":  fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.RootOnly && !bnbCfg.Cuts.EveryNode)},
+			"cut_backoff":  fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.RootOnly && !bnbCfg.Cuts.EveryNode),
+			"lns_limits":   lnsLimits(bnbCfg, bnbCfg.Heuristics.LNSNodesOnly),
+			"lns_effort":   lnsEffort(bnbCfg, cmp.Or(bnbCfg.Heuristics.LNSEffort, bnb.DefaultLNSEffort))},
 		// A record made before gomory_nodes and swap: Gomory cuts went
 		// wherever the search cut at the nodes, and no swap search ran.
 		// (--cuts root or off, or a --heuristics list without swap, then
@@ -122,8 +125,11 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 		// rins cut cliques wherever it cut at the nodes and ran RINS on
 		// the fixed schedule; one made before plunge_quot plunged within
 		// half the gap; one made before cut_backoff separated at every
-		// node it cut at.
+		// node it cut at; one made before lns_limits and lns_effort ended
+		// its sub-MIPs by nodes alone and ran adaptive RINS without a cap.
 		Before: map[string]string{
+			"lns_limits":   lnsLimits(bnbCfg, true),
+			"lns_effort":   lnsEffort(bnbCfg, math.Inf(1)),
 			"plunge_quot":  plungeQuot(bnbCfg, 0.5),
 			"cut_backoff":  "false",
 			"clique_nodes": fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.NoClique && !bnbCfg.Cuts.RootOnly),
@@ -225,6 +231,29 @@ func rinsSchedule(cfg bnb.Config, fixed bool) string {
 		return "fixed"
 	}
 	return "adaptive"
+}
+
+// lnsLimits is the resume record's lns_limits of a search with cfg's
+// heuristics, its sub-MIPs ending by nodes alone or not: "-" without
+// RENS and RINS, "nodes", or "leaves,stall".
+func lnsLimits(cfg bnb.Config, nodesOnly bool) string {
+	switch h := cfg.Heuristics; {
+	case cfg.NoHeuristics || h.NoRENS && h.NoRINS:
+		return "-"
+	case nodesOnly:
+		return "nodes"
+	}
+	return "leaves,stall"
+}
+
+// lnsEffort is the resume record's lns_effort of a search with cfg's
+// heuristics and adaptive RINS capped at effort: "-" without adaptive
+// RINS, which has the cap.
+func lnsEffort(cfg bnb.Config, effort float64) string {
+	if rinsSchedule(cfg, cfg.Heuristics.FixedRINS) != "adaptive" {
+		return "-"
+	}
+	return fmt.Sprint(effort)
 }
 
 // plungeQuot is the resume record's plunge_quot of a search with cfg's

@@ -180,6 +180,19 @@ type Heuristics struct {
 	// mip_max_nodes; 0: 500): the limit that ends a sub-MIP, a count, so
 	// the search is the same on every machine and under any load.
 	LNSNodes int64
+	// LNSLeaves and LNSStallNodes end a sub-MIP earlier, as HiGHS ends its
+	// own (mip_max_leaves and mip_max_stall_nodes; 0: 12 leaves, and 200
+	// nodes without a better solution plus a twentieth of the search's
+	// nodes so far), unless LNSNodesOnly: then LNSNodes alone ends it, as
+	// before these limits became the default.
+	LNSLeaves, LNSStallNodes int64
+	LNSNodesOnly             bool
+	// LNSEffort caps adaptive RINS's work: it runs only while the
+	// sub-MIPs' simplex iterations (RENS's and RINS's) stay within
+	// LNSEffort times the search's own (LPIterations) plus 10,000, as
+	// HiGHS budgets its heuristics (0: DefaultLNSEffort; +Inf: no cap, as
+	// before). The fixed schedule (FixedRINS) has no cap.
+	LNSEffort float64
 	// LNSTime is a safety net on each sub-MIP's wall time (0: 120 s; never
 	// past the search's own deadline), far above what a sub-MIP within
 	// LNSNodes takes; one stopped by it is counted in
@@ -191,6 +204,13 @@ type Heuristics struct {
 	// search closes it when it ends.
 	SubMIP func() (solver.Engine, error)
 }
+
+// DefaultLNSEffort is Heuristics.LNSEffort's default.
+const DefaultLNSEffort = 0.5
+
+// lnsEffortSlack is the sub-MIP simplex iterations adaptive RINS may
+// spend beyond LNSEffort times the search's own.
+const lnsEffortSlack = 10000
 
 // maxRINSFreq is the largest RINSFreq: adaptive RINS's distance to its
 // next call reaches 64 RINSFreq and is doubled from there, which must
@@ -216,6 +236,12 @@ func (h Heuristics) Validate() error {
 		return &ConfigError{"Config.Heuristics.MinFixRINS", "must be in [0, 1]"}
 	case h.LNSNodes < 0:
 		return &ConfigError{"Config.Heuristics.LNSNodes", "must not be negative"}
+	case h.LNSLeaves < 0:
+		return &ConfigError{"Config.Heuristics.LNSLeaves", "must not be negative"}
+	case h.LNSStallNodes < 0:
+		return &ConfigError{"Config.Heuristics.LNSStallNodes", "must not be negative"}
+	case !(h.LNSEffort >= 0):
+		return &ConfigError{"Config.Heuristics.LNSEffort", "must be a non-negative number (+Inf: no cap)"}
 	case h.LNSTime < 0:
 		return &ConfigError{"Config.Heuristics.LNSTime", "must not be negative"}
 	}
@@ -244,6 +270,13 @@ func (h Heuristics) withDefaults() Heuristics {
 	if h.LNSNodes == 0 {
 		h.LNSNodes = 500
 	}
+	if h.LNSLeaves == 0 {
+		h.LNSLeaves = 12
+	}
+	if h.LNSStallNodes == 0 {
+		h.LNSStallNodes = 200
+	}
+	def(&h.LNSEffort, DefaultLNSEffort)
 	if h.LNSTime == 0 {
 		h.LNSTime = 120 * time.Second
 	}

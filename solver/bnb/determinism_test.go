@@ -15,7 +15,7 @@ import (
 )
 
 // subMIPRecorder is a HiGHS engine that records, for each sub-MIP it
-// solves, the node and time limits in force.
+// solves, the node, leaf, stall-node and time limits in force.
 type subMIPRecorder struct {
 	*highs.Solver
 	ints    map[string]int
@@ -24,8 +24,8 @@ type subMIPRecorder struct {
 }
 
 type subMIPLimits struct {
-	nodes int
-	time  float64
+	nodes, leaves, stall int
+	time                 float64
 }
 
 func (r *subMIPRecorder) SetIntOption(name string, v int) error {
@@ -39,7 +39,7 @@ func (r *subMIPRecorder) SetDoubleOption(name string, v float64) error {
 }
 
 func (r *subMIPRecorder) Solve(ctx context.Context) (solver.Status, error) {
-	r.solves = append(r.solves, subMIPLimits{r.ints["mip_max_nodes"], r.doubles["time_limit"]})
+	r.solves = append(r.solves, subMIPLimits{r.ints["mip_max_nodes"], r.ints["mip_max_leaves"], r.ints["mip_max_stall_nodes"], r.doubles["time_limit"]})
 	return r.Solver.Solve(ctx)
 }
 
@@ -60,30 +60,44 @@ func determinismModels() []*solver.Model {
 	return []*solver.Model{solvertest.SetCover(rng, 120, 240, 0.05, 100)}
 }
 
-// TestSubMIPsEndByNodes: every sub-MIP runs under the node limit, with the
-// time limit only as the safety net far above it, and no sub-MIP of these
+// TestSubMIPsEndByNodes: every sub-MIP runs under the node limit and,
+// unless LNSNodesOnly, the leaf and stall-node limits (200 nodes plus a
+// twentieth of the search's at the call; 200 at the root), with the time
+// limit only as the safety net far above them, and no sub-MIP of these
 // small models reaches the net.
 func TestSubMIPsEndByNodes(t *testing.T) {
 	for k, m := range determinismModels() {
-		rec := &subMIPRecorder{ints: map[string]int{}, doubles: map[string]float64{}}
-		h := lnsOften(bnb.Heuristics{LNSNodes: 37})
-		h.SubMIP = func() (solver.Engine, error) {
-			rec.Solver = newLP(t)
-			return rec, nil
-		}
-		res := solveBnB(t, m, "relpscost", bnb.Config{Heuristics: h})
-		lns := res.Stats.Heuristics[bnb.RENS].Calls + res.Stats.Heuristics[bnb.RINS].Calls
-		if lns == 0 || int64(len(rec.solves)) != lns {
-			t.Fatalf("model %d: %d sub-MIPs solved, %d LNS calls counted", k, len(rec.solves), lns)
-		}
-		for i, l := range rec.solves {
-			if l.nodes != 37 || l.time < (120*time.Second).Seconds() {
-				t.Errorf("model %d, sub-MIP %d: node limit %d, time limit %v s; want 37 and the 120 s safety net", k, i, l.nodes, l.time)
+		for _, nodesOnly := range []bool{false, true} {
+			rec := &subMIPRecorder{ints: map[string]int{}, doubles: map[string]float64{}}
+			h := lnsOften(bnb.Heuristics{LNSNodes: 37, LNSLeaves: 5, LNSNodesOnly: nodesOnly})
+			h.SubMIP = func() (solver.Engine, error) {
+				rec.Solver = newLP(t)
+				return rec, nil
 			}
-		}
-		for _, kind := range []bnb.Heuristic{bnb.RENS, bnb.RINS} {
-			if n := res.Stats.Heuristics[kind].TimeLimited; n != 0 {
-				t.Errorf("model %d: %v stopped %d times by the safety net", k, kind, n)
+			res := solveBnB(t, m, "relpscost", bnb.Config{Heuristics: h})
+			lns := res.Stats.Heuristics[bnb.RENS].Calls + res.Stats.Heuristics[bnb.RINS].Calls
+			if lns < 2 || int64(len(rec.solves)) != lns {
+				t.Fatalf("model %d: %d sub-MIPs solved, %d LNS calls counted", k, len(rec.solves), lns)
+			}
+			for i, l := range rec.solves {
+				if l.nodes != 37 || l.time < (120*time.Second).Seconds() {
+					t.Errorf("model %d, sub-MIP %d: node limit %d, time limit %v s; want 37 and the 120 s safety net", k, i, l.nodes, l.time)
+				}
+				leaves, stallLo, stallHi := 5, 200, 200+int(res.Stats.Nodes/20)
+				if i == 0 {
+					stallHi = 200 // RENS at the root
+				}
+				if nodesOnly {
+					leaves, stallLo, stallHi = math.MaxInt32, math.MaxInt32, math.MaxInt32
+				}
+				if l.leaves != leaves || l.stall < stallLo || l.stall > stallHi {
+					t.Errorf("model %d, LNSNodesOnly %v, sub-MIP %d: %d leaves, %d stall nodes; want %d and [%d, %d]", k, nodesOnly, i, l.leaves, l.stall, leaves, stallLo, stallHi)
+				}
+			}
+			for _, kind := range []bnb.Heuristic{bnb.RENS, bnb.RINS} {
+				if n := res.Stats.Heuristics[kind].TimeLimited; n != 0 {
+					t.Errorf("model %d: %v stopped %d times by the safety net", k, kind, n)
+				}
 			}
 		}
 	}

@@ -94,12 +94,22 @@ func (s *Search) rinsDue(root bool) bool {
 	if s.rins.gap == 0 {
 		s.rins.gap = freq
 	}
+	if s.lnsOverBudget() {
+		return false
+	}
 	since := s.stats.Nodes - s.rins.last
 	fresh := false
 	if by, ok := s.lastFinder(); ok && s.stats.Incumbents > s.rins.seen {
 		fresh = by != RENS && by != RINS && (s.rins.last == 0 || since >= max(1, freq/10))
 	}
 	return fresh || (!root && since >= s.rins.gap)
+}
+
+// lnsOverBudget reports whether the sub-MIPs have spent more simplex
+// iterations than Heuristics.LNSEffort allows adaptive RINS.
+func (s *Search) lnsOverBudget() bool {
+	spent := s.stats.Heuristics[RENS].LPIterations + s.stats.Heuristics[RINS].LPIterations
+	return float64(spent) > s.heur.LNSEffort*float64(s.stats.LPIterations)+lnsEffortSlack
 }
 
 // lastFinder is the heuristic whose solution the incumbent came from:

@@ -220,6 +220,22 @@ func TestParseHeuristics(t *testing.T) {
 	if err := (bnb.Config{Heuristics: bnb.Heuristics{PooledFreq: -1}}).Validate(); err == nil || !strings.Contains(err.Error(), "PooledFreq") {
 		t.Errorf("PooledFreq -1: %v", err)
 	}
+	for _, c := range []struct {
+		h     bnb.Heuristics
+		field string
+	}{
+		{bnb.Heuristics{LNSLeaves: -1}, "LNSLeaves"},
+		{bnb.Heuristics{LNSStallNodes: -1}, "LNSStallNodes"},
+		{bnb.Heuristics{LNSEffort: -0.5}, "LNSEffort"},
+		{bnb.Heuristics{LNSEffort: math.NaN()}, "LNSEffort"},
+	} {
+		if err := (bnb.Config{Heuristics: c.h}).Validate(); err == nil || !strings.Contains(err.Error(), c.field) {
+			t.Errorf("%+v: %v, want an error naming %s", c.h, err, c.field)
+		}
+	}
+	if err := (bnb.Config{Heuristics: bnb.Heuristics{LNSEffort: math.Inf(1)}}).Validate(); err != nil {
+		t.Errorf("LNSEffort +Inf (no cap): %v", err)
+	}
 }
 
 // TestPresolvedSearch solves shared instances on HiGHS's presolved model:

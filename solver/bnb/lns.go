@@ -10,7 +10,9 @@ import (
 
 // lns builds the sub-MIP of RENS or RINS and hands it to HiGHS's MIP on the
 // sub-engine, with a node limit (and a time limit as a safety net) and the
-// incumbent as cutoff. RENS
+// incumbent as cutoff; it also ends, as HiGHS's own sub-MIPs do, after
+// Heuristics.LNSLeaves leaves or LNSStallNodes nodes without a better
+// solution, unless LNSNodesOnly. RENS
 // (at the root) fixes the integer columns the LP solution has integral and
 // bounds the others to the floor and ceiling of their LP value; RINS fixes
 // the integer columns where the node LP solution equals the incumbent. A
@@ -115,6 +117,16 @@ func (s *Search) solveSubMIP(ctx context.Context, kind Heuristic, sub solver.Eng
 			return err
 		}
 		if err := o.SetIntOption("mip_max_nodes", int(min(s.heur.LNSNodes, math.MaxInt32))); err != nil {
+			return err
+		}
+		leaves, stall := int64(math.MaxInt32), int64(math.MaxInt32)
+		if !s.heur.LNSNodesOnly {
+			leaves, stall = s.heur.LNSLeaves, s.heur.LNSStallNodes+s.stats.Nodes/20
+		}
+		if err := o.SetIntOption("mip_max_leaves", int(min(leaves, math.MaxInt32))); err != nil {
+			return err
+		}
+		if err := o.SetIntOption("mip_max_stall_nodes", int(min(stall, math.MaxInt32))); err != nil {
 			return err
 		}
 		c := s.cutoff()

@@ -155,6 +155,40 @@ func TestRINSSchedule(t *testing.T) {
 	}
 }
 
+// TestRINSEffort: adaptive RINS is due only while RENS's and RINS's
+// sub-MIP iterations stay within LNSEffort times the search's own plus
+// 10,000; the fixed schedule and an infinite LNSEffort have no cap.
+func TestRINSEffort(t *testing.T) {
+	s := &Search{heur: Heuristics{}.withDefaults()}
+	s.stats.Nodes, s.stats.Incumbents = 100, 1
+	s.stats.Found = []Found{{Node: 1, By: RENS}}
+	s.stats.LPIterations = 40000
+	due := func(rens, rins int64) bool {
+		s.stats.Heuristics[RENS].LPIterations, s.stats.Heuristics[RINS].LPIterations = rens, rins
+		return s.rinsDue(false)
+	}
+	if !due(20000, 10000) || due(20000, 10001) || due(30001, 0) {
+		t.Error("LNSEffort 0.5 at 40,000 search iterations: due up to 30,000 sub-MIP iterations, not past them")
+	}
+	s.stats.LPIterations = 80000
+	if !due(30001, 0) || !due(25000, 25000) || due(25000, 25001) {
+		t.Error("at 80,000 search iterations: due up to 50,000 sub-MIP iterations")
+	}
+	s.stats.Found = append(s.stats.Found, Found{Node: 100, By: Rounding})
+	s.stats.Incumbents = 2
+	if due(50000, 1) {
+		t.Error("a new neighbourhood does not pass the cap")
+	}
+	s.heur.LNSEffort = math.Inf(1)
+	if !due(1e12, 1e12) {
+		t.Error("LNSEffort +Inf: no cap")
+	}
+	s.heur.LNSEffort, s.heur.FixedRINS = DefaultLNSEffort, true
+	if !due(1e12, 1e12) {
+		t.Error("the fixed schedule has no cap")
+	}
+}
+
 // One-opt's shift of an incumbent is no new neighbourhood for adaptive
 // RINS: after RENS's solution and one-opt's improvement of it, RINS
 // waits for its first call at node 100, not the root; after a rounded
