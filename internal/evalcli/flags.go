@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -44,8 +45,8 @@ func BnB() []cli.Flag {
 		&cli.Int64Flag{Name: "node-limit", Usage: "stop after this many nodes (status node_limit; 0: none)"},
 		&cli.StringFlag{Name: "presolve", Value: "off", Usage: "on: search HiGHS's presolved model (solution and trace in the model's columns); off"},
 		&cli.StringFlag{Name: "heuristics", Value: "all", Usage: "primal heuristics: all (rounding, diving, rens, rins (on an adaptive schedule: 100 nodes after its last call, twice as far after each call that finds nothing, and as soon as an incumbent comes from elsewhere; rins-fixed: every 100 nodes), oneopt and swap on each new incumbent, pooled: the pooled knapsack's best item sets placed in its knapsacks, where aggregated covers find one), none, or a list of them"},
-		&cli.StringFlag{Name: "lns-limits", Value: "highs", Usage: "what ends RENS's and RINS's sub-MIPs: highs (500 nodes, 12 leaves, or 200 nodes without a better solution plus a twentieth of the search's nodes, as HiGHS ends its own) or nodes (500 nodes alone, as before the others)"},
-		&cli.Float64Flag{Name: "lns-effort", Value: bnb.DefaultLNSEffort, Usage: "adaptive RINS runs only while the sub-MIPs' simplex iterations stay within this multiple of the search's own plus 10,000 (inf: no cap, as before the cap)"},
+		&cli.StringFlag{Name: "lns-limits", Value: "highs", Usage: "what ends RENS's and RINS's sub-MIPs: highs (500 nodes, 200 nodes without a better solution plus a twentieth of the search's nodes, or, RINS's, 12 leaves, as HiGHS ends its own) or nodes (500 nodes alone, as before the others)"},
+		&cli.StringFlag{Name: "lns-effort", Value: fmt.Sprint(bnb.DefaultLNSEffort), Usage: "adaptive RINS runs only while the sub-MIPs' simplex iterations stay within this multiple of the search's own plus 10,000 (inf: no cap, as before the cap)"},
 		&cli.StringFlag{Name: "cuts", Value: "on", Usage: "cutting planes: on (rounds at the root, one round at every other node, Gomory and clique cuts at the root only), root (at the root only), off, or a list of gomory, gomory-nodes (Gomory cuts at every node too), mir, cover, clique, clique-nodes (clique cuts at every node too), aggcover (covers of the knapsack rows summed over set-packing groups), reserve (the root's cuts not tight at its end held, and put back into a node's LP where its point violates them; off by default), every-node (a round at every node; by default a node round that adds nothing doubles the distance to the next, up to 128 nodes), root"},
 		&cli.StringFlag{Name: "redcost", Value: "off", Usage: "reduced-cost fixing of integer columns against the incumbent: off, root (the root LP's, globally) or nodes (on: the root's and each node's, for its subtree)"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random branching rule"},
@@ -57,7 +58,7 @@ func BnB() []cli.Flag {
 type BnBFlags struct {
 	NodeSelection string
 	PlungeQuot    float64 // 0: bnb's default
-	LNSEffort     float64 // 0: bnb's default
+	LNSEffort     string  // a number or inf, as given ("": bnb's default); +Inf has no JSON
 	LNSLimits     string  // "": highs
 	NodeLimit     int64
 	Presolve      string
@@ -80,16 +81,14 @@ func (f BnBFlags) Args() string {
 	if f.PlungeQuot != 0 {
 		add("plunge-quot", fmt.Sprint(f.PlungeQuot))
 	}
-	if f.LNSEffort != 0 {
-		add("lns-effort", fmt.Sprint(f.LNSEffort))
-	}
+	add("lns-effort", f.LNSEffort)
 	add("lns-limits", f.LNSLimits)
 	return strings.TrimPrefix(b.String(), " ")
 }
 
 // BnBFlagsOf reads the BnB flags' values.
 func BnBFlagsOf(c *cli.Context) BnBFlags {
-	return BnBFlags{NodeSelection: c.String("node-selection"), PlungeQuot: c.Float64("plunge-quot"), LNSEffort: c.Float64("lns-effort"), LNSLimits: c.String("lns-limits"), NodeLimit: c.Int64("node-limit"),
+	return BnBFlags{NodeSelection: c.String("node-selection"), PlungeQuot: c.Float64("plunge-quot"), LNSEffort: c.String("lns-effort"), LNSLimits: c.String("lns-limits"), NodeLimit: c.Int64("node-limit"),
 		Presolve: c.String("presolve"), Heuristics: c.String("heuristics"), Cuts: c.String("cuts"), Redcost: c.String("redcost")}
 }
 
@@ -109,8 +108,12 @@ func (f BnBFlags) Config() (bnb.Config, error) {
 	if q := f.PlungeQuot; q != 0 && !(q > 0 && q <= 1) {
 		return cfg, usage("--plunge-quot %v: want a fraction in (0, 1] (0: the default, 1)", q)
 	}
-	if e := f.LNSEffort; !(e >= 0) {
-		return cfg, usage("--lns-effort %v: want a non-negative multiple, or inf for no cap (0: the default, %v)", e, bnb.DefaultLNSEffort)
+	var effort float64 // 0: bnb's default
+	if f.LNSEffort != "" {
+		effort, err = strconv.ParseFloat(f.LNSEffort, 64)
+		if err != nil || !(effort >= 0) {
+			return cfg, usage("--lns-effort %q: want a non-negative multiple, or inf for no cap (0: the default, %v)", f.LNSEffort, bnb.DefaultLNSEffort)
+		}
 	}
 	switch f.Presolve {
 	case "on":
@@ -122,7 +125,7 @@ func (f BnBFlags) Config() (bnb.Config, error) {
 	if cfg.NoHeuristics, cfg.Heuristics, err = bnb.ParseHeuristics(f.Heuristics); err != nil {
 		return cfg, usage("--heuristics: %v", err)
 	}
-	cfg.Heuristics.LNSEffort = f.LNSEffort
+	cfg.Heuristics.LNSEffort = effort
 	switch f.LNSLimits {
 	case "nodes":
 		cfg.Heuristics.LNSNodesOnly = true

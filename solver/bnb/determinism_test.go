@@ -61,8 +61,9 @@ func determinismModels() []*solver.Model {
 }
 
 // TestSubMIPsEndByNodes: every sub-MIP runs under the node limit and,
-// unless LNSNodesOnly, the leaf and stall-node limits (200 nodes plus a
-// twentieth of the search's at the call; 200 at the root), with the time
+// unless LNSNodesOnly, the stall-node limit (200 nodes plus a twentieth
+// of the search's at the call; 200 at the root) and, RINS's, the leaf
+// limit, with the time
 // limit only as the safety net far above them, and no sub-MIP of these
 // small models reaches the net.
 func TestSubMIPsEndByNodes(t *testing.T) {
@@ -76,7 +77,7 @@ func TestSubMIPsEndByNodes(t *testing.T) {
 			}
 			res := solveBnB(t, m, "relpscost", bnb.Config{Heuristics: h})
 			lns := res.Stats.Heuristics[bnb.RENS].Calls + res.Stats.Heuristics[bnb.RINS].Calls
-			if lns < 2 || int64(len(rec.solves)) != lns {
+			if res.Stats.Heuristics[bnb.RENS].Calls != 1 || lns < 2 || int64(len(rec.solves)) != lns {
 				t.Fatalf("model %d: %d sub-MIPs solved, %d LNS calls counted", k, len(rec.solves), lns)
 			}
 			for i, l := range rec.solves {
@@ -85,7 +86,7 @@ func TestSubMIPsEndByNodes(t *testing.T) {
 				}
 				leaves, stallLo, stallHi := 5, 200, 200+int(res.Stats.Nodes/20)
 				if i == 0 {
-					stallHi = 200 // RENS at the root
+					leaves, stallHi = math.MaxInt32, 200 // RENS at the root: no leaf limit
 				}
 				if nodesOnly {
 					leaves, stallLo, stallHi = math.MaxInt32, math.MaxInt32, math.MaxInt32

@@ -11,8 +11,8 @@ import (
 // lns builds the sub-MIP of RENS or RINS and hands it to HiGHS's MIP on the
 // sub-engine, with a node limit (and a time limit as a safety net) and the
 // incumbent as cutoff; it also ends, as HiGHS's own sub-MIPs do, after
-// Heuristics.LNSLeaves leaves or LNSStallNodes nodes without a better
-// solution, unless LNSNodesOnly. RENS
+// Heuristics.LNSStallNodes nodes without a better solution and (RINS's)
+// LNSLeaves leaves, unless LNSNodesOnly. RENS
 // (at the root) fixes the integer columns the LP solution has integral and
 // bounds the others to the floor and ceiling of their LP value; RINS fixes
 // the integer columns where the node LP solution equals the incumbent. A
@@ -121,7 +121,10 @@ func (s *Search) solveSubMIP(ctx context.Context, kind Heuristic, sub solver.Eng
 		}
 		leaves, stall := int64(math.MaxInt32), int64(math.MaxInt32)
 		if !s.heur.LNSNodesOnly {
-			leaves, stall = s.heur.LNSLeaves, s.heur.LNSStallNodes+s.stats.Nodes/20
+			stall = s.heur.LNSStallNodes + s.stats.Nodes/20
+			if kind == RINS {
+				leaves = s.heur.LNSLeaves
+			}
 		}
 		if err := o.SetIntOption("mip_max_leaves", int(min(leaves, math.MaxInt32))); err != nil {
 			return err
