@@ -439,7 +439,7 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "r.parquet")
 	old := map[string]string{"engine": "", "time_limit": "0s", "node_selection": "best", "node_limit": "0",
 		"presolve": "false", "heuristics": "all", "cuts": "on", "aggcover": "true", "clique_nodes": "false", "rins": "adaptive", "plunge_quot": "1", "cut_backoff": "true",
-		"lns_limits": "leaves,stall", "lns_effort": "0.5"}
+		"lns_limits": "stall,rins-leaves", "lns_effort": "0.5"}
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
@@ -529,7 +529,7 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	old = map[string]string{"engine": "", "time_limit": "0", "gap_limit": "0", "node_selection": "best", "node_limit": "0",
 		"presolve": "false", "heuristics": "all", "cuts": "on", "cut_nodes": "true", "redcost": "off",
 		"gomory_nodes": "false", "oneopt": "true", "swap": "true", "clique_nodes": "false", "rins": "adaptive", "plunge_quot": "1", "cut_backoff": "true",
-		"lns_limits": "leaves,stall", "lns_effort": "0.5"}
+		"lns_limits": "stall,rins-leaves", "lns_effort": "0.5"}
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}

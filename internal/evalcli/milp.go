@@ -235,7 +235,8 @@ func rinsSchedule(cfg bnb.Config, fixed bool) string {
 
 // lnsLimits is the resume record's lns_limits of a search with cfg's
 // heuristics, its sub-MIPs ending by nodes alone or not: "-" without
-// RENS and RINS, "nodes", or "leaves,stall".
+// RENS and RINS, "nodes", or "stall,rins-leaves" (stalled nodes end
+// both, leaves RINS's).
 func lnsLimits(cfg bnb.Config, nodesOnly bool) string {
 	switch h := cfg.Heuristics; {
 	case cfg.NoHeuristics || h.NoRENS && h.NoRINS:
@@ -243,7 +244,7 @@ func lnsLimits(cfg bnb.Config, nodesOnly bool) string {
 	case nodesOnly:
 		return "nodes"
 	}
-	return "leaves,stall"
+	return "stall,rins-leaves"
 }
 
 // lnsEffort is the resume record's lns_effort of a search with cfg's

@@ -163,7 +163,8 @@ type Heuristics struct {
 	// setting it back; and, at the root too, once an incumbent that no
 	// sub-MIP found has come since its last call (a new neighbourhood;
 	// one-opt's and the swap search's moves of an incumbent count as its
-	// source's), at least RINSFreq/10 nodes after that call.
+	// source's), at least RINSFreq/10 nodes after that call; never while
+	// the sub-MIPs' work passes LNSEffort.
 	RINSFreq int
 	// FixedRINS runs RINS at every multiple of RINSFreq nodes instead,
 	// never at the root: the schedule before the adaptive one became the
@@ -181,9 +182,10 @@ type Heuristics struct {
 	// the search is the same on every machine and under any load.
 	LNSNodes int64
 	// LNSStallNodes and LNSLeaves end a sub-MIP earlier, as HiGHS ends its
-	// own (mip_max_stall_nodes and mip_max_leaves; 0: 200 nodes without a
-	// better solution plus a twentieth of the search's nodes so far, and
-	// 12 leaves), unless LNSNodesOnly: then LNSNodes alone ends it, as
+	// own (mip_max_stall_nodes: nodes in a row taken from its queue whose
+	// estimate reaches the cutoff; mip_max_leaves; 0: 200 stalled nodes
+	// plus a twentieth of the search's nodes so far, and 12 leaves),
+	// unless LNSNodesOnly: then LNSNodes alone ends it, as
 	// before these limits became the default. The leaf limit is RINS's
 	// only: RENS, once at the root, goes on while it improves (on
 	// facility-easy-0006 it finds the optimum at its 207th node, and 12

@@ -108,6 +108,9 @@ func (s *Search) rinsDue(root bool) bool {
 // lnsOverBudget reports whether the sub-MIPs have spent more simplex
 // iterations than Heuristics.LNSEffort allows adaptive RINS.
 func (s *Search) lnsOverBudget() bool {
+	if math.IsInf(s.heur.LNSEffort, 1) {
+		return false
+	}
 	spent := s.stats.Heuristics[RENS].LPIterations + s.stats.Heuristics[RINS].LPIterations
 	return float64(spent) > s.heur.LNSEffort*float64(s.stats.LPIterations)+lnsEffortSlack
 }

@@ -68,10 +68,12 @@
 // fixed; RINSFreq nodes after its last call, the distance to the next
 // call doubling after each call that finds nothing, and a call as soon as
 // a new incumbent comes from elsewhere, one-opt's and the swap search's
-// moves of an incumbent counting as their source's; with FixedRINS, every
-// RINSFreq nodes) hand a sub-MIP to HiGHS's
-// own MIP on a second engine, ended by a node limit (a time limit far
-// above it is only a safety net), with the incumbent as cutoff. One-opt
+// moves of an incumbent counting as their source's, and none while the
+// sub-MIPs' simplex iterations pass LNSEffort times the search's; with
+// FixedRINS, every RINSFreq nodes) hand a sub-MIP to HiGHS's own MIP on a
+// second engine, ended by counts as HiGHS ends its own (nodes, stalled
+// nodes, and RINS's leaves; a time limit far above them is only a safety
+// net), with the incumbent as cutoff. One-opt
 // shifts single integer columns of each new incumbent where their cost
 // improves and every row allows. The swap search then moves one integer
 // column of it a unit the way its cost worsens (a vertex out of an

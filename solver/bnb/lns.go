@@ -11,8 +11,8 @@ import (
 // lns builds the sub-MIP of RENS or RINS and hands it to HiGHS's MIP on the
 // sub-engine, with a node limit (and a time limit as a safety net) and the
 // incumbent as cutoff; it also ends, as HiGHS's own sub-MIPs do, after
-// Heuristics.LNSStallNodes nodes without a better solution and (RINS's)
-// LNSLeaves leaves, unless LNSNodesOnly. RENS
+// Heuristics.LNSStallNodes stalled nodes (nodes in a row whose estimate
+// reaches the cutoff) and (RINS's) LNSLeaves leaves, unless LNSNodesOnly. RENS
 // (at the root) fixes the integer columns the LP solution has integral and
 // bounds the others to the floor and ceiling of their LP value; RINS fixes
 // the integer columns where the node LP solution equals the incumbent. A
@@ -121,7 +121,7 @@ func (s *Search) solveSubMIP(ctx context.Context, kind Heuristic, sub solver.Eng
 		}
 		leaves, stall := int64(math.MaxInt32), int64(math.MaxInt32)
 		if !s.heur.LNSNodesOnly {
-			stall = s.heur.LNSStallNodes + s.stats.Nodes/20
+			stall = min(s.heur.LNSStallNodes, math.MaxInt32) + s.stats.Nodes/20
 			if kind == RINS {
 				leaves = s.heur.LNSLeaves
 			}

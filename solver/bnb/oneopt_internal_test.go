@@ -183,6 +183,10 @@ func TestRINSEffort(t *testing.T) {
 	if !due(1e12, 1e12) {
 		t.Error("LNSEffort +Inf: no cap")
 	}
+	s.stats.LPIterations = 0 // +Inf times 0 is no number: still no cap
+	if !due(1e12, 1e12) {
+		t.Error("LNSEffort +Inf with no search iterations yet: no cap")
+	}
 	s.heur.LNSEffort, s.heur.FixedRINS = DefaultLNSEffort, true
 	if !due(1e12, 1e12) {
 		t.Error("the fixed schedule has no cap")
