@@ -109,13 +109,6 @@ func (f BnBFlags) Config() (bnb.Config, error) {
 	if q := f.PlungeQuot; q != 0 && !(q > 0 && q <= 1) {
 		return cfg, usage("--plunge-quot %v: want a fraction in (0, 1] (0: the default, 1)", q)
 	}
-	var effort float64 // 0: bnb's default
-	if f.LNSEffort != "" {
-		effort, err = strconv.ParseFloat(f.LNSEffort, 64)
-		if err != nil || !(effort >= 0) {
-			return cfg, usage("--lns-effort %q: want a non-negative multiple, or inf for no cap (0: the default, %v)", f.LNSEffort, bnb.DefaultLNSEffort)
-		}
-	}
 	switch f.Presolve {
 	case "on":
 		cfg.Presolve = true
@@ -126,7 +119,13 @@ func (f BnBFlags) Config() (bnb.Config, error) {
 	if cfg.NoHeuristics, cfg.Heuristics, err = bnb.ParseHeuristics(f.Heuristics); err != nil {
 		return cfg, usage("--heuristics: %v", err)
 	}
-	cfg.Heuristics.LNSEffort = effort
+	if f.LNSEffort != "" { // "": bnb's default
+		e, err := strconv.ParseFloat(f.LNSEffort, 64)
+		if err != nil || !(e >= 0) {
+			return cfg, usage("--lns-effort %q: want a non-negative multiple, or inf for no cap (0: the default, %v)", f.LNSEffort, bnb.DefaultLNSEffort)
+		}
+		cfg.Heuristics.LNSEffort = e
+	}
 	switch f.LNSLimits {
 	case "nodes":
 		cfg.Heuristics.LNSNodesOnly = true
