@@ -53,6 +53,10 @@ type MILP struct {
 	// proves optimality and HiGHS keeps its own default, mip_rel_gap
 	// 1e-4, with which it reports optimal.
 	GapLimit float64
+	// GapStopOnly has GapLimit only stop corl's search (bnb.Config's
+	// GapStopOnly): by default it also prunes the nodes within the gap, as
+	// HiGHS's MIP does.
+	GapStopOnly bool
 }
 
 // Validate checks the configuration.
@@ -119,7 +123,7 @@ func (c MILP) Solve(ctx context.Context, m *solver.Model, j Job) (Outcome, error
 	var steps []trace.Step
 	cfg := c.BnB
 	if c.GapLimit > 0 {
-		cfg.GapLimit = c.GapLimit
+		cfg.GapLimit, cfg.GapStopOnly = c.GapLimit, c.GapStopOnly
 	}
 	if c.Steps {
 		cfg.Observe = func(e bnb.Decided) error {

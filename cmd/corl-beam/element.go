@@ -52,17 +52,20 @@ type milpSpec struct {
 	Engine    string
 	TimeLimit float64
 	GapLimit  float64
-	BnB       evalcli.BnBFlags
-	Steps     bool
+	// GapStopOnly: --gap-prune off (absent from a spec written before it:
+	// false, the default's pruning).
+	GapStopOnly bool
+	BnB         evalcli.BnBFlags
+	Steps       bool
 }
 
 func milpSpecOf(ev evalcli.MILPEval) milpSpec {
-	return milpSpec{Engine: ev.Config.Engine, TimeLimit: ev.Config.TimeLimit, GapLimit: ev.Config.GapLimit, BnB: ev.BnB, Steps: ev.Config.Steps}
+	return milpSpec{Engine: ev.Config.Engine, TimeLimit: ev.Config.TimeLimit, GapLimit: ev.Config.GapLimit, GapStopOnly: ev.Config.GapStopOnly, BnB: ev.BnB, Steps: ev.Config.Steps}
 }
 
 func (s milpSpec) config(run string) (eval.MILP, error) {
 	b, err := s.BnB.Config()
-	return eval.MILP{Engine: s.Engine, TimeLimit: s.TimeLimit, GapLimit: s.GapLimit, BnB: b, Resolve: evalcli.Brancher, Steps: s.Steps, Run: run}, err
+	return eval.MILP{Engine: s.Engine, TimeLimit: s.TimeLimit, GapLimit: s.GapLimit, GapStopOnly: s.GapStopOnly, BnB: b, Resolve: evalcli.Brancher, Steps: s.Steps, Run: run}, err
 }
 
 // mallocSpec is what a worker needs to rebuild the eval.Malloc and read

@@ -648,6 +648,21 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	if code, _, errs := corl(t, append(base, "--lns-effort", "inf", "--lns-limits", "nodes")...); code != exitOK {
 		t.Errorf("resume of an evaluation recorded before lns_effort and lns_limits, whose search is the same: exit %d, %q", code, errs)
 	}
+	// Recorded with a gap limit before nodes were pruned within it:
+	// refused, naming --gap-prune off, and resumed with it.
+	os.RemoveAll(out)
+	os.RemoveAll(out + ".parts")
+	old["gap_limit"], old["lns_limits"], old["lns_effort"] = "0.05", "stall,rins-leaves", "0.5"
+	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
+		t.Fatal(err)
+	}
+	gapped := append(base, "--gap-limit", "0.05")
+	if code, _, errs := corl(t, gapped...); code != exitUsage || !strings.Contains(errs, "predate the setting gap_prune") || !strings.Contains(errs, "resume with --gap-prune off") {
+		t.Errorf("resume of an evaluation recorded before gap pruning: exit %d, %q", code, errs)
+	}
+	if code, _, errs := corl(t, append(gapped, "--gap-prune", "off")...); code != exitOK {
+		t.Errorf("resume of an evaluation recorded before gap pruning, whose search is the same: exit %d, %q", code, errs)
+	}
 }
 
 // A parts directory left by an unfinished evaluation is never overwritten

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/corl-go/corl/internal/atomicfile"
+	"github.com/corl-go/corl/internal/evalcli"
 
 	"github.com/urfave/cli/v2"
 
@@ -49,6 +50,7 @@ func solveCommand() *cli.Command {
 			&cli.StringFlag{Name: "trace", Usage: "with --bnb: write one Parquet row per branching decision to `FILE`"},
 			&cli.Float64Flag{Name: "cutoff", Usage: "with --bnb: prune every node whose bound reaches `VALUE` (the model's sense), as an incumbent of that value would"},
 			&cli.Float64Flag{Name: "gap-limit", Usage: "with --bnb: stop once the relative gap is at most `GAP` (status gap_limit; 0: prove optimality); HiGHS's MIP takes --option mip_rel_gap=GAP"},
+			evalcli.GapPrune(),
 		}, append(bnbFlags(), reliabilityFlags()...)...),
 		Action: solveAction,
 	}
@@ -80,6 +82,9 @@ type solveResult struct {
 	// Redcost: corl's branch-and-bound only, when reduced-cost fixing
 	// tightened a bound.
 	Redcost *bnb.RedcostStats `json:"redcost,omitempty"`
+	// GapPruned: corl's branch-and-bound only, the nodes pruned within
+	// --gap-limit of the incumbent (--gap-prune).
+	GapPruned int64 `json:"gap_pruned,omitempty"`
 	// Found: corl's branch-and-bound only, each improving solution in
 	// turn, with the node count when it was found and what found it.
 	Found []foundResult `json:"found,omitempty"`
@@ -171,8 +176,8 @@ func solveAction(c *cli.Context) error {
 	if c.Bool("bnb") {
 		return solveBnBAction(c, m, name)
 	}
-	if c.IsSet("trace") || c.IsSet("branching") || c.IsSet("cutoff") || c.IsSet("gap-limit") {
-		return usageErr("--trace, --branching, --cutoff and --gap-limit go with --bnb")
+	if c.IsSet("trace") || c.IsSet("branching") || c.IsSet("cutoff") || c.IsSet("gap-limit") || c.IsSet("gap-prune") {
+		return usageErr("--trace, --branching, --cutoff, --gap-limit and --gap-prune go with --bnb")
 	}
 	cfg := highs.Config{Runtime: c.String("engine")}
 	if c.Bool("log") {
@@ -341,6 +346,9 @@ func printResult(w io.Writer, r solveResult) {
 	}
 	if rc := r.Redcost; rc != nil {
 		fmt.Fprintf(tw, "reduced-cost fixing\t%d root tightenings, %d at nodes, %d nodes pruned\n", rc.Root, rc.Nodes, rc.Pruned)
+	}
+	if r.GapPruned > 0 {
+		fmt.Fprintf(tw, "gap pruning\t%d nodes pruned within the gap limit\n", r.GapPruned)
 	}
 	if o := r.OpenNodes; o != nil {
 		fmt.Fprintf(tw, "open nodes\tpeak %d bytes, %d open then, %.0f bytes per open node\n", o.PeakBytes, o.AtPeak, o.BytesPerNode)

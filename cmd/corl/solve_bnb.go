@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/corl-go/corl/eval"
+	"github.com/corl-go/corl/internal/evalcli"
 	"github.com/corl-go/corl/solver"
 	"github.com/corl-go/corl/solver/bnb"
 	"github.com/corl-go/corl/solver/highs"
@@ -34,6 +35,9 @@ func solveBnBAction(c *cli.Context, m *solver.Model, name string) error {
 		return usageErr("--gap-limit %v: want a relative gap in [0, 1) (0: prove optimality)", g)
 	} else {
 		cfg.GapLimit = g
+	}
+	if cfg.GapStopOnly, err = evalcli.GapStopOnly(c); err != nil {
+		return err
 	}
 	ctx := c.Context
 	if c.Float64("time-limit") > 0 {
@@ -141,6 +145,7 @@ func bnbResult(res bnb.Result, m *solver.Model, name, engine string) solveResult
 	for _, f := range res.Stats.Found {
 		r.Found = append(r.Found, foundResult{Node: f.Node, Objective: f.Objective, By: f.By.String()})
 	}
+	r.GapPruned = res.Stats.GapPruned
 	if rc := res.Stats.Redcost; rc != (bnb.RedcostStats{}) {
 		r.Redcost = &rc
 	}

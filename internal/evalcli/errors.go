@@ -11,7 +11,7 @@ func input(err error) error { return cliexit.InputErr(err) }
 
 // beforeFlags are the flags that search as runs recorded before a
 // setting did, for the settings that have one.
-var beforeFlags = map[string]string{"plunge_quot": "--plunge-quot 0.5", "lns_effort": "--lns-effort inf", "lns_limits": "--lns-limits nodes"}
+var beforeFlags = map[string]string{"plunge_quot": "--plunge-quot 0.5", "lns_effort": "--lns-effort inf", "lns_limits": "--lns-limits nodes", "gap_prune": "--gap-prune off"}
 
 // SettingsUsage words a resume refused for its settings as the usage
 // error of the command tool ("corl", "corl-beam") whose finished runs

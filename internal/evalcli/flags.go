@@ -37,6 +37,23 @@ func Common() []cli.Flag {
 	}
 }
 
+// GapPrune is the --gap-prune flag, beside --gap-limit.
+func GapPrune() cli.Flag {
+	return &cli.StringFlag{Name: "gap-prune", Value: "on", Usage: "with a gap limit, corl's search: on (prune every node whose bound lies within the gap of the incumbent, as HiGHS prunes with its mip_rel_gap; the least such bound stays in the dual bound) or off (the gap limit only stops the search, as before)"}
+}
+
+// GapStopOnly reads --gap-prune: whether a gap limit only stops the search.
+func GapStopOnly(c *cli.Context) (bool, error) {
+	switch v := c.String("gap-prune"); v {
+	case "on", "":
+		return false, nil
+	case "off":
+		return true, nil
+	default:
+		return false, usage("--gap-prune %q: want on or off", v)
+	}
+}
+
 // BnB are the flags of corl's own branch-and-bound.
 func BnB() []cli.Flag {
 	return []cli.Flag{

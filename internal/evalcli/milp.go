@@ -28,6 +28,7 @@ func MILP() []cli.Flag {
 		&cli.BoolFlag{Name: "highs", Usage: "also run HiGHS's own branch-and-cut"},
 		&cli.Float64Flag{Name: "time-limit", Usage: "per run, in `SECONDS` (0: none)"},
 		&cli.Float64Flag{Name: "gap-limit", Usage: "end every run at this relative `GAP`, corl's search (status gap_limit, counted as solved) and HiGHS's MIP (its mip_rel_gap) alike; 0: corl's search proves optimality and HiGHS keeps its default mip_rel_gap of 1e-4"},
+		GapPrune(),
 		Engine(),
 		&cli.StringFlag{Name: "out", Usage: "write one Parquet row per run to `FILE`"},
 		&cli.StringFlag{Name: "trace", Usage: "write one Parquet row per branching decision to `FILE`"},
@@ -78,12 +79,16 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 	if !(gapLimit >= 0 && gapLimit < 1) {
 		return MILPEval{}, usage("--gap-limit %v: want a relative gap in [0, 1) (0: none)", gapLimit)
 	}
+	stopOnly, err := GapStopOnly(c)
+	if err != nil {
+		return MILPEval{}, err
+	}
 	bnbFlags := BnBFlagsOf(c)
 	bnbCfg, err := bnbFlags.Config()
 	if err != nil {
 		return MILPEval{}, err
 	}
-	cfg := eval.MILP{Engine: c.String("engine"), TimeLimit: timeLimit, GapLimit: gapLimit, BnB: bnbCfg, Resolve: Brancher, Steps: c.String("trace") != ""}
+	cfg := eval.MILP{Engine: c.String("engine"), TimeLimit: timeLimit, GapLimit: gapLimit, GapStopOnly: stopOnly, BnB: bnbCfg, Resolve: Brancher, Steps: c.String("trace") != ""}
 	if err := cfg.Check(policies, c.Uint64("seed")); err != nil {
 		return MILPEval{}, err // a Usage or Input error from Brancher
 	}
@@ -114,7 +119,8 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 			"plunge_quot":  plungeQuot(bnbCfg, cmp.Or(bnbCfg.PlungeQuot, bnb.DefaultPlungeQuot)),
 			"cut_backoff":  fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.RootOnly && !bnbCfg.Cuts.EveryNode),
 			"lns_limits":   lnsLimits(bnbCfg, bnbCfg.Heuristics.LNSNodesOnly),
-			"lns_effort":   lnsEffort(bnbCfg, cmp.Or(bnbCfg.Heuristics.LNSEffort, bnb.DefaultLNSEffort))},
+			"lns_effort":   lnsEffort(bnbCfg, cmp.Or(bnbCfg.Heuristics.LNSEffort, bnb.DefaultLNSEffort)),
+			"gap_prune":    gapPrune(gapLimit, stopOnly)},
 		// A record made before gomory_nodes and swap: Gomory cuts went
 		// wherever the search cut at the nodes, and no swap search ran.
 		// (--cuts root or off, or a --heuristics list without swap, then
@@ -126,8 +132,10 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 		// the fixed schedule; one made before plunge_quot plunged within
 		// half the gap; one made before cut_backoff separated at every
 		// node it cut at; one made before lns_limits and lns_effort ended
-		// its sub-MIPs by nodes alone and ran adaptive RINS without a cap.
+		// its sub-MIPs by nodes alone and ran adaptive RINS without a cap;
+		// one made before gap_prune only stopped at its gap limit.
 		Before: map[string]string{
+			"gap_prune":    gapPrune(gapLimit, true),
 			"lns_limits":   lnsLimits(bnbCfg, true),
 			"lns_effort":   lnsEffort(bnbCfg, math.Inf(1)),
 			"plunge_quot":  plungeQuot(bnbCfg, 0.5),
@@ -231,6 +239,15 @@ func rinsSchedule(cfg bnb.Config, fixed bool) string {
 		return "fixed"
 	}
 	return "adaptive"
+}
+
+// gapPrune is the resume record's gap_prune of a search with this gap
+// limit: "-" without one, else whether nodes within it are pruned.
+func gapPrune(gapLimit float64, stopOnly bool) string {
+	if gapLimit == 0 {
+		return "-"
+	}
+	return fmt.Sprint(!stopOnly)
 }
 
 // lnsLimits is the resume record's lns_limits of a search with cfg's

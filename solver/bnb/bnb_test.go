@@ -466,3 +466,54 @@ func TestGapLimitBracketsTheOptimum(t *testing.T) {
 		t.Error("no instance ended at the gap limit: the test does not exercise it")
 	}
 }
+
+// Pruning within the gap limit keeps the search's promise: on brute-forced
+// binary programs the optimum lies between the dual bound and the
+// solution, the gap is at most the limit, and optimal is reported only
+// for the optimum. With GapStopOnly no node is pruned within the gap.
+func TestGapPruningBracketsTheOptimum(t *testing.T) {
+	const limit = 0.1
+	rng := rand.New(rand.NewPCG(11, 12))
+	gapPruned, limited := int64(0), 0
+	for k := range 40 {
+		m := randomBinary(rng, 12, 6)
+		want, feasible := bruteForce(m)
+		if !feasible {
+			continue
+		}
+		for _, stopOnly := range []bool{false, true} {
+			// Without cuts and heuristics, so that the trees have nodes to prune.
+			res := solveBnB(t, m, "pscost", bnb.Config{GapLimit: limit, GapStopOnly: stopOnly, NoCuts: true, NoHeuristics: true})
+			switch res.Status {
+			case solver.StatusOptimal:
+				if math.Abs(res.Objective-want) > 1e-6 {
+					t.Fatalf("instance %d, stop only %v: optimal %v, brute force %v", k, stopOnly, res.Objective, want)
+				}
+			case solver.StatusGapLimit:
+				limited++
+			default:
+				t.Fatalf("instance %d, stop only %v: status %v", k, stopOnly, res.Status)
+			}
+			lo, hi := res.Stats.DualBound, res.Objective
+			if m.Sense == solver.Maximize {
+				lo, hi = hi, lo
+			}
+			if lo > want+1e-6 || hi < want-1e-6 {
+				t.Fatalf("instance %d, stop only %v: [%v, %v] does not bracket the optimum %v", k, stopOnly, lo, hi, want)
+			}
+			if res.Stats.Gap > limit {
+				t.Fatalf("instance %d, stop only %v: gap %v above %v", k, stopOnly, res.Stats.Gap, limit)
+			}
+			checkSolution(t, m, res)
+			if stopOnly && res.Stats.GapPruned != 0 {
+				t.Fatalf("instance %d: %d nodes pruned within the gap with GapStopOnly", k, res.Stats.GapPruned)
+			}
+			if !stopOnly {
+				gapPruned += res.Stats.GapPruned
+			}
+		}
+	}
+	if gapPruned == 0 || limited == 0 {
+		t.Errorf("%d nodes pruned within the gap, %d searches at the gap limit: the test does not exercise pruning", gapPruned, limited)
+	}
+}

@@ -52,8 +52,16 @@ type Config struct {
 	NodeSelection NodeSelection
 	// NodeLimit stops the search after this many nodes (0: none).
 	NodeLimit int64
-	// GapLimit stops the search once the relative gap is at most this (0: prove optimality).
+	// GapLimit stops the search once the relative gap is at most this (0:
+	// prove optimality). It also prunes every node whose bound lies within
+	// it of the incumbent, as HiGHS prunes with mip_rel_gap; the least
+	// such bound stays part of the dual bound, and a search that ends on
+	// an empty tree so ends with StatusGapLimit unless that bound reached
+	// the incumbent.
 	GapLimit float64
+	// GapStopOnly has GapLimit only stop the search, pruning nodes by the
+	// incumbent alone (the search before gap pruning).
+	GapStopOnly bool
 	// Cutoff, when HasCutoff, prunes nodes whose bound reaches it (in the
 	// model's own sense: an upper bound for a minimisation).
 	Cutoff    float64

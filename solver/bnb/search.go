@@ -105,6 +105,10 @@ type Search struct {
 	spare     []float64 // the next incumbent's buffer
 	incObj    float64   // minimisation form; +Inf when none
 	cutoffSet float64   // objective bound handed to the LP engine
+	// gapBound is the least bound of the nodes pruned because they lay
+	// within Config.GapLimit of the incumbent (+Inf: none), part of the
+	// dual bound for as long as the search lasts.
+	gapBound float64
 
 	// sbBound holds, for the current node, exact strong-branching values
 	// of the down and up children of a column (-Inf when unknown).
@@ -170,7 +174,7 @@ func NewSearch(ctx context.Context, lp solver.Engine, m *solver.Model, cfg Confi
 	n, r := m.NumCols(), m.NumRows()
 	s := &Search{
 		cfg: cfg, heur: cfg.Heuristics.withDefaults(), lp: lp, model: m, sgn: 1, n: n, m: r,
-		open: newOpenSet(cfg.NodeSelection), incObj: math.Inf(1), cutoffSet: math.Inf(1), sbBound: map[int][2]float64{},
+		open: newOpenSet(cfg.NodeSelection), incObj: math.Inf(1), cutoffSet: math.Inf(1), gapBound: math.Inf(1), sbBound: map[int][2]float64{},
 		agg:   aggTable{bound: math.Inf(-1)},
 		start: time.Now(), status: solver.StatusUnknown, running: NodeLP,
 	}
@@ -289,6 +293,31 @@ func (s *Search) pruned(bound float64) bool {
 	return bound >= c-1e-9*math.Max(1, math.Abs(c))
 }
 
+// withinGap reports whether a bound lies within Config.GapLimit of the
+// incumbent, so that its node may be pruned as HiGHS prunes with
+// mip_rel_gap: the search then still ends within the gap of the optimum.
+func (s *Search) withinGap(bound float64) bool {
+	return s.cfg.GapLimit > 0 && !s.cfg.GapStopOnly && !math.IsInf(s.incObj, 1) &&
+		relGap(s.incObj, bound) <= s.cfg.GapLimit
+}
+
+// prune reports whether a node of this bound is pruned: cut off, or
+// within the gap of the incumbent, whose bound it then keeps for the dual
+// bound. (Strong branching, the heuristics and the cuts' loop ask pruned
+// alone: a child or a dive is no node of the tree.)
+func (s *Search) prune(bound float64) bool {
+	if s.pruned(bound) {
+		return true
+	}
+	bound = math.Max(bound, s.agg.bound) // a bound on every node (-Inf: none)
+	if !s.withinGap(bound) {
+		return false
+	}
+	s.gapBound = math.Min(s.gapBound, bound)
+	s.stats.GapPruned++
+	return true
+}
+
 // Next processes nodes until one needs a branching decision, which it
 // returns, or until the search ends (nil). Limits end it with a status.
 func (s *Search) Next(ctx context.Context) (*Decision, error) {
@@ -302,14 +331,17 @@ func (s *Search) Next(ctx context.Context) (*Decision, error) {
 		}
 		node := s.selectNode()
 		if node == nil {
-			if math.IsInf(s.incObj, 1) {
+			switch {
+			case math.IsInf(s.incObj, 1):
 				s.finish(solver.StatusInfeasible)
-			} else {
+			case relGap(s.incObj, s.dualBound()) > 0:
+				s.finish(solver.StatusGapLimit) // nodes pruned within the gap: no proof
+			default:
 				s.finish(solver.StatusOptimal)
 			}
 			break
 		}
-		if s.pruned(node.Bound) {
+		if s.prune(node.Bound) {
 			s.open.mem.closed(node)
 			continue
 		}
@@ -418,7 +450,7 @@ func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
 	if err := s.readLP(node); err != nil {
 		return false, err
 	}
-	if s.pruned(node.Bound) {
+	if s.prune(node.Bound) {
 		s.updateBounds()
 		return false, nil
 	}
@@ -427,7 +459,7 @@ func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
 		if err := s.separateCuts(ctx, node); err != nil || s.finished {
 			return false, err
 		}
-		if s.pruned(node.Bound) {
+		if s.prune(node.Bound) {
 			s.updateBounds()
 			return false, nil
 		}
@@ -445,7 +477,7 @@ func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
 	if err := s.runHeuristics(ctx, node); err != nil {
 		return false, err
 	}
-	if s.pruned(node.Bound) {
+	if s.prune(node.Bound) {
 		s.updateBounds()
 		return false, nil
 	}
@@ -717,6 +749,7 @@ func (s *Search) dualBound() float64 {
 	if s.cur != nil {
 		b = math.Min(b, s.cur.Bound)
 	}
+	b = math.Min(b, s.gapBound)
 	if math.IsInf(b, 1) {
 		return s.incObj // nothing open: the incumbent is optimal
 	}

@@ -42,6 +42,9 @@ type Stats struct {
 	Cuts CutStats
 	// Redcost counts reduced-cost fixing's work.
 	Redcost RedcostStats
+	// GapPruned counts the nodes pruned because their bound lay within
+	// Config.GapLimit of the incumbent (and not past it).
+	GapPruned int64
 	// RootLPValue is the root LP's value before cuts, RootBound the root's
 	// bound after them (minimisation form).
 	RootLPValue float64
