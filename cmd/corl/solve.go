@@ -85,6 +85,14 @@ type solveResult struct {
 	// GapPruned: corl's branch-and-bound only, the nodes pruned within
 	// --gap-limit of the incumbent (--gap-prune).
 	GapPruned int64 `json:"gap_pruned,omitempty"`
+	// LPResolves: corl's branch-and-bound only, the LPs solved again from
+	// the slack basis after HiGHS ended a warm-started one with an
+	// unknown status.
+	LPResolves int64 `json:"lp_resolves,omitempty"`
+	// IntegralRepairs: corl's branch-and-bound only, the integral LP
+	// solutions whose continuous columns were solved again with the
+	// integer columns fixed, because rounding left a row violated.
+	IntegralRepairs int64 `json:"integral_repairs,omitempty"`
 	// Found: corl's branch-and-bound only, each improving solution in
 	// turn, with the node count when it was found and what found it.
 	Found []foundResult `json:"found,omitempty"`
@@ -349,6 +357,12 @@ func printResult(w io.Writer, r solveResult) {
 	}
 	if r.GapPruned > 0 {
 		fmt.Fprintf(tw, "gap pruning\t%d nodes pruned within the gap limit\n", r.GapPruned)
+	}
+	if r.IntegralRepairs > 0 {
+		fmt.Fprintf(tw, "integral repairs\t%d integral LP solutions re-solved with the integers fixed (rounding left a row violated)\n", r.IntegralRepairs)
+	}
+	if r.LPResolves > 0 {
+		fmt.Fprintf(tw, "lp resolves\t%d LPs solved again from the slack basis (an unknown status from a warm start)\n", r.LPResolves)
 	}
 	if o := r.OpenNodes; o != nil {
 		fmt.Fprintf(tw, "open nodes\tpeak %d bytes, %d open then, %.0f bytes per open node\n", o.PeakBytes, o.AtPeak, o.BytesPerNode)

@@ -146,6 +146,8 @@ func bnbResult(res bnb.Result, m *solver.Model, name, engine string) solveResult
 		r.Found = append(r.Found, foundResult{Node: f.Node, Objective: f.Objective, By: f.By.String()})
 	}
 	r.GapPruned = res.Stats.GapPruned
+	r.LPResolves = res.Stats.LPResolves
+	r.IntegralRepairs = res.Stats.IntegralRepairs
 	if rc := res.Stats.Redcost; rc != (bnb.RedcostStats{}) {
 		r.Redcost = &rc
 	}

@@ -3,6 +3,7 @@ package bnb_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -250,6 +251,45 @@ func TestSharedMIPLIB(t *testing.T) {
 	}
 }
 
+// TestSharedMIPLIBPscost: pseudocost branching under the benchmarks'
+// gap limit (1e-4, HiGHS's default) on every shared MIPLIB instance ends
+// within the gap of the known optimum, bracketing it. On sp150x300d this
+// search meets a node LP that HiGHS ends with an unknown status (node
+// 1,390 of the wasmtime build), which once ended the whole search with an
+// error; it is solved again from the slack basis.
+func TestSharedMIPLIBPscost(t *testing.T) {
+	const limit = 1e-4
+	for _, in := range sharedtest.Instances(t) {
+		if in.Kind != "MILP" || in.Status != "optimal" {
+			continue
+		}
+		name := strings.TrimSuffix(in.Name, ".mps")
+		t.Run(name, func(t *testing.T) {
+			m, err := solver.ReadMPSFile(in.File)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := solveBnB(t, m, "pscost", bnb.Config{GapLimit: limit})
+			t.Logf("%v: %d nodes, %d LPs solved again, objective %v, dual bound %v", res.Status, res.Stats.Nodes, res.Stats.LPResolves, res.Objective, res.Stats.DualBound)
+			if res.Status != solver.StatusOptimal && res.Status != solver.StatusGapLimit {
+				t.Fatalf("status %v, want optimal or gap_limit", res.Status)
+			}
+			checkSolution(t, m, res)
+			sgn := 1.0
+			if m.Sense == solver.Maximize {
+				sgn = -1
+			}
+			tol := 1e-6 * math.Max(1, math.Abs(in.Objective))
+			if sgn*res.Stats.DualBound > sgn*in.Objective+tol || sgn*res.Objective < sgn*in.Objective-tol {
+				t.Errorf("bounds [%v, %v] do not bracket the optimum %v", res.Stats.DualBound, res.Objective, in.Objective)
+			}
+			if res.Stats.Gap > limit {
+				t.Errorf("gap %v above the limit %v", res.Stats.Gap, limit)
+			}
+		})
+	}
+}
+
 func TestLimitsAreStatuses(t *testing.T) {
 	m := solvertest.SetCover(rand.New(rand.NewPCG(9, 9)), 150, 300, 0.05, 100)
 	res := solveBnB(t, m, "mostfrac", bnb.Config{NodeLimit: 3, NoHeuristics: true})
@@ -348,6 +388,75 @@ func TestDeadlineIsTimeLimit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// unknownAt is an LP engine that, from its n-th solve on, reports every
+// k-th solve (or, with every, each one) as ending with an unknown status,
+// as HiGHS does after numerical trouble; HiGHS has solved it all the same.
+// It embeds the solver itself, so that the search finds HiGHS's optional
+// interfaces (options, tableau) on it.
+type unknownAt struct {
+	*highs.Solver
+	n, k     int
+	every    bool
+	solves   int
+	unknowns int
+}
+
+func (e *unknownAt) Solve(ctx context.Context) (solver.Status, error) {
+	e.solves++
+	st, err := e.Solver.Solve(ctx)
+	if err == nil && e.solves >= e.n && (e.every || (e.solves-e.n)%e.k == 0) {
+		e.unknowns++
+		return solver.StatusUnknown, nil
+	}
+	return st, err
+}
+
+// TestUnknownNodeLPIsSolvedAgain: a node LP (or a re-solve with cuts)
+// that HiGHS ends with an unknown status is solved again from the slack
+// basis, and the search goes on to HiGHS's optimum; one that fails again
+// ends the search with an error naming the node, not a panic.
+func TestUnknownNodeLPIsSolvedAgain(t *testing.T) {
+	m := solvertest.SetCover(rand.New(rand.NewPCG(1, 9)), 150, 300, 0.05, 100)
+	st, opt := highsMIP(t, m)
+	if st != solver.StatusOptimal {
+		t.Fatalf("HiGHS: %v", st)
+	}
+	// Without strong branching and heuristics, every LP is a node's or a
+	// cut round's; every 7th one from the 3rd on (the root's cut rounds
+	// included) reports unknown, and its second solve, the next, does not.
+	cfg := bnb.Config{NoHeuristics: true}
+	for _, cuts := range []bool{false, true} {
+		t.Run(fmt.Sprintf("cuts=%v", cuts), func(t *testing.T) {
+			cfg.NoCuts = !cuts
+			lp := &unknownAt{Solver: newLP(t), n: 3, k: 7}
+			r, _ := bnb.NewRule("pscost", 1)
+			res, err := bnb.Solve(context.Background(), lp, m, r, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Status != solver.StatusOptimal || math.Abs(res.Objective-opt) > 1e-6*math.Max(1, math.Abs(opt)) {
+				t.Fatalf("%v %v, want optimal %v", res.Status, res.Objective, opt)
+			}
+			checkSolution(t, m, res)
+			t.Logf("%d nodes, %d LPs, %d reported unknown, %d cut rounds", res.Stats.Nodes, lp.solves, lp.unknowns, res.Stats.Cuts.Rounds)
+			if cuts && res.Stats.Cuts.Rounds == 0 {
+				t.Error("no cut round: the re-solves with cuts are not exercised")
+			}
+			if lp.unknowns == 0 || res.Stats.LPResolves != int64(lp.unknowns) {
+				t.Errorf("%d LPs solved again, %d reported unknown: want as many, and some", res.Stats.LPResolves, lp.unknowns)
+			}
+		})
+	}
+	t.Run("unknown again", func(t *testing.T) {
+		lp := &unknownAt{Solver: newLP(t), n: 5, every: true}
+		r, _ := bnb.NewRule("pscost", 1)
+		_, err := bnb.Solve(context.Background(), lp, m, r, bnb.Config{NoHeuristics: true, NoCuts: true})
+		if err == nil || !strings.Contains(err.Error(), "node") || !strings.Contains(err.Error(), "unknown") {
+			t.Fatalf("error %v, want one naming the node and the unknown status", err)
+		}
+	})
 }
 
 // TestInfeasibleIntegralsAreFinite: proving a model infeasible makes the

@@ -426,7 +426,7 @@ func (s *Search) stalled(bounds []float64) bool {
 // cut off: node.Bound is +Inf) or the search finished.
 func (s *Search) resolveWithCuts(ctx context.Context, node *Node) (bool, error) {
 	before := s.stats.LPIterations
-	st, err := s.solveLP(ctx)
+	st, err := s.solveNodeLP(ctx)
 	s.stats.Cuts.LPIterations += s.stats.LPIterations - before
 	s.stats.LPIterations = before
 	if err != nil {

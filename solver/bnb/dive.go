@@ -180,8 +180,7 @@ func (s *Search) diveLoop(ctx context.Context, kind Heuristic, x, lo, up []float
 	for {
 		j, dir := s.diveChoice(kind, x, lo, up)
 		if j < 0 {
-			s.newIncumbent(x, true) // an integral LP solution: feasible
-			return nil
+			return s.offerIntegral(ctx, x, true) // an integral LP solution
 		}
 		st.Nodes++
 		oldLo, oldUp := lo[j], up[j]

@@ -98,17 +98,7 @@ func (s *Search) closeSub() error {
 
 func (s *Search) solveSubMIP(ctx context.Context, kind Heuristic, sub solver.Engine, lo, up []float64) error {
 	st := &s.stats.Heuristics[kind]
-	if s.subModel == nil {
-		m := s.model.Clone()
-		m.Sense = solver.Minimize
-		copy(m.Cost, s.cost)
-		m.Offset *= s.sgn
-		s.subModel = m
-	}
-	m := s.subModel
-	copy(m.ColLower, lo)
-	copy(m.ColUpper, up)
-	if err := sub.Load(m); err != nil {
+	if err := sub.Load(s.subModelWith(lo, up)); err != nil {
 		return err
 	}
 	if o, ok := sub.(solver.OptionSetter); ok {
@@ -177,6 +167,88 @@ func (s *Search) solveSubMIP(ctx context.Context, kind Heuristic, sub solver.Eng
 		s.newIncumbent(s.subX, true)
 	}
 	return nil
+}
+
+// subModelWith returns the model in minimisation form with the column
+// bounds lo and up, for the sub-MIP engine.
+func (s *Search) subModelWith(lo, up []float64) *solver.Model {
+	if s.subModel == nil {
+		m := s.model.Clone()
+		m.Sense = solver.Minimize
+		copy(m.Cost, s.cost)
+		m.Offset *= s.sgn
+		s.subModel = m
+	}
+	copy(s.subModel.ColLower, lo)
+	copy(s.subModel.ColUpper, up)
+	return s.subModel
+}
+
+// offerIntegral offers x, an LP solution whose integer columns are
+// integral within intTol, as an incumbent. Rounding those columns moves
+// the rows' activities by up to their coefficients times intTol, and
+// where that leaves a row violated by more than feasTol, the continuous
+// columns are solved again, on the sub-MIP engine, with the integer
+// columns fixed at their rounded values, as HiGHS does with each new
+// integer-feasible solution; that solution is offered instead
+// (Stats.IntegralRepairs). Without an engine to solve it on, or when that
+// LP fails, x is offered as it is, as before.
+func (s *Search) offerIntegral(ctx context.Context, x []float64, heuristic bool) error {
+	if s.rowsFeasible(x) {
+		s.newIncumbent(x, heuristic)
+		return nil
+	}
+	y, err := s.repairIntegral(ctx, x)
+	if err != nil {
+		return err
+	}
+	if y != nil {
+		s.stats.IntegralRepairs++
+		x = y
+	}
+	s.newIncumbent(x, heuristic)
+	return nil
+}
+
+// repairIntegral solves the LP of the continuous columns with the integer
+// columns fixed at x's rounded values; it returns its solution when that
+// is feasible, else nil.
+func (s *Search) repairIntegral(ctx context.Context, x []float64) ([]float64, error) {
+	sub, err := s.subEngine()
+	if err != nil || sub == nil {
+		return nil, err
+	}
+	lo, up := append([]float64(nil), s.rootLo...), append([]float64(nil), s.rootUp...)
+	for j, v := range x {
+		if s.integer[j] {
+			lo[j], up[j] = math.Round(v), math.Round(v)
+		}
+	}
+	if err := sub.Load(s.subModelWith(lo, up)); err != nil {
+		return nil, err
+	}
+	if o, ok := sub.(solver.OptionSetter); ok {
+		// The sub-MIPs' cutoff would hide a repaired solution that is
+		// no better than the incumbent, which newIncumbent rejects anyway.
+		if err := o.SetDoubleOption("objective_bound", math.Inf(1)); err != nil {
+			return nil, err
+		}
+	}
+	st, err := sub.Solve(ctx)
+	if st == solver.StatusInterrupted || st == solver.StatusTimeLimit {
+		return nil, nil // the search sees its own context next
+	}
+	if err != nil || st != solver.StatusOptimal {
+		return nil, err
+	}
+	y := make([]float64, s.n)
+	if err := sub.SolutionTo(y, nil, nil, nil); err != nil {
+		return nil, err
+	}
+	if !s.feasible(y) {
+		return nil, nil
+	}
+	return y, nil
 }
 
 // feasible reports whether x, with its integer columns rounded, lies in

@@ -466,7 +466,9 @@ func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
 		s.fractionalCandidates()
 	}
 	if len(s.cands) == 0 {
-		s.newIncumbent(s.x, false)
+		if err := s.offerIntegral(ctx, s.x, false); err != nil {
+			return false, err
+		}
 		s.improveDue()
 		s.updateBounds()
 		return false, nil
@@ -501,7 +503,7 @@ func (s *Search) solveNode(ctx context.Context, node *Node) (solver.Status, erro
 		return solver.StatusObjectiveBound, err
 	}
 	before := s.stats.LPIterations
-	st, err := s.solveLP(ctx)
+	st, err := s.solveNodeLP(ctx)
 	s.tree[node.ID].LPIterations += s.stats.LPIterations - before
 	if err != nil {
 		return 0, err
@@ -687,6 +689,41 @@ func (s *Search) solveLP(ctx context.Context) (solver.Status, error) {
 	}
 	s.stats.LPIterations += int64(it)
 	return st, nil
+}
+
+// solveNodeLP solves a node's LP (its first solve, or a re-solve with new
+// cuts). When HiGHS ends it with an unknown status, numerical trouble on
+// the way from the warm start (sp150x300d under pscost with a gap limit
+// met it at its 1,390th node), it solves the LP again from the slack
+// basis (every column nonbasic at a finite bound, every row basic); the
+// status of that second solve stands. Stats.LPResolves counts them.
+// Strong-branching and diving LPs are not solved again: a status other
+// than optimal already tells them that the LP gave no information.
+func (s *Search) solveNodeLP(ctx context.Context) (solver.Status, error) {
+	st, err := s.solveLP(ctx)
+	if err != nil || st != solver.StatusUnknown {
+		return st, err
+	}
+	s.stats.LPResolves++
+	cb := make([]solver.BasisStatus, s.n)
+	for j := range cb {
+		switch {
+		case !math.IsInf(s.curLo[j], -1):
+			cb[j] = solver.AtLower
+		case !math.IsInf(s.curUp[j], 1):
+			cb[j] = solver.AtUpper
+		default:
+			cb[j] = solver.AtZero
+		}
+	}
+	rb := make([]solver.BasisStatus, s.lpRows())
+	for i := range rb {
+		rb[i] = solver.Basic
+	}
+	if err := s.lp.SetBasis(cb, rb); err != nil {
+		return solver.StatusError, err
+	}
+	return s.solveLP(ctx)
 }
 
 func (s *Search) recordAges() {

@@ -27,7 +27,14 @@ type Stats struct {
 	SBTime           time.Duration
 	// SBWarmStarts counts the node LPs warm-started from the final basis
 	// of their parent's strong branching on them.
-	SBWarmStarts        int64
+	SBWarmStarts int64
+	// LPResolves counts the LPs solved again from the slack basis after
+	// HiGHS ended a warm-started solve with an unknown status.
+	LPResolves int64
+	// IntegralRepairs counts the integral LP solutions (a node's, a
+	// dive's) whose rounding left a row violated, and whose continuous
+	// columns were solved again with the integer columns fixed.
+	IntegralRepairs     int64
 	Incumbents          int // improving solutions found
 	HeuristicIncumbents int // of which by a primal heuristic
 	// Found lists the improving solutions in the order they were found,
