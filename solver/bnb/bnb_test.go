@@ -342,8 +342,10 @@ func (c *expiringContext) Err() error {
 
 // deadlineAt is an LP engine whose deadline passes at its n-th solve:
 // before HiGHS starts it (during) or after HiGHS finished it (between).
+// It embeds the solver itself, so that the search finds HiGHS's optional
+// interfaces on it and runs as it does on HiGHS (cuts included).
 type deadlineAt struct {
-	solver.Engine
+	*highs.Solver
 	ctx    *expiringContext
 	n      int
 	during bool
@@ -355,7 +357,7 @@ func (e *deadlineAt) Solve(ctx context.Context) (solver.Status, error) {
 	if e.solves == e.n && e.during {
 		e.ctx.expire()
 	}
-	st, err := e.Engine.Solve(ctx)
+	st, err := e.Solver.Solve(ctx)
 	if e.solves == e.n && !e.during {
 		e.ctx.expire()
 	}
@@ -374,7 +376,7 @@ func TestDeadlineIsTimeLimit(t *testing.T) {
 		name := map[bool]string{true: "during an LP", false: "between LPs"}[during]
 		t.Run(name, func(t *testing.T) {
 			ctx := newExpiringContext()
-			lp := &deadlineAt{Engine: newLP(t), ctx: ctx, n: 10, during: during}
+			lp := &deadlineAt{Solver: newLP(t), ctx: ctx, n: 10, during: during}
 			r, _ := bnb.NewRule("mostfrac", 1)
 			res, err := bnb.Solve(ctx, lp, m, r, bnb.Config{NoHeuristics: true})
 			if err != nil || res.Status != solver.StatusTimeLimit {
