@@ -213,8 +213,9 @@ type Heuristics struct {
 	// machine.
 	LNSTime time.Duration
 	// SubMIP makes the engine the sub-MIPs run on (nil: Spawn on the node
-	// LP engine when it is a solver.Spawner; without either, no LNS). The
-	// search closes it when it ends.
+	// LP engine when it is a solver.Spawner; without either, no LNS), and
+	// the repairs of rounded integral LP solutions (Stats.IntegralRepairs).
+	// The search closes it when it ends.
 	SubMIP func() (solver.Engine, error)
 }
 
