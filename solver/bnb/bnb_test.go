@@ -212,43 +212,33 @@ var (
 )
 
 func TestSharedMIPLIB(t *testing.T) {
-	for _, in := range sharedtest.Instances(t) {
-		if in.Kind != "MILP" {
-			continue
+	bnb.EachSharedMILP(t, nil, func(t *testing.T, name string, in sharedtest.Instance, m *solver.Model) {
+		cfg := bnb.Config{}
+		if withCutoff[name] {
+			cfg.Cutoff, cfg.HasCutoff = in.Objective+0.5, true
 		}
-		name := strings.TrimSuffix(in.Name, ".mps")
-		t.Run(name, func(t *testing.T) {
-			m, err := solver.ReadMPSFile(in.File)
-			if err != nil {
-				t.Fatal(err)
+		if boundsOnly[name] {
+			cfg.NodeLimit = 300
+		}
+		res := solveBnB(t, m, "relpscost", cfg)
+		t.Logf("%v: %d nodes, %d LP iterations, %v", res.Status, res.Stats.Nodes, res.Stats.LPIterations, res.Stats.Time)
+		if boundsOnly[name] {
+			tol := 1e-6 * math.Max(1, math.Abs(in.Objective))
+			if res.Status != solver.StatusNodeLimit || res.Stats.DualBound > in.Objective+tol || res.Objective < in.Objective-tol {
+				t.Fatalf("%v: bounds [%v, %v] do not bracket the optimum %v", res.Status, res.Stats.DualBound, res.Objective, in.Objective)
 			}
-			cfg := bnb.Config{}
-			if withCutoff[name] {
-				cfg.Cutoff, cfg.HasCutoff = in.Objective+0.5, true
+			return
+		}
+		if res.Status.String() != in.Status {
+			t.Fatalf("status %v, want %s", res.Status, in.Status)
+		}
+		if in.Status == "optimal" {
+			if math.Abs(res.Objective-in.Objective) > 1e-6*math.Max(1, math.Abs(in.Objective)) {
+				t.Errorf("objective %.10g, want %.10g", res.Objective, in.Objective)
 			}
-			if boundsOnly[name] {
-				cfg.NodeLimit = 300
-			}
-			res := solveBnB(t, m, "relpscost", cfg)
-			t.Logf("%v: %d nodes, %d LP iterations, %v", res.Status, res.Stats.Nodes, res.Stats.LPIterations, res.Stats.Time)
-			if boundsOnly[name] {
-				tol := 1e-6 * math.Max(1, math.Abs(in.Objective))
-				if res.Status != solver.StatusNodeLimit || res.Stats.DualBound > in.Objective+tol || res.Objective < in.Objective-tol {
-					t.Fatalf("%v: bounds [%v, %v] do not bracket the optimum %v", res.Status, res.Stats.DualBound, res.Objective, in.Objective)
-				}
-				return
-			}
-			if res.Status.String() != in.Status {
-				t.Fatalf("status %v, want %s", res.Status, in.Status)
-			}
-			if in.Status == "optimal" {
-				if math.Abs(res.Objective-in.Objective) > 1e-6*math.Max(1, math.Abs(in.Objective)) {
-					t.Errorf("objective %.10g, want %.10g", res.Objective, in.Objective)
-				}
-				checkSolution(t, m, res)
-			}
-		})
-	}
+			checkSolution(t, m, res)
+		}
+	})
 }
 
 // TestSharedMIPLIBPscost: pseudocost branching under the benchmarks'
@@ -259,35 +249,25 @@ func TestSharedMIPLIB(t *testing.T) {
 // error; it is solved again from the slack basis.
 func TestSharedMIPLIBPscost(t *testing.T) {
 	const limit = 1e-4
-	for _, in := range sharedtest.Instances(t) {
-		if in.Kind != "MILP" || in.Status != "optimal" {
-			continue
+	bnb.EachSharedMILP(t, bnb.SharedOptimal, func(t *testing.T, _ string, in sharedtest.Instance, m *solver.Model) {
+		res := solveBnB(t, m, "pscost", bnb.Config{GapLimit: limit})
+		t.Logf("%v: %d nodes, %d LPs solved again, objective %v, dual bound %v", res.Status, res.Stats.Nodes, res.Stats.LPResolves, res.Objective, res.Stats.DualBound)
+		if res.Status != solver.StatusOptimal && res.Status != solver.StatusGapLimit {
+			t.Fatalf("status %v, want optimal or gap_limit", res.Status)
 		}
-		name := strings.TrimSuffix(in.Name, ".mps")
-		t.Run(name, func(t *testing.T) {
-			m, err := solver.ReadMPSFile(in.File)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res := solveBnB(t, m, "pscost", bnb.Config{GapLimit: limit})
-			t.Logf("%v: %d nodes, %d LPs solved again, objective %v, dual bound %v", res.Status, res.Stats.Nodes, res.Stats.LPResolves, res.Objective, res.Stats.DualBound)
-			if res.Status != solver.StatusOptimal && res.Status != solver.StatusGapLimit {
-				t.Fatalf("status %v, want optimal or gap_limit", res.Status)
-			}
-			checkSolution(t, m, res)
-			sgn := 1.0
-			if m.Sense == solver.Maximize {
-				sgn = -1
-			}
-			tol := 1e-6 * math.Max(1, math.Abs(in.Objective))
-			if sgn*res.Stats.DualBound > sgn*in.Objective+tol || sgn*res.Objective < sgn*in.Objective-tol {
-				t.Errorf("bounds [%v, %v] do not bracket the optimum %v", res.Stats.DualBound, res.Objective, in.Objective)
-			}
-			if res.Stats.Gap > limit {
-				t.Errorf("gap %v above the limit %v", res.Stats.Gap, limit)
-			}
-		})
-	}
+		checkSolution(t, m, res)
+		sgn := 1.0
+		if m.Sense == solver.Maximize {
+			sgn = -1
+		}
+		tol := 1e-6 * math.Max(1, math.Abs(in.Objective))
+		if sgn*res.Stats.DualBound > sgn*in.Objective+tol || sgn*res.Objective < sgn*in.Objective-tol {
+			t.Errorf("bounds [%v, %v] do not bracket the optimum %v", res.Stats.DualBound, res.Objective, in.Objective)
+		}
+		if res.Stats.Gap > limit {
+			t.Errorf("gap %v above the limit %v", res.Stats.Gap, limit)
+		}
+	})
 }
 
 func TestLimitsAreStatuses(t *testing.T) {
@@ -539,40 +519,33 @@ func TestBranchRefusesNonCandidate(t *testing.T) {
 func TestGapLimitBracketsTheOptimum(t *testing.T) {
 	const limit = 0.01
 	limited := 0
-	for _, in := range sharedtest.Instances(t) {
-		name := strings.TrimSuffix(in.Name, ".mps")
-		if in.Kind != "MILP" || in.Status != "optimal" || name == "sp150x300d" || name == "p0548" {
-			continue // those two take most of a minute
-		}
-		t.Run(name, func(t *testing.T) {
-			m, err := solver.ReadMPSFile(in.File)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if m.Sense != solver.Minimize {
-				t.Skip("the bracket below is written for a minimisation")
-			}
-			res := solveBnB(t, m, "relpscost", bnb.Config{GapLimit: limit})
-			t.Logf("%v: %d nodes, objective %v, dual bound %v, gap %v", res.Status, res.Stats.Nodes, res.Objective, res.Stats.DualBound, res.Stats.Gap)
-			tol := 1e-6 * math.Max(1, math.Abs(in.Objective))
-			switch {
-			case res.Status == solver.StatusGapLimit:
-				limited++
-				if res.Stats.Gap == 0 {
-					t.Error("gap_limit with the gap closed")
-				}
-			case res.Status != solver.StatusOptimal:
-				t.Fatalf("status %v, want optimal or gap_limit", res.Status)
-			}
-			if res.Stats.Gap > limit {
-				t.Errorf("gap %v above the limit %v", res.Stats.Gap, limit)
-			}
-			if res.Stats.DualBound > in.Objective+tol || res.Objective < in.Objective-tol {
-				t.Errorf("bounds [%v, %v] do not bracket the optimum %v", res.Stats.DualBound, res.Objective, in.Objective)
-			}
-			checkSolution(t, m, res)
-		})
+	keep := func(name string, in sharedtest.Instance) bool {
+		return in.Status == "optimal" && name != "sp150x300d" && name != "p0548" // those two take most of a minute
 	}
+	bnb.EachSharedMILP(t, keep, func(t *testing.T, _ string, in sharedtest.Instance, m *solver.Model) {
+		if m.Sense != solver.Minimize {
+			t.Skip("the bracket below is written for a minimisation")
+		}
+		res := solveBnB(t, m, "relpscost", bnb.Config{GapLimit: limit})
+		t.Logf("%v: %d nodes, objective %v, dual bound %v, gap %v", res.Status, res.Stats.Nodes, res.Objective, res.Stats.DualBound, res.Stats.Gap)
+		tol := 1e-6 * math.Max(1, math.Abs(in.Objective))
+		switch {
+		case res.Status == solver.StatusGapLimit:
+			limited++
+			if res.Stats.Gap == 0 {
+				t.Error("gap_limit with the gap closed")
+			}
+		case res.Status != solver.StatusOptimal:
+			t.Fatalf("status %v, want optimal or gap_limit", res.Status)
+		}
+		if res.Stats.Gap > limit {
+			t.Errorf("gap %v above the limit %v", res.Stats.Gap, limit)
+		}
+		if res.Stats.DualBound > in.Objective+tol || res.Objective < in.Objective-tol {
+			t.Errorf("bounds [%v, %v] do not bracket the optimum %v", res.Stats.DualBound, res.Objective, in.Objective)
+		}
+		checkSolution(t, m, res)
+	})
 	if limited == 0 {
 		t.Error("no instance ended at the gap limit: the test does not exercise it")
 	}

@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/corl-go/corl/internal/highstest"
@@ -337,44 +336,34 @@ func rootCuts(t *testing.T, m *solver.Model, cfg Config) ([]*cut, Stats) {
 // cut as a row still finds the known optimum.
 func TestCutsOnSharedMIPLIB(t *testing.T) {
 	rises := map[string]bool{"egout": true, "lseu": true, "p0548": true, "rgn": true, "sp150x300d": true}
-	for _, in := range sharedtest.Instances(t) {
-		if in.Kind != "MILP" || in.Status != "optimal" {
-			continue
+	EachSharedMILP(t, SharedOptimal, func(t *testing.T, name string, in sharedtest.Instance, m *solver.Model) {
+		sgn := 1.0
+		if m.Sense == solver.Maximize {
+			sgn = -1
 		}
-		name := strings.TrimSuffix(in.Name, ".mps")
-		t.Run(name, func(t *testing.T) {
-			m, err := solver.ReadMPSFile(in.File)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sgn := 1.0
-			if m.Sense == solver.Maximize {
-				sgn = -1
-			}
-			opt := sgn * in.Objective
-			tol := 1e-6 * math.Max(1, math.Abs(opt))
-			cuts, st := rootCuts(t, m, Config{})
-			_, off := rootCuts(t, m, Config{NoCuts: true})
-			t.Logf("root LP %.8g, with %d cuts %.8g, optimum %.8g: %.1f%% of the gap closed", st.RootLPValue, len(cuts), st.RootBound, opt,
-				100*(st.RootBound-st.RootLPValue)/(opt-st.RootLPValue))
-			if math.Abs(off.RootBound-st.RootLPValue) > tol {
-				t.Errorf("root LP value %v, %v without cuts", st.RootLPValue, off.RootBound)
-			}
-			if st.RootBound < st.RootLPValue-tol || st.RootBound > opt+tol {
-				t.Errorf("root bound with cuts %v outside [root LP %v, optimum %v]", st.RootBound, st.RootLPValue, opt)
-			}
-			if rises[name] && st.RootBound < st.RootLPValue+0.1*(opt-st.RootLPValue) {
-				t.Errorf("cuts closed less than 10%% of the root gap: %v -> %v, optimum %v", st.RootLPValue, st.RootBound, opt)
-			}
-			if len(cuts) == 0 {
-				return
-			}
-			status, got, _ := highsOptimum(t, withCuts(m, cuts))
-			if status != solver.StatusOptimal || math.Abs(got-in.Objective) > tol {
-				t.Errorf("HiGHS with the %d cuts: %v %v, want %v", len(cuts), status, got, in.Objective)
-			}
-		})
-	}
+		opt := sgn * in.Objective
+		tol := 1e-6 * math.Max(1, math.Abs(opt))
+		cuts, st := rootCuts(t, m, Config{})
+		_, off := rootCuts(t, m, Config{NoCuts: true})
+		t.Logf("root LP %.8g, with %d cuts %.8g, optimum %.8g: %.1f%% of the gap closed", st.RootLPValue, len(cuts), st.RootBound, opt,
+			100*(st.RootBound-st.RootLPValue)/(opt-st.RootLPValue))
+		if math.Abs(off.RootBound-st.RootLPValue) > tol {
+			t.Errorf("root LP value %v, %v without cuts", st.RootLPValue, off.RootBound)
+		}
+		if st.RootBound < st.RootLPValue-tol || st.RootBound > opt+tol {
+			t.Errorf("root bound with cuts %v outside [root LP %v, optimum %v]", st.RootBound, st.RootLPValue, opt)
+		}
+		if rises[name] && st.RootBound < st.RootLPValue+0.1*(opt-st.RootLPValue) {
+			t.Errorf("cuts closed less than 10%% of the root gap: %v -> %v, optimum %v", st.RootLPValue, st.RootBound, opt)
+		}
+		if len(cuts) == 0 {
+			return
+		}
+		status, got, _ := highsOptimum(t, withCuts(m, cuts))
+		if status != solver.StatusOptimal || math.Abs(got-in.Objective) > tol {
+			t.Errorf("HiGHS with the %d cuts: %v %v, want %v", len(cuts), status, got, in.Objective)
+		}
+	})
 }
 
 // The root's rounds stop once the last StallRounds rounds together raised

@@ -158,28 +158,19 @@ func TestHeuristicsOff(t *testing.T) {
 // solution the heuristics find on the shared instances with known optima
 // is feasible and no better than the optimum.
 func TestHeuristicsOnSharedMIPLIB(t *testing.T) {
-	for _, in := range sharedtest.Instances(t) {
-		if in.Kind != "MILP" || in.Status != "optimal" {
-			continue
+	bnb.EachSharedMILP(t, bnb.SharedOptimal, func(t *testing.T, _ string, in sharedtest.Instance, m *solver.Model) {
+		res := solveBnB(t, m, "pscost", bnb.Config{NodeLimit: 1})
+		var calls []string
+		for h, st := range res.Stats.Heuristics {
+			if st.Calls > 0 {
+				calls = append(calls, bnb.Heuristic(h).String())
+			}
 		}
-		t.Run(strings.TrimSuffix(in.Name, ".mps"), func(t *testing.T) {
-			m, err := solver.ReadMPSFile(in.File)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res := solveBnB(t, m, "pscost", bnb.Config{NodeLimit: 1})
-			var calls []string
-			for h, st := range res.Stats.Heuristics {
-				if st.Calls > 0 {
-					calls = append(calls, bnb.Heuristic(h).String())
-				}
-			}
-			t.Logf("%v; heuristics run: %v; %d heuristic incumbents", res.Status, calls, res.Stats.HeuristicIncumbents)
-			if res.X != nil {
-				checkPoint(t, m, res.X, res.Objective, in.Objective, "root heuristics")
-			}
-		})
-	}
+		t.Logf("%v; heuristics run: %v; %d heuristic incumbents", res.Status, calls, res.Stats.HeuristicIncumbents)
+		if res.X != nil {
+			checkPoint(t, m, res.X, res.Objective, in.Objective, "root heuristics")
+		}
+	})
 }
 
 func TestParseHeuristics(t *testing.T) {
@@ -243,41 +234,34 @@ func TestParseHeuristics(t *testing.T) {
 // known optimum, and every observed branching column is an original one.
 // The slow instances (egout, lseu, sp150x300d) are left to the benchmarks.
 func TestPresolvedSearch(t *testing.T) {
-	for _, in := range sharedtest.Instances(t) {
-		name := strings.TrimSuffix(in.Name, ".mps")
-		if in.Kind != "MILP" || name == "egout" || name == "lseu" || name == "sp150x300d" {
-			continue
-		}
-		t.Run(name, func(t *testing.T) {
-			m, err := solver.ReadMPSFile(in.File)
-			if err != nil {
-				t.Fatal(err)
-			}
-			decisions := 0
-			cfg := bnb.Config{Presolve: true, Observe: func(d bnb.Decided) error {
-				decisions++
-				// (presolve may find a continuous column implied integer and branch on it)
-				if d.Column < 0 || d.Column >= m.NumCols() {
-					t.Errorf("decision %d: column %d is no column of the original model", d.Step, d.Column)
-				}
-				return nil
-			}}
-			if withCutoff[name] {
-				cfg.Cutoff, cfg.HasCutoff = in.Objective+0.5, true
-			}
-			res := solveBnB(t, m, "pscost", cfg)
-			t.Logf("%v: %d nodes, %d decisions", res.Status, res.Stats.Nodes, decisions)
-			if res.Status.String() != in.Status {
-				t.Fatalf("status %v, want %s", res.Status, in.Status)
-			}
-			if in.Status == "optimal" {
-				checkSolution(t, m, res)
-				if math.Abs(res.Objective-in.Objective) > 1e-6*math.Max(1, math.Abs(in.Objective)) {
-					t.Errorf("objective %.10g, want %.10g", res.Objective, in.Objective)
-				}
-			}
-		})
+	keep := func(name string, _ sharedtest.Instance) bool {
+		return name != "egout" && name != "lseu" && name != "sp150x300d"
 	}
+	bnb.EachSharedMILP(t, keep, func(t *testing.T, name string, in sharedtest.Instance, m *solver.Model) {
+		decisions := 0
+		cfg := bnb.Config{Presolve: true, Observe: func(d bnb.Decided) error {
+			decisions++
+			// (presolve may find a continuous column implied integer and branch on it)
+			if d.Column < 0 || d.Column >= m.NumCols() {
+				t.Errorf("decision %d: column %d is no column of the original model", d.Step, d.Column)
+			}
+			return nil
+		}}
+		if withCutoff[name] {
+			cfg.Cutoff, cfg.HasCutoff = in.Objective+0.5, true
+		}
+		res := solveBnB(t, m, "pscost", cfg)
+		t.Logf("%v: %d nodes, %d decisions", res.Status, res.Stats.Nodes, decisions)
+		if res.Status.String() != in.Status {
+			t.Fatalf("status %v, want %s", res.Status, in.Status)
+		}
+		if in.Status == "optimal" {
+			checkSolution(t, m, res)
+			if math.Abs(res.Objective-in.Objective) > 1e-6*math.Max(1, math.Abs(in.Objective)) {
+				t.Errorf("objective %.10g, want %.10g", res.Objective, in.Objective)
+			}
+		}
+	})
 }
 
 // TestDiveGoesPastRounding: on three disjoint 5-cycles (maximise the
