@@ -86,8 +86,7 @@ type solveResult struct {
 	// --gap-limit of the incumbent (--gap-prune).
 	GapPruned int64 `json:"gap_pruned,omitempty"`
 	// LPResolves: corl's branch-and-bound only, the LPs solved again from
-	// the slack basis after HiGHS ended a warm-started one with an
-	// unknown status.
+	// the slack basis after HiGHS ended a solve with an unknown status.
 	LPResolves int64 `json:"lp_resolves,omitempty"`
 	// IntegralRepairs: corl's branch-and-bound only, the integral LP
 	// solutions whose continuous columns were solved again with the
@@ -362,7 +361,7 @@ func printResult(w io.Writer, r solveResult) {
 		fmt.Fprintf(tw, "integral repairs\t%d integral LP solutions re-solved with the integers fixed (rounding left a row violated)\n", r.IntegralRepairs)
 	}
 	if r.LPResolves > 0 {
-		fmt.Fprintf(tw, "lp resolves\t%d LPs solved again from the slack basis (an unknown status from a warm start)\n", r.LPResolves)
+		fmt.Fprintf(tw, "lp resolves\t%d LPs solved again from the slack basis (HiGHS ended a solve with an unknown status)\n", r.LPResolves)
 	}
 	if o := r.OpenNodes; o != nil {
 		fmt.Fprintf(tw, "open nodes\tpeak %d bytes, %d open then, %.0f bytes per open node\n", o.PeakBytes, o.AtPeak, o.BytesPerNode)

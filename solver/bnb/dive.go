@@ -180,7 +180,8 @@ func (s *Search) diveLoop(ctx context.Context, kind Heuristic, x, lo, up []float
 	for {
 		j, dir := s.diveChoice(kind, x, lo, up)
 		if j < 0 {
-			return s.offerIntegral(ctx, x, true) // an integral LP solution
+			s.offerIntegral(ctx, x, true) // an integral LP solution
+			return nil
 		}
 		st.Nodes++
 		oldLo, oldUp := lo[j], up[j]

@@ -191,23 +191,23 @@ func (s *Search) subModelWith(lo, up []float64) *solver.Model {
 // columns are solved again, on the sub-MIP engine, with the integer
 // columns fixed at their rounded values, as HiGHS does with each new
 // integer-feasible solution; that solution is offered instead
-// (Stats.IntegralRepairs). Without an engine to solve it on, or when that
-// LP fails, x is offered as it is, as before.
-func (s *Search) offerIntegral(ctx context.Context, x []float64, heuristic bool) error {
+// (Stats.IntegralRepairs; the repair's simplex iterations are counted
+// nowhere). Without an engine to solve it on, or when that LP fails or
+// errs, x is offered as it is, as before. It reports whether x was
+// repaired: the solution offered is then no longer x's own value.
+func (s *Search) offerIntegral(ctx context.Context, x []float64, heuristic bool) bool {
 	if s.rowsFeasible(x) {
 		s.newIncumbent(x, heuristic)
-		return nil
+		return false
 	}
 	y, err := s.repairIntegral(ctx, x)
-	if err != nil {
-		return err
+	if err != nil || y == nil {
+		s.newIncumbent(x, heuristic)
+		return false
 	}
-	if y != nil {
-		s.stats.IntegralRepairs++
-		x = y
-	}
-	s.newIncumbent(x, heuristic)
-	return nil
+	s.stats.IntegralRepairs++
+	s.newIncumbent(y, heuristic)
+	return true
 }
 
 // repairIntegral solves the LP of the continuous columns with the integer
@@ -228,8 +228,9 @@ func (s *Search) repairIntegral(ctx context.Context, x []float64) ([]float64, er
 		return nil, err
 	}
 	if o, ok := sub.(solver.OptionSetter); ok {
-		// The sub-MIPs' cutoff would hide a repaired solution that is
-		// no better than the incumbent, which newIncumbent rejects anyway.
+		// No cutoff (the neighbourhood searches leave theirs set): a
+		// repaired solution worse than the incumbent is still a
+		// solution, which newIncumbent then rejects.
 		if err := o.SetDoubleOption("objective_bound", math.Inf(1)); err != nil {
 			return nil, err
 		}

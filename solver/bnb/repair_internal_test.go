@@ -36,18 +36,54 @@ func TestIntegralRepairByHand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.offerIntegral(ctx, []float64{5e-7, 5e-4}, false); err != nil {
-		t.Fatal(err)
+	if !s.offerIntegral(ctx, []float64{5e-7, 5e-4}, false) {
+		t.Fatal("not repaired")
 	}
 	x, obj := s.Incumbent()
 	if !slices.Equal(x, []float64{0, 0}) || obj != 0 || s.stats.IntegralRepairs != 1 {
 		t.Fatalf("incumbent %v (%v) after %d repairs; want [0 0] (0) after 1", x, obj, s.stats.IntegralRepairs)
 	}
-	if err := s.offerIntegral(ctx, []float64{1 - 5e-7, 999.9995}, false); err != nil {
-		t.Fatal(err)
+	if s.offerIntegral(ctx, []float64{1 - 5e-7, 999.9995}, false) {
+		t.Fatal("repaired a point whose rounding keeps its row")
 	}
 	x, obj = s.Incumbent()
 	if !slices.Equal(x, []float64{1, 999.9995}) || obj != 999.9995 || s.stats.IntegralRepairs != 1 {
 		t.Fatalf("incumbent %v (%v) after %d repairs; want [1 999.9995] (999.9995) after 1", x, obj, s.stats.IntegralRepairs)
+	}
+}
+
+// TestRepairedNodeKeepsItsBound: with 2,000,000y ≤ 1 added, the root LP
+// is (y, z) = (5e-7, 5e-4), integral within the tolerance, so the root
+// closes at it; its repair is (0, 0), of value 0, below the root's bound
+// 5e-4. The search returns the feasible (0, 0) with the root's bound as
+// its dual bound and no claim of optimality: without a branching on y the
+// bound is not proved.
+func TestRepairedNodeKeepsItsBound(t *testing.T) {
+	inf := math.Inf(1)
+	m := &solver.Model{
+		Sense:    solver.Maximize,
+		Cost:     []float64{0, 1},
+		ColLower: []float64{0, 0},
+		ColUpper: []float64{1, 1000},
+		Type:     []solver.VarType{solver.Integer, solver.Continuous},
+		RowLower: []float64{-inf, -inf},
+		RowUpper: []float64{0, 1},
+		Start:    []int{0, 2, 3},
+		Index:    []int{0, 1, 0},
+		Value:    []float64{-1000, 2e6, 1},
+	}
+	r, err := NewRule("mostfrac", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Solve(context.Background(), highstest.New(t), m, r, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stats.IntegralRepairs != 1 || !slices.Equal(res.X, []float64{0, 0}) || res.Objective != 0 {
+		t.Fatalf("%v %v after %d repairs; want [0 0] (0) after 1", res.X, res.Objective, res.Stats.IntegralRepairs)
+	}
+	if res.Status != solver.StatusGapLimit || math.Abs(res.Stats.DualBound-5e-4) > 1e-9 {
+		t.Fatalf("status %v, dual bound %v; want gap_limit and the root's bound 5e-4", res.Status, res.Stats.DualBound)
 	}
 }

@@ -105,9 +105,11 @@ type Search struct {
 	spare     []float64 // the next incumbent's buffer
 	incObj    float64   // minimisation form; +Inf when none
 	cutoffSet float64   // objective bound handed to the LP engine
-	// gapBound is the least bound of the nodes pruned because they lay
-	// within Config.GapLimit of the incumbent (+Inf: none), part of the
-	// dual bound for as long as the search lasts.
+	// gapBound is the least bound of the nodes closed without a proof
+	// (+Inf: none), part of the dual bound for as long as the search
+	// lasts: those pruned because they lay within Config.GapLimit of the
+	// incumbent, and those closed at an integral LP point whose repair
+	// (offerIntegral) gave a solution worse than their bound.
 	gapBound float64
 
 	// sbBound holds, for the current node, exact strong-branching values
@@ -335,7 +337,7 @@ func (s *Search) Next(ctx context.Context) (*Decision, error) {
 			case math.IsInf(s.incObj, 1):
 				s.finish(solver.StatusInfeasible)
 			case relGap(s.incObj, s.dualBound()) > 0:
-				s.finish(solver.StatusGapLimit) // nodes pruned within the gap: no proof
+				s.finish(solver.StatusGapLimit) // nodes closed without a proof (gapBound)
 			default:
 				s.finish(solver.StatusOptimal)
 			}
@@ -466,8 +468,10 @@ func (s *Search) process(ctx context.Context, node *Node) (bool, error) {
 		s.fractionalCandidates()
 	}
 	if len(s.cands) == 0 {
-		if err := s.offerIntegral(ctx, s.x, false); err != nil {
-			return false, err
+		if s.offerIntegral(ctx, s.x, false) && !s.pruned(node.Bound) {
+			// The repaired solution is worse than the node's bound, and
+			// its subtree may hold a better one: the bound stays.
+			s.gapBound = math.Min(s.gapBound, node.Bound)
 		}
 		s.improveDue()
 		s.updateBounds()

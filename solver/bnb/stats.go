@@ -28,8 +28,8 @@ type Stats struct {
 	// SBWarmStarts counts the node LPs warm-started from the final basis
 	// of their parent's strong branching on them.
 	SBWarmStarts int64
-	// LPResolves counts the LPs solved again from the slack basis after
-	// HiGHS ended a warm-started solve with an unknown status.
+	// LPResolves counts the node LPs solved again from the slack basis
+	// after HiGHS ended a solve of them with an unknown status.
 	LPResolves int64
 	// IntegralRepairs counts the integral LP solutions (a node's, a
 	// dive's) whose rounding left a row violated, and whose continuous
