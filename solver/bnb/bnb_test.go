@@ -252,22 +252,30 @@ func TestSharedMIPLIBPscost(t *testing.T) {
 	bnb.EachSharedMILP(t, bnb.SharedOptimal, func(t *testing.T, _ string, in sharedtest.Instance, m *solver.Model) {
 		res := solveBnB(t, m, "pscost", bnb.Config{GapLimit: limit})
 		t.Logf("%v: %d nodes, %d LPs solved again, objective %v, dual bound %v", res.Status, res.Stats.Nodes, res.Stats.LPResolves, res.Objective, res.Stats.DualBound)
-		if res.Status != solver.StatusOptimal && res.Status != solver.StatusGapLimit {
-			t.Fatalf("status %v, want optimal or gap_limit", res.Status)
-		}
-		checkSolution(t, m, res)
-		sgn := 1.0
-		if m.Sense == solver.Maximize {
-			sgn = -1
-		}
-		tol := 1e-6 * math.Max(1, math.Abs(in.Objective))
-		if sgn*res.Stats.DualBound > sgn*in.Objective+tol || sgn*res.Objective < sgn*in.Objective-tol {
-			t.Errorf("bounds [%v, %v] do not bracket the optimum %v", res.Stats.DualBound, res.Objective, in.Objective)
-		}
-		if res.Stats.Gap > limit {
-			t.Errorf("gap %v above the limit %v", res.Stats.Gap, limit)
-		}
+		checkWithinGap(t, m, res, in.Objective, limit)
 	})
+}
+
+// checkWithinGap checks a search run under a gap limit against the known
+// optimum opt: it ended optimal or at the gap limit, within the limit,
+// with a feasible solution, and its bounds bracket opt.
+func checkWithinGap(t *testing.T, m *solver.Model, res bnb.Result, opt, limit float64) {
+	t.Helper()
+	if res.Status != solver.StatusOptimal && res.Status != solver.StatusGapLimit {
+		t.Fatalf("status %v, want optimal or gap_limit", res.Status)
+	}
+	if res.Stats.Gap > limit {
+		t.Errorf("gap %v above the limit %v", res.Stats.Gap, limit)
+	}
+	sgn := 1.0
+	if m.Sense == solver.Maximize {
+		sgn = -1
+	}
+	tol := 1e-6 * math.Max(1, math.Abs(opt))
+	if sgn*res.Stats.DualBound > sgn*opt+tol || sgn*res.Objective < sgn*opt-tol {
+		t.Errorf("bounds [%v, %v] do not bracket the optimum %v", res.Stats.DualBound, res.Objective, opt)
+	}
+	checkSolution(t, m, res)
 }
 
 func TestLimitsAreStatuses(t *testing.T) {
@@ -528,23 +536,13 @@ func TestGapLimitBracketsTheOptimum(t *testing.T) {
 		}
 		res := solveBnB(t, m, "relpscost", bnb.Config{GapLimit: limit})
 		t.Logf("%v: %d nodes, objective %v, dual bound %v, gap %v", res.Status, res.Stats.Nodes, res.Objective, res.Stats.DualBound, res.Stats.Gap)
-		tol := 1e-6 * math.Max(1, math.Abs(in.Objective))
-		switch {
-		case res.Status == solver.StatusGapLimit:
+		if res.Status == solver.StatusGapLimit {
 			limited++
 			if res.Stats.Gap == 0 {
 				t.Error("gap_limit with the gap closed")
 			}
-		case res.Status != solver.StatusOptimal:
-			t.Fatalf("status %v, want optimal or gap_limit", res.Status)
 		}
-		if res.Stats.Gap > limit {
-			t.Errorf("gap %v above the limit %v", res.Stats.Gap, limit)
-		}
-		if res.Stats.DualBound > in.Objective+tol || res.Objective < in.Objective-tol {
-			t.Errorf("bounds [%v, %v] do not bracket the optimum %v", res.Stats.DualBound, res.Objective, in.Objective)
-		}
-		checkSolution(t, m, res)
+		checkWithinGap(t, m, res, in.Objective, limit)
 	})
 	if limited == 0 {
 		t.Error("no instance ended at the gap limit: the test does not exercise it")

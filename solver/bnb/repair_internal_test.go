@@ -10,6 +10,25 @@ import (
 	"github.com/corl-go/corl/solver"
 )
 
+// repairModel is max z, z − 1000y ≤ 0, y binary, z in [0, 1000] (columns
+// y, z), and with capped also 2,000,000y ≤ 1.
+func repairModel(t *testing.T, capped bool) *solver.Model {
+	t.Helper()
+	var b solver.Builder
+	b.SetSense(solver.Maximize)
+	y := b.AddCol("y", 0, 0, 1, solver.Integer)
+	z := b.AddCol("z", 1, 0, 1000, solver.Continuous)
+	b.AddRow("link", math.Inf(-1), 0, []int{y, z}, []float64{-1000, 1})
+	if capped {
+		b.AddRow("cap", math.Inf(-1), 1, []int{y}, []float64{2e6})
+	}
+	m, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // TestIntegralRepairByHand: on max z, z − 1000y ≤ 0, y binary, z in
 // [0, 1000], the LP point (y, z) = (5e-7, 5e-4) is integral within the
 // tolerance, but rounded it is (0, 5e-4), whose row is violated by 5e-4.
@@ -17,19 +36,7 @@ import (
 // only feasible point with y = 0. A point whose rounding keeps its rows
 // (y = 1 − 5e-7, z = 999.9995) is offered as it is, rounded.
 func TestIntegralRepairByHand(t *testing.T) {
-	inf := math.Inf(1)
-	m := &solver.Model{
-		Sense:    solver.Maximize,
-		Cost:     []float64{0, 1},
-		ColLower: []float64{0, 0},
-		ColUpper: []float64{1, 1000},
-		Type:     []solver.VarType{solver.Integer, solver.Continuous},
-		RowLower: []float64{-inf},
-		RowUpper: []float64{0},
-		Start:    []int{0, 1, 2},
-		Index:    []int{0, 0},
-		Value:    []float64{-1000, 1},
-	}
+	m := repairModel(t, false)
 	ctx := context.Background()
 	s, err := NewSearch(ctx, highstest.New(t), m, Config{})
 	if err != nil {
@@ -59,19 +66,7 @@ func TestIntegralRepairByHand(t *testing.T) {
 // its dual bound and no claim of optimality: without a branching on y the
 // bound is not proved.
 func TestRepairedNodeKeepsItsBound(t *testing.T) {
-	inf := math.Inf(1)
-	m := &solver.Model{
-		Sense:    solver.Maximize,
-		Cost:     []float64{0, 1},
-		ColLower: []float64{0, 0},
-		ColUpper: []float64{1, 1000},
-		Type:     []solver.VarType{solver.Integer, solver.Continuous},
-		RowLower: []float64{-inf, -inf},
-		RowUpper: []float64{0, 1},
-		Start:    []int{0, 2, 3},
-		Index:    []int{0, 1, 0},
-		Value:    []float64{-1000, 2e6, 1},
-	}
+	m := repairModel(t, true)
 	r, err := NewRule("mostfrac", 1)
 	if err != nil {
 		t.Fatal(err)
