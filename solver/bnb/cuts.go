@@ -439,7 +439,7 @@ func (s *Search) resolveWithCuts(ctx context.Context, node *Node) (bool, error) 
 		node.Bound = math.Inf(1)
 		return false, nil
 	case solver.StatusTimeLimit, solver.StatusInterrupted:
-		s.finish(st)
+		s.stopIn(node, st)
 		return false, nil
 	default:
 		return false, fmt.Errorf("bnb: node %d LP with cuts ended with status %v", node.ID, st)

@@ -111,6 +111,10 @@ type Search struct {
 	// incumbent, and those closed at an integral LP point whose repair
 	// (offerIntegral) gave a solution worse than their bound.
 	gapBound float64
+	// stopBound is the bound of the node whose work a limit or an
+	// interruption cut short (+Inf: none): no longer open, its subtree
+	// unsearched, it stays part of the dual bound.
+	stopBound float64
 
 	// sbBound holds, for the current node, exact strong-branching values
 	// of the down and up children of a column (-Inf when unknown).
@@ -176,7 +180,7 @@ func NewSearch(ctx context.Context, lp solver.Engine, m *solver.Model, cfg Confi
 	n, r := m.NumCols(), m.NumRows()
 	s := &Search{
 		cfg: cfg, heur: cfg.Heuristics.withDefaults(), lp: lp, model: m, sgn: 1, n: n, m: r,
-		open: newOpenSet(cfg.NodeSelection), incObj: math.Inf(1), cutoffSet: math.Inf(1), gapBound: math.Inf(1), sbBound: map[int][2]float64{},
+		open: newOpenSet(cfg.NodeSelection), incObj: math.Inf(1), cutoffSet: math.Inf(1), gapBound: math.Inf(1), stopBound: math.Inf(1), sbBound: map[int][2]float64{},
 		agg:   aggTable{bound: math.Inf(-1)},
 		start: time.Now(), status: solver.StatusUnknown, running: NodeLP,
 	}
@@ -365,7 +369,17 @@ func (s *Search) Next(ctx context.Context) (*Decision, error) {
 	return nil, nil
 }
 
+// limitReached reports whether the search ends here, and how. A gap
+// within Config.GapLimit comes first: a node that closed it may have
+// ended past the deadline, and the result is then what was asked for.
 func (s *Search) limitReached(ctx context.Context) (solver.Status, bool) {
+	if s.cfg.GapLimit > 0 {
+		if g := s.gap(); g == 0 {
+			return solver.StatusOptimal, true // closed: a proof, not a limit
+		} else if g <= s.cfg.GapLimit {
+			return solver.StatusGapLimit, true
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return solver.StatusTimeLimit, true
@@ -375,14 +389,14 @@ func (s *Search) limitReached(ctx context.Context) (solver.Status, bool) {
 	if s.cfg.NodeLimit > 0 && s.stats.Nodes >= s.cfg.NodeLimit {
 		return solver.StatusNodeLimit, true
 	}
-	if s.cfg.GapLimit > 0 {
-		if g := s.gap(); g == 0 {
-			return solver.StatusOptimal, true // closed: a proof, not a limit
-		} else if g <= s.cfg.GapLimit {
-			return solver.StatusGapLimit, true
-		}
-	}
 	return 0, false
+}
+
+// stopIn ends the search with status st inside node's work, the node
+// keeping its bound in the dual bound.
+func (s *Search) stopIn(node *Node, st solver.Status) {
+	s.stopBound = math.Min(s.stopBound, node.Bound)
+	s.finish(st)
 }
 
 func (s *Search) finish(st solver.Status) {
@@ -532,11 +546,8 @@ func (s *Search) lpOptimal(node *Node, st solver.Status) (bool, error) {
 		}
 		s.updateBounds()
 		return false, nil
-	case solver.StatusTimeLimit:
-		s.finish(solver.StatusTimeLimit)
-		return false, nil
-	case solver.StatusInterrupted:
-		s.finish(solver.StatusInterrupted)
+	case solver.StatusTimeLimit, solver.StatusInterrupted:
+		s.stopIn(node, st)
 		return false, nil
 	case solver.StatusUnbounded, solver.StatusInfeasibleOrUnbounded:
 		if node.ParentID < 0 {
@@ -790,7 +801,7 @@ func (s *Search) dualBound() float64 {
 	if s.cur != nil {
 		b = math.Min(b, s.cur.Bound)
 	}
-	b = math.Min(b, s.gapBound)
+	b = math.Min(b, math.Min(s.gapBound, s.stopBound))
 	if math.IsInf(b, 1) {
 		return s.incObj // nothing open: the incumbent is optimal
 	}
