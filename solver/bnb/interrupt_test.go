@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/corl-go/corl/solver"
 	"github.com/corl-go/corl/solver/bnb"
@@ -74,11 +75,13 @@ func TestInterruptedSearchKeepsValidBounds(t *testing.T) {
 					t.Fatalf("uninterrupted: %v %v, HiGHS %v", full.Status, full.Objective, opt)
 				}
 				// Every solve up to 24, then a spread over the rest.
+				interrupted := 0
 				for k := 1; k <= solves; k += max(1, (k-20)/4) {
 					res, _ := run(k)
 					if res.Status != solver.StatusInterrupted {
 						continue // the cancellation came where nothing looks at it
 					}
+					interrupted++
 					if d := res.Stats.DualBound; d > opt+tol {
 						t.Errorf("interrupted at solve %d (node %d): dual bound %v above the optimum %v",
 							k, res.Stats.Nodes, d, opt)
@@ -89,6 +92,9 @@ func TestInterruptedSearchKeepsValidBounds(t *testing.T) {
 					if res.X != nil && res.Stats.DualBound > res.Objective+tol {
 						t.Errorf("interrupted at solve %d: dual bound %v above the incumbent %v", k, res.Stats.DualBound, res.Objective)
 					}
+				}
+				if interrupted == 0 {
+					t.Fatal("no search ended interrupted: nothing was tested")
 				}
 			})
 		}
@@ -116,16 +122,29 @@ func TestGapLimitComesBeforeAnEndedContext(t *testing.T) {
 	if math.IsInf(g, 0) || g <= 0 {
 		t.Skipf("no finite gap at the first decision (%v): nothing to test", g)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s, d := first(bnb.Config{GapLimit: g, GapStopOnly: true}, ctx)
-	if err := s.Branch(d.Candidates()[0]); err != nil {
-		t.Fatal(err)
+	// An interruption, and a deadline that passed.
+	ended := map[string]func() context.Context{
+		"cancelled": func() context.Context {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx
+		},
+		"deadline": func() context.Context {
+			ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+			t.Cleanup(cancel)
+			return ctx
+		},
 	}
-	cancel()
-	if d, err := s.Next(ctx); err != nil || d != nil {
-		t.Fatalf("Next after the gap closed: %v, %v", d, err)
-	}
-	if st := s.Status(); st != solver.StatusGapLimit {
-		t.Fatalf("status %v with gap %v within the limit %v, want %v", st, s.Stats().Gap, g, solver.StatusGapLimit)
+	for name, end := range ended {
+		s, d := first(bnb.Config{GapLimit: g, GapStopOnly: true}, context.Background())
+		if err := s.Branch(d.Candidates()[0]); err != nil {
+			t.Fatal(err)
+		}
+		if d, err := s.Next(end()); err != nil || d != nil {
+			t.Fatalf("%s: Next after the gap closed: %v, %v", name, d, err)
+		}
+		if st := s.Status(); st != solver.StatusGapLimit {
+			t.Errorf("%s: status %v with gap %v within the limit %v, want %v", name, st, s.Stats().Gap, g, solver.StatusGapLimit)
+		}
 	}
 }

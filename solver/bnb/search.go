@@ -373,12 +373,8 @@ func (s *Search) Next(ctx context.Context) (*Decision, error) {
 // within Config.GapLimit comes first: a node that closed it may have
 // ended past the deadline, and the result is then what was asked for.
 func (s *Search) limitReached(ctx context.Context) (solver.Status, bool) {
-	if s.cfg.GapLimit > 0 {
-		if g := s.gap(); g == 0 {
-			return solver.StatusOptimal, true // closed: a proof, not a limit
-		} else if g <= s.cfg.GapLimit {
-			return solver.StatusGapLimit, true
-		}
+	if st, ok := s.gapReached(); ok {
+		return st, true
 	}
 	if err := ctx.Err(); err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -392,10 +388,28 @@ func (s *Search) limitReached(ctx context.Context) (solver.Status, bool) {
 	return 0, false
 }
 
+// gapReached reports whether the gap is within Config.GapLimit, with
+// the status that ends the search so.
+func (s *Search) gapReached() (solver.Status, bool) {
+	if s.cfg.GapLimit > 0 {
+		if g := s.gap(); g == 0 {
+			return solver.StatusOptimal, true // closed: a proof, not a limit
+		} else if g <= s.cfg.GapLimit {
+			return solver.StatusGapLimit, true
+		}
+	}
+	return 0, false
+}
+
 // stopIn ends the search with status st inside node's work, the node
-// keeping its bound in the dual bound.
+// keeping its bound in the dual bound; a gap within the limit, with that
+// bound (raised by the node's LP or cut rounds), ends it as limitReached
+// would.
 func (s *Search) stopIn(node *Node, st solver.Status) {
 	s.stopBound = math.Min(s.stopBound, node.Bound)
+	if g, ok := s.gapReached(); ok {
+		st = g
+	}
 	s.finish(st)
 }
 
