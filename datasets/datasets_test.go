@@ -14,6 +14,7 @@ import (
 	"github.com/corl-go/corl/solver"
 	"github.com/corl-go/corl/solver/bnb"
 	"github.com/corl-go/corl/solver/highs"
+	"github.com/corl-go/corl/solver/solvertest"
 )
 
 // small shrinks every family to instances a test solves in well under a second.
@@ -82,12 +83,20 @@ func TestSizes(t *testing.T) {
 	}
 }
 
-// TestBranchAndBoundMatchesHiGHS solves a small instance of every family
-// with corl's branch-and-bound and with HiGHS's MIP solver.
+// TestBranchAndBoundMatchesHiGHS solves small instances of every family
+// with corl's branch-and-bound under every branching rule, and with HiGHS's
+// MIP solver: each rule proves HiGHS's optimum with a feasible solution,
+// with the default search and with a plain one (no cuts, no heuristics),
+// whose trees make the rules branch.
 func TestBranchAndBoundMatchesHiGHS(t *testing.T) {
+	configs := []struct {
+		name string
+		cfg  bnb.Config
+	}{{"defaults", bnb.Config{}}, {"plain", bnb.Config{NoCuts: true, NoHeuristics: true}}}
 	for _, fam := range datasets.FamilyNames() {
 		t.Run(fam, func(t *testing.T) {
 			f, _ := datasets.Lookup(fam)
+			maxNodes := int64(0)
 			for seed := uint64(1); seed <= 2; seed++ {
 				m, _, err := f.Generate(datasets.Easy, seed, small[fam])
 				if err != nil {
@@ -101,15 +110,26 @@ func TestBranchAndBoundMatchesHiGHS(t *testing.T) {
 					t.Fatalf("HiGHS: %v %v", st, err)
 				}
 				want, _ := h.Objective()
-				rule, _ := bnb.NewRule("relpscost", seed)
-				res, err := bnb.Solve(context.Background(), newHiGHS(t), m, rule, bnb.Config{})
-				if err != nil {
-					t.Fatal(err)
+				for _, c := range configs {
+					for _, name := range bnb.Rules() {
+						rule, _ := bnb.NewRule(name, seed)
+						res, err := bnb.Solve(context.Background(), newHiGHS(t), m, rule, c.cfg)
+						if err != nil {
+							t.Fatalf("seed %d, %s, %s: %v", seed, c.name, name, err)
+						}
+						if res.Status != solver.StatusOptimal || math.Abs(res.Objective-want) > 1e-6*math.Max(1, math.Abs(want)) {
+							t.Fatalf("seed %d, %s, %s: branch-and-bound %v %v, HiGHS %v", seed, c.name, name, res.Status, res.Objective, want)
+						}
+						if err := solvertest.CheckSolution(m, res.X, res.Objective); err != nil {
+							t.Fatalf("seed %d, %s, %s: %v", seed, c.name, name, err)
+						}
+						t.Logf("seed %d, %s, %s: optimum %v in %d nodes", seed, c.name, name, want, res.Stats.Nodes)
+						maxNodes = max(maxNodes, res.Stats.Nodes)
+					}
 				}
-				if res.Status != solver.StatusOptimal || math.Abs(res.Objective-want) > 1e-6*math.Max(1, math.Abs(want)) {
-					t.Fatalf("seed %d: branch-and-bound %v %v, HiGHS %v", seed, res.Status, res.Objective, want)
-				}
-				t.Logf("seed %d: optimum %v in %d nodes", seed, want, res.Stats.Nodes)
+			}
+			if maxNodes < 5 {
+				t.Errorf("the largest tree has %d nodes: the instances do not exercise the rules", maxNodes)
 			}
 		})
 	}

@@ -229,15 +229,12 @@ func TestParseHeuristics(t *testing.T) {
 	}
 }
 
-// TestPresolvedSearch solves shared instances on HiGHS's presolved model:
-// the postsolved solution is feasible for the original model with the
-// known optimum, and every observed branching column is an original one.
-// The slow instances (egout, lseu, sp150x300d) are left to the benchmarks.
+// TestPresolvedSearch solves every shared instance on HiGHS's presolved
+// model: the postsolved solution is feasible for the original model with
+// the known optimum, and every observed branching column is an original
+// one.
 func TestPresolvedSearch(t *testing.T) {
-	keep := func(name string, _ sharedtest.Instance) bool {
-		return name != "egout" && name != "lseu" && name != "sp150x300d"
-	}
-	bnb.EachSharedMILP(t, keep, func(t *testing.T, name string, in sharedtest.Instance, m *solver.Model) {
+	bnb.EachSharedMILP(t, nil, func(t *testing.T, name string, in sharedtest.Instance, m *solver.Model) {
 		decisions := 0
 		cfg := bnb.Config{Presolve: true, Observe: func(d bnb.Decided) error {
 			decisions++
@@ -247,10 +244,7 @@ func TestPresolvedSearch(t *testing.T) {
 			}
 			return nil
 		}}
-		if withCutoff[name] {
-			cfg.Cutoff, cfg.HasCutoff = in.Objective+0.5, true
-		}
-		res := solveBnB(t, m, "pscost", cfg)
+		res := solveBnB(t, m, "relpscost", cfg)
 		t.Logf("%v: %d nodes, %d decisions", res.Status, res.Stats.Nodes, decisions)
 		if res.Status.String() != in.Status {
 			t.Fatalf("status %v, want %s", res.Status, in.Status)
