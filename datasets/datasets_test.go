@@ -86,8 +86,9 @@ func TestSizes(t *testing.T) {
 // TestBranchAndBoundMatchesHiGHS solves small instances of every family
 // with corl's branch-and-bound under every branching rule, and with HiGHS's
 // MIP solver: each rule proves HiGHS's optimum with a feasible solution,
-// with the default search and with a plain one (no cuts, no heuristics),
-// whose trees make the rules branch.
+// with the default search, which solves most of them at its root, and
+// with a plain one (no cuts, no heuristics), whose trees are larger: some
+// tree of each family has 5 nodes or more (knapsack's reach thousands).
 func TestBranchAndBoundMatchesHiGHS(t *testing.T) {
 	configs := []struct {
 		name string
@@ -136,3 +137,67 @@ func TestBranchAndBoundMatchesHiGHS(t *testing.T) {
 }
 
 func newHiGHS(t *testing.T) *highs.Solver { return highstest.New(t) }
+
+// TestPresolvedBoundsKeepTheSense: on the maximising families (auctions,
+// independent set) a search on HiGHS's presolved model, which minimises
+// the objective negated, reports its bounds in the model's own sense: a
+// finished search's dual bound is HiGHS's optimum, and one stopped after
+// a few nodes has a dual bound at or above it and an incumbent, if any,
+// at or below it.
+func TestPresolvedBoundsKeepTheSense(t *testing.T) {
+	for _, fam := range []string{"cauction", "indset"} {
+		t.Run(fam, func(t *testing.T) {
+			f, _ := datasets.Lookup(fam)
+			m, _, err := f.Generate(datasets.Easy, 3, small[fam])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Sense != solver.Maximize {
+				t.Fatalf("%s minimises; the test wants a maximising family", fam)
+			}
+			h := newHiGHS(t)
+			h.Load(m)
+			h.SetDoubleOption("mip_rel_gap", 0)
+			if st, err := h.Solve(context.Background()); err != nil || st != solver.StatusOptimal {
+				t.Fatalf("HiGHS: %v %v", st, err)
+			}
+			want, _ := h.Objective()
+			tol := 1e-6 * math.Max(1, math.Abs(want))
+			observed := 0
+			observe := func(d bnb.Decided) error {
+				observed++
+				if d.After.DualBound < want-tol || d.After.PrimalBound > want+tol {
+					t.Errorf("decision %d: bounds [%v, %v] do not bracket the optimum %v", d.Step, d.After.PrimalBound, d.After.DualBound, want)
+				}
+				return nil
+			}
+			full, err := bnb.Solve(context.Background(), newHiGHS(t), m, &bnb.Reliability{}, bnb.Config{Presolve: true, NoCuts: true, NoHeuristics: true, Observe: observe})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if full.Status != solver.StatusOptimal || math.Abs(full.Objective-want) > tol || math.Abs(full.Stats.DualBound-want) > tol || math.Abs(full.Stats.PrimalBound-want) > tol {
+				t.Errorf("finished: %v, objective %v, bounds [%v, %v], HiGHS %v", full.Status, full.Objective, full.Stats.PrimalBound, full.Stats.DualBound, want)
+			}
+			if n := len(full.Stats.Found); n == 0 || math.Abs(full.Stats.Found[n-1].Objective-want) > tol {
+				t.Errorf("solutions found: %+v, the last should be the optimum %v", full.Stats.Found, want)
+			}
+			if observed == 0 {
+				t.Error("the search made no decision: the instance does not exercise the bounds along the way")
+			}
+			cut, err := bnb.Solve(context.Background(), newHiGHS(t), m, &bnb.Reliability{}, bnb.Config{Presolve: true, NodeLimit: 2, NoCuts: true, NoHeuristics: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("after %d nodes: %v, objective %v, dual bound %v, HiGHS %v", cut.Stats.Nodes, cut.Status, cut.Objective, cut.Stats.DualBound, want)
+			if cut.Stats.DualBound < want-tol || math.IsInf(cut.Stats.DualBound, 0) {
+				t.Errorf("stopped: dual bound %v below the optimum %v", cut.Stats.DualBound, want)
+			}
+			if cut.X != nil && cut.Objective > want+tol {
+				t.Errorf("stopped: objective %v above the optimum %v", cut.Objective, want)
+			}
+			if cut.X == nil && !math.IsInf(cut.Objective, -1) {
+				t.Errorf("stopped without a solution: objective %v, want -Inf", cut.Objective)
+			}
+		})
+	}
+}

@@ -191,7 +191,7 @@ func TestMatchesHiGHS(t *testing.T) {
 // heuristics) proves the known optimum of every shared MIPLIB instance, or
 // its infeasibility, with a feasible solution, as the targets ask.
 func TestSharedMIPLIB(t *testing.T) {
-	bnb.EachSharedMILP(t, nil, func(t *testing.T, name string, in sharedtest.Instance, m *solver.Model) {
+	bnb.EachSharedMILP(t, nil, func(t *testing.T, _ string, in sharedtest.Instance, m *solver.Model) {
 		res := solveBnB(t, m, "relpscost", bnb.Config{})
 		t.Logf("%v: %d nodes, %d LP iterations, %v", res.Status, res.Stats.Nodes, res.Stats.LPIterations, res.Stats.Time)
 		if res.Status.String() != in.Status {
@@ -207,8 +207,9 @@ func TestSharedMIPLIB(t *testing.T) {
 }
 
 // TestSharedMIPLIBEveryRule: every branching rule besides relpscost
-// (TestSharedMIPLIB proves its optima) under the benchmarks' gap limit (1e-4, HiGHS's default) on every shared MIPLIB instance with a
-// known optimum ends within the gap of it, bracketing it with a feasible
+// (TestSharedMIPLIB proves its optima) under the benchmarks' gap limit
+// (1e-4, HiGHS's default) on every shared MIPLIB instance with a known
+// optimum ends within the gap of it, bracketing it with a feasible
 // solution. The searches that take a minute or more (sp150x300d under
 // full strong branching, the most fractional and the random rule; p0548
 // under the random rule) run 20 nodes, and their bounds must bracket the

@@ -234,7 +234,7 @@ func TestParseHeuristics(t *testing.T) {
 // the known optimum, and every observed branching column is an original
 // one.
 func TestPresolvedSearch(t *testing.T) {
-	bnb.EachSharedMILP(t, nil, func(t *testing.T, name string, in sharedtest.Instance, m *solver.Model) {
+	bnb.EachSharedMILP(t, nil, func(t *testing.T, _ string, in sharedtest.Instance, m *solver.Model) {
 		decisions := 0
 		cfg := bnb.Config{Presolve: true, Observe: func(d bnb.Decided) error {
 			decisions++

@@ -116,6 +116,9 @@ func solvePresolved(ctx context.Context, lp solver.Engine, m *solver.Model, rule
 		}
 	}
 	cfg.Presolve = false
+	// HiGHS's presolve minimises: a maximised model's reduced objective is
+	// its own negated, so the values in the model's sense change sign.
+	flip := red.Sense != m.Sense
 	if observe := cfg.Observe; observe != nil {
 		cfg.Observe = func(d Decided) error {
 			j, ok := orig[red.ColName(d.Column)]
@@ -123,6 +126,9 @@ func solvePresolved(ctx context.Context, lp solver.Engine, m *solver.Model, rule
 				j = -1
 			}
 			d.Column = j
+			if flip {
+				d.Before, d.After = d.Before.negatedSense(), d.After.negatedSense()
+			}
 			return observe(d)
 		}
 	}
@@ -133,6 +139,12 @@ func solvePresolved(ctx context.Context, lp solver.Engine, m *solver.Model, rule
 		return Result{}, err
 	}
 	res.Stats.Time = time.Since(start)
+	if flip {
+		res.Stats = res.Stats.negatedSense()
+		if res.X == nil {
+			res.Objective = -res.Objective
+		}
+	}
 	if res.X == nil {
 		return res, nil
 	}

@@ -2,6 +2,7 @@ package bnb
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -68,6 +69,19 @@ type Stats struct {
 	// the search's array (copying it at every Stats call would make a long
 	// search quadratic), and an append to it copies.
 	History []BoundEvent
+}
+
+// negatedSense returns s with the values in the model's sense negated
+// (the bounds, the solutions found), as for a presolved model of the
+// other sense; the values in minimisation form are the same in both. The
+// Found list is copied.
+func (s Stats) negatedSense() Stats {
+	s.PrimalBound, s.DualBound = -s.PrimalBound, -s.DualBound
+	s.Found = slices.Clone(s.Found)
+	for i := range s.Found {
+		s.Found[i].Objective = -s.Found[i].Objective
+	}
+	return s
 }
 
 // BytesPerOpenNode is OpenNodeBytes per open node at its peak (0 before

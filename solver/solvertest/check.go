@@ -11,13 +11,20 @@ import (
 // fails m: a column outside its bounds or, for an integer column, not
 // integral (absolute tolerance 1e-6), or a row activity outside its bounds
 // (1e-5 relative to the bound's magnitude, at least 1e-5), or an objective
-// that differs from obj (1e-6 relative). It returns nil for a feasible x.
+// that differs from obj (1e-6 relative); a value that is NaN or infinite
+// fails too. It returns nil for a feasible x.
 func CheckSolution(m *solver.Model, x []float64, obj float64) error {
 	if len(x) != m.NumCols() {
 		return fmt.Errorf("solution has %d values, the model %d columns", len(x), m.NumCols())
 	}
+	if math.IsNaN(obj) || math.IsInf(obj, 0) {
+		return fmt.Errorf("objective %v", obj)
+	}
 	const tol = 1e-6
 	for j, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("column %s = %v", m.ColName(j), v)
+		}
 		if v < m.ColLower[j]-tol || v > m.ColUpper[j]+tol {
 			return fmt.Errorf("column %s = %v outside [%v, %v]", m.ColName(j), v, m.ColLower[j], m.ColUpper[j])
 		}
@@ -33,7 +40,7 @@ func CheckSolution(m *solver.Model, x []float64, obj float64) error {
 		}
 	}
 	if got := m.ObjectiveValue(x); math.Abs(got-obj) > 1e-6*math.Max(1, math.Abs(got)) {
-		return fmt.Errorf("the solution's objective is %v, reported %v", got, obj)
+		return fmt.Errorf("the solution's objective is %v, not %v", got, obj)
 	}
 	return nil
 }

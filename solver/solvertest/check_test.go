@@ -31,6 +31,8 @@ func TestCheckSolution(t *testing.T) {
 		{[]float64{3, 2}, 7, "row cap"},
 		{[]float64{2, 1}, 5, "objective"},
 		{[]float64{2}, 2, "1 values"},
+		{[]float64{math.NaN(), math.NaN()}, 5, "column x"},
+		{[]float64{2, 1.5}, math.NaN(), "objective"},
 	} {
 		err := solvertest.CheckSolution(m, c.x, c.obj)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
