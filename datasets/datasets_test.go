@@ -103,14 +103,7 @@ func TestBranchAndBoundMatchesHiGHS(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				h := newHiGHS(t)
-				h.Load(m)
-				h.SetDoubleOption("mip_rel_gap", 0)
-				st, err := h.Solve(context.Background())
-				if err != nil || st != solver.StatusOptimal {
-					t.Fatalf("HiGHS: %v %v", st, err)
-				}
-				want, _ := h.Objective()
+				want := highsOptimum(t, m)
 				for _, c := range configs {
 					for _, name := range bnb.Rules() {
 						rule, _ := bnb.NewRule(name, seed)
@@ -138,6 +131,20 @@ func TestBranchAndBoundMatchesHiGHS(t *testing.T) {
 
 func newHiGHS(t *testing.T) *highs.Solver { return highstest.New(t) }
 
+// highsOptimum returns the optimal value HiGHS's MIP solver proves for m
+// at a gap of 0, failing the test if it proves none.
+func highsOptimum(t *testing.T, m *solver.Model) float64 {
+	t.Helper()
+	h := newHiGHS(t)
+	h.Load(m)
+	h.SetDoubleOption("mip_rel_gap", 0)
+	if st, err := h.Solve(context.Background()); err != nil || st != solver.StatusOptimal {
+		t.Fatalf("HiGHS: %v %v", st, err)
+	}
+	want, _ := h.Objective()
+	return want
+}
+
 // TestPresolvedBoundsKeepTheSense: on the maximising families (auctions,
 // independent set) a search on HiGHS's presolved model, which minimises
 // the objective negated, reports its bounds in the model's own sense: a
@@ -155,13 +162,7 @@ func TestPresolvedBoundsKeepTheSense(t *testing.T) {
 			if m.Sense != solver.Maximize {
 				t.Fatalf("%s minimises; the test wants a maximising family", fam)
 			}
-			h := newHiGHS(t)
-			h.Load(m)
-			h.SetDoubleOption("mip_rel_gap", 0)
-			if st, err := h.Solve(context.Background()); err != nil || st != solver.StatusOptimal {
-				t.Fatalf("HiGHS: %v %v", st, err)
-			}
-			want, _ := h.Objective()
+			want := highsOptimum(t, m)
 			tol := 1e-6 * math.Max(1, math.Abs(want))
 			observed := 0
 			observe := func(d bnb.Decided) error {

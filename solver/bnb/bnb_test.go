@@ -194,16 +194,24 @@ func TestSharedMIPLIB(t *testing.T) {
 	bnb.EachSharedMILP(t, nil, func(t *testing.T, _ string, in sharedtest.Instance, m *solver.Model) {
 		res := solveBnB(t, m, "relpscost", bnb.Config{})
 		t.Logf("%v: %d nodes, %d LP iterations, %v", res.Status, res.Stats.Nodes, res.Stats.LPIterations, res.Stats.Time)
-		if res.Status.String() != in.Status {
-			t.Fatalf("status %v, want %s", res.Status, in.Status)
-		}
-		if in.Status == "optimal" {
-			if math.Abs(res.Objective-in.Objective) > 1e-6*math.Max(1, math.Abs(in.Objective)) {
-				t.Errorf("objective %.10g, want %.10g", res.Objective, in.Objective)
-			}
-			checkSolution(t, m, res)
-		}
+		checkShared(t, m, res, in)
 	})
+}
+
+// checkShared checks a finished search against a shared instance's known
+// result: its status and, for an optimum, its value and a feasible
+// solution.
+func checkShared(t *testing.T, m *solver.Model, res bnb.Result, in sharedtest.Instance) {
+	t.Helper()
+	if res.Status.String() != in.Status {
+		t.Fatalf("status %v, want %s", res.Status, in.Status)
+	}
+	if in.Status == "optimal" {
+		if math.Abs(res.Objective-in.Objective) > 1e-6*math.Max(1, math.Abs(in.Objective)) {
+			t.Errorf("objective %.10g, want %.10g", res.Objective, in.Objective)
+		}
+		checkSolution(t, m, res)
+	}
 }
 
 // TestSharedMIPLIBEveryRule: every branching rule besides relpscost
