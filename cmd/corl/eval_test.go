@@ -439,7 +439,7 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "r.parquet")
 	old := map[string]string{"engine": "", "time_limit": "0s", "node_selection": "best", "node_limit": "0",
 		"presolve": "false", "heuristics": "all", "cuts": "on", "aggcover": "true", "clique_nodes": "false", "rins": "adaptive", "plunge_quot": "1", "cut_backoff": "true",
-		"lns_limits": "stall,rins-leaves", "lns_effort": "0.5"}
+		"lns_limits": "highs", "lns_effort": "0.1"}
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
@@ -529,7 +529,7 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	old = map[string]string{"engine": "", "time_limit": "0", "gap_limit": "0", "node_selection": "best", "node_limit": "0",
 		"presolve": "false", "heuristics": "all", "cuts": "on", "cut_nodes": "true", "redcost": "off",
 		"gomory_nodes": "false", "oneopt": "true", "swap": "true", "clique_nodes": "false", "rins": "adaptive", "plunge_quot": "1", "cut_backoff": "true",
-		"lns_limits": "stall,rins-leaves", "lns_effort": "0.5"}
+		"lns_limits": "highs", "lns_effort": "0.1"}
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
@@ -652,7 +652,7 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	// refused, naming --gap-prune off, and resumed with it.
 	os.RemoveAll(out)
 	os.RemoveAll(out + ".parts")
-	old["gap_limit"], old["lns_limits"], old["lns_effort"] = "0.05", "stall,rins-leaves", "0.5"
+	old["gap_limit"], old["lns_limits"], old["lns_effort"] = "0.05", "highs", "0.1"
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
@@ -662,6 +662,25 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 	}
 	if code, _, errs := corl(t, append(gapped, "--gap-prune", "off")...); code != exitOK {
 		t.Errorf("resume of an evaluation recorded before gap pruning, whose search is the same: exit %d, %q", code, errs)
+	}
+	// Recorded while the sub-MIPs' stall limits and an effort of 0.5 were
+	// the defaults: refused, naming the flag of each, and resumed with
+	// both.
+	os.RemoveAll(out)
+	os.RemoveAll(out + ".parts")
+	old["gap_prune"], old["lns_limits"], old["lns_effort"] = "true", "stall,rins-leaves", "0.5"
+	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := corl(t, gapped...); code != exitUsage ||
+		!strings.Contains(errs, "lns_limits stall,rins-leaves, not highs: resume with --lns-limits stall") && !strings.Contains(errs, "lns_effort 0.5, not 0.1: resume with --lns-effort 0.5") {
+		t.Errorf("resume of an evaluation recorded under the stall limits and effort 0.5: exit %d, %q", code, errs)
+	}
+	if code, _, errs := corl(t, append(gapped, "--lns-limits", "stall")...); code != exitUsage || !strings.Contains(errs, "resume with --lns-effort 0.5") {
+		t.Errorf("resume of an evaluation recorded under the stall limits and effort 0.5, with the limits: exit %d, %q", code, errs)
+	}
+	if code, _, errs := corl(t, append(gapped, "--lns-limits", "stall", "--lns-effort", "0.5")...); code != exitOK {
+		t.Errorf("resume of an evaluation recorded under the stall limits and effort 0.5, with both: exit %d, %q", code, errs)
 	}
 }
 

@@ -50,7 +50,7 @@ var DefaultCollectSearch = CollectSearch{CutNodes: true, OneOpt: true, GomoryNod
 // the gap.
 func (s CollectSearch) Config(nodeLimit int64) bnb.Config {
 	return bnb.Config{NodeLimit: nodeLimit, PlungeQuot: 0.5, Cuts: bnb.Cuts{RootOnly: !s.CutNodes, GomoryNodes: s.GomoryNodes, CliqueNodes: s.CutNodes, EveryNode: s.CutNodes, NoAggCover: !s.AggCover},
-		Heuristics: bnb.Heuristics{NoOneOpt: !s.OneOpt, NoSwap: !s.Swap, NoPooled: true, FixedRINS: true, LNSNodesOnly: true}}
+		Heuristics: bnb.Heuristics{NoOneOpt: !s.OneOpt, NoSwap: !s.Swap, NoPooled: true, FixedRINS: true, LNSLimits: bnb.LNSLimitNodes}}
 }
 
 // EvalFlags are the eval milp flags (--cuts, --heuristics, --plunge-quot,

@@ -26,7 +26,7 @@ func TestCollectSearchEvalFlags(t *testing.T) {
 			got.Heuristics.NoRENS != want.Heuristics.NoRENS || got.Heuristics.NoRINS != want.Heuristics.NoRINS ||
 			got.Heuristics.FixedRINS != want.Heuristics.FixedRINS || got.Heuristics.NoOneOpt != want.Heuristics.NoOneOpt ||
 			got.Heuristics.NoSwap != want.Heuristics.NoSwap || got.Heuristics.NoPooled != want.Heuristics.NoPooled ||
-			got.Heuristics.LNSNodesOnly != want.Heuristics.LNSNodesOnly {
+			got.Heuristics.LNSLimits != want.Heuristics.LNSLimits {
 			t.Errorf("%+v: %s give %+v, the search is %+v", s, f.Args(), got, want)
 		}
 	}

@@ -13,6 +13,13 @@ func input(err error) error { return cliexit.InputErr(err) }
 // setting did, for the settings that have one.
 var beforeFlags = map[string]string{"plunge_quot": "--plunge-quot 0.5", "lns_effort": "--lns-effort inf", "lns_limits": "--lns-limits nodes", "gap_prune": "--gap-prune off"}
 
+// valueFlags are the flags that search as runs recorded with a
+// setting's former default did.
+var valueFlags = map[string]map[string]string{
+	"lns_limits": {"stall,rins-leaves": "--lns-limits stall", "nodes": "--lns-limits nodes"},
+	"lns_effort": {"0.5": "--lns-effort 0.5", "inf": "--lns-effort inf"},
+}
+
 // SettingsUsage words a resume refused for its settings as the usage
 // error of the command tool ("corl", "corl-beam") whose finished runs
 // they are.
@@ -26,6 +33,9 @@ func SettingsUsage(tool string, e *eval.SettingsError) error {
 			e.Dir, e.Name, e.Name, e.Now, tool)
 	case e.Unset:
 		return usage("--resume: the finished runs in %s were made with %s %s, which these flags do not set: give its flag again", e.Dir, e.Name, e.Was)
+	case valueFlags[e.Name][e.Was] != "":
+		return usage("--resume: the finished runs in %s were made with %s %s, not %s: resume with %s to search as they did, or remove the directory to start over",
+			e.Dir, e.Name, e.Was, e.Now, valueFlags[e.Name][e.Was])
 	default:
 		return usage("--resume: the finished runs in %s were made with %s %s, not %s", e.Dir, e.Name, e.Was, e.Now)
 	}

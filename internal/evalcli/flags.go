@@ -62,8 +62,8 @@ func BnB() []cli.Flag {
 		&cli.Int64Flag{Name: "node-limit", Usage: "stop after this many nodes (status node_limit; 0: none)"},
 		&cli.StringFlag{Name: "presolve", Value: "off", Usage: "on: search HiGHS's presolved model (solution and trace in the model's columns); off"},
 		&cli.StringFlag{Name: "heuristics", Value: "all", Usage: "primal heuristics: all (rounding, diving, rens, rins (on an adaptive schedule: 100 nodes after its last call, twice as far after each call that finds nothing, and as soon as an incumbent comes from elsewhere; rins-fixed: every 100 nodes), oneopt and swap on each new incumbent, pooled: the pooled knapsack's best item sets placed in its knapsacks, where aggregated covers find one), none, or a list of them"},
-		&cli.StringFlag{Name: "lns-limits", Value: "highs", Usage: "what ends RENS's and RINS's sub-MIPs: highs (500 nodes, 200 nodes in a row whose estimate reaches the incumbent plus a twentieth of the search's nodes, or, RINS's, 12 leaves, as HiGHS ends its own) or nodes (500 nodes alone, as before these limits)"},
-		&cli.StringFlag{Name: "lns-effort", Value: fmt.Sprint(bnb.DefaultLNSEffort), Usage: "adaptive RINS runs only while the sub-MIPs' simplex iterations stay within this multiple of the search's own plus 10,000 (inf: no cap, as before the cap; 0: the default, 0.5)"},
+		&cli.StringFlag{Name: "lns-limits", Value: "highs", Usage: "how RENS's and RINS's sub-MIPs run and end: highs (as HiGHS runs its own: 200 nodes plus a twentieth of the search's, 12 nodes in a row whose estimate reaches the incumbent, 500 leaves; pseudocosts trusted at once, heuristic effort 0.8), stall (500 nodes, 200 such nodes in a row plus a twentieth of the search's nodes, or, RINS's, 12 leaves: the default before) or nodes (500 nodes alone, as before that)"},
+		&cli.StringFlag{Name: "lns-effort", Value: fmt.Sprint(bnb.DefaultLNSEffort), Usage: "adaptive RINS runs only while the sub-MIPs' simplex iterations stay within this multiple of the search's own plus 10,000 (inf: no cap, as before the cap; 0: the default, 0.1; 0.5 was the default under --lns-limits stall)"},
 		&cli.StringFlag{Name: "cuts", Value: "on", Usage: "cutting planes: on (rounds at the root, one round at every other node, Gomory and clique cuts at the root only), root (at the root only), off, or a list of gomory, gomory-nodes (Gomory cuts at every node too), mir, cover, clique, clique-nodes (clique cuts at every node too), aggcover (covers of the knapsack rows summed over set-packing groups), reserve (the root's cuts not tight at its end held, and put back into a node's LP where its point violates them; off by default), every-node (a round at every node; by default a node round that adds nothing doubles the distance to the next, up to 128 nodes), root"},
 		&cli.StringFlag{Name: "redcost", Value: "off", Usage: "reduced-cost fixing of integer columns against the incumbent: off, root (the root LP's, globally) or nodes (on: the root's and each node's, for its subtree)"},
 		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random branching rule"},
@@ -145,10 +145,12 @@ func (f BnBFlags) Config() (bnb.Config, error) {
 	}
 	switch f.LNSLimits {
 	case "nodes":
-		cfg.Heuristics.LNSNodesOnly = true
+		cfg.Heuristics.LNSLimits = bnb.LNSLimitNodes
+	case "stall":
+		cfg.Heuristics.LNSLimits = bnb.LNSLimitStall
 	case "highs", "":
 	default:
-		return cfg, usage("--lns-limits %q: want highs or nodes", f.LNSLimits)
+		return cfg, usage("--lns-limits %q: want highs, stall or nodes", f.LNSLimits)
 	}
 	if cfg.NoCuts, cfg.Cuts, err = bnb.ParseCuts(f.Cuts); err != nil {
 		return cfg, usage("--cuts: %v", err)

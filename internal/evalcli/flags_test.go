@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"math"
 	"testing"
+
+	"github.com/corl-go/corl/solver/bnb"
 )
 
 // The sub-MIP flags reach the configuration, an effort cap of inf
@@ -11,16 +13,16 @@ import (
 // them from (a float field could not hold +Inf there).
 func TestLNSFlags(t *testing.T) {
 	for _, c := range []struct {
-		effort, limits string
-		want           float64
-		nodesOnly      bool
+		effort, flag string
+		want         float64
+		limits       bnb.LNSLimits
 	}{
-		{"", "", 0, false},
-		{"0.5", "highs", 0.5, false},
-		{"inf", "nodes", math.Inf(1), true},
-		{"2", "", 2, false},
+		{"", "", 0, bnb.LNSLimitHiGHS},
+		{"0.5", "highs", 0.5, bnb.LNSLimitHiGHS},
+		{"inf", "nodes", math.Inf(1), bnb.LNSLimitNodes},
+		{"2", "stall", 2, bnb.LNSLimitStall},
 	} {
-		f := BnBFlags{NodeSelection: "best", Heuristics: "all", Cuts: "on", Redcost: "off", LNSEffort: c.effort, LNSLimits: c.limits}
+		f := BnBFlags{NodeSelection: "best", Heuristics: "all", Cuts: "on", Redcost: "off", LNSEffort: c.effort, LNSLimits: c.flag}
 		b, err := json.Marshal(f)
 		if err != nil {
 			t.Fatalf("%+v: %v", f, err)
@@ -33,8 +35,8 @@ func TestLNSFlags(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", g.Args(), err)
 		}
-		if h := cfg.Heuristics; h.LNSEffort != c.want || h.LNSNodesOnly != c.nodesOnly {
-			t.Errorf("%s: LNSEffort %v, LNSNodesOnly %v; want %v, %v", g.Args(), h.LNSEffort, h.LNSNodesOnly, c.want, c.nodesOnly)
+		if h := cfg.Heuristics; h.LNSEffort != c.want || h.LNSLimits != c.limits {
+			t.Errorf("%s: LNSEffort %v, LNSLimits %v; want %v, %v", g.Args(), h.LNSEffort, h.LNSLimits, c.want, c.limits)
 		}
 		if err := cfg.Validate(); err != nil {
 			t.Errorf("%s: %v", g.Args(), err)

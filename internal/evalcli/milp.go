@@ -118,7 +118,7 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 			"rins":         rinsSchedule(bnbCfg, bnbCfg.Heuristics.FixedRINS),
 			"plunge_quot":  plungeQuot(bnbCfg, cmp.Or(bnbCfg.PlungeQuot, bnb.DefaultPlungeQuot)),
 			"cut_backoff":  fmt.Sprint(!bnbCfg.NoCuts && !bnbCfg.Cuts.RootOnly && !bnbCfg.Cuts.EveryNode),
-			"lns_limits":   lnsLimits(bnbCfg, bnbCfg.Heuristics.LNSNodesOnly),
+			"lns_limits":   lnsLimits(bnbCfg, bnbCfg.Heuristics.LNSLimits),
 			"lns_effort":   lnsEffort(bnbCfg, cmp.Or(bnbCfg.Heuristics.LNSEffort, bnb.DefaultLNSEffort)),
 			"gap_prune":    gapPrune(gapLimit, stopOnly)},
 		// A record made before gomory_nodes and swap: Gomory cuts went
@@ -136,7 +136,7 @@ func ParseMILPIn(c *cli.Context, fsys FS) (MILPEval, error) {
 		// one made before gap_prune only stopped at its gap limit.
 		Before: map[string]string{
 			"gap_prune":    gapPrune(gapLimit, true),
-			"lns_limits":   lnsLimits(bnbCfg, true),
+			"lns_limits":   lnsLimits(bnbCfg, bnb.LNSLimitNodes),
 			"lns_effort":   lnsEffort(bnbCfg, math.Inf(1)),
 			"plunge_quot":  plungeQuot(bnbCfg, 0.5),
 			"cut_backoff":  "false",
@@ -251,17 +251,19 @@ func gapPrune(gapLimit float64, stopOnly bool) string {
 }
 
 // lnsLimits is the resume record's lns_limits of a search with cfg's
-// heuristics, its sub-MIPs ending by nodes alone or not: "-" without
-// RENS and RINS, "nodes", or "stall,rins-leaves" (stalled nodes end
-// both, leaves RINS's).
-func lnsLimits(cfg bnb.Config, nodesOnly bool) string {
+// heuristics and its sub-MIPs run under limits: "-" without RENS and
+// RINS, "highs", "stall,rins-leaves" (stalled nodes end both, leaves
+// RINS's: the default before "highs") or "nodes".
+func lnsLimits(cfg bnb.Config, limits bnb.LNSLimits) string {
 	switch h := cfg.Heuristics; {
 	case cfg.NoHeuristics || h.NoRENS && h.NoRINS:
 		return "-"
-	case nodesOnly:
+	case limits == bnb.LNSLimitNodes:
 		return "nodes"
+	case limits == bnb.LNSLimitStall:
+		return "stall,rins-leaves"
 	}
-	return "stall,rins-leaves"
+	return "highs"
 }
 
 // lnsEffort is the resume record's lns_effort of a search with cfg's

@@ -185,21 +185,16 @@ type Heuristics struct {
 	// MinFixRENS and MinFixRINS: the sub-MIP is skipped when fewer than
 	// this fraction of the integer columns would be fixed (0: 0.5 and 0.3).
 	MinFixRENS, MinFixRINS float64
-	// LNSNodes limits each sub-MIP's branch-and-bound nodes (HiGHS's
-	// mip_max_nodes; 0: 500): the limit that ends a sub-MIP, a count, so
-	// the search is the same on every machine and under any load.
-	LNSNodes int64
-	// LNSStallNodes and LNSLeaves end a sub-MIP earlier, as HiGHS ends its
-	// own (mip_max_stall_nodes: nodes in a row taken from its queue whose
-	// estimate reaches the cutoff; mip_max_leaves; 0: 200 stalled nodes
-	// plus a twentieth of the search's nodes so far, and 12 leaves),
-	// unless LNSNodesOnly: then LNSNodes alone ends it, as
-	// before these limits became the default. The leaf limit is RINS's
-	// only: RENS, once at the root, goes on while it improves (on
-	// facility-easy-0006 it finds the optimum at its 207th node, and 12
-	// leaves stopped it at its 41st, 0.6% above).
-	LNSLeaves, LNSStallNodes int64
-	LNSNodesOnly             bool
+	// LNSLimits chooses what ends each sub-MIP besides the safety net
+	// (LNSTime): counts, so the search is the same on every machine and
+	// under any load. The zero value, LNSLimitHiGHS, runs them as HiGHS
+	// runs its own.
+	LNSLimits LNSLimits
+	// LNSNodes, LNSStallNodes and LNSLeaves are those counts: HiGHS's
+	// mip_max_nodes, mip_max_stall_nodes (nodes in a row, taken from its
+	// queue, whose estimate reaches the cutoff) and mip_max_leaves. Their
+	// defaults (0) and use depend on LNSLimits.
+	LNSNodes, LNSStallNodes, LNSLeaves int64
 	// LNSEffort caps adaptive RINS's work: it runs only while the
 	// sub-MIPs' simplex iterations (RENS's and RINS's) stay within
 	// LNSEffort times the search's own (LPIterations) plus 10,000, as
@@ -219,8 +214,33 @@ type Heuristics struct {
 	SubMIP func() (solver.Engine, error)
 }
 
-// DefaultLNSEffort is Heuristics.LNSEffort's default.
-const DefaultLNSEffort = 0.5
+// LNSLimits chooses the counts that end RENS's and RINS's sub-MIPs
+// (Heuristics.LNSNodes, LNSStallNodes, LNSLeaves; each one's default
+// below, where it is 0).
+type LNSLimits int8
+
+const (
+	// LNSLimitHiGHS, the default, ends them as HiGHS ends the sub-MIPs of
+	// its own RENS and RINS: LNSNodes (200) plus a twentieth of the
+	// search's nodes so far, LNSStallNodes (12) stalled nodes, LNSLeaves
+	// (500) leaves. Their HiGHS runs too as HiGHS runs its sub-MIPs:
+	// pseudocosts trusted from the first observation
+	// (mip_pscost_minreliable 0) and heuristic effort 0.8.
+	LNSLimitHiGHS LNSLimits = iota
+	// LNSLimitStall, the default before: LNSNodes (500) nodes,
+	// LNSStallNodes (200) plus a twentieth of the search's nodes stalled
+	// nodes, and RINS's LNSLeaves (12) leaves; HiGHS's own settings.
+	LNSLimitStall
+	// LNSLimitNodes, the default before that: LNSNodes (500) nodes alone.
+	LNSLimitNodes
+)
+
+// DefaultLNSEffort is Heuristics.LNSEffort's default. HiGHS gives its
+// heuristics 5% of its search's simplex iterations, counting a sub-MIP's
+// scaled down by the share of the columns its presolve leaves; ours are
+// counted whole, hence a larger share (0.5 before sub-MIPs ran as HiGHS
+// runs its own: RATIONALE.md, "Sub-MIPs run as HiGHS runs its own").
+const DefaultLNSEffort = 0.1
 
 // lnsEffortSlack is the sub-MIP simplex iterations adaptive RINS may
 // spend beyond LNSEffort times the search's own.
@@ -256,6 +276,8 @@ func (h Heuristics) Validate() error {
 		return &ConfigError{"Config.Heuristics.LNSStallNodes", "must not be negative"}
 	case !(h.LNSEffort >= 0):
 		return &ConfigError{"Config.Heuristics.LNSEffort", "must be a non-negative number (+Inf: no cap)"}
+	case h.LNSLimits < LNSLimitHiGHS || h.LNSLimits > LNSLimitNodes:
+		return &ConfigError{"Config.Heuristics.LNSLimits", "must be LNSLimitHiGHS, LNSLimitStall or LNSLimitNodes"}
 	case h.LNSTime < 0:
 		return &ConfigError{"Config.Heuristics.LNSTime", "must not be negative"}
 	}
@@ -281,14 +303,17 @@ func (h Heuristics) withDefaults() Heuristics {
 	def(&h.DiveQuota, 0.1)
 	def(&h.MinFixRENS, 0.5)
 	def(&h.MinFixRINS, 0.3)
-	if h.LNSNodes == 0 {
-		h.LNSNodes = 500
+	nodes, stall, leaves := int64(500), int64(200), int64(12)
+	if h.LNSLimits == LNSLimitHiGHS {
+		nodes, stall, leaves = 200, 12, 500
 	}
-	if h.LNSLeaves == 0 {
-		h.LNSLeaves = 12
-	}
-	if h.LNSStallNodes == 0 {
-		h.LNSStallNodes = 200
+	for _, f := range []struct {
+		v *int64
+		d int64
+	}{{&h.LNSNodes, nodes}, {&h.LNSStallNodes, stall}, {&h.LNSLeaves, leaves}} {
+		if *f.v == 0 {
+			*f.v = f.d
+		}
 	}
 	def(&h.LNSEffort, DefaultLNSEffort)
 	if h.LNSTime == 0 {

@@ -15,7 +15,8 @@ import (
 )
 
 // subMIPRecorder is a HiGHS engine that records, for each sub-MIP it
-// solves, the node, leaf, stall-node and time limits in force.
+// solves, the node, leaf, stall-node and time limits in force, and how
+// hard its HiGHS works at each node.
 type subMIPRecorder struct {
 	*highs.Solver
 	ints    map[string]int
@@ -24,8 +25,8 @@ type subMIPRecorder struct {
 }
 
 type subMIPLimits struct {
-	nodes, leaves, stall int
-	time                 float64
+	nodes, leaves, stall, minReliable int
+	time, effort                      float64
 }
 
 func (r *subMIPRecorder) SetIntOption(name string, v int) error {
@@ -39,7 +40,8 @@ func (r *subMIPRecorder) SetDoubleOption(name string, v float64) error {
 }
 
 func (r *subMIPRecorder) Solve(ctx context.Context) (solver.Status, error) {
-	r.solves = append(r.solves, subMIPLimits{r.ints["mip_max_nodes"], r.ints["mip_max_leaves"], r.ints["mip_max_stall_nodes"], r.doubles["time_limit"]})
+	r.solves = append(r.solves, subMIPLimits{r.ints["mip_max_nodes"], r.ints["mip_max_leaves"], r.ints["mip_max_stall_nodes"],
+		r.ints["mip_pscost_minreliable"], r.doubles["time_limit"], r.doubles["mip_heuristic_effort"]})
 	return r.Solver.Solve(ctx)
 }
 
@@ -60,17 +62,24 @@ func determinismModels() []*solver.Model {
 	return []*solver.Model{solvertest.SetCover(rng, 120, 240, 0.05, 100)}
 }
 
-// TestSubMIPsEndByNodes: every sub-MIP runs under the node limit and,
-// unless LNSNodesOnly, the stall-node limit (200 nodes plus a twentieth
-// of the search's at the call; 200 at the root) and, RINS's, the leaf
-// limit, with the time
-// limit only as the safety net far above them, and no sub-MIP of these
-// small models reaches the net.
+// TestSubMIPsEndByNodes: every sub-MIP runs under the counts its
+// LNSLimits choose, with the time limit only as the safety net far above
+// them, and no sub-MIP of these small models reaches the net.
+//   - LNSLimitHiGHS: nodes 37 plus a twentieth of the search's at the call,
+//     5 stalled nodes, 9 leaves, on RENS and RINS alike, pseudocosts
+//     trusted at once and heuristic effort 0.8;
+//   - LNSLimitStall: nodes 37, stalled nodes 200 plus a twentieth of the
+//     search's (200 at the root), RINS's leaves 9, HiGHS's own settings;
+//   - LNSLimitNodes: nodes 37 alone.
 func TestSubMIPsEndByNodes(t *testing.T) {
+	const inf = math.MaxInt32
 	for k, m := range determinismModels() {
-		for _, nodesOnly := range []bool{false, true} {
+		for _, limits := range []bnb.LNSLimits{bnb.LNSLimitHiGHS, bnb.LNSLimitStall, bnb.LNSLimitNodes} {
 			rec := &subMIPRecorder{ints: map[string]int{}, doubles: map[string]float64{}}
-			h := lnsOften(bnb.Heuristics{LNSNodes: 37, LNSLeaves: 5, LNSNodesOnly: nodesOnly})
+			h := lnsOften(bnb.Heuristics{LNSNodes: 37, LNSLeaves: 9, LNSLimits: limits})
+			if limits == bnb.LNSLimitHiGHS {
+				h.LNSStallNodes = 5
+			}
 			h.SubMIP = func() (solver.Engine, error) {
 				rec.Solver = newLP(t)
 				return rec, nil
@@ -80,19 +89,32 @@ func TestSubMIPsEndByNodes(t *testing.T) {
 			if res.Stats.Heuristics[bnb.RENS].Calls != 1 || lns < 2 || int64(len(rec.solves)) != lns {
 				t.Fatalf("model %d: %d sub-MIPs solved, %d LNS calls counted", k, len(rec.solves), lns)
 			}
+			grow := int(res.Stats.Nodes / 20) // a twentieth of the search's nodes, at most
 			for i, l := range rec.solves {
-				if l.nodes != 37 || l.time < (120*time.Second).Seconds() {
-					t.Errorf("model %d, sub-MIP %d: node limit %d, time limit %v s; want 37 and the 120 s safety net", k, i, l.nodes, l.time)
+				root := i == 0 // RENS, at the root
+				type span struct{ lo, hi int }
+				nodes, stall, leaves := span{37, 37}, span{inf, inf}, 9
+				minRel, effort := 8, 0.05
+				switch limits {
+				case bnb.LNSLimitHiGHS:
+					nodes.hi += grow
+					stall = span{5, 5}
+					minRel, effort = 0, 0.8
+				case bnb.LNSLimitStall:
+					stall = span{200, 200 + grow}
+					if root {
+						leaves, stall.hi = inf, 200
+					}
+				case bnb.LNSLimitNodes:
+					leaves = inf
 				}
-				leaves, stallLo, stallHi := 5, 200, 200+int(res.Stats.Nodes/20)
-				if i == 0 {
-					leaves, stallHi = math.MaxInt32, 200 // RENS at the root: no leaf limit
+				if root {
+					nodes.hi = 37
 				}
-				if nodesOnly {
-					leaves, stallLo, stallHi = math.MaxInt32, math.MaxInt32, math.MaxInt32
-				}
-				if l.leaves != leaves || l.stall < stallLo || l.stall > stallHi {
-					t.Errorf("model %d, LNSNodesOnly %v, sub-MIP %d: %d leaves, %d stall nodes; want %d and [%d, %d]", k, nodesOnly, i, l.leaves, l.stall, leaves, stallLo, stallHi)
+				if l.nodes < nodes.lo || l.nodes > nodes.hi || l.stall < stall.lo || l.stall > stall.hi || l.leaves != leaves ||
+					l.minReliable != minRel || l.effort != effort || l.time < (120*time.Second).Seconds() {
+					t.Errorf("model %d, LNSLimits %d, sub-MIP %d: %+v; want nodes in %v, stalled nodes in %v, %d leaves, min reliable %d, effort %v, the 120 s safety net",
+						k, limits, i, l, nodes, stall, leaves, minRel, effort)
 				}
 			}
 			for _, kind := range []bnb.Heuristic{bnb.RENS, bnb.RINS} {

@@ -9,10 +9,8 @@ import (
 )
 
 // lns builds the sub-MIP of RENS or RINS and hands it to HiGHS's MIP on the
-// sub-engine, with a node limit (and a time limit as a safety net) and the
-// incumbent as cutoff; it also ends, as HiGHS's own sub-MIPs do, after
-// Heuristics.LNSStallNodes stalled nodes (nodes in a row whose estimate
-// reaches the cutoff) and (RINS's) LNSLeaves leaves, unless LNSNodesOnly. RENS
+// sub-engine, with the limits Heuristics.LNSLimits chooses (and a time
+// limit as a safety net) and the incumbent as cutoff. RENS
 // (at the root) fixes the integer columns the LP solution has integral and
 // bounds the others to the floor and ceiling of their LP value; RINS fixes
 // the integer columns where the node LP solution equals the incumbent. A
@@ -106,20 +104,26 @@ func (s *Search) solveSubMIP(ctx context.Context, kind Heuristic, sub solver.Eng
 		if err := o.SetDoubleOption("time_limit", limit); err != nil {
 			return err
 		}
-		if err := o.SetIntOption("mip_max_nodes", int(min(s.heur.LNSNodes, math.MaxInt32))); err != nil {
-			return err
-		}
-		leaves, stall := int64(math.MaxInt32), int64(math.MaxInt32)
-		if !s.heur.LNSNodesOnly {
+		nodes, stall, leaves := s.heur.LNSNodes, int64(math.MaxInt32), int64(math.MaxInt32)
+		switch s.heur.LNSLimits {
+		case LNSLimitHiGHS:
+			nodes += s.stats.Nodes / 20
+			stall, leaves = s.heur.LNSStallNodes, s.heur.LNSLeaves
+		case LNSLimitStall:
 			stall = min(s.heur.LNSStallNodes, math.MaxInt32) + s.stats.Nodes/20
 			if kind == RINS {
 				leaves = s.heur.LNSLeaves
 			}
 		}
-		if err := o.SetIntOption("mip_max_leaves", int(min(leaves, math.MaxInt32))); err != nil {
-			return err
+		for _, opt := range []struct {
+			name string
+			v    int64
+		}{{"mip_max_nodes", nodes}, {"mip_max_leaves", leaves}, {"mip_max_stall_nodes", stall}} {
+			if err := o.SetIntOption(opt.name, int(min(opt.v, math.MaxInt32))); err != nil {
+				return err
+			}
 		}
-		if err := o.SetIntOption("mip_max_stall_nodes", int(min(stall, math.MaxInt32))); err != nil {
+		if err := s.subMIPEffort(o); err != nil {
 			return err
 		}
 		c := s.cutoff()
@@ -167,6 +171,20 @@ func (s *Search) solveSubMIP(ctx context.Context, kind Heuristic, sub solver.Eng
 		s.newIncumbent(s.subX, true)
 	}
 	return nil
+}
+
+// subMIPEffort sets how hard the sub-MIP's HiGHS works at each of its
+// nodes: as HiGHS sets its own sub-MIPs' under LNSLimitHiGHS, else
+// HiGHS's defaults.
+func (s *Search) subMIPEffort(o solver.OptionSetter) error {
+	minReliable, effort := 8, 0.05
+	if s.heur.LNSLimits == LNSLimitHiGHS {
+		minReliable, effort = 0, 0.8
+	}
+	if err := o.SetIntOption("mip_pscost_minreliable", minReliable); err != nil {
+		return err
+	}
+	return o.SetDoubleOption("mip_heuristic_effort", effort)
 }
 
 // subModelWith returns the model in minimisation form with the column

@@ -157,9 +157,22 @@ func TestRINSSchedule(t *testing.T) {
 
 // TestRINSEffort: adaptive RINS is due only while RENS's and RINS's
 // sub-MIP iterations stay within LNSEffort times the search's own plus
-// 10,000; the fixed schedule and an infinite LNSEffort have no cap.
+// 10,000 (the default: a tenth); the fixed schedule and an infinite
+// LNSEffort have no cap.
 func TestRINSEffort(t *testing.T) {
 	s := &Search{heur: Heuristics{}.withDefaults()}
+	s.stats.Nodes, s.stats.Incumbents = 100, 1
+	s.stats.Found = []Found{{Node: 1, By: RENS}}
+	s.stats.LPIterations = 40000
+	s.stats.Heuristics[RENS].LPIterations = 14000
+	if !s.rinsDue(false) {
+		t.Error("the default effort at 40,000 search iterations: due up to 14,000 sub-MIP iterations")
+	}
+	s.stats.Heuristics[RENS].LPIterations = 14001
+	if s.rinsDue(false) {
+		t.Error("the default effort at 40,000 search iterations: not due past 14,000 sub-MIP iterations")
+	}
+	s = &Search{heur: Heuristics{LNSEffort: 0.5}.withDefaults()}
 	s.stats.Nodes, s.stats.Incumbents = 100, 1
 	s.stats.Found = []Found{{Node: 1, By: RENS}}
 	s.stats.LPIterations = 40000
