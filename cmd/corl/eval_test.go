@@ -664,20 +664,20 @@ func TestEvalMILPResumeKeepsSearch(t *testing.T) {
 		t.Errorf("resume of an evaluation recorded before gap pruning, whose search is the same: exit %d, %q", code, errs)
 	}
 	// Recorded while the sub-MIPs' stall limits and an effort of 0.5 were
-	// the defaults: refused, naming the flag of each, and resumed with
-	// both.
+	// the defaults: refused naming --lns-effort 0.5 (settings are
+	// compared by name), then, with it, naming --lns-limits stall, and
+	// resumed with both.
 	os.RemoveAll(out)
 	os.RemoveAll(out + ".parts")
 	old["gap_prune"], old["lns_limits"], old["lns_effort"] = "true", "stall,rins-leaves", "0.5"
 	if _, err := eval.OpenStore(eval.StoreConfig{Out: out, Settings: old}); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errs := corl(t, gapped...); code != exitUsage ||
-		!strings.Contains(errs, "lns_limits stall,rins-leaves, not highs: resume with --lns-limits stall") && !strings.Contains(errs, "lns_effort 0.5, not 0.1: resume with --lns-effort 0.5") {
+	if code, _, errs := corl(t, gapped...); code != exitUsage || !strings.Contains(errs, "lns_effort 0.5, not 0.1: resume with --lns-effort 0.5") {
 		t.Errorf("resume of an evaluation recorded under the stall limits and effort 0.5: exit %d, %q", code, errs)
 	}
-	if code, _, errs := corl(t, append(gapped, "--lns-limits", "stall")...); code != exitUsage || !strings.Contains(errs, "resume with --lns-effort 0.5") {
-		t.Errorf("resume of an evaluation recorded under the stall limits and effort 0.5, with the limits: exit %d, %q", code, errs)
+	if code, _, errs := corl(t, append(gapped, "--lns-effort", "0.5")...); code != exitUsage || !strings.Contains(errs, "lns_limits stall,rins-leaves, not highs: resume with --lns-limits stall") {
+		t.Errorf("resume of an evaluation recorded under the stall limits and effort 0.5, with the effort: exit %d, %q", code, errs)
 	}
 	if code, _, errs := corl(t, append(gapped, "--lns-limits", "stall", "--lns-effort", "0.5")...); code != exitOK {
 		t.Errorf("resume of an evaluation recorded under the stall limits and effort 0.5, with both: exit %d, %q", code, errs)

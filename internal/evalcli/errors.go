@@ -34,7 +34,7 @@ func SettingsUsage(tool string, e *eval.SettingsError) error {
 	case e.Unset:
 		return usage("--resume: the finished runs in %s were made with %s %s, which these flags do not set: give its flag again", e.Dir, e.Name, e.Was)
 	case valueFlags[e.Name][e.Was] != "":
-		return usage("--resume: the finished runs in %s were made with %s %s, not %s: resume with %s to search as they did, or remove the directory to start over",
+		return usage("--resume: the finished runs in %s were made with %s %s, not %s: resume with %s (and any flag a later refusal names) to search as they did, or remove the directory to start over",
 			e.Dir, e.Name, e.Was, e.Now, valueFlags[e.Name][e.Was])
 	default:
 		return usage("--resume: the finished runs in %s were made with %s %s, not %s", e.Dir, e.Name, e.Was, e.Now)

@@ -223,13 +223,17 @@ const (
 	// LNSLimitHiGHS, the default, ends them as HiGHS ends the sub-MIPs of
 	// its own RENS and RINS: LNSNodes (200) plus a twentieth of the
 	// search's nodes so far, LNSStallNodes (12) stalled nodes, LNSLeaves
-	// (500) leaves. Their HiGHS runs too as HiGHS runs its sub-MIPs:
+	// (500) leaves; and sets two of the settings HiGHS gives them:
 	// pseudocosts trusted from the first observation
-	// (mip_pscost_minreliable 0) and heuristic effort 0.8.
+	// (mip_pscost_minreliable 0) and heuristic effort 0.8. (HiGHS's own
+	// sub-MIPs also start from their parent's pseudocosts and clique
+	// table, and run with no relative gap and no symmetry detection;
+	// ours do not.)
 	LNSLimitHiGHS LNSLimits = iota
-	// LNSLimitStall, the default before: LNSNodes (500) nodes,
-	// LNSStallNodes (200) plus a twentieth of the search's nodes stalled
-	// nodes, and RINS's LNSLeaves (12) leaves; HiGHS's own settings.
+	// LNSLimitStall: LNSNodes (500) nodes, LNSStallNodes (200) plus a
+	// twentieth of the search's nodes stalled nodes, and RINS's LNSLeaves
+	// (12) leaves, the engine's own settings. With LNSEffort 0.5 it is
+	// the default search before LNSLimitHiGHS.
 	LNSLimitStall
 	// LNSLimitNodes, the default before that: LNSNodes (500) nodes alone.
 	LNSLimitNodes
@@ -239,7 +243,8 @@ const (
 // heuristics 5% of its search's simplex iterations, counting a sub-MIP's
 // scaled down by the share of the columns its presolve leaves; ours are
 // counted whole, hence a larger share (0.5 before sub-MIPs ran as HiGHS
-// runs its own: RATIONALE.md, "Sub-MIPs run as HiGHS runs its own").
+// ends its own: RATIONALE.md, "Sub-MIPs end as HiGHS ends its own, read
+// right").
 const DefaultLNSEffort = 0.1
 
 // lnsEffortSlack is the sub-MIP simplex iterations adaptive RINS may

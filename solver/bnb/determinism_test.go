@@ -69,7 +69,7 @@ func determinismModels() []*solver.Model {
 //     5 stalled nodes, 9 leaves, on RENS and RINS alike, pseudocosts
 //     trusted at once and heuristic effort 0.8;
 //   - LNSLimitStall: nodes 37, stalled nodes 200 plus a twentieth of the
-//     search's (200 at the root), RINS's leaves 9, HiGHS's own settings;
+//     search's (200 at the root), RINS's leaves 9, the engine's own settings;
 //   - LNSLimitNodes: nodes 37 alone.
 func TestSubMIPsEndByNodes(t *testing.T) {
 	const inf = math.MaxInt32
@@ -94,7 +94,7 @@ func TestSubMIPsEndByNodes(t *testing.T) {
 				root := i == 0 // RENS, at the root
 				type span struct{ lo, hi int }
 				nodes, stall, leaves := span{37, 37}, span{inf, inf}, 9
-				minRel, effort := 8, 0.05
+				minRel, effort := 0, 0.0 // not set: the engine's own
 				switch limits {
 				case bnb.LNSLimitHiGHS:
 					nodes.hi += grow
@@ -122,6 +122,27 @@ func TestSubMIPsEndByNodes(t *testing.T) {
 					t.Errorf("model %d: %v stopped %d times by the safety net", k, kind, n)
 				}
 			}
+		}
+	}
+}
+
+// TestSubMIPNodesUnbounded: a node limit past what HiGHS's options hold
+// is clamped to the largest it takes, the twentieth of the search's nodes
+// added under HiGHS's limits included, never wrapped around.
+func TestSubMIPNodesUnbounded(t *testing.T) {
+	rec := &subMIPRecorder{ints: map[string]int{}, doubles: map[string]float64{}}
+	h := lnsOften(bnb.Heuristics{LNSNodes: math.MaxInt64})
+	h.SubMIP = func() (solver.Engine, error) {
+		rec.Solver = newLP(t)
+		return rec, nil
+	}
+	solveBnB(t, determinismModels()[0], "relpscost", bnb.Config{Heuristics: h})
+	if len(rec.solves) < 2 {
+		t.Fatalf("%d sub-MIPs solved, want RENS and RINS", len(rec.solves))
+	}
+	for i, l := range rec.solves {
+		if l.nodes != math.MaxInt32 {
+			t.Errorf("sub-MIP %d: node limit %d, want %d", i, l.nodes, math.MaxInt32)
 		}
 	}
 }

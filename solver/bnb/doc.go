@@ -71,10 +71,9 @@
 // moves of an incumbent counting as their source's, and none while the
 // sub-MIPs' simplex iterations pass LNSEffort times the search's; with
 // FixedRINS, every RINSFreq nodes) hand a sub-MIP to HiGHS's own MIP on a
-// second engine, run and ended as HiGHS runs and ends its own (200 nodes
-// plus a twentieth of the search's, 12 stalled nodes, 500 leaves; a time
-// limit far above them is only a safety net; LNSLimits), with the
-// incumbent as cutoff. One-opt
+// second engine, ended as HiGHS ends its own (200 nodes plus a twentieth
+// of the search's, 12 stalled nodes, 500 leaves; a time limit far above
+// them is only a safety net; LNSLimits), with the incumbent as cutoff. One-opt
 // shifts single integer columns of each new incumbent where their cost
 // improves and every row allows. The swap search then moves one integer
 // column of it a unit the way its cost worsens (a vertex out of an

@@ -217,6 +217,8 @@ func TestParseHeuristics(t *testing.T) {
 	}{
 		{bnb.Heuristics{LNSLeaves: -1}, "LNSLeaves"},
 		{bnb.Heuristics{LNSStallNodes: -1}, "LNSStallNodes"},
+		{bnb.Heuristics{LNSLimits: bnb.LNSLimitNodes + 1}, "LNSLimits"},
+		{bnb.Heuristics{LNSLimits: -1}, "LNSLimits"},
 		{bnb.Heuristics{LNSEffort: -0.5}, "LNSEffort"},
 		{bnb.Heuristics{LNSEffort: math.NaN()}, "LNSEffort"},
 	} {

@@ -107,7 +107,7 @@ func (s *Search) solveSubMIP(ctx context.Context, kind Heuristic, sub solver.Eng
 		nodes, stall, leaves := s.heur.LNSNodes, int64(math.MaxInt32), int64(math.MaxInt32)
 		switch s.heur.LNSLimits {
 		case LNSLimitHiGHS:
-			nodes += s.stats.Nodes / 20
+			nodes = min(nodes, math.MaxInt32) + s.stats.Nodes/20
 			stall, leaves = s.heur.LNSStallNodes, s.heur.LNSLeaves
 		case LNSLimitStall:
 			stall = min(s.heur.LNSStallNodes, math.MaxInt32) + s.stats.Nodes/20
@@ -173,18 +173,18 @@ func (s *Search) solveSubMIP(ctx context.Context, kind Heuristic, sub solver.Eng
 	return nil
 }
 
-// subMIPEffort sets how hard the sub-MIP's HiGHS works at each of its
-// nodes: as HiGHS sets its own sub-MIPs' under LNSLimitHiGHS, else
-// HiGHS's defaults.
+// subMIPEffort sets, under LNSLimitHiGHS, two of the settings HiGHS
+// gives its own sub-MIPs: pseudocosts trusted from the first observation
+// and heuristic effort 0.8. The other choices leave the engine's as they
+// are (HiGHS's defaults, on an engine of its own), as before them.
 func (s *Search) subMIPEffort(o solver.OptionSetter) error {
-	minReliable, effort := 8, 0.05
-	if s.heur.LNSLimits == LNSLimitHiGHS {
-		minReliable, effort = 0, 0.8
+	if s.heur.LNSLimits != LNSLimitHiGHS {
+		return nil
 	}
-	if err := o.SetIntOption("mip_pscost_minreliable", minReliable); err != nil {
+	if err := o.SetIntOption("mip_pscost_minreliable", 0); err != nil {
 		return err
 	}
-	return o.SetDoubleOption("mip_heuristic_effort", effort)
+	return o.SetDoubleOption("mip_heuristic_effort", 0.8)
 }
 
 // subModelWith returns the model in minimisation form with the column

@@ -164,11 +164,11 @@ func TestRINSEffort(t *testing.T) {
 	s.stats.Nodes, s.stats.Incumbents = 100, 1
 	s.stats.Found = []Found{{Node: 1, By: RENS}}
 	s.stats.LPIterations = 40000
-	s.stats.Heuristics[RENS].LPIterations = 14000
+	s.stats.Heuristics[RENS].LPIterations = 13990
 	if !s.rinsDue(false) {
 		t.Error("the default effort at 40,000 search iterations: due up to 14,000 sub-MIP iterations")
 	}
-	s.stats.Heuristics[RENS].LPIterations = 14001
+	s.stats.Heuristics[RENS].LPIterations = 14010
 	if s.rinsDue(false) {
 		t.Error("the default effort at 40,000 search iterations: not due past 14,000 sub-MIP iterations")
 	}
@@ -322,4 +322,25 @@ func searchToEnd(t *testing.T, lp solver.Engine, m *solver.Model, cfg Config) *S
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestLNSLimitsDefaults: each choice of LNSLimits fills the counts it
+// reads with its own defaults, and leaves counts that are set alone.
+func TestLNSLimitsDefaults(t *testing.T) {
+	for _, c := range []struct {
+		limits               LNSLimits
+		nodes, stall, leaves int64
+	}{
+		{LNSLimitHiGHS, 200, 12, 500},
+		{LNSLimitStall, 500, 200, 12},
+		{LNSLimitNodes, 500, 200, 12},
+	} {
+		h := Heuristics{LNSLimits: c.limits}.withDefaults()
+		if h.LNSNodes != c.nodes || h.LNSStallNodes != c.stall || h.LNSLeaves != c.leaves {
+			t.Errorf("LNSLimits %d: nodes %d, stalled nodes %d, leaves %d; want %d, %d, %d", c.limits, h.LNSNodes, h.LNSStallNodes, h.LNSLeaves, c.nodes, c.stall, c.leaves)
+		}
+		if h := (Heuristics{LNSLimits: c.limits, LNSNodes: 7, LNSStallNodes: 8, LNSLeaves: 9}).withDefaults(); h.LNSNodes != 7 || h.LNSStallNodes != 8 || h.LNSLeaves != 9 {
+			t.Errorf("LNSLimits %d with counts set: %d, %d, %d; want 7, 8, 9", c.limits, h.LNSNodes, h.LNSStallNodes, h.LNSLeaves)
+		}
+	}
 }
