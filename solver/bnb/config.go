@@ -187,8 +187,8 @@ type Heuristics struct {
 	MinFixRENS, MinFixRINS float64
 	// LNSLimits chooses what ends each sub-MIP besides the safety net
 	// (LNSTime): counts, so the search is the same on every machine and
-	// under any load. The zero value, LNSLimitHiGHS, runs them as HiGHS
-	// runs its own.
+	// under any load. The zero value, LNSLimitHiGHS, ends them as HiGHS
+	// ends its own.
 	LNSLimits LNSLimits
 	// LNSNodes, LNSStallNodes and LNSLeaves are those counts: HiGHS's
 	// mip_max_nodes, mip_max_stall_nodes (nodes in a row, taken from its
@@ -242,7 +242,7 @@ const (
 // DefaultLNSEffort is Heuristics.LNSEffort's default. HiGHS gives its
 // heuristics 5% of its search's simplex iterations, counting a sub-MIP's
 // scaled down by the share of the columns its presolve leaves; ours are
-// counted whole, hence a larger share (0.5 before sub-MIPs ran as HiGHS
+// counted whole, hence a larger share (0.5 before sub-MIPs ended as HiGHS
 // ends its own: RATIONALE.md, "Sub-MIPs end as HiGHS ends its own, read
 // right").
 const DefaultLNSEffort = 0.1
